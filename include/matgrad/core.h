@@ -1,0 +1,74 @@
+/* matgrad core: matrix views, status codes, messages.
+ *
+ * A matrix is a non-owning, row-major view: element (i, j) lives at
+ * data[i * stride + j].  Vectors are matrices with one column.  Views never
+ * allocate or free; the caller owns the memory.
+ */
+#ifndef MATGRAD_CORE_H
+#define MATGRAD_CORE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MG_VERSION_MAJOR 0
+#define MG_VERSION_MINOR 1
+#define MG_VERSION_PATCH 0
+#define MG_VERSION_STRING "0.1.0"
+
+typedef struct mg_matrix {
+    double *data;      /* element (i, j) is data[i * stride + j] */
+    size_t rows, cols;
+    size_t stride;     /* >= cols; lets a view address a sub-block */
+} mg_matrix;
+
+typedef enum mg_status {
+    MG_OK = 0,
+    MG_EINVAL,      /* NULL pointer, zero size, stride < cols, bad option value */
+    MG_EDIM,        /* shapes do not conform */
+    MG_ENOMEM,      /* allocation failed, or a size computation would overflow */
+    MG_ENONFINITE,  /* NaN or Inf where finite input is required */
+    MG_ENOTPD,      /* matrix not positive definite (Cholesky failed) */
+    MG_ESINGULAR,   /* singular where a full-rank matrix is required */
+    MG_ENOCONV,     /* an iteration did not converge */
+    MG_EIO,         /* file input/output failed (CLI) */
+    MG_EPARSE       /* malformed text input (CLI) */
+} mg_status;
+
+/* One-line English message for a status; never NULL (unknown codes get a
+ * generic message). */
+const char *mg_strerror(mg_status s);
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *mg_version(void);
+
+/* A dense view of rows x cols doubles starting at data (stride = cols). */
+mg_matrix mg_matrix_view(double *data, size_t rows, size_t cols);
+
+/* A view with an explicit row stride (stride >= cols for a valid view). */
+mg_matrix mg_matrix_view_stride(double *data, size_t rows, size_t cols, size_t stride);
+
+/* The rows x cols sub-block of m whose top-left element is (i, j).  The
+ * result shares m's data and stride.  If the block does not fit inside m the
+ * result has data == NULL, which every function rejects with MG_EINVAL. */
+mg_matrix mg_matrix_block(const mg_matrix *m, size_t i, size_t j, size_t rows, size_t cols);
+
+/* MG_OK if m is a usable view: non-NULL, non-NULL data, rows and cols > 0,
+ * stride >= cols (MG_EINVAL otherwise); MG_ENOMEM if its extent
+ * (rows - 1) * stride + cols overflows size_t or a dimension exceeds the
+ * BLAS integer range (INT_MAX). */
+mg_status mg_matrix_check(const mg_matrix *m);
+
+/* Pointer to element (i, j); no bounds check (hot loops use it). */
+static inline double *mg_at(const mg_matrix *m, size_t i, size_t j)
+{
+    return m->data + i * m->stride + j;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MATGRAD_CORE_H */

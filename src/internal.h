@@ -1,0 +1,30 @@
+/* Private helpers shared by the modules; not installed. */
+#ifndef MATGRAD_INTERNAL_H
+#define MATGRAD_INTERNAL_H
+
+#include "matgrad/core.h"
+
+#include <stddef.h>
+
+/* 1 if a * b overflows size_t; otherwise stores it in *out and returns 0. */
+int mg__mul_overflows(size_t a, size_t b, size_t *out);
+
+/* malloc of a * b doubles; NULL on overflow or failure. */
+double *mg__alloc_doubles(size_t a, size_t b);
+
+/* mg_matrix_check on each of count views; the first failure's status. */
+mg_status mg__check_all(const mg_matrix *const *ms, size_t count);
+
+/* 1 if the address ranges spanned by the two views intersect. */
+int mg__overlaps(const mg_matrix *a, const mg_matrix *b);
+
+/* 1 if every element of the rows x cols block is finite. */
+int mg__all_finite(const double *x, size_t rows, size_t cols, size_t stride);
+
+/* Copies a rows x cols block between (possibly strided) buffers. */
+void mg__copy(double *dst, size_t dst_stride, const double *src, size_t src_stride,
+              size_t rows, size_t cols);
+
+#define MG__CHECK(expr) do { mg_status mg__s = (expr); if (mg__s != MG_OK) return mg__s; } while (0)
+
+#endif /* MATGRAD_INTERNAL_H */

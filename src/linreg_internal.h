@@ -1,0 +1,16 @@
+/* Private: pieces of linreg shared by its source files. */
+#ifndef MATGRAD_LINREG_INTERNAL_H
+#define MATGRAD_LINREG_INTERNAL_H
+
+#include "matgrad/core.h"
+
+/* Checks A (N x j), W (j x k), Y (N x k): valid views, conforming shapes. */
+mg_status mg__check_model(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y);
+
+/* loss and (if G != NULL) G = -(2/N) A^T (Y - A W) into G (j x k,
+ * contiguous).  MG_ENONFINITE if either is not finite.  scratch holds
+ * mg__mse_scratch_len(N, j, k) doubles. */
+mg_status mg__mse_eval(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
+                       double *G, double *loss, double *scratch);
+
+#endif /* MATGRAD_LINREG_INTERNAL_H */

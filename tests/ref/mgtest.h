@@ -1,0 +1,52 @@
+/* Test utilities: deterministic random matrices with padded strides, naive
+ * reference implementations, comparisons, shared-data paths. */
+#ifndef MGTEST_H
+#define MGTEST_H
+
+#include <matgrad.h>
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An owned test matrix: a view plus its buffer.  With pad > 0 the stride is
+ * cols + pad and the padding holds a sentinel so writes outside the view can
+ * be detected with mgt_padding_intact(). */
+typedef struct mgt_mat {
+    mg_matrix v;
+    double *buf;
+    size_t len;
+} mgt_mat;
+
+/* Deterministic generator (splitmix64). */
+typedef struct mgt_rng { uint64_t s; } mgt_rng;
+mgt_rng mgt_rng_seed(uint64_t seed);
+double mgt_uniform(mgt_rng *r);   /* in [-1, 1) */
+size_t mgt_below(mgt_rng *r, size_t n); /* in [0, n) */
+
+mgt_mat mgt_alloc(size_t rows, size_t cols, size_t pad);
+mgt_mat mgt_random(mgt_rng *r, size_t rows, size_t cols, size_t pad);
+mgt_mat mgt_from(const double *values, size_t rows, size_t cols, size_t pad);
+void mgt_fill(mgt_mat *m, double value);
+void mgt_free(mgt_mat *m);
+int mgt_padding_intact(const mgt_mat *m);
+/* Copy of the whole buffer, for "outputs untouched" checks. */
+double *mgt_snapshot(const mgt_mat *m);
+int mgt_unchanged(const mgt_mat *m, const double *snapshot);
+
+double mgt_get(const mg_matrix *m, size_t i, size_t j);
+/* max_ij |a - b| / max(max_ij |b|, tiny): the normwise relative error. */
+double mgt_rel_err(const mg_matrix *a, const mg_matrix *b);
+double mgt_max_abs(const mg_matrix *m);
+
+/* Naive references, accumulating in long double. */
+double ref_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y);
+void ref_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, mg_matrix *G);
+void ref_matmul(const mg_matrix *A, int ta, const mg_matrix *B, int tb, mg_matrix *C);
+
+/* Path of a file under ../shared (relative to the project root). */
+const char *mgt_shared_path(const char *rel);
+
+/* Runs a suite, returns the process exit status (0 if all passed). */
+int mgt_run(Suite *s);
+
+#endif /* MGTEST_H */

@@ -1,0 +1,342 @@
+/* linreg: loss and gradient against the naive reference and central
+ * differences, the normal solve against its optimality condition, and every
+ * bad-input status. */
+#include "mgtest.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct shape { size_t N, j, k, pad; } shape;
+
+/* 1x1, tall, wide, k > 1, strided, and sizes that straddle the kernel's row
+ * blocks (about 128 KiB of A per block: 16384 / j rows). */
+static const shape SHAPES[] = {
+    { 1, 1, 1, 0 },   { 1, 1, 1, 3 },    { 50, 3, 1, 0 },   { 4, 9, 1, 0 },
+    { 37, 5, 3, 0 },  { 37, 5, 3, 2 },   { 3, 7, 4, 1 },    { 1, 6, 2, 0 },
+    { 2000, 8, 1, 5 },{ 2049, 1, 1, 0 }, { 4100, 16, 3, 1 },{ 300, 64, 1, 0 },
+};
+enum { NSHAPES = sizeof SHAPES / sizeof SHAPES[0] };
+
+typedef struct problem { mgt_mat A, W, Y; } problem;
+
+static problem make_problem(mgt_rng *r, shape s)
+{
+    problem p = { mgt_random(r, s.N, s.j, s.pad), mgt_random(r, s.j, s.k, s.pad),
+                  mgt_random(r, s.N, s.k, s.pad) };
+    return p;
+}
+
+static void free_problem(problem *p)
+{
+    mgt_free(&p->A);
+    mgt_free(&p->W);
+    mgt_free(&p->Y);
+}
+
+/* Both sides are sums of N * k squared residuals of size O(j); the library
+ * sums in double in a different order than the long-double reference, so
+ * their relative gap is a few eps * sqrt(N k) at these sizes, far below
+ * 1e-12. */
+START_TEST(loss_and_grad_match_reference)
+{
+    mgt_rng r = mgt_rng_seed(1);
+    const shape s = SHAPES[_i];
+    problem p = make_problem(&r, s);
+    mgt_mat G = mgt_alloc(s.j, s.k, s.pad), Gref = mgt_alloc(s.j, s.k, 0);
+    double loss = -1.0, loss2 = -1.0;
+
+    ck_assert_int_eq(mg_mse_loss(&p.A.v, &p.W.v, &p.Y.v, &loss), MG_OK);
+    ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, &loss2), MG_OK);
+    double want = ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v);
+    ref_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &Gref.v);
+    ck_assert_double_le(fabs(loss - want), 1e-12 * want);
+    ck_assert_double_le(fabs(loss2 - want), 1e-12 * want);
+    ck_assert_double_le(mgt_rel_err(&G.v, &Gref.v), 1e-12);
+    ck_assert(mgt_padding_intact(&G));
+    /* loss may be NULL */
+    ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, NULL), MG_OK);
+    free_problem(&p);
+    mgt_free(&G);
+    mgt_free(&Gref);
+}
+END_TEST
+
+/* The loss is quadratic in W, so the central difference has no truncation
+ * error: what remains is rounding, about eps * loss / h in each entry.  With
+ * h = 1e-3 and loss, |G| both O(1), that is ~1e-13; 1e-8 leaves a wide
+ * margin yet still fails on any wrong sign, factor or transpose. */
+START_TEST(grad_matches_central_differences)
+{
+    mgt_rng r = mgt_rng_seed(2);
+    const shape s = SHAPES[_i];
+    if (s.N * s.j > 20000)
+        return; /* the FD loop costs 2 j k loss evaluations */
+    problem p = make_problem(&r, s);
+    mgt_mat G = mgt_alloc(s.j, s.k, 0), Gfd = mgt_alloc(s.j, s.k, 0);
+    const double h = 1e-3;
+
+    ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, NULL), MG_OK);
+    for (size_t a = 0; a < s.j; a++)
+        for (size_t c = 0; c < s.k; c++) {
+            double *w = mg_at(&p.W.v, a, c), w0 = *w, up, down;
+            *w = w0 + h;
+            ck_assert_int_eq(mg_mse_loss(&p.A.v, &p.W.v, &p.Y.v, &up), MG_OK);
+            *w = w0 - h;
+            ck_assert_int_eq(mg_mse_loss(&p.A.v, &p.W.v, &p.Y.v, &down), MG_OK);
+            *w = w0;
+            *mg_at(&Gfd.v, a, c) = (up - down) / (2.0 * h);
+        }
+    ck_assert_double_le(mgt_rel_err(&G.v, &Gfd.v), 1e-8);
+    free_problem(&p);
+    mgt_free(&G);
+    mgt_free(&Gfd);
+}
+END_TEST
+
+/* At the solution of (A^T A + ridge I) W = A^T Y the ridge objective's
+ * gradient A^T (Y - A W) - ridge W vanishes.  A backward-stable Cholesky
+ * solve leaves it at about (N + j) eps ||A||^2 ||W|| (dsyrk's and dpotrs's
+ * rounding); relative to ||A||^2 ||W|| + ||A|| ||Y|| the bound 1e-11 holds
+ * for N <= 5000 with margin, and a wrong solve misses it by many orders. */
+START_TEST(normal_solve_zeroes_the_gradient)
+{
+    mgt_rng r = mgt_rng_seed(3);
+    const shape s = SHAPES[_i];
+    if (s.N < s.j)
+        return; /* A^T A is singular: covered by the ENOTPD tests */
+    const double ridges[] = { 0.0, 0.5 };
+    for (int t = 0; t < 2; t++) {
+        problem p = make_problem(&r, s);
+        mgt_mat G = mgt_alloc(s.j, s.k, 0);
+        ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, ridges[t], &p.W.v), MG_OK);
+        ck_assert(mgt_padding_intact(&p.W));
+        ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, NULL), MG_OK);
+        /* mse_grad gives -(2/N) A^T R; the stationarity residual is
+         * A^T R - ridge W = -(N/2) G - ridge W. */
+        double worst = 0.0, anorm2 = 0.0;
+        for (size_t a = 0; a < s.j; a++)
+            for (size_t c = 0; c < s.k; c++) {
+                double g = -0.5 * (double)s.N * mgt_get(&G.v, a, c) - ridges[t] * mgt_get(&p.W.v, a, c);
+                worst = fmax(worst, fabs(g));
+            }
+        for (size_t i = 0; i < s.N; i++)
+            for (size_t a = 0; a < s.j; a++)
+                anorm2 += mgt_get(&p.A.v, i, a) * mgt_get(&p.A.v, i, a);
+        double scale = anorm2 * mgt_max_abs(&p.W.v) + sqrt(anorm2) * mgt_max_abs(&p.Y.v) * sqrt((double)s.N);
+        ck_assert_double_le(worst, 1e-11 * scale);
+        free_problem(&p);
+        mgt_free(&G);
+    }
+}
+END_TEST
+
+/* ---- bad input ---------------------------------------------------------- */
+
+START_TEST(bad_views_and_shapes)
+{
+    mgt_rng r = mgt_rng_seed(4);
+    problem p = make_problem(&r, (shape){ 6, 3, 2, 0 });
+    mgt_mat G = mgt_alloc(3, 2, 0), Gbad = mgt_alloc(2, 3, 0);
+    double loss = 42.0;
+    double *g0 = mgt_snapshot(&G);
+    mg_matrix zero_rows = p.A.v, narrow = p.A.v, no_data = p.A.v;
+    zero_rows.rows = 0;
+    narrow.stride = 2;
+    no_data.data = NULL;
+    mg_gd_options o = mg_gd_defaults();
+
+    ck_assert_int_eq(mg_mse_loss(NULL, &p.W.v, &p.Y.v, &loss), MG_EINVAL);
+    ck_assert_int_eq(mg_mse_loss(&p.A.v, &p.W.v, &p.Y.v, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_mse_loss(&zero_rows, &p.W.v, &p.Y.v, &loss), MG_EINVAL);
+    ck_assert_int_eq(mg_mse_loss(&narrow, &p.W.v, &p.Y.v, &loss), MG_EINVAL);
+    ck_assert_int_eq(mg_mse_loss(&no_data, &p.W.v, &p.Y.v, &loss), MG_EINVAL);
+    ck_assert_int_eq(mg_mse_loss(&p.A.v, &p.W.v, &p.A.v, &loss), MG_EDIM);
+    ck_assert_double_eq(loss, 42.0);
+
+    ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, NULL, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &Gbad.v, NULL), MG_EDIM);
+    ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.Y.v, &p.Y.v, &G.v, NULL), MG_EDIM);
+    ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &p.W.v, NULL), MG_EINVAL); /* G aliases W */
+    ck_assert(mgt_unchanged(&G, g0));
+
+    ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, 0.0, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, -1.0, &p.W.v), MG_EINVAL);
+    ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, NAN, &p.W.v), MG_EINVAL);
+    ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, INFINITY, &p.W.v), MG_EINVAL);
+    ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, 0.0, &Gbad.v), MG_EDIM);
+    ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.A.v, 0.0, &p.W.v), MG_EDIM);
+
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, NULL, NULL, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &Gbad.v, NULL, NULL), MG_EDIM);
+    o.learning_rate = -0.1;
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, NULL), MG_EINVAL);
+    o.learning_rate = NAN;
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, NULL), MG_EINVAL);
+    o.learning_rate = 0.0;
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, NULL), MG_EINVAL);
+    o = mg_gd_defaults();
+    o.tolerance = -1.0;
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, NULL), MG_EINVAL);
+    o = mg_gd_defaults();
+    o.strategy = (mg_gd_strategy)77;
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, NULL), MG_EINVAL);
+
+    mgt_free(&G);
+    mgt_free(&Gbad);
+    free(g0);
+    free_problem(&p);
+}
+END_TEST
+
+START_TEST(overflowing_sizes)
+{
+    /* Huge dimensions on a one-element buffer: rejected before any access. */
+    double x = 1.0;
+    mg_matrix huge = mg_matrix_view(&x, (size_t)1 << 40, 1);
+    mg_matrix one = mg_matrix_view(&x, 1, 1);
+    double loss;
+    ck_assert_int_eq(mg_mse_loss(&huge, &one, &huge, &loss), MG_ENOMEM);
+    ck_assert_int_eq(mg_mse_grad(&huge, &one, &huge, &one, NULL), MG_ENOMEM);
+    ck_assert_int_eq(mg_normal_solve(&huge, &huge, 0.0, &one), MG_ENOMEM);
+    ck_assert_int_eq(mg_gd_fit(&huge, &huge, &one, NULL, NULL), MG_ENOMEM);
+}
+END_TEST
+
+/* A NaN or Inf at each position of A, W and Y must give MG_ENONFINITE with
+ * the outputs untouched, including where the poisoned element meets a zero
+ * weight (0 * Inf = NaN must not be skipped). */
+START_TEST(non_finite_inputs)
+{
+    const double bad[] = { NAN, INFINITY, -INFINITY };
+    for (int b = 0; b < 3; b++)
+        for (int where = 0; where < 3; where++) {
+            mgt_rng r = mgt_rng_seed(5);
+            problem p = make_problem(&r, (shape){ 40, 4, 2, 1 });
+            mgt_fill(&p.W, 0.0); /* zero weights: the hardest case to propagate */
+            mgt_mat *target = where == 0 ? &p.A : where == 1 ? &p.W : &p.Y;
+            *mg_at(&target->v, target->v.rows - 1, 1) = bad[b];
+            mgt_mat G = mgt_alloc(4, 2, 0), Wout = mgt_alloc(4, 2, 0);
+            double *g0 = mgt_snapshot(&G), *w0 = mgt_snapshot(&p.W), *o0 = mgt_snapshot(&Wout);
+            double loss = 42.0;
+            size_t run = 99;
+
+            ck_assert_int_eq(mg_mse_loss(&p.A.v, &p.W.v, &p.Y.v, &loss), MG_ENONFINITE);
+            ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, &loss), MG_ENONFINITE);
+            ck_assert_double_eq(loss, 42.0);
+            ck_assert(mgt_unchanged(&G, g0));
+            ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, NULL, &run), MG_ENONFINITE);
+            ck_assert(mgt_unchanged(&p.W, w0));
+            ck_assert_uint_eq(run, 99);
+            if (where != 1) {
+                ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, 1.0, &Wout.v), MG_ENONFINITE);
+                ck_assert(mgt_unchanged(&Wout, o0));
+            }
+            free(g0);
+            free(w0);
+            free(o0);
+            mgt_free(&G);
+            mgt_free(&Wout);
+            free_problem(&p);
+        }
+}
+END_TEST
+
+static void count_epochs(size_t e, double loss, void *ctx)
+{
+    (void)loss;
+    *(size_t *)ctx = e + 1;
+}
+
+START_TEST(divergence_is_an_error)
+{
+    mgt_rng r = mgt_rng_seed(6);
+    problem p = make_problem(&r, (shape){ 30, 4, 1, 0 });
+    double *w0 = mgt_snapshot(&p.W);
+    size_t run = 7, seen = 0;
+    mg_gd_options o = mg_gd_defaults();
+    o.learning_rate = 1e3; /* far above 2 / lambda_max: |W| grows geometrically */
+    o.epochs = 100000;
+    o.on_epoch = count_epochs;
+    o.ctx = &seen;
+    o.strategy = (mg_gd_strategy)_i;
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, &run), MG_ENOCONV);
+    ck_assert(mgt_unchanged(&p.W, w0));
+    ck_assert_uint_eq(run, 7);
+    ck_assert_uint_gt(seen, 10); /* it ran until the loss overflowed */
+    free(w0);
+    free_problem(&p);
+}
+END_TEST
+
+static void record_loss(size_t e, double loss, void *ctx)
+{
+    double *out = ctx;
+    out[e] = loss;
+}
+
+START_TEST(gd_tolerance_and_epochs)
+{
+    mgt_rng r = mgt_rng_seed(7);
+    problem p = make_problem(&r, (shape){ 200, 3, 2, 1 });
+    double losses[501] = { 0 };
+    size_t run = 0;
+    mg_gd_options o = mg_gd_defaults();
+    o.learning_rate = 0.5;
+    o.epochs = 500;
+    o.on_epoch = record_loss;
+    o.ctx = losses;
+    o.strategy = (mg_gd_strategy)_i;
+
+    /* Zero epochs: W unchanged, loss of the start reported. */
+    double *w0 = mgt_snapshot(&p.W);
+    o.epochs = 0;
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, &run), MG_OK);
+    ck_assert_uint_eq(run, 0);
+    ck_assert(mgt_unchanged(&p.W, w0));
+    ck_assert_double_eq_tol(losses[0], ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v), 1e-12 * losses[0]);
+
+    /* On a quadratic, descent lowers the loss at every step when lr is below
+     * 2 / lambda_max of the Hessian (2/N) A^T A; here lambda_max is about
+     * 2/3 (uniform [-1, 1] columns have variance 1/3), so lr = 0.5 is safe.
+     * Stopping at a tolerance halfway
+     * between the start and the minimum takes fewer than all epochs. */
+    o.epochs = 500;
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, &run), MG_OK);
+    ck_assert_uint_eq(run, 500);
+    /* Exact arithmetic decreases strictly; once converged, successive losses
+     * differ only by the rounding of a 400-term sum (< 400 eps relative), so
+     * a rise is allowed up to 1e-12 relative and no further. */
+    for (size_t e = 1; e <= 500; e++)
+        ck_assert_double_le(losses[e], losses[e - 1] * (1.0 + 1e-12));
+    double start = losses[0], end = losses[500];
+    memcpy(p.W.buf, w0, p.W.len * sizeof(double));
+    o.tolerance = 0.5 * (start + end);
+    ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, &run), MG_OK);
+    ck_assert_uint_gt(run, 0);
+    ck_assert_uint_lt(run, 500);
+    ck_assert_double_le(losses[run], o.tolerance);
+    ck_assert_double_gt(losses[run - 1], o.tolerance);
+    ck_assert_double_le(fabs(ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v) - losses[run]), 1e-10 * losses[run]);
+    free(w0);
+    free_problem(&p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("linreg");
+    TCase *tc = tcase_create("linreg");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, loss_and_grad_match_reference, 0, NSHAPES);
+    tcase_add_loop_test(tc, grad_matches_central_differences, 0, NSHAPES);
+    tcase_add_loop_test(tc, normal_solve_zeroes_the_gradient, 0, NSHAPES);
+    tcase_add_test(tc, bad_views_and_shapes);
+    tcase_add_test(tc, overflowing_sizes);
+    tcase_add_test(tc, non_finite_inputs);
+    tcase_add_loop_test(tc, divergence_is_an_error, MG_GD_AUTO, MG_GD_GRAM + 1);
+    tcase_add_loop_test(tc, gd_tolerance_and_epochs, MG_GD_AUTO, MG_GD_GRAM + 1);
+    suite_add_tcase(s, tc);
+    return mgt_run(s);
+}
