@@ -1,30 +1,39 @@
-/* The MSE pass: walk A in row blocks small enough to stay in cache, so that
- * forming the block's residual R_b = Y_b - A_b W and accumulating A_b^T R_b
- * read the block from memory once (docs/derivations.md, "MSE gradient"). */
+/* The MSE pass: R = Y - A W, sum R^2 and A^T R while reading A from memory
+ * once (docs/derivations.md, "MSE gradient"; docs/performance.md).
+ *
+ * Few outputs (k <= MG__MSE_FUSED_MAX_K): the work is bound by memory
+ * bandwidth, so our fused kernel (mse_fused.c) streams A once, split into a
+ * fixed number of row slices that OpenMP threads share; each slice has its
+ * own partial sums, added in slice order afterwards.  The partition and the
+ * order of the additions depend on the shape only, so the result is bitwise
+ * identical run to run and for any thread count.
+ *
+ * Many outputs: the two products are compute-bound matrix-matrix work; row
+ * blocks that stay in L2 go through dgemm twice (OpenBLAS threads them). */
 #include "mse_pass.h"
+#include "mse_fused.h"
 
 #include <cblas.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
-/* A row block of about 128 KiB stays in a 256 KiB+ L2 between the two
- * products that read it. */
-enum { MSE_BLOCK_BYTES = 128 * 1024, MSE_MIN_ROWS = 16 };
+/* ---- many outputs: blocked dgemm ----------------------------------------- */
+
+/* A row block of about 256 KiB stays in L2 between the two products. */
+enum { BLAS_BLOCK_BYTES = 256 * 1024, BLAS_MIN_ROWS = 16 };
 
 static size_t block_rows(size_t N, size_t j)
 {
-    size_t b = MSE_BLOCK_BYTES / (j * sizeof(double));
-    if (b < MSE_MIN_ROWS)
-        b = MSE_MIN_ROWS;
+    size_t b = BLAS_BLOCK_BYTES / (j * sizeof(double));
+    if (b < BLAS_MIN_ROWS)
+        b = BLAS_MIN_ROWS;
     return b < N ? b : N;
 }
 
-size_t mg__mse_scratch_len(size_t N, size_t j, size_t k)
-{
-    return block_rows(N, j) * k;
-}
-
-void mg__mse_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
-                  double *atr, double *ssq, double *scratch)
+static void blas_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
+                      double *atr, double *ssq, double *scratch)
 {
     const size_t N = A->rows, j = A->cols, k = W->cols, B = block_rows(N, j);
     double sum = 0.0;
@@ -38,28 +47,132 @@ void mg__mse_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
 
         for (size_t i = 0; i < nb; i++)
             memcpy(R + i * k, Y->data + (r0 + i) * Y->stride, k * sizeof(double));
-        if (k == 1) {
-            /* R_b = Y_b - A_b w   (seed 000: the residual y - A w) */
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)j, -1.0, Ab, (int)A->stride,
-                        W->data, (int)W->stride, 1.0, R, 1);
-        } else {
-            /* R_b = Y_b - A_b W */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)j, -1.0,
-                        Ab, (int)A->stride, W->data, (int)W->stride, 1.0, R, (int)k);
-        }
+        /* R_b = Y_b - A_b W   (seed 000: the residual) */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)j, -1.0,
+                    Ab, (int)A->stride, W->data, (int)W->stride, 1.0, R, (int)k);
         for (size_t i = 0; i < nb * k; i++)
             sum += R[i] * R[i];
         if (!atr)
             continue;
-        if (k == 1) {
-            /* atr += A_b^T r_b */
-            cblas_dgemv(CblasRowMajor, CblasTrans, (int)nb, (int)j, 1.0, Ab, (int)A->stride,
-                        R, 1, 1.0, atr, 1);
-        } else {
-            /* atr += A_b^T R_b */
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)j, (int)k, (int)nb, 1.0,
-                        Ab, (int)A->stride, R, (int)k, 1.0, atr, (int)k);
-        }
+        /* atr += A_b^T R_b */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)j, (int)k, (int)nb, 1.0,
+                    Ab, (int)A->stride, R, (int)k, 1.0, atr, (int)k);
     }
     *ssq = sum;
+}
+
+/* ---- few outputs: fused kernel over slices ------------------------------- */
+
+/* A slice is at least 64 Ki elements (512 KiB) of A, so that a thread's
+ * start-up (a few microseconds) is small beside its share; at most 16
+ * slices, enough to balance 2..16 threads. */
+enum { SLICE_MIN_ELEMS = 1 << 16, MAX_SLICES = 16 };
+
+size_t mg__mse_slices(size_t N, size_t j)
+{
+    size_t s = N / ((SLICE_MIN_ELEMS + j - 1) / j);
+    if (s > MAX_SLICES)
+        s = MAX_SLICES;
+    return s ? s : 1;
+}
+
+mg__mse_path mg__mse_choose(size_t N, size_t j, size_t k)
+{
+    (void)N;
+    return (k <= MG__MSE_FUSED_MAX_K && j <= MG__MSE_FUSED_MAX_J) ? MG__MSE_FUSED : MG__MSE_BLAS;
+}
+
+static int default_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static void fused_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
+                       double *atr, double *ssq, double *scratch, int nthreads)
+{
+    const size_t N = A->rows, j = A->cols, k = W->cols, jk = j * k;
+    const size_t S = mg__mse_slices(N, j);
+    double *wT = scratch;             /* k x j: W^T, so each output's w is contiguous */
+    double *part = wT + jk;           /* S x (k x j): each slice's (A^T R)^T */
+    double *pssq = part + S * jk;     /* S: each slice's sum of squares */
+    const int want = atr != NULL;
+
+    for (size_t a = 0; a < j; a++)
+        for (size_t m = 0; m < k; m++)
+            wT[m * j + a] = W->data[a * W->stride + m];
+    if (nthreads > (int)S)
+        nthreads = (int)S;
+    if (nthreads < 1)
+        nthreads = 1;
+
+    /* Slice s covers rows [N s / S, N (s+1) / S); static scheduling gives
+     * each thread a contiguous run of slices, but which thread runs a slice
+     * never changes what is computed. */
+    #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
+    for (size_t s = 0; s < S; s++) {
+        double *acc = want ? part + s * jk : NULL;
+        if (acc)
+            memset(acc, 0, jk * sizeof(double));
+        pssq[s] = 0.0;
+        mg__mse_fused_rows(A->data, A->stride, Y->data, Y->stride, wT, j, k, N * s / S,
+                           N * (s + 1) / S, acc, &pssq[s]);
+    }
+
+    /* Fixed-order reduction: slice 0, 1, ..., S-1. */
+    double sum = 0.0;
+    for (size_t s = 0; s < S; s++)
+        sum += pssq[s];
+    *ssq = sum;
+    if (!want)
+        return;
+    for (size_t s = 1; s < S; s++)
+        for (size_t i = 0; i < jk; i++)
+            part[i] += part[s * jk + i];
+    /* atr = (A^T R), transposed back to j x k */
+    for (size_t a = 0; a < j; a++)
+        for (size_t m = 0; m < k; m++)
+            atr[a * k + m] = part[m * j + a];
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+size_t mg__mse_scratch_len_path(size_t N, size_t j, size_t k, mg__mse_path path)
+{
+    if (path == MG__MSE_FUSED) {
+        const size_t S = mg__mse_slices(N, j);
+        return (S + 1) * j * k + S; /* small: k is bounded on this path */
+    }
+    return block_rows(N, j) * k;
+}
+
+size_t mg__mse_scratch_len(size_t N, size_t j, size_t k)
+{
+    return mg__mse_scratch_len_path(N, j, k, mg__mse_choose(N, j, k));
+}
+
+void mg__mse_pass_path(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
+                       double *atr, double *ssq, double *scratch, int nthreads,
+                       mg__mse_path path)
+{
+    if (path == MG__MSE_FUSED)
+        fused_pass(A, W, Y, atr, ssq, scratch, nthreads > 0 ? nthreads : default_threads());
+    else
+        blas_pass(A, W, Y, atr, ssq, scratch);
+}
+
+void mg__mse_pass_nt(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
+                     double *atr, double *ssq, double *scratch, int nthreads)
+{
+    mg__mse_pass_path(A, W, Y, atr, ssq, scratch, nthreads,
+                      mg__mse_choose(A->rows, A->cols, W->cols));
+}
+
+void mg__mse_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
+                  double *atr, double *ssq, double *scratch)
+{
+    mg__mse_pass_nt(A, W, Y, atr, ssq, scratch, 0);
 }

@@ -1,0 +1,39 @@
+/* Benchmark utilities: wall-clock timing, medians, random fill, the
+ * machine's measured bounds (streaming read bandwidth, dgemm peak), and the
+ * RESULT line format that bench/run_all.sh collects. */
+#ifndef MATGRAD_BENCH_COMMON_H
+#define MATGRAD_BENCH_COMMON_H
+
+#include <stddef.h>
+
+/* Seconds on a monotonic clock. */
+double bc_now(void);
+
+/* Median of n samples (n >= 1; sorts x in place). */
+double bc_median(double *x, size_t n);
+
+/* Times fn(ctx) `reps` times after one warm-up call; returns the median. */
+double bc_time(void (*fn)(void *ctx), void *ctx, int reps);
+
+/* Number of repetitions: $MG_BENCH_REPS if set (>= 1), else def. */
+int bc_reps(int def);
+
+/* 1 when $MG_BENCH_QUICK is set: benches shrink their largest sizes. */
+int bc_quick(void);
+
+/* malloc'd, 64-byte aligned, filled with uniform [-1, 1) from a fixed seed
+ * (first-touch in parallel so pages spread like the library's threads). */
+double *bc_random(size_t n, unsigned long long seed);
+void bc_free(double *p);
+
+/* Streaming read bandwidth in bytes/s over n doubles at x (all threads). */
+double bc_read_bandwidth(const double *x, size_t n, int reps);
+
+/* dgemm rate in flop/s on square matrices of order n (OpenBLAS threads). */
+double bc_dgemm_peak(size_t n, int reps);
+
+/* Prints the machine-readable line; rate < 0 or bound < 0 print "-". */
+void bc_result(const char *workload, const char *impl, size_t rows, size_t cols,
+               double median_s, double rate, const char *unit, double bound_frac);
+
+#endif /* MATGRAD_BENCH_COMMON_H */

@@ -1,0 +1,138 @@
+/* The fused MSE kernel, written once with GCC/Clang vector extensions and
+ * compiled twice: for the x86-64 baseline (SSE2) and for AVX2, picked at run
+ * time with __builtin_cpu_supports.  Neither variant uses FMA (the AVX2 one
+ * is not given "fma" and ISO C mode forbids contraction), and both perform
+ * the same IEEE operations in the same order (a 4-wide vector add is four
+ * scalar adds either way), so they return bitwise identical results.
+ *
+ * A is walked in blocks of about BLOCK_BYTES (kept in L1).  Phase 1 streams
+ * the block row after row from memory, computing each row's residuals; the
+ * rows are read strictly in address order because that is what the hardware
+ * prefetcher follows best (interleaving four rows' loads measured at less
+ * than half the bandwidth, docs/performance.md).  Phase 2 adds the block's
+ * A_b^T R_b from L1, four rows per update of the accumulator. */
+#include "mse_fused.h"
+
+typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
+
+/* Macros, not functions: a 32-byte vector argument would change the ABI of
+ * the baseline variant. */
+#define LD(p) (*(const v4d *)(p))
+#define HSUM(v) (((v)[0] + (v)[1]) + ((v)[2] + (v)[3]))
+#define MG_INLINE static inline __attribute__((always_inline))
+
+enum { BLOCK_BYTES = 16 * 1024, MAX_BLOCK_ROWS = 64 };
+
+/* a . w with two vector accumulators (two independent add chains). */
+MG_INLINE double dot(const double *a, const double *w, size_t j)
+{
+    v4d s0 = { 0 }, s1 = { 0 };
+    size_t c = 0;
+    for (; c + 8 <= j; c += 8) {
+        s0 += LD(a + c) * LD(w + c);
+        s1 += LD(a + c + 4) * LD(w + c + 4);
+    }
+    if (c + 4 <= j) {
+        s0 += LD(a + c) * LD(w + c);
+        c += 4;
+    }
+    s0 += s1;
+    double d = HSUM(s0);
+    for (; c < j; c++)
+        d += a[c] * w[c];
+    return d;
+}
+
+/* g += e0 a0 + e1 a1 + e2 a2 + e3 a3 (rows in L1; one load/store of g per
+ * four rows). */
+MG_INLINE void update4(double *g, const double *a0, size_t lda, const double *e, size_t k,
+                       size_t j)
+{
+    const double *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+    const double e0 = e[0], e1 = e[k], e2 = e[2 * k], e3 = e[3 * k];
+    const v4d f0 = { e0, e0, e0, e0 }, f1 = { e1, e1, e1, e1 }, f2 = { e2, e2, e2, e2 },
+              f3 = { e3, e3, e3, e3 };
+    size_t c = 0;
+    for (; c + 4 <= j; c += 4) {
+        v4d t = (f0 * LD(a0 + c) + f1 * LD(a1 + c)) + (f2 * LD(a2 + c) + f3 * LD(a3 + c));
+        *(v4d *)(g + c) = LD(g + c) + t;
+    }
+    for (; c < j; c++)
+        g[c] += (e0 * a0[c] + e1 * a1[c]) + (e2 * a2[c] + e3 * a3[c]);
+}
+
+/* g += e a */
+MG_INLINE void update1(double *g, const double *a, double e, size_t j)
+{
+    const v4d f = { e, e, e, e };
+    size_t c = 0;
+    for (; c + 4 <= j; c += 4)
+        *(v4d *)(g + c) = LD(g + c) + f * LD(a + c);
+    for (; c < j; c++)
+        g[c] += e * a[c];
+}
+
+MG_INLINE void rows_body(const double *A, size_t lda, const double *Y, size_t ldy,
+                         const double *wT, size_t j, size_t k, size_t r0, size_t r1,
+                         double *accT, double *ssq)
+{
+    size_t B = BLOCK_BYTES / (lda * sizeof(double));
+    B = B < 4 ? 4 : B > MAX_BLOCK_ROWS ? MAX_BLOCK_ROWS : B & ~(size_t)3;
+    double e[MAX_BLOCK_ROWS * MG__FUSED_MAX_K]; /* the block's residuals, nb x k */
+    double sum = *ssq;
+
+    for (size_t b0 = r0; b0 < r1; b0 += B) {
+        const size_t nb = (r1 - b0 < B) ? r1 - b0 : B;
+        const double *Ab = A + b0 * lda;
+        /* Phase 1 -- r_i = y_i - a_i W   (seed 000: the residual) */
+        for (size_t i = 0; i < nb; i++)
+            for (size_t m = 0; m < k; m++) {
+                const double r = Y[(b0 + i) * ldy + m] - dot(Ab + i * lda, wT + m * j, j);
+                e[i * k + m] = r;
+                sum += r * r;
+            }
+        if (!accT)
+            continue;
+        /* Phase 2 -- g_m += A_b^T r_m, from L1 */
+        for (size_t m = 0; m < k; m++) {
+            double *g = accT + m * j;
+            size_t i = 0;
+            for (; i + 4 <= nb; i += 4)
+                update4(g, Ab + i * lda, lda, e + i * k + m, k, j);
+            for (; i < nb; i++)
+                update1(g, Ab + i * lda, e[i * k + m], j);
+        }
+    }
+    *ssq = sum;
+}
+
+static void rows_base(const double *A, size_t lda, const double *Y, size_t ldy,
+                      const double *wT, size_t j, size_t k, size_t r0, size_t r1,
+                      double *accT, double *ssq)
+{
+    rows_body(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MG_HAVE_AVX2_VARIANT 1
+__attribute__((target("avx2")))
+static void rows_avx2(const double *A, size_t lda, const double *Y, size_t ldy,
+                      const double *wT, size_t j, size_t k, size_t r0, size_t r1,
+                      double *accT, double *ssq)
+{
+    rows_body(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
+}
+#endif
+
+void mg__mse_fused_rows(const double *A, size_t lda, const double *Y, size_t ldy,
+                        const double *wT, size_t j, size_t k, size_t r0, size_t r1,
+                        double *accT, double *ssq)
+{
+#ifdef MG_HAVE_AVX2_VARIANT
+    if (__builtin_cpu_supports("avx2")) {
+        rows_avx2(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
+        return;
+    }
+#endif
+    rows_base(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
+}
