@@ -5,6 +5,7 @@
 #include "linreg_internal.h"
 #include "kernels/mse_pass.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -26,9 +27,10 @@ static mg_status check_options(const mg_gd_options *o)
 }
 
 /* Runs the descent on the working copy w (j x k, contiguous); *steps gets
- * the number of steps taken. */
-static mg_status descend(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
-                         const mg_gd_options *o, double *G, double *scratch, size_t *steps)
+ * the number of steps taken.  MG_GD_DIRECT: one pass over A per epoch. */
+static mg_status descend_direct(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
+                                const mg_gd_options *o, double *G, double *scratch,
+                                size_t *steps)
 {
     const size_t jk = A->cols * k;
     mg_matrix Wv = mg_matrix_view(w, A->cols, k);
@@ -51,6 +53,141 @@ static mg_status descend(const mg_matrix *A, const mg_matrix *Y, double *w, size
     }
 }
 
+/* MG_GD_GRAM workspace: G0 = A^T A (upper triangle), and a reference point
+ * W_ref with its exact ssq_ref = ||Y - A W_ref||^2 and atr = A^T (Y - A W_ref)
+ * from one pass over A. */
+typedef struct gram_ws {
+    double *G0, *wref, *atr, *D, *H, *scratch;
+    double ssq_ref;
+} gram_ws;
+
+/* Takes W as the new reference point: one exact pass over A. */
+static mg_status gram_refresh(const mg_matrix *A, const mg_matrix *Y, const double *w, size_t k,
+                              gram_ws *g)
+{
+    const size_t jk = A->cols * k;
+    mg_matrix Wv = mg_matrix_view((double *)w, A->cols, k);
+    /* ssq_ref = ||Y - A W||^2, atr = A^T (Y - A W) */
+    mg__mse_pass(A, &Wv, Y, g->atr, &g->ssq_ref, g->scratch);
+    if (!isfinite(g->ssq_ref) || !mg__all_finite(g->atr, 1, jk, jk))
+        return MG_ENONFINITE;
+    for (size_t i = 0; i < jk; i++)
+        g->wref[i] = w[i];
+    return MG_OK;
+}
+
+/* Loss and gradient at w from the Gram matrix, O(j^2 k).  With D = W - W_ref
+ * and R_ref = Y - A W_ref (docs/performance.md, "Gram-cached descent"):
+ *     ||Y - A W||^2 = ssq_ref - 2 <D, A^T R_ref> + <D, G0 D>
+ *     dloss/dW      = -(2/N) (A^T R_ref - G0 D).
+ * All three terms are bounded by a few times ssq_ref + ||Y - A W||^2, so
+ * while the loss stays above a quarter of the reference loss its rounding
+ * error is a few eps relative; below that the caller takes a new reference
+ * by an exact pass.  (The textbook ||Y||^2 - 2 <W, A^T Y> + <W, G0 W> would
+ * lose all digits of a small loss to cancellation.) */
+static double gram_eval(const double *w, size_t j, size_t k, double N, gram_ws *g, double *G)
+{
+    const size_t jk = j * k;
+    double lin = 0.0, quad = 0.0;
+    for (size_t i = 0; i < jk; i++)
+        g->D[i] = w[i] - g->wref[i];
+    if (k == 1) {
+        /* H = G0 d */
+        cblas_dsymv(CblasRowMajor, CblasUpper, (int)j, 1.0, g->G0, (int)j, g->D, 1, 0.0, g->H, 1);
+    } else {
+        /* H = G0 D */
+        cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)j, (int)k, 1.0, g->G0, (int)j,
+                    g->D, (int)k, 0.0, g->H, (int)k);
+    }
+    for (size_t i = 0; i < jk; i++) {
+        lin += g->D[i] * g->atr[i];
+        quad += g->D[i] * g->H[i];
+    }
+    /* G = -(2/N) (A^T R_ref - G0 D) */
+    for (size_t i = 0; i < jk; i++)
+        G[i] = -2.0 / N * (g->atr[i] - g->H[i]);
+    return g->ssq_ref - 2.0 * lin + quad;
+}
+
+/* MG_GD_GRAM: one dsyrk and one exact pass up front, then O(j^2 k) per
+ * epoch, plus a new exact pass whenever the loss falls below a quarter of
+ * the reference loss (a logarithmic number of times). */
+static mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
+                              const mg_gd_options *o, double *G, gram_ws *g, size_t *steps)
+{
+    const size_t j = A->cols, jk = j * k;
+    const double N = (double)A->rows;
+
+    MG__CHECK(gram_refresh(A, Y, w, k, g)); /* non-finite input: MG_ENONFINITE */
+    /* G0 = A^T A   (upper triangle: dsyrk does half of dgemm's flops) */
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)j, (int)A->rows, 1.0, A->data,
+                (int)A->stride, 0.0, g->G0, (int)j);
+    int fresh = 1;
+    for (size_t e = 0;; e++) {
+        double ssq = g->ssq_ref;
+        if (!fresh) {
+            ssq = gram_eval(w, j, k, N, g, G);
+            if (!(ssq >= 0.25 * g->ssq_ref)) { /* also when NaN */
+                if (gram_refresh(A, Y, w, k, g) != MG_OK)
+                    return MG_ENOCONV;
+                fresh = 1;
+                ssq = g->ssq_ref;
+            }
+        }
+        if (fresh) {
+            /* G = -(2/N) A^T R at the reference point itself */
+            for (size_t i = 0; i < jk; i++)
+                G[i] = -2.0 / N * g->atr[i];
+            fresh = 0;
+        }
+        const double loss = ssq / N;
+        if (!isfinite(loss) || !mg__all_finite(G, 1, jk, jk))
+            return MG_ENOCONV; /* finite start, then non-finite: diverged */
+        if (o->on_epoch)
+            o->on_epoch(e, loss, o->ctx);
+        if (e == o->epochs || loss <= o->tolerance) {
+            *steps = e;
+            return MG_OK;
+        }
+        /* W_{e+1} = W_e - lr * G */
+        for (size_t i = 0; i < jk; i++)
+            w[i] -= o->learning_rate * G[i];
+    }
+}
+
+/* MG_GD_AUTO: the Gram strategy when its flops, including the set-up
+ * (dsyrk: N j^2) and an allowance of three exact passes, are fewer than the
+ * direct strategy's epochs passes (about 4 N j k flops each; both run near
+ * the same flop rate on the measured machine, docs/performance.md). */
+static int use_gram(size_t N, size_t j, size_t k, const mg_gd_options *o)
+{
+    if (o->strategy != MG_GD_AUTO)
+        return o->strategy == MG_GD_GRAM;
+    const double n = (double)N, J = (double)j, K = (double)k, E = (double)o->epochs;
+    const double direct = (E + 1.0) * 4.0 * n * J * K;
+    const double gram = n * J * J + 3.0 * 4.0 * n * J * K + E * 4.0 * J * J * K;
+    return gram < direct;
+}
+
+static mg_status run_gram(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
+                          const mg_gd_options *o, double *G, size_t *steps)
+{
+    const size_t N = A->rows, j = A->cols;
+    gram_ws g = { mg__alloc_doubles(j, j), mg__alloc_doubles(j, k), mg__alloc_doubles(j, k),
+                  mg__alloc_doubles(j, k), mg__alloc_doubles(j, k),
+                  mg__alloc_doubles(mg__mse_scratch_len(N, j, k), 1), 0.0 };
+    mg_status s = MG_ENOMEM;
+    if (g.G0 && g.wref && g.atr && g.D && g.H && g.scratch)
+        s = descend_gram(A, Y, w, k, o, G, &g, steps);
+    free(g.G0);
+    free(g.wref);
+    free(g.atr);
+    free(g.D);
+    free(g.H);
+    free(g.scratch);
+    return s;
+}
+
 mg_status mg_gd_fit(const mg_matrix *A, const mg_matrix *Y, mg_matrix *W,
                     const mg_gd_options *opt, size_t *epochs_run)
 {
@@ -63,14 +200,16 @@ mg_status mg_gd_fit(const mg_matrix *A, const mg_matrix *Y, mg_matrix *W,
         return MG_ENONFINITE;
 
     const size_t j = A->cols, k = W->cols;
+    const int gram = use_gram(A->rows, j, k, &o);
     double *w = mg__alloc_doubles(j, k);
     double *G = mg__alloc_doubles(j, k);
-    double *scratch = mg__alloc_doubles(mg__mse_scratch_len(A->rows, j, k), 1);
+    double *scratch = gram ? NULL : mg__alloc_doubles(mg__mse_scratch_len(A->rows, j, k), 1);
     mg_status s = MG_ENOMEM;
     size_t steps = 0;
-    if (w && G && scratch) {
+    if (w && G && (gram || scratch)) {
         mg__copy(w, k, W->data, W->stride, j, k);
-        s = descend(A, Y, w, k, &o, G, scratch, &steps);
+        s = gram ? run_gram(A, Y, w, k, &o, G, &steps)
+                 : descend_direct(A, Y, w, k, &o, G, scratch, &steps);
     }
     if (s == MG_OK) {
         mg__copy(W->data, W->stride, w, k, j, k);

@@ -324,6 +324,94 @@ START_TEST(gd_tolerance_and_epochs)
 }
 END_TEST
 
+
+/* ---- Gram-cached descent ------------------------------------------------ */
+
+typedef struct trace { double loss[2][601]; } trace;
+
+/* MG_GD_GRAM takes the same steps as MG_GD_DIRECT, with the gradient from
+ * A^T A instead of a pass over A.  The two gradients differ by rounding
+ * only (about eps (||A||^2 ||W|| + ||A|| ||Y||), relative ~1e-15 here), and
+ * each step is a contraction for lr = 0.3 < 2 / lambda_max ((2/N) A^T A has
+ * lambda_max < 2/3 (1 + sqrt(j/N))^2 <= 1.5 for N >= 4j), so the rounding
+ * differences do not grow: after any number of epochs the iterates and the
+ * reported losses agree to 1e-10 relative with orders of margin. */
+START_TEST(gram_iterates_match_direct)
+{
+    static const shape shapes[] = { { 500, 8, 1, 0 }, { 300, 5, 3, 2 }, { 2000, 32, 1, 1 },
+                                    { 41, 10, 2, 0 }, { 7, 1, 1, 0 } };
+    static const size_t epochs[] = { 0, 1, 7, 100, 600 };
+    mgt_rng r = mgt_rng_seed(8);
+    const shape s = shapes[_i];
+    problem p = make_problem(&r, s);
+    double *w0 = mgt_snapshot(&p.W);
+    static trace t;
+
+    for (size_t e = 0; e < sizeof epochs / sizeof epochs[0]; e++) {
+        mgt_mat Wd = mgt_alloc(s.j, s.k, s.pad);
+        for (int strat = 0; strat < 2; strat++) {
+            mg_gd_options o = mg_gd_defaults();
+            o.learning_rate = 0.3;
+            o.epochs = epochs[e];
+            o.on_epoch = record_loss;
+            o.ctx = t.loss[strat];
+            o.strategy = strat ? MG_GD_GRAM : MG_GD_DIRECT;
+            memcpy(p.W.buf, w0, p.W.len * sizeof(double));
+            size_t run = 0;
+            ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, &run), MG_OK);
+            ck_assert_uint_eq(run, epochs[e]);
+            if (!strat)
+                memcpy(Wd.buf, p.W.buf, p.W.len * sizeof(double));
+        }
+        ck_assert_double_le(mgt_rel_err(&p.W.v, &Wd.v), 1e-10);
+        for (size_t i = 0; i <= epochs[e]; i++)
+            ck_assert_double_le(fabs(t.loss[1][i] - t.loss[0][i]), 1e-10 * t.loss[0][i]);
+        mgt_free(&Wd);
+    }
+    free(w0);
+    free_problem(&p);
+}
+END_TEST
+
+/* A consistent system (Y = A W_true) drives the loss towards zero.  Stopping
+ * at 1e-9 of the starting loss, residual entries are ~3e-5 of their O(1)
+ * start, and computing them (or the Gram form relative to a recent exact
+ * reference) carries ~1e-15 absolute error each: relative loss error
+ * ~1e-10, well inside 1e-8.  The textbook Gram loss ||Y||^2 - 2 <W, A^T Y> +
+ * <W, A^T A W> would carry eps * loss0 / loss ~ 2e-7 and fail. */
+START_TEST(gram_loss_stays_accurate_near_zero)
+{
+    mgt_rng r = mgt_rng_seed(9);
+    const size_t N = 200, j = 4, k = 2;
+    mgt_mat A = mgt_random(&r, N, j, 1), Wt = mgt_random(&r, j, k, 0), Y = mgt_alloc(N, k, 0);
+    mgt_mat W = mgt_alloc(j, k, 0);
+    ref_matmul(&A.v, 0, &Wt.v, 0, &Y.v);
+    static double losses[2][20001];
+    size_t runs[2];
+    for (int strat = 0; strat < 2; strat++) {
+        mgt_fill(&W, 0.0);
+        mg_gd_options o = mg_gd_defaults();
+        o.learning_rate = 0.5;
+        o.epochs = 20000;
+        o.tolerance = 1e-9 * ref_mse_loss(&A.v, &W.v, &Y.v);
+        o.on_epoch = record_loss;
+        o.ctx = losses[strat];
+        o.strategy = strat ? MG_GD_GRAM : MG_GD_DIRECT;
+        ck_assert_int_eq(mg_gd_fit(&A.v, &Y.v, &W.v, &o, &runs[strat]), MG_OK);
+        ck_assert_uint_lt(runs[strat], 20000);
+        double want = ref_mse_loss(&A.v, &W.v, &Y.v);
+        ck_assert_double_le(fabs(losses[strat][runs[strat]] - want), 1e-8 * want);
+    }
+    const size_t n = runs[0] < runs[1] ? runs[0] : runs[1];
+    for (size_t e = 0; e <= n; e++)
+        ck_assert_double_le(fabs(losses[1][e] - losses[0][e]), 1e-8 * losses[0][e]);
+    mgt_free(&A);
+    mgt_free(&Wt);
+    mgt_free(&Y);
+    mgt_free(&W);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("linreg");
@@ -337,6 +425,8 @@ int main(void)
     tcase_add_test(tc, non_finite_inputs);
     tcase_add_loop_test(tc, divergence_is_an_error, MG_GD_AUTO, MG_GD_GRAM + 1);
     tcase_add_loop_test(tc, gd_tolerance_and_epochs, MG_GD_AUTO, MG_GD_GRAM + 1);
+    tcase_add_loop_test(tc, gram_iterates_match_direct, 0, 5);
+    tcase_add_test(tc, gram_loss_stays_accurate_near_zero);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }

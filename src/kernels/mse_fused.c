@@ -128,11 +128,20 @@ void mg__mse_fused_rows(const double *A, size_t lda, const double *Y, size_t ldy
                         const double *wT, size_t j, size_t k, size_t r0, size_t r1,
                         double *accT, double *ssq)
 {
+    mg__mse_fused_rows_isa(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq, 1);
+}
+
+void mg__mse_fused_rows_isa(const double *A, size_t lda, const double *Y, size_t ldy,
+                            const double *wT, size_t j, size_t k, size_t r0, size_t r1,
+                            double *accT, double *ssq, int avx2)
+{
 #ifdef MG_HAVE_AVX2_VARIANT
-    if (__builtin_cpu_supports("avx2")) {
+    if (avx2 && __builtin_cpu_supports("avx2")) {
         rows_avx2(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
         return;
     }
+#else
+    (void)avx2;
 #endif
     rows_base(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
 }

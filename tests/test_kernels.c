@@ -1,0 +1,192 @@
+/* Kernels: both paths of the MSE pass against the naive long-double
+ * reference on shapes that do not divide the kernel's blocks, strided views
+ * and every k the fused path takes; bitwise determinism across runs, thread
+ * counts and instruction-set variants; the shape-based path choice. */
+#include "mgtest.h"
+#include "../src/kernels/mse_fused.h"
+#include "../src/kernels/mse_pass.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct shape { size_t N, j, k, pad; } shape;
+
+/* Row counts around the fused kernel's 4-row groups and 16 KiB blocks (32
+ * rows at j = 64, 2048 at j = 1), column counts around its 4- and 8-wide
+ * vectors, k = 1..8 (the fused range) and beyond, strided views. */
+static const shape SHAPES[] = {
+    { 1, 1, 1, 0 },    { 3, 1, 1, 2 },     { 5, 3, 1, 0 },    { 7, 5, 2, 1 },
+    { 33, 7, 1, 3 },   { 67, 64, 1, 0 },   { 67, 65, 3, 1 },  { 131, 9, 4, 0 },
+    { 2049, 1, 1, 0 }, { 2051, 3, 5, 2 },  { 97, 12, 8, 1 },  { 40, 130, 6, 0 },
+    { 1000, 17, 7, 4 },{ 9, 4097, 1, 0 },  { 64, 8, 12, 1 },  { 3001, 33, 1, 5 },
+};
+enum { NSHAPES = sizeof SHAPES / sizeof SHAPES[0] };
+
+typedef struct problem { mgt_mat A, W, Y; } problem;
+
+static problem make(mgt_rng *r, shape s)
+{
+    problem p = { mgt_random(r, s.N, s.j, s.pad), mgt_random(r, s.j, s.k, s.pad),
+                  mgt_random(r, s.N, s.k, s.pad) };
+    return p;
+}
+
+static void unmake(problem *p)
+{
+    mgt_free(&p->A);
+    mgt_free(&p->W);
+    mgt_free(&p->Y);
+}
+
+/* Runs the pass on a path; atr is j x k contiguous. */
+static void run_pass(const problem *p, mg__mse_path path, int threads, double *atr, double *ssq)
+{
+    const size_t N = p->A.v.rows, j = p->A.v.cols, k = p->W.v.cols;
+    double *scratch = malloc(mg__mse_scratch_len_path(N, j, k, path) * sizeof(double) + 8);
+    ck_assert_ptr_nonnull(scratch);
+    mg__mse_pass_path(&p->A.v, &p->W.v, &p->Y.v, atr, ssq, scratch, threads, path);
+    free(scratch);
+}
+
+/* Each path sums N k squared residuals and N products per gradient entry in
+ * double, in its own order; against the long-double reference the relative
+ * gap is a few eps * sqrt(N) for random data (at most eps * N, 7e-13 at the
+ * largest N here), so 1e-12 holds and any indexing error misses it. */
+START_TEST(paths_match_reference)
+{
+    mgt_rng r = mgt_rng_seed(101);
+    const shape s = SHAPES[_i];
+    problem p = make(&r, s);
+    mgt_mat Gref = mgt_alloc(s.j, s.k, 0);
+    ref_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &Gref.v);
+    /* ref_mse_grad gives -(2/N) A^T R; the pass gives A^T R */
+    const double loss = ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v), scale = -0.5 * (double)s.N;
+    for (size_t i = 0; i < Gref.len; i++)
+        Gref.buf[i] *= scale;
+
+    for (int path = MG__MSE_FUSED; path <= MG__MSE_BLAS; path++) {
+        if (path == MG__MSE_FUSED && s.k > MG__FUSED_MAX_K)
+            continue;
+        mgt_mat atr = mgt_alloc(s.j, s.k, 0);
+        double ssq = -1.0;
+        run_pass(&p, (mg__mse_path)path, 2, atr.buf, &ssq);
+        ck_assert_double_le(fabs(ssq / (double)s.N - loss), 1e-12 * loss);
+        ck_assert_double_le(mgt_rel_err(&atr.v, &Gref.v), 1e-12);
+        /* loss only */
+        double ssq2 = -1.0;
+        run_pass(&p, (mg__mse_path)path, 2, NULL, &ssq2);
+        ck_assert_double_le(fabs(ssq2 / (double)s.N - loss), 1e-12 * loss);
+        mgt_free(&atr);
+    }
+    mgt_free(&Gref);
+    unmake(&p);
+}
+END_TEST
+
+/* The fused path splits rows into mg__mse_slices(N, j) slices, a function of
+ * the shape alone, and adds the slices' partial sums in slice order: the
+ * result must be the same bits for 1, 2, 3, 5 or 16 threads and on every
+ * repetition. */
+START_TEST(fused_is_bitwise_deterministic)
+{
+    static const shape big[] = { { 20011, 13, 1, 0 }, { 40000, 64, 1, 3 }, { 12345, 24, 3, 1 } };
+    mgt_rng r = mgt_rng_seed(102);
+    const shape s = big[_i];
+    problem p = make(&r, s);
+    ck_assert_uint_gt(mg__mse_slices(s.N, s.j), 2);
+    double *first = malloc(s.j * s.k * sizeof(double)), *atr = malloc(s.j * s.k * sizeof(double));
+    double ssq0, ssq;
+    run_pass(&p, MG__MSE_FUSED, 1, first, &ssq0);
+    const int threads[] = { 1, 2, 3, 5, 16, 2, 2 };
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+        run_pass(&p, MG__MSE_FUSED, threads[t], atr, &ssq);
+        ck_assert(memcmp(&ssq, &ssq0, sizeof ssq) == 0);
+        ck_assert(memcmp(atr, first, s.j * s.k * sizeof(double)) == 0);
+    }
+    free(first);
+    free(atr);
+    unmake(&p);
+}
+END_TEST
+
+/* The baseline and AVX2 variants perform the same IEEE operations in the
+ * same order (no FMA): identical bits. */
+START_TEST(isa_variants_agree_bitwise)
+{
+    mgt_rng r = mgt_rng_seed(103);
+    const shape s = SHAPES[_i];
+    if (s.k > MG__FUSED_MAX_K)
+        return;
+    problem p = make(&r, s);
+    const size_t jk = s.j * s.k;
+    double *wT = malloc(jk * sizeof(double)), *g0 = calloc(jk, sizeof(double)),
+           *g1 = calloc(jk, sizeof(double));
+    for (size_t a = 0; a < s.j; a++)
+        for (size_t m = 0; m < s.k; m++)
+            wT[m * s.j + a] = mgt_get(&p.W.v, a, m);
+    double q0 = 0.0, q1 = 0.0;
+    mg__mse_fused_rows_isa(p.A.v.data, p.A.v.stride, p.Y.v.data, p.Y.v.stride, wT, s.j, s.k, 0,
+                           s.N, g0, &q0, 0);
+    mg__mse_fused_rows_isa(p.A.v.data, p.A.v.stride, p.Y.v.data, p.Y.v.stride, wT, s.j, s.k, 0,
+                           s.N, g1, &q1, 1);
+    ck_assert(memcmp(&q0, &q1, sizeof q0) == 0);
+    ck_assert(memcmp(g0, g1, jk * sizeof(double)) == 0);
+    free(wT);
+    free(g0);
+    free(g1);
+    unmake(&p);
+}
+END_TEST
+
+/* Few outputs go to the fused kernel (bandwidth-bound work), many outputs
+ * and very wide A to blocked dgemm; the slice count depends on the shape
+ * only and stays within 1..16. */
+START_TEST(path_and_slices_by_shape)
+{
+    for (size_t k = 1; k <= MG__MSE_FUSED_MAX_K; k++)
+        ck_assert_int_eq(mg__mse_choose(1000000, 64, k), MG__MSE_FUSED);
+    ck_assert_int_eq(mg__mse_choose(1000000, 64, MG__MSE_FUSED_MAX_K + 1), MG__MSE_BLAS);
+    ck_assert_int_eq(mg__mse_choose(100, MG__MSE_FUSED_MAX_J + 1, 1), MG__MSE_BLAS);
+    ck_assert_int_le(MG__MSE_FUSED_MAX_K, MG__FUSED_MAX_K);
+    ck_assert_uint_eq(mg__mse_slices(1, 1), 1);
+    ck_assert_uint_eq(mg__mse_slices(1000, 64), 1);
+    ck_assert_uint_eq(mg__mse_slices(1000000, 64), 16);
+    for (size_t N = 1; N < 5000000; N = N * 3 + 1) {
+        size_t sl = mg__mse_slices(N, 7);
+        ck_assert(sl >= 1 && sl <= 16 && sl <= N);
+    }
+}
+END_TEST
+
+/* The public entry points take the same paths: mg_mse_grad equals the pass
+ * scaled by -2/N, bit for bit, whatever the thread count the pass used. */
+START_TEST(public_grad_uses_the_pass)
+{
+    mgt_rng r = mgt_rng_seed(104);
+    problem p = make(&r, (shape){ 30001, 16, 2, 1 });
+    mgt_mat G = mgt_alloc(16, 2, 0);
+    double loss, ssq, atr[32];
+    ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, &loss), MG_OK);
+    run_pass(&p, MG__MSE_FUSED, 3, atr, &ssq);
+    ck_assert(loss == ssq / 30001.0);
+    for (size_t i = 0; i < 32; i++)
+        ck_assert(G.buf[i] == atr[i] * (-2.0 / 30001.0));
+    mgt_free(&G);
+    unmake(&p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("kernels");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, paths_match_reference, 0, NSHAPES);
+    tcase_add_loop_test(tc, fused_is_bitwise_deterministic, 0, 3);
+    tcase_add_loop_test(tc, isa_variants_agree_bitwise, 0, NSHAPES);
+    tcase_add_test(tc, path_and_slices_by_shape);
+    tcase_add_test(tc, public_grad_uses_the_pass);
+    suite_add_tcase(s, tc);
+    return mgt_run(s);
+}
