@@ -26,7 +26,8 @@ int bc_quick(void);
 double *bc_random(size_t n, unsigned long long seed);
 void bc_free(double *p);
 
-/* Streaming read bandwidth in bytes/s over n doubles at x (all threads). */
+/* Streaming read bandwidth in bytes/s over n doubles at x (all threads);
+ * the fastest of reps runs, as is the next one: a bound, not a typical. */
 double bc_read_bandwidth(const double *x, size_t n, int reps);
 
 /* dgemm rate in flop/s on square matrices of order n (OpenBLAS threads). */

@@ -63,10 +63,12 @@ static void blas_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
 
 /* ---- few outputs: fused kernel over slices ------------------------------- */
 
-/* A slice is at least 64 Ki elements (512 KiB) of A, so that a thread's
- * start-up (a few microseconds) is small beside its share; at most 16
- * slices, enough to balance 2..16 threads. */
-enum { SLICE_MIN_ELEMS = 1 << 16, MAX_SLICES = 16 };
+/* A slice is at least 64 Ki elements (512 KiB) of A; at most 16 slices,
+ * enough to balance 2..16 threads.  Threads start only for a pass over at
+ * least 4 MiB of A (about 0.1 ms of work at this machine's bandwidth): below
+ * that, waking a second thread and meeting it at the barrier costs more than
+ * it saves, and on a loaded machine far more (docs/performance.md). */
+enum { SLICE_MIN_ELEMS = 1 << 16, MAX_SLICES = 16, PARALLEL_MIN_ELEMS = 1 << 19 };
 
 size_t mg__mse_slices(size_t N, size_t j)
 {
@@ -82,11 +84,15 @@ mg__mse_path mg__mse_choose(size_t N, size_t j, size_t k)
     return (k <= MG__MSE_FUSED_MAX_K && j <= MG__MSE_FUSED_MAX_J) ? MG__MSE_FUSED : MG__MSE_BLAS;
 }
 
-static int default_threads(void)
+/* The OpenMP thread count (OMP_NUM_THREADS, omp_set_num_threads) for
+ * passes worth parallelising, else one. */
+static int default_threads(size_t N, size_t j)
 {
 #ifdef _OPENMP
-    return omp_get_max_threads();
+    return N * j >= PARALLEL_MIN_ELEMS ? omp_get_max_threads() : 1;
 #else
+    (void)N;
+    (void)j;
     return 1;
 #endif
 }
@@ -109,10 +115,10 @@ static void fused_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *
     if (nthreads < 1)
         nthreads = 1;
 
-    /* Slice s covers rows [N s / S, N (s+1) / S); static scheduling gives
-     * each thread a contiguous run of slices, but which thread runs a slice
-     * never changes what is computed. */
-    #pragma omp parallel for num_threads(nthreads) schedule(static) if (nthreads > 1)
+    /* Slice s covers rows [N s / S, N (s+1) / S).  Which thread runs a
+     * slice never changes what is computed, so threads take slices as they
+     * come (dynamic): a thread the OS delays does not hold the others back. */
+    #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1)
     for (size_t s = 0; s < S; s++) {
         double *acc = want ? part + s * jk : NULL;
         if (acc)
@@ -159,7 +165,8 @@ void mg__mse_pass_path(const mg_matrix *A, const mg_matrix *W, const mg_matrix *
                        mg__mse_path path)
 {
     if (path == MG__MSE_FUSED)
-        fused_pass(A, W, Y, atr, ssq, scratch, nthreads > 0 ? nthreads : default_threads());
+        fused_pass(A, W, Y, atr, ssq, scratch,
+                   nthreads > 0 ? nthreads : default_threads(A->rows, A->cols));
     else
         blas_pass(A, W, Y, atr, ssq, scratch);
 }

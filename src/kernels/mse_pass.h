@@ -40,7 +40,8 @@ size_t mg__mse_scratch_len(size_t N, size_t j, size_t k);
 void mg__mse_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                   double *atr, double *ssq, double *scratch);
 
-/* The same with an explicit thread count (<= 0: the default), for tests
+/* The same with an explicit thread count (<= 0: the default, which is
+ * one thread below 4 MiB of A, else omp_get_max_threads()), for tests
  * and benchmarks. */
 void mg__mse_pass_nt(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                      double *atr, double *ssq, double *scratch, int nthreads);

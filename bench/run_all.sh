@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The benchmark harness: builds the benches (-O3 -march=native for the bench
+# executables only; the library is the portable one), runs every
+# bench/bench_* executable and bench/peers.py (numpy, PyTorch) in one go,
+# and writes docs/benchmarks.md.  Not part of CI; takes a few minutes.
+#   MG_BENCH_REPS=n   runs per median (default: each bench's own, >= 5)
+#   MG_BENCH_QUICK=1  smaller largest sizes, for a quick look
+#   MG_BENCH_NO_DEPS=1  do not try to install the peers
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${MG_BENCH_BUILD:-$root/build-bench}
+out=$build/bench-results
+py=/usr/bin/python3   # Debian's python3, where python3-numpy / python3-torch live
+
+if [ -z "${MG_BENCH_NO_DEPS:-}" ]; then
+  bash "$root/bench/deps.sh" || echo "run_all: peers not installed; peers.py will skip them" >&2
+fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMATGRAD_NATIVE=ON -DMATGRAD_TESTS=OFF \
+  > "$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 1; }
+cmake --build "$build" -j 2 > "$build.build.log" 2>&1 || { tail -40 "$build.build.log" >&2; exit 1; }
+rm -rf "$out"
+mkdir -p "$out"
+
+{
+  echo "date (UTC):    $(date -u '+%Y-%m-%d %H:%M')"
+  echo "commit:        $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "cpu:           $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "cores:         $(nproc) ($(lscpu 2>/dev/null | grep -E '^(L2|L3) cache' | tr -s ' ' | paste -sd ';' -))"
+  echo "memory:        $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "openblas:      $(dpkg-query -W -f='${Package} ${Version}' libopenblas0-pthread 2>/dev/null || echo unknown)"
+  echo "compiler:      $(cc --version | head -1)"
+  echo "numpy:         $($py -c 'import numpy; print(numpy.__version__)' 2>/dev/null || echo 'not installed')"
+  echo "torch:         $($py -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())' 2>/dev/null || echo 'not installed')"
+  echo "threads:       OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset}"
+  echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; other work on the machine adds noise)"
+} > "$out/machine.txt"
+
+start=$(date +%s)
+for exe in "$build"/bench/bench_*; do
+  [ -x "$exe" ] || continue
+  name=$(basename "$exe")
+  echo "== $name"
+  t0=$(date +%s)
+  "$exe" > "$out/$name.log" 2>&1 || echo "run_all: $name failed (see $out/$name.log)" >&2
+  grep -v '^RESULT' "$out/$name.log" || true
+  grep '^RESULT' "$out/$name.log" | sed "s/^/$name /" >> "$out/results.txt" || true
+  echo "   ($(( $(date +%s) - t0 )) s)"
+done
+echo "== peers.py"
+t0=$(date +%s)
+"$py" "$root/bench/peers.py" > "$out/peers.log" 2> "$out/peers.err" || echo "run_all: peers.py failed" >&2
+cat "$out/peers.err" >&2 || true
+grep '^RESULT' "$out/peers.log" | sed 's/^/peers.py /' >> "$out/results.txt" || true
+echo "   ($(( $(date +%s) - t0 )) s)"
+
+{
+  echo "load at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "harness time:  $(( $(date +%s) - start )) s"
+  echo "reps:          ${MG_BENCH_REPS:-default (bench_linreg 7, bench_gd 5, peers 5)}${MG_BENCH_QUICK:+ (quick sizes)}"
+} >> "$out/machine.txt"
+"$py" "$root/bench/report.py" "$out/results.txt" "$out/machine.txt" "$root/docs/benchmarks.md"
+echo "wrote docs/benchmarks.md (raw lines: $out/results.txt)"
