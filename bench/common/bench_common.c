@@ -150,8 +150,8 @@ double bc_read_bandwidth(const double *x, size_t n, int reps)
     }
     /* The bound is what the machine can do: the fastest run (other load
      * on the machine only ever slows a run down). */
-    double best = t[0];
-    for (int r = 1; r < reps; r++)
+    double best = 1e300;
+    for (int r = 0; r < reps; r++)
         best = t[r] < best ? t[r] : best;
     free(t);
     return (double)n * sizeof(double) / best;
@@ -169,8 +169,8 @@ double bc_dgemm_peak(size_t n, int reps)
             if (r >= 0)
                 t[r] = bc_now() - t0;
         }
-        double best = t[0]; /* the fastest run: the bound, as for bandwidth */
-        for (int r = 1; r < reps; r++)
+        double best = 1e300; /* the fastest run: the bound, as for bandwidth */
+        for (int r = 0; r < reps; r++)
             best = t[r] < best ? t[r] : best;
         rate = 2.0 * (double)n * (double)n * (double)n / best;
     }
