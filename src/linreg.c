@@ -9,6 +9,7 @@
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 mg_status mg__check_model(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y)
 {
@@ -83,31 +84,61 @@ mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
     return s;
 }
 
+/* Row blocks of [A Y] of about 4 MiB: copied into contiguous scratch, where
+ * dsyrk reads them from cache, so A comes from memory once. */
+enum { NE_BLOCK_BYTES = 4 * 1024 * 1024 };
+
+static size_t ne_block_rows(size_t N, size_t n)
+{
+    size_t b = NE_BLOCK_BYTES / (n * sizeof(double));
+    if (b < 64)
+        b = 64;
+    return b < N ? b : N;
+}
+
+/* S = [A Y]^T [A Y] (upper triangle, n x n with n = j + k), one pass over A
+ * and Y: its top-left j x j block is A^T A, its top-right j x k block A^T Y. */
+static void augmented_gram(const mg_matrix *A, const mg_matrix *Y, double *S, double *buf)
+{
+    const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k, B = ne_block_rows(N, n);
+
+    for (size_t r0 = 0; r0 < N; r0 += B) {
+        const size_t nb = (N - r0 < B) ? N - r0 : B;
+        for (size_t i = 0; i < nb; i++) {
+            memcpy(buf + i * n, A->data + (r0 + i) * A->stride, j * sizeof(double));
+            memcpy(buf + i * n + j, Y->data + (r0 + i) * Y->stride, k * sizeof(double));
+        }
+        /* S += [A_b Y_b]^T [A_b Y_b]   (upper triangle: dsyrk, half of dgemm's flops) */
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)nb, 1.0, buf, (int)n,
+                    r0 ? 1.0 : 0.0, S, (int)n);
+    }
+}
+
 /* Fills the upper triangle of M (j x j) with A^T A + ridge I and C (j x k)
- * with A^T Y.  Returns MG_ENONFINITE if either is poisoned by NaN/Inf. */
+ * with A^T Y, both from one augmented dsyrk pass.  Returns MG_ENONFINITE if
+ * either is poisoned by NaN/Inf. */
 static mg_status form_normal_equations(const mg_matrix *A, const mg_matrix *Y, double ridge,
                                        double *M, double *C)
 {
-    const int N = (int)A->rows, j = (int)A->cols, k = (int)Y->cols;
-
-    /* M = A^T A   (upper triangle only: dsyrk does half of dgemm's flops) */
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, j, N, 1.0, A->data, (int)A->stride,
-                0.0, M, j);
-    if (k == 1) {
-        /* c = A^T y */
-        cblas_dgemv(CblasRowMajor, CblasTrans, N, j, 1.0, A->data, (int)A->stride,
-                    Y->data, (int)Y->stride, 0.0, C, 1);
-    } else {
-        /* C = A^T Y */
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j, k, N, 1.0, A->data,
-                    (int)A->stride, Y->data, (int)Y->stride, 0.0, C, k);
+    const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k;
+    double *S = mg__alloc_doubles(n, n);
+    double *buf = mg__alloc_doubles(ne_block_rows(N, n), n);
+    if (!S || !buf) {
+        free(S);
+        free(buf);
+        return MG_ENOMEM;
     }
+    augmented_gram(A, Y, S, buf);
+    mg__copy(M, j, S, n, j, j);     /* A^T A */
+    mg__copy(C, k, S + j, n, j, k); /* A^T Y */
+    free(S);
+    free(buf);
     /* Any NaN/Inf in A makes a column's sum of squares (a diagonal entry of
      * M) non-finite; one in Y reaches C through A^T Y. */
-    if (!mg__all_finite(M, (size_t)j, 1, (size_t)j + 1) || !mg__all_finite(C, (size_t)j, (size_t)k, (size_t)k))
+    if (!mg__all_finite(M, j, 1, j + 1) || !mg__all_finite(C, j, k, k))
         return MG_ENONFINITE;
-    for (int i = 0; i < j; i++)
-        M[(size_t)i * (size_t)j + (size_t)i] += ridge;
+    for (size_t i = 0; i < j; i++)
+        M[i * j + i] += ridge;
     return MG_OK;
 }
 
