@@ -8,8 +8,8 @@
  * A is walked in blocks of about BLOCK_BYTES (kept in L1).  Phase 1 streams
  * the block row after row from memory, computing each row's residuals; the
  * rows are read strictly in address order because that is what the hardware
- * prefetcher follows best (interleaving four rows' loads measured at less
- * than half the bandwidth, docs/performance.md).  Phase 2 adds the block's
+ * prefetcher follows best (a first version that interleaved four rows'
+ * loads ran well below the streaming rate, docs/performance.md).  Phase 2 adds the block's
  * A_b^T R_b from L1, four rows per update of the accumulator. */
 #include "mse_fused.h"
 
