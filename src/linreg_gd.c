@@ -159,7 +159,7 @@ static mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w,
  * (dsyrk: N j^2) and an allowance of three exact passes, are fewer than the
  * direct strategy's epochs passes (about 4 N j k flops each; both run near
  * the same flop rate on the measured machine, docs/performance.md). */
-static int use_gram(size_t N, size_t j, size_t k, const mg_gd_options *o)
+int mg__gd_use_gram(size_t N, size_t j, size_t k, const mg_gd_options *o)
 {
     if (o->strategy != MG_GD_AUTO)
         return o->strategy == MG_GD_GRAM;
@@ -200,7 +200,7 @@ mg_status mg_gd_fit(const mg_matrix *A, const mg_matrix *Y, mg_matrix *W,
         return MG_ENONFINITE;
 
     const size_t j = A->cols, k = W->cols;
-    const int gram = use_gram(A->rows, j, k, &o);
+    const int gram = mg__gd_use_gram(A->rows, j, k, &o);
     double *w = mg__alloc_doubles(j, k);
     double *G = mg__alloc_doubles(j, k);
     double *scratch = gram ? NULL : mg__alloc_doubles(mg__mse_scratch_len(A->rows, j, k), 1);

@@ -3,6 +3,7 @@
 #define MATGRAD_LINREG_INTERNAL_H
 
 #include "matgrad/core.h"
+#include "matgrad/linreg.h"
 
 /* Checks A (N x j), W (j x k), Y (N x k): valid views, conforming shapes. */
 mg_status mg__check_model(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y);
@@ -12,5 +13,9 @@ mg_status mg__check_model(const mg_matrix *A, const mg_matrix *W, const mg_matri
  * mg__mse_scratch_len(N, j, k) doubles. */
 mg_status mg__mse_eval(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                        double *G, double *loss, double *scratch);
+
+/* 1 if mg_gd_fit runs the Gram strategy for these shapes and options:
+ * o->strategy when forced, else the cost model of MG_GD_AUTO. */
+int mg__gd_use_gram(size_t N, size_t j, size_t k, const mg_gd_options *o);
 
 #endif /* MATGRAD_LINREG_INTERNAL_H */

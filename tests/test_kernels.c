@@ -5,6 +5,7 @@
 #include "mgtest.h"
 #include "../src/kernels/mse_fused.h"
 #include "../src/kernels/mse_pass.h"
+#include "../src/linreg_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -177,6 +178,28 @@ START_TEST(public_grad_uses_the_pass)
 }
 END_TEST
 
+/* MG_GD_AUTO weighs epochs passes over A (4 N j k flops each) against one
+ * dsyrk (N j^2) plus three reference passes and O(j^2 k) per epoch. */
+START_TEST(gd_auto_strategy_by_cost)
+{
+    mg_gd_options o = mg_gd_defaults();
+    o.epochs = 1000; /* the benchmark: 1000 epochs on 1e5 x 32 */
+    ck_assert(mg__gd_use_gram(100000, 32, 1, &o));
+    o.epochs = 3; /* a few epochs never repay the dsyrk */
+    ck_assert(!mg__gd_use_gram(100000, 32, 1, &o));
+    o.epochs = 10; /* break-even near (j + 12 k) / (4 k) = 11 epochs */
+    ck_assert(!mg__gd_use_gram(100000, 32, 1, &o));
+    o.epochs = 12;
+    ck_assert(mg__gd_use_gram(100000, 32, 1, &o));
+    o.epochs = 1000; /* j > N: the j x j Gram costs more than the passes */
+    ck_assert(!mg__gd_use_gram(10, 4000, 1, &o));
+    o.strategy = MG_GD_GRAM;
+    ck_assert(mg__gd_use_gram(10, 4000, 1, &o));
+    o.strategy = MG_GD_DIRECT;
+    ck_assert(!mg__gd_use_gram(100000, 32, 1, &o));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -187,6 +210,7 @@ int main(void)
     tcase_add_loop_test(tc, isa_variants_agree_bitwise, 0, NSHAPES);
     tcase_add_test(tc, path_and_slices_by_shape);
     tcase_add_test(tc, public_grad_uses_the_pass);
+    tcase_add_test(tc, gd_auto_strategy_by_cost);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }
