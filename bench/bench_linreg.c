@@ -68,6 +68,41 @@ static void grad_matgrad(void *p)
         abort();
 }
 
+/* ---- loss only ----------------------------------------------------------- */
+
+static void loss_naive(void *p)
+{
+    ctx *x = p;
+    double loss = 0.0;
+    for (size_t i = 0; i < x->N; i++) {
+        double d = 0.0;
+        for (size_t a = 0; a < x->j; a++)
+            d += x->A[i * x->j + a] * x->w[a];
+        loss += (x->y[i] - d) * (x->y[i] - d);
+    }
+    x->c[0] = loss / (double)x->N;
+}
+
+static void loss_blas(void *p)
+{
+    ctx *x = p;
+    const int N = (int)x->N, j = (int)x->j;
+    memcpy(x->r, x->y, x->N * sizeof(double));
+    /* r = y - A w */
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, N, j, -1.0, x->A, j, x->w, 1, 1.0, x->r, 1);
+    /* loss = r.r / N */
+    x->c[0] = cblas_ddot(N, x->r, 1, x->r, 1) / N;
+}
+
+static void loss_matgrad(void *p)
+{
+    ctx *x = p;
+    mg_matrix A = mg_matrix_view(x->A, x->N, x->j), W = mg_matrix_view(x->w, x->j, 1);
+    mg_matrix Y = mg_matrix_view(x->y, x->N, 1);
+    if (mg_mse_loss(&A, &W, &Y, x->c) != MG_OK)
+        abort();
+}
+
 /* The same kernel pinned to a thread count, for the scaling column. */
 static void grad_threads(void *p)
 {
@@ -237,6 +272,11 @@ int main(void)
         x.threads = 1;
         const double t1 = bc_time(grad_threads, &x, reps);
         row("gradient", "matgrad_1thread", &x, t1, bytes / t1 * 1e-9, "GB/s", bytes / t1 / bw, tn);
+        const double ln = bc_time(loss_naive, &x, reps), lb = bc_time(loss_blas, &x, reps);
+        const double lm = bc_time(loss_matgrad, &x, reps);
+        row("loss", "naive_loops", &x, ln, bytes / ln * 1e-9, "GB/s", bytes / ln / bw, ln);
+        row("loss", "blas_dgemv_ddot", &x, lb, bytes / lb * 1e-9, "GB/s", bytes / lb / bw, ln);
+        row("loss", "matgrad", &x, lm, bytes / lm * 1e-9, "GB/s", bytes / lm / bw, ln);
 
         /* normal solve: dsyrk's N j^2 flops dominate */
         const double flops = (double)N * (double)j * (double)j;

@@ -9,10 +9,16 @@ import collections
 import sys
 
 PEERS = ("numpy", "torch")
-ORDER = ("gradient", "gd", "normal_solve", "lstsq", "dense_backward")
+ORDER = ("gradient", "loss", "gd", "gd_setup", "normal_solve", "lstsq", "dense_backward")
 NOTES = {
     "gradient": "G = -(2/N) A^T (Y - A W), k = 1, j = 64. Bound: streaming read of A "
                 "(bench_linreg's read_bw on the same buffer). numpy: `-2/N * A.T @ (Y - A @ W)`.",
+    "loss": "loss = ||y - A w||^2 / N alone (mg_mse_loss), k = 1, j = 64; bound as for gradient.",
+    "gd_setup": "What a Gram-type strategy pays once: A^T A by dsyrk (MG_GD_GRAM) against a "
+                "QR factorisation of [A y] by dgeqrf (the accurate alternative it does not use; "
+                "docs/performance.md).",
+    "gradient_k1": "The k sweep: the fused pass against blocked dgemm for k outputs at 1e6 x 64 "
+                   "(mg__mse_choose picks the fused kernel up to k = 8).",
     "gd": "1000 epochs of W <- W - lr G with the loss of every epoch, j = 32, k = 1. "
           "Bound (direct loops only): one streaming read of A per epoch. "
           "numpy: the same loop with `A @ W` and `A.T @ R`.",
