@@ -14,6 +14,7 @@
 #include "mse_fused.h"
 
 #include <cblas.h>
+#include <stdint.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -97,14 +98,27 @@ static int default_threads(size_t N, size_t j)
 #endif
 }
 
+/* Each slice's partial sums start on their own 64-byte cache line, so two
+ * threads never write the same line (no false sharing). */
+static size_t padded(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static double *align64(double *p)
+{
+    const uintptr_t a = ((uintptr_t)p + 63) & ~(uintptr_t)63;
+    return p + (a - (uintptr_t)p) / sizeof(double);
+}
+
 static void fused_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                        double *atr, double *ssq, double *scratch, int nthreads)
 {
-    const size_t N = A->rows, j = A->cols, k = W->cols, jk = j * k;
+    const size_t N = A->rows, j = A->cols, k = W->cols, jk = j * k, ld = padded(jk);
     const size_t S = mg__mse_slices(N, j);
     double *wT = scratch;             /* k x j: W^T, so each output's w is contiguous */
-    double *part = wT + jk;           /* S x (k x j): each slice's (A^T R)^T */
-    double *pssq = part + S * jk;     /* S: each slice's sum of squares */
+    double *part = align64(wT + jk);  /* S x (k x j), stride ld: each slice's (A^T R)^T */
+    double *pssq = part + S * ld;     /* S: each slice's sum of squares */
     const int want = atr != NULL;
 
     for (size_t a = 0; a < j; a++)
@@ -120,7 +134,7 @@ static void fused_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *
      * come (dynamic): a thread the OS delays does not hold the others back. */
     #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1)
     for (size_t s = 0; s < S; s++) {
-        double *acc = want ? part + s * jk : NULL;
+        double *acc = want ? part + s * ld : NULL;
         if (acc)
             memset(acc, 0, jk * sizeof(double));
         pssq[s] = 0.0;
@@ -137,7 +151,7 @@ static void fused_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *
         return;
     for (size_t s = 1; s < S; s++)
         for (size_t i = 0; i < jk; i++)
-            part[i] += part[s * jk + i];
+            part[i] += part[s * ld + i];
     /* atr = (A^T R), transposed back to j x k */
     for (size_t a = 0; a < j; a++)
         for (size_t m = 0; m < k; m++)
@@ -150,7 +164,8 @@ size_t mg__mse_scratch_len_path(size_t N, size_t j, size_t k, mg__mse_path path)
 {
     if (path == MG__MSE_FUSED) {
         const size_t S = mg__mse_slices(N, j);
-        return (S + 1) * j * k + S; /* small: k is bounded on this path */
+        /* W^T, 64-byte alignment slack, S padded partials, S sums */
+        return j * k + 8 + S * padded(j * k) + S;
     }
     return block_rows(N, j) * k;
 }
