@@ -427,6 +427,10 @@ START_TEST(bad_input)
     ck_assert_int_eq(mg_grad_inverse(&hsq, &hsq, &hsq), MG_ENOMEM);
     ck_assert_int_eq(mg_grad_logdet(&hsq, &hsq), MG_ENOMEM);
     ck_assert_int_eq(mg_grad_det(&hsq, &hsq), MG_ENOMEM);
+    ck_assert_int_eq(mg_bilinear(&huge, &hsq, &huge, &f), MG_ENOMEM);
+    ck_assert_int_eq(mg_a_exp_Xb(&huge, &hsq, &huge, &f), MG_ENOMEM);
+    ck_assert_int_eq(mg_logdet(&hsq, &f, NULL), MG_ENOMEM);
+    ck_assert_int_eq(mg_det(&hsq, &f), MG_ENOMEM);
 
     free(g0);
     mgt_free(&a); mgt_free(&b); mgt_free(&X); mgt_free(&G); mgt_free(&Gt); mgt_free(&row);
