@@ -4,5 +4,9 @@
 
 #include "matgrad/core.h"
 #include "matgrad/linreg.h"
+#include "matgrad/layer.h"
+#include "matgrad/rules.h"
+#include "matgrad/act.h"
+#include "matgrad/fd.h"
 
 #endif /* MATGRAD_H */
