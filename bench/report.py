@@ -56,6 +56,36 @@ def fmt_t(t):
     return "%.1f us" % (t * 1e6)
 
 
+def find(rows, wl, impl, size):
+    for r in rows:
+        if r["workload"] == wl and r["impl"] == impl and r["size"] == size:
+            return r
+    return None
+
+
+def goals(w, rows):
+    """The issue's stated goals, checked against this run's figures."""
+    w("## Goals of the performance issue, in this run\n\n")
+    w("| goal | measured | met |\n|---|---|---|\n")
+    g = find(rows, "gradient", "matgrad", "1000000x64")
+    n = find(rows, "gradient", "numpy", "1000000x64")
+    if g and n:
+        ratio = float(n["median_s"]) / float(g["median_s"])
+        w("| gradient 1e6 x 64: >= 2.0x numpy | %.2fx (%s vs %s) | %s |\n"
+          % (ratio, fmt_t(g["median_s"]), fmt_t(n["median_s"]), "yes" if ratio >= 2.0 else "no"))
+    if g and g.get("bound_frac", "-") != "-":
+        b = float(g["bound_frac"])
+        w("| gradient 1e6 x 64: >= 85%% of read bandwidth | %.0f%% (%s GB/s) | %s |\n"
+          % (100 * b, g["rate"], "yes" if b >= 0.85 else "no"))
+    a = find(rows, "gd", "matgrad_auto", "100000x32")
+    n = find(rows, "gd", "numpy", "100000x32")
+    if a and n:
+        ratio = float(n["median_s"]) / float(a["median_s"])
+        w("| gd 1000 epochs 1e5 x 32: >= 100x numpy | %.0fx (%s vs %s) | %s |\n"
+          % (ratio, fmt_t(a["median_s"]), fmt_t(n["median_s"]), "yes" if ratio >= 100 else "no"))
+    w("\n")
+
+
 def main():
     rows = parse(sys.argv[1])
     machine = open(sys.argv[2]).read().rstrip()
@@ -80,6 +110,7 @@ def main():
       "physical limit measured in the same run (streaming read bandwidth for memory-bound "
       "work, dgemm peak for flop-bound work; `-` where none applies); *x numpy* / *x torch* "
       "= peer median / this median (above 1: faster than the peer).\n\n")
+    goals(w, rows)
     names = [n for n in ORDER if n in by_wl] + sorted(n for n in by_wl if n not in ORDER)
     for wl in names:
         rs = by_wl[wl]
