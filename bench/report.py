@@ -111,7 +111,9 @@ def main():
       "work, dgemm peak for flop-bound work; `-` where none applies); *x numpy* / *x torch* "
       "= peer median / this median (above 1: faster than the peer).\n\n")
     goals(w, rows)
-    names = [n for n in ORDER if n in by_wl] + sorted(n for n in by_wl if n not in ORDER)
+    ksweep = sorted((n for n in by_wl if n.startswith("gradient_k")), key=lambda n: int(n[10:]))
+    names = [n for n in ORDER if n in by_wl] + sorted(
+        n for n in by_wl if n not in ORDER and n not in ksweep and n not in ("read_bw", "dgemm_peak"))
     for wl in names:
         rs = by_wl[wl]
         w("## %s\n\n" % wl)
@@ -150,6 +152,25 @@ def main():
                 base = next((ts[s] for s in sizes if s in ts), None)
                 cells = ["%.3gx" % (ts[s] / base) if s in ts and base else "-" for s in sizes]
                 w("| %s | %s |\n" % (im, " | ".join(cells)))
+        w("\n")
+    if ksweep:
+        w("## gradient with k outputs (path choice)\n\n")
+        w(NOTES["gradient_k1"] + "\n\n")
+        w("| k | size | blocked dgemm | fused | fused / dgemm time |\n|---|---|---|---|---|\n")
+        for n in ksweep:
+            t = {r["impl"]: r for r in by_wl[n]}
+            b, f = t.get("blocked_dgemm"), t.get("fused")
+            ratio = "%.2f" % (float(f["median_s"]) / float(b["median_s"])) if b and f else "-"
+            w("| %s | %s | %s | %s | %s |\n" % (n[10:], (b or f)["size"],
+                                              fmt_t(b["median_s"]) if b else "-",
+                                              fmt_t(f["median_s"]) if f else "-", ratio))
+        w("\n")
+    bounds = [r for r in rows if r["workload"] in ("read_bw", "dgemm_peak")]
+    if bounds:
+        w("## Measured bounds\n\n| source | what | size | rate |\n|---|---|---|---|\n")
+        for r in bounds:
+            w("| %s | %s | %s | %s %s |\n" % (r["source"], r["workload"], r["size"], r["rate"],
+                                             r.get("unit", "")))
         w("\n")
     out.close()
 
