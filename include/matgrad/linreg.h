@@ -19,7 +19,9 @@
  * sums are added in a fixed order, so results are bitwise identical run to
  * run and for every thread count.  More outputs go through dgemm, and the
  * normal equations through dsyrk, threaded by OpenBLAS; no OpenMP region
- * calls BLAS, so the two thread pools never nest.
+ * calls BLAS, so the two thread pools never nest.  On a machine shared with
+ * other busy processes, OMP_DYNAMIC=true lets the OpenMP runtime use fewer
+ * threads (same results, see docs/performance.md).
  */
 #ifndef MATGRAD_LINREG_H
 #define MATGRAD_LINREG_H
