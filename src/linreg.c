@@ -88,7 +88,7 @@ mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
  * dsyrk reads them from cache, so A comes from memory once. */
 enum { NE_BLOCK_BYTES = 4 * 1024 * 1024 };
 
-static size_t ne_block_rows(size_t N, size_t n)
+size_t mg__augmented_block_rows(size_t N, size_t n)
 {
     size_t b = NE_BLOCK_BYTES / (n * sizeof(double));
     if (b < 64)
@@ -96,11 +96,9 @@ static size_t ne_block_rows(size_t N, size_t n)
     return b < N ? b : N;
 }
 
-/* S = [A Y]^T [A Y] (upper triangle, n x n with n = j + k), one pass over A
- * and Y: its top-left j x j block is A^T A, its top-right j x k block A^T Y. */
-static void augmented_gram(const mg_matrix *A, const mg_matrix *Y, double *S, double *buf)
+void mg__augmented_gram(const mg_matrix *A, const mg_matrix *Y, double *S, double *buf)
 {
-    const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k, B = ne_block_rows(N, n);
+    const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k, B = mg__augmented_block_rows(N, n);
 
     for (size_t r0 = 0; r0 < N; r0 += B) {
         const size_t nb = (N - r0 < B) ? N - r0 : B;
@@ -122,13 +120,13 @@ static mg_status form_normal_equations(const mg_matrix *A, const mg_matrix *Y, d
 {
     const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k;
     double *S = mg__alloc_doubles(n, n);
-    double *buf = mg__alloc_doubles(ne_block_rows(N, n), n);
+    double *buf = mg__alloc_doubles(mg__augmented_block_rows(N, n), n);
     if (!S || !buf) {
         free(S);
         free(buf);
         return MG_ENOMEM;
     }
-    augmented_gram(A, Y, S, buf);
+    mg__augmented_gram(A, Y, S, buf);
     mg__copy(M, j, S, n, j, j);     /* A^T A */
     mg__copy(C, k, S + j, n, j, k); /* A^T Y */
     free(S);

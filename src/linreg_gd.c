@@ -76,6 +76,35 @@ static mg_status gram_refresh(const mg_matrix *A, const mg_matrix *Y, const doub
     return MG_OK;
 }
 
+/* One pass over A and Y: G0 = A^T A, and W_ref = 0 as the first reference,
+ * whose residual is Y itself: atr = A^T Y, ssq_ref = ||Y||^2 -- all read
+ * off S = [A Y]^T [A Y].  The loss at the start then comes from the Gram
+ * form; if it is below ssq_ref / 4 (a good warm start) the first epoch takes
+ * an exact reference pass, as any later one would. */
+static mg_status gram_setup(const mg_matrix *A, const mg_matrix *Y, size_t k, gram_ws *g)
+{
+    const size_t N = A->rows, j = A->cols, n = j + k;
+    double *S = mg__alloc_doubles(n, n);
+    double *buf = mg__alloc_doubles(mg__augmented_block_rows(N, n), n);
+    mg_status s = MG_ENOMEM;
+    if (S && buf) {
+        /* S = [A Y]^T [A Y]   (G0 = A^T A, atr = A^T Y, Y^T Y) */
+        mg__augmented_gram(A, Y, S, buf);
+        mg__copy(g->G0, j, S, n, j, j);
+        mg__copy(g->atr, k, S + j, n, j, k);
+        g->ssq_ref = 0.0;
+        for (size_t c = 0; c < k; c++)
+            g->ssq_ref += S[(j + c) * n + j + c];
+        for (size_t i = 0; i < j * k; i++)
+            g->wref[i] = 0.0;
+        /* NaN/Inf in A reaches a diagonal entry of G0, in Y reaches ||Y||^2 */
+        s = (isfinite(g->ssq_ref) && mg__all_finite(g->G0, j, 1, j + 1)) ? MG_OK : MG_ENONFINITE;
+    }
+    free(S);
+    free(buf);
+    return s;
+}
+
 /* Loss and gradient at w from the Gram matrix, O(j^2 k).  With D = W - W_ref
  * and R_ref = Y - A W_ref (docs/performance.md, "Gram-cached descent"):
  *     ||Y - A W||^2 = ssq_ref - 2 <D, A^T R_ref> + <D, G0 D>
@@ -109,27 +138,24 @@ static double gram_eval(const double *w, size_t j, size_t k, double N, gram_ws *
     return g->ssq_ref - 2.0 * lin + quad;
 }
 
-/* MG_GD_GRAM: one dsyrk and one exact pass up front, then O(j^2 k) per
- * epoch, plus a new exact pass whenever the loss falls below a quarter of
- * the reference loss (a logarithmic number of times). */
+/* MG_GD_GRAM: one dsyrk pass over [A Y] up front, then O(j^2 k) per epoch,
+ * plus an exact pass whenever the loss falls below a quarter of the
+ * reference loss (a logarithmic number of times). */
 static mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
                               const mg_gd_options *o, double *G, gram_ws *g, size_t *steps)
 {
     const size_t j = A->cols, jk = j * k;
     const double N = (double)A->rows;
 
-    MG__CHECK(gram_refresh(A, Y, w, k, g)); /* non-finite input: MG_ENONFINITE */
-    /* G0 = A^T A   (upper triangle: dsyrk does half of dgemm's flops) */
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)j, (int)A->rows, 1.0, A->data,
-                (int)A->stride, 0.0, g->G0, (int)j);
-    int fresh = 1;
+    MG__CHECK(gram_setup(A, Y, k, g)); /* non-finite input: MG_ENONFINITE */
+    int fresh = 0;
     for (size_t e = 0;; e++) {
         double ssq = g->ssq_ref;
         if (!fresh) {
             ssq = gram_eval(w, j, k, N, g, G);
             if (!(ssq >= 0.25 * g->ssq_ref)) { /* also when NaN */
                 if (gram_refresh(A, Y, w, k, g) != MG_OK)
-                    return MG_ENOCONV;
+                    return (e == 0) ? MG_ENONFINITE : MG_ENOCONV;
                 fresh = 1;
                 ssq = g->ssq_ref;
             }
@@ -142,7 +168,7 @@ static mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w,
         }
         const double loss = ssq / N;
         if (!isfinite(loss) || !mg__all_finite(G, 1, jk, jk))
-            return MG_ENOCONV; /* finite start, then non-finite: diverged */
+            return (e == 0) ? MG_ENONFINITE : MG_ENOCONV; /* later: diverged */
         if (o->on_epoch)
             o->on_epoch(e, loss, o->ctx);
         if (e == o->epochs || loss <= o->tolerance) {

@@ -54,16 +54,17 @@ mg_status mg_normal_solve(const mg_matrix *A, const mg_matrix *Y, double ridge, 
  * rounding (tested to 1e-10 relative).  MG_GD_GRAM computes
  *     ||Y - A W||^2 = ssq_ref - 2 <D, A^T R_ref> + <D, A^T A D>,  D = W - W_ref,
  *     dloss/dW      = -(2/N) (A^T R_ref - A^T A D)
- * around a reference point W_ref whose residual R_ref comes from an exact
- * pass over A; it takes a new reference whenever the loss falls below a
- * quarter of the reference loss.  The textbook form ||Y||^2 - 2 <W, A^T Y> +
+ * around a reference point W_ref whose residual R_ref is known exactly:
+ * first W_ref = 0 (R_ref = Y; A^T A, A^T Y and ||Y||^2 from one dsyrk pass
+ * over [A Y]), then, whenever the loss falls below a quarter of the
+ * reference loss, the current W (one exact pass over A).  The textbook form ||Y||^2 - 2 <W, A^T Y> +
  * <W, A^T A W> is not used: it cancels catastrophically once the loss is
  * small beside ||Y||^2 (seed 001 ends at 2.7e-7 beside ~1240). */
 typedef enum mg_gd_strategy {
     MG_GD_AUTO = 0, /* the cheaper of the two: epochs * N j k against N j^2
                        plus the reference passes (set-up included) */
     MG_GD_DIRECT,   /* G = -(2/N) A^T (Y - A W): one pass over A per epoch */
-    MG_GD_GRAM      /* A^T A once (dsyrk, j x j memory), then O(j^2 k) per
+    MG_GD_GRAM      /* A^T A once (dsyrk, (j+k)^2 memory), then O(j^2 k) per
                        epoch plus O(log(loss0 / loss)) passes over A */
 } mg_gd_strategy;
 
