@@ -412,6 +412,46 @@ START_TEST(gram_loss_stays_accurate_near_zero)
 }
 END_TEST
 
+/* A warm start whose loss is far below ||Y||^2 / (4N) (~1e-8 of it): the
+ * Gram strategy's first reference W_ref = 0 is too far away, so it must take
+ * an exact reference at once (the textbook form would be off by ~eps * 1e8,
+ * ~1e-8 relative).  Residuals stay ~1e-4 while entries of Y are O(1), so
+ * computing them costs ~1e-12 relative in each loss: both strategies agree
+ * to 1e-10 at every epoch. */
+START_TEST(gram_warm_start)
+{
+    mgt_rng r = mgt_rng_seed(10);
+    const size_t N = 300, j = 6, k = 2;
+    mgt_mat A = mgt_random(&r, N, j, 0), Wt = mgt_random(&r, j, k, 0), Y = mgt_alloc(N, k, 1);
+    mgt_mat W = mgt_alloc(j, k, 0), Wd = mgt_alloc(j, k, 0);
+    ref_matmul(&A.v, 0, &Wt.v, 0, &Y.v);
+    for (size_t i = 0; i < N; i++)
+        for (size_t c = 0; c < k; c++)
+            *mg_at(&Y.v, i, c) += 1e-4 * mgt_uniform(&r);
+    static double losses[2][201];
+    for (int strat = 0; strat < 2; strat++) {
+        memcpy(W.buf, Wt.buf, W.len * sizeof(double));
+        mg_gd_options o = mg_gd_defaults();
+        o.learning_rate = 0.3;
+        o.epochs = 200;
+        o.on_epoch = record_loss;
+        o.ctx = losses[strat];
+        o.strategy = strat ? MG_GD_GRAM : MG_GD_DIRECT;
+        ck_assert_int_eq(mg_gd_fit(&A.v, &Y.v, &W.v, &o, NULL), MG_OK);
+        if (!strat)
+            memcpy(Wd.buf, W.buf, W.len * sizeof(double));
+    }
+    ck_assert_double_le(mgt_rel_err(&W.v, &Wd.v), 1e-10);
+    for (size_t e = 0; e <= 200; e++)
+        ck_assert_double_le(fabs(losses[1][e] - losses[0][e]), 1e-10 * losses[0][e]);
+    mgt_free(&A);
+    mgt_free(&Wt);
+    mgt_free(&Y);
+    mgt_free(&W);
+    mgt_free(&Wd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("linreg");
@@ -427,6 +467,7 @@ int main(void)
     tcase_add_loop_test(tc, gd_tolerance_and_epochs, MG_GD_AUTO, MG_GD_GRAM + 1);
     tcase_add_loop_test(tc, gram_iterates_match_direct, 0, 5);
     tcase_add_test(tc, gram_loss_stays_accurate_near_zero);
+    tcase_add_test(tc, gram_warm_start);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }
