@@ -2,11 +2,13 @@
  * reference on shapes that do not divide the kernel's blocks, strided views
  * and every k the fused path takes; bitwise determinism across runs, thread
  * counts and instruction-set variants; the shape-based path choice. */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
 #include "mgtest.h"
 #include "../src/kernels/mse_fused.h"
 #include "../src/kernels/mse_pass.h"
 #include "../src/linreg_internal.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +202,46 @@ START_TEST(gd_auto_strategy_by_cost)
 }
 END_TEST
 
+/* The BLAS-backed paths are threaded by OpenBLAS, whose partition of a sum
+ * can change with its thread count; results may then move by rounding only.
+ * openblas_set_num_threads is looked up at run time (OpenBLAS is loaded as
+ * libmatgrad's dependency; the test does not link it).  Sums of N = 30000
+ * products re-associated differ by at most ~N eps relative in theory and by
+ * ~sqrt(N) eps for random data: 1e-12, the reference tolerance, holds. */
+START_TEST(blas_paths_thread_count_within_rounding)
+{
+    void (*set_threads)(int) = NULL;
+    int (*get_threads)(void) = NULL;
+    /* POSIX's way to store dlsym's result in a function pointer */
+    *(void **)&set_threads = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    *(void **)&get_threads = dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+    if (!set_threads || !get_threads)
+        return; /* another BLAS: nothing to vary */
+    const int saved = get_threads();
+    mgt_rng r = mgt_rng_seed(105);
+    problem p = make(&r, (shape){ 30000, 64, 12, 1 });
+    mgt_mat atr[2] = { mgt_alloc(64, 12, 0), mgt_alloc(64, 12, 0) };
+    mgt_mat W[2] = { mgt_alloc(64, 12, 0), mgt_alloc(64, 12, 0) };
+    double ssq[2];
+    for (int t = 0; t < 2; t++) {
+        set_threads(t + 1);
+        run_pass(&p, MG__MSE_BLAS, 0, atr[t].buf, &ssq[t]);
+        ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, 0.0, &W[t].v), MG_OK);
+    }
+    set_threads(saved);
+    ck_assert_double_le(fabs(ssq[1] - ssq[0]), 1e-12 * ssq[0]);
+    ck_assert_double_le(mgt_rel_err(&atr[1].v, &atr[0].v), 1e-12);
+    /* The solve adds cond(A^T A) ~ (1 + sqrt(j/N))^2 / (1 - sqrt(j/N))^2 ~ 1.2
+     * for this random A: the same bound applies. */
+    ck_assert_double_le(mgt_rel_err(&W[1].v, &W[0].v), 1e-12);
+    for (int t = 0; t < 2; t++) {
+        mgt_free(&atr[t]);
+        mgt_free(&W[t]);
+    }
+    unmake(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -211,6 +253,7 @@ int main(void)
     tcase_add_test(tc, path_and_slices_by_shape);
     tcase_add_test(tc, public_grad_uses_the_pass);
     tcase_add_test(tc, gd_auto_strategy_by_cost);
+    tcase_add_test(tc, blas_paths_thread_count_within_rounding);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }
