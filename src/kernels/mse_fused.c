@@ -26,8 +26,16 @@ enum { BLOCK_BYTES = 16 * 1024, MAX_BLOCK_ROWS = 64 };
 /* a . w with two vector accumulators (two independent add chains). */
 MG_INLINE double dot(const double *a, const double *w, size_t j)
 {
-    v4d s0 = { 0 }, s1 = { 0 };
+    v4d s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
     size_t c = 0;
+    for (; c + 16 <= j; c += 16) {
+        s0 += LD(a + c) * LD(w + c);
+        s1 += LD(a + c + 4) * LD(w + c + 4);
+        s2 += LD(a + c + 8) * LD(w + c + 8);
+        s3 += LD(a + c + 12) * LD(w + c + 12);
+    }
+    s0 += s2;
+    s1 += s3;
     for (; c + 8 <= j; c += 8) {
         s0 += LD(a + c) * LD(w + c);
         s1 += LD(a + c + 4) * LD(w + c + 4);
