@@ -128,11 +128,11 @@ static void pass_path(void *p)
 
 static void k_sweep(size_t N, size_t j, int reps, double bw)
 {
-    static const size_t ks[] = { 1, 2, 4, 8, 12, 16, 32 };
-    double *A = bc_random(N * j, 21), *Y = bc_random(N * 32, 22), *W = bc_random(j * 32, 23);
-    double *atr = bc_random(j * 32, 24);
+    static const size_t ks[] = { 1, 2, 4, 8, 16, 32, 48 };
+    double *A = bc_random(N * j, 21), *Y = bc_random(N * 48, 22), *W = bc_random(j * 48, 23);
+    double *atr = bc_random(j * 48, 24);
     double *scratch = bc_random(mg__mse_scratch_len_path(N, j, MG__FUSED_MAX_K, MG__MSE_FUSED) +
-                                mg__mse_scratch_len_path(N, j, 32, MG__MSE_BLAS), 25);
+                                mg__mse_scratch_len_path(N, j, 48, MG__MSE_BLAS), 25);
     if (!A || !Y || !W || !atr || !scratch)
         exit(1);
     for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {

@@ -18,7 +18,7 @@ NOTES = {
                 "QR factorisation of [A y] by dgeqrf (the accurate alternative it does not use; "
                 "docs/performance.md).",
     "gradient_k1": "The k sweep: the fused pass against blocked dgemm for k outputs at 1e6 x 64 "
-                   "(mg__mse_choose picks the fused kernel up to k = 8).",
+                   "(mg__mse_choose picks the fused kernel up to k = 32 when j k <= 16384).",
     "gd": "1000 epochs of W <- W - lr G with the loss of every epoch, j = 32, k = 1. "
           "Bound (direct loops only): one streaming read of A per epoch. "
           "numpy: the same loop with `A @ W` and `A.T @ R`.",

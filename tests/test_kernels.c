@@ -15,14 +15,15 @@
 
 typedef struct shape { size_t N, j, k, pad; } shape;
 
-/* Row counts around the fused kernel's 4-row groups and 16 KiB blocks (32
- * rows at j = 64, 2048 at j = 1), column counts around its 4- and 8-wide
- * vectors, k = 1..8 (the fused range) and beyond, strided views. */
+/* Row counts around the fused kernel's 4-row groups and blocks (16 KiB of
+ * rows, at most 64: 32 rows at j = 64), column counts around its 4-, 8- and
+ * 16-wide steps, k from 1 to the fused limit (32) and beyond, strided views. */
 static const shape SHAPES[] = {
     { 1, 1, 1, 0 },    { 3, 1, 1, 2 },     { 5, 3, 1, 0 },    { 7, 5, 2, 1 },
     { 33, 7, 1, 3 },   { 67, 64, 1, 0 },   { 67, 65, 3, 1 },  { 131, 9, 4, 0 },
     { 2049, 1, 1, 0 }, { 2051, 3, 5, 2 },  { 97, 12, 8, 1 },  { 40, 130, 6, 0 },
     { 1000, 17, 7, 4 },{ 9, 4097, 1, 0 },  { 64, 8, 12, 1 },  { 3001, 33, 1, 5 },
+    { 203, 21, 32, 1 },{ 70, 5, 33, 0 },
 };
 enum { NSHAPES = sizeof SHAPES / sizeof SHAPES[0] };
 
@@ -151,6 +152,8 @@ START_TEST(path_and_slices_by_shape)
         ck_assert_int_eq(mg__mse_choose(1000000, 64, k), MG__MSE_FUSED);
     ck_assert_int_eq(mg__mse_choose(1000000, 64, MG__MSE_FUSED_MAX_K + 1), MG__MSE_BLAS);
     ck_assert_int_eq(mg__mse_choose(100, MG__MSE_FUSED_MAX_J + 1, 1), MG__MSE_BLAS);
+    ck_assert_int_eq(mg__mse_choose(100, 4096, 5), MG__MSE_BLAS); /* j k too large */
+    ck_assert_int_eq(mg__mse_choose(100, 512, 32), MG__MSE_FUSED);
     ck_assert_int_le(MG__MSE_FUSED_MAX_K, MG__FUSED_MAX_K);
     ck_assert_uint_eq(mg__mse_slices(1, 1), 1);
     ck_assert_uint_eq(mg__mse_slices(1000, 64), 1);

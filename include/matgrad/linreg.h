@@ -12,7 +12,7 @@
  * it from their small results (the loss, the j x k gradient), never by a
  * second pass over A.
  *
- * Performance and threads (docs/performance.md): with k <= 8 outputs the
+ * Performance and threads (docs/performance.md): with k <= 32 outputs the
  * loss and gradient come from one fused pass over A, run on OpenMP threads
  * (omp_get_max_threads(), i.e. OMP_NUM_THREADS) when A holds 4 MiB or more;
  * the rows are split into slices chosen by the shape alone and the slices'

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Most outputs the kernel takes (its residual buffer is sized for them). */
-enum { MG__FUSED_MAX_K = 16 };
+enum { MG__FUSED_MAX_K = 32 };
 
 /* Rows [r0, r1) of the model: A (lda), Y (ldy), wT = W^T (k x j,
  * contiguous).  Adds sum_i r_i^2 to *ssq and, when accT != NULL, adds

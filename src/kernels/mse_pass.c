@@ -9,7 +9,7 @@
  * identical run to run and for any thread count.
  *
  * Many outputs: the two products are compute-bound matrix-matrix work; row
- * blocks that stay in L2 go through dgemm twice (OpenBLAS threads them). */
+ * blocks that stay in cache go through dgemm twice (OpenBLAS threads them). */
 #include "mse_pass.h"
 #include "mse_fused.h"
 
@@ -22,8 +22,10 @@
 
 /* ---- many outputs: blocked dgemm ----------------------------------------- */
 
-/* A row block of about 256 KiB stays in L2 between the two products. */
-enum { BLAS_BLOCK_BYTES = 256 * 1024, BLAS_MIN_ROWS = 16 };
+/* A row block of about 4 MiB stays in L3 between the two products, and is
+ * large enough that each dgemm call amortises its packing (256 KiB blocks
+ * measured 2.5x slower at k = 32 in bench_linreg's k sweep). */
+enum { BLAS_BLOCK_BYTES = 4 * 1024 * 1024, BLAS_MIN_ROWS = 16 };
 
 static size_t block_rows(size_t N, size_t j)
 {
@@ -82,7 +84,9 @@ size_t mg__mse_slices(size_t N, size_t j)
 mg__mse_path mg__mse_choose(size_t N, size_t j, size_t k)
 {
     (void)N;
-    return (k <= MG__MSE_FUSED_MAX_K && j <= MG__MSE_FUSED_MAX_J) ? MG__MSE_FUSED : MG__MSE_BLAS;
+    return (k <= MG__MSE_FUSED_MAX_K && j <= MG__MSE_FUSED_MAX_J && j * k <= MG__MSE_FUSED_MAX_JK)
+               ? MG__MSE_FUSED
+               : MG__MSE_BLAS;
 }
 
 /* The OpenMP thread count (OMP_NUM_THREADS, omp_set_num_threads) for

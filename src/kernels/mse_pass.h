@@ -11,10 +11,12 @@ typedef enum mg__mse_path {
     MG__MSE_BLAS   /* many outputs: row blocks through dgemm (compute-bound) */
 } mg__mse_path;
 
-/* Outputs up to which the fused kernel beats the blocked dgemm pair (see
- * docs/performance.md for the measurement), and the widest A it takes (four
- * rows of A, 128 KiB at j = 4096, must stay in L2 between their two uses). */
-enum { MG__MSE_FUSED_MAX_K = 8, MG__MSE_FUSED_MAX_J = 4096 };
+/* Outputs up to which the fused kernel beats the blocked dgemm pair (the k
+ * sweep of bench_linreg, docs/performance.md), the widest A it takes (four
+ * rows of A, 128 KiB at j = 4096, must stay in L2 between their two uses),
+ * and the largest gradient it accumulates (j k doubles, 128 KiB: updated
+ * once per block of rows, it must stay in L2 too). */
+enum { MG__MSE_FUSED_MAX_K = 32, MG__MSE_FUSED_MAX_J = 4096, MG__MSE_FUSED_MAX_JK = 16384 };
 
 mg__mse_path mg__mse_choose(size_t N, size_t j, size_t k);
 
