@@ -23,7 +23,7 @@ typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
 
 enum { BLOCK_BYTES = 16 * 1024, MAX_BLOCK_ROWS = 64 };
 
-/* a . w with two vector accumulators (two independent add chains). */
+/* a . w with four, then two vector accumulators (independent add chains). */
 MG_INLINE double dot(const double *a, const double *w, size_t j)
 {
     v4d s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
