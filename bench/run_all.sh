@@ -11,6 +11,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MG_BENCH_BUILD:-$root/build-bench}
 out=$build/bench-results
 py=/usr/bin/python3   # Debian's python3, where python3-numpy / python3-torch live
+# The C benches alternate matgrad's OpenMP regions with OpenBLAS calls; with
+# GOMP's default wait policy its idle workers spin for milliseconds and delay
+# the OpenBLAS call that follows (docs/performance.md, "Threads").  Passive
+# waiting, what we recommend to programs that mix both, keeps the baselines
+# fair.  Override by setting OMP_WAIT_POLICY yourself.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 if [ -z "${MG_BENCH_NO_DEPS:-}" ]; then
   bash "$root/bench/deps.sh" || echo "run_all: peers not installed; peers.py will skip them" >&2
@@ -31,7 +37,7 @@ mkdir -p "$out"
   echo "compiler:      $(cc --version | head -1)"
   echo "numpy:         $($py -c 'import numpy; print(numpy.__version__)' 2>/dev/null || echo 'not installed')"
   echo "torch:         $($py -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())' 2>/dev/null || echo 'not installed')"
-  echo "threads:       OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset}"
+  echo "threads:       OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset} OMP_WAIT_POLICY=$OMP_WAIT_POLICY OMP_DYNAMIC=${OMP_DYNAMIC:-unset} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset}"
   echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; other work on the machine adds noise)"
 } > "$out/machine.txt"
 

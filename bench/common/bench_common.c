@@ -46,6 +46,33 @@ double bc_time(void (*fn)(void *ctx), void *ctx, int reps)
     return m;
 }
 
+void bc_time_rounds(void (*const *fns)(void *ctx), void *const *ctxs, size_t n, int reps,
+                    double *med, double *best)
+{
+    double *t = malloc((size_t)reps * n * sizeof *t);
+    if (!t) {
+        for (size_t i = 0; i < n; i++)
+            med[i] = best ? (best[i] = -1.0) : -1.0;
+        return;
+    }
+    for (int r = -1; r < reps; r++)
+        for (size_t i = 0; i < n; i++) {
+            double t0 = bc_now();
+            fns[i](ctxs[i]);
+            if (r >= 0)
+                t[i * (size_t)reps + (size_t)r] = bc_now() - t0;
+        }
+    for (size_t i = 0; i < n; i++) {
+        double *ti = t + i * (size_t)reps, b = 1e300;
+        for (int r = 0; r < reps; r++)
+            b = ti[r] < b ? ti[r] : b;
+        if (best)
+            best[i] = b;
+        med[i] = bc_median(ti, (size_t)reps);
+    }
+    free(t);
+}
+
 int bc_reps(int def)
 {
     const char *s = getenv("MG_BENCH_REPS");
@@ -126,25 +153,37 @@ static double stream_sum(const double *x, size_t n)
 
 static volatile double bc_sink;
 
+static double parallel_sum(const double *x, size_t n)
+{
+    double total = 0.0;
+    #pragma omp parallel reduction(+ : total)
+    {
+        int id = 0, nt = 1;
+#ifdef _OPENMP
+        id = omp_get_thread_num();
+        nt = omp_get_num_threads();
+#endif
+        size_t lo = n * (size_t)id / (size_t)nt, hi = n * (size_t)(id + 1) / (size_t)nt;
+        total += stream_sum(x + lo, hi - lo);
+    }
+    return total;
+}
+
+void bc_stream_read(void *ctx)
+{
+    const bc_stream *s = ctx;
+    bc_sink = parallel_sum(s->x, s->n);
+}
+
 double bc_read_bandwidth(const double *x, size_t n, int reps)
 {
     double *t = malloc((size_t)reps * sizeof *t);
     if (!t)
         return -1.0;
     for (int r = -1; r < reps; r++) {
-        double total = 0.0, t0 = bc_now();
-        #pragma omp parallel reduction(+ : total)
-        {
-            int id = 0, nt = 1;
-#ifdef _OPENMP
-            id = omp_get_thread_num();
-            nt = omp_get_num_threads();
-#endif
-            size_t lo = n * (size_t)id / (size_t)nt, hi = n * (size_t)(id + 1) / (size_t)nt;
-            total += stream_sum(x + lo, hi - lo);
-        }
+        double t0 = bc_now();
+        bc_sink = parallel_sum(x, n);
         double dt = bc_now() - t0;
-        bc_sink = total;
         if (r >= 0)
             t[r] = dt;
     }

@@ -15,6 +15,18 @@ double bc_median(double *x, size_t n);
 /* Times fn(ctx) `reps` times after one warm-up call; returns the median. */
 double bc_time(void (*fn)(void *ctx), void *ctx, int reps);
 
+/* Times n functions round-robin: one warm-up round, then reps rounds, so
+ * that every function sees the same machine conditions (other load drifts
+ * over seconds).  med[i] gets fns[i]'s median, best[i] (if best != NULL) its
+ * fastest run. */
+void bc_time_rounds(void (*const *fns)(void *ctx), void *const *ctxs, size_t n, int reps,
+                    double *med, double *best);
+
+/* A streaming read of n doubles at x on all threads, as a function for
+ * bc_time / bc_time_rounds (ctx is a bc_stream). */
+typedef struct bc_stream { const double *x; size_t n; } bc_stream;
+void bc_stream_read(void *ctx);
+
 /* Number of repetitions: $MG_BENCH_REPS if set (>= 1), else def. */
 int bc_reps(int def);
 
