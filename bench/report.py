@@ -75,8 +75,13 @@ def goals(w, rows):
           % (ratio, fmt_t(g["median_s"]), fmt_t(n["median_s"]), "yes" if ratio >= 2.0 else "no"))
     if g and g.get("bound_frac", "-") != "-":
         b = float(g["bound_frac"])
-        w("| gradient 1e6 x 64: >= 85%% of read bandwidth | %.0f%% (%s GB/s) | %s |\n"
-          % (100 * b, g["rate"], "yes" if b >= 0.85 else "no"))
+        sb = find(rows, "read_bw", "stream_best", "1000000x64")
+        strict = ""
+        if sb:
+            strict = "; %.0f%% of the fastest stream run, %s GB/s" % (
+                100 * float(g["rate"]) / float(sb["rate"]), sb["rate"])
+        w("| gradient 1e6 x 64: >= 85%% of read bandwidth | %.0f%% of the median stream read "
+          "(%s GB/s%s) | %s |\n" % (100 * b, g["rate"], strict, "yes" if b >= 0.85 else "no"))
     a = find(rows, "gd", "matgrad_auto", "100000x32")
     n = find(rows, "gd", "numpy", "100000x32")
     if a and n:
