@@ -4,5 +4,6 @@
 
 #include "matgrad/core.h"
 #include "matgrad/linreg.h"
+#include "matgrad/lstsq.h"
 
 #endif /* MATGRAD_H */
