@@ -4,15 +4,17 @@
  * second double.  The result is as accurate as if computed with twice the
  * working precision and rounded once.
  *
- * The row kernel keeps four independent lanes so that the compiler can map
- * them onto one AVX2 register; an AVX2+FMA clone is selected at run time
+ * The row kernel keeps sixteen independent lanes so that the compiler can
+ * map them onto four AVX2 registers; an AVX2+FMA clone is selected at run time
  * when the CPU has it (the library itself targets any x86-64). */
 #include "xdot.h"
 
 #include <math.h>
 #include <string.h>
 
-enum { LANES = 4 };
+/* 16 lanes: four independent AVX2 accumulator chains hide the latency of
+ * the TwoSum dependency chain. */
+enum { LANES = 16, VEC = 4 };
 
 #define MG__ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -47,8 +49,15 @@ MG__ALWAYS_INLINE double resid_row(const double *x, const double *b, size_t n, d
         lo[0] += ((hi[0] - (t - bb)) + (np - bb)) + npe;
         hi[0] = t;
     }
+    /* fold the 16 lanes into 4, vector-wise, then the 4 into one */
+    for (int m = VEC; m < LANES; m += VEC)
+        for (int l = 0; l < VEC; l++) {
+            const double t = hi[l] + hi[l + m], bb = t - hi[l];
+            lo[l] += ((hi[l] - (t - bb)) + (hi[l + m] - bb)) + lo[l + m];
+            hi[l] = t;
+        }
     double s = s0, e, tail = s1;
-    for (int l = 0; l < LANES; l++) {
+    for (int l = 0; l < VEC; l++) {
         two_sum(s, hi[l], &s, &e);
         tail += e + lo[l];
     }
