@@ -204,7 +204,7 @@ static mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs 
         memset(v, 0, p * sizeof *v);
     } else {
         s = mg__lsq_cov_diag(q, v);
-        if (s == MG_OK && q->kind == MG__LSQ_QR && q->rank == p &&
+        if (s == MG_OK && q->kind != MG__LSQ_CHOL && q->rank == p &&
             (double)N * (double)p * (double)p <= MG__COV_REFINE_MAX_WORK)
             s = mg__lsq_cov_refine(q, v);
     }

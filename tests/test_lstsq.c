@@ -16,77 +16,6 @@
 static const mg_lstsq_method METHODS[] = { MG_LSTSQ_AUTO, MG_LSTSQ_CHOLESKY, MG_LSTSQ_QR,
                                            MG_LSTSQ_SVD };
 
-/* -log10(max_j |b_j - x_j| / max_j |x_j|), capped at 15: the normwise LRE. */
-static double lre_norm(const double *b, size_t bs, const double *xh, const double *xl, size_t p)
-{
-    long double err = 0.0L, mx = 0.0L;
-    for (size_t j = 0; j < p; j++) {
-        const long double x = (long double)xh[j] + xl[j];
-        err = fmaxl(err, fabsl((long double)b[j * bs] - x));
-        mx = fmaxl(mx, fabsl(x));
-    }
-    if (err == 0.0L)
-        return 15.0;
-    const double l = -(double)log10l(mx > 0.0L ? err / mx : err);
-    return l > 15.0 ? 15.0 : l;
-}
-
-/* Everything about one fit compared with the exact solution, output by
- * output: coefficients (normwise LRE >= min_lre), standard errors, residual
- * sd and R^2 (LRE >= min_lre - 1: they go through a square root, a sum of
- * p terms, and the division by TSS). */
-static void check_exact(const mg_matrix *X, int intercept, const mg_matrix *Y,
-                        mg_lstsq_method method, double min_lre, size_t want_rank)
-{
-    const size_t N = X->rows, nx = X->cols, p = nx + (size_t)intercept, k = Y->cols;
-    mgt_mat B = mgt_alloc(p, k, 2), SE = mgt_alloc(p, k, 1);
-    double *Z = malloc(N * p * sizeof *Z), *rsd = malloc(k * sizeof *rsd);
-    double *r2 = malloc(k * sizeof *r2), *bh = malloc(p * sizeof *bh);
-    double *bl = malloc(p * sizeof *bl), *cov = malloc(p * sizeof *cov);
-    ck_assert(Z && rsd && r2 && bh && bl && cov);
-    for (size_t i = 0; i < N; i++) {
-        if (intercept)
-            Z[i * p] = 1.0;
-        for (size_t j = 0; j < nx; j++)
-            Z[i * p + (size_t)intercept + j] = mgt_get(X, i, j);
-    }
-    mg_lstsq_options o = mg_lstsq_defaults();
-    o.intercept = intercept;
-    o.method = method;
-    mg_lstsq_result res = { 0 };
-    res.std_err = &SE.v;
-    res.residual_sd = rsd;
-    res.r_squared = r2;
-    ck_assert_int_eq(mg_lstsq(X, Y, &B.v, &o, &res), MG_OK);
-    ck_assert_uint_eq(res.rank, want_rank);
-    ck_assert_uint_eq(res.df_residual, N - want_rank);
-    ck_assert(mgt_padding_intact(&B) && mgt_padding_intact(&SE));
-    for (size_t c = 0; c < k; c++) {
-        ref_lstsq ref = { bh, bl, cov, 0.0 };
-        ck_assert_int_eq(ref_lstsq_exact(Z, p, N, p, Y->data + c, Y->stride, &ref), 0);
-        const double lre = lre_norm(B.v.data + c, B.v.stride, bh, bl, p);
-        ck_assert_msg(lre >= min_lre, "method %d output %zu: coefficient LRE %.2f < %.2f",
-                      (int)method, c, lre, min_lre);
-        const double df = (double)(N - p), sd = sqrt(ref.rss / df);
-        long double mean = 0.0L, tss = 0.0L;
-        if (intercept) {
-            for (size_t i = 0; i < N; i++)
-                mean += mgt_get(Y, i, c);
-            mean /= (long double)N;
-        }
-        for (size_t i = 0; i < N; i++)
-            tss += (mgt_get(Y, i, c) - mean) * (mgt_get(Y, i, c) - mean);
-        ck_assert_double_ge(ref_lre(rsd[c], sd, 0.0), min_lre - 1.0);
-        ck_assert_double_ge(ref_lre(r2[c], 1.0 - ref.rss / (double)tss, 0.0), min_lre - 1.0);
-        for (size_t j = 0; j < p; j++)
-            ck_assert_double_ge(ref_lre(mgt_get(&SE.v, j, c), sd * sqrt(cov[j]), 0.0),
-                                min_lre - 1.0);
-    }
-    mgt_free(&B);
-    mgt_free(&SE);
-    free(Z); free(rsd); free(r2); free(bh); free(bl); free(cov);
-}
-
 /* Seed 001: A = [1 2 3; 4 5 6; 7 8 9] is singular (rank 2), Y = A [1 2 3]^T.
  * Every solution is [1 2 3] + t [1 -2 1]; [1 2 3] is orthogonal to the null
  * vector, so it is the minimum-norm one.  The data are small integers and
@@ -145,7 +74,7 @@ START_TEST(random_designs_every_method)
         if (s.N <= p && METHODS[m] != MG_LSTSQ_AUTO)
             continue; /* no residual degrees of freedom: statistics undefined */
         if (s.N > p)
-            check_exact(&X.v, s.intercept, &Y.v, METHODS[m], 13.0, p);
+            ref_check_lstsq(&X.v, s.intercept, &Y.v, METHODS[m], 13.0, p);
     }
     mgt_free(&X);
     mgt_free(&Y);
@@ -325,7 +254,7 @@ START_TEST(no_refinement)
         ck_assert_int_eq(mg_lstsq(&X.v, &Y.v, &B.v, &o, &res), MG_OK);
         ck_assert_uint_eq(res.refine_steps, 0);
     }
-    check_exact(&X.v, 0, &Y.v, MG_LSTSQ_QR, 13.0, 3);
+    ref_check_lstsq(&X.v, 0, &Y.v, MG_LSTSQ_QR, 13.0, 3);
     mgt_free(&X); mgt_free(&Y); mgt_free(&B);
 }
 END_TEST
