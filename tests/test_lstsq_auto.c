@@ -1,0 +1,106 @@
+/* lstsq: the automatic choice on big designs (N p^2 >= 1e7).  A
+ * well-conditioned design takes the Cholesky path with semi-normal
+ * refinement; a near-collinear one must fall back to QR.  Both are compared
+ * with the QR solution (refined, accurate to a few ulps: LRE 15 on the
+ * small designs of test_lstsq_hard).  The Cholesky path's answer is refined
+ * to the same accuracy (kappa(Z)^2 eps ~ 1e-15 per step here), so the two
+ * agree to 1e-13 normwise; its standard errors come from the unrefined
+ * factor, off by kappa(Z)^2 eps relative: 1e-12 is ample. */
+#include "mgtest.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+enum { N = 40000, NX = 15, K = 3 };
+
+typedef struct fit { mgt_mat B, SE; double rsd[K], r2[K]; mg_lstsq_result res; } fit;
+
+static void run(const mg_matrix *X, const mg_matrix *Y, mg_lstsq_method m, fit *f)
+{
+    f->B = mgt_alloc(NX + 1, K, 1);
+    f->SE = mgt_alloc(NX + 1, K, 0);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = 1;
+    o.method = m;
+    f->res = (mg_lstsq_result){ 0 };
+    f->res.std_err = &f->SE.v;
+    f->res.residual_sd = f->rsd;
+    f->res.r_squared = f->r2;
+    ck_assert_int_eq(mg_lstsq(X, Y, &f->B.v, &o, &f->res), MG_OK);
+    ck_assert(mgt_padding_intact(&f->B));
+}
+
+static void compare(const fit *a, const fit *b)
+{
+    ck_assert_double_le(mgt_rel_err(&a->B.v, &b->B.v), 1e-13);
+    ck_assert_double_le(mgt_rel_err(&a->SE.v, &b->SE.v), 1e-12);
+    for (size_t c = 0; c < K; c++) {
+        ck_assert_double_le(fabs(a->rsd[c] - b->rsd[c]), 1e-13 * b->rsd[c]);
+        ck_assert_double_le(fabs(a->r2[c] - b->r2[c]), 1e-13);
+    }
+    ck_assert_uint_eq(a->res.rank, b->res.rank);
+}
+
+static void make(mgt_rng *r, mgt_mat *X, mgt_mat *Y, double collinear)
+{
+    *X = mgt_random(r, N, NX, 1);
+    *Y = mgt_alloc(N, K, 2);
+    for (size_t i = 0; i < N; i++) {
+        if (collinear > 0.0)
+            *mg_at(&X->v, i, 1) = mgt_get(&X->v, i, 0) + collinear * mgt_uniform(r);
+        for (size_t c = 0; c < K; c++) {
+            double y = 3.0 + 0.1 * mgt_uniform(r);
+            for (size_t j = 0; j < NX; j++)
+                y += (double)(j + c) * mgt_get(&X->v, i, j);
+            *mg_at(&Y->v, i, c) = y;
+        }
+    }
+}
+
+START_TEST(auto_takes_cholesky_when_well_conditioned)
+{
+    mgt_rng r = mgt_rng_seed(31);
+    mgt_mat X, Y;
+    fit a, q;
+    make(&r, &X, &Y, 0.0);
+    run(&X.v, &Y.v, MG_LSTSQ_AUTO, &a);
+    run(&X.v, &Y.v, MG_LSTSQ_QR, &q);
+    ck_assert_int_eq(a.res.method, MG_LSTSQ_CHOLESKY);
+    ck_assert_uint_ge(a.res.refine_steps, 1);
+    ck_assert_int_eq(q.res.method, MG_LSTSQ_QR);
+    ck_assert_double_gt(a.res.rcond, 0.1);
+    compare(&a, &q);
+    mgt_free(&X); mgt_free(&Y);
+    mgt_free(&a.B); mgt_free(&a.SE); mgt_free(&q.B); mgt_free(&q.SE);
+}
+END_TEST
+
+/* Column 1 = column 0 + 1e-7 noise: kappa(Z) ~ 1e7, kappa^2 eps ~ 1e-2, so
+ * the semi-normal equations would converge slowly or not at all. */
+START_TEST(auto_falls_back_to_qr_when_ill_conditioned)
+{
+    mgt_rng r = mgt_rng_seed(32);
+    mgt_mat X, Y;
+    fit a, s;
+    make(&r, &X, &Y, 1e-7);
+    run(&X.v, &Y.v, MG_LSTSQ_AUTO, &a);
+    run(&X.v, &Y.v, MG_LSTSQ_SVD, &s);
+    ck_assert_int_eq(a.res.method, MG_LSTSQ_QR);
+    ck_assert_double_lt(a.res.rcond, 1e-5);
+    /* both refined: the same answer to the last digits */
+    compare(&a, &s);
+    mgt_free(&X); mgt_free(&Y);
+    mgt_free(&a.B); mgt_free(&a.SE); mgt_free(&s.B); mgt_free(&s.SE);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("lstsq_auto");
+    TCase *tc = tcase_create("auto");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, auto_takes_cholesky_when_well_conditioned);
+    tcase_add_test(tc, auto_falls_back_to_qr_when_ill_conditioned);
+    suite_add_tcase(s, tc);
+    return mgt_run(s);
+}
