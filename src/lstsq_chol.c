@@ -99,6 +99,7 @@ mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C)
         for (size_t c = 0; c < k; c++)
             C[i * k + c] *= q->scale[i];
     }
+    /* ||Z^T Z||_1, for the condition estimate, before dpotrf overwrites it */
     const double anorm = LAPACKE_dlansy(LAPACK_ROW_MAJOR, '1', 'U', (lapack_int)p, G, (lapack_int)p);
     double rcond = 0.0;
     /* Z^T Z = U^T U */
