@@ -79,7 +79,7 @@ static void release(mg__lsq *q)
 /* Results computed into scratch before anything is copied out. */
 typedef struct outputs {
     double *Bs;     /* p x k, scaled coordinates, row-major */
-    double *rss;    /* k */
+    long double *rss; /* k: RSS in long double (no overflow for any finite data) */
     size_t steps;
 } outputs;
 
@@ -188,11 +188,11 @@ static mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs 
 
     for (size_t c = 0; c < k; c++) {
         const double *y = Y->data + c;
-        const double mean = centered ? mg__xsum(y, N, Y->stride) / (double)N : 0.0;
+        const double mean = centered ? (double)(mg__xsum(y, N, Y->stride) / (long double)N) : 0.0;
         /* TSS about the mean (a model with a constant) or about zero */
-        const double tss = mg__xsumsq(y, N, Y->stride, mean);
-        sd[c] = df > 0 ? sqrt(out->rss[c] / (double)df) : NAN;
-        r2[c] = tss > 0.0 ? 1.0 - out->rss[c] / tss : NAN;
+        const long double tss = mg__xsumsq(y, N, Y->stride, mean);
+        sd[c] = df > 0 ? (double)sqrtl(out->rss[c] / (long double)df) : NAN;
+        r2[c] = tss > 0.0L ? (double)(1.0L - out->rss[c] / tss) : NAN;
     }
     if (!res->std_err)
         return MG_OK;
@@ -262,7 +262,7 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
     q.max_refine = o.max_refine;
 
     const size_t p = q.d.p, k = Y->cols;
-    outputs out = { mg__alloc_doubles(p, k), mg__alloc_doubles(k, 1), 0 };
+    outputs out = { mg__alloc_doubles(p, k), malloc(k * sizeof(long double)), 0 };
     double *se = mg__alloc_doubles(p, k), *sd = mg__alloc_doubles(k, 1);
     double *r2 = mg__alloc_doubles(k, 1);
     q.scale = mg__alloc_doubles(p, 1);

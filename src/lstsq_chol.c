@@ -120,7 +120,7 @@ mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C)
 /* One pass: F_b = Y_b - Zd_b (D X) in double-double, Gc = D Zd^T F and
  * rss_c = ||F_c||^2.  scratch: B k + k p doubles. */
 static void resid_pass(const mg__lsq *q, const mg_matrix *Y, const double *Xs, double *Gc,
-                       double *rss, double *scratch)
+                       long double *rss, double *scratch)
 {
     const mg__design *d = &q->d;
     const mg_matrix *X = d->X;
@@ -133,7 +133,7 @@ static void resid_pass(const mg__lsq *q, const mg_matrix *Y, const double *Xs, d
             Bt[c * p + j] = q->scale[j] * Xs[j * k + c]; /* exact */
     memset(Gc, 0, p * k * sizeof *Gc);
     for (size_t c = 0; c < k; c++)
-        rss[c] = 0.0;
+        rss[c] = 0.0L;
     for (size_t r0 = 0; r0 < N; r0 += B) {
         const size_t nb = N - r0 < B ? N - r0 : B;
         const double *Xb = X->data + r0 * X->stride;
@@ -141,7 +141,7 @@ static void resid_pass(const mg__lsq *q, const mg_matrix *Y, const double *Xs, d
         for (size_t c = 0; c < k; c++) {
             rss[c] += mg__xsumsq(Fb + c, nb, k, 0.0);
             if (ic)
-                Gc[c] += mg__xsum(Fb + c, nb, k);
+                Gc[c] += (double)mg__xsum(Fb + c, nb, k);
         }
         if (k == 1) {
             /* g_x += X_b^T f_b */
@@ -159,20 +159,20 @@ static void resid_pass(const mg__lsq *q, const mg_matrix *Y, const double *Xs, d
 }
 
 mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double *C, double *Xs,
-                             double *rss, size_t *steps)
+                             long double *rss, size_t *steps)
 {
     const size_t p = q->d.p, k = Y->cols, B = block_rows(&q->d);
     const lapack_int pp = (lapack_int)p, kk = (lapack_int)k;
     double *Gc = mg__alloc_doubles(p, k), *dX = mg__alloc_doubles(p, k);
-    double *scratch = mg__alloc_doubles(B * k + k * p + 4 * k + 2 * p, 1);
+    double *scratch = mg__alloc_doubles(B * k + k * p + 2 * k + 2 * p, 1);
+    long double *rssF = malloc(k * sizeof *rssF);
     unsigned char *done = calloc(k, 1);
 
-    if (!Gc || !dX || !scratch || !done) {
-        free(Gc); free(dX); free(scratch); free(done);
+    if (!Gc || !dX || !scratch || !rssF || !done) {
+        free(Gc); free(dX); free(scratch); free(rssF); free(done);
         return MG_ENOMEM;
     }
-    double *rssF = scratch + B * k + k * p, *prev = rssF + k, *last = prev + k,
-           *col = last + k + k, *dcol = col + p;
+    double *prev = scratch + B * k + k * p, *last = prev + k, *col = last + k, *dcol = col + p;
     memcpy(Xs, C, p * k * sizeof *Xs);
     /* X = U^-1 U^-T C   (the normal equations' solution) */
     LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', pp, kk, q->F, pp, Xs, kk);
@@ -207,13 +207,13 @@ mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double 
                 left--;
                 continue;
             }
-            double gdx = 0.0;
+            long double gdx = 0.0L;
             for (size_t j = 0; j < p; j++) {
                 Xs[j * k + c] += dcol[j];
                 gdx += Gc[j * k + c] * dcol[j];
             }
             /* ||F - Z dx||^2 = ||F||^2 - g^T dx when dx = (Z^T Z)^-1 g */
-            rss[c] = fmax(rssF[c] - gdx, 0.0);
+            rss[c] = fmaxl(rssF[c] - gdx, 0.0L);
             last[c] = dlt;
             if (dlt == 0.0 || dlt * (dlt / prev[c]) <= 0.25 * DBL_EPSILON) {
                 done[c] = 1;
@@ -231,6 +231,6 @@ mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double 
         if (q->max_refine > 0 && !(last[c] <= 1.5e-8))
             s = MG_ENOCONV;
     *steps = n;
-    free(Gc); free(dX); free(scratch); free(done);
+    free(Gc); free(dX); free(scratch); free(rssF); free(done);
     return s;
 }

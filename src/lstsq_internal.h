@@ -74,7 +74,7 @@ size_t mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double
  * X (p x k, scaled coordinates, row-major) and, per output, rss.  Returns
  * MG_ENOCONV when the refinement did not converge (Xs, rss still set). */
 mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double *C, double *Xs,
-                             double *rss, size_t *steps);
+                             long double *rss, size_t *steps);
 
 /* Unscaled diagonal of (Z^T Z)^+ from the factors: v (p). */
 mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);

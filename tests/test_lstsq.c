@@ -168,7 +168,7 @@ START_TEST(tall_rank_deficient_min_norm)
         *mg_at(&X.v, i, 0) = *mg_at(&X.v, i, 1) = Z2[2 * i] = a;
         *mg_at(&X.v, i, 2) = Z2[2 * i + 1] = b;
     }
-    ref_lstsq ref = { bh, bl, cov, 0.0 };
+    ref_lstsq ref = { bh, bl, cov, 0.0, 0, 0.0 };
     ck_assert_int_eq(ref_lstsq_exact(Z2, 2, N, 2, Y.v.data, 1, &ref), 0);
     for (size_t m = 0; m < 4; m++) {
         mg_lstsq_options o = mg_lstsq_defaults();

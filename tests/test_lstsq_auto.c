@@ -94,6 +94,41 @@ START_TEST(auto_falls_back_to_qr_when_ill_conditioned)
 }
 END_TEST
 
+/* Data near the ends of the exponent range: X^T X overflows (1e200) or
+ * underflows (1e-200) although the least-squares problem is perfectly
+ * well posed.  Auto must notice and solve by QR, whose power-of-two
+ * equilibration is exact; the coefficients are those of the unscaled data
+ * (the scalings are not powers of two, so the data differ by a rounding:
+ * a relative change of kappa eps ~ 1e-15 in B; 1e-12 is ample). */
+START_TEST(auto_survives_gram_overflow_and_underflow)
+{
+    static const double SCALE[] = { 1e200, 1e-200 };
+    mgt_rng r = mgt_rng_seed(33);
+    mgt_mat X, Y;
+    fit ref, a;
+    make(&r, &X, &Y, 0.0);
+    run(&X.v, &Y.v, MG_LSTSQ_QR, &ref);
+    for (size_t s = 0; s < 2; s++) {
+        mgt_mat Xs = mgt_alloc(N, NX, 0), Ys = mgt_alloc(N, K, 0);
+        for (size_t i = 0; i < N; i++) {
+            for (size_t j = 0; j < NX; j++)
+                *mg_at(&Xs.v, i, j) = mgt_get(&X.v, i, j) * SCALE[s];
+            for (size_t c = 0; c < K; c++)
+                *mg_at(&Ys.v, i, c) = mgt_get(&Y.v, i, c) * SCALE[s];
+        }
+        run(&Xs.v, &Ys.v, MG_LSTSQ_AUTO, &a);
+        ck_assert_int_eq(a.res.method, MG_LSTSQ_QR);
+        /* the intercept row scales with Y, the slopes do not */
+        for (size_t c = 0; c < K; c++)
+            *mg_at(&a.B.v, 0, c) /= SCALE[s];
+        ck_assert_double_le(mgt_rel_err(&a.B.v, &ref.B.v), 1e-12);
+        ck_assert_uint_eq(a.res.rank, NX + 1);
+        mgt_free(&Xs); mgt_free(&Ys); mgt_free(&a.B); mgt_free(&a.SE);
+    }
+    mgt_free(&X); mgt_free(&Y); mgt_free(&ref.B); mgt_free(&ref.SE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lstsq_auto");
@@ -101,6 +136,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, auto_takes_cholesky_when_well_conditioned);
     tcase_add_test(tc, auto_falls_back_to_qr_when_ill_conditioned);
+    tcase_add_test(tc, auto_survives_gram_overflow_and_underflow);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }

@@ -118,8 +118,8 @@ void mg__xresid(const mg__design *d, const double *Bt, size_t ldbt, size_t k,
         xresid_generic(d, Bt, ldbt, k, Y, ldy, Rin, ldr, F, ldf, i0, i1);
 }
 
-void mg__xgemv_t(const mg__design *d, const double *r, size_t rs, const double *c,
-                 double *g, double *acc)
+void mg__xgemv_t(const mg__design *d, const double *scale, const double *r, size_t rs,
+                 const double *c, double *g, double *acc)
 {
     const mg_matrix *X = d->X;
     const size_t nx = X->cols, ic = (size_t)d->intercept, p = d->p;
@@ -131,13 +131,14 @@ void mg__xgemv_t(const mg__design *d, const double *r, size_t rs, const double *
         const double *xi = X->data + i * X->stride;
         if (ic) {
             double e;
-            two_sum(hi[0], -ri, &hi[0], &e);
+            two_sum(hi[0], -scale[0] * ri, &hi[0], &e);
             lo[0] += e;
         }
         for (size_t j = 0; j < nx; j++) {
-            /* -x r = np + npe exactly (FMA) */
-            const double np = -(xi[j] * ri);
-            const double npe = fma(-xi[j], ri, -np);
+            /* -(d_j x) r = np + npe exactly (FMA); d_j x is exact */
+            const double xs = scale[ic + j] * xi[j];
+            const double np = -(xs * ri);
+            const double npe = fma(-xs, ri, -np);
             double e;
             two_sum(hi[ic + j], np, &hi[ic + j], &e);
             lo[ic + j] += e + npe;
@@ -153,28 +154,23 @@ void mg__xgemv_t(const mg__design *d, const double *r, size_t rs, const double *
     }
 }
 
-double mg__xsumsq(const double *v, size_t n, size_t vs, double shift)
+long double mg__xsumsq(const double *v, size_t n, size_t vs, double shift)
 {
-    double hi = 0.0, lo = 0.0;
+    long double s = 0.0L;
     for (size_t i = 0; i < n; i++) {
-        /* d = dh + dl = v - shift exactly, then d^2 to double-double */
-        double dh, dl, e;
+        /* d = dh + dl = v - shift exactly (TwoSum) */
+        double dh, dl;
         two_sum(v[i * vs], -shift, &dh, &dl);
-        const double sq = dh * dh;
-        const double sqe = fma(dh, dh, -sq) + 2.0 * dh * dl;
-        two_sum(hi, sq, &hi, &e);
-        lo += e + sqe;
+        const long double d = (long double)dh + dl;
+        s += d * d;
     }
-    return hi + lo;
+    return s;
 }
 
-double mg__xsum(const double *v, size_t n, size_t vs)
+long double mg__xsum(const double *v, size_t n, size_t vs)
 {
-    double hi = 0.0, lo = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double e;
-        two_sum(hi, v[i * vs], &hi, &e);
-        lo += e;
-    }
-    return hi + lo;
+    long double s = 0.0L;
+    for (size_t i = 0; i < n; i++)
+        s += v[i * vs];
+    return s;
 }

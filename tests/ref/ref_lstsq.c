@@ -95,7 +95,32 @@ int ref_lstsq_exact(const double *Z, size_t ldz, size_t N, size_t p, const doubl
             mpq_add(rss, rss, t);
         }
         out->rss = mpq_get_d(rss);
-        mpq_clear(rss);
+        /* TSS = sum (y - mean)^2 or sum y^2, exactly; R^2 = 1 - RSS/TSS */
+        mpq_t mean, tss;
+        mpq_inits(mean, tss, NULL);
+        if (out->centered) {
+            for (size_t r = 0; r < N; r++) {
+                mpq_set_d(t, y[r * ys]);
+                mpq_add(mean, mean, t);
+            }
+            mpq_set_ui(t, (unsigned long)N, 1);
+            mpq_div(mean, mean, t);
+        }
+        for (size_t r = 0; r < N; r++) {
+            mpq_set_d(t, y[r * ys]);
+            mpq_sub(t, t, mean);
+            mpq_mul(t, t, t);
+            mpq_add(tss, tss, t);
+        }
+        if (mpq_sgn(tss) == 0) {
+            out->r_squared = NAN;
+        } else {
+            mpq_div(t, rss, tss);
+            mpq_set_ui(u, 1, 1);
+            mpq_sub(t, u, t);
+            out->r_squared = mpq_get_d(t);
+        }
+        mpq_clears(mean, tss, rss, NULL);
     }
     for (size_t i = 0; i < p * w; i++)
         mpq_clear(M[i]);
@@ -251,23 +276,15 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
     ck_assert_uint_eq(res.df_residual, N - want_rank);
     ck_assert(mgt_padding_intact(&B) && mgt_padding_intact(&SE));
     for (size_t c = 0; c < k; c++) {
-        ref_lstsq ref = { bh, bl, cov, 0.0 };
+        ref_lstsq ref = { bh, bl, cov, 0.0, intercept, 0.0 };
         ck_assert_int_eq(ref_lstsq_exact(Z, p, N, p, Y->data + c, Y->stride, &ref), 0);
         const double lre = lre_norm(B.v.data + c, B.v.stride, bh, bl, p);
         out.b = fmin(out.b, lre);
         ck_assert_msg(lre >= min_lre, "method %d output %zu: coefficient LRE %.2f < %.2f",
                       (int)method, c, lre, min_lre);
         const double df = (double)(N - p), sd = sqrt(ref.rss / df);
-        long double mean = 0.0L, tss = 0.0L;
-        if (intercept) {
-            for (size_t i = 0; i < N; i++)
-                mean += mgt_get(Y, i, c);
-            mean /= (long double)N;
-        }
-        for (size_t i = 0; i < N; i++)
-            tss += (mgt_get(Y, i, c) - mean) * (mgt_get(Y, i, c) - mean);
         out.rsd = fmin(out.rsd, ref_lre(rsd[c], sd, 0.0));
-        out.r2 = fmin(out.r2, ref_lre(r2[c], 1.0 - ref.rss / (double)tss, 0.0));
+        out.r2 = fmin(out.r2, ref_lre(r2[c], ref.r_squared, 0.0));
         for (size_t j = 0; j < p; j++)
             out.se = fmin(out.se, ref_lre(mgt_get(&SE.v, j, c), sd * sqrt(cov[j]), 0.0));
     }
@@ -297,7 +314,7 @@ double ref_fit_lre(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_option
             Z[i * p + ic + j] = mgt_get(X, i, j);
     }
     mg_matrix y = mg_matrix_block(Y, 0, 0, N, 1), B = mg_matrix_view(b, p, 1);
-    ref_lstsq ref = { bh, bl, cov, 0.0 };
+    ref_lstsq ref = { bh, bl, cov, 0.0, 0, 0.0 };
     ck_assert_int_eq(ref_lstsq_exact(Z, p, N, p, y.data, y.stride, &ref), 0);
     ck_assert_int_eq(mg_lstsq(X, &y, &B, o, NULL), MG_OK);
     const double lre = lre_norm(b, 1, bh, bl, p);

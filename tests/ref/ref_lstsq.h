@@ -12,6 +12,8 @@ typedef struct ref_lstsq {
     double *b_hi, *b_lo;  /* p: b = b_hi + b_lo to about 106 bits */
     double *cov;          /* p: [(Z^T Z)^-1]_jj, rounded */
     double rss;           /* ||y - Z b||^2, rounded */
+    int centered;         /* in: TSS about the mean (1) or about zero (0) */
+    double r_squared;     /* 1 - RSS / TSS, exact then rounded (NaN if TSS = 0) */
 } ref_lstsq;
 
 /* Z is N x p row-major with row stride ldz, y has stride ys.  Caller
