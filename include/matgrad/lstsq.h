@@ -20,7 +20,7 @@
  * outputs (B, std_err, residual_sd, r_squared) overlapping the inputs or
  * each other; MG_EDIM for non-conforming shapes; MG_ENONFINITE; MG_ENOTPD
  * when method CHOLESKY meets a Gram matrix that is not positive definite;
- * MG_ENOMEM.
+ * MG_ENOMEM; MG_ENOCONV if LAPACK's SVD (dgesdd) fails to converge.
  */
 #ifndef MATGRAD_LSTSQ_H
 #define MATGRAD_LSTSQ_H
