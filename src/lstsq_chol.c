@@ -1,11 +1,12 @@
 /* lstsq: the fast path for big, well-conditioned designs.  One blocked pass
- * forms Z^T Z (dsyrk) and Z^T Y together; Cholesky gives the first solution,
+ * forms Z^T Z (kernels/gram.c, or dsyrk) and Z^T Y together; Cholesky gives the first solution,
  * and corrected semi-normal equations refine it,
  *     F = Y - Z X  (double-double),   R^T R dX = Z^T F,
  * each step one more pass over X, with the block of X still in cache when
  * Z_b^T F_b is formed (docs/accuracy.md). */
 #include "lstsq_internal.h"
 #include "internal.h"
+#include "kernels/gram.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -45,9 +46,11 @@ static mg_status gram(const mg__design *d, const mg_matrix *Y, double *G, double
         const int nb = (int)(N - r0 < B ? N - r0 : B);
         const double *Xb = X->data + r0 * X->stride, *Yb = Y->data + r0 * Y->stride;
         const int ldx = (int)X->stride, ldy = (int)Y->stride;
-        /* G_xx += X_b^T X_b   (upper triangle: half of dgemm's flops) */
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)nx, nb, 1.0, Xb, ldx, 1.0,
-                    G + ic * p + ic, (int)p);
+        /* G_xx += X_b^T X_b   (upper triangle; the register-tiled kernel where
+         * the CPU has AVX2+FMA, else dsyrk: half of dgemm's flops) */
+        if (mg__gram_update(Xb, X->stride, (size_t)nb, nx, G + ic * p + ic, p) != 0)
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)nx, nb, 1.0, Xb, ldx, 1.0,
+                        G + ic * p + ic, (int)p);
         if (k == 1) {
             /* c_x += X_b^T y_b */
             cblas_dgemv(CblasRowMajor, CblasTrans, nb, (int)nx, 1.0, Xb, ldx, Yb, ldy, 1.0,
