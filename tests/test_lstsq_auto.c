@@ -129,6 +129,33 @@ START_TEST(auto_survives_gram_overflow_and_underflow)
 }
 END_TEST
 
+/* The Cholesky path's Gram kernel on widths around its 6 x 8 tiles and
+ * row counts around its 256-row blocks, strided X: the refined answer must
+ * equal the QR one (both within a few ulps of the exact solution). */
+START_TEST(cholesky_matches_qr_across_widths)
+{
+    static const size_t NXS[] = { 1, 5, 7, 8, 9, 13, 24, 31 };
+    static const size_t NS[] = { 40, 257, 3001 };
+    mgt_rng r = mgt_rng_seed(34);
+    for (size_t a = 0; a < sizeof NXS / sizeof NXS[0]; a++)
+        for (size_t b = 0; b < sizeof NS / sizeof NS[0]; b++) {
+            const size_t n = NS[b], nx = NXS[a];
+            mgt_mat X = mgt_random(&r, n, nx, 3), Y = mgt_random(&r, n, 2, 1);
+            mgt_mat Bc = mgt_alloc(nx + 1, 2, 0), Bq = mgt_alloc(nx + 1, 2, 0);
+            mg_lstsq_options o = mg_lstsq_defaults();
+            mg_lstsq_result res = { 0 };
+            o.intercept = 1;
+            o.method = MG_LSTSQ_CHOLESKY;
+            ck_assert_int_eq(mg_lstsq(&X.v, &Y.v, &Bc.v, &o, &res), MG_OK);
+            ck_assert_int_eq(res.method, MG_LSTSQ_CHOLESKY);
+            o.method = MG_LSTSQ_QR;
+            ck_assert_int_eq(mg_lstsq(&X.v, &Y.v, &Bq.v, &o, NULL), MG_OK);
+            ck_assert_double_le(mgt_rel_err(&Bc.v, &Bq.v), 1e-13);
+            mgt_free(&X); mgt_free(&Y); mgt_free(&Bc); mgt_free(&Bq);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lstsq_auto");
@@ -137,6 +164,7 @@ int main(void)
     tcase_add_test(tc, auto_takes_cholesky_when_well_conditioned);
     tcase_add_test(tc, auto_falls_back_to_qr_when_ill_conditioned);
     tcase_add_test(tc, auto_survives_gram_overflow_and_underflow);
+    tcase_add_test(tc, cholesky_matches_qr_across_widths);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }
