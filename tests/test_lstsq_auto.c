@@ -156,6 +156,27 @@ START_TEST(cholesky_matches_qr_across_widths)
 }
 END_TEST
 
+/* A big design with an exactly repeated column: auto notices from the Gram
+ * matrix, falls back, and returns the minimum-norm solution with rank p - 1
+ * (the repeated column's coefficient split evenly). */
+START_TEST(auto_big_rank_deficient)
+{
+    mgt_rng r = mgt_rng_seed(35);
+    mgt_mat X, Y;
+    make(&r, &X, &Y, 0.0);
+    for (size_t i = 0; i < N; i++)
+        *mg_at(&X.v, i, 1) = mgt_get(&X.v, i, 0);
+    fit a;
+    run(&X.v, &Y.v, MG_LSTSQ_AUTO, &a);
+    ck_assert_uint_eq(a.res.rank, NX);
+    ck_assert_int_eq(a.res.method, MG_LSTSQ_SVD);
+    for (size_t c = 0; c < K; c++)
+        ck_assert_double_le(fabs(mgt_get(&a.B.v, 1, c) - mgt_get(&a.B.v, 2, c)),
+                            1e-12 * fabs(mgt_get(&a.B.v, 1, c)));
+    mgt_free(&X); mgt_free(&Y); mgt_free(&a.B); mgt_free(&a.SE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lstsq_auto");
@@ -165,6 +186,7 @@ int main(void)
     tcase_add_test(tc, auto_falls_back_to_qr_when_ill_conditioned);
     tcase_add_test(tc, auto_survives_gram_overflow_and_underflow);
     tcase_add_test(tc, cholesky_matches_qr_across_widths);
+    tcase_add_test(tc, auto_big_rank_deficient);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }
