@@ -71,8 +71,8 @@ static mg_status check_args(const mg_matrix *X, const mg_matrix *Y, const mg_mat
 
 static void release(mg__lsq *q)
 {
-    free(q->F); free(q->tau); free(q->s); free(q->Vt); free(q->perm);
-    q->F = q->tau = q->s = q->Vt = NULL;
+    free(q->F); free(q->tau); free(q->s); free(q->Vt); free(q->perm); free(q->T);
+    q->F = q->tau = q->s = q->Vt = q->T = NULL;
     q->perm = NULL;
 }
 
@@ -121,7 +121,7 @@ static mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, mg_lstsq_metho
     double *x = mg__alloc_doubles(p, 1), *r = mg__alloc_doubles(N, 1);
     double *scratch = mg__alloc_doubles(3 * N + 6 * p, 1), *f = mg__alloc_doubles(N, 1);
     double *bt = mg__alloc_doubles(p, 1);
-    q->work = mg__alloc_doubles(N + 3 * p, 1);
+    q->work = mg__alloc_doubles(N + 3 * p + MG__LSQ_QWORK, 1);
     s = (x && r && scratch && f && bt && q->work) ? MG_OK : MG_ENOMEM;
     for (size_t c = 0; s == MG_OK && c < k; c++) {
         double delta;

@@ -26,13 +26,22 @@ typedef struct mg__lsq {
     size_t rank;
     double rcond;
     /* QR: Householder factor of Z P (N x p, column-major), tau (m), perm
-     *     (p, 0-based: column i of Z P is column perm[i] of Z).
+     *     (p, 0-based: column i of Z P is column perm[i] of Z); P = I and
+     *     dgeqrt's block factors in T when the rank was proven full
+     *     without pivoting.
      * SVD: U (N x m, column-major) in F, s (m), Vt (m x p, column-major).
      * CHOL: U (p x p, row-major upper) in F, U^T U = Z^T Z. */
     double *F, *tau, *s, *Vt;
+    double *T;              /* QR without pivoting: dgeqrt's block factors (nb x p) */
+    size_t nb;
     int *perm;
-    double *work;           /* solver scratch: N + 3 p doubles */
+    double *work;           /* solver scratch: N + 3 p + MG__LSQ_QWORK doubles */
 } mg__lsq;
+
+/* Workspace of LAPACK's dormqr / dgemqrt for one right-hand side: dormqr
+ * needs NB + 65 * 64 at block size NB <= 64 (the T factor of one block),
+ * dgemqrt nb <= 32. */
+#define MG__LSQ_QWORK (64 + 65 * 64)
 
 /* Column scales: exact powers of two near 1 / ||column j of Zd||_2
  * (1 for a zero column).  scale has p entries. */
