@@ -136,6 +136,34 @@ START_TEST(nist_explicit_ones_column)
 }
 END_TEST
 
+/* The pivoted-QR refinement path (Householder vectors and tau rather than
+ * stored block factors): a rank_tol large enough that the condition
+ * estimate cannot prove full rank (rcond < 10 p rank_tol), small enough
+ * that pivoting still finds it.  Same accuracy as the default path. */
+START_TEST(nist_pivoted_path)
+{
+    static const struct { size_t set; double tol; } CASES[] = {
+        { 10, 1e-11 }, { 9, 1e-4 }, { 3, 1e-6 }, { 6, 1e-4 },
+    };
+    load(CASES[_i].set);
+    double bh[NIST_MAXP], bl[NIST_MAXP], cov[NIST_MAXP], B[NIST_MAXP];
+    ref_lstsq ref = { bh, bl, cov, 0.0, 0, 0.0 };
+    ck_assert_int_eq(ref_lstsq_exact(S.Z, S.p, S.N, S.p, S.y, 1, &ref), 0);
+    mg_matrix X = mg_matrix_view(S.X, S.N, S.nx), Y = mg_matrix_view(S.y, S.N, 1);
+    mg_matrix Bv = mg_matrix_view(B, S.p, 1);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = S.intercept;
+    o.rank_tol = CASES[_i].tol;
+    mg_lstsq_result res = { 0 };
+    ck_assert_int_eq(mg_lstsq(&X, &Y, &Bv, &o, &res), MG_OK);
+    ck_assert_uint_eq(res.rank, S.p);
+    ck_assert_int_eq(res.method, MG_LSTSQ_QR);
+    ck_assert_double_lt(res.rcond, 10.0 * (double)S.p * o.rank_tol);
+    for (size_t j = 0; j < S.p; j++)
+        ck_assert_double_ge(ref_lre(B[j], bh[j], bl[j]), 12.0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lstsq_nist");
@@ -144,6 +172,7 @@ int main(void)
     tcase_add_loop_test(tc, nist_dataset, 0, NSETS);
     tcase_add_loop_test(tc, nist_shared_ceilings, 0, 5);
     tcase_add_loop_test(tc, nist_explicit_ones_column, 0, NSETS);
+    tcase_add_loop_test(tc, nist_pivoted_path, 0, 4);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }
