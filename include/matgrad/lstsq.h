@@ -35,7 +35,8 @@ typedef enum mg_lstsq_method {
     MG_LSTSQ_AUTO = 0,  /* Cholesky when its condition estimate shows the result is
                            accurate, else QR; refinement as needed */
     MG_LSTSQ_CHOLESKY,  /* normal equations (fast; squares the condition number) */
-    MG_LSTSQ_QR,        /* Householder QR with column pivoting */
+    MG_LSTSQ_QR,        /* Householder QR (with column pivoting when the condition
+                           estimate cannot prove full rank) */
     MG_LSTSQ_SVD        /* singular value decomposition */
 } mg_lstsq_method;
 
