@@ -3,7 +3,7 @@
 #define MATGRAD_H
 
 #include "matgrad/core.h"
-#include "matgrad/linreg.h"
 #include "matgrad/lstsq.h"
+#include "matgrad/linreg.h"
 
 #endif /* MATGRAD_H */
