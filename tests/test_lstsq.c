@@ -226,6 +226,11 @@ START_TEST(undefined_statistics_are_nan)
     res.r_squared = &r2;
     ck_assert_int_eq(mg_lstsq(&X, &Y, &B, NULL, &res), MG_OK);
     ck_assert(isnan(rsd) && isnan(se[0]) && isnan(se[1]));
+    double ar2 = 0.0;
+    res.adj_r_squared = &ar2;
+    ck_assert_int_eq(mg_lstsq(&X, &Y, &B, NULL, &res), MG_OK);
+    ck_assert(isnan(ar2)); /* no residual degrees of freedom */
+    res.adj_r_squared = NULL;
     ck_assert_double_le(fabs(b[0] - 0.2), 1e-15);
     ck_assert_double_le(fabs(b[1] - 0.6), 1e-15);
     double x1[3] = { 1, 2, 4 }, y1[3] = { 5, 5, 5 };

@@ -125,6 +125,9 @@ START_TEST(invalid_arguments)
     r2.r_squared = f.rsd + 1; /* overlaps residual_sd[1] */
     ck_assert_int_eq(mg_lstsq(&f.X.v, &f.Y.v, &f.B.v, NULL, &r2), MG_EINVAL);
     r2 = f.res;
+    r2.adj_r_squared = f.r2; /* the same storage as r_squared */
+    ck_assert_int_eq(mg_lstsq(&f.X.v, &f.Y.v, &f.B.v, NULL, &r2), MG_EINVAL);
+    r2 = f.res;
     bad = f.SE.v; bad.data = NULL;
     r2.std_err = &bad;
     ck_assert_int_eq(mg_lstsq(&f.X.v, &f.Y.v, &f.B.v, NULL, &r2), MG_EINVAL);

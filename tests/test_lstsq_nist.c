@@ -46,7 +46,7 @@ START_TEST(nist_dataset)
     ck_assert_int_eq(ref_lstsq_exact(S.Z, S.p, S.N, S.p, S.y, 1, &ref), 0);
 
     mg_matrix X = mg_matrix_view(S.X, S.N, S.nx), Y = mg_matrix_view(S.y, S.N, 1);
-    double B[NIST_MAXP], se[NIST_MAXP], rsd = -1.0, r2 = -1.0;
+    double B[NIST_MAXP], se[NIST_MAXP], rsd = -1.0, r2 = -1.0, ar2 = -1.0;
     mg_matrix Bv = mg_matrix_view(B, S.p, 1), Sv = mg_matrix_view(se, S.p, 1);
     mg_lstsq_options o = mg_lstsq_defaults();
     o.intercept = S.intercept;
@@ -54,6 +54,7 @@ START_TEST(nist_dataset)
     res.std_err = &Sv;
     res.residual_sd = &rsd;
     res.r_squared = &r2;
+    res.adj_r_squared = &ar2;
     ck_assert_int_eq(mg_lstsq(&X, &Y, &Bv, &o, &res), MG_OK);
     ck_assert_uint_eq(res.rank, S.p);
     ck_assert_uint_eq(res.df_residual, S.N - S.p);
@@ -92,6 +93,10 @@ START_TEST(nist_dataset)
         ck_assert_double_ge(ref_lre(rsd, rsd_x, 0.0), 12.0);
     ck_assert_double_ge(lre_r2, ceil_r2 - 1.5);
     ck_assert_double_ge(ref_lre(r2, r2_x, 0.0), 12.0);
+    /* adjusted R^2 = 1 - (1 - R^2) (N - c) / (N - p), c = 1 with an
+     * intercept (not certified by NIST: against the exact solution) */
+    const double dft = (double)(S.N - (size_t)S.intercept);
+    ck_assert_double_ge(ref_lre(ar2, 1.0 - (1.0 - r2_x) * dft / df, 0.0), 12.0);
 }
 END_TEST
 

@@ -76,6 +76,10 @@ typedef struct mg_lstsq_result {
     double *r_squared;       /* k values: 1 - RSS/TSS (TSS about the mean with an
                                 intercept or a constant nonzero column in X, about
                                 zero without) */
+    /* Added after the first version (fields only ever go at the end): */
+    double *adj_r_squared;   /* k values: 1 - (RSS / df_residual) / (TSS / (N - c)),
+                                c = 1 when TSS is about the mean, else 0 (R's
+                                "Adjusted R-squared"); NaN when undefined */
 } mg_lstsq_result;
 
 /* Minimises ||Y - X B||_F.  opt == NULL means mg_lstsq_defaults(); res may
