@@ -6,7 +6,11 @@
  *
  * The row kernel keeps sixteen independent lanes so that the compiler can
  * map them onto four AVX2 registers; an AVX2+FMA clone is selected at run time
- * when the CPU has it (the library itself targets any x86-64). */
+ * when the CPU has it (the library itself targets any x86-64).
+ *
+ * Sums of squares (RSS, TSS) only need relative accuracy, not cancellation
+ * resistance, so they are summed in x86-64 long double, whose exponent range
+ * also rules out overflow. */
 #include "xdot.h"
 
 #include <math.h>
