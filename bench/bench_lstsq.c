@@ -4,11 +4,14 @@
  *   bench_lstsq [runs]        (default 7)
  *
  * Besides the table, one RESULT line per measurement (bench/run_all.sh).
- * rate is the design's bytes over the median time (GB/s): both solvers are
- * one compute-bound dsyrk plus bandwidth-bound passes over A. */
+ * rate is the design's bytes over the median time (GB/s).  Both solvers are
+ * bound by forming A^T A (N p (p + 1) flops): bound_frac is the time that
+ * takes at the dgemm peak measured in the same run, over the median time
+ * (the passes over A for A^T y and the refinement come on top). */
 #define _POSIX_C_SOURCE 199309L
 #include <matgrad.h>
 
+#include <cblas.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,13 +44,38 @@ static double uniform(void)
 
 typedef struct size2 { size_t N, p; } size2;
 
+/* dgemm's rate on 1500 x 1500 matrices (median of 5), flop/s: the peak the
+ * Gram matrix could be formed at. */
+static double dgemm_peak(void)
+{
+    const int n = 1500;
+    double *a = malloc((size_t)n * n * sizeof *a), *c = malloc((size_t)n * n * sizeof *c);
+    double t[5];
+    if (!a || !c)
+        return 0.0;
+    for (size_t i = 0; i < (size_t)n * n; i++)
+        a[i] = uniform();
+    for (int r = 0; r < 5; r++) {
+        const double t0 = now();
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, a, n, a, n, 0.0, c, n);
+        t[r] = now() - t0;
+    }
+    qsort(t, 5, sizeof *t, cmp);
+    free(a);
+    free(c);
+    return 2.0 * n * (double)n * n / t[2];
+}
+
 int main(int argc, char **argv)
 {
     const int runs = argc > 1 ? atoi(argv[1]) : 7;
     static const size2 SIZES[] = { { 10000, 16 }, { 100000, 32 }, { 1000000, 64 } };
     if (runs < 1)
         return 2;
-    printf("%-14s %-12s %12s %10s %8s %6s\n", "workload", "size", "median_s", "GB/s", "method", "steps");
+    const double peak = dgemm_peak();
+    printf("dgemm peak (1500^3, this run): %.1f GFLOP/s\n", peak * 1e-9);
+    printf("%-14s %-12s %12s %10s %10s %8s %6s\n", "workload", "size", "median_s", "GB/s",
+           "bound_frac", "method", "steps");
     for (size_t s = 0; s < sizeof SIZES / sizeof SIZES[0]; s++) {
         const size_t N = SIZES[s].N, p = SIZES[s].p;
         double *A = malloc(N * p * sizeof *A), *y = malloc(N * sizeof *y);
@@ -89,10 +117,11 @@ int main(int argc, char **argv)
             const double med = t[runs / 2];
             const char *name = wl == 0 ? "lstsq" : "normal_solve";
             static const char *METHOD[] = { "auto", "chol", "qr", "svd" };
-            printf("%-14s %-12s %12.4f %10.2f %8s %6zu\n", name, size, med, gb / med,
+            const double frac = peak > 0.0 ? (double)N * p * (p + 1) / peak / med : 0.0;
+            printf("%-14s %-12s %12.4f %10.2f %10.2f %8s %6zu\n", name, size, med, gb / med, frac,
                    wl == 0 ? METHOD[res.method] : "chol", wl == 0 ? res.refine_steps : 0);
             printf("RESULT workload=%s impl=matgrad size=%s median_s=%.6f rate=%.3f unit=GB/s "
-                   "bound_frac=-\n", name, size, med, gb / med);
+                   "bound_frac=%.3f\n", name, size, med, gb / med, frac);
         }
         free(A); free(y); free(w); free(b); free(t);
     }
