@@ -85,6 +85,16 @@ size_t mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double
 mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double *C, double *Xs,
                              long double *rss, size_t *steps);
 
+/* The Gram pass: G (p x p, upper triangle, row-major) = Zd^T Zd and
+ * C (p x k, row-major) = Zd^T Y, reading X once.  MG_ENONFINITE when NaN/Inf
+ * (or overflow) poisons them. */
+mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, double *C);
+
+/* The residual pass: F = Y - Zd Bt^T (double-double, Bt k x p), then
+ * Gc (p x k) = D Zd^T F and rss_c = ||F_c||^2, reading X once. */
+mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale, const mg_matrix *Y,
+                             const double *Bt, double *Gc, long double *rss);
+
 /* Unscaled diagonal of (Z^T Z)^+ from the factors: v (p). */
 mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);
 

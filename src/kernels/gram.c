@@ -99,9 +99,14 @@ static void update(const double *X, size_t ldx, size_t nb, size_t nx, double *G,
     }
 }
 
+int mg__gram_available(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
 int mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, double *G, size_t ldg)
 {
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+    if (!mg__gram_available())
         return -1;
     update(X, ldx, nb, nx, G, ldg);
     return 0;

@@ -11,4 +11,7 @@
  * -1 when this CPU lacks AVX2/FMA (nothing is touched; use dsyrk). */
 int mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, double *G, size_t ldg);
 
+/* 1 if this CPU runs mg__gram_update (AVX2 and FMA). */
+int mg__gram_available(void);
+
 #endif /* MATGRAD_GRAM_H */
