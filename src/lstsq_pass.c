@@ -35,11 +35,13 @@ static size_t n_slices(size_t N)
     return s > MAX_SLICES ? MAX_SLICES : s;
 }
 
-/* Threads for a pass over N x nx: one below 2^18 elements. */
+/* Threads for a pass over N x nx: one below 2^24 elements (128 MiB of X),
+ * where waking threads that may find their cores busy costs more than the
+ * pass itself saves. */
 static int n_threads(size_t N, size_t nx)
 {
 #ifdef _OPENMP
-    return N * nx >= ((size_t)1 << 18) ? omp_get_max_threads() : 1;
+    return N * nx >= ((size_t)1 << 24) ? omp_get_max_threads() : 1;
 #else
     (void)N;
     (void)nx;
