@@ -8,5 +8,6 @@
 #include "matgrad/rules.h"
 #include "matgrad/act.h"
 #include "matgrad/fd.h"
+#include "matgrad/lstsq.h"
 
 #endif /* MATGRAD_H */
