@@ -1,0 +1,5 @@
+# Dependencies of the matgrad command (included by the top CMakeLists for the
+# matgrad-cli target): libcsv parses its CSV input.  gnuplot, used for
+# --plot, is found at run time on PATH, not at build time.
+find_package(CSV REQUIRED)
+target_link_libraries(matgrad-cli PRIVATE CSV::CSV)
