@@ -65,6 +65,10 @@ void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data
     if (r->have_rank)
         fprintf(out, "Rank: %zu of %zu coefficients; condition estimate: %.3g\n", r->rank, r->q,
                 r->rcond > 0 ? 1 / r->rcond : INFINITY);
+    if (r->have_rank && r->rank < r->q)
+        fputs("Note: the design is rank-deficient: the estimates are the minimum-norm\n"
+              "solution, and the columns' separate effects are not identifiable.\n",
+              out);
 }
 
 static void put_field(FILE *out, const char *s)

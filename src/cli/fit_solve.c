@@ -8,6 +8,7 @@
 #include "fit_data.h"
 #include "progress.h"
 
+#include <float.h>
 #include <math.h>
 #include <matgrad.h>
 #include <stdint.h>
@@ -113,6 +114,11 @@ static int run_lstsq(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_re
     mg_status s = mg_lstsq(&X, &Y, &B, &lo, &res);
     if (s != MG_OK)
         return report_status(s, "least squares");
+    /* A forced Cholesky solve returns whatever the factor gives; refuse it
+     * by mg_normal_solve's rule (rcond(X^T X) = rcond(X)^2 below q eps: no
+     * correct digit) rather than print digits that mean nothing. */
+    if (lo.method == MG_LSTSQ_CHOLESKY && !(res.rcond * res.rcond >= (double)r->q * DBL_EPSILON))
+        return report_status(MG_ENOTPD, "normal equations");
     r->rank = res.rank;
     r->have_rank = 1;
     r->rcond = res.rcond;
