@@ -3,3 +3,5 @@
 # --plot, is found at run time on PATH, not at build time.
 find_package(CSV REQUIRED)
 target_link_libraries(matgrad-cli PRIVATE CSV::CSV)
+# --method normal streams its cross products through CBLAS and LAPACKE.
+target_link_libraries(matgrad-cli PRIVATE OpenBLAS::OpenBLAS LAPACKE::LAPACKE)

@@ -1,8 +1,10 @@
 /* `matgrad fit FILE.csv --target COLUMN ...`: linear regression of one CSV
  * column on all the others, printed like R's summary(lm).
  *
- * The CSV is streamed (csv_load.c) straight into the design matrix, so the
- * text is never held in memory; the matrix (N x p doubles) is. */
+ * The CSV is streamed (csv_load.c), never held in memory as text: for
+ * --method normal each row is folded into (p+1)^2 cross products and
+ * dropped, so memory does not grow with the rows; the other methods need
+ * the design matrix (N x p doubles) itself. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "csv_load.h"
@@ -163,7 +165,8 @@ static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
         fprintf(stderr, "matgrad: %s: %s\n", o->file, strerror(errno));
         return MGCLI_EXIT_USAGE;
     }
-    mgcli_csv_sink sink = mgcli_fit_data_sink(d);
+    mgcli_csv_sink sink = o->method == MGCLI_NORMAL ? mgcli_fit_moments_sink(d)
+                                                    : mgcli_fit_data_sink(d);
     mgcli_csv_error err;
     int rc = mgcli_csv_read_stream(f, &sink, &err);
     if (f != stdin)
@@ -215,6 +218,7 @@ int mgcli_fit(int argc, char **argv)
     }
     mgcli_outfile_discard(&out);
     mgcli_fit_result_free(&r);
+    mgcli_moments_free(d.mom);
     mgcli_fit_data_free(&d);
     return rc;
 }

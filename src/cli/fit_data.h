@@ -28,6 +28,7 @@ typedef struct mgcli_fit_data {
     char **names;        /* the p predictor names */
     double *X, *y;
     size_t stride, n, cap;
+    struct mgcli_moments *mom;   /* --method normal: streamed cross products instead of X */
 } mgcli_fit_data;
 
 typedef struct mgcli_fit_result {
@@ -46,6 +47,13 @@ void mgcli_fit_data_init(mgcli_fit_data *d, const char *target, int explicit_int
 /* A CSV sink that fills d (finds the target column in the header). */
 mgcli_csv_sink mgcli_fit_data_sink(mgcli_fit_data *d);
 void mgcli_fit_data_free(mgcli_fit_data *d);
+
+/* --method normal: a sink that folds each row into running means and
+ * centred cross products (fit_moments.c) instead of storing it, and the
+ * solve from them.  mgcli_moments_free releases d->mom. */
+mgcli_csv_sink mgcli_fit_moments_sink(mgcli_fit_data *d);
+int mgcli_fit_moments_solve(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r);
+void mgcli_moments_free(struct mgcli_moments *m);
 
 /* Fits; prints the reason and returns an exit status on failure. */
 int mgcli_fit_run(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r);

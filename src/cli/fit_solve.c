@@ -1,14 +1,13 @@
 /* The solvers behind `matgrad fit --method`:
- *   auto, qr, normal  mg_lstsq (AUTO, QR, CHOLESKY): estimates, standard
- *                     errors, rank, condition estimate;
- *   normal --ridge X  mg_normal_solve on centred data (the intercept is not
- *                     penalised), standard errors not reported;
- *   gd                mg_gd_fit from zero weights, loss recorded per epoch. */
+ *   auto, qr  mg_lstsq (AUTO, QR) on the stored design: estimates, standard
+ *             errors, rank, condition estimate;
+ *   normal    the normal equations from streamed cross products
+ *             (fit_moments.c), optionally with a ridge penalty;
+ *   gd        mg_gd_fit from zero weights, loss recorded per epoch. */
 #include "cli.h"
 #include "fit_data.h"
 #include "progress.h"
 
-#include <float.h>
 #include <math.h>
 #include <matgrad.h>
 #include <stdint.h>
@@ -104,9 +103,7 @@ static int run_lstsq(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_re
     mg_matrix B = mg_matrix_view(r->beta, r->q, 1), SE = mg_matrix_view(r->se, r->q, 1);
     mg_lstsq_options lo = mg_lstsq_defaults();
     lo.intercept = o->intercept;
-    lo.method = o->method == MGCLI_QR       ? MG_LSTSQ_QR
-                : o->method == MGCLI_NORMAL ? MG_LSTSQ_CHOLESKY
-                                            : MG_LSTSQ_AUTO;
+    lo.method = o->method == MGCLI_QR ? MG_LSTSQ_QR : MG_LSTSQ_AUTO;
     mg_lstsq_result res = { 0 };
     res.std_err = &SE;
     res.residual_sd = &r->residual_sd;
@@ -114,61 +111,11 @@ static int run_lstsq(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_re
     mg_status s = mg_lstsq(&X, &Y, &B, &lo, &res);
     if (s != MG_OK)
         return report_status(s, "least squares");
-    /* A forced Cholesky solve returns whatever the factor gives; refuse it
-     * by mg_normal_solve's rule (rcond(X^T X) = rcond(X)^2 below q eps: no
-     * correct digit) rather than print digits that mean nothing. */
-    if (lo.method == MG_LSTSQ_CHOLESKY && !(res.rcond * res.rcond >= (double)r->q * DBL_EPSILON))
-        return report_status(MG_ENOTPD, "normal equations");
     r->rank = res.rank;
     r->have_rank = 1;
     r->rcond = res.rcond;
     r->df = res.df_residual;
     r->method = method_name(res.method);
-    return MGCLI_EXIT_OK;
-}
-
-/* Ridge: with an intercept the columns and y are centred (in place: the data
- * are not needed afterwards) so that only the slopes are penalised, and the
- * intercept is recovered as mean(y) - mean(x) . b. */
-static int run_ridge(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
-{
-    size_t n = d->n, p = d->p, k = o->intercept ? 1 : 0;
-    double *mean = calloc(p + 1, sizeof *mean);
-    if (!mean)
-        return report_status(MG_ENOMEM, "ridge");
-    if (o->intercept) {
-        for (size_t i = 0; i < n; i++) {
-            for (size_t j = 0; j < p; j++)
-                mean[j] += d->X[i * d->stride + j];
-            mean[p] += d->y[i];
-        }
-        for (size_t j = 0; j <= p; j++)
-            mean[j] /= (double)n;
-        for (size_t i = 0; i < n; i++) {
-            for (size_t j = 0; j < p; j++)
-                d->X[i * d->stride + j] -= mean[j];
-            d->y[i] -= mean[p];
-        }
-    }
-    mg_matrix X = mg_matrix_view_stride(d->X, n, p, d->stride);
-    mg_matrix Y = mg_matrix_view(d->y, n, 1);
-    mg_matrix B = mg_matrix_view(r->beta + k, p, 1);
-    mg_status s = mg_normal_solve(&X, &Y, o->ridge, &B);
-    if (s != MG_OK) {
-        free(mean);
-        return report_status(s, "normal equations");
-    }
-    if (o->intercept) {
-        double b0 = mean[p];
-        for (size_t j = 0; j < p; j++)
-            b0 -= mean[j] * r->beta[k + j];
-        r->beta[0] = b0;
-    }
-    /* centred data: the TSS about 0 of centred y is the TSS about the mean */
-    fill_fit_stats(r, n, rss_of(d->X, d->stride, n, p, d->y, r->beta + k),
-                   tss_of(d->y, n, 0));
-    r->method = "normal equations (Cholesky) with ridge";
-    free(mean);
     return MGCLI_EXIT_OK;
 }
 
@@ -219,8 +166,8 @@ int mgcli_fit_run(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_resul
         return report_status(MG_ENOMEM, "fit");
     if (o->method == MGCLI_GD)
         return run_gd(o, d, r);
-    if (o->method == MGCLI_NORMAL && o->ridge > 0)
-        return run_ridge(o, d, r);
+    if (o->method == MGCLI_NORMAL)
+        return mgcli_fit_moments_solve(o, d, r);
     return run_lstsq(o, d, r);
 }
 

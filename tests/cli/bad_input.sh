@@ -56,6 +56,10 @@ run collinear 1 "$MATGRAD" fit collinear.csv --target y --method normal --output
 expect_grep collinear collinear.err '^matgrad: .*try --method qr$'
 [ ! -e out_collinear.csv ] || fail "collinear: left an output file"
 
+printf 'a,b,y\n1,5,3\n2,5,5\n3,5,8\n' > constant.csv
+run constant 1 "$MATGRAD" fit constant.csv --target y --intercept --method normal
+expect_grep constant constant.err "^matgrad: normal equations: column 'b' is constant \(collinear with the intercept\); try --method qr$"
+
 # Usage errors: exit 2, a one-line reason and a pointer to --help.
 printf 'a,y\n1,2\n2,3\n3,5\n' > ok.csv
 usage_case() {

@@ -42,14 +42,27 @@ for m in auto qr; do
     sed -n 's/^R-squared: //p' "fit_$m.out" | compare "$m R^2" 1e-11 "$r2" || fail "$m: R^2"
 done
 
-# The normal equations square the condition number: the solve is only as
-# good as eps * cond(X_scaled)^2 ~ 1e-16 * (3.6e4)^2 ~ 1e-7 relative before
-# any refinement, so 1e-6 is the bound to hold here.
+# --method normal solves the centred, equilibrated normal equations, whose
+# error is about eps * cond^2 with cond the condition number of the centred,
+# column-scaled design (143 for Longley, printed by the command):
+# 1.1e-16 * 143^2 ~ 2e-12, so 1e-9 relative holds with a wide margin.
 run fit_normal 0 "$MATGRAD" fit longley.csv --target y --intercept --method normal --output coef_normal.csv
-tail -n +2 coef_normal.csv | cut -d, -f2 | compare "normal beta" 1e-6 $beta || fail "normal: estimates"
+tail -n +2 coef_normal.csv | cut -d, -f2 | compare "normal beta" 1e-9 $beta || fail "normal: estimates"
+tail -n +2 coef_normal.csv | cut -d, -f3 | compare "normal sd" 1e-9 $sd || fail "normal: standard errors"
 
 # Standard input works the same as a file.
 run fit_stdin 0 "$MATGRAD" fit - --target y --intercept --output coef_stdin.csv < longley.csv
 cmp -s coef_auto.csv coef_stdin.csv || fail "stdin: coefficients differ from the file's"
 expect_grep fit_stdin fit_stdin.out '^Linear model: y ~ intercept \+ 6 columns of \(stdin\) \(16 rows\)$'
+
+# No intercept: NIST NoInt1 (y = b x) through the same paths.
+grep -v '^#' "$SHARED/data/nist/NoInt1.txt" | awk 'BEGIN { print "y,x" } NF { print $1 "," $2 }' > noint1.csv
+nb=$(grep '^# certified_beta:' "$SHARED/data/nist/NoInt1.txt" | sed 's/^# certified_beta: *//')
+nsd=$(grep '^# certified_sd:' "$SHARED/data/nist/NoInt1.txt" | sed 's/^# certified_sd: *//')
+for m in auto qr normal; do
+    run "noint_$m" 0 "$MATGRAD" fit noint1.csv --target y --method "$m" --output "noint_$m.csv"
+    # one well-scaled column: every method is exact to a few ulps
+    tail -n +2 "noint_$m.csv" | cut -d, -f2 | compare "noint $m beta" 1e-12 $nb || fail "noint $m: estimate"
+    tail -n +2 "noint_$m.csv" | cut -d, -f3 | compare "noint $m sd" 1e-12 $nsd || fail "noint $m: sd"
+done
 finish
