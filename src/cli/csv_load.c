@@ -69,40 +69,34 @@ enum num_status { NUM_OK, NUM_EMPTY, NUM_TEXT, NUM_NONFINITE, NUM_RANGE };
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
-/* A finite double from the whole of s[0, len) (surrounding blanks allowed,
- * as a quoted field keeps them). */
+/* A finite double from the whole of s[0, len), surrounding blanks allowed
+ * (a quoted field keeps them).  s[len] must be '\0' (CSV_APPEND_NULL gives
+ * that), so strtod reads the field in place; an embedded NUL stops it short
+ * of the end and the field counts as text. */
 static enum num_status parse_number(const char *s, size_t len, double *out)
 {
-    while (len && is_blank(*s)) {
+    const char *stop = s + len;
+    while (s < stop && is_blank(*s))
         s++;
-        len--;
-    }
-    while (len && is_blank(s[len - 1]))
-        len--;
-    if (len == 0)
+    if (s == stop)
         return NUM_EMPTY;
-    if (memchr(s, '\0', len) || is_blank(*s))
+    /* strtod would skip other white space (line breaks in a quoted field) */
+    if (*s == '\n' || *s == '\r' || *s == '\v' || *s == '\f')
         return NUM_TEXT;
-    /* strtod needs a terminated string; fields are short, copy when the
-     * byte after the field is not already a NUL (CSV_APPEND_NULL guarantees
-     * one only after the untrimmed end). */
-    char small[64], *buf = small;
-    if (len >= sizeof small && !(buf = malloc(len + 1)))
-        return NUM_TEXT;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
     char *end;
     errno = 0;
-    double v = strtod(buf, &end);
+    double v = strtod(s, &end);
     int range = errno == ERANGE && fabs(v) == HUGE_VAL;
-    enum num_status st = end != buf + len ? NUM_TEXT
-                         : !isfinite(v)   ? (range ? NUM_RANGE : NUM_NONFINITE)
-                                          : NUM_OK;
-    if (buf != small)
-        free(buf);
-    if (st == NUM_OK)
-        *out = v;
-    return st;
+    if (end == s)
+        return NUM_TEXT;
+    while (end < stop && is_blank(*end))
+        end++;
+    if (end != stop)
+        return NUM_TEXT;
+    if (!isfinite(v))
+        return range ? NUM_RANGE : NUM_NONFINITE;
+    *out = v;
+    return NUM_OK;
 }
 
 static int fail(mgcli_csv *p, size_t line, const char *fmt, ...)
