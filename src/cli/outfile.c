@@ -28,8 +28,10 @@ static void track(char *tmp)
     static int installed;
     if (!installed) {
         static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+        /* a signal ignored on entry (nohup, a background job) stays ignored */
         for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-            signal(sigs[i], on_signal);
+            if (signal(sigs[i], on_signal) == SIG_IGN)
+                signal(sigs[i], SIG_IGN);
         installed = 1;
     }
     for (int i = 0; i < MAX_PENDING; i++)

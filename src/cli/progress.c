@@ -2,6 +2,7 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { BAR_WIDTH = 30 };
@@ -11,6 +12,14 @@ void mgcli_progress_start(mgcli_progress *p, size_t total)
     p->on = isatty(STDERR_FILENO);
     p->total = total ? total : 1;
     p->shown = -1;
+    p->drawn_at = 0;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 void mgcli_progress_update(mgcli_progress *p, size_t done, double loss)
@@ -20,7 +29,11 @@ void mgcli_progress_update(mgcli_progress *p, size_t done, double loss)
     int permille = (int)((double)done / (double)p->total * 1000.0);
     if (permille == p->shown)
         return;
+    double t = now();
+    if (p->shown >= 0 && done < p->total && t - p->drawn_at < 0.1)
+        return;
     p->shown = permille;
+    p->drawn_at = t;
     char bar[BAR_WIDTH + 1];
     int fill = permille * BAR_WIDTH / 1000;
     for (int i = 0; i < BAR_WIDTH; i++)

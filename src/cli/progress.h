@@ -9,10 +9,12 @@ typedef struct mgcli_progress {
     int on;             /* stderr is a terminal */
     size_t total;
     int shown;          /* permille last drawn, -1 before the first */
+    double drawn_at;    /* monotonic seconds of the last redraw */
 } mgcli_progress;
 
 void mgcli_progress_start(mgcli_progress *p, size_t total);
-/* Redraws when the bar moves by at least 0.1%; cheap otherwise. */
+/* Redraws when the bar moved by 0.1% and 0.1 s passed since the last
+ * redraw (or at the end); cheap otherwise. */
 void mgcli_progress_update(mgcli_progress *p, size_t done, double loss);
 /* Erases the bar. */
 void mgcli_progress_end(mgcli_progress *p);
