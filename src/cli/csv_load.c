@@ -29,7 +29,10 @@ struct mgcli_csv {
     size_t nnames, names_cap;
     double *values;       /* the current data record */
     size_t rows;
+    int bom;              /* bytes of a leading UTF-8 byte order mark matched; -1 once decided */
 };
+
+static const unsigned char BOM[3] = { 0xEF, 0xBB, 0xBF };
 
 int mgcli_csv_fail(mgcli_csv_error *err, size_t line, const char *fmt, ...)
 {
@@ -290,10 +293,8 @@ static int parser_failed(mgcli_csv *p)
     return fail(p, p->line, "CSV parser error: %s", csv_strerror(e));
 }
 
-int mgcli_csv_feed(mgcli_csv *p, const void *buf, size_t n)
+static int parse(mgcli_csv *p, const void *buf, size_t n)
 {
-    if (p->failed)
-        return -1;
     size_t done = csv_parse(&p->lp, buf, n, on_field, on_record, p);
     if (p->failed)
         return -1;
@@ -302,10 +303,46 @@ int mgcli_csv_feed(mgcli_csv *p, const void *buf, size_t n)
     return 0;
 }
 
+/* Drops a UTF-8 byte order mark at the very start of the input (spreadsheet
+ * exports write one), whatever the chunking; a partial match that turns out
+ * not to be a mark is parsed as data. */
+static int skip_bom(mgcli_csv *p, const unsigned char **buf, size_t *n)
+{
+    while (p->bom >= 0 && p->bom < 3 && *n > 0) {
+        if (**buf != BOM[p->bom]) {
+            int held = p->bom;
+            p->bom = -1;
+            return held ? parse(p, BOM, (size_t)held) : 0;
+        }
+        p->bom++;
+        (*buf)++;
+        (*n)--;
+    }
+    if (p->bom == 3)
+        p->bom = -1;
+    return 0;
+}
+
+int mgcli_csv_feed(mgcli_csv *p, const void *buf, size_t n)
+{
+    if (p->failed)
+        return -1;
+    const unsigned char *b = buf;
+    if (skip_bom(p, &b, &n) != 0)
+        return -1;
+    return n ? parse(p, b, n) : 0;
+}
+
 int mgcli_csv_finish(mgcli_csv *p)
 {
     if (p->failed)
         return -1;
+    if (p->bom > 0) {   /* the input was a proper prefix of the mark */
+        int held = p->bom;
+        p->bom = -1;
+        if (parse(p, BOM, (size_t)held) != 0)
+            return -1;
+    }
     if (csv_fini(&p->lp, on_field, on_record, p) != 0 && !p->failed)
         return fail(p, p->line, "unterminated quoted field");
     if (p->failed)

@@ -14,7 +14,8 @@
  *   - every later record has as many fields as the header;
  *   - every data field is a finite decimal number read by strtod in the C
  *     locale; empty cells, NA, NaN and Inf are errors;
- *   - blank lines are skipped; line ends are LF, CRLF or CR;
+ *   - blank lines are skipped; line ends are LF, CRLF or CR; a leading
+ *     UTF-8 byte order mark is ignored;
  *   - a field longer than MGCLI_CSV_MAX_FIELD bytes is an error.
  * Errors carry the physical line number (1-based) where they were found.
  */

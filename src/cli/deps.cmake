@@ -5,3 +5,5 @@ find_package(CSV REQUIRED)
 target_link_libraries(matgrad-cli PRIVATE CSV::CSV)
 # --method normal streams its cross products through CBLAS and LAPACKE.
 target_link_libraries(matgrad-cli PRIVATE OpenBLAS::OpenBLAS LAPACKE::LAPACKE)
+# The manual page.
+install(FILES ${PROJECT_SOURCE_DIR}/docs/matgrad.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
