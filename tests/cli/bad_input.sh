@@ -60,6 +60,12 @@ printf 'a,b,y\n1,5,3\n2,5,5\n3,5,8\n' > constant.csv
 run constant 1 "$MATGRAD" fit constant.csv --target y --intercept --method normal
 expect_grep constant constant.err "^matgrad: normal equations: column 'b' is constant \(collinear with the intercept\); try --method qr$"
 
+# Gradient descent with a learning rate past 2 / (largest Hessian
+# eigenvalue) diverges: exit 1, no output file.
+run diverge 1 "$MATGRAD" fit collinear.csv --target y --method gd --lr 100 --output out_diverge.csv
+expect_grep diverge diverge.err '^matgrad: gradient descent: the loss diverged; try a smaller --lr$'
+[ ! -e out_diverge.csv ] || fail "diverge: left an output file"
+
 # Usage errors: exit 2, a one-line reason and a pointer to --help.
 printf 'a,y\n1,2\n2,3\n3,5\n' > ok.csv
 usage_case() {
