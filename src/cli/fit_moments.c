@@ -20,7 +20,6 @@
 #include <float.h>
 #include <lapacke.h>
 #include <math.h>
-#include <matgrad.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +145,12 @@ int mgcli_fit_moments_solve(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli
         rc = not_pd("out of memory");
         goto done;
     }
+    /* Finite data can still overflow the sums of squares (|x| > ~1e154). */
+    for (size_t i = 0; i <= p; i++)
+        if (!isfinite(m->mean[i]) || !isfinite(m->C[i * (p + 1) + i])) {
+            rc = not_pd("the sums of squares overflow (values beyond about 1e154)");
+            goto done;
+        }
     /* Equilibrate: S = D (X^T X + ridge I) D with D = diag(1/sqrt(diag)), so
      * that the rank test and the condition estimate do not depend on the
      * columns' units (Cholesky's accuracy does not, van der Sluis). */

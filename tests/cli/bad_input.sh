@@ -60,6 +60,11 @@ printf 'a,b,y\n1,5,3\n2,5,5\n3,5,8\n' > constant.csv
 run constant 1 "$MATGRAD" fit constant.csv --target y --intercept --method normal
 expect_grep constant constant.err "^matgrad: normal equations: column 'b' is constant \(collinear with the intercept\); try --method qr$"
 
+# Finite numbers whose squares overflow: the streamed sums cannot hold them.
+printf 'a,y\n1e200,1\n2e200,3\n3e200,2\n' > huge.csv
+run huge 1 "$MATGRAD" fit huge.csv --target y --intercept --method normal
+expect_grep huge huge.err '^matgrad: normal equations: the sums of squares overflow .*; try --method qr$'
+
 # Gradient descent with a learning rate past 2 / (largest Hessian
 # eigenvalue) diverges: exit 1, no output file.
 run diverge 1 "$MATGRAD" fit collinear.csv --target y --method gd --lr 100 --output out_diverge.csv
