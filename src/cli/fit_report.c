@@ -26,6 +26,25 @@ static double t_value(const mgcli_fit_result *r, size_t i)
     return r->se[i] > 0 ? r->beta[i] / r->se[i] : NAN;
 }
 
+/* R's adjusted R^2, 1 - (1 - R^2) (N - k) / df with k = 1 for an intercept,
+ * and the F statistic of the regression against the intercept-only (or
+ * empty) model, (R^2 / (rank - k)) / ((1 - R^2) / df).  Not for ridge, whose
+ * estimates are not least squares. */
+static void print_adjusted(FILE *out, const mgcli_fit_options *o, const mgcli_fit_result *r)
+{
+    size_t k = o->intercept ? 1 : 0, rank = r->have_rank ? r->rank : r->q;
+    double r2 = r->r_squared;
+    if (o->ridge > 0 || r->df == 0 || isnan(r2))
+        return;
+    double n = (double)(r->df + rank), df = (double)r->df;
+    char buf[32];
+    fprintf(out, "Adjusted R-squared: %s\n",
+            mgcli_fmt_g(buf, sizeof buf, 12, 1 - (1 - r2) * (n - (double)k) / df));
+    if (rank > k && r2 < 1)
+        fprintf(out, "F-statistic: %.6g on %zu and %zu DF\n",
+                (r2 / (double)(rank - k)) / ((1 - r2) / df), rank - k, r->df);
+}
+
 void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
                      const mgcli_fit_result *r)
 {
@@ -62,6 +81,7 @@ void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data
     fprintf(out, "\nResidual standard error: %s on %zu degrees of freedom\n",
             mgcli_fmt_g(buf, sizeof buf, 12, r->residual_sd), r->df);
     fprintf(out, "R-squared: %s\n", mgcli_fmt_g(buf, sizeof buf, 12, r->r_squared));
+    print_adjusted(out, o, r);
     if (r->have_rank)
         fprintf(out, "Rank: %zu of %zu coefficients; condition estimate: %.3g\n", r->rank, r->q,
                 r->rcond > 0 ? 1 / r->rcond : INFINITY);

@@ -40,6 +40,14 @@ for m in auto qr; do
     sed -n 's/^Residual standard error: \([^ ]*\) on 9 degrees of freedom$/\1/p' "fit_$m.out" |
         compare "$m residual sd" 1e-11 "$rsd" || fail "$m: residual sd"
     sed -n 's/^R-squared: //p' "fit_$m.out" | compare "$m R^2" 1e-11 "$r2" || fail "$m: R^2"
+    # R's adjusted R^2 and F statistic (N = 16, 6 slopes, 9 residual DF),
+    # from the certified R^2: 12 printed digits, and F's 6
+    adj=$(awk -v r="$r2" 'BEGIN { printf "%.17g", 1 - (1 - r) * 15 / 9 }')
+    f=$(awk -v r="$r2" 'BEGIN { printf "%.17g", (r / 6) / ((1 - r) / 9) }')
+    sed -n 's/^Adjusted R-squared: //p' "fit_$m.out" | compare "$m adjusted R^2" 1e-11 "$adj" ||
+        fail "$m: adjusted R^2"
+    sed -n 's/^F-statistic: \([^ ]*\) on 6 and 9 DF$/\1/p' "fit_$m.out" | compare "$m F" 1e-5 "$f" ||
+        fail "$m: F statistic"
 done
 
 # --method normal solves the centred, equilibrated normal equations, whose
