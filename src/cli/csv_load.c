@@ -54,12 +54,13 @@ static void *bounded_realloc(void *ptr, size_t size)
     return realloc(ptr, size);
 }
 
-/* A short printable rendering of a cell for messages. */
+/* A short rendering of a cell for messages: control characters (escape
+ * sequences included) become '?'; other bytes, UTF-8 text among them, stay. */
 static const char *shown(const char *s, size_t len, char out[48])
 {
     size_t n = 0, i;
     for (i = 0; i < len && n < 40; i++)
-        out[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+        out[n++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
     if (i < len) {
         memcpy(out + n, "...", 3);
         n += 3;

@@ -12,20 +12,26 @@ void mgcli_fit_data_init(mgcli_fit_data *d, const char *target, int explicit_int
     d->lead = explicit_intercept ? 1 : 0;
 }
 
-/* "a, b, c" (or the first few and "...") for a message. */
+/* "a, b, c" (or the first few and "...") for a message; control characters
+ * become '?' so that a binary file cannot send escape sequences. */
 static void list_names(char *buf, size_t size, const char *const *names, size_t n)
 {
     size_t used = 0;
-    buf[0] = '\0';
-    for (size_t j = 0; j < n && used + 1 < size; j++) {
-        int w = snprintf(buf + used, size - used, "%s%s", j ? ", " : "", names[j]);
-        if (w < 0 || (size_t)w >= size - used) {
+    for (size_t j = 0; j < n; j++) {
+        const char *s = names[j];
+        if (j && used + 2 < size) {
+            buf[used++] = ',';
+            buf[used++] = ' ';
+        }
+        for (; *s && used + 1 < size; s++)
+            buf[used++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+        if (*s || used + 1 >= size) {
             if (size > 4)
-                strcpy(buf + size - 4, "...");
+                strcpy(buf + (used < size - 4 ? used : size - 4), "...");
             return;
         }
-        used += (size_t)w;
     }
+    buf[used] = '\0';
 }
 
 static int on_header(void *ctx, size_t line, const char *const *names, size_t ncols,

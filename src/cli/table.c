@@ -43,7 +43,10 @@ int mgcli_table_row(mgcli_table *t, const char *const *cells)
                 free(row[j]);
             return -1;
         }
-        memcpy(row[j], cells[j], n);
+        /* names come from input files: no control characters to a terminal */
+        for (size_t i = 0; i + 1 < n; i++)
+            row[j][i] = ((unsigned char)cells[j][i] < 0x20 || cells[j][i] == 0x7f) ? '?' : cells[j][i];
+        row[j][n - 1] = '\0';
     }
     t->nrows++;
     return 0;
