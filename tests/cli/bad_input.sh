@@ -47,6 +47,11 @@ printf 'y,y\n1,2\n' > dup_target.csv
 case_ dup_target "dup_target\.csv:1: column name 'y' appears 2 times$"
 printf 'y\n1\n2\n' > only_target.csv
 case_ only_target "only_target\.csv: no predictor columns besides 'y'$"
+# Limits that keep a binary file or a lost quote from filling memory.
+{ printf 'a,y\n1,'; head -c 2000000 /dev/zero | tr '\0' 9; printf '\n'; } > long_field.csv
+case_ long_field 'long_field\.csv:2: field longer than 1048576 bytes \(or out of memory\)$'
+awk 'BEGIN { for (i = 0; i < 70000; i++) printf "%sc%d", i ? "," : "", i; print "" }' > wide.csv
+case_ wide 'wide\.csv:1: more than 65536 columns in the header$'
 case_ does_not_exist 'does_not_exist\.csv: No such file or directory$'
 
 # A computation that fails is exit status 1, still with no output file: the
@@ -104,4 +109,8 @@ for cmd in "" fit demo gradcheck; do
 done
 run version 0 "$MATGRAD" --version
 expect_grep version version.out '^matgrad [0-9]+\.[0-9]+\.[0-9]+$'
+
+# Names from the file never put control characters on the terminal.
+printf 'a\033[31m,b\n1,2\n' > escape.csv
+case_ escape "escape\\.csv:1: no column named 'y' \\(columns: a\\?\\[31m, b\\)$"
 finish
