@@ -102,11 +102,11 @@ mg_status mg_grad_check(mg_scalar_fn f, void *ctx, mg_matrix *X, const mg_matrix
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < cols; j++)
                 scale = fmax(scale, fmax(fabs(*mg_at(G, i, j)), fabs(num[i * cols + j])));
-        const double floor = sqrt(DBL_EPSILON) * scale;
+        const double s_floor = cbrt(DBL_EPSILON) * scale;
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < cols; j++) {
                 const double a = *mg_at(G, i, j), n = num[i * cols + j];
-                const double den = fmax(fmax(fabs(a), fabs(n)), floor);
+                const double den = fmax(fmax(fabs(a), fabs(n)), s_floor);
                 const double e = den > 0.0 ? fabs(a - n) / den : 0.0;
                 if (isnan(a) || isnan(e))
                     worst = NAN;

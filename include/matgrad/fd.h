@@ -54,13 +54,15 @@ mg_status mg_fd_jacobian(mg_vector_fn f, void *ctx, mg_matrix *x /* restored on 
 /* Compares an analytic gradient G of f at X with the central difference of
  * step h and stores the largest entrywise relative error
  *     e_ij = |G_ij - N_ij| / max(|G_ij|, |N_ij|, s),
- *     s = sqrt(DBL_EPSILON) * max_kl max(|G_kl|, |N_kl|),
- * in *max_rel_err (N is the numerical gradient).  The floor s keeps entries
- * that are zero in exact arithmetic, where the difference quotient holds
- * only rounding noise, from reading as 100% errors; all-zero G and N give 0.
- * A NaN in G gives *max_rel_err = NaN.  Well-scaled f and a correct G give
- * about 1e-8 or less with h = 1e-5; a wrong sign, factor or transpose gives
- * O(1).  G must have X's shape and not overlap X. */
+ *     s = cbrt(DBL_EPSILON) * max_kl max(|G_kl|, |N_kl|)   (~6e-6 of the largest entry)
+ * in *max_rel_err (N is the numerical gradient).  The difference quotient's
+ * absolute error is about eps^(2/3) times the gradient's scale at a good h,
+ * so an entry that is zero in exact arithmetic holds only that noise; the
+ * floor s makes such entries count in absolute terms instead of reading as
+ * 100% errors.  All-zero G and N give 0; a NaN in G gives NaN.
+ * A correct G of a well-scaled f gives well below 1e-5 with h = 1e-5; a
+ * wrong sign, factor or transpose gives O(1).  G must have X's shape and
+ * not overlap X. */
 mg_status mg_grad_check(mg_scalar_fn f, void *ctx, mg_matrix *X /* restored on return */,
                         const mg_matrix *G, double h, double *max_rel_err);
 

@@ -1,0 +1,458 @@
+/* rules: every trace-trick gradient against its naive loop reference and
+ * against central differences of the scalar it differentiates, on 1x1,
+ * tall, wide and strided shapes; singular, non-finite and bad input. */
+#include "mgtest.h"
+#include "ref_rules.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* ---- scalar functions for the finite differences ------------------------ */
+
+typedef struct ctx {
+    const mg_matrix *a, *b, *A, *B, *GY;
+} ctx;
+
+static double f_bilinear(const mg_matrix *X, void *p)
+{
+    ctx *c = p;
+    return ref_bilinear(c->a, X, c->b);
+}
+
+static double f_a_exp_Xb(const mg_matrix *X, void *p)
+{
+    ctx *c = p;
+    return ref_a_exp_Xb(c->a, X, c->b);
+}
+
+static double f_sandwich(const mg_matrix *X, void *p)
+{
+    ctx *c = p;
+    return ref_sandwich_value(c->A, X, c->B, c->GY);
+}
+
+static double f_inverse(const mg_matrix *X, void *p)
+{
+    ctx *c = p;
+    return ref_inverse_value(X, c->GY);
+}
+
+static double f_logdet(const mg_matrix *X, void *p)
+{
+    (void)p;
+    return (double)logl(fabsl(ref_det(X)));
+}
+
+static double f_det(const mg_matrix *X, void *p)
+{
+    (void)p;
+    return (double)ref_det(X);
+}
+
+/* ---- bilinear and a^T exp(Xb) -------------------------------------------- */
+
+typedef struct vshape { size_t m, n, pad; } vshape;
+static const vshape VSHAPES[] = {
+    { 1, 1, 0 }, { 1, 1, 2 }, { 4, 1, 0 }, { 1, 5, 1 }, { 6, 3, 2 }, { 9, 13, 0 }, { 30, 2, 1 },
+};
+enum { NVSHAPES = sizeof VSHAPES / sizeof VSHAPES[0] };
+
+/* G = a b^T is one rounded product per entry, as in the reference: equal. */
+START_TEST(bilinear_matches_reference_and_fd)
+{
+    mgt_rng r = mgt_rng_seed(100 + (uint64_t)_i);
+    const vshape s = VSHAPES[_i];
+    mgt_mat a = mgt_random(&r, s.m, 1, s.pad), b = mgt_random(&r, s.n, 1, s.pad),
+            X = mgt_random(&r, s.m, s.n, s.pad);
+    mgt_mat G = mgt_alloc(s.m, s.n, s.pad), R = mgt_alloc(s.m, s.n, 0), N = mgt_alloc(s.m, s.n, 0);
+    mgt_fill(&G, NAN);
+    ck_assert_int_eq(mg_grad_bilinear(&a.v, &b.v, &G.v), MG_OK);
+    ref_grad_bilinear(&a.v, &b.v, &R.v);
+    ck_assert_double_eq(mgt_rel_err(&G.v, &R.v), 0.0);
+    ck_assert(mgt_padding_intact(&G));
+
+    /* f is linear in X: no truncation error; with h = 0.5 the rounding of
+     * f (O(mn) long-double terms, rounded once to double) over 2h is about
+     * eps |f|, so 1e-12 is generous and any wrong entry fails. */
+    ctx c = { .a = &a.v, .b = &b.v };
+    ck_assert_int_eq(mg_fd_gradient(f_bilinear, &c, &X.v, 0.5, &N.v), MG_OK);
+    ck_assert_double_le(mgt_rel_err(&G.v, &N.v), 1e-12 * fmax(1.0, fabs(f_bilinear(&X.v, &c))) / mgt_max_abs(&G.v));
+
+    double f = 0.0;
+    ck_assert_int_eq(mg_bilinear(&a.v, &X.v, &b.v, &f), MG_OK);
+    /* a^T (X b) in double vs long double: (m + n) eps sum|a||X||b| <= 50 eps mn */
+    ck_assert_double_le(fabs(f - ref_bilinear(&a.v, &X.v, &b.v)), 50.0 * DBL_EPSILON * (double)(s.m * s.n));
+    mgt_free(&a); mgt_free(&b); mgt_free(&X); mgt_free(&G); mgt_free(&R); mgt_free(&N);
+}
+END_TEST
+
+static void scale(mgt_mat *M, double k)
+{
+    for (size_t i = 0; i < M->v.rows; i++)
+        for (size_t j = 0; j < M->v.cols; j++)
+            *mg_at(&M->v, i, j) *= k;
+}
+
+START_TEST(a_exp_Xb_matches_reference_and_fd)
+{
+    mgt_rng r = mgt_rng_seed(200 + (uint64_t)_i);
+    const vshape s = VSHAPES[_i];
+    mgt_mat a = mgt_random(&r, s.m, 1, s.pad), b = mgt_random(&r, s.n, 1, s.pad),
+            X = mgt_random(&r, s.m, s.n, s.pad);
+    scale(&X, 1.0 / (double)s.n); /* |Xb| <= 1: exp(Xb) in [1/e, e] */
+    mgt_mat G = mgt_alloc(s.m, s.n, s.pad), R = mgt_alloc(s.m, s.n, 0), N = mgt_alloc(s.m, s.n, 0);
+    ck_assert_int_eq(mg_grad_a_exp_Xb(&a.v, &X.v, &b.v, &G.v), MG_OK);
+    ref_grad_a_exp_Xb(&a.v, &X.v, &b.v, &R.v);
+    /* u = X b carries an absolute error <= n eps |X||b| <= eps; exp turns
+     * it into a relative one, plus 3 roundings (exp, two products): each
+     * entry within ~5 eps relative, so 1e-14 normwise. */
+    ck_assert_double_le(mgt_rel_err(&G.v, &R.v), 1e-14);
+    ck_assert(mgt_padding_intact(&G));
+
+    /* Central difference, h = 1e-5: truncation h^2/6 |a_i e^u_i b_j^3| is
+     * below 2e-11 of the largest |G| scale (e^2 bounds the spread of
+     * e^u), rounding eps |f| / h ~ 2e-11 m; 1e-7 normwise leaves three
+     * orders of margin. */
+    ctx c = { .a = &a.v, .b = &b.v };
+    ck_assert_int_eq(mg_fd_gradient(f_a_exp_Xb, &c, &X.v, 1e-5, &N.v), MG_OK);
+    ck_assert_double_le(mgt_rel_err(&G.v, &N.v), 1e-7 * fmax(1.0, fabs(f_a_exp_Xb(&X.v, &c))) / mgt_max_abs(&G.v) + 1e-7);
+
+    double f = 0.0;
+    ck_assert_int_eq(mg_a_exp_Xb(&a.v, &X.v, &b.v, &f), MG_OK);
+    ck_assert_double_le(fabs(f - ref_a_exp_Xb(&a.v, &X.v, &b.v)), 50.0 * DBL_EPSILON * (double)s.m);
+    mgt_free(&a); mgt_free(&b); mgt_free(&X); mgt_free(&G); mgt_free(&R); mgt_free(&N);
+}
+END_TEST
+
+/* ---- sandwich ------------------------------------------------------------- */
+
+typedef struct sshape { size_t p, m, n, q, pad; } sshape;
+/* Both multiplication orders occur: left-first when m q (p + n) <= p n (q + m). */
+static const sshape SSHAPES[] = {
+    { 1, 1, 1, 1, 0 }, { 1, 1, 1, 1, 2 }, { 3, 4, 5, 2, 1 }, { 7, 2, 3, 6, 0 },
+    { 2, 9, 1, 8, 0 }, { 5, 5, 5, 5, 3 }, { 1, 6, 7, 1, 0 }, { 30, 3, 4, 2, 1 },
+    { 2, 30, 40, 3, 0 }, { 8, 1, 1, 9, 2 },
+};
+enum { NSSHAPES = sizeof SSHAPES / sizeof SSHAPES[0] };
+
+START_TEST(sandwich_matches_reference_and_fd)
+{
+    mgt_rng r = mgt_rng_seed(300 + (uint64_t)_i);
+    const sshape s = SSHAPES[_i];
+    mgt_mat A = mgt_random(&r, s.p, s.m, s.pad), B = mgt_random(&r, s.n, s.q, s.pad),
+            GY = mgt_random(&r, s.p, s.q, s.pad), X = mgt_random(&r, s.m, s.n, s.pad);
+    mgt_mat G = mgt_alloc(s.m, s.n, s.pad), R = mgt_alloc(s.m, s.n, 0), N = mgt_alloc(s.m, s.n, 0);
+    mgt_fill(&G, NAN);
+    ck_assert_int_eq(mg_grad_sandwich(&A.v, &GY.v, &B.v, &G.v), MG_OK);
+    ref_grad_sandwich(&A.v, &GY.v, &B.v, &R.v);
+    /* Two products of inner sizes <= 40: absolute error <= (p + q) eps
+     * times sum |A||GY||B| <= p q; against O(sqrt(p q)) entries that is
+     * ~80 sqrt(pq) eps, below 1e-12 for these sizes. */
+    ck_assert_double_le(mgt_rel_err(&G.v, &R.v), 1e-12);
+    ck_assert(mgt_padding_intact(&G));
+
+    /* f = sum(GY .* (A X B)) is linear in X: exact central differences up
+     * to the rounding of f over 2h = 1. */
+    ctx c = { .A = &A.v, .B = &B.v, .GY = &GY.v };
+    ck_assert_int_eq(mg_fd_gradient(f_sandwich, &c, &X.v, 0.5, &N.v), MG_OK);
+    ck_assert_double_le(mgt_rel_err(&G.v, &N.v), 1e-12 * fmax(1.0, fabs(f_sandwich(&X.v, &c))) / mgt_max_abs(&G.v));
+    mgt_free(&A); mgt_free(&B); mgt_free(&GY); mgt_free(&X);
+    mgt_free(&G); mgt_free(&R); mgt_free(&N);
+}
+END_TEST
+
+/* ---- inverse, logdet, det -------------------------------------------------- */
+
+typedef struct qshape { size_t n, pad; int negate; } qshape;
+static const qshape QSHAPES[] = {
+    { 1, 0, 0 }, { 1, 2, 1 }, { 2, 0, 0 }, { 3, 1, 1 }, { 5, 0, 0 }, { 8, 3, 1 }, { 13, 0, 1 },
+    { 40, 1, 0 },
+};
+enum { NQSHAPES = sizeof QSHAPES / sizeof QSHAPES[0] };
+
+/* Random entries in [-1, 1] plus n on the diagonal: strictly diagonally
+ * dominant, so cond_1(X) <= 3 or so; negate flips one row (det < 0). */
+static mgt_mat make_square(mgt_rng *r, qshape s)
+{
+    mgt_mat X = mgt_random(r, s.n, s.n, s.pad);
+    for (size_t i = 0; i < s.n; i++)
+        *mg_at(&X.v, i, i) += (double)s.n;
+    if (s.negate)
+        for (size_t j = 0; j < s.n; j++)
+            *mg_at(&X.v, 0, j) = -*mg_at(&X.v, 0, j);
+    return X;
+}
+
+/* With cond(X) <= ~3 a backward-stable LU gives X^-1 and its products to
+ * within ~n eps cond^2 relative: < 40 * 2.2e-16 * 9 < 1e-13; 1e-12 leaves
+ * an order of margin. */
+static const double TOL_LU = 1e-12;
+
+/* Smooth functions at h = 1e-5 with ||X^-1|| <= 1: truncation h^2 |f'''|/6
+ * and rounding eps |f| / h are both ~1e-11 relative to the gradient's
+ * scale; 1e-7 leaves four orders of margin yet fails any wrong sign,
+ * transpose or factor. */
+static const double TOL_FD = 1e-7;
+
+START_TEST(inverse_matches_reference_and_fd)
+{
+    mgt_rng r = mgt_rng_seed(400 + (uint64_t)_i);
+    const qshape s = QSHAPES[_i];
+    mgt_mat X = make_square(&r, s), GY = mgt_random(&r, s.n, s.n, s.pad);
+    mgt_mat G = mgt_alloc(s.n, s.n, s.pad), R = mgt_alloc(s.n, s.n, 0), N = mgt_alloc(s.n, s.n, 0);
+    double *x0 = mgt_snapshot(&X);
+    mgt_fill(&G, NAN);
+    ck_assert_int_eq(mg_grad_inverse(&X.v, &GY.v, &G.v), MG_OK);
+    ck_assert(mgt_unchanged(&X, x0));
+    ref_grad_inverse(&X.v, &GY.v, &R.v);
+    ck_assert_double_le(mgt_rel_err(&G.v, &R.v), TOL_LU);
+    ck_assert(mgt_padding_intact(&G));
+    if (s.n <= 13) {
+        ctx c = { .GY = &GY.v };
+        ck_assert_int_eq(mg_fd_gradient(f_inverse, &c, &X.v, 1e-5, &N.v), MG_OK);
+        ck_assert_double_le(mgt_rel_err(&G.v, &N.v), TOL_FD);
+    }
+    free(x0);
+    mgt_free(&X); mgt_free(&GY); mgt_free(&G); mgt_free(&R); mgt_free(&N);
+}
+END_TEST
+
+START_TEST(logdet_and_det_match_reference_and_fd)
+{
+    mgt_rng r = mgt_rng_seed(500 + (uint64_t)_i);
+    const qshape s = QSHAPES[_i];
+    mgt_mat X = make_square(&r, s);
+    mgt_mat G = mgt_alloc(s.n, s.n, s.pad), R = mgt_alloc(s.n, s.n, 0), N = mgt_alloc(s.n, s.n, 0);
+
+    ck_assert_int_eq(mg_grad_logdet(&X.v, &G.v), MG_OK);
+    ref_grad_logdet(&X.v, &R.v);
+    ck_assert_double_le(mgt_rel_err(&G.v, &R.v), TOL_LU);
+    ck_assert(mgt_padding_intact(&G));
+    if (s.n <= 13) {
+        ck_assert_int_eq(mg_fd_gradient(f_logdet, NULL, &X.v, 1e-5, &N.v), MG_OK);
+        ck_assert_double_le(mgt_rel_err(&G.v, &N.v), TOL_FD);
+    }
+
+    ck_assert_int_eq(mg_grad_det(&X.v, &G.v), MG_OK);
+    ref_grad_det(&X.v, &R.v);
+    ck_assert_double_le(mgt_rel_err(&G.v, &R.v), TOL_LU);
+    if (s.n <= 8) {
+        /* det X ~ n^n: differences are taken relative to its scale, which
+         * the normwise error does. */
+        ck_assert_int_eq(mg_fd_gradient(f_det, NULL, &X.v, 1e-5, &N.v), MG_OK);
+        ck_assert_double_le(mgt_rel_err(&G.v, &N.v), TOL_FD);
+    }
+
+    /* The values: log|det| and sign, det; relative error ~ n eps cond. */
+    long double d = ref_det(&X.v);
+    double l = 0.0, sg = 0.0, dv = 0.0;
+    ck_assert_int_eq(mg_logdet(&X.v, &l, &sg), MG_OK);
+    ck_assert_double_eq(sg, s.negate ? -1.0 : 1.0);
+    ck_assert_double_le(fabs(l - (double)logl(fabsl(d))), 1e-12 * fmax(1.0, fabs(l)));
+    ck_assert_int_eq(mg_logdet(&X.v, &l, NULL), MG_OK);
+    ck_assert_int_eq(mg_det(&X.v, &dv), MG_OK);
+    ck_assert_double_le(fabs(dv - (double)d), 1e-12 * fabs((double)d));
+    mgt_free(&X); mgt_free(&G); mgt_free(&R); mgt_free(&N);
+}
+END_TEST
+
+/* det X over- or underflows while det(X) X^-T is representable. */
+START_TEST(det_scaling)
+{
+    const double big[] = { 1e200, 0, 0, -1e200 }, tiny[] = { 1e-200, 0, 0, 1e-200 };
+    mgt_mat B = mgt_from(big, 2, 2, 0), T = mgt_from(tiny, 2, 2, 1), G = mgt_alloc(2, 2, 0);
+    double d = 7.0, l = 0.0, sg = 0.0;
+
+    /* det = -1e400 overflows; G = det X^-T = [-1e200 0; 0 1e200] */
+    ck_assert_int_eq(mg_det(&B.v, &d), MG_ENONFINITE);
+    ck_assert_double_eq(d, 7.0);
+    ck_assert_int_eq(mg_logdet(&B.v, &l, &sg), MG_OK);
+    ck_assert_double_eq_tol(l, 400.0 * log(10.0), 1e-12);
+    ck_assert_double_eq(sg, -1.0);
+    ck_assert_int_eq(mg_grad_det(&B.v, &G.v), MG_OK);
+    ck_assert_double_eq_tol(G.buf[0], -1e200, 1e186);
+    ck_assert_double_eq_tol(G.buf[3], 1e200, 1e186);
+    ck_assert_double_eq(G.buf[1], 0.0);
+
+    /* det = 1e-400 underflows to 0; G = [1e-200 0; 0 1e-200] */
+    ck_assert_int_eq(mg_det(&T.v, &d), MG_OK);
+    ck_assert_double_eq(d, 0.0);
+    ck_assert_int_eq(mg_grad_det(&T.v, &G.v), MG_OK);
+    ck_assert_double_eq_tol(G.buf[0], 1e-200, 1e-214);
+    ck_assert_double_eq_tol(G.buf[3], 1e-200, 1e-214);
+
+    /* 3 x 3 of 1e200: G entries are det / 1e200 = 1e400: overflow */
+    mgt_mat B3 = mgt_alloc(3, 3, 0), G3 = mgt_alloc(3, 3, 0);
+    for (int i = 0; i < 3; i++)
+        *mg_at(&B3.v, (size_t)i, (size_t)i) = 1e200;
+    double *g0 = mgt_snapshot(&G3);
+    ck_assert_int_eq(mg_grad_det(&B3.v, &G3.v), MG_ENONFINITE);
+    ck_assert(mgt_unchanged(&G3, g0));
+    ck_assert_int_eq(mg_grad_logdet(&B3.v, &G3.v), MG_OK); /* X^-T = 1e-200 I is fine */
+    free(g0);
+    mgt_free(&B); mgt_free(&T); mgt_free(&G); mgt_free(&B3); mgt_free(&G3);
+}
+END_TEST
+
+START_TEST(singular_matrices)
+{
+    /* exactly singular: LU meets a zero pivot */
+    const double s2[] = { 1, 2, 2, 4 };
+    /* numerically singular: pivot 2^-50, cond_1 ~ 4.5e15 > 1 / (2 eps) */
+    const double ns[] = { 1, 1, 1, 1 + 0x1p-50 };
+    mgt_mat S = mgt_from(s2, 2, 2, 0), NS = mgt_from(ns, 2, 2, 1), GY = mgt_alloc(2, 2, 0);
+    mgt_mat G = mgt_alloc(2, 2, 1);
+    mgt_fill(&GY, 1.0);
+    double *g0 = mgt_snapshot(&G), d = 7.0, l = 7.0;
+    mgt_mat *mats[] = { &S, &NS };
+    for (int t = 0; t < 2; t++) {
+        ck_assert_int_eq(mg_grad_inverse(&mats[t]->v, &GY.v, &G.v), MG_ESINGULAR);
+        ck_assert_int_eq(mg_grad_logdet(&mats[t]->v, &G.v), MG_ESINGULAR);
+        ck_assert_int_eq(mg_grad_det(&mats[t]->v, &G.v), MG_ESINGULAR);
+        ck_assert(mgt_unchanged(&G, g0));
+    }
+    /* the values: det of an exactly singular X is 0, its log is not finite */
+    ck_assert_int_eq(mg_det(&S.v, &d), MG_OK);
+    ck_assert_double_eq(d, 0.0);
+    ck_assert_int_eq(mg_logdet(&S.v, &l, NULL), MG_ESINGULAR);
+    ck_assert_double_eq(l, 7.0);
+    /* the nearly singular one still has a well-defined determinant, 2^-50 */
+    ck_assert_int_eq(mg_det(&NS.v, &d), MG_OK);
+    ck_assert_double_eq(d, 0x1p-50);
+    ck_assert_int_eq(mg_logdet(&NS.v, &l, NULL), MG_OK);
+    ck_assert_double_eq_tol(l, -50.0 * log(2.0), 1e-13);
+    free(g0);
+    mgt_free(&S); mgt_free(&NS); mgt_free(&GY); mgt_free(&G);
+}
+END_TEST
+
+START_TEST(non_finite_inputs)
+{
+    const double bad[] = { NAN, INFINITY, -INFINITY };
+    for (int b = 0; b < 3; b++) {
+        mgt_rng r = mgt_rng_seed(600);
+        mgt_mat X = make_square(&r, (qshape){ 4, 1, 0 }), GY = mgt_random(&r, 4, 4, 0);
+        mgt_mat G = mgt_alloc(4, 4, 0);
+        double *g0 = mgt_snapshot(&G), d = 7.0, l = 7.0;
+        /* GY poisoned: X^-T GY X^-T is non-finite */
+        *mg_at(&GY.v, 1, 2) = bad[b];
+        ck_assert_int_eq(mg_grad_inverse(&X.v, &GY.v, &G.v), MG_ENONFINITE);
+        *mg_at(&GY.v, 1, 2) = 0.5;
+        *mg_at(&X.v, 3, 1) = bad[b];
+        ck_assert_int_eq(mg_grad_inverse(&X.v, &GY.v, &G.v), MG_ENONFINITE);
+        ck_assert_int_eq(mg_grad_logdet(&X.v, &G.v), MG_ENONFINITE);
+        ck_assert_int_eq(mg_grad_det(&X.v, &G.v), MG_ENONFINITE);
+        ck_assert_int_eq(mg_det(&X.v, &d), MG_ENONFINITE);
+        ck_assert_int_eq(mg_logdet(&X.v, &l, NULL), MG_ENONFINITE);
+        ck_assert(mgt_unchanged(&G, g0));
+        ck_assert_double_eq(d, 7.0);
+        ck_assert_double_eq(l, 7.0);
+        free(g0);
+        mgt_free(&X); mgt_free(&GY); mgt_free(&G);
+    }
+    /* The explicit rules follow IEEE: NaN in b poisons G's column. */
+    double one = 1.0, nan_ = NAN, g[1] = { 0 };
+    mg_matrix a = mg_matrix_view(&one, 1, 1), bn = mg_matrix_view(&nan_, 1, 1), Gv = mg_matrix_view(g, 1, 1);
+    ck_assert_int_eq(mg_grad_bilinear(&a, &bn, &Gv), MG_OK);
+    ck_assert(isnan(g[0]));
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+    mgt_rng r = mgt_rng_seed(700);
+    mgt_mat a = mgt_random(&r, 3, 1, 0), b = mgt_random(&r, 4, 1, 0), X = mgt_random(&r, 3, 4, 0),
+            G = mgt_alloc(3, 4, 0), Gt = mgt_alloc(4, 3, 0), row = mgt_random(&r, 1, 3, 0);
+    mgt_mat Q = make_square(&r, (qshape){ 3, 0, 0 }), GQ = mgt_alloc(3, 3, 0), GY3 = mgt_random(&r, 3, 3, 0);
+    double f = 0.0, *g0 = mgt_snapshot(&G);
+
+    ck_assert_int_eq(mg_grad_bilinear(NULL, &b.v, &G.v), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_bilinear(&a.v, NULL, &G.v), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_bilinear(&a.v, &b.v, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_bilinear(&row.v, &b.v, &G.v), MG_EDIM);
+    ck_assert_int_eq(mg_grad_bilinear(&a.v, &b.v, &Gt.v), MG_EDIM);
+    mg_matrix over = mg_matrix_view(a.buf, 1, 1); /* G over a */
+    mg_matrix a1 = mg_matrix_view(a.buf, 1, 1), b1 = mg_matrix_view(b.buf, 1, 1);
+    ck_assert_int_eq(mg_grad_bilinear(&a1, &b1, &over), MG_EINVAL);
+
+    ck_assert_int_eq(mg_grad_a_exp_Xb(&a.v, &X.v, &b.v, &Gt.v), MG_EDIM);
+    ck_assert_int_eq(mg_grad_a_exp_Xb(&b.v, &X.v, &b.v, &G.v), MG_EDIM);
+    ck_assert_int_eq(mg_grad_a_exp_Xb(&a.v, &X.v, &a.v, &G.v), MG_EDIM);
+    ck_assert_int_eq(mg_grad_a_exp_Xb(&a.v, NULL, &b.v, &G.v), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_a_exp_Xb(&a.v, &X.v, &b.v, &X.v), MG_EINVAL); /* G is X */
+    ck_assert_int_eq(mg_bilinear(&a.v, &X.v, &b.v, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_a_exp_Xb(&a.v, &X.v, &b.v, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_bilinear(&a.v, &Gt.v, &b.v, &f), MG_EDIM);
+    ck_assert_int_eq(mg_a_exp_Xb(&a.v, &Gt.v, &b.v, &f), MG_EDIM);
+    ck_assert(mgt_unchanged(&G, g0));
+
+    /* sandwich: A 3x4 (p=3, m=4), GY 3x3, B 4x3 -> GX 4x4; mismatches */
+    mgt_mat A = mgt_random(&r, 3, 4, 0), B = mgt_random(&r, 4, 3, 0), GX = mgt_alloc(4, 4, 0);
+    ck_assert_int_eq(mg_grad_sandwich(&A.v, &GY3.v, &B.v, &GX.v), MG_OK);
+    ck_assert_int_eq(mg_grad_sandwich(NULL, &GY3.v, &B.v, &GX.v), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_sandwich(&A.v, &GY3.v, &B.v, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_sandwich(&B.v, &GY3.v, &B.v, &GX.v), MG_EDIM);   /* A rows != GY rows */
+    ck_assert_int_eq(mg_grad_sandwich(&A.v, &GY3.v, &A.v, &GX.v), MG_EDIM);   /* B cols != GY cols */
+    ck_assert_int_eq(mg_grad_sandwich(&A.v, &GY3.v, &B.v, &GQ.v), MG_EDIM);   /* GX not m x n */
+    mgt_mat B4 = mgt_random(&r, 3, 3, 0), A4 = mgt_random(&r, 3, 4, 0);
+    mg_matrix GXb = mg_matrix_view(A4.buf, 4, 3); /* GX (4 x 3) over A's 12 doubles */
+    ck_assert_int_eq(mg_grad_sandwich(&A4.v, &GY3.v, &B4.v, &GXb), MG_EINVAL);
+
+    /* square rules */
+    ck_assert_int_eq(mg_grad_inverse(&X.v, &GY3.v, &GQ.v), MG_EDIM);          /* X not square */
+    ck_assert_int_eq(mg_grad_inverse(&Q.v, &G.v, &GQ.v), MG_EDIM);            /* GY not n x n */
+    ck_assert_int_eq(mg_grad_inverse(&Q.v, &GY3.v, &G.v), MG_EDIM);           /* GX not n x n */
+    ck_assert_int_eq(mg_grad_inverse(&Q.v, &GY3.v, &GY3.v), MG_EINVAL);       /* GX is GY */
+    ck_assert_int_eq(mg_grad_inverse(&Q.v, &GY3.v, &Q.v), MG_EINVAL);         /* GX is X */
+    ck_assert_int_eq(mg_grad_inverse(NULL, &GY3.v, &GQ.v), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_logdet(&X.v, &G.v), MG_EDIM);
+    ck_assert_int_eq(mg_grad_logdet(&Q.v, &G.v), MG_EDIM);
+    ck_assert_int_eq(mg_grad_logdet(&Q.v, &Q.v), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_logdet(&Q.v, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_det(&X.v, &G.v), MG_EDIM);
+    ck_assert_int_eq(mg_grad_det(&Q.v, &Q.v), MG_EINVAL);
+    ck_assert_int_eq(mg_grad_det(NULL, &GQ.v), MG_EINVAL);
+    ck_assert_int_eq(mg_det(&X.v, &f), MG_EDIM);
+    ck_assert_int_eq(mg_det(&Q.v, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_logdet(&X.v, &f, NULL), MG_EDIM);
+    ck_assert_int_eq(mg_logdet(&Q.v, NULL, NULL), MG_EINVAL);
+
+    double x = 1.0;
+    mg_matrix huge = mg_matrix_view(&x, (size_t)1 << 40, 1), hsq = mg_matrix_view(&x, (size_t)1 << 40, (size_t)1 << 40);
+    mg_matrix one = mg_matrix_view(&x, 1, 1);
+    ck_assert_int_eq(mg_grad_bilinear(&huge, &one, &huge), MG_ENOMEM);
+    ck_assert_int_eq(mg_grad_a_exp_Xb(&huge, &huge, &one, &huge), MG_ENOMEM);
+    ck_assert_int_eq(mg_grad_sandwich(&huge, &huge, &one, &one), MG_ENOMEM);
+    ck_assert_int_eq(mg_grad_inverse(&hsq, &hsq, &hsq), MG_ENOMEM);
+    ck_assert_int_eq(mg_grad_logdet(&hsq, &hsq), MG_ENOMEM);
+    ck_assert_int_eq(mg_grad_det(&hsq, &hsq), MG_ENOMEM);
+    ck_assert_int_eq(mg_bilinear(&huge, &hsq, &huge, &f), MG_ENOMEM);
+    ck_assert_int_eq(mg_a_exp_Xb(&huge, &hsq, &huge, &f), MG_ENOMEM);
+    ck_assert_int_eq(mg_logdet(&hsq, &f, NULL), MG_ENOMEM);
+    ck_assert_int_eq(mg_det(&hsq, &f), MG_ENOMEM);
+
+    free(g0);
+    mgt_free(&a); mgt_free(&b); mgt_free(&X); mgt_free(&G); mgt_free(&Gt); mgt_free(&row);
+    mgt_free(&Q); mgt_free(&GQ); mgt_free(&GY3); mgt_free(&A); mgt_free(&B); mgt_free(&GX);
+    mgt_free(&B4); mgt_free(&A4);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("rules");
+    TCase *tc = tcase_create("rules");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, bilinear_matches_reference_and_fd, 0, NVSHAPES);
+    tcase_add_loop_test(tc, a_exp_Xb_matches_reference_and_fd, 0, NVSHAPES);
+    tcase_add_loop_test(tc, sandwich_matches_reference_and_fd, 0, NSSHAPES);
+    tcase_add_loop_test(tc, inverse_matches_reference_and_fd, 0, NQSHAPES);
+    tcase_add_loop_test(tc, logdet_and_det_match_reference_and_fd, 0, NQSHAPES);
+    tcase_add_test(tc, det_scaling);
+    tcase_add_test(tc, singular_matrices);
+    tcase_add_test(tc, non_finite_inputs);
+    tcase_add_test(tc, bad_input);
+    suite_add_tcase(s, tc);
+    return mgt_run(s);
+}
