@@ -3,11 +3,11 @@
 #define MATGRAD_H
 
 #include "matgrad/core.h"
+#include "matgrad/lstsq.h"
 #include "matgrad/linreg.h"
 #include "matgrad/layer.h"
 #include "matgrad/rules.h"
 #include "matgrad/act.h"
 #include "matgrad/fd.h"
-#include "matgrad/lstsq.h"
 
 #endif /* MATGRAD_H */

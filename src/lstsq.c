@@ -54,32 +54,32 @@ static mg_status check_args(const mg_matrix *X, const mg_matrix *Y, const mg_mat
             mg__overlaps(res->std_err, B))
             return MG_EINVAL;
     }
-    const double *vec[2] = { res->residual_sd, res->r_squared };
-    for (int v = 0; v < 2; v++) {
+    const double *vec[3] = { res->residual_sd, res->r_squared, res->adj_r_squared };
+    for (int v = 0; v < 3; v++) {
         if (!vec[v])
             continue;
         mg_matrix m = mg_matrix_view((double *)vec[v], 1, k);
         if (mg__overlaps(&m, X) || mg__overlaps(&m, Y) || mg__overlaps(&m, B) ||
             (res->std_err && mg__overlaps(&m, res->std_err)))
             return MG_EINVAL;
+        for (int w = 0; w < v; w++)
+            if (vec[w] && vec[v] < vec[w] + k && vec[w] < vec[v] + k)
+                return MG_EINVAL;
     }
-    if (res->residual_sd && res->r_squared && res->residual_sd < res->r_squared + k &&
-        res->r_squared < res->residual_sd + k)
-        return MG_EINVAL;
     return MG_OK;
 }
 
 static void release(mg__lsq *q)
 {
-    free(q->F); free(q->tau); free(q->s); free(q->Vt); free(q->perm);
-    q->F = q->tau = q->s = q->Vt = NULL;
+    free(q->F); free(q->tau); free(q->s); free(q->Vt); free(q->perm); free(q->T);
+    q->F = q->tau = q->s = q->Vt = q->T = NULL;
     q->perm = NULL;
 }
 
 /* Results computed into scratch before anything is copied out. */
 typedef struct outputs {
     double *Bs;     /* p x k, scaled coordinates, row-major */
-    double *rss;    /* k */
+    long double *rss; /* k: RSS in long double (no overflow for any finite data) */
     size_t steps;
 } outputs;
 
@@ -121,7 +121,7 @@ static mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, mg_lstsq_metho
     double *x = mg__alloc_doubles(p, 1), *r = mg__alloc_doubles(N, 1);
     double *scratch = mg__alloc_doubles(3 * N + 6 * p, 1), *f = mg__alloc_doubles(N, 1);
     double *bt = mg__alloc_doubles(p, 1);
-    q->work = mg__alloc_doubles(N + 3 * p, 1);
+    q->work = mg__alloc_doubles(N + 3 * p + MG__LSQ_QWORK, 1);
     s = (x && r && scratch && f && bt && q->work) ? MG_OK : MG_ENOMEM;
     for (size_t c = 0; s == MG_OK && c < k; c++) {
         double delta;
@@ -181,18 +181,25 @@ static int has_constant_column(const mg__design *d)
 }
 
 static mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs *out,
-                            mg_lstsq_result *res, double *se, double *sd, double *r2)
+                            mg_lstsq_result *res, double *se, double *sd, double *r2,
+                            double *ar2)
 {
     const size_t N = q->d.N, p = q->d.p, k = Y->cols, df = N - q->rank;
     const int centered = has_constant_column(&q->d);
 
     for (size_t c = 0; c < k; c++) {
         const double *y = Y->data + c;
-        const double mean = centered ? mg__xsum(y, N, Y->stride) / (double)N : 0.0;
+        const double mean = centered ? (double)(mg__xsum(y, N, Y->stride) / (long double)N) : 0.0;
         /* TSS about the mean (a model with a constant) or about zero */
-        const double tss = mg__xsumsq(y, N, Y->stride, mean);
-        sd[c] = df > 0 ? sqrt(out->rss[c] / (double)df) : NAN;
-        r2[c] = tss > 0.0 ? 1.0 - out->rss[c] / tss : NAN;
+        const long double tss = mg__xsumsq(y, N, Y->stride, mean);
+        sd[c] = df > 0 ? (double)sqrtl(out->rss[c] / (long double)df) : NAN;
+        r2[c] = tss > 0.0L ? (double)(1.0L - out->rss[c] / tss) : NAN;
+        /* adjusted: the residual and total variances with their degrees of
+         * freedom, N - rank and N - 1 (about the mean) or N */
+        const size_t dft = N - (centered ? 1u : 0u);
+        ar2[c] = (tss > 0.0L && df > 0 && dft > 0)
+                     ? (double)(1.0L - (out->rss[c] / (long double)df) / (tss / (long double)dft))
+                     : NAN;
     }
     if (!res->std_err)
         return MG_OK;
@@ -204,7 +211,7 @@ static mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs 
         memset(v, 0, p * sizeof *v);
     } else {
         s = mg__lsq_cov_diag(q, v);
-        if (s == MG_OK && q->kind == MG__LSQ_QR && q->rank == p &&
+        if (s == MG_OK && q->kind != MG__LSQ_CHOL && q->rank == p &&
             (double)N * (double)p * (double)p <= MG__COV_REFINE_MAX_WORK)
             s = mg__lsq_cov_refine(q, v);
     }
@@ -262,18 +269,18 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
     q.max_refine = o.max_refine;
 
     const size_t p = q.d.p, k = Y->cols;
-    outputs out = { mg__alloc_doubles(p, k), mg__alloc_doubles(k, 1), 0 };
+    outputs out = { mg__alloc_doubles(p, k), malloc(k * sizeof(long double)), 0 };
     double *se = mg__alloc_doubles(p, k), *sd = mg__alloc_doubles(k, 1);
-    double *r2 = mg__alloc_doubles(k, 1);
+    double *r2 = mg__alloc_doubles(k, 1), *ar2 = mg__alloc_doubles(k, 1);
     q.scale = mg__alloc_doubles(p, 1);
-    mg_status s = (out.Bs && out.rss && se && sd && r2 && q.scale) ? MG_OK : MG_ENOMEM;
+    mg_status s = (out.Bs && out.rss && se && sd && r2 && ar2 && q.scale) ? MG_OK : MG_ENOMEM;
 
     if (s == MG_OK)
         s = run(&q, Y, &o, &out);
     mg_lstsq_result local;
     memset(&local, 0, sizeof local);
     if (s == MG_OK)
-        s = statistics(&q, Y, &out, res ? res : &local, se, sd, r2);
+        s = statistics(&q, Y, &out, res ? res : &local, se, sd, r2, ar2);
     /* b = D x: exact, D holds powers of two */
     for (size_t j = 0; s == MG_OK && j < p; j++)
         for (size_t c = 0; c < k; c++)
@@ -294,10 +301,12 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
                 memcpy(res->residual_sd, sd, k * sizeof *sd);
             if (res->r_squared)
                 memcpy(res->r_squared, r2, k * sizeof *r2);
+            if (res->adj_r_squared)
+                memcpy(res->adj_r_squared, ar2, k * sizeof *ar2);
         }
     }
     release(&q);
     free(q.work);
-    free(q.scale); free(out.Bs); free(out.rss); free(se); free(sd); free(r2);
+    free(q.scale); free(out.Bs); free(out.rss); free(se); free(sd); free(r2); free(ar2);
     return s;
 }

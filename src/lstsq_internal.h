@@ -26,13 +26,22 @@ typedef struct mg__lsq {
     size_t rank;
     double rcond;
     /* QR: Householder factor of Z P (N x p, column-major), tau (m), perm
-     *     (p, 0-based: column i of Z P is column perm[i] of Z).
+     *     (p, 0-based: column i of Z P is column perm[i] of Z); P = I and
+     *     dgeqrt's block factors in T when the rank was proven full
+     *     without pivoting.
      * SVD: U (N x m, column-major) in F, s (m), Vt (m x p, column-major).
      * CHOL: U (p x p, row-major upper) in F, U^T U = Z^T Z. */
     double *F, *tau, *s, *Vt;
+    double *T;              /* QR without pivoting: dgeqrt's block factors (nb x p) */
+    size_t nb;
     int *perm;
-    double *work;           /* solver scratch: N + 3 p doubles */
+    double *work;           /* solver scratch: N + 3 p + MG__LSQ_QWORK doubles */
 } mg__lsq;
+
+/* Workspace of LAPACK's dormqr / dgemqrt for one right-hand side: dormqr
+ * needs NB + 65 * 64 at block size NB <= 64 (the T factor of one block),
+ * dgemqrt nb <= 32. */
+#define MG__LSQ_QWORK (64 + 65 * 64)
 
 /* Column scales: exact powers of two near 1 / ||column j of Zd||_2
  * (1 for a zero column).  scale has p entries. */
@@ -74,7 +83,17 @@ size_t mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double
  * X (p x k, scaled coordinates, row-major) and, per output, rss.  Returns
  * MG_ENOCONV when the refinement did not converge (Xs, rss still set). */
 mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double *C, double *Xs,
-                             double *rss, size_t *steps);
+                             long double *rss, size_t *steps);
+
+/* The Gram pass: G (p x p, upper triangle, row-major) = Zd^T Zd and
+ * C (p x k, row-major) = Zd^T Y, reading X once.  MG_ENONFINITE when NaN/Inf
+ * (or overflow) poisons them. */
+mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, double *C);
+
+/* The residual pass: F = Y - Zd Bt^T (double-double, Bt k x p), then
+ * Gc (p x k) = D Zd^T F and rss_c = ||F_c||^2, reading X once. */
+mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale, const mg_matrix *Y,
+                             const double *Bt, double *Gc, long double *rss);
 
 /* Unscaled diagonal of (Z^T Z)^+ from the factors: v (p). */
 mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);

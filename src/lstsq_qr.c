@@ -1,5 +1,6 @@
-/* lstsq: equilibration, Householder QR with column pivoting, and the
- * augmented-system correction solve shared by the QR and SVD solvers. */
+/* lstsq: equilibration, Householder QR (pivoted when the rank is in
+ * doubt), and the augmented-system correction solve shared by the QR and
+ * SVD solvers. */
 #include "lstsq_internal.h"
 #include "internal.h"
 
@@ -49,6 +50,9 @@ void mg__lsq_copy_design(const mg__design *d, const double *scale, double *Z)
     }
 }
 
+/* Block size of the unpivoted QR's reflectors (dgeqrt / dgemqrt). */
+enum { MG__QR_NB = 32 };
+
 mg_status mg__lsq_qr(mg__lsq *q)
 {
     const size_t N = q->d.N, p = q->d.p, m = q->m;
@@ -61,37 +65,85 @@ mg_status mg__lsq_qr(mg__lsq *q)
         free(Z); free(tau); free(jpvt); free(perm);
         return MG_ENOMEM;
     }
-    mg__lsq_copy_design(&q->d, q->scale, Z);
-    /* Z P = Q R   (Householder QR with column pivoting) */
-    if (LAPACKE_dgeqp3(LAPACK_COL_MAJOR, (lapack_int)N, (lapack_int)p, Z, (lapack_int)N, jpvt,
-                       tau) != 0) {
-        free(Z); free(tau); free(jpvt); free(perm);
-        return MG_ENOMEM;
+    const lapack_int n = (lapack_int)N, pp = (lapack_int)p;
+    const size_t nb = p < MG__QR_NB ? p : MG__QR_NB;
+    double rcond = 0.0, *T = NULL;
+    int pivoted = 0;
+    if (N >= p) {
+        mg__lsq_copy_design(&q->d, q->scale, Z);
+        /* Z = Q R   (blocked Householder QR keeping the block reflectors'
+         * triangular factors T, so that applying Q later does not rebuild them;
+         * several times faster than the pivoted QR on tall designs) */
+        /* zeroed: dgeqrt leaves T's lower triangles unset, and LAPACKE's
+         * NaN check of T in dgemqrt must not trip on garbage */
+        T = calloc(nb * p, sizeof *T);
+        if (!T || LAPACKE_dgeqrt(LAPACK_COL_MAJOR, n, pp, (lapack_int)nb, Z, n, T,
+                                 (lapack_int)nb) != 0) {
+            free(Z); free(tau); free(jpvt); free(perm); free(T);
+            return MG_ENOMEM;
+        }
+        /* rcond ~ 1 / (||R||_1 ||R^-1||_1): the 1-norm condition estimate of Z */
+        if (LAPACKE_dtrcon(LAPACK_COL_MAJOR, '1', 'U', 'N', pp, Z, n, &rcond) != 0)
+            rcond = 0.0;
+    }
+    /* Without pivoting R does not reveal the rank, but a condition estimate
+     * this far above the tolerance proves full rank: sigma_min / sigma_max >=
+     * rcond_1 / p, and the estimator is within a small factor.  Otherwise
+     * refactor with column pivoting to find the rank. */
+    if (N < p || !(rcond >= 10.0 * (double)p * q->rank_tol)) {
+        pivoted = 1;
+        free(T);
+        T = NULL;
+        mg__lsq_copy_design(&q->d, q->scale, Z);
+        /* Z P = Q R   (Householder QR with column pivoting) */
+        if (LAPACKE_dgeqp3(LAPACK_COL_MAJOR, n, pp, Z, n, jpvt, tau) != 0) {
+            free(Z); free(tau); free(jpvt); free(perm);
+            return MG_ENOMEM;
+        }
     }
     for (size_t j = 0; j < p; j++)
-        perm[j] = (int)jpvt[j] - 1;
+        perm[j] = pivoted ? (int)jpvt[j] - 1 : (int)j;
     free(jpvt);
 
-    /* numerical rank: the pivoted |R_ii| that stay above tol |R_00| */
+    /* numerical rank: the pivoted |R_ii| that stay above tol |R_00| (full,
+     * proven by the estimate, when no pivoting was needed) */
     const double r00 = fabs(Z[0]);
-    size_t rank = 0;
-    while (rank < m && r00 > 0.0 && fabs(Z[rank * N + rank]) > q->rank_tol * r00)
+    size_t rank = pivoted ? 0 : m;
+    while (pivoted && rank < m && r00 > 0.0 && fabs(Z[rank * N + rank]) > q->rank_tol * r00)
         rank++;
-    /* rcond ~ 1 / (||R||_1 ||R^-1||_1) = 1-norm condition estimate of Z */
-    double rcond = 0.0;
-    if (r00 > 0.0 &&
-        LAPACKE_dtrcon(LAPACK_COL_MAJOR, '1', 'U', 'N', (lapack_int)m, Z, (lapack_int)N, &rcond) != 0)
+    /* rcond of the pivoted factor (the same estimate, for a matrix whose
+     * columns are permuted) */
+    if (pivoted && (r00 == 0.0 ||
+                    LAPACKE_dtrcon(LAPACK_COL_MAJOR, '1', 'U', 'N', (lapack_int)m, Z, n, &rcond) != 0))
         rcond = 0.0;
     if (N < p)
         rcond = 0.0; /* a wide design is singular whatever its leading block */
 
     q->kind = MG__LSQ_QR;
     q->F = Z;
+    q->T = T;
+    q->nb = nb;
     q->tau = tau;
     q->perm = perm;
     q->rank = rank;
     q->rcond = rcond;
     return MG_OK;
+}
+
+/* w = Q w or Q^T w (trans 'N' or 'T'), with the stored T factors when the
+ * QR was unpivoted, else from the Householder vectors and tau. */
+static void apply_q(const mg__lsq *q, char trans, double *w)
+{
+    const lapack_int n = (lapack_int)q->d.N, pp = (lapack_int)q->d.p;
+    double *ws = q->work + q->d.N + 3 * q->d.p; /* MG__LSQ_QWORK doubles */
+    /* the _work entry points skip LAPACKE's NaN scan of the whole factor on
+     * every call (the factor is finite: the inputs were checked) */
+    if (q->T)
+        LAPACKE_dgemqrt_work(LAPACK_COL_MAJOR, 'L', trans, n, 1, pp, (lapack_int)q->nb, q->F, n,
+                             q->T, (lapack_int)q->nb, w, n, ws);
+    else
+        LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', trans, n, 1, pp, q->F, n, q->tau, w, n, ws,
+                            (lapack_int)MG__LSQ_QWORK);
 }
 
 /* [I Z; Z^T 0] [dr; dx] = [f; g] with Z P = Q [R; 0]:
@@ -105,7 +157,7 @@ static void solve_aug_qr(const mg__lsq *q, const double *f, const double *g, dou
 
     memcpy(w, f, N * sizeof *w);
     /* w = Q^T f */
-    LAPACKE_dormqr(LAPACK_COL_MAJOR, 'L', 'T', n, 1, pp, q->F, n, q->tau, w, n);
+    apply_q(q, 'T', w);
     memcpy(f1, w, p * sizeof *f1);
     for (size_t i = 0; i < p; i++)
         d1[i] = g ? g[q->perm[i]] : 0.0;
@@ -121,7 +173,7 @@ static void solve_aug_qr(const mg__lsq *q, const double *f, const double *g, dou
         w[i] = d1[i] - f1[i];
     memset(w + p, 0, (N - p) * sizeof *w);
     /* dr = f + Q [d1 - f1; 0] */
-    LAPACKE_dormqr(LAPACK_COL_MAJOR, 'L', 'N', n, 1, pp, q->F, n, q->tau, w, n);
+    apply_q(q, 'N', w);
     for (size_t i = 0; i < N; i++)
         dr[i] = f[i] + w[i];
 }

@@ -42,10 +42,8 @@ static void residuals(const mg__lsq *q, const double *y, size_t ys, const double
     mg__xresid(&q->d, bt, p, 1, y, ys, r, 1, f, 1, 0, q->d.N);
     if (!g)
         return;
-    /* g = -Zd^T r, then c - D Zd^T r */
-    mg__xgemv_t(&q->d, r, 1, NULL, g, acc);
-    for (size_t j = 0; j < p; j++)
-        g[j] = (c ? c[j] : 0.0) + q->scale[j] * g[j];
+    /* g = c - D Zd^T r */
+    mg__xgemv_t(&q->d, q->scale, r, 1, c, g, acc);
 }
 
 size_t mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double *c,

@@ -4,15 +4,21 @@
  * second double.  The result is as accurate as if computed with twice the
  * working precision and rounded once.
  *
- * The row kernel keeps four independent lanes so that the compiler can map
- * them onto one AVX2 register; an AVX2+FMA clone is selected at run time
- * when the CPU has it (the library itself targets any x86-64). */
+ * The row kernel keeps sixteen independent lanes so that the compiler can
+ * map them onto four AVX2 registers; an AVX2+FMA clone is selected at run time
+ * when the CPU has it (the library itself targets any x86-64).
+ *
+ * Sums of squares (RSS, TSS) only need relative accuracy, not cancellation
+ * resistance, so they are summed in x86-64 long double, whose exponent range
+ * also rules out overflow. */
 #include "xdot.h"
 
 #include <math.h>
 #include <string.h>
 
-enum { LANES = 4 };
+/* 16 lanes: four independent AVX2 accumulator chains hide the latency of
+ * the TwoSum dependency chain. */
+enum { LANES = 16, VEC = 4 };
 
 #define MG__ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -47,8 +53,15 @@ MG__ALWAYS_INLINE double resid_row(const double *x, const double *b, size_t n, d
         lo[0] += ((hi[0] - (t - bb)) + (np - bb)) + npe;
         hi[0] = t;
     }
+    /* fold the 16 lanes into 4, vector-wise, then the 4 into one */
+    for (int m = VEC; m < LANES; m += VEC)
+        for (int l = 0; l < VEC; l++) {
+            const double t = hi[l] + hi[l + m], bb = t - hi[l];
+            lo[l] += ((hi[l] - (t - bb)) + (hi[l + m] - bb)) + lo[l + m];
+            hi[l] = t;
+        }
     double s = s0, e, tail = s1;
-    for (int l = 0; l < LANES; l++) {
+    for (int l = 0; l < VEC; l++) {
         two_sum(s, hi[l], &s, &e);
         tail += e + lo[l];
     }
@@ -109,8 +122,8 @@ void mg__xresid(const mg__design *d, const double *Bt, size_t ldbt, size_t k,
         xresid_generic(d, Bt, ldbt, k, Y, ldy, Rin, ldr, F, ldf, i0, i1);
 }
 
-void mg__xgemv_t(const mg__design *d, const double *r, size_t rs, const double *c,
-                 double *g, double *acc)
+void mg__xgemv_t(const mg__design *d, const double *scale, const double *r, size_t rs,
+                 const double *c, double *g, double *acc)
 {
     const mg_matrix *X = d->X;
     const size_t nx = X->cols, ic = (size_t)d->intercept, p = d->p;
@@ -122,13 +135,14 @@ void mg__xgemv_t(const mg__design *d, const double *r, size_t rs, const double *
         const double *xi = X->data + i * X->stride;
         if (ic) {
             double e;
-            two_sum(hi[0], -ri, &hi[0], &e);
+            two_sum(hi[0], -scale[0] * ri, &hi[0], &e);
             lo[0] += e;
         }
         for (size_t j = 0; j < nx; j++) {
-            /* -x r = np + npe exactly (FMA) */
-            const double np = -(xi[j] * ri);
-            const double npe = fma(-xi[j], ri, -np);
+            /* -(d_j x) r = np + npe exactly (FMA); d_j x is exact */
+            const double xs = scale[ic + j] * xi[j];
+            const double np = -(xs * ri);
+            const double npe = fma(-xs, ri, -np);
             double e;
             two_sum(hi[ic + j], np, &hi[ic + j], &e);
             lo[ic + j] += e + npe;
@@ -144,28 +158,23 @@ void mg__xgemv_t(const mg__design *d, const double *r, size_t rs, const double *
     }
 }
 
-double mg__xsumsq(const double *v, size_t n, size_t vs, double shift)
+long double mg__xsumsq(const double *v, size_t n, size_t vs, double shift)
 {
-    double hi = 0.0, lo = 0.0;
+    long double s = 0.0L;
     for (size_t i = 0; i < n; i++) {
-        /* d = dh + dl = v - shift exactly, then d^2 to double-double */
-        double dh, dl, e;
+        /* d = dh + dl = v - shift exactly (TwoSum) */
+        double dh, dl;
         two_sum(v[i * vs], -shift, &dh, &dl);
-        const double sq = dh * dh;
-        const double sqe = fma(dh, dh, -sq) + 2.0 * dh * dl;
-        two_sum(hi, sq, &hi, &e);
-        lo += e + sqe;
+        const long double d = (long double)dh + dl;
+        s += d * d;
     }
-    return hi + lo;
+    return s;
 }
 
-double mg__xsum(const double *v, size_t n, size_t vs)
+long double mg__xsum(const double *v, size_t n, size_t vs)
 {
-    double hi = 0.0, lo = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double e;
-        two_sum(hi, v[i * vs], &hi, &e);
-        lo += e;
-    }
-    return hi + lo;
+    long double s = 0.0L;
+    for (size_t i = 0; i < n; i++)
+        s += v[i * vs];
+    return s;
 }

@@ -26,15 +26,20 @@ void mg__xresid(const mg__design *d, const double *Bt, size_t ldbt, size_t k,
                 const double *Y, size_t ldy, const double *Rin, size_t ldr,
                 double *F, size_t ldf, size_t i0, size_t i1);
 
-/* g_j = c_j - sum_i Z_ij r_i (r has N entries, stride rs), double-double.
- * c may be NULL (zero).  acc holds 2 p doubles of scratch. */
-void mg__xgemv_t(const mg__design *d, const double *r, size_t rs, const double *c,
-                 double *g, double *acc);
+/* g_j = c_j - sum_i (scale_j Z_ij) r_i (r has N entries, stride rs),
+ * double-double.  scale holds p powers of two (applied to Z before the
+ * product, so that huge Z and r cannot overflow it); c may be NULL (zero).
+ * acc holds 2 p doubles of scratch. */
+void mg__xgemv_t(const mg__design *d, const double *scale, const double *r, size_t rs,
+                 const double *c, double *g, double *acc);
 
-/* sum_i (v_i - shift)^2 over n entries with stride vs, double-double. */
-double mg__xsumsq(const double *v, size_t n, size_t vs, double shift);
+/* sum_i (v_i - shift)^2 over n entries with stride vs.  The deviation is
+ * formed exactly (TwoSum) and the squares summed in long double: its 64-bit
+ * significand keeps the sum to ~1e-19 n relative, and its exponent range
+ * means squares of any finite doubles cannot overflow. */
+long double mg__xsumsq(const double *v, size_t n, size_t vs, double shift);
 
-/* sum_i v_i over n entries with stride vs, double-double. */
-double mg__xsum(const double *v, size_t n, size_t vs);
+/* sum_i v_i over n entries with stride vs, in long double. */
+long double mg__xsum(const double *v, size_t n, size_t vs);
 
 #endif /* MATGRAD_XDOT_H */

@@ -95,7 +95,32 @@ int ref_lstsq_exact(const double *Z, size_t ldz, size_t N, size_t p, const doubl
             mpq_add(rss, rss, t);
         }
         out->rss = mpq_get_d(rss);
-        mpq_clear(rss);
+        /* TSS = sum (y - mean)^2 or sum y^2, exactly; R^2 = 1 - RSS/TSS */
+        mpq_t mean, tss;
+        mpq_inits(mean, tss, NULL);
+        if (out->centered) {
+            for (size_t r = 0; r < N; r++) {
+                mpq_set_d(t, y[r * ys]);
+                mpq_add(mean, mean, t);
+            }
+            mpq_set_ui(t, (unsigned long)N, 1);
+            mpq_div(mean, mean, t);
+        }
+        for (size_t r = 0; r < N; r++) {
+            mpq_set_d(t, y[r * ys]);
+            mpq_sub(t, t, mean);
+            mpq_mul(t, t, t);
+            mpq_add(tss, tss, t);
+        }
+        if (mpq_sgn(tss) == 0) {
+            out->r_squared = NAN;
+        } else {
+            mpq_div(t, rss, tss);
+            mpq_set_ui(u, 1, 1);
+            mpq_sub(t, u, t);
+            out->r_squared = mpq_get_d(t);
+        }
+        mpq_clears(mean, tss, rss, NULL);
     }
     for (size_t i = 0; i < p * w; i++)
         mpq_clear(M[i]);
@@ -200,4 +225,99 @@ int nist_load(const char *path, nist_set *s)
         memcpy(s->Z + i * s->p + s->intercept, s->X + i * s->nx, s->nx * sizeof(double));
     }
     return 0;
+}
+
+#include "mgtest.h"
+
+/* -log10(max_j |b_j - x_j| / max_j |x_j|), capped at 15: the normwise LRE. */
+static double lre_norm(const double *b, size_t bs, const double *xh, const double *xl, size_t p)
+{
+    long double err = 0.0L, mx = 0.0L;
+    for (size_t j = 0; j < p; j++) {
+        const long double x = (long double)xh[j] + xl[j];
+        err = fmaxl(err, fabsl((long double)b[j * bs] - x));
+        mx = fmaxl(mx, fabsl(x));
+    }
+    if (err == 0.0L)
+        return 15.0;
+    const double l = -(double)log10l(mx > 0.0L ? err / mx : err);
+    return l > 15.0 ? 15.0 : l;
+}
+
+/* Everything about one fit compared with the exact solution, output by
+ * output: coefficients (normwise LRE >= min_lre), standard errors, residual
+ * sd and R^2 (LRE >= min_lre - 1: they go through a square root, a sum of
+ * p terms, and the division by TSS). */
+lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
+                        mg_lstsq_method method, double min_lre, size_t want_rank)
+{
+    const size_t N = X->rows, nx = X->cols, p = nx + (size_t)intercept, k = Y->cols;
+    lstsq_lre out = { 15.0, 15.0, 15.0, 15.0, 0, 0.0 };
+    mgt_mat B = mgt_alloc(p, k, 2), SE = mgt_alloc(p, k, 1);
+    double *Z = malloc(N * p * sizeof *Z), *rsd = malloc(k * sizeof *rsd);
+    double *r2 = malloc(k * sizeof *r2), *bh = malloc(p * sizeof *bh);
+    double *bl = malloc(p * sizeof *bl), *cov = malloc(p * sizeof *cov);
+    ck_assert(Z && rsd && r2 && bh && bl && cov);
+    for (size_t i = 0; i < N; i++) {
+        if (intercept)
+            Z[i * p] = 1.0;
+        for (size_t j = 0; j < nx; j++)
+            Z[i * p + (size_t)intercept + j] = mgt_get(X, i, j);
+    }
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = intercept;
+    o.method = method;
+    mg_lstsq_result res = { 0 };
+    res.std_err = &SE.v;
+    res.residual_sd = rsd;
+    res.r_squared = r2;
+    ck_assert_int_eq(mg_lstsq(X, Y, &B.v, &o, &res), MG_OK);
+    ck_assert_uint_eq(res.rank, want_rank);
+    ck_assert_uint_eq(res.df_residual, N - want_rank);
+    ck_assert(mgt_padding_intact(&B) && mgt_padding_intact(&SE));
+    for (size_t c = 0; c < k; c++) {
+        ref_lstsq ref = { bh, bl, cov, 0.0, intercept, 0.0 };
+        ck_assert_int_eq(ref_lstsq_exact(Z, p, N, p, Y->data + c, Y->stride, &ref), 0);
+        const double lre = lre_norm(B.v.data + c, B.v.stride, bh, bl, p);
+        out.b = fmin(out.b, lre);
+        ck_assert_msg(lre >= min_lre, "method %d output %zu: coefficient LRE %.2f < %.2f",
+                      (int)method, c, lre, min_lre);
+        const double df = (double)(N - p), sd = sqrt(ref.rss / df);
+        out.rsd = fmin(out.rsd, ref_lre(rsd[c], sd, 0.0));
+        out.r2 = fmin(out.r2, ref_lre(r2[c], ref.r_squared, 0.0));
+        for (size_t j = 0; j < p; j++)
+            out.se = fmin(out.se, ref_lre(mgt_get(&SE.v, j, c), sd * sqrt(cov[j]), 0.0));
+    }
+    out.method = res.method;
+    out.rcond = res.rcond;
+    ck_assert_double_ge(out.rsd, min_lre - 1.0);
+    ck_assert_double_ge(out.r2, min_lre - 1.0);
+    ck_assert_double_ge(out.se, min_lre - 1.0);
+    mgt_free(&B);
+    mgt_free(&SE);
+    free(Z); free(rsd); free(r2); free(bh); free(bl); free(cov);
+    return out;
+}
+
+
+double ref_fit_lre(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_options *o)
+{
+    const size_t N = X->rows, nx = X->cols, p = nx + (o->intercept ? 1u : 0u);
+    const size_t ic = o->intercept ? 1u : 0u;
+    double *Z = malloc(N * p * sizeof *Z), *b = malloc(p * sizeof *b);
+    double *bh = malloc(p * sizeof *bh), *bl = malloc(p * sizeof *bl), *cov = malloc(p * sizeof *cov);
+    ck_assert(Z && b && bh && bl && cov);
+    for (size_t i = 0; i < N; i++) {
+        if (ic)
+            Z[i * p] = 1.0;
+        for (size_t j = 0; j < nx; j++)
+            Z[i * p + ic + j] = mgt_get(X, i, j);
+    }
+    mg_matrix y = mg_matrix_block(Y, 0, 0, N, 1), B = mg_matrix_view(b, p, 1);
+    ref_lstsq ref = { bh, bl, cov, 0.0, 0, 0.0 };
+    ck_assert_int_eq(ref_lstsq_exact(Z, p, N, p, y.data, y.stride, &ref), 0);
+    ck_assert_int_eq(mg_lstsq(X, &y, &B, o, NULL), MG_OK);
+    const double lre = lre_norm(b, 1, bh, bl, p);
+    free(Z); free(b); free(bh); free(bl); free(cov);
+    return lre;
 }
