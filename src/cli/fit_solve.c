@@ -90,7 +90,7 @@ static const char *method_name(mg_lstsq_method m)
 {
     switch (m) {
     case MG_LSTSQ_CHOLESKY: return "normal equations (Cholesky)";
-    case MG_LSTSQ_QR: return "QR with column pivoting";
+    case MG_LSTSQ_QR: return "Householder QR";
     case MG_LSTSQ_SVD: return "SVD";
     default: return "auto";
     }
