@@ -150,6 +150,11 @@ static mg_status solve_cholesky(mg__lsq *q, const mg_matrix *Y, int forced, outp
     mg_status s = mg__lsq_chol(q, Y, C);
     if (s == MG_OK && !forced && !(q->rcond * q->rcond >= MG__AUTO_CHOL_MIN_RCOND2))
         s = MG_ENOCONV; /* refinement would be slow or fail: use QR */
+    /* Forced, the path still refuses a numerically singular Gram matrix (as
+     * mg_normal_solve does): below p eps the factor carries no correct digit
+     * and the full rank it would report is false. */
+    if (s == MG_OK && forced && !(q->rcond * q->rcond >= (double)p * DBL_EPSILON))
+        s = MG_ENOTPD;
     if (s == MG_OK) {
         s = mg__lsq_chol_solve(q, Y, C, out->Bs, out->rss, &out->steps);
         if (s == MG_ENOCONV && forced)

@@ -176,6 +176,29 @@ START_TEST(cholesky_not_pd)
 }
 END_TEST
 
+/* Forced Cholesky on exactly collinear columns (x2 = 2 x1): rounding can
+ * leave dpotrf a tiny positive pivot, so only the condition estimate can
+ * refuse it; a "full rank" answer here would be false.  Auto and QR give
+ * the minimum-norm solution with rank 1 instead. */
+START_TEST(cholesky_refuses_collinear_columns)
+{
+    double x[] = { 1, 2, 2, 4, 3, 6, 4, 8 }, y[] = { 3, 5, 7, 9 }, b[2] = { -1, -1 };
+    mg_matrix X = mg_matrix_view(x, 4, 2), Y = mg_matrix_view(y, 4, 1), B = mg_matrix_view(b, 2, 1);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    mg_lstsq_result r = { 0 };
+    o.method = MG_LSTSQ_CHOLESKY;
+    ck_assert_int_eq(mg_lstsq(&X, &Y, &B, &o, &r), MG_ENOTPD);
+    ck_assert(b[0] == -1 && b[1] == -1);
+    o.method = MG_LSTSQ_AUTO;
+    ck_assert_int_eq(mg_lstsq(&X, &Y, &B, &o, &r), MG_OK);
+    ck_assert_uint_eq(r.rank, 1);
+    /* minimum norm: b along [1 2] with b1 + 2 b2 = 7/3 (the LS fit of y on
+     * x1), i.e. b = (7/15) [1 2] */
+    ck_assert_double_le(fabs(b[0] - 7.0 / 15.0), 1e-14);
+    ck_assert_double_le(fabs(b[1] - 14.0 / 15.0), 1e-14);
+}
+END_TEST
+
 /* A design too wide for the BLAS integer once the intercept is added. */
 START_TEST(size_overflow)
 {
@@ -198,6 +221,7 @@ int main(void)
     tcase_add_test(tc, invalid_arguments);
     tcase_add_test(tc, nonconforming_shapes);
     tcase_add_test(tc, cholesky_not_pd);
+    tcase_add_test(tc, cholesky_refuses_collinear_columns);
     tcase_add_test(tc, size_overflow);
     suite_add_tcase(s, tc);
     return mgt_run(s);

@@ -19,7 +19,8 @@
  * stride < cols), a method out of range, rank_tol < 0, >= 1 or NaN, and
  * outputs (B, std_err, residual_sd, r_squared) overlapping the inputs or
  * each other; MG_EDIM for non-conforming shapes; MG_ENONFINITE; MG_ENOTPD
- * when method CHOLESKY meets a Gram matrix that is not positive definite;
+ * when method CHOLESKY meets a Gram matrix that is not numerically positive
+ * definite (dpotrf fails, or its rcond is below p * eps: collinear columns);
  * MG_ENOMEM; MG_ENOCONV if LAPACK's SVD (dgesdd) fails to converge.
  */
 #ifndef MATGRAD_LSTSQ_H
