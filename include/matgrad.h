@@ -3,6 +3,7 @@
 #define MATGRAD_H
 
 #include "matgrad/core.h"
+#include "matgrad/lstsq.h"
 #include "matgrad/linreg.h"
 #include "matgrad/layer.h"
 #include "matgrad/rules.h"

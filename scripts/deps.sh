@@ -3,7 +3,7 @@
 # any is missing (needs root for apt-get).  Quiet when all are present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev check
-      libcsv-dev gnuplot-nox clang libclang-rt-14-dev)
+      libcsv-dev gnuplot-nox clang libclang-rt-14-dev libgmp-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,20 @@
  * Shapes: X is N x p, Y is N x k, B is (p + intercept) x k.
  * Non-finite values: NaN or Inf anywhere in X or Y returns MG_ENONFINITE.
  * Outputs (B and everything in the result) are untouched on any error.
+ *
+ * Accuracy (docs/accuracy.md): columns are equilibrated by exact powers of
+ * two, the solve is refined with residuals accumulated in double-double, so
+ * the default result is the exact least-squares solution of the double data
+ * to about an ulp per coefficient whenever kappa(equilibrated X) * eps < 1
+ * (all eleven NIST StRD linear datasets reach their ceiling).
+ *
+ * Errors: MG_EINVAL for NULL or unusable views (zero rows or columns,
+ * stride < cols), a method out of range, rank_tol < 0, >= 1 or NaN, and
+ * outputs (B, std_err, residual_sd, r_squared) overlapping the inputs or
+ * each other; MG_EDIM for non-conforming shapes; MG_ENONFINITE; MG_ENOTPD
+ * when method CHOLESKY meets a Gram matrix that is not numerically positive
+ * definite (dpotrf fails, or its rcond is below p * eps: collinear columns);
+ * MG_ENOMEM; MG_ENOCONV if LAPACK's SVD (dgesdd) fails to converge.
  */
 #ifndef MATGRAD_LSTSQ_H
 #define MATGRAD_LSTSQ_H
@@ -22,32 +36,51 @@ typedef enum mg_lstsq_method {
     MG_LSTSQ_AUTO = 0,  /* Cholesky when its condition estimate shows the result is
                            accurate, else QR; refinement as needed */
     MG_LSTSQ_CHOLESKY,  /* normal equations (fast; squares the condition number) */
-    MG_LSTSQ_QR,        /* Householder QR with column pivoting */
+    MG_LSTSQ_QR,        /* Householder QR (with column pivoting when the condition
+                           estimate cannot prove full rank) */
     MG_LSTSQ_SVD        /* singular value decomposition */
 } mg_lstsq_method;
 
 typedef struct mg_lstsq_options {
     int intercept;           /* nonzero: prepend an implicit column of ones */
     mg_lstsq_method method;  /* MG_LSTSQ_AUTO by default */
-    double rank_tol;         /* relative tolerance for the rank decision; 0 = default */
-    size_t max_refine;       /* iterative-refinement steps at most */
+    double rank_tol;         /* relative tolerance for the rank decision: columns of the
+                                pivoted QR with |R_ii| <= rank_tol |R_11| (singular
+                                values s_i <= rank_tol s_1 for SVD) are dropped;
+                                0 = default, max(N, p) * DBL_EPSILON */
+    size_t max_refine;       /* iterative-refinement steps at most (default 20; 0 = the
+                                plain factorisation's answer) */
 } mg_lstsq_options;
 
-/* Accurate defaults (see docs/accuracy.md). */
+/* Accurate defaults: no intercept, MG_LSTSQ_AUTO, rank_tol 0 (default),
+ * max_refine 20 (see docs/accuracy.md). */
 mg_lstsq_options mg_lstsq_defaults(void);
 
+/* Initialise with mg_lstsq_result res = { 0 } and set the optional
+ * pointers you want filled.  Statistics that are undefined are NaN (as in
+ * R): residual_sd and std_err when df_residual == 0, r_squared when TSS == 0. */
 typedef struct mg_lstsq_result {
     /* Always filled on success: */
     size_t rank;             /* numerical rank of the design (with the intercept column) */
-    double rcond;            /* reciprocal condition estimate of the design */
-    size_t refine_steps;     /* iterative-refinement steps taken */
-    mg_lstsq_method method;  /* the method actually used */
+    double rcond;            /* reciprocal condition estimate of the equilibrated design
+                                (columns scaled by powers of two): 1-norm estimate from
+                                R for QR, s_min / s_max for SVD, sqrt of the estimate for
+                                X^T X on the Cholesky path; ~0 when rank-deficient */
+    size_t refine_steps;     /* iterative-refinement steps taken (the most over outputs) */
+    mg_lstsq_method method;  /* the method actually used: SVD for every rank-deficient
+                                fit (minimum norm), QR after auto's fallback */
     size_t df_residual;      /* N - rank */
     /* Optional: point at caller storage to receive these, or leave NULL. */
-    mg_matrix *std_err;      /* (p + intercept) x k coefficient standard errors */
+    mg_matrix *std_err;      /* (p + intercept) x k coefficient standard errors,
+                                residual_sd * sqrt(diag((X^T X)^+)) */
     double *residual_sd;     /* k values: sqrt(RSS_c / df_residual) */
     double *r_squared;       /* k values: 1 - RSS/TSS (TSS about the mean with an
-                                intercept, about zero without) */
+                                intercept or a constant nonzero column in X, about
+                                zero without) */
+    /* Added after the first version (fields only ever go at the end): */
+    double *adj_r_squared;   /* k values: 1 - (RSS / df_residual) / (TSS / (N - c)),
+                                c = 1 when TSS is about the mean, else 0 (R's
+                                "Adjusted R-squared"); NaN when undefined */
 } mg_lstsq_result;
 
 /* Minimises ||Y - X B||_F.  opt == NULL means mg_lstsq_defaults(); res may

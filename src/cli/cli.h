@@ -14,6 +14,9 @@ enum {
  * to the same double. */
 void mgcli_print_repr(FILE *out, double x);
 
+/* The subcommands; argv[0] is the subcommand's name. */
 int mgcli_demo(int argc, char **argv);
+int mgcli_fit(int argc, char **argv);
+int mgcli_gradcheck(int argc, char **argv);
 
 #endif

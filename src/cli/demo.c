@@ -3,7 +3,9 @@
  * learning rate 0.01 (the seed's "/ 2*h" with h = 0.1 makes its step the
  * gradient times h^2). */
 #include "cli.h"
+#include "plot.h"
 
+#include <math.h>
 #include <matgrad.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +13,16 @@
 static double DEMO_A[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 static double DEMO_Y[3] = { 14, 32, 50 };
 static const double DEMO_W0[3] = { 1.764052345967664, 0.4001572083672233, 0.9787379841057392 };
+/* A spans only a plane: A [1 -2 1]^T = 0 (each row is an arithmetic
+ * progression), so [1 -2 1] spans its null space. */
+static const double DEMO_NULL[3] = { 1, -2, 1 };
 enum { DEMO_EPOCHS = 1000 };
 
-/* Prints the loss table as the seed does: the start, epochs 1-5, the last 4. */
+/* Prints the loss table as the seed does: the start, epochs 1-5, the last 4,
+ * and keeps every loss for the plot. */
 static void print_epoch(size_t e, double loss, void *ctx)
 {
-    (void)ctx;
+    ((double *)ctx)[e] = loss;
     if (e == 0) {
         fputs("Loss: ", stdout);
     } else if (e <= 5 || e > DEMO_EPOCHS - 4) {
@@ -41,11 +47,87 @@ static void print_vector(const double *v, size_t n, const char *fmt)
     putchar(']');
 }
 
+/* The coefficient of W along the null-space direction n: (W . n) / (n . n). */
+static double null_component(const double *w)
+{
+    double wn = 0, nn = 0;
+    for (int i = 0; i < 3; i++) {
+        wn += w[i] * DEMO_NULL[i];
+        nn += DEMO_NULL[i] * DEMO_NULL[i];
+    }
+    return wn / nn;
+}
+
+/* The closed-form answer and why gradient descent does not reach it. */
+static int print_closed_form(const double *w_gd)
+{
+    double b[3];
+    mg_matrix A = mg_matrix_view(DEMO_A, 3, 3), Y = mg_matrix_view(DEMO_Y, 3, 1);
+    mg_matrix B = mg_matrix_view(b, 3, 1);
+    mg_lstsq_result res = { 0 };
+    mg_status s = mg_lstsq(&A, &Y, &B, NULL, &res);
+    if (s != MG_OK) {
+        fprintf(stderr, "matgrad demo: least squares: %s\n", mg_strerror(s));
+        return MGCLI_EXIT_FAIL;
+    }
+    printf("\nClosed form (mg_lstsq): rank %zu of 3 detected; minimum-norm W = ", res.rank);
+    print_vector(b, 3, "%.8f");
+    double c0 = null_component(DEMO_W0), c1 = null_component(w_gd);
+    printf("\n\nWhy gradient descent ends elsewhere: A is singular, every W + t [1 -2 1]\n"
+           "fits equally well, and the gradient -(2/N) A^T (Y - A W) is orthogonal to\n"
+           "[1 -2 1], so no step changes W's component along it.  The start has\n"
+           "%.8f x [1 -2 1]; after %d epochs W still has %.8f x [1 -2 1].\n"
+           "Minimum norm means component 0; remove it from the gradient-descent W:\n"
+           "W - %.8f x [1 -2 1] = ",
+           c0, DEMO_EPOCHS, c1, c1);
+    double w0[3];
+    for (int i = 0; i < 3; i++)
+        w0[i] = w_gd[i] - c1 * DEMO_NULL[i];
+    print_vector(w0, 3, "%.8f");
+    puts(" (still converging to [1 2 3])");
+    return MGCLI_EXIT_OK;
+}
+
+static void demo_usage(FILE *out)
+{
+    fputs("usage: matgrad demo [--plot FILE.png]\n"
+          "\n"
+          "Runs seed 001's example: gradient descent (learning rate 0.01, 1000 epochs)\n"
+          "on Y = A W with the singular A = [1 2 3; 4 5 6; 7 8 9] and Y = [14 32 50],\n"
+          "printing the loss table as the seed does, then the closed-form\n"
+          "minimum-norm solution and why the two differ.\n"
+          "\n"
+          "options:\n"
+          "  -p, --plot FILE.png  the loss curve (log scale) as a PNG (needs gnuplot)\n"
+          "  -h, --help           show this help\n",
+          out);
+}
+
 int mgcli_demo(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    double w[3];
+    const char *plot = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            demo_usage(stdout);
+            return MGCLI_EXIT_OK;
+        }
+        if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--plot")) && i + 1 < argc) {
+            plot = argv[++i];
+            continue;
+        }
+        if (!strncmp(argv[i], "--plot=", 7)) {
+            plot = argv[i] + 7;
+            continue;
+        }
+        fprintf(stderr, "matgrad demo: %s '%s'\n"
+                        "Try 'matgrad demo --help' for more information.\n",
+                strcmp(argv[i], "-p") && strcmp(argv[i], "--plot") ? "unknown argument"
+                                                                   : "missing FILE.png after",
+                argv[i]);
+        return MGCLI_EXIT_USAGE;
+    }
+
+    double w[3], losses[DEMO_EPOCHS + 1];
     memcpy(w, DEMO_W0, sizeof w);
     mg_matrix A = mg_matrix_view(DEMO_A, 3, 3), Y = mg_matrix_view(DEMO_Y, 3, 1);
     mg_matrix W = mg_matrix_view(w, 3, 1);
@@ -53,6 +135,7 @@ int mgcli_demo(int argc, char **argv)
     o.learning_rate = 0.01;
     o.epochs = DEMO_EPOCHS;
     o.on_epoch = print_epoch;
+    o.ctx = losses;
 
     mg_status s = mg_gd_fit(&A, &Y, &W, &o, NULL);
     if (s != MG_OK) {
@@ -71,5 +154,14 @@ int mgcli_demo(int argc, char **argv)
     fputs(" ~= ", stdout);
     print_vector(aw, 3, "%.8f");
     putchar('\n');
-    return MGCLI_EXIT_OK;
+
+    int rc = print_closed_form(w);
+    if (rc == MGCLI_EXIT_OK && plot) {
+        mgcli_plot p = { .title = "matgrad demo: gradient descent on seed 001",
+                         .xlabel = "epoch", .ylabel = "loss (mean squared error)",
+                         .logy = 1, .y = losses, .n = DEMO_EPOCHS + 1 };
+        if (mgcli_plot_png(plot, &p) == MGCLI_PLOT_FAILED)
+            rc = MGCLI_EXIT_FAIL;
+    }
+    return rc;
 }

@@ -7,19 +7,29 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: matgrad <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  demo        the seed 001 example: gradient descent on a 3x3 regression\n"
-            "\n"
-            "options:\n"
-            "  -h, --help     show this help\n"
-            "  -V, --version  show the version\n");
+    fputs("usage: matgrad <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  demo       the seed 001 example: gradient descent on a singular 3x3\n"
+          "             regression, then the closed-form minimum-norm answer\n"
+          "  fit        linear regression of one column of a CSV file on the others\n"
+          "  gradcheck  check every analytic gradient rule against finite differences\n"
+          "\n"
+          "options:\n"
+          "  -h, --help     show this help\n"
+          "  -V, --version  show the version\n"
+          "\n"
+          "'matgrad <command> --help' describes a command's options.\n",
+          out);
 }
 
 int main(int argc, char **argv)
 {
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = { { "demo", mgcli_demo }, { "fit", mgcli_fit }, { "gradcheck", mgcli_gradcheck } };
+
     if (argc < 2) {
         usage(stderr);
         return MGCLI_EXIT_USAGE;
@@ -27,15 +37,23 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
         usage(stdout);
-        return 0;
+        return MGCLI_EXIT_OK;
     }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
         printf("matgrad %s\n", mg_version());
-        return 0;
+        return MGCLI_EXIT_OK;
     }
-    if (!strcmp(cmd, "demo"))
-        return mgcli_demo(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(cmd, commands[i].name)) {
+            int rc = commands[i].run(argc - 1, argv + 1);
+            /* output that could not be written (full disk, closed pipe) is a failure */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                perror("matgrad: standard output");
+                return rc ? rc : MGCLI_EXIT_FAIL;
+            }
+            return rc;
+        }
     fprintf(stderr, "matgrad: unknown command '%s'\n", cmd);
-    usage(stderr);
+    fputs("Try 'matgrad --help' for more information.\n", stderr);
     return MGCLI_EXIT_USAGE;
 }

@@ -1,0 +1,77 @@
+/* Streaming loader for numeric CSV files with a header row (RFC 4180 quoting,
+ * parsed by libcsv in strict mode).
+ *
+ * The loader is a push parser: feed it bytes in chunks of any size, then
+ * finish it.  It never holds more than one record in memory; every complete
+ * record is handed to the sink as an array of doubles.  It does no I/O of its
+ * own (mgcli_csv_read_stream is the convenience that reads a FILE), so the
+ * fuzzer drives exactly the code that `matgrad fit` runs.
+ *
+ * Rules (docs/cli.md, "Input format"):
+ *   - the first non-blank record is the header: column names, at least one
+ *     of which is not a number (a file whose first record is all numbers has
+ *     no header);
+ *   - every later record has as many fields as the header;
+ *   - every data field is a finite decimal number read by strtod in the C
+ *     locale; empty cells, NA, NaN and Inf are errors;
+ *   - blank lines are skipped; line ends are LF, CRLF or CR; a leading
+ *     UTF-8 byte order mark is ignored;
+ *   - a field longer than MGCLI_CSV_MAX_FIELD bytes is an error.
+ * Errors carry the physical line number (1-based) where they were found.
+ */
+#ifndef MATGRAD_CLI_CSV_LOAD_H
+#define MATGRAD_CLI_CSV_LOAD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define MGCLI_CSV_MAX_FIELD ((size_t)1 << 20)   /* bytes in one field */
+#define MGCLI_CSV_MAX_COLS  ((size_t)1 << 16)   /* columns in the header */
+
+typedef struct mgcli_csv_error {
+    size_t line;        /* 1-based physical line; 0 when no line applies */
+    char msg[256];
+} mgcli_csv_error;
+
+/* Where records go.  Each callback returns 0 to continue, or nonzero after
+ * calling mgcli_csv_fail() on err to stop the load with that message. */
+typedef struct mgcli_csv_sink {
+    int (*header)(void *ctx, size_t line, const char *const *names, size_t ncols,
+                  mgcli_csv_error *err);
+    int (*row)(void *ctx, size_t line, const double *values, size_t ncols, mgcli_csv_error *err);
+    void *ctx;
+} mgcli_csv_sink;
+
+/* Records a formatted message and its line in err; returns -1. */
+int mgcli_csv_fail(mgcli_csv_error *err, size_t line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+typedef struct mgcli_csv mgcli_csv;
+
+/* A new parser sending records to sink (copied); NULL if out of memory. */
+mgcli_csv *mgcli_csv_new(const mgcli_csv_sink *sink);
+
+/* Parses n more bytes.  0 on success, -1 on the first error (see
+ * mgcli_csv_error_of); after an error further calls do nothing. */
+int mgcli_csv_feed(mgcli_csv *p, const void *buf, size_t n);
+
+/* Ends the input: flushes the last record, checks that a header and at
+ * least one data row were seen.  0 or -1 as for feed. */
+int mgcli_csv_finish(mgcli_csv *p);
+
+/* The error after a -1 return. */
+const mgcli_csv_error *mgcli_csv_error_of(const mgcli_csv *p);
+
+/* Data rows delivered so far. */
+size_t mgcli_csv_rows(const mgcli_csv *p);
+
+void mgcli_csv_free(mgcli_csv *p);
+
+/* Reads f to its end in fixed-size chunks through a parser.  0 on success;
+ * -1 with *err filled on a parse, sink or read error. */
+int mgcli_csv_read_stream(FILE *f, const mgcli_csv_sink *sink, mgcli_csv_error *err);
+
+#endif

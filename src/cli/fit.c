@@ -1,0 +1,224 @@
+/* `matgrad fit FILE.csv --target COLUMN ...`: linear regression of one CSV
+ * column on all the others, printed like R's summary(lm).
+ *
+ * The CSV is streamed (csv_load.c), never held in memory as text: for
+ * --method normal each row is folded into (p+1)^2 cross products and
+ * dropped, so memory does not grow with the rows; the other methods need
+ * the design matrix (N x p doubles) itself. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "csv_load.h"
+#include "fit_data.h"
+#include "fit_report.h"
+#include "outfile.h"
+#include "plot.h"
+#include "progress.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <math.h>
+#include <matgrad.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fit_usage(FILE *out)
+{
+    fputs("usage: matgrad fit FILE.csv --target COLUMN [options]\n"
+          "\n"
+          "Fits COLUMN as a linear function of every other column of FILE.csv (a CSV\n"
+          "file with a header row; '-' reads standard input) and prints the\n"
+          "coefficients with standard errors, like R's summary(lm).\n"
+          "\n"
+          "options:\n"
+          "  -t, --target COLUMN   the column to predict (required)\n"
+          "  -i, --intercept       add an intercept term\n"
+          "  -m, --method M        auto (default), normal, qr or gd\n"
+          "      --lr X            gradient-descent learning rate (default 0.01)\n"
+          "      --epochs N        gradient-descent steps (default 1000)\n"
+          "      --ridge X         ridge penalty X * ||b||^2 (method normal; default 0)\n"
+          "  -p, --plot FILE.png   gradient descent's loss curve as a PNG (needs gnuplot)\n"
+          "  -o, --output FILE.csv write the coefficient table as CSV\n"
+          "  -h, --help            show this help\n"
+          "\n"
+          "See docs/cli.md for the input format and the methods.\n",
+          out);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("matgrad fit: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'matgrad fit --help' for more information.\n", stderr);
+    return MGCLI_EXIT_USAGE;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-' || *s == '+')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno == ERANGE || v > (unsigned long long)SIZE_MAX)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_method(const char *s, mgcli_method *m)
+{
+    static const struct { const char *name; mgcli_method m; } names[] = {
+        { "auto", MGCLI_AUTO }, { "normal", MGCLI_NORMAL }, { "qr", MGCLI_QR }, { "gd", MGCLI_GD }
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcmp(s, names[i].name)) {
+            *m = names[i].m;
+            return 0;
+        }
+    return -1;
+}
+
+/* Parses argv into o; returns -1 when done, else the exit status. */
+static int parse_args(int argc, char **argv, mgcli_fit_options *o)
+{
+    enum { OPT_LR = 256, OPT_EPOCHS, OPT_RIDGE };
+    static const struct option longopts[] = {
+        { "target", required_argument, NULL, 't' },
+        { "intercept", no_argument, NULL, 'i' },
+        { "method", required_argument, NULL, 'm' },
+        { "lr", required_argument, NULL, OPT_LR },
+        { "epochs", required_argument, NULL, OPT_EPOCHS },
+        { "ridge", required_argument, NULL, OPT_RIDGE },
+        { "plot", required_argument, NULL, 'p' },
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int lr_set = 0, epochs_set = 0, ridge_set = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:im:p:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': o->target = optarg; break;
+        case 'i': o->intercept = 1; break;
+        case 'm':
+            if (parse_method(optarg, &o->method))
+                return usage_error("unknown method '%s' (auto, normal, qr or gd)", optarg);
+            break;
+        case OPT_LR:
+            if (parse_double(optarg, &o->lr) || !(o->lr > 0))
+                return usage_error("--lr needs a positive number, not '%s'", optarg);
+            lr_set = 1;
+            break;
+        case OPT_EPOCHS:
+            if (parse_size(optarg, &o->epochs) || o->epochs == 0)
+                return usage_error("--epochs needs a positive integer, not '%s'", optarg);
+            epochs_set = 1;
+            break;
+        case OPT_RIDGE:
+            if (parse_double(optarg, &o->ridge) || o->ridge < 0)
+                return usage_error("--ridge needs a number >= 0, not '%s'", optarg);
+            ridge_set = 1;
+            break;
+        case 'p': o->plot = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'h': fit_usage(stdout); return MGCLI_EXIT_OK;
+        case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind == argc)
+        return usage_error("%s", "missing FILE.csv");
+    if (optind + 1 < argc)
+        return usage_error("unexpected argument '%s' (one FILE.csv at a time)", argv[optind + 1]);
+    o->file = argv[optind];
+    if (!o->target)
+        return usage_error("%s", "missing --target COLUMN");
+    if (o->method == MGCLI_AUTO && ridge_set)
+        o->method = MGCLI_NORMAL;   /* a ridge penalty is a normal-equations solve */
+    if (o->method != MGCLI_GD && (lr_set || epochs_set))
+        return usage_error("%s", "--lr and --epochs apply to --method gd");
+    if (o->method != MGCLI_NORMAL && ridge_set)
+        return usage_error("%s", "--ridge applies to --method normal (or auto)");
+    if (o->method != MGCLI_GD && o->plot)
+        return usage_error("%s", "--plot draws the loss curve of --method gd");
+    return -1;
+}
+
+static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
+{
+    FILE *f = strcmp(o->file, "-") ? fopen(o->file, "rb") : stdin;
+    const char *shown = f == stdin ? "(stdin)" : o->file;
+    if (!f) {
+        fprintf(stderr, "matgrad: %s: %s\n", o->file, strerror(errno));
+        return MGCLI_EXIT_USAGE;
+    }
+    mgcli_csv_sink sink = o->method == MGCLI_NORMAL ? mgcli_fit_moments_sink(d)
+                                                    : mgcli_fit_data_sink(d);
+    mgcli_csv_error err;
+    int rc = mgcli_csv_read_stream(f, &sink, &err);
+    if (f != stdin)
+        fclose(f);
+    if (rc != 0) {
+        if (err.line)
+            fprintf(stderr, "matgrad: %s:%zu: %s\n", shown, err.line, err.msg);
+        else
+            fprintf(stderr, "matgrad: %s: %s\n", shown, err.msg);
+        return MGCLI_EXIT_USAGE;
+    }
+    return MGCLI_EXIT_OK;
+}
+
+int mgcli_fit(int argc, char **argv)
+{
+    mgcli_fit_options o = { .method = MGCLI_AUTO, .lr = 0.01, .epochs = 1000 };
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+
+    /* Output files are created before the work so that a bad path fails
+     * fast; they are renamed into place only when everything succeeded. */
+    mgcli_outfile out = { 0 };
+    if (o.output && mgcli_outfile_open(&out, o.output) != 0)
+        return MGCLI_EXIT_USAGE;
+
+    mgcli_fit_data d;
+    mgcli_fit_data_init(&d, o.target, o.intercept && o.method == MGCLI_GD);
+    mgcli_fit_result r = { 0 };
+    rc = load(&o, &d);
+    if (rc == MGCLI_EXIT_OK)
+        rc = mgcli_fit_run(&o, &d, &r);
+    if (rc == MGCLI_EXIT_OK) {
+        mgcli_fit_print(stdout, &o, &d, &r);
+        if (o.output && mgcli_fit_write_csv(out.f, &d, &r) != 0) {
+            fprintf(stderr, "matgrad: %s: write error\n", o.output);
+            rc = MGCLI_EXIT_FAIL;
+        }
+        if (rc == MGCLI_EXIT_OK && o.output && mgcli_outfile_commit(&out) != 0)
+            rc = MGCLI_EXIT_FAIL;
+        if (rc == MGCLI_EXIT_OK && o.plot) {
+            mgcli_plot p = { .title = "matgrad fit: gradient descent", .xlabel = "epoch",
+                             .ylabel = "loss (mean squared error)", .logy = 1,
+                             .y = r.losses, .n = r.epochs_run + 1 };
+            if (mgcli_plot_png(o.plot, &p) == MGCLI_PLOT_FAILED)
+                rc = MGCLI_EXIT_FAIL;
+        }
+    }
+    mgcli_outfile_discard(&out);
+    mgcli_fit_result_free(&r);
+    mgcli_moments_free(d.mom);
+    mgcli_fit_data_free(&d);
+    return rc;
+}

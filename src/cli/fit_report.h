@@ -1,0 +1,16 @@
+/* `matgrad fit` output: the summary table and the coefficient CSV. */
+#ifndef MATGRAD_CLI_FIT_REPORT_H
+#define MATGRAD_CLI_FIT_REPORT_H
+
+#include "fit_data.h"
+
+#include <stdio.h>
+
+void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
+                     const mgcli_fit_result *r);
+
+/* term,estimate,std_error,t_value with round-trip (17-digit) numbers.
+ * 0, or -1 on a write error. */
+int mgcli_fit_write_csv(FILE *out, const mgcli_fit_data *d, const mgcli_fit_result *r);
+
+#endif

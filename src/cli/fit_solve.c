@@ -1,0 +1,180 @@
+/* The solvers behind `matgrad fit --method`:
+ *   auto, qr  mg_lstsq (AUTO, QR) on the stored design: estimates, standard
+ *             errors, rank, condition estimate;
+ *   normal    the normal equations from streamed cross products
+ *             (fit_moments.c), optionally with a ridge penalty;
+ *   gd        mg_gd_fit from zero weights, loss recorded per epoch. */
+#include "cli.h"
+#include "fit_data.h"
+#include "progress.h"
+
+#include <math.h>
+#include <matgrad.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int alloc_result(mgcli_fit_result *r, size_t q)
+{
+    r->q = q;
+    r->beta = calloc(q, sizeof *r->beta);
+    r->se = malloc(q * sizeof *r->se);
+    if (!r->beta || !r->se)
+        return -1;
+    for (size_t i = 0; i < q; i++)
+        r->se[i] = NAN;
+    r->rcond = NAN;
+    r->residual_sd = NAN;
+    r->r_squared = NAN;
+    return 0;
+}
+
+static int report_status(mg_status s, const char *what)
+{
+    switch (s) {
+    case MG_ENOTPD:
+    case MG_ESINGULAR:
+        fprintf(stderr, "matgrad: %s: %s; the design is rank-deficient or too "
+                        "ill-conditioned for the normal equations; try --method qr\n",
+                what, mg_strerror(s));
+        break;
+    case MG_ENOCONV:
+        fprintf(stderr, "matgrad: %s: the loss diverged; try a smaller --lr\n", what);
+        break;
+    default:
+        fprintf(stderr, "matgrad: %s: %s\n", what, mg_strerror(s));
+    }
+    return MGCLI_EXIT_FAIL;
+}
+
+/* RSS = ||y - X b||^2 over an n x cols design with the given stride. */
+static double rss_of(const double *X, size_t stride, size_t n, size_t cols, const double *y,
+                     const double *b)
+{
+    double rss = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = X + i * stride;
+        double fit = 0;
+        for (size_t j = 0; j < cols; j++)
+            fit += x[j] * b[j];
+        rss += (y[i] - fit) * (y[i] - fit);
+    }
+    return rss;
+}
+
+/* Total sum of squares: about the mean with an intercept, about 0 without
+ * (R's convention, as mg_lstsq). */
+static double tss_of(const double *y, size_t n, int about_mean)
+{
+    double mean = 0, tss = 0;
+    if (about_mean) {
+        for (size_t i = 0; i < n; i++)
+            mean += y[i];
+        mean /= (double)n;
+    }
+    for (size_t i = 0; i < n; i++)
+        tss += (y[i] - mean) * (y[i] - mean);
+    return tss;
+}
+
+/* Residual sd on n - q degrees of freedom and R^2 = 1 - RSS/TSS. */
+static void fill_fit_stats(mgcli_fit_result *r, size_t n, double rss, double tss)
+{
+    r->df = n > r->q ? n - r->q : 0;
+    r->residual_sd = r->df ? sqrt(rss / (double)r->df) : NAN;
+    r->r_squared = tss > 0 ? 1 - rss / tss : NAN;
+}
+
+static const char *method_name(mg_lstsq_method m)
+{
+    switch (m) {
+    case MG_LSTSQ_CHOLESKY: return "normal equations (Cholesky)";
+    case MG_LSTSQ_QR: return "Householder QR";
+    case MG_LSTSQ_SVD: return "SVD";
+    default: return "auto";
+    }
+}
+
+static int run_lstsq(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
+{
+    mg_matrix X = mg_matrix_view_stride(d->X, d->n, d->p, d->stride);
+    mg_matrix Y = mg_matrix_view(d->y, d->n, 1);
+    mg_matrix B = mg_matrix_view(r->beta, r->q, 1), SE = mg_matrix_view(r->se, r->q, 1);
+    mg_lstsq_options lo = mg_lstsq_defaults();
+    lo.intercept = o->intercept;
+    lo.method = o->method == MGCLI_QR ? MG_LSTSQ_QR : MG_LSTSQ_AUTO;
+    mg_lstsq_result res = { 0 };
+    res.std_err = &SE;
+    res.residual_sd = &r->residual_sd;
+    res.r_squared = &r->r_squared;
+    mg_status s = mg_lstsq(&X, &Y, &B, &lo, &res);
+    if (s != MG_OK)
+        return report_status(s, "least squares");
+    r->rank = res.rank;
+    r->have_rank = 1;
+    r->rcond = res.rcond;
+    r->df = res.df_residual;
+    r->method = method_name(res.method);
+    return MGCLI_EXIT_OK;
+}
+
+typedef struct gd_watch {
+    double *losses;
+    mgcli_progress bar;
+} gd_watch;
+
+static void on_epoch(size_t e, double loss, void *ctx)
+{
+    gd_watch *w = ctx;
+    w->losses[e] = loss;
+    mgcli_progress_update(&w->bar, e, loss);
+}
+
+static int run_gd(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
+{
+    if (o->epochs >= SIZE_MAX / sizeof(double) - 1 ||
+        !(r->losses = malloc((o->epochs + 1) * sizeof *r->losses)))
+        return report_status(MG_ENOMEM, "gradient descent");
+    mg_matrix X = mg_matrix_view(d->X, d->n, d->stride);
+    mg_matrix Y = mg_matrix_view(d->y, d->n, 1);
+    mg_matrix W = mg_matrix_view(r->beta, r->q, 1);   /* starts at zero */
+    gd_watch w = { r->losses, { 0 } };
+    mg_gd_options g = mg_gd_defaults();
+    g.learning_rate = o->lr;
+    g.epochs = o->epochs;
+    g.on_epoch = on_epoch;
+    g.ctx = &w;
+    mgcli_progress_start(&w.bar, o->epochs);
+    mg_status s = mg_gd_fit(&X, &Y, &W, &g, &r->epochs_run);
+    mgcli_progress_end(&w.bar);
+    if (s != MG_OK)
+        return report_status(s, "gradient descent");
+    fill_fit_stats(r, d->n, rss_of(d->X, d->stride, d->n, r->q, d->y, r->beta),
+                   tss_of(d->y, d->n, o->intercept));
+    r->method = "gradient descent";
+    return MGCLI_EXIT_OK;
+}
+
+int mgcli_fit_run(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
+{
+    if (d->p == 0) {
+        fprintf(stderr, "matgrad: %s: no predictor columns besides '%s'\n", o->file, o->target);
+        return MGCLI_EXIT_USAGE;
+    }
+    if (alloc_result(r, d->p + (o->intercept ? 1 : 0)) != 0)
+        return report_status(MG_ENOMEM, "fit");
+    if (o->method == MGCLI_GD)
+        return run_gd(o, d, r);
+    if (o->method == MGCLI_NORMAL)
+        return mgcli_fit_moments_solve(o, d, r);
+    return run_lstsq(o, d, r);
+}
+
+void mgcli_fit_result_free(mgcli_fit_result *r)
+{
+    free(r->beta);
+    free(r->se);
+    free(r->losses);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,107 @@
+/* Plots through gnuplot: the script and the data go down one pipe (gnuplot
+ * reads inline data after `plot '-'`), the PNG is written to a temporary
+ * name and renamed once gnuplot exits cleanly. */
+#define _POSIX_C_SOURCE 200809L
+#include "plot.h"
+
+#include "outfile.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int mgcli_have_gnuplot(void)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        return 0;
+    char buf[4096];
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        /* an empty PATH element means the current directory */
+        int n = len ? snprintf(buf, sizeof buf, "%.*s/gnuplot", (int)len, path)
+                    : snprintf(buf, sizeof buf, "./gnuplot");
+        if (n > 0 && (size_t)n < sizeof buf && access(buf, X_OK) == 0)
+            return 1;
+        path += len;
+        if (*path == ':')
+            path++;
+    }
+    return 0;
+}
+
+/* s as a gnuplot single-quoted string ('' stands for one quote). */
+static void put_quoted(FILE *g, const char *s)
+{
+    fputc('\'', g);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', g);
+        fputc(*s, g);
+    }
+    fputc('\'', g);
+}
+
+static void put_setting(FILE *g, const char *what, const char *text)
+{
+    fprintf(g, "set %s ", what);
+    put_quoted(g, text);
+    fputc('\n', g);
+}
+
+static void write_script(FILE *g, const char *out, const mgcli_plot *p)
+{
+    fputs("set terminal pngcairo size 800,500 font 'sans,10'\n", g);
+    put_setting(g, "output", out);
+    put_setting(g, "title", p->title);
+    put_setting(g, "xlabel", p->xlabel);
+    put_setting(g, "ylabel", p->ylabel);
+    fputs("set grid\nset key off\n", g);
+    if (p->logy)
+        fputs("set logscale y\nset format y '10^{%L}'\n", g);
+    fputs("plot '-' using 1:2 with lines linewidth 2\n", g);
+    for (size_t i = 0; i < p->n; i++)
+        fprintf(g, "%zu %.17g\n", i, p->y[i]);
+    fputs("e\nunset output\nexit\n", g);
+}
+
+int mgcli_plot_png(const char *path, const mgcli_plot *plot)
+{
+    if (!mgcli_have_gnuplot()) {
+        fprintf(stderr, "matgrad: gnuplot not found; no plot written\n");
+        return MGCLI_PLOT_NO_GNUPLOT;
+    }
+    if (strpbrk(path, "\n\r")) {
+        fprintf(stderr, "matgrad: %s: a line break in the plot file name\n", path);
+        return MGCLI_PLOT_FAILED;
+    }
+    mgcli_outfile out;
+    if (mgcli_outfile_open(&out, path) != 0)
+        return MGCLI_PLOT_FAILED;
+    mgcli_outfile_close_stream(&out);   /* gnuplot writes the file itself */
+
+    fflush(NULL);   /* nothing of ours may be written twice by the child */
+    /* A gnuplot that dies early must not kill us with SIGPIPE: the failed
+     * writes and its exit status say what happened. */
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    FILE *g = popen("gnuplot", "w");
+    if (!g) {
+        signal(SIGPIPE, old);
+        perror("matgrad: cannot run gnuplot");
+        mgcli_outfile_discard(&out);
+        return MGCLI_PLOT_FAILED;
+    }
+    write_script(g, out.tmp, plot);
+    int st = pclose(g);
+    signal(SIGPIPE, old);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "matgrad: gnuplot failed (status %d); no plot written\n",
+                st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        mgcli_outfile_discard(&out);
+        return MGCLI_PLOT_FAILED;
+    }
+    return mgcli_outfile_commit(&out) == 0 ? MGCLI_PLOT_OK : MGCLI_PLOT_FAILED;
+}

@@ -1,0 +1,317 @@
+/* lstsq: the public entry point — validation, the choice of solver, the
+ * per-output refinement, the statistics, and the copy-out (outputs are
+ * written only once everything has succeeded). */
+#include "lstsq_internal.h"
+#include "internal.h"
+
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Auto takes the Cholesky path only for designs this big (N p^2 flops; below
+ * it QR is cheap anyway) ... */
+#define MG__AUTO_CHOL_MIN_WORK 1.0e7
+/* ... and only when rcond(Z)^2 >= this: each semi-normal refinement step
+ * then shrinks the error by about kappa(Z)^2 eps <= 1e-6. */
+#define MG__AUTO_CHOL_MIN_RCOND2 1.0e-10
+/* Variances are refined (p extra refinement solves) while N p^2 is below. */
+#define MG__COV_REFINE_MAX_WORK 1.0e8
+
+mg_lstsq_options mg_lstsq_defaults(void)
+{
+    mg_lstsq_options o;
+    o.intercept = 0;
+    o.method = MG_LSTSQ_AUTO;
+    o.rank_tol = 0.0;
+    o.max_refine = 20;
+    return o;
+}
+
+static mg_status check_args(const mg_matrix *X, const mg_matrix *Y, const mg_matrix *B,
+                            const mg_lstsq_options *o, const mg_lstsq_result *res)
+{
+    const mg_matrix *all[] = { X, Y, B };
+    MG__CHECK(mg__check_all(all, 3));
+    if (o->method < MG_LSTSQ_AUTO || o->method > MG_LSTSQ_SVD || !(o->rank_tol >= 0.0) ||
+        !(o->rank_tol < 1.0))
+        return MG_EINVAL;
+    if (X->cols > (size_t)INT_MAX - 1)
+        return MG_ENOMEM;
+    const size_t p = X->cols + (o->intercept ? 1u : 0u), k = Y->cols;
+    if (Y->rows != X->rows || B->rows != p || B->cols != k)
+        return MG_EDIM;
+    if (mg__overlaps(B, X) || mg__overlaps(B, Y))
+        return MG_EINVAL;
+    if (!res)
+        return MG_OK;
+    if (res->std_err) {
+        MG__CHECK(mg_matrix_check(res->std_err));
+        if (res->std_err->rows != p || res->std_err->cols != k)
+            return MG_EDIM;
+        if (mg__overlaps(res->std_err, X) || mg__overlaps(res->std_err, Y) ||
+            mg__overlaps(res->std_err, B))
+            return MG_EINVAL;
+    }
+    const double *vec[3] = { res->residual_sd, res->r_squared, res->adj_r_squared };
+    for (int v = 0; v < 3; v++) {
+        if (!vec[v])
+            continue;
+        mg_matrix m = mg_matrix_view((double *)vec[v], 1, k);
+        if (mg__overlaps(&m, X) || mg__overlaps(&m, Y) || mg__overlaps(&m, B) ||
+            (res->std_err && mg__overlaps(&m, res->std_err)))
+            return MG_EINVAL;
+        for (int w = 0; w < v; w++)
+            if (vec[w] && vec[v] < vec[w] + k && vec[w] < vec[v] + k)
+                return MG_EINVAL;
+    }
+    return MG_OK;
+}
+
+static void release(mg__lsq *q)
+{
+    free(q->F); free(q->tau); free(q->s); free(q->Vt); free(q->perm); free(q->T);
+    q->F = q->tau = q->s = q->Vt = q->T = NULL;
+    q->perm = NULL;
+}
+
+/* Results computed into scratch before anything is copied out. */
+typedef struct outputs {
+    double *Bs;     /* p x k, scaled coordinates, row-major */
+    long double *rss; /* k: RSS in long double (no overflow for any finite data) */
+    size_t steps;
+} outputs;
+
+/* QR or SVD factors (full rank: Bjorck refinement; rank-deficient:
+ * minimum-norm solution from the SVD of the unscaled design). */
+static mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, mg_lstsq_method method,
+                                  outputs *out)
+{
+    const size_t N = q->d.N, p = q->d.p, k = Y->cols;
+    mg_status s;
+
+    mg__lsq_scales(&q->d, q->scale);
+    if (method == MG_LSTSQ_SVD) {
+        MG__CHECK(mg__lsq_svd(q, 0));
+    } else {
+        MG__CHECK(mg__lsq_qr(q));
+    }
+    if (q->rank < p) {
+        /* minimum norm is a property of the unscaled coefficients: refactor
+         * Zd itself, keeping the rank found on the equilibrated design */
+        const size_t rank = q->rank;
+        const double rcond = q->rcond;
+        release(q);
+        for (size_t j = 0; j < p; j++)
+            q->scale[j] = 1.0;
+        if (rank == 0) {
+            /* Zd == 0: B = 0 is the minimum-norm solution */
+            memset(out->Bs, 0, p * k * sizeof *out->Bs);
+            for (size_t c = 0; c < k; c++)
+                out->rss[c] = mg__xsumsq(Y->data + c, N, Y->stride, 0.0);
+            q->rank = 0;
+            q->rcond = 0.0;
+            q->kind = MG__LSQ_SVD;
+            return MG_OK;
+        }
+        MG__CHECK(mg__lsq_svd(q, rank));
+        q->rcond = rcond;
+    }
+    double *x = mg__alloc_doubles(p, 1), *r = mg__alloc_doubles(N, 1);
+    double *scratch = mg__alloc_doubles(3 * N + 6 * p, 1), *f = mg__alloc_doubles(N, 1);
+    double *bt = mg__alloc_doubles(p, 1);
+    q->work = mg__alloc_doubles(N + 3 * p + MG__LSQ_QWORK, 1);
+    s = (x && r && scratch && f && bt && q->work) ? MG_OK : MG_ENOMEM;
+    for (size_t c = 0; s == MG_OK && c < k; c++) {
+        double delta;
+        const size_t n = mg__lsq_refine(q, Y->data + c, Y->stride, NULL, x, r, scratch, &delta);
+        if (n > out->steps)
+            out->steps = n;
+        for (size_t j = 0; j < p; j++) {
+            out->Bs[j * k + c] = x[j];
+            bt[j] = q->scale[j] * x[j];
+        }
+        /* RSS of the returned coefficients: f = y - Zd b in double-double */
+        mg__xresid(&q->d, bt, p, 1, Y->data + c, Y->stride, NULL, 0, f, 1, 0, N);
+        out->rss[c] = mg__xsumsq(f, N, 1, 0.0);
+    }
+    free(x); free(r); free(scratch); free(f); free(bt);
+    return s; /* q->work stays for the variance refinement */
+}
+
+/* The Cholesky path; MG_ENOCONV / MG_ENOTPD leave the choice to the caller. */
+static mg_status solve_cholesky(mg__lsq *q, const mg_matrix *Y, int forced, outputs *out)
+{
+    const size_t p = q->d.p, k = Y->cols;
+    double *C = mg__alloc_doubles(p, k);
+    if (!C)
+        return MG_ENOMEM;
+    mg_status s = mg__lsq_chol(q, Y, C);
+    if (s == MG_OK && !forced && !(q->rcond * q->rcond >= MG__AUTO_CHOL_MIN_RCOND2))
+        s = MG_ENOCONV; /* refinement would be slow or fail: use QR */
+    /* Forced, the path still refuses a numerically singular Gram matrix (as
+     * mg_normal_solve does): below p eps the factor carries no correct digit
+     * and the full rank it would report is false. */
+    if (s == MG_OK && forced && !(q->rcond * q->rcond >= (double)p * DBL_EPSILON))
+        s = MG_ENOTPD;
+    if (s == MG_OK) {
+        s = mg__lsq_chol_solve(q, Y, C, out->Bs, out->rss, &out->steps);
+        if (s == MG_ENOCONV && forced)
+            s = MG_OK;
+    }
+    free(C);
+    return s;
+}
+
+/* 1 if column j of the design is constant and nonzero (an explicit
+ * intercept); stops at the first differing entry, so it costs a few reads
+ * for ordinary columns. */
+static int has_constant_column(const mg__design *d)
+{
+    const mg_matrix *X = d->X;
+    if (d->intercept)
+        return 1;
+    for (size_t j = 0; j < X->cols; j++) {
+        const double v = X->data[j];
+        size_t i = 1;
+        if (v == 0.0)
+            continue;
+        while (i < d->N && X->data[i * X->stride + j] == v)
+            i++;
+        if (i == d->N)
+            return 1;
+    }
+    return 0;
+}
+
+static mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs *out,
+                            mg_lstsq_result *res, double *se, double *sd, double *r2,
+                            double *ar2)
+{
+    const size_t N = q->d.N, p = q->d.p, k = Y->cols, df = N - q->rank;
+    const int centered = has_constant_column(&q->d);
+
+    for (size_t c = 0; c < k; c++) {
+        const double *y = Y->data + c;
+        const double mean = centered ? (double)(mg__xsum(y, N, Y->stride) / (long double)N) : 0.0;
+        /* TSS about the mean (a model with a constant) or about zero */
+        const long double tss = mg__xsumsq(y, N, Y->stride, mean);
+        sd[c] = df > 0 ? (double)sqrtl(out->rss[c] / (long double)df) : NAN;
+        r2[c] = tss > 0.0L ? (double)(1.0L - out->rss[c] / tss) : NAN;
+        /* adjusted: the residual and total variances with their degrees of
+         * freedom, N - rank and N - 1 (about the mean) or N */
+        const size_t dft = N - (centered ? 1u : 0u);
+        ar2[c] = (tss > 0.0L && df > 0 && dft > 0)
+                     ? (double)(1.0L - (out->rss[c] / (long double)df) / (tss / (long double)dft))
+                     : NAN;
+    }
+    if (!res->std_err)
+        return MG_OK;
+    double *v = mg__alloc_doubles(p, 1);
+    if (!v)
+        return MG_ENOMEM;
+    mg_status s = MG_OK;
+    if (q->rank == 0) {
+        memset(v, 0, p * sizeof *v);
+    } else {
+        s = mg__lsq_cov_diag(q, v);
+        if (s == MG_OK && q->kind != MG__LSQ_CHOL && q->rank == p &&
+            (double)N * (double)p * (double)p <= MG__COV_REFINE_MAX_WORK)
+            s = mg__lsq_cov_refine(q, v);
+    }
+    for (size_t j = 0; s == MG_OK && j < p; j++)
+        for (size_t c = 0; c < k; c++)
+            se[j * k + c] = sd[c] * q->scale[j] * sqrt(fmax(v[j], 0.0));
+    free(v);
+    return s;
+}
+
+static mg_lstsq_method method_of(mg__lsq_kind kind)
+{
+    return kind == MG__LSQ_QR ? MG_LSTSQ_QR : kind == MG__LSQ_SVD ? MG_LSTSQ_SVD
+                                                                    : MG_LSTSQ_CHOLESKY;
+}
+
+static mg_status run(mg__lsq *q, const mg_matrix *Y, const mg_lstsq_options *o, outputs *out)
+{
+    const double work = (double)q->d.N * (double)q->d.p * (double)q->d.p;
+    const int try_chol = o->method == MG_LSTSQ_CHOLESKY ||
+                         (o->method == MG_LSTSQ_AUTO && q->d.N >= q->d.p &&
+                          work >= MG__AUTO_CHOL_MIN_WORK);
+    if (try_chol) {
+        mg_status s = solve_cholesky(q, Y, o->method == MG_LSTSQ_CHOLESKY, out);
+        if (s == MG_ENONFINITE &&
+            mg__all_finite(q->d.X->data, q->d.N, q->d.X->cols, q->d.X->stride) &&
+            mg__all_finite(Y->data, q->d.N, Y->cols, Y->stride))
+            s = MG_ENOCONV; /* finite data whose sums overflow: QR copes */
+        if (s != MG_ENOCONV && !(s == MG_ENOTPD && o->method == MG_LSTSQ_AUTO))
+            return s;
+        release(q);
+        out->steps = 0;
+    }
+    if (!mg__all_finite(q->d.X->data, q->d.N, q->d.X->cols, q->d.X->stride) ||
+        !mg__all_finite(Y->data, q->d.N, Y->cols, Y->stride))
+        return MG_ENONFINITE;
+    return solve_orthogonal(q, Y, o->method == MG_LSTSQ_SVD ? MG_LSTSQ_SVD : MG_LSTSQ_QR, out);
+}
+
+mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
+                   const mg_lstsq_options *opt, mg_lstsq_result *res)
+{
+    const mg_lstsq_options o = opt ? *opt : mg_lstsq_defaults();
+    MG__CHECK(check_args(X, Y, B, &o, res));
+
+    mg__lsq q;
+    memset(&q, 0, sizeof q);
+    q.d.X = X;
+    q.d.intercept = o.intercept ? 1 : 0;
+    q.d.N = X->rows;
+    q.d.p = X->cols + (size_t)q.d.intercept;
+    q.m = q.d.N < q.d.p ? q.d.N : q.d.p;
+    q.rank_tol = o.rank_tol > 0.0 ? o.rank_tol
+                                  : (double)(q.d.N > q.d.p ? q.d.N : q.d.p) * DBL_EPSILON;
+    q.max_refine = o.max_refine;
+
+    const size_t p = q.d.p, k = Y->cols;
+    outputs out = { mg__alloc_doubles(p, k), malloc(k * sizeof(long double)), 0 };
+    double *se = mg__alloc_doubles(p, k), *sd = mg__alloc_doubles(k, 1);
+    double *r2 = mg__alloc_doubles(k, 1), *ar2 = mg__alloc_doubles(k, 1);
+    q.scale = mg__alloc_doubles(p, 1);
+    mg_status s = (out.Bs && out.rss && se && sd && r2 && ar2 && q.scale) ? MG_OK : MG_ENOMEM;
+
+    if (s == MG_OK)
+        s = run(&q, Y, &o, &out);
+    mg_lstsq_result local;
+    memset(&local, 0, sizeof local);
+    if (s == MG_OK)
+        s = statistics(&q, Y, &out, res ? res : &local, se, sd, r2, ar2);
+    /* b = D x: exact, D holds powers of two */
+    for (size_t j = 0; s == MG_OK && j < p; j++)
+        for (size_t c = 0; c < k; c++)
+            out.Bs[j * k + c] *= q.scale[j];
+    if (s == MG_OK && !mg__all_finite(out.Bs, p, k, k))
+        s = MG_ENONFINITE;
+    if (s == MG_OK) {
+        mg__copy(B->data, B->stride, out.Bs, k, p, k);
+        if (res) {
+            res->rank = q.rank;
+            res->rcond = q.rcond;
+            res->refine_steps = out.steps;
+            res->method = method_of(q.kind);
+            res->df_residual = q.d.N - q.rank;
+            if (res->std_err)
+                mg__copy(res->std_err->data, res->std_err->stride, se, k, p, k);
+            if (res->residual_sd)
+                memcpy(res->residual_sd, sd, k * sizeof *sd);
+            if (res->r_squared)
+                memcpy(res->r_squared, r2, k * sizeof *r2);
+            if (res->adj_r_squared)
+                memcpy(res->adj_r_squared, ar2, k * sizeof *ar2);
+        }
+    }
+    release(&q);
+    free(q.work);
+    free(q.scale); free(out.Bs); free(out.rss); free(se); free(sd); free(r2); free(ar2);
+    return s;
+}

@@ -1,0 +1,92 @@
+/* lstsq: the diagonal of (Z^T Z)^-1 for the coefficient standard errors,
+ *     se_j = sigma * sqrt([(X^T X)^-1]_jj) = sigma * d_j * sqrt([(Z^T Z)^-1]_jj),
+ * from the factors, then refined where the problem is small enough. */
+#include "lstsq_internal.h"
+#include "internal.h"
+
+#include <lapacke.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* v_j = ||row j of T^-1||^2 for an n x n upper-triangular T (column-major,
+ * leading dimension ld; row-major callers pass the transpose's layout). */
+static mg_status inv_row_norms(const double *T, size_t n, size_t ld, int row_major, double *v)
+{
+    double *Ti = mg__alloc_doubles(n, n);
+    if (!Ti)
+        return MG_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            Ti[j * n + i] = (i <= j) ? (row_major ? T[i * ld + j] : T[j * ld + i]) : 0.0;
+    /* Ti = T^-1   (column-major upper) */
+    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', (lapack_int)n, Ti, (lapack_int)n) != 0) {
+        free(Ti);
+        return MG_ESINGULAR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double s = 0.0;
+        for (size_t j = i; j < n; j++)
+            s += Ti[j * n + i] * Ti[j * n + i];
+        v[i] = s;
+    }
+    free(Ti);
+    return MG_OK;
+}
+
+mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
+{
+    const size_t p = q->d.p;
+
+    if (q->kind == MG__LSQ_SVD) {
+        /* (Z^T Z)^+ = V_r S_r^-2 V_r^T */
+        for (size_t j = 0; j < p; j++) {
+            double s = 0.0;
+            for (size_t i = 0; i < q->rank; i++) {
+                const double t = q->Vt[j * q->m + i] / q->s[i];
+                s += t * t;
+            }
+            v[j] = s;
+        }
+        return MG_OK;
+    }
+    if (q->kind == MG__LSQ_CHOL)
+        /* (Z^T Z)^-1 = U^-1 U^-T */
+        return inv_row_norms(q->F, p, p, 1, v);
+
+    /* Z P = Q R:  (Z^T Z)^-1 = P R^-1 R^-T P^T */
+    double *w = mg__alloc_doubles(p, 1);
+    if (!w)
+        return MG_ENOMEM;
+    mg_status s = inv_row_norms(q->F, p, q->d.N, 0, w);
+    if (s == MG_OK)
+        for (size_t i = 0; i < p; i++)
+            v[q->perm[i]] = w[i];
+    free(w);
+    return s;
+}
+
+/* Column j of (Z^T Z)^-1 is the x of the augmented system with y = 0 and
+ * c = -e_j (r + Z x = 0, Z^T r = -e_j), so the refinement that makes the
+ * coefficients accurate makes the variances accurate too. */
+mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
+{
+    const size_t N = q->d.N, p = q->d.p;
+    double *c = mg__alloc_doubles(p, 1), *x = mg__alloc_doubles(p, 1);
+    double *r = mg__alloc_doubles(N, 1);
+    double *scratch = mg__alloc_doubles(3 * N + 6 * p, 1);
+
+    if (!c || !x || !r || !scratch) {
+        free(c); free(x); free(r); free(scratch);
+        return MG_ENOMEM;
+    }
+    memset(c, 0, p * sizeof *c);
+    for (size_t j = 0; j < p; j++) {
+        double delta;
+        c[j] = -1.0;
+        (void)mg__lsq_refine(q, NULL, 0, c, x, r, scratch, &delta);
+        c[j] = 0.0;
+        v[j] = x[j];
+    }
+    free(c); free(x); free(r); free(scratch);
+    return MG_OK;
+}

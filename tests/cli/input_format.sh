@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The CSV dialect fit accepts: every spelling of the same data gives the same
+# coefficients (byte-identical --output).
+. "$(dirname "$0")/lib.sh"
+printf 'a,b,y\n1,2,5\n2,1,4\n3,5,12\n4,3,10.5\n' > plain.csv
+printf '\xef\xbb\xbfa,b,y\r\n1,2,5\r\n2,1,4\r\n\r\n3,5,12\r\n4,3,10.5' > bom_crlf.csv
+printf 'a,b,y\r1,2,5\r2,1,4\r3,5,12\r4,3,10.5\r' > cr.csv
+printf '\n"a", b ,"y"\n\n "1", 2 ,5e0\n2,"1",+4\n3, 5,1.2e1\n0x4,3,  10.50  \n\n' > quoted.csv
+printf 'b,y,a\n2,5,1\n1,4,2\n5,12,3\n3,10.5,4\n' > reordered.csv
+run plain 0 "$MATGRAD" fit plain.csv -t y -i -o plain_coef.csv
+for f in bom_crlf cr quoted; do
+    run "$f" 0 "$MATGRAD" fit "$f.csv" -t y -i -o "${f}_coef.csv"
+    cmp -s plain_coef.csv "${f}_coef.csv" || fail "$f: coefficients differ from plain.csv's"
+done
+# columns in another order: the same fit, terms in file order
+run reordered 0 "$MATGRAD" fit reordered.csv -t y -i -o reordered_coef.csv
+[ "$(cut -d, -f1 reordered_coef.csv | tr '\n' ' ')" = "term (Intercept) b a " ] || fail "reordered: term order"
+[ "$(grep '^a,' reordered_coef.csv)" = "$(grep '^a,' plain_coef.csv)" ] || fail "reordered: coefficient of a"
+# from a pipe
+run pipe 0 sh -c "cat plain.csv | '$MATGRAD' fit - -t y -i -o pipe_coef.csv"
+cmp -s plain_coef.csv pipe_coef.csv || fail "pipe: coefficients differ"
+# a name that needs quoting in the output
+printf '"x, the input",y\n1,2\n2,4.5\n3,6\n' > comma.csv
+run comma 0 "$MATGRAD" fit comma.csv -t y -o comma_coef.csv
+expect_grep comma comma_coef.csv '^"x, the input",'
+finish

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# matgrad fit on a CSV made from the NIST StRD Longley data: estimates,
+# standard errors, residual sd and R^2 against NIST's certified values.
+. "$(dirname "$0")/lib.sh"
+longley_csv > longley.csv
+cert() { grep "^# $1:" "$SHARED/data/nist/Longley.txt" | sed "s/^# $1: *//"; }
+beta=$(cert certified_beta)
+sd=$(cert certified_sd)
+rsd=$(cert residual_sd)
+r2=$(cert r_squared)
+
+# compare NAME TOL CERTIFIED... < CSV column: every value within TOL relative
+# of its certified value.
+compare() {
+    local name=$1 tol=$2
+    shift 2
+    awk -v name="$name" -v tol="$tol" -v cert="$*" '
+        BEGIN { n = split(cert, c, " ") }
+        { i++; e = ($1 - c[i]) / c[i]; if (e < 0) e = -e; if (e > worst) worst = e
+          if (e > tol) { printf "%s[%d]: %.17g vs certified %s (rel err %.2e > %g)\n", name, i, $1, c[i], e, tol; bad = 1 } }
+        END { if (i != n) { printf "%s: %d values, expected %d\n", name, i, n; bad = 1 }
+              printf "%s: worst relative error %.2e (tolerance %g)\n", name, worst, tol > "/dev/stderr"
+              exit bad }'
+}
+
+# Tolerances.  --output prints 17 significant digits (exact round trip), and
+# mg_lstsq recovers Longley to about 14 digits from the double-rounded data
+# (tests/test_lstsq*.c, docs/accuracy.md): the CSV's estimates and standard
+# errors must agree with NIST to 1e-12 relative (100x margin).  The printed
+# table and summary lines carry 12 significant digits, i.e. up to 5e-12
+# relative rounding: 1e-11 for them.
+for m in auto qr; do
+    run "fit_$m" 0 "$MATGRAD" fit longley.csv --target y --intercept --method "$m" --output "coef_$m.csv"
+    expect_grep "fit_$m" "fit_$m.out" '^Rank: 7 of 7 coefficients'
+    expect_grep "fit_$m" "coef_$m.csv" '^term,estimate,std_error,t_value$'
+    tail -n +2 "coef_$m.csv" | cut -d, -f2 | compare "$m beta" 1e-12 $beta || fail "$m: estimates"
+    tail -n +2 "coef_$m.csv" | cut -d, -f3 | compare "$m sd" 1e-12 $sd || fail "$m: standard errors"
+    awk '/^\(Intercept\)|^x[1-6] / { print $2 }' "fit_$m.out" | compare "$m table" 1e-11 $beta ||
+        fail "$m: printed estimates"
+    sed -n 's/^Residual standard error: \([^ ]*\) on 9 degrees of freedom$/\1/p' "fit_$m.out" |
+        compare "$m residual sd" 1e-11 "$rsd" || fail "$m: residual sd"
+    sed -n 's/^R-squared: //p' "fit_$m.out" | compare "$m R^2" 1e-11 "$r2" || fail "$m: R^2"
+    # R's adjusted R^2 and F statistic (N = 16, 6 slopes, 9 residual DF),
+    # from the certified R^2: 12 printed digits, and F's 6
+    adj=$(awk -v r="$r2" 'BEGIN { printf "%.17g", 1 - (1 - r) * 15 / 9 }')
+    f=$(awk -v r="$r2" 'BEGIN { printf "%.17g", (r / 6) / ((1 - r) / 9) }')
+    sed -n 's/^Adjusted R-squared: //p' "fit_$m.out" | compare "$m adjusted R^2" 1e-11 "$adj" ||
+        fail "$m: adjusted R^2"
+    sed -n 's/^F-statistic: \([^ ]*\) on 6 and 9 DF$/\1/p' "fit_$m.out" | compare "$m F" 1e-5 "$f" ||
+        fail "$m: F statistic"
+done
+
+# --method normal solves the centred, equilibrated normal equations, whose
+# error is about eps * cond^2 with cond the condition number of the centred,
+# column-scaled design (143 for Longley, printed by the command):
+# 1.1e-16 * 143^2 ~ 2e-12, so 1e-9 relative holds with a wide margin.
+run fit_normal 0 "$MATGRAD" fit longley.csv --target y --intercept --method normal --output coef_normal.csv
+tail -n +2 coef_normal.csv | cut -d, -f2 | compare "normal beta" 1e-9 $beta || fail "normal: estimates"
+tail -n +2 coef_normal.csv | cut -d, -f3 | compare "normal sd" 1e-9 $sd || fail "normal: standard errors"
+
+# Standard input works the same as a file.
+run fit_stdin 0 "$MATGRAD" fit - --target y --intercept --output coef_stdin.csv < longley.csv
+cmp -s coef_auto.csv coef_stdin.csv || fail "stdin: coefficients differ from the file's"
+expect_grep fit_stdin fit_stdin.out '^Linear model: y ~ intercept \+ 6 columns of \(stdin\) \(16 rows\)$'
+
+# No intercept: NIST NoInt1 (y = b x) through the same paths.
+grep -v '^#' "$SHARED/data/nist/NoInt1.txt" | awk 'BEGIN { print "y,x" } NF { print $1 "," $2 }' > noint1.csv
+nb=$(grep '^# certified_beta:' "$SHARED/data/nist/NoInt1.txt" | sed 's/^# certified_beta: *//')
+nsd=$(grep '^# certified_sd:' "$SHARED/data/nist/NoInt1.txt" | sed 's/^# certified_sd: *//')
+for m in auto qr normal; do
+    run "noint_$m" 0 "$MATGRAD" fit noint1.csv --target y --method "$m" --output "noint_$m.csv"
+    # one well-scaled column: every method is exact to a few ulps
+    tail -n +2 "noint_$m.csv" | cut -d, -f2 | compare "noint $m beta" 1e-12 $nb || fail "noint $m: estimate"
+    tail -n +2 "noint_$m.csv" | cut -d, -f3 | compare "noint $m sd" 1e-12 $nsd || fail "noint $m: sd"
+done
+finish

@@ -1,0 +1,67 @@
+/* Independent reference for least squares: the exact solution of the
+ * normal equations Z^T Z b = Z^T y in rational arithmetic (GMP).  Doubles
+ * are dyadic rationals, so this is the least-squares solution of the data
+ * exactly as stored, with no rounding at all: the yardstick for "what an
+ * exact solve of the same double data reaches". */
+#ifndef MGTEST_REF_LSTSQ_H
+#define MGTEST_REF_LSTSQ_H
+
+#include <stddef.h>
+
+typedef struct ref_lstsq {
+    double *b_hi, *b_lo;  /* p: b = b_hi + b_lo to about 106 bits */
+    double *cov;          /* p: [(Z^T Z)^-1]_jj, rounded */
+    double rss;           /* ||y - Z b||^2, rounded */
+    int centered;         /* in: TSS about the mean (1) or about zero (0) */
+    double r_squared;     /* 1 - RSS / TSS, exact then rounded (NaN if TSS = 0) */
+} ref_lstsq;
+
+/* Z is N x p row-major with row stride ldz, y has stride ys.  Caller
+ * allocates out->b_hi, b_lo, cov (p each).  Returns 0, or 1 when Z^T Z is
+ * exactly singular. */
+int ref_lstsq_exact(const double *Z, size_t ldz, size_t N, size_t p, const double *y, size_t ys,
+                    ref_lstsq *out);
+
+/* log relative error -log10(|est - ref| / |ref|) (absolute when ref == 0),
+ * capped at 15, with ref = ref_hi + ref_lo. */
+double ref_lre(double est, double ref_hi, double ref_lo);
+
+#include <matgrad.h>
+
+/* Minimum LREs of one checked fit against the exact solution. */
+typedef struct lstsq_lre {
+    double b, se, rsd, r2;
+    mg_lstsq_method method;  /* as reported */
+    double rcond;            /* as reported */
+} lstsq_lre;
+
+/* Fits Y on X (with the intercept option) by the given method, with all
+ * statistics, and compares every output with the exact rational solution:
+ * coefficients by normwise LRE >= min_lre; standard errors, residual sd and
+ * R^2 by LRE >= min_lre - 1 (they pass through a square root, a sum of p
+ * terms and a division by TSS).  Also checks rank == want_rank and that the
+ * padding of the outputs is intact.  Returns the measured minima. */
+lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
+                          mg_lstsq_method method, double min_lre, size_t want_rank);
+
+/* Normwise coefficient LRE of the first output's fit with options o
+ * against the exact solution (no assertion on it). */
+double ref_fit_lre(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_options *o);
+
+/* A NIST StRD linear least-squares file (shared/data/nist format). */
+enum { NIST_MAXP = 16, NIST_MAXN = 128 };
+typedef struct nist_set {
+    char name[32];
+    int intercept;               /* model poly / linear */
+    size_t N, p;                 /* p: design columns, intercept included */
+    size_t nx;                   /* columns of X (p - intercept) */
+    double X[NIST_MAXN * NIST_MAXP];  /* N x nx, row-major */
+    double Z[NIST_MAXN * NIST_MAXP];  /* N x p: X with the ones column */
+    double y[NIST_MAXN];
+    double beta[NIST_MAXP], sd[NIST_MAXP], residual_sd, r_squared;
+} nist_set;
+
+/* Loads path; polynomial columns are pow(x, j).  0 on success. */
+int nist_load(const char *path, nist_set *s);
+
+#endif /* MGTEST_REF_LSTSQ_H */

@@ -1,0 +1,192 @@
+/* lstsq: the automatic choice on big designs (N p^2 >= 1e7).  A
+ * well-conditioned design takes the Cholesky path with semi-normal
+ * refinement; a near-collinear one must fall back to QR.  Both are compared
+ * with the QR solution (refined, accurate to a few ulps: LRE 15 on the
+ * small designs of test_lstsq_hard).  The Cholesky path's answer is refined
+ * to the same accuracy (kappa(Z)^2 eps ~ 1e-15 per step here), so the two
+ * agree to 1e-13 normwise; its standard errors come from the unrefined
+ * factor, off by kappa(Z)^2 eps relative: 1e-12 is ample. */
+#include "mgtest.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+enum { N = 40000, NX = 15, K = 3 };
+
+typedef struct fit { mgt_mat B, SE; double rsd[K], r2[K]; mg_lstsq_result res; } fit;
+
+static void run(const mg_matrix *X, const mg_matrix *Y, mg_lstsq_method m, fit *f)
+{
+    f->B = mgt_alloc(NX + 1, K, 1);
+    f->SE = mgt_alloc(NX + 1, K, 0);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = 1;
+    o.method = m;
+    f->res = (mg_lstsq_result){ 0 };
+    f->res.std_err = &f->SE.v;
+    f->res.residual_sd = f->rsd;
+    f->res.r_squared = f->r2;
+    ck_assert_int_eq(mg_lstsq(X, Y, &f->B.v, &o, &f->res), MG_OK);
+    ck_assert(mgt_padding_intact(&f->B));
+}
+
+static void compare(const fit *a, const fit *b)
+{
+    ck_assert_double_le(mgt_rel_err(&a->B.v, &b->B.v), 1e-13);
+    ck_assert_double_le(mgt_rel_err(&a->SE.v, &b->SE.v), 1e-12);
+    for (size_t c = 0; c < K; c++) {
+        ck_assert_double_le(fabs(a->rsd[c] - b->rsd[c]), 1e-13 * b->rsd[c]);
+        ck_assert_double_le(fabs(a->r2[c] - b->r2[c]), 1e-13);
+    }
+    ck_assert_uint_eq(a->res.rank, b->res.rank);
+}
+
+static void make(mgt_rng *r, mgt_mat *X, mgt_mat *Y, double collinear)
+{
+    *X = mgt_random(r, N, NX, 1);
+    *Y = mgt_alloc(N, K, 2);
+    for (size_t i = 0; i < N; i++) {
+        if (collinear > 0.0)
+            *mg_at(&X->v, i, 1) = mgt_get(&X->v, i, 0) + collinear * mgt_uniform(r);
+        for (size_t c = 0; c < K; c++) {
+            double y = 3.0 + 0.1 * mgt_uniform(r);
+            for (size_t j = 0; j < NX; j++)
+                y += (double)(j + c) * mgt_get(&X->v, i, j);
+            *mg_at(&Y->v, i, c) = y;
+        }
+    }
+}
+
+START_TEST(auto_takes_cholesky_when_well_conditioned)
+{
+    mgt_rng r = mgt_rng_seed(31);
+    mgt_mat X, Y;
+    fit a, q;
+    make(&r, &X, &Y, 0.0);
+    run(&X.v, &Y.v, MG_LSTSQ_AUTO, &a);
+    run(&X.v, &Y.v, MG_LSTSQ_QR, &q);
+    ck_assert_int_eq(a.res.method, MG_LSTSQ_CHOLESKY);
+    ck_assert_uint_ge(a.res.refine_steps, 1);
+    ck_assert_int_eq(q.res.method, MG_LSTSQ_QR);
+    ck_assert_double_gt(a.res.rcond, 0.1);
+    compare(&a, &q);
+    mgt_free(&X); mgt_free(&Y);
+    mgt_free(&a.B); mgt_free(&a.SE); mgt_free(&q.B); mgt_free(&q.SE);
+}
+END_TEST
+
+/* Column 1 = column 0 + 1e-7 noise: kappa(Z) ~ 1e7, kappa^2 eps ~ 1e-2, so
+ * the semi-normal equations would converge slowly or not at all. */
+START_TEST(auto_falls_back_to_qr_when_ill_conditioned)
+{
+    mgt_rng r = mgt_rng_seed(32);
+    mgt_mat X, Y;
+    fit a, s;
+    make(&r, &X, &Y, 1e-7);
+    run(&X.v, &Y.v, MG_LSTSQ_AUTO, &a);
+    run(&X.v, &Y.v, MG_LSTSQ_SVD, &s);
+    ck_assert_int_eq(a.res.method, MG_LSTSQ_QR);
+    ck_assert_double_lt(a.res.rcond, 1e-5);
+    /* both refined: the same answer to the last digits */
+    compare(&a, &s);
+    mgt_free(&X); mgt_free(&Y);
+    mgt_free(&a.B); mgt_free(&a.SE); mgt_free(&s.B); mgt_free(&s.SE);
+}
+END_TEST
+
+/* Data near the ends of the exponent range: X^T X overflows (1e200) or
+ * underflows (1e-200) although the least-squares problem is perfectly
+ * well posed.  Auto must notice and solve by QR, whose power-of-two
+ * equilibration is exact; the coefficients are those of the unscaled data
+ * (the scalings are not powers of two, so the data differ by a rounding:
+ * a relative change of kappa eps ~ 1e-15 in B; 1e-12 is ample). */
+START_TEST(auto_survives_gram_overflow_and_underflow)
+{
+    static const double SCALE[] = { 1e200, 1e-200 };
+    mgt_rng r = mgt_rng_seed(33);
+    mgt_mat X, Y;
+    fit ref, a;
+    make(&r, &X, &Y, 0.0);
+    run(&X.v, &Y.v, MG_LSTSQ_QR, &ref);
+    for (size_t s = 0; s < 2; s++) {
+        mgt_mat Xs = mgt_alloc(N, NX, 0), Ys = mgt_alloc(N, K, 0);
+        for (size_t i = 0; i < N; i++) {
+            for (size_t j = 0; j < NX; j++)
+                *mg_at(&Xs.v, i, j) = mgt_get(&X.v, i, j) * SCALE[s];
+            for (size_t c = 0; c < K; c++)
+                *mg_at(&Ys.v, i, c) = mgt_get(&Y.v, i, c) * SCALE[s];
+        }
+        run(&Xs.v, &Ys.v, MG_LSTSQ_AUTO, &a);
+        ck_assert_int_eq(a.res.method, MG_LSTSQ_QR);
+        /* the intercept row scales with Y, the slopes do not */
+        for (size_t c = 0; c < K; c++)
+            *mg_at(&a.B.v, 0, c) /= SCALE[s];
+        ck_assert_double_le(mgt_rel_err(&a.B.v, &ref.B.v), 1e-12);
+        ck_assert_uint_eq(a.res.rank, NX + 1);
+        mgt_free(&Xs); mgt_free(&Ys); mgt_free(&a.B); mgt_free(&a.SE);
+    }
+    mgt_free(&X); mgt_free(&Y); mgt_free(&ref.B); mgt_free(&ref.SE);
+}
+END_TEST
+
+/* The Cholesky path's Gram kernel on widths around its 6 x 8 tiles and
+ * row counts around its 256-row blocks, strided X: the refined answer must
+ * equal the QR one (both within a few ulps of the exact solution). */
+START_TEST(cholesky_matches_qr_across_widths)
+{
+    static const size_t NXS[] = { 1, 5, 7, 8, 9, 13, 24, 31 };
+    static const size_t NS[] = { 40, 257, 3001 };
+    mgt_rng r = mgt_rng_seed(34);
+    for (size_t a = 0; a < sizeof NXS / sizeof NXS[0]; a++)
+        for (size_t b = 0; b < sizeof NS / sizeof NS[0]; b++) {
+            const size_t n = NS[b], nx = NXS[a];
+            mgt_mat X = mgt_random(&r, n, nx, 3), Y = mgt_random(&r, n, 2, 1);
+            mgt_mat Bc = mgt_alloc(nx + 1, 2, 0), Bq = mgt_alloc(nx + 1, 2, 0);
+            mg_lstsq_options o = mg_lstsq_defaults();
+            mg_lstsq_result res = { 0 };
+            o.intercept = 1;
+            o.method = MG_LSTSQ_CHOLESKY;
+            ck_assert_int_eq(mg_lstsq(&X.v, &Y.v, &Bc.v, &o, &res), MG_OK);
+            ck_assert_int_eq(res.method, MG_LSTSQ_CHOLESKY);
+            o.method = MG_LSTSQ_QR;
+            ck_assert_int_eq(mg_lstsq(&X.v, &Y.v, &Bq.v, &o, NULL), MG_OK);
+            ck_assert_double_le(mgt_rel_err(&Bc.v, &Bq.v), 1e-13);
+            mgt_free(&X); mgt_free(&Y); mgt_free(&Bc); mgt_free(&Bq);
+        }
+}
+END_TEST
+
+/* A big design with an exactly repeated column: auto notices from the Gram
+ * matrix, falls back, and returns the minimum-norm solution with rank p - 1
+ * (the repeated column's coefficient split evenly). */
+START_TEST(auto_big_rank_deficient)
+{
+    mgt_rng r = mgt_rng_seed(35);
+    mgt_mat X, Y;
+    make(&r, &X, &Y, 0.0);
+    for (size_t i = 0; i < N; i++)
+        *mg_at(&X.v, i, 1) = mgt_get(&X.v, i, 0);
+    fit a;
+    run(&X.v, &Y.v, MG_LSTSQ_AUTO, &a);
+    ck_assert_uint_eq(a.res.rank, NX);
+    ck_assert_int_eq(a.res.method, MG_LSTSQ_SVD);
+    for (size_t c = 0; c < K; c++)
+        ck_assert_double_le(fabs(mgt_get(&a.B.v, 1, c) - mgt_get(&a.B.v, 2, c)),
+                            1e-12 * fabs(mgt_get(&a.B.v, 1, c)));
+    mgt_free(&X); mgt_free(&Y); mgt_free(&a.B); mgt_free(&a.SE);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("lstsq_auto");
+    TCase *tc = tcase_create("auto");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, auto_takes_cholesky_when_well_conditioned);
+    tcase_add_test(tc, auto_falls_back_to_qr_when_ill_conditioned);
+    tcase_add_test(tc, auto_survives_gram_overflow_and_underflow);
+    tcase_add_test(tc, cholesky_matches_qr_across_widths);
+    tcase_add_test(tc, auto_big_rank_deficient);
+    suite_add_tcase(s, tc);
+    return mgt_run(s);
+}

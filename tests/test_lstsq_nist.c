@@ -1,0 +1,183 @@
+/* lstsq on the NIST StRD linear least-squares suite: all eleven datasets
+ * (five in shared/data/nist, six in tests/data/nist), default options.
+ *
+ * The yardstick is the exact least-squares solution of the same double data
+ * (tests/ref/ref_lstsq.c, rational arithmetic): the certified values are
+ * for the decimal data, so even an exact solve only reaches an LRE of
+ * "ceiling" against them (Filip: about 7.6).  Each figure is checked twice:
+ *   - against the certified value: LRE >= ceiling - 1.5 (the issue's bar);
+ *   - against the exact solve of the double data: LRE >= 12, which is what
+ *     makes the first check hold for the right reason.  A refined solution
+ *     is the exact one rounded to about an ulp per component (15.6 digits);
+ *     12 leaves room for the rounding of sums of up to 11 terms in the
+ *     statistics and for the square root, and still fails any unrefined
+ *     solver on Filip, Longley or Wampler (they lose 5 to 14 digits). */
+#include "mgtest.h"
+#include "ref_lstsq.h"
+
+#include <math.h>
+#include <stdio.h>
+
+typedef struct dataset { const char *name; int shared; } dataset;
+static const dataset SETS[] = {
+    { "Norris", 1 },    { "NoInt1", 1 },   { "NoInt2", 1 },   { "Longley", 1 },
+    { "Wampler1", 1 },  { "Pontius", 0 },  { "Wampler2", 0 }, { "Wampler3", 0 },
+    { "Wampler4", 0 },  { "Wampler5", 0 }, { "Filip", 0 },
+};
+enum { NSETS = sizeof SETS / sizeof SETS[0] };
+
+static nist_set S;
+
+static void load(size_t i)
+{
+    char path[1024];
+    if (SETS[i].shared)
+        snprintf(path, sizeof path, "%s/data/nist/%s.txt", MG_SHARED_DIR, SETS[i].name);
+    else
+        snprintf(path, sizeof path, "%s/tests/data/nist/%s.txt", MG_SOURCE_DIR, SETS[i].name);
+    ck_assert_msg(nist_load(path, &S) == 0, "cannot load %s", path);
+}
+
+START_TEST(nist_dataset)
+{
+    load((size_t)_i);
+    double bh[NIST_MAXP], bl[NIST_MAXP], cov[NIST_MAXP];
+    ref_lstsq ref = { bh, bl, cov, 0.0, S.intercept, 0.0 };
+    ck_assert_int_eq(ref_lstsq_exact(S.Z, S.p, S.N, S.p, S.y, 1, &ref), 0);
+
+    mg_matrix X = mg_matrix_view(S.X, S.N, S.nx), Y = mg_matrix_view(S.y, S.N, 1);
+    double B[NIST_MAXP], se[NIST_MAXP], rsd = -1.0, r2 = -1.0, ar2 = -1.0;
+    mg_matrix Bv = mg_matrix_view(B, S.p, 1), Sv = mg_matrix_view(se, S.p, 1);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = S.intercept;
+    mg_lstsq_result res = { 0 };
+    res.std_err = &Sv;
+    res.residual_sd = &rsd;
+    res.r_squared = &r2;
+    res.adj_r_squared = &ar2;
+    ck_assert_int_eq(mg_lstsq(&X, &Y, &Bv, &o, &res), MG_OK);
+    ck_assert_uint_eq(res.rank, S.p);
+    ck_assert_uint_eq(res.df_residual, S.N - S.p);
+
+    const double df = (double)(S.N - S.p);
+    const double rsd_x = sqrt(ref.rss / df), r2_x = ref.r_squared;
+    double lre_b = 15, ceil_b = 15, ex_b = 15, lre_sd = 15, ceil_sd = 15, ex_sd = 15;
+    for (size_t j = 0; j < S.p; j++) {
+        const double sd_x = sqrt(ref.rss / df * cov[j]);
+        lre_b = fmin(lre_b, ref_lre(B[j], S.beta[j], 0.0));
+        ceil_b = fmin(ceil_b, ref_lre(bh[j] + bl[j], S.beta[j], 0.0));
+        ex_b = fmin(ex_b, ref_lre(B[j], bh[j], bl[j]));
+        lre_sd = fmin(lre_sd, ref_lre(se[j], S.sd[j], 0.0));
+        ceil_sd = fmin(ceil_sd, ref_lre(sd_x, S.sd[j], 0.0));
+        /* When the certified fit is exact (Wampler1, 2) the double data's
+         * residual is rounding noise of the data and of the rounded B, so
+         * only the absolute size of sd means anything: that is what the
+         * LRE against a certified 0 measures (lre_sd). */
+        if (S.sd[j] != 0.0)
+            ex_sd = fmin(ex_sd, ref_lre(se[j], sd_x, 0.0));
+    }
+    const double lre_rsd = ref_lre(rsd, S.residual_sd, 0.0);
+    const double ceil_rsd = ref_lre(rsd_x, S.residual_sd, 0.0);
+    const double lre_r2 = ref_lre(r2, S.r_squared, 0.0), ceil_r2 = ref_lre(r2_x, S.r_squared, 0.0);
+    printf("%-9s beta %5.2f (ceiling %5.2f, vs exact %5.2f)  sd %5.2f (%5.2f, %5.2f)  "
+           "residual sd %5.2f (%5.2f)  R^2 %5.2f (%5.2f)  steps %zu\n",
+           S.name, lre_b, ceil_b, ex_b, lre_sd, ceil_sd, ex_sd, lre_rsd, ceil_rsd, lre_r2,
+           ceil_r2, res.refine_steps);
+
+    ck_assert_double_ge(lre_b, ceil_b - 1.5);
+    ck_assert_double_ge(ex_b, 12.0);
+    ck_assert_double_ge(lre_sd, ceil_sd - 1.5);
+    ck_assert_double_ge(ex_sd, 12.0);
+    ck_assert_double_ge(lre_rsd, ceil_rsd - 1.5);
+    if (S.residual_sd != 0.0)
+        ck_assert_double_ge(ref_lre(rsd, rsd_x, 0.0), 12.0);
+    ck_assert_double_ge(lre_r2, ceil_r2 - 1.5);
+    ck_assert_double_ge(ref_lre(r2, r2_x, 0.0), 12.0);
+    /* adjusted R^2 = 1 - (1 - R^2) (N - c) / (N - p), c = 1 with an
+     * intercept (not certified by NIST: against the exact solution) */
+    const double dft = (double)(S.N - (size_t)S.intercept);
+    ck_assert_double_ge(ref_lre(ar2, 1.0 - (1.0 - r2_x) * dft / df, 0.0), 12.0);
+}
+END_TEST
+
+/* The shared five with the ceilings stated in shared/data/nist/README.md
+ * (what an 80-digit solve reaches), as fixed numbers: guards against the
+ * reference and the library drifting together. */
+START_TEST(nist_shared_ceilings)
+{
+    static const double CEIL[] = { 14.1, 14.7, 15.0, 14.6, 15.0 };
+    load((size_t)_i);
+    mg_matrix X = mg_matrix_view(S.X, S.N, S.nx), Y = mg_matrix_view(S.y, S.N, 1);
+    double B[NIST_MAXP];
+    mg_matrix Bv = mg_matrix_view(B, S.p, 1);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = S.intercept;
+    ck_assert_int_eq(mg_lstsq(&X, &Y, &Bv, &o, NULL), MG_OK);
+    double lre = 15.0;
+    for (size_t j = 0; j < S.p; j++)
+        lre = fmin(lre, ref_lre(B[j], S.beta[j], 0.0));
+    ck_assert_double_ge(lre, CEIL[_i] - 1.5);
+}
+END_TEST
+
+/* Without the intercept option: the ones column passed explicitly, opt =
+ * NULL.  The same digits, and R^2 still centered (a constant column). */
+START_TEST(nist_explicit_ones_column)
+{
+    load((size_t)_i);
+    if (!S.intercept)
+        return;
+    mg_matrix Z = mg_matrix_view(S.Z, S.N, S.p), Y = mg_matrix_view(S.y, S.N, 1);
+    double B[NIST_MAXP], r2 = -1.0, bh[NIST_MAXP], bl[NIST_MAXP], cov[NIST_MAXP];
+    ref_lstsq ref = { bh, bl, cov, 0.0, 1, 0.0 };
+    mg_matrix Bv = mg_matrix_view(B, S.p, 1);
+    mg_lstsq_result res = { 0 };
+    res.r_squared = &r2;
+    ck_assert_int_eq(ref_lstsq_exact(S.Z, S.p, S.N, S.p, S.y, 1, &ref), 0);
+    ck_assert_int_eq(mg_lstsq(&Z, &Y, &Bv, NULL, &res), MG_OK);
+    for (size_t j = 0; j < S.p; j++)
+        ck_assert_double_ge(ref_lre(B[j], bh[j], bl[j]), 12.0);
+    ck_assert_double_ge(ref_lre(r2, ref.r_squared, 0.0), 12.0);
+}
+END_TEST
+
+/* The pivoted-QR refinement path (Householder vectors and tau rather than
+ * stored block factors): a rank_tol large enough that the condition
+ * estimate cannot prove full rank (rcond < 10 p rank_tol), small enough
+ * that pivoting still finds it.  Same accuracy as the default path. */
+START_TEST(nist_pivoted_path)
+{
+    static const struct { size_t set; double tol; } CASES[] = {
+        { 10, 1e-11 }, { 9, 1e-4 }, { 3, 1e-6 }, { 6, 1e-4 },
+    };
+    load(CASES[_i].set);
+    double bh[NIST_MAXP], bl[NIST_MAXP], cov[NIST_MAXP], B[NIST_MAXP];
+    ref_lstsq ref = { bh, bl, cov, 0.0, 0, 0.0 };
+    ck_assert_int_eq(ref_lstsq_exact(S.Z, S.p, S.N, S.p, S.y, 1, &ref), 0);
+    mg_matrix X = mg_matrix_view(S.X, S.N, S.nx), Y = mg_matrix_view(S.y, S.N, 1);
+    mg_matrix Bv = mg_matrix_view(B, S.p, 1);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = S.intercept;
+    o.rank_tol = CASES[_i].tol;
+    mg_lstsq_result res = { 0 };
+    ck_assert_int_eq(mg_lstsq(&X, &Y, &Bv, &o, &res), MG_OK);
+    ck_assert_uint_eq(res.rank, S.p);
+    ck_assert_int_eq(res.method, MG_LSTSQ_QR);
+    ck_assert_double_lt(res.rcond, 10.0 * (double)S.p * o.rank_tol);
+    for (size_t j = 0; j < S.p; j++)
+        ck_assert_double_ge(ref_lre(B[j], bh[j], bl[j]), 12.0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("lstsq_nist");
+    TCase *tc = tcase_create("nist");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, nist_dataset, 0, NSETS);
+    tcase_add_loop_test(tc, nist_shared_ceilings, 0, 5);
+    tcase_add_loop_test(tc, nist_explicit_ones_column, 0, NSETS);
+    tcase_add_loop_test(tc, nist_pivoted_path, 0, 4);
+    suite_add_tcase(s, tc);
+    return mgt_run(s);
+}
