@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "linreg_internal.h"
 #include "kernels/mse_pass.h"
+#include "kernels/gram_pass.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -84,53 +85,25 @@ mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
     return s;
 }
 
-/* Row blocks of [A Y] of about 4 MiB: copied into contiguous scratch, where
- * dsyrk reads them from cache, so A comes from memory once. */
-enum { NE_BLOCK_BYTES = 4 * 1024 * 1024 };
-
-size_t mg__augmented_block_rows(size_t N, size_t n)
-{
-    size_t b = NE_BLOCK_BYTES / (n * sizeof(double));
-    if (b < 64)
-        b = 64;
-    return b < N ? b : N;
-}
-
-void mg__augmented_gram(const mg_matrix *A, const mg_matrix *Y, double *S, double *buf)
-{
-    const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k, B = mg__augmented_block_rows(N, n);
-
-    for (size_t r0 = 0; r0 < N; r0 += B) {
-        const size_t nb = (N - r0 < B) ? N - r0 : B;
-        for (size_t i = 0; i < nb; i++) {
-            memcpy(buf + i * n, A->data + (r0 + i) * A->stride, j * sizeof(double));
-            memcpy(buf + i * n + j, Y->data + (r0 + i) * Y->stride, k * sizeof(double));
-        }
-        /* S += [A_b Y_b]^T [A_b Y_b]   (upper triangle: dsyrk, half of dgemm's flops) */
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)nb, 1.0, buf, (int)n,
-                    r0 ? 1.0 : 0.0, S, (int)n);
-    }
-}
-
 /* Fills the upper triangle of M (j x j) with A^T A + ridge I and C (j x k)
  * with A^T Y, both from one augmented dsyrk pass.  Returns MG_ENONFINITE if
  * either is poisoned by NaN/Inf. */
 static mg_status form_normal_equations(const mg_matrix *A, const mg_matrix *Y, double ridge,
                                        double *M, double *C)
 {
-    const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k;
+    const size_t j = A->cols, k = Y->cols, n = j + k;
     double *S = mg__alloc_doubles(n, n);
-    double *buf = mg__alloc_doubles(mg__augmented_block_rows(N, n), n);
-    if (!S || !buf) {
-        free(S);
-        free(buf);
+    if (!S)
         return MG_ENOMEM;
+    /* S = [A Y]^T [A Y]: A^T A and A^T Y from one pass over A */
+    mg_status s = mg__augmented_gram(A, Y, S);
+    if (s != MG_OK) {
+        free(S);
+        return s;
     }
-    mg__augmented_gram(A, Y, S, buf);
     mg__copy(M, j, S, n, j, j);     /* A^T A */
     mg__copy(C, k, S + j, n, j, k); /* A^T Y */
     free(S);
-    free(buf);
     /* Any NaN/Inf in A makes a column's sum of squares (a diagonal entry of
      * M) non-finite; one in Y reaches C through A^T Y. */
     if (!mg__all_finite(M, j, 1, j + 1) || !mg__all_finite(C, j, k, k))

@@ -4,6 +4,7 @@
 #include "internal.h"
 #include "linreg_internal.h"
 #include "kernels/mse_pass.h"
+#include "kernels/gram_pass.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -83,13 +84,13 @@ static mg_status gram_refresh(const mg_matrix *A, const mg_matrix *Y, const doub
  * an exact reference pass, as any later one would. */
 static mg_status gram_setup(const mg_matrix *A, const mg_matrix *Y, size_t k, gram_ws *g)
 {
-    const size_t N = A->rows, j = A->cols, n = j + k;
+    const size_t j = A->cols, n = j + k;
     double *S = mg__alloc_doubles(n, n);
-    double *buf = mg__alloc_doubles(mg__augmented_block_rows(N, n), n);
-    mg_status s = MG_ENOMEM;
-    if (S && buf) {
-        /* S = [A Y]^T [A Y]   (G0 = A^T A, atr = A^T Y, Y^T Y) */
-        mg__augmented_gram(A, Y, S, buf);
+    mg_status s = S ? MG_OK : MG_ENOMEM;
+    /* S = [A Y]^T [A Y]   (G0 = A^T A, atr = A^T Y, Y^T Y) */
+    if (s == MG_OK)
+        s = mg__augmented_gram(A, Y, S);
+    if (s == MG_OK) {
         mg__copy(g->G0, j, S, n, j, j);
         mg__copy(g->atr, k, S + j, n, j, k);
         g->ssq_ref = 0.0;
@@ -101,7 +102,6 @@ static mg_status gram_setup(const mg_matrix *A, const mg_matrix *Y, size_t k, gr
         s = (isfinite(g->ssq_ref) && mg__all_finite(g->G0, j, 1, j + 1)) ? MG_OK : MG_ENONFINITE;
     }
     free(S);
-    free(buf);
     return s;
 }
 

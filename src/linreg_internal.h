@@ -14,13 +14,6 @@ mg_status mg__check_model(const mg_matrix *A, const mg_matrix *W, const mg_matri
 mg_status mg__mse_eval(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                        double *G, double *loss, double *scratch);
 
-/* S = [A Y]^T [A Y] (upper triangle, n x n with n = j + k, contiguous), in one
- * pass over A and Y by dsyrk on row blocks: its top-left j x j block is
- * A^T A, its top-right j x k block A^T Y, its bottom-right k x k block Y^T Y.
- * buf holds mg__augmented_block_rows(N, n) * n doubles. */
-size_t mg__augmented_block_rows(size_t N, size_t n);
-void mg__augmented_gram(const mg_matrix *A, const mg_matrix *Y, double *S, double *buf);
-
 /* 1 if mg_gd_fit runs the Gram strategy for these shapes and options:
  * o->strategy when forced, else the cost model of MG_GD_AUTO. */
 int mg__gd_use_gram(size_t N, size_t j, size_t k, const mg_gd_options *o);

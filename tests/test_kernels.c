@@ -6,6 +6,7 @@
 #include "mgtest.h"
 #include "../src/kernels/mse_fused.h"
 #include "../src/kernels/mse_pass.h"
+#include "../src/kernels/gram_pass.h"
 #include "../src/linreg_internal.h"
 
 #include <dlfcn.h>
@@ -245,6 +246,77 @@ START_TEST(blas_paths_thread_count_within_rounding)
 }
 END_TEST
 
+/* The augmented Gram pass S = [A Y]^T [A Y] (mg_normal_solve, Gram-cached
+ * descent): packed AVX2 blocks of 128 rows, 4096+-row slices, threads.  On
+ * the shapes above plus multi-slice ones with partial blocks and panels,
+ * the upper triangle matches the long-double reference: each entry sums N
+ * products of entries in [-1, 1] in blocked order, so its error is below
+ * gamma_N sum |a b| <= N eps max|S| (the diagonal dominates the sums of
+ * |a b|), at most 5.5e-12 for N <= 50000; 1e-11 holds with margin.  The
+ * bits do not depend on the OpenMP thread count (slices are fixed by the
+ * shape and summed in order). */
+static const shape GRAM_SHAPES[] = {
+    { 20000, 13, 3, 2 }, { 9000, 64, 1, 0 }, { 50000, 9, 2, 1 }, { 8193, 70, 5, 3 },
+};
+
+static void gram_reference(const mg_matrix *A, const mg_matrix *Y, double *S)
+{
+    const size_t j = A->cols, n = j + Y->cols;
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = a; b < n; b++) {
+            long double acc = 0.0L;
+            for (size_t i = 0; i < A->rows; i++) {
+                double u = a < j ? mgt_get(A, i, a) : mgt_get(Y, i, a - j);
+                double v = b < j ? mgt_get(A, i, b) : mgt_get(Y, i, b - j);
+                acc += (long double)u * v;
+            }
+            S[a * n + b] = (double)acc;
+        }
+}
+
+START_TEST(augmented_gram_matches_reference)
+{
+    const size_t nall = NSHAPES + sizeof GRAM_SHAPES / sizeof GRAM_SHAPES[0];
+    const shape s = _i < NSHAPES ? SHAPES[_i] : GRAM_SHAPES[_i - NSHAPES];
+    /* S is n x n: the 4097-column shape would cost 134 MB per copy for a
+     * pass meant for tall, narrow designs */
+    if (s.j + s.k > 256 || _i >= (int)nall)
+        return;
+    mgt_rng r = mgt_rng_seed(40 + (uint64_t)_i);
+    problem p = make(&r, s);
+    const size_t n = s.j + s.k;
+    double *S = calloc(n * n, sizeof(double)), *R = calloc(n * n, sizeof(double));
+    double *S2 = calloc(n * n, sizeof(double));
+    ck_assert_ptr_nonnull(S2);
+    ck_assert_int_eq(mg__augmented_gram(&p.A.v, &p.Y.v, S), MG_OK);
+    gram_reference(&p.A.v, &p.Y.v, R);
+    double diff = 0.0, mx = 0.0;
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = a; b < n; b++) {
+            diff = fmax(diff, fabs(S[a * n + b] - R[a * n + b]));
+            mx = fmax(mx, fabs(R[a * n + b]));
+        }
+    ck_assert_double_le(diff, 1e-11 * mx);
+
+    void (*set_threads)(int) = NULL;
+    *(void **)&set_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (set_threads) {
+        for (int t = 1; t <= 3; t++) {
+            set_threads(t);
+            ck_assert_int_eq(mg__augmented_gram(&p.A.v, &p.Y.v, S2), MG_OK);
+            for (size_t a = 0; a < n; a++)
+                for (size_t b = a; b < n; b++)
+                    ck_assert(memcmp(&S[a * n + b], &S2[a * n + b], sizeof(double)) == 0);
+        }
+        set_threads(2);
+    }
+    free(S);
+    free(S2);
+    free(R);
+    unmake(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -257,6 +329,8 @@ int main(void)
     tcase_add_test(tc, public_grad_uses_the_pass);
     tcase_add_test(tc, gd_auto_strategy_by_cost);
     tcase_add_test(tc, blas_paths_thread_count_within_rounding);
+    tcase_add_loop_test(tc, augmented_gram_matches_reference, 0,
+                        NSHAPES + (int)(sizeof GRAM_SHAPES / sizeof GRAM_SHAPES[0]));
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }

@@ -7,7 +7,7 @@
 
 /* G (nx x nx, row-major with row stride ldg) += X^T X over the nb rows of X
  * (row stride ldx).  Only the upper triangle of G is meaningful afterwards
- * (entries below the diagonal may be updated too).  Returns 0 when done,
+ * (entries below the diagonal in diagonal tiles may be updated too).  Returns 0 when done,
  * -1 when this CPU lacks AVX2/FMA (nothing is touched; use dsyrk). */
 int mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, double *G, size_t ldg);
 

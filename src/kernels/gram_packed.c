@@ -1,0 +1,157 @@
+/* A^T A for a tall, narrow A, as GEMM libraries do it: each row block of A
+ * is packed into panels of 8 contiguous columns (zero padded), and a 6 x 8
+ * register tile of the upper triangle (12 AVX2 accumulators; per row two
+ * panel loads and six broadcasts feed twelve FMAs) streams the panels from
+ * L1/L2 with unit stride.  Packing the strided rows costs one read of the
+ * block, which the previous block's multiply has already prefetched.  The
+ * cross terms A^T Y and Y^T Y, a few FMAs per row for few outputs, use
+ * their own loops rather than padding Y into the tiles.
+ *
+ * Compiled for AVX2+FMA and selected at run time (gram.c's check). */
+#include "gram_packed.h"
+#include "gram.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+enum { MR = 6, NR = 8 };
+
+size_t mg__gram_packed_len(size_t nb, size_t j)
+{
+    return ((j + NR - 1) / NR) * NR * nb;
+}
+
+/* Panel q holds columns 8q .. 8q+7 of the block, row after row. */
+static void pack(const double *A, size_t lda, size_t nb, size_t j, double *P)
+{
+    const size_t np = (j + NR - 1) / NR, full = j / NR;
+    for (size_t r = 0; r < nb; r++) {
+        const double *a = A + r * lda;
+        for (size_t q = 0; q < full; q++)
+            memcpy(P + (q * nb + r) * NR, a + q * NR, NR * sizeof(double));
+        for (size_t q = full; q < np; q++) {
+            double *d = P + (q * nb + r) * NR;
+            for (size_t c = 0; c < NR; c++)
+                d[c] = q * NR + c < j ? a[q * NR + c] : 0.0;
+        }
+    }
+}
+
+/* Tiles of the upper triangle that a block multiplies: spread the next
+ * block's prefetches over them. */
+static size_t tile_count(size_t j)
+{
+    size_t t = 0;
+    for (size_t r0 = 0; r0 < j; r0 += MR)
+        t += (j - (r0 / NR) * NR + NR - 1) / NR;
+    return t;
+}
+
+/* S[r0 .. r0+mr, c0 .. c0+nr) += panel rows^T panel columns over nb rows. */
+__attribute__((target("avx2,fma")))
+static void tile(const double *P, size_t nb, size_t r0, size_t mr, size_t c0, size_t nr,
+                 double *S, size_t lds)
+{
+    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+    const double *pa[MR];
+    for (size_t t = 0; t < MR; t++) {
+        /* rows of the tile beyond mr repeat the last one (never stored) */
+        const size_t i = r0 + (t < mr ? t : mr - 1);
+        pa[t] = P + (i / NR) * nb * NR + i % NR;
+    }
+    const double *pb = P + (c0 / NR) * nb * NR;
+    __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (size_t r = 0; r < nb; r++) {
+        const __m256d b0 = _mm256_loadu_pd(pb + NR * r), b1 = _mm256_loadu_pd(pb + NR * r + 4);
+        __m256d a = _mm256_broadcast_sd(pa[0] + NR * r);
+        c00 = _mm256_fmadd_pd(a, b0, c00);
+        c01 = _mm256_fmadd_pd(a, b1, c01);
+        a = _mm256_broadcast_sd(pa[1] + NR * r);
+        c10 = _mm256_fmadd_pd(a, b0, c10);
+        c11 = _mm256_fmadd_pd(a, b1, c11);
+        a = _mm256_broadcast_sd(pa[2] + NR * r);
+        c20 = _mm256_fmadd_pd(a, b0, c20);
+        c21 = _mm256_fmadd_pd(a, b1, c21);
+        a = _mm256_broadcast_sd(pa[3] + NR * r);
+        c30 = _mm256_fmadd_pd(a, b0, c30);
+        c31 = _mm256_fmadd_pd(a, b1, c31);
+        a = _mm256_broadcast_sd(pa[4] + NR * r);
+        c40 = _mm256_fmadd_pd(a, b0, c40);
+        c41 = _mm256_fmadd_pd(a, b1, c41);
+        a = _mm256_broadcast_sd(pa[5] + NR * r);
+        c50 = _mm256_fmadd_pd(a, b0, c50);
+        c51 = _mm256_fmadd_pd(a, b1, c51);
+    }
+    /* masked stores keep columns >= c0 + nr of S untouched */
+    const __m256i m0 = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)nr), lane);
+    const __m256i m1 = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)nr - 4), lane);
+    const __m256d acc[MR][2] = { { c00, c01 }, { c10, c11 }, { c20, c21 },
+                                 { c30, c31 }, { c40, c41 }, { c50, c51 } };
+    for (size_t t = 0; t < mr; t++) {
+        double *s = S + (r0 + t) * lds + c0;
+        _mm256_maskstore_pd(s, m0, _mm256_add_pd(_mm256_maskload_pd(s, m0), acc[t][0]));
+        _mm256_maskstore_pd(s + 4, m1, _mm256_add_pd(_mm256_maskload_pd(s + 4, m1), acc[t][1]));
+    }
+}
+
+/* S[0:j, j+c] += A^T Y[:, c] from the panels: per row and output, one
+ * broadcast of y and two FMAs a panel. */
+__attribute__((target("avx2,fma")))
+static void cross(const double *P, size_t nb, size_t j, const double *Y, size_t ldy, size_t k,
+                  double *S, size_t lds)
+{
+    const size_t np = (j + NR - 1) / NR;
+    for (size_t c = 0; c < k; c++)
+        for (size_t q0 = 0; q0 < np; q0 += 4) {
+            const size_t nq = np - q0 < 4 ? np - q0 : 4;
+            __m256d acc[8] = { _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
+                               _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
+                               _mm256_setzero_pd(), _mm256_setzero_pd() };
+            for (size_t r = 0; r < nb; r++) {
+                const __m256d y = _mm256_broadcast_sd(Y + r * ldy + c);
+                for (size_t q = 0; q < nq; q++) {
+                    const double *p = P + ((q0 + q) * nb + r) * NR;
+                    acc[2 * q] = _mm256_fmadd_pd(y, _mm256_loadu_pd(p), acc[2 * q]);
+                    acc[2 * q + 1] = _mm256_fmadd_pd(y, _mm256_loadu_pd(p + 4), acc[2 * q + 1]);
+                }
+            }
+            for (size_t q = 0; q < nq; q++) {
+                double v[NR];
+                _mm256_storeu_pd(v, acc[2 * q]);
+                _mm256_storeu_pd(v + 4, acc[2 * q + 1]);
+                for (size_t e = 0; e < NR && (q0 + q) * NR + e < j; e++)
+                    S[((q0 + q) * NR + e) * lds + j + c] += v[e];
+            }
+        }
+}
+
+int mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
+                          size_t j, size_t k, double *S, size_t lds, double *P,
+                          const double *next, size_t next_rows)
+{
+    if (!mg__gram_available())
+        return -1;
+    const size_t per_tile = (next_rows + tile_count(j) - 1) / tile_count(j);
+    size_t pf = 0;
+
+    pack(A, lda, nb, j, P);
+    /* S_AA += A_b^T A_b   (upper triangle, 6 x 8 tiles over the panels) */
+    for (size_t r0 = 0; r0 < j; r0 += MR) {
+        const size_t mr = j - r0 < MR ? j - r0 : MR;
+        for (size_t c0 = (r0 / NR) * NR; c0 < j; c0 += NR) {
+            for (size_t e = 0; e < per_tile && pf < next_rows; e++, pf++)
+                for (size_t off = 0; off < j; off += 8)
+                    _mm_prefetch((const char *)(next + pf * lda + off), _MM_HINT_T0);
+            tile(P, nb, r0, mr, c0, j - c0 < NR ? j - c0 : NR, S, lds);
+        }
+    }
+    /* S_AY += A_b^T Y_b */
+    cross(P, nb, j, Y, ldy, k, S, lds);
+    /* S_YY += Y_b^T Y_b   (upper triangle; k is small) */
+    for (size_t r = 0; r < nb; r++)
+        for (size_t a = 0; a < k; a++)
+            for (size_t b = a; b < k; b++)
+                S[(j + a) * lds + j + b] += Y[r * ldy + a] * Y[r * ldy + b];
+    return 0;
+}
