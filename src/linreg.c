@@ -86,7 +86,7 @@ mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
 }
 
 /* Fills the upper triangle of M (j x j) with A^T A + ridge I and C (j x k)
- * with A^T Y, both from one augmented dsyrk pass.  Returns MG_ENONFINITE if
+ * with A^T Y, both from one augmented Gram pass.  Returns MG_ENONFINITE if
  * either is poisoned by NaN/Inf. */
 static mg_status form_normal_equations(const mg_matrix *A, const mg_matrix *Y, double ridge,
                                        double *M, double *C)

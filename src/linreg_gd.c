@@ -138,7 +138,7 @@ static double gram_eval(const double *w, size_t j, size_t k, double N, gram_ws *
     return g->ssq_ref - 2.0 * lin + quad;
 }
 
-/* MG_GD_GRAM: one dsyrk pass over [A Y] up front, then O(j^2 k) per epoch,
+/* MG_GD_GRAM: one Gram pass over [A Y] up front, then O(j^2 k) per epoch,
  * plus an exact pass whenever the loss falls below a quarter of the
  * reference loss (a logarithmic number of times). */
 static mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
@@ -182,7 +182,7 @@ static mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w,
 }
 
 /* MG_GD_AUTO: the Gram strategy when its flops, including the set-up
- * (dsyrk: N j^2) and an allowance of three exact passes, are fewer than the
+ * (the Gram pass: N j^2) and an allowance of three exact passes, are fewer than the
  * direct strategy's epochs passes (about 4 N j k flops each; both run near
  * the same flop rate on the measured machine, docs/performance.md). */
 int mg__gd_use_gram(size_t N, size_t j, size_t k, const mg_gd_options *o)

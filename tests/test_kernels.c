@@ -247,7 +247,8 @@ START_TEST(blas_paths_thread_count_within_rounding)
 END_TEST
 
 /* The augmented Gram pass S = [A Y]^T [A Y] (mg_normal_solve, Gram-cached
- * descent): packed AVX2 blocks of 128 rows, 4096+-row slices, threads.  On
+ * descent): packed AVX2 blocks of 128 rows, 4096+-row slices, threads, and
+ * the dsyrk fallback.  On
  * the shapes above plus multi-slice ones with partial blocks and panels,
  * the upper triangle matches the long-double reference: each entry sums N
  * products of entries in [-1, 1] in blocked order, so its error is below
@@ -296,6 +297,13 @@ START_TEST(augmented_gram_matches_reference)
             diff = fmax(diff, fabs(S[a * n + b] - R[a * n + b]));
             mx = fmax(mx, fabs(R[a * n + b]));
         }
+    ck_assert_double_le(diff, 1e-11 * mx);
+    /* The dsyrk fallback of CPUs without AVX2, under the same bound. */
+    ck_assert_int_eq(mg__augmented_gram_kernel(&p.A.v, &p.Y.v, S2, 0), MG_OK);
+    diff = 0.0;
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = a; b < n; b++)
+            diff = fmax(diff, fabs(S2[a * n + b] - R[a * n + b]));
     ck_assert_double_le(diff, 1e-11 * mx);
 
     void (*set_threads)(int) = NULL;

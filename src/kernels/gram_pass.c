@@ -82,8 +82,13 @@ static void slice_gram(const mg_matrix *A, const mg_matrix *Y, size_t r0, size_t
 
 mg_status mg__augmented_gram(const mg_matrix *A, const mg_matrix *Y, double *S)
 {
+    return mg__augmented_gram_kernel(A, Y, S, mg__gram_available());
+}
+
+mg_status mg__augmented_gram_kernel(const mg_matrix *A, const mg_matrix *Y, double *S, int packed)
+{
     const size_t N = A->rows, n = A->cols + Y->cols, nn = n * n;
-    const int fast = mg__gram_available();
+    const int fast = packed && mg__gram_available();
     const size_t P = n_slices(N), B = fast ? (PACKED_ROWS < N ? PACKED_ROWS : N) : block_rows(N, n);
     const size_t ld = (nn + 7) & ~(size_t)7;
     const size_t blen = fast ? mg__gram_packed_len(B, A->cols) : B * n;

@@ -11,4 +11,8 @@
  * cannot be had. */
 mg_status mg__augmented_gram(const mg_matrix *A, const mg_matrix *Y, double *S);
 
+/* The same with the kernel chosen: packed != 0 the AVX2 kernel where the CPU
+ * has it, 0 the dsyrk fallback (for tests on AVX2 machines). */
+mg_status mg__augmented_gram_kernel(const mg_matrix *A, const mg_matrix *Y, double *S, int packed);
+
 #endif /* MATGRAD_GRAM_PASS_H */

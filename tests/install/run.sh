@@ -20,6 +20,12 @@ PKG_CONFIG_PATH=$pcdir pkg-config --exists matgrad
 cc -std=c11 -o "$work/consumer_pc" "$here/consumer/main.c" \
    $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs matgrad) -Wl,-rpath,"$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir matgrad)"
 "$work/consumer_pc"
+# Static through pkg-config: libmatgrad.a plus its private dependencies.
+libdir=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir matgrad)
+cc -std=c11 -o "$work/consumer_pc_static" "$here/consumer/main.c" \
+   $(PKG_CONFIG_PATH=$pcdir pkg-config --cflags matgrad) "$libdir/libmatgrad.a" \
+   $(PKG_CONFIG_PATH=$pcdir pkg-config --static --libs matgrad | sed 's/-lmatgrad//')
+"$work/consumer_pc_static"
 echo "install_consumer: find_package and pkg-config consumers ran"
 
 # The README's C example must build and run against the installed package.
