@@ -110,7 +110,8 @@ def goals(w, rows):
 def peer_goal(w, rows, wl, size, peer, target, label):
     """matgrad's slowest measurement of wl at size (several benches may time
     it) against the peer's median in the same run."""
-    ours = [r for r in rows if r["workload"] == wl and r["impl"] == "matgrad" and r["size"] == size]
+    ours = [r for r in rows if r["workload"] == wl and r["size"] == size
+            and (r["impl"] == "matgrad" or r["impl"].startswith("matgrad ("))]
     p = find(rows, wl, peer, size)
     if not ours or not p:
         return
