@@ -27,6 +27,21 @@ static mg_status check_options(const mg_gd_options *o)
     return MG_OK;
 }
 
+/* The end of epoch e, whatever the strategy: report the loss of W_e, stop
+ * after the last epoch or at the tolerance (1), else step (0):
+ *     W_{e+1} = W_e - lr * G. */
+static int epoch_done(size_t e, double loss, const mg_gd_options *o, double *w, const double *G,
+                      size_t jk)
+{
+    if (o->on_epoch)
+        o->on_epoch(e, loss, o->ctx);
+    if (e == o->epochs || loss <= o->tolerance)
+        return 1;
+    for (size_t i = 0; i < jk; i++)
+        w[i] -= o->learning_rate * G[i];
+    return 0;
+}
+
 /* Runs the descent on the working copy w (j x k, contiguous); *steps gets
  * the number of steps taken.  MG_GD_DIRECT: one pass over A per epoch. */
 static mg_status descend_direct(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
@@ -42,15 +57,10 @@ static mg_status descend_direct(const mg_matrix *A, const mg_matrix *Y, double *
         mg_status s = mg__mse_eval(A, &Wv, Y, e < o->epochs ? G : NULL, &loss, scratch);
         if (s != MG_OK)
             return (e == 0) ? s : MG_ENOCONV; /* finite start, then non-finite: diverged */
-        if (o->on_epoch)
-            o->on_epoch(e, loss, o->ctx);
-        if (e == o->epochs || loss <= o->tolerance) {
+        if (epoch_done(e, loss, o, w, G, jk)) {
             *steps = e;
             return MG_OK;
         }
-        /* W_{e+1} = W_e - lr * G */
-        for (size_t i = 0; i < jk; i++)
-            w[i] -= o->learning_rate * G[i];
     }
 }
 
@@ -169,15 +179,10 @@ static mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w,
         const double loss = ssq / N;
         if (!isfinite(loss) || !mg__all_finite(G, 1, jk, jk))
             return (e == 0) ? MG_ENONFINITE : MG_ENOCONV; /* later: diverged */
-        if (o->on_epoch)
-            o->on_epoch(e, loss, o->ctx);
-        if (e == o->epochs || loss <= o->tolerance) {
+        if (epoch_done(e, loss, o, w, G, jk)) {
             *steps = e;
             return MG_OK;
         }
-        /* W_{e+1} = W_e - lr * G */
-        for (size_t i = 0; i < jk; i++)
-            w[i] -= o->learning_rate * G[i];
     }
 }
 
