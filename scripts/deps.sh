@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs matgrad's build and test dependencies from Debian's packages when
 # any is missing (needs root for apt-get).  Quiet when all are present.
+# Package names given as arguments replace the list (bench/deps.sh).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev check
       libcsv-dev gnuplot-nox clang libclang-rt-14-dev libgmp-dev)
+[ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
