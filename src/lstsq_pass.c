@@ -68,7 +68,7 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
         double *Gs = part + s * ld, *Ct = Gs + p * p;
         const double *Xs = X->data + r0 * X->stride;
         memset(Gs, 0, ld * sizeof *Gs);
-        /* G_xx += X_s^T X_s   (upper triangle: the register-tiled kernel, or
+        /* G_xx += X_s^T X_s   (upper triangle: the packed Gram kernel, or
          * dsyrk, half of dgemm's flops) */
         if (fast)
             (void)mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p);

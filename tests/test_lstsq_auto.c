@@ -130,7 +130,7 @@ START_TEST(auto_survives_gram_overflow_and_underflow)
 END_TEST
 
 /* The Cholesky path's Gram kernel on widths around its 6 x 8 tiles and
- * row counts around its 256-row blocks, strided X: the refined answer must
+ * 8-column panels and row counts around its 128-row blocks, strided X: the refined answer must
  * equal the QR one (both within a few ulps of the exact solution). */
 START_TEST(cholesky_matches_qr_across_widths)
 {
