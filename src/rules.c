@@ -59,12 +59,17 @@ mg_status mg_grad_bilinear(const mg_matrix *a, const mg_matrix *b, mg_matrix *G)
     return MG_OK;
 }
 
-/* u = X b (m doubles, contiguous). */
-static void times_vector(const mg_matrix *X, const mg_matrix *b, double *u)
+/* A new vector u = X b (m doubles, contiguous; the caller frees it), or
+ * NULL when memory runs out. */
+static double *times_vector(const mg_matrix *X, const mg_matrix *b)
 {
+    double *u = mg__alloc_doubles(X->rows, 1);
+    if (!u)
+        return NULL;
     /* u = X b */
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)X->rows, (int)X->cols, 1.0, X->data,
                 (int)X->stride, b->data, (int)b->stride, 0.0, u, 1);
+    return u;
 }
 
 mg_status mg_grad_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, mg_matrix *G)
@@ -73,11 +78,9 @@ mg_status mg_grad_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matr
     const mg_matrix *in[] = { a, X, b };
     MG__CHECK(check_output(G, X->rows, X->cols, in, 3));
     const size_t m = X->rows;
-    double *u = mg__alloc_doubles(m, 1);
+    double *u = times_vector(X, b);
     if (!u)
         return MG_ENOMEM;
-
-    times_vector(X, b, u);
     /* u = a .* exp(X b): df = a^T (exp(Xb) .* dX b) = (a .* exp(Xb))^T dX b */
     for (size_t i = 0; i < m; i++)
         u[i] = *mg_at(a, i, 0) * exp(u[i]);
@@ -87,36 +90,33 @@ mg_status mg_grad_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matr
     return MG_OK;
 }
 
-mg_status mg_bilinear(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, double *f)
+/* f = a^T g(X b) with g the identity or exp, for the two value functions. */
+static mg_status form_value(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, int use_exp,
+                            double *f)
 {
     MG__CHECK(check_form(a, X, b));
     if (!f)
         return MG_EINVAL;
-    double *u = mg__alloc_doubles(X->rows, 1);
+    double *u = times_vector(X, b);
     if (!u)
         return MG_ENOMEM;
-    times_vector(X, b, u);
-    /* f = a^T (X b) */
+    if (use_exp)
+        for (size_t i = 0; i < X->rows; i++)
+            u[i] = exp(u[i]);
+    /* f = a^T u */
     *f = cblas_ddot((int)X->rows, a->data, (int)a->stride, u, 1);
     free(u);
     return MG_OK;
 }
 
+mg_status mg_bilinear(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, double *f)
+{
+    return form_value(a, X, b, 0, f);
+}
+
 mg_status mg_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, double *f)
 {
-    MG__CHECK(check_form(a, X, b));
-    if (!f)
-        return MG_EINVAL;
-    double *u = mg__alloc_doubles(X->rows, 1);
-    if (!u)
-        return MG_ENOMEM;
-    times_vector(X, b, u);
-    for (size_t i = 0; i < X->rows; i++)
-        u[i] = exp(u[i]);
-    /* f = a^T exp(X b) */
-    *f = cblas_ddot((int)X->rows, a->data, (int)a->stride, u, 1);
-    free(u);
-    return MG_OK;
+    return form_value(a, X, b, 1, f);
 }
 
 mg_status mg_grad_sandwich(const mg_matrix *A, const mg_matrix *GY, const mg_matrix *B, mg_matrix *GX)

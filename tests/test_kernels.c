@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct shape { size_t N, j, k, pad; } shape;
+typedef mgt_shape shape;
 
 /* Row counts around the fused kernel's 4-row groups and blocks (16 KiB of
  * rows, at most 64: 32 rows at j = 64), column counts around its 4-, 8- and
@@ -28,21 +28,7 @@ static const shape SHAPES[] = {
 };
 enum { NSHAPES = sizeof SHAPES / sizeof SHAPES[0] };
 
-typedef struct problem { mgt_mat A, W, Y; } problem;
-
-static problem make(mgt_rng *r, shape s)
-{
-    problem p = { mgt_random(r, s.N, s.j, s.pad), mgt_random(r, s.j, s.k, s.pad),
-                  mgt_random(r, s.N, s.k, s.pad) };
-    return p;
-}
-
-static void unmake(problem *p)
-{
-    mgt_free(&p->A);
-    mgt_free(&p->W);
-    mgt_free(&p->Y);
-}
+typedef mgt_problem problem;
 
 /* Runs the pass on a path; atr is j x k contiguous. */
 static void run_pass(const problem *p, mg__mse_path path, int threads, double *atr, double *ssq)
@@ -62,7 +48,7 @@ START_TEST(paths_match_reference)
 {
     mgt_rng r = mgt_rng_seed(101);
     const shape s = SHAPES[_i];
-    problem p = make(&r, s);
+    problem p = mgt_problem_make(&r, s);
     mgt_mat Gref = mgt_alloc(s.j, s.k, 0);
     ref_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &Gref.v);
     /* ref_mse_grad gives -(2/N) A^T R; the pass gives A^T R */
@@ -85,7 +71,7 @@ START_TEST(paths_match_reference)
         mgt_free(&atr);
     }
     mgt_free(&Gref);
-    unmake(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 
@@ -98,7 +84,7 @@ START_TEST(fused_is_bitwise_deterministic)
     static const shape big[] = { { 20011, 13, 1, 0 }, { 40000, 64, 1, 3 }, { 12345, 24, 3, 1 } };
     mgt_rng r = mgt_rng_seed(102);
     const shape s = big[_i];
-    problem p = make(&r, s);
+    problem p = mgt_problem_make(&r, s);
     ck_assert_uint_gt(mg__mse_slices(s.N, s.j), 2);
     double *first = malloc(s.j * s.k * sizeof(double)), *atr = malloc(s.j * s.k * sizeof(double));
     double ssq0, ssq;
@@ -111,7 +97,7 @@ START_TEST(fused_is_bitwise_deterministic)
     }
     free(first);
     free(atr);
-    unmake(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 
@@ -123,7 +109,7 @@ START_TEST(isa_variants_agree_bitwise)
     const shape s = SHAPES[_i];
     if (s.k > MG__FUSED_MAX_K)
         return;
-    problem p = make(&r, s);
+    problem p = mgt_problem_make(&r, s);
     const size_t jk = s.j * s.k;
     double *wT = malloc(jk * sizeof(double)), *g0 = calloc(jk, sizeof(double)),
            *g1 = calloc(jk, sizeof(double));
@@ -140,7 +126,7 @@ START_TEST(isa_variants_agree_bitwise)
     free(wT);
     free(g0);
     free(g1);
-    unmake(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 
@@ -171,7 +157,7 @@ END_TEST
 START_TEST(public_grad_uses_the_pass)
 {
     mgt_rng r = mgt_rng_seed(104);
-    problem p = make(&r, (shape){ 30001, 16, 2, 1 });
+    problem p = mgt_problem_make(&r, (shape){ 30001, 16, 2, 1 });
     mgt_mat G = mgt_alloc(16, 2, 0);
     double loss, ssq, atr[32];
     ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, &loss), MG_OK);
@@ -180,7 +166,7 @@ START_TEST(public_grad_uses_the_pass)
     for (size_t i = 0; i < 32; i++)
         ck_assert(G.buf[i] == atr[i] * (-2.0 / 30001.0));
     mgt_free(&G);
-    unmake(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 
@@ -223,7 +209,7 @@ START_TEST(blas_paths_thread_count_within_rounding)
         return; /* another BLAS: nothing to vary */
     const int saved = get_threads();
     mgt_rng r = mgt_rng_seed(105);
-    problem p = make(&r, (shape){ 30000, 64, 12, 1 });
+    problem p = mgt_problem_make(&r, (shape){ 30000, 64, 12, 1 });
     mgt_mat atr[2] = { mgt_alloc(64, 12, 0), mgt_alloc(64, 12, 0) };
     mgt_mat W[2] = { mgt_alloc(64, 12, 0), mgt_alloc(64, 12, 0) };
     double ssq[2];
@@ -242,7 +228,7 @@ START_TEST(blas_paths_thread_count_within_rounding)
         mgt_free(&atr[t]);
         mgt_free(&W[t]);
     }
-    unmake(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 
@@ -284,7 +270,7 @@ START_TEST(augmented_gram_matches_reference)
     if (s.j + s.k > 256 || _i >= (int)nall)
         return;
     mgt_rng r = mgt_rng_seed(40 + (uint64_t)_i);
-    problem p = make(&r, s);
+    problem p = mgt_problem_make(&r, s);
     const size_t n = s.j + s.k;
     double *S = calloc(n * n, sizeof(double)), *R = calloc(n * n, sizeof(double));
     double *S2 = calloc(n * n, sizeof(double));
@@ -321,7 +307,7 @@ START_TEST(augmented_gram_matches_reference)
     free(S);
     free(S2);
     free(R);
-    unmake(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct shape { size_t N, j, k, pad; } shape;
+typedef mgt_shape shape;
 
 /* 1x1, tall, wide, k > 1, strided, and sizes that straddle the kernel's row
  * blocks (about 128 KiB of A per block: 16384 / j rows). */
@@ -19,21 +19,7 @@ static const shape SHAPES[] = {
 };
 enum { NSHAPES = sizeof SHAPES / sizeof SHAPES[0] };
 
-typedef struct problem { mgt_mat A, W, Y; } problem;
-
-static problem make_problem(mgt_rng *r, shape s)
-{
-    problem p = { mgt_random(r, s.N, s.j, s.pad), mgt_random(r, s.j, s.k, s.pad),
-                  mgt_random(r, s.N, s.k, s.pad) };
-    return p;
-}
-
-static void free_problem(problem *p)
-{
-    mgt_free(&p->A);
-    mgt_free(&p->W);
-    mgt_free(&p->Y);
-}
+typedef mgt_problem problem;
 
 /* Both sides are sums of N * k squared residuals of size O(j); the library
  * sums in double in a different order than the long-double reference, so
@@ -43,7 +29,7 @@ START_TEST(loss_and_grad_match_reference)
 {
     mgt_rng r = mgt_rng_seed(1);
     const shape s = SHAPES[_i];
-    problem p = make_problem(&r, s);
+    problem p = mgt_problem_make(&r, s);
     mgt_mat G = mgt_alloc(s.j, s.k, s.pad), Gref = mgt_alloc(s.j, s.k, 0);
     double loss = -1.0, loss2 = -1.0;
 
@@ -57,7 +43,7 @@ START_TEST(loss_and_grad_match_reference)
     ck_assert(mgt_padding_intact(&G));
     /* loss may be NULL */
     ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, NULL), MG_OK);
-    free_problem(&p);
+    mgt_problem_free(&p);
     mgt_free(&G);
     mgt_free(&Gref);
 }
@@ -73,7 +59,7 @@ START_TEST(grad_matches_central_differences)
     const shape s = SHAPES[_i];
     if (s.N * s.j > 20000)
         return; /* the FD loop costs 2 j k loss evaluations */
-    problem p = make_problem(&r, s);
+    problem p = mgt_problem_make(&r, s);
     mgt_mat G = mgt_alloc(s.j, s.k, 0), Gfd = mgt_alloc(s.j, s.k, 0);
     const double h = 1e-3;
 
@@ -89,7 +75,7 @@ START_TEST(grad_matches_central_differences)
             *mg_at(&Gfd.v, a, c) = (up - down) / (2.0 * h);
         }
     ck_assert_double_le(mgt_rel_err(&G.v, &Gfd.v), 1e-8);
-    free_problem(&p);
+    mgt_problem_free(&p);
     mgt_free(&G);
     mgt_free(&Gfd);
 }
@@ -108,7 +94,7 @@ START_TEST(normal_solve_zeroes_the_gradient)
         return; /* A^T A is singular: covered by the ENOTPD tests */
     const double ridges[] = { 0.0, 0.5 };
     for (int t = 0; t < 2; t++) {
-        problem p = make_problem(&r, s);
+        problem p = mgt_problem_make(&r, s);
         mgt_mat G = mgt_alloc(s.j, s.k, 0);
         ck_assert_int_eq(mg_normal_solve(&p.A.v, &p.Y.v, ridges[t], &p.W.v), MG_OK);
         ck_assert(mgt_padding_intact(&p.W));
@@ -126,7 +112,7 @@ START_TEST(normal_solve_zeroes_the_gradient)
                 anorm2 += mgt_get(&p.A.v, i, a) * mgt_get(&p.A.v, i, a);
         double scale = anorm2 * mgt_max_abs(&p.W.v) + sqrt(anorm2) * mgt_max_abs(&p.Y.v) * sqrt((double)s.N);
         ck_assert_double_le(worst, 1e-11 * scale);
-        free_problem(&p);
+        mgt_problem_free(&p);
         mgt_free(&G);
     }
 }
@@ -137,7 +123,7 @@ END_TEST
 START_TEST(bad_views_and_shapes)
 {
     mgt_rng r = mgt_rng_seed(4);
-    problem p = make_problem(&r, (shape){ 6, 3, 2, 0 });
+    problem p = mgt_problem_make(&r, (shape){ 6, 3, 2, 0 });
     mgt_mat G = mgt_alloc(3, 2, 0), Gbad = mgt_alloc(2, 3, 0);
     double loss = 42.0;
     double *g0 = mgt_snapshot(&G);
@@ -186,7 +172,7 @@ START_TEST(bad_views_and_shapes)
     mgt_free(&G);
     mgt_free(&Gbad);
     free(g0);
-    free_problem(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 
@@ -213,7 +199,7 @@ START_TEST(non_finite_inputs)
     for (int b = 0; b < 3; b++)
         for (int where = 0; where < 3; where++) {
             mgt_rng r = mgt_rng_seed(5);
-            problem p = make_problem(&r, (shape){ 40, 4, 2, 1 });
+            problem p = mgt_problem_make(&r, (shape){ 40, 4, 2, 1 });
             mgt_fill(&p.W, 0.0); /* zero weights: the hardest case to propagate */
             mgt_mat *target = where == 0 ? &p.A : where == 1 ? &p.W : &p.Y;
             *mg_at(&target->v, target->v.rows - 1, 1) = bad[b];
@@ -238,7 +224,7 @@ START_TEST(non_finite_inputs)
             free(o0);
             mgt_free(&G);
             mgt_free(&Wout);
-            free_problem(&p);
+            mgt_problem_free(&p);
         }
 }
 END_TEST
@@ -252,7 +238,7 @@ static void count_epochs(size_t e, double loss, void *ctx)
 START_TEST(divergence_is_an_error)
 {
     mgt_rng r = mgt_rng_seed(6);
-    problem p = make_problem(&r, (shape){ 30, 4, 1, 0 });
+    problem p = mgt_problem_make(&r, (shape){ 30, 4, 1, 0 });
     double *w0 = mgt_snapshot(&p.W);
     size_t run = 7, seen = 0;
     mg_gd_options o = mg_gd_defaults();
@@ -266,7 +252,7 @@ START_TEST(divergence_is_an_error)
     ck_assert_uint_eq(run, 7);
     ck_assert_uint_gt(seen, 10); /* it ran until the loss overflowed */
     free(w0);
-    free_problem(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 
@@ -279,7 +265,7 @@ static void record_loss(size_t e, double loss, void *ctx)
 START_TEST(gd_tolerance_and_epochs)
 {
     mgt_rng r = mgt_rng_seed(7);
-    problem p = make_problem(&r, (shape){ 200, 3, 2, 1 });
+    problem p = mgt_problem_make(&r, (shape){ 200, 3, 2, 1 });
     double losses[501] = { 0 };
     size_t run = 0;
     mg_gd_options o = mg_gd_defaults();
@@ -320,7 +306,7 @@ START_TEST(gd_tolerance_and_epochs)
     ck_assert_double_gt(losses[run - 1], o.tolerance);
     ck_assert_double_le(fabs(ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v) - losses[run]), 1e-10 * losses[run]);
     free(w0);
-    free_problem(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 
@@ -343,7 +329,7 @@ START_TEST(gram_iterates_match_direct)
     static const size_t epochs[] = { 0, 1, 7, 100, 600 };
     mgt_rng r = mgt_rng_seed(8);
     const shape s = shapes[_i];
-    problem p = make_problem(&r, s);
+    problem p = mgt_problem_make(&r, s);
     double *w0 = mgt_snapshot(&p.W);
     static trace t;
 
@@ -369,7 +355,7 @@ START_TEST(gram_iterates_match_direct)
         mgt_free(&Wd);
     }
     free(w0);
-    free_problem(&p);
+    mgt_problem_free(&p);
 }
 END_TEST
 

@@ -101,6 +101,20 @@ int mgt_unchanged(const mgt_mat *m, const double *snapshot)
     return memcmp(m->buf, snapshot, m->len * sizeof(double)) == 0;
 }
 
+mgt_problem mgt_problem_make(mgt_rng *r, mgt_shape s)
+{
+    mgt_problem p = { mgt_random(r, s.N, s.j, s.pad), mgt_random(r, s.j, s.k, s.pad),
+                      mgt_random(r, s.N, s.k, s.pad) };
+    return p;
+}
+
+void mgt_problem_free(mgt_problem *p)
+{
+    mgt_free(&p->A);
+    mgt_free(&p->W);
+    mgt_free(&p->Y);
+}
+
 double mgt_get(const mg_matrix *m, size_t i, size_t j)
 {
     return *mg_at(m, i, j);

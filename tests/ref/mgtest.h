@@ -38,6 +38,13 @@ double mgt_get(const mg_matrix *m, size_t i, size_t j);
 double mgt_rel_err(const mg_matrix *a, const mg_matrix *b);
 double mgt_max_abs(const mg_matrix *m);
 
+/* A random linear-model problem: A (N x j), W (j x k), Y (N x k), each
+ * with pad columns of sentinel padding (stride = cols + pad). */
+typedef struct mgt_shape { size_t N, j, k, pad; } mgt_shape;
+typedef struct mgt_problem { mgt_mat A, W, Y; } mgt_problem;
+mgt_problem mgt_problem_make(mgt_rng *r, mgt_shape s);
+void mgt_problem_free(mgt_problem *p);
+
 /* Naive references, accumulating in long double. */
 double ref_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y);
 void ref_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, mg_matrix *G);
