@@ -1,5 +1,5 @@
 # Tests of the matgrad command (tests/cli/*.sh, one ctest test each: run from
-# a scratch directory with the built command and the shared reference data)
+# a scratch directory with the built command and the reference data in tests/data)
 # and a replay of the CSV fuzzer's seed corpus through the loader.
 if(TARGET matgrad-cli)
   file(GLOB MG_CLI_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cli/*.sh)
@@ -7,7 +7,7 @@ if(TARGET matgrad-cli)
   foreach(script ${MG_CLI_TESTS})
     get_filename_component(name ${script} NAME_WE)
     add_test(NAME cli_${name}
-      COMMAND bash ${script} $<TARGET_FILE:matgrad-cli> ${PROJECT_SOURCE_DIR}/../shared
+      COMMAND bash ${script} $<TARGET_FILE:matgrad-cli> ${PROJECT_SOURCE_DIR}/tests/data
               ${CMAKE_CURRENT_BINARY_DIR}/cli-${name})
   endforeach()
 

@@ -23,7 +23,7 @@ static const mg_lstsq_method METHODS[] = { MG_LSTSQ_AUTO, MG_LSTSQ_CHOLESKY, MG_
 START_TEST(seed001_min_norm_rank2)
 {
     seed001 D;
-    ck_assert_int_eq(seed001_load(mgt_shared_path("data/seed/seed001.txt"), &D), 0);
+    ck_assert_int_eq(seed001_load(mgt_data_path("seed/seed001.txt"), &D), 0);
     mg_matrix A = mg_matrix_view(D.A, 3, 3), Y = mg_matrix_view(D.Y, 3, 1);
     static const mg_lstsq_method M[] = { MG_LSTSQ_AUTO, MG_LSTSQ_QR, MG_LSTSQ_SVD };
     for (size_t m = 0; m < 3; m++) {

@@ -1,5 +1,5 @@
 /* lstsq on the NIST StRD linear least-squares suite: all eleven datasets
- * (five in shared/data/nist, six in tests/data/nist), default options.
+ * (tests/data/nist), default options.
  *
  * The yardstick is the exact least-squares solution of the same double data
  * (tests/ref/ref_lstsq.c, rational arithmetic): the certified values are
@@ -18,11 +18,11 @@
 #include <math.h>
 #include <stdio.h>
 
-typedef struct dataset { const char *name; int shared; } dataset;
+typedef struct dataset { const char *name; } dataset;
 static const dataset SETS[] = {
-    { "Norris", 1 },    { "NoInt1", 1 },   { "NoInt2", 1 },   { "Longley", 1 },
-    { "Wampler1", 1 },  { "Pontius", 0 },  { "Wampler2", 0 }, { "Wampler3", 0 },
-    { "Wampler4", 0 },  { "Wampler5", 0 }, { "Filip", 0 },
+    { "Norris" },    { "NoInt1" },   { "NoInt2" },   { "Longley" },
+    { "Wampler1" },  { "Pontius" },  { "Wampler2" }, { "Wampler3" },
+    { "Wampler4" },  { "Wampler5" }, { "Filip" },
 };
 enum { NSETS = sizeof SETS / sizeof SETS[0] };
 
@@ -31,10 +31,7 @@ static nist_set S;
 static void load(size_t i)
 {
     char path[1024];
-    if (SETS[i].shared)
-        snprintf(path, sizeof path, "%s/data/nist/%s.txt", MG_SHARED_DIR, SETS[i].name);
-    else
-        snprintf(path, sizeof path, "%s/tests/data/nist/%s.txt", MG_SOURCE_DIR, SETS[i].name);
+    snprintf(path, sizeof path, "%s/nist/%s.txt", MG_DATA_DIR, SETS[i].name);
     ck_assert_msg(nist_load(path, &S) == 0, "cannot load %s", path);
 }
 
@@ -100,10 +97,10 @@ START_TEST(nist_dataset)
 }
 END_TEST
 
-/* The shared five with the ceilings stated in shared/data/nist/README.md
+/* The first five with the ceilings stated in tests/data/nist/README.md
  * (what an 80-digit solve reaches), as fixed numbers: guards against the
  * reference and the library drifting together. */
-START_TEST(nist_shared_ceilings)
+START_TEST(nist_stated_ceilings)
 {
     static const double CEIL[] = { 14.1, 14.7, 15.0, 14.6, 15.0 };
     load((size_t)_i);
@@ -175,7 +172,7 @@ int main(void)
     TCase *tc = tcase_create("nist");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, nist_dataset, 0, NSETS);
-    tcase_add_loop_test(tc, nist_shared_ceilings, 0, 5);
+    tcase_add_loop_test(tc, nist_stated_ceilings, 0, 5);
     tcase_add_loop_test(tc, nist_explicit_ones_column, 0, NSETS);
     tcase_add_loop_test(tc, nist_pivoted_path, 0, 4);
     suite_add_tcase(s, tc);

@@ -13,8 +13,8 @@ static seed001 D;
 
 static void setup(void)
 {
-    ck_assert_msg(seed001_load(mgt_shared_path("data/seed/seed001.txt"), &D) == 0,
-                  "cannot read %s", mgt_shared_path("data/seed/seed001.txt"));
+    ck_assert_msg(seed001_load(mgt_data_path("seed/seed001.txt"), &D) == 0,
+                  "cannot read %s", mgt_data_path("seed/seed001.txt"));
 }
 
 static void record(size_t e, double loss, void *ctx)

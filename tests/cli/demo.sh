@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # matgrad demo: the seed 001 loss table, final W and A W, and the closed form.
 . "$(dirname "$0")/lib.sh"
-seed=$SHARED/data/seed/seed001.txt
+seed=$DATA/seed/seed001.txt
 run demo 0 "$MATGRAD" demo
 
 # Every printed loss of the seed, to 1e-9 relative: our gradient is exact

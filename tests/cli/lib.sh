@@ -1,9 +1,9 @@
 # Helpers for the matgrad command's tests (sourced by tests/cli/*.sh).
-# Each test gets: $MATGRAD (the command), $SHARED (the reference data), and
+# Each test gets: $MATGRAD (the command), $DATA (tests/data, the reference data), and
 # a fresh scratch directory $work.
 set -u
 MATGRAD=$1
-SHARED=$2
+DATA=$2
 work=$3
 rm -rf "$work"
 mkdir -p "$work"
@@ -35,7 +35,7 @@ expect_grep() {
 
 # The NIST Longley data as a CSV with a header row (y first, as in the file).
 longley_csv() {
-    grep -v '^#' "$SHARED/data/nist/Longley.txt" |
+    grep -v '^#' "$DATA/nist/Longley.txt" |
         awk 'BEGIN { print "y,x1,x2,x3,x4,x5,x6" } NF { $1 = $1; gsub(/ /, ","); print }'
 }
 

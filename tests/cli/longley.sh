@@ -3,7 +3,7 @@
 # standard errors, residual sd and R^2 against NIST's certified values.
 . "$(dirname "$0")/lib.sh"
 longley_csv > longley.csv
-cert() { grep "^# $1:" "$SHARED/data/nist/Longley.txt" | sed "s/^# $1: *//"; }
+cert() { grep "^# $1:" "$DATA/nist/Longley.txt" | sed "s/^# $1: *//"; }
 beta=$(cert certified_beta)
 sd=$(cert certified_sd)
 rsd=$(cert residual_sd)
@@ -64,9 +64,9 @@ cmp -s coef_auto.csv coef_stdin.csv || fail "stdin: coefficients differ from the
 expect_grep fit_stdin fit_stdin.out '^Linear model: y ~ intercept \+ 6 columns of \(stdin\) \(16 rows\)$'
 
 # No intercept: NIST NoInt1 (y = b x) through the same paths.
-grep -v '^#' "$SHARED/data/nist/NoInt1.txt" | awk 'BEGIN { print "y,x" } NF { print $1 "," $2 }' > noint1.csv
-nb=$(grep '^# certified_beta:' "$SHARED/data/nist/NoInt1.txt" | sed 's/^# certified_beta: *//')
-nsd=$(grep '^# certified_sd:' "$SHARED/data/nist/NoInt1.txt" | sed 's/^# certified_sd: *//')
+grep -v '^#' "$DATA/nist/NoInt1.txt" | awk 'BEGIN { print "y,x" } NF { print $1 "," $2 }' > noint1.csv
+nb=$(grep '^# certified_beta:' "$DATA/nist/NoInt1.txt" | sed 's/^# certified_beta: *//')
+nsd=$(grep '^# certified_sd:' "$DATA/nist/NoInt1.txt" | sed 's/^# certified_sd: *//')
 for m in auto qr normal; do
     run "noint_$m" 0 "$MATGRAD" fit noint1.csv --target y --method "$m" --output "noint_$m.csv"
     # one well-scaled column: every method is exact to a few ulps

@@ -192,10 +192,10 @@ void ref_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, mg
         }
 }
 
-const char *mgt_shared_path(const char *rel)
+const char *mgt_data_path(const char *rel)
 {
     static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/%s", MG_SHARED_DIR, rel);
+    snprintf(buf, sizeof buf, "%s/%s", MG_DATA_DIR, rel);
     return buf;
 }
 

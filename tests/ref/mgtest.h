@@ -1,5 +1,5 @@
 /* Test utilities: deterministic random matrices with padded strides, naive
- * reference implementations, comparisons, shared-data paths. */
+ * reference implementations, comparisons, reference-data paths. */
 #ifndef MGTEST_H
 #define MGTEST_H
 
@@ -50,8 +50,8 @@ double ref_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y);
 void ref_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, mg_matrix *G);
 void ref_matmul(const mg_matrix *A, int ta, const mg_matrix *B, int tb, mg_matrix *C);
 
-/* Path of a file under ../shared (relative to the project root). */
-const char *mgt_shared_path(const char *rel);
+/* Path of a file under tests/data (the repository's own reference data). */
+const char *mgt_data_path(const char *rel);
 
 /* Runs a suite, returns the process exit status (0 if all passed). */
 int mgt_run(Suite *s);

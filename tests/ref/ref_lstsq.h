@@ -48,7 +48,7 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
  * against the exact solution (no assertion on it). */
 double ref_fit_lre(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_options *o);
 
-/* A NIST StRD linear least-squares file (shared/data/nist format). */
+/* A NIST StRD linear least-squares file (tests/data/nist format). */
 enum { NIST_MAXP = 16, NIST_MAXN = 128 };
 typedef struct nist_set {
     char name[32];

@@ -1,4 +1,4 @@
-/* The seed 001 reference data (../shared/data/seed/seed001.txt). */
+/* The seed 001 reference data (tests/data/seed/seed001.txt). */
 #ifndef MGTEST_SEED001_H
 #define MGTEST_SEED001_H
 

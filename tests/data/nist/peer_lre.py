@@ -14,16 +14,12 @@ import os
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, '..', '..', '..', '..', 'shared', 'data', 'nist')
 ORDER = ['Norris', 'Pontius', 'NoInt1', 'NoInt2', 'Filip', 'Longley',
          'Wampler1', 'Wampler2', 'Wampler3', 'Wampler4', 'Wampler5']
 
 
 def load(name):
-    for d in (SHARED, HERE):
-        path = os.path.join(d, name + '.txt')
-        if os.path.exists(path):
-            break
+    path = os.path.join(HERE, name + '.txt')
     hdr, rows = {}, []
     for line in open(path):
         if line.startswith('#'):
