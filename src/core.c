@@ -2,6 +2,7 @@
 #include "matgrad/core.h"
 #include "internal.h"
 
+#include <lapacke.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -23,6 +24,15 @@ const char *mg_strerror(mg_status s)
     case MG_EPARSE:     return "malformed input";
     }
     return "unknown status";
+}
+
+mg_status mg__lapack_status(int info, mg_status positive)
+{
+    if (info == 0)
+        return MG_OK;
+    if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
+        return MG_ENOMEM;
+    return info < 0 ? MG_EINVAL : positive;
 }
 
 const char *mg_version(void)

@@ -6,14 +6,33 @@
 
 #include <stddef.h>
 
+/* Internal functions whose result must be looked at: a dropped status is how
+ * a failed allocation used to turn into MG_OK with a wrong answer. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MG__MUST_USE __attribute__((warn_unused_result))
+#else
+#define MG__MUST_USE
+#endif
+
+/* The one map from a LAPACKE return value to a status:
+ *   0                                -> MG_OK;
+ *   LAPACK_WORK_MEMORY_ERROR (-1010),
+ *   LAPACK_TRANSPOSE_MEMORY_ERROR (-1011): LAPACKE's own allocation failed -> MG_ENOMEM;
+ *   any other info < 0 (an argument LAPACK rejected: a matgrad bug, never the
+ *   caller's data)                   -> MG_EINVAL;
+ *   info > 0                         -> positive, the routine's own meaning (a zero
+ *   pivot of dgetrf is MG_ESINGULAR, a non-positive pivot of dpotrf MG_ENOTPD,
+ *   an unconverged dgesdd MG_ENOCONV), chosen by the caller. */
+MG__MUST_USE mg_status mg__lapack_status(int info, mg_status positive);
+
 /* 1 if a * b overflows size_t; otherwise stores it in *out and returns 0. */
-int mg__mul_overflows(size_t a, size_t b, size_t *out);
+MG__MUST_USE int mg__mul_overflows(size_t a, size_t b, size_t *out);
 
 /* malloc of a * b doubles; NULL on overflow or failure. */
-double *mg__alloc_doubles(size_t a, size_t b);
+MG__MUST_USE double *mg__alloc_doubles(size_t a, size_t b);
 
 /* mg_matrix_check on each of count views; the first failure's status. */
-mg_status mg__check_all(const mg_matrix *const *ms, size_t count);
+MG__MUST_USE mg_status mg__check_all(const mg_matrix *const *ms, size_t count);
 
 /* 1 if the address ranges spanned by the two views intersect. */
 int mg__overlaps(const mg_matrix *a, const mg_matrix *b);
