@@ -35,7 +35,7 @@ mg_status mg__lapack_status(int info, mg_status positive)
     return info < 0 ? MG_EINVAL : positive;
 }
 
-const char *mg_version(void)
+const char *matgrad_version(void)
 {
     return MG_VERSION_STRING;
 }

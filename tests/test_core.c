@@ -15,7 +15,7 @@ START_TEST(strerror_covers_every_status)
             ck_assert_str_ne(msg, mg_strerror((mg_status)t));
     }
     ck_assert_str_eq(mg_strerror((mg_status)999), "unknown status");
-    ck_assert_str_eq(mg_version(), MG_VERSION_STRING);
+    ck_assert_str_eq(matgrad_version(), MG_VERSION_STRING);
 }
 END_TEST
 

@@ -7,16 +7,13 @@
 #ifndef MATGRAD_CORE_H
 #define MATGRAD_CORE_H
 
+#include "matgrad/version.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define MG_VERSION_MAJOR 0
-#define MG_VERSION_MINOR 1
-#define MG_VERSION_PATCH 0
-#define MG_VERSION_STRING "0.1.0"
 
 typedef struct mg_matrix {
     double *data;      /* element (i, j) is data[i * stride + j] */
@@ -41,8 +38,11 @@ typedef enum mg_status {
  * generic message). */
 const char *mg_strerror(mg_status s);
 
-/* The library's version, "MAJOR.MINOR.PATCH". */
-const char *mg_version(void);
+/* The version of the library linked at run time, "MAJOR.MINOR.PATCH"
+ * (MG_VERSION_STRING is the version of the headers compiled against).
+ * Named matgrad_, not mg_: CivetWeb and older Mongoose releases export an
+ * mg_version() of their own, and one program may link both libraries. */
+const char *matgrad_version(void);
 
 /* A dense view of rows x cols doubles starting at data (stride = cols). */
 mg_matrix mg_matrix_view(double *data, size_t rows, size_t cols);

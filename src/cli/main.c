@@ -40,7 +40,7 @@ int main(int argc, char **argv)
         return MGCLI_EXIT_OK;
     }
     if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-        printf("matgrad %s\n", mg_version());
+        printf("matgrad %s\n", matgrad_version());
         return MGCLI_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

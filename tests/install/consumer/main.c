@@ -12,6 +12,6 @@ int main(void)
         fprintf(stderr, "consumer: %s, w = %g %g\n", mg_strerror(s), w[0], w[1]);
         return 1;
     }
-    printf("consumer: matgrad %s fitted w = [%g %g]\n", mg_version(), w[0], w[1]);
+    printf("consumer: matgrad %s fitted w = [%g %g]\n", matgrad_version(), w[0], w[1]);
     return 0;
 }
