@@ -43,13 +43,13 @@ typedef enum mg_act {
 } mg_act;
 
 /* Y = f(X), elementwise; Y has X's shape.  MG_EINVAL for an unknown f. */
-mg_status mg_act_forward(mg_act f, const mg_matrix *X, mg_matrix *Y);
+MG_API mg_status mg_act_forward(mg_act f, const mg_matrix *X, mg_matrix *Y);
 
 /* dX = dY .* f'(X), elementwise; X, dY and dX share one shape. */
-mg_status mg_act_backward(mg_act f, const mg_matrix *X, const mg_matrix *dY, mg_matrix *dX);
+MG_API mg_status mg_act_backward(mg_act f, const mg_matrix *X, const mg_matrix *dY, mg_matrix *dX);
 
 /* The name of f ("relu", ...), or NULL for an unknown value. */
-const char *mg_act_name(mg_act f);
+MG_API const char *mg_act_name(mg_act f);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,14 @@
 
 #include <stddef.h>
 
+/* Marks the public API: the shared library is built with hidden visibility
+ * and exports exactly the declarations that carry MG_API. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MG_API __attribute__((visibility("default")))
+#else
+#define MG_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,30 +44,30 @@ typedef enum mg_status {
 
 /* One-line English message for a status; never NULL (unknown codes get a
  * generic message). */
-const char *mg_strerror(mg_status s);
+MG_API const char *mg_strerror(mg_status s);
 
 /* The version of the library linked at run time, "MAJOR.MINOR.PATCH"
  * (MG_VERSION_STRING is the version of the headers compiled against).
  * Named matgrad_, not mg_: CivetWeb and older Mongoose releases export an
  * mg_version() of their own, and one program may link both libraries. */
-const char *matgrad_version(void);
+MG_API const char *matgrad_version(void);
 
 /* A dense view of rows x cols doubles starting at data (stride = cols). */
-mg_matrix mg_matrix_view(double *data, size_t rows, size_t cols);
+MG_API mg_matrix mg_matrix_view(double *data, size_t rows, size_t cols);
 
 /* A view with an explicit row stride (stride >= cols for a valid view). */
-mg_matrix mg_matrix_view_stride(double *data, size_t rows, size_t cols, size_t stride);
+MG_API mg_matrix mg_matrix_view_stride(double *data, size_t rows, size_t cols, size_t stride);
 
 /* The rows x cols sub-block of m whose top-left element is (i, j).  The
  * result shares m's data and stride.  If the block does not fit inside m the
  * result has data == NULL, which every function rejects with MG_EINVAL. */
-mg_matrix mg_matrix_block(const mg_matrix *m, size_t i, size_t j, size_t rows, size_t cols);
+MG_API mg_matrix mg_matrix_block(const mg_matrix *m, size_t i, size_t j, size_t rows, size_t cols);
 
 /* MG_OK if m is a usable view: non-NULL, non-NULL data, rows and cols > 0,
  * stride >= cols (MG_EINVAL otherwise); MG_ENOMEM if its extent
  * (rows - 1) * stride + cols overflows size_t or a dimension exceeds the
  * BLAS integer range (INT_MAX). */
-mg_status mg_matrix_check(const mg_matrix *m);
+MG_API mg_status mg_matrix_check(const mg_matrix *m);
 
 /* Pointer to element (i, j); no bounds check (hot loops use it). */
 static inline double *mg_at(const mg_matrix *m, size_t i, size_t j)

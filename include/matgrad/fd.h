@@ -40,7 +40,7 @@ typedef mg_status (*mg_vector_fn)(const mg_matrix *x, mg_matrix *y, void *ctx);
  * not overlap X.  h must be finite and > 0, and large enough that
  * x + h != x - h for every entry x (MG_EINVAL otherwise).  Costs 2 rows cols
  * evaluations of f. */
-mg_status mg_fd_gradient(mg_scalar_fn f, void *ctx, mg_matrix *X /* restored on return */,
+MG_API mg_status mg_fd_gradient(mg_scalar_fn f, void *ctx, mg_matrix *X /* restored on return */,
                          double h, mg_matrix *G);
 
 /* Jacobian of f: R^n -> R^m at x in numerator layout: J is m x n with
@@ -48,7 +48,7 @@ mg_status mg_fd_gradient(mg_scalar_fn f, void *ctx, mg_matrix *X /* restored on 
  * m = J->rows, n = x->rows * x->cols = J->cols.  Column q is the central
  * difference (f(x + h e_q) - f(x - h e_q)) / (2h).  J must not overlap x.
  * Costs 2n evaluations of f. */
-mg_status mg_fd_jacobian(mg_vector_fn f, void *ctx, mg_matrix *x /* restored on return */,
+MG_API mg_status mg_fd_jacobian(mg_vector_fn f, void *ctx, mg_matrix *x /* restored on return */,
                          double h, mg_matrix *J);
 
 /* Compares an analytic gradient G of f at X with the central difference of
@@ -63,7 +63,7 @@ mg_status mg_fd_jacobian(mg_vector_fn f, void *ctx, mg_matrix *x /* restored on 
  * A correct G of a well-scaled f gives well below 1e-5 with h = 1e-5; a
  * wrong sign, factor or transpose gives O(1).  G must have X's shape and
  * not overlap X. */
-mg_status mg_grad_check(mg_scalar_fn f, void *ctx, mg_matrix *X /* restored on return */,
+MG_API mg_status mg_grad_check(mg_scalar_fn f, void *ctx, mg_matrix *X /* restored on return */,
                         const mg_matrix *G, double h, double *max_rel_err);
 
 #ifdef __cplusplus

@@ -24,7 +24,7 @@ extern "C" {
 
 /* A = Z W + 1 b (b broadcast over the m rows; b == NULL means no bias).
  * One dgemm: A is pre-filled with the bias rows and dgemm adds Z W. */
-mg_status mg_dense_forward(const mg_matrix *Z, const mg_matrix *W, const mg_matrix *b /* 1 x n or NULL */,
+MG_API mg_status mg_dense_forward(const mg_matrix *Z, const mg_matrix *W, const mg_matrix *b /* 1 x n or NULL */,
                            mg_matrix *A);
 
 /* dZ = dA W^T, dW = Z^T dA, db = 1^T dA (the column sums of dA).  Any of
@@ -33,7 +33,7 @@ mg_status mg_dense_forward(const mg_matrix *Z, const mg_matrix *W, const mg_matr
  * validates its inputs and returns MG_OK, like a backward pass that needs
  * no gradient.  Z, W and dA are always required and checked, so shapes are
  * validated the same way whichever outputs are asked for. */
-mg_status mg_dense_backward(const mg_matrix *Z, const mg_matrix *W, const mg_matrix *dA,
+MG_API mg_status mg_dense_backward(const mg_matrix *Z, const mg_matrix *W, const mg_matrix *dA,
                             mg_matrix *dZ, mg_matrix *dW, mg_matrix *db);
 
 #ifdef __cplusplus

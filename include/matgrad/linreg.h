@@ -34,11 +34,11 @@ extern "C" {
 #endif
 
 /* loss = (1/N) sum_ij (Y - A W)_ij^2, N = A->rows. */
-mg_status mg_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, double *loss);
+MG_API mg_status mg_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, double *loss);
 
 /* G = -(2/N) A^T (Y - A W) (G is j x k); also the loss of the same residual
  * when loss != NULL.  G must not overlap A, W or Y. */
-mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
+MG_API mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                       mg_matrix *G, double *loss /* may be NULL */);
 
 /* Solves (A^T A + ridge I) W = A^T Y by Cholesky (dpotrf/dpotrs); A^T A
@@ -50,7 +50,7 @@ mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
  * or its reciprocal condition number (dpocon) is below j * DBL_EPSILON, so
  * that the solution would carry no correct digit (e.g. a rank-deficient A
  * with ridge = 0).  Use mg_lstsq for such designs. */
-mg_status mg_normal_solve(const mg_matrix *A, const mg_matrix *Y, double ridge, mg_matrix *W);
+MG_API mg_status mg_normal_solve(const mg_matrix *A, const mg_matrix *Y, double ridge, mg_matrix *W);
 
 /* How mg_gd_fit computes each step's gradient. */
 /* Both strategies take the same steps and report the same losses up to
@@ -81,7 +81,7 @@ typedef struct mg_gd_options {
 } mg_gd_options;
 
 /* learning_rate 0.01, epochs 1000, tolerance 0, no callback, MG_GD_AUTO. */
-mg_gd_options mg_gd_defaults(void);
+MG_API mg_gd_options mg_gd_defaults(void);
 
 /* Gradient descent W <- W - learning_rate * dloss/dW, starting from W.
  * on_epoch(e, loss) reports the loss after e steps (e = 0: the start).
@@ -90,7 +90,7 @@ mg_gd_options mg_gd_defaults(void);
  * A loss that becomes non-finite (divergence: learning rate too large)
  * returns MG_ENOCONV; non-finite inputs return MG_ENONFINITE.  On any error
  * W and *epochs_run are left as they were. */
-mg_status mg_gd_fit(const mg_matrix *A, const mg_matrix *Y, mg_matrix *W,
+MG_API mg_status mg_gd_fit(const mg_matrix *A, const mg_matrix *Y, mg_matrix *W,
                     const mg_gd_options *opt, size_t *epochs_run /* may be NULL */);
 
 #ifdef __cplusplus

@@ -54,7 +54,7 @@ typedef struct mg_lstsq_options {
 
 /* Accurate defaults: no intercept, MG_LSTSQ_AUTO, rank_tol 0 (default),
  * max_refine 20 (see docs/accuracy.md). */
-mg_lstsq_options mg_lstsq_defaults(void);
+MG_API mg_lstsq_options mg_lstsq_defaults(void);
 
 /* Initialise with mg_lstsq_result res = { 0 } and set the optional
  * pointers you want filled.  Statistics that are undefined are NaN (as in
@@ -85,7 +85,7 @@ typedef struct mg_lstsq_result {
 
 /* Minimises ||Y - X B||_F.  opt == NULL means mg_lstsq_defaults(); res may
  * be NULL. */
-mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
+MG_API mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
                    const mg_lstsq_options *opt, mg_lstsq_result *res);
 
 #ifdef __cplusplus

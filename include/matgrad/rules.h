@@ -31,48 +31,48 @@ extern "C" {
 #endif
 
 /* f = a^T X b with a m x 1, b n x 1 (X m x n):  G = a b^T (m x n), one dger. */
-mg_status mg_grad_bilinear(const mg_matrix *a, const mg_matrix *b, mg_matrix *G);
+MG_API mg_status mg_grad_bilinear(const mg_matrix *a, const mg_matrix *b, mg_matrix *G);
 
 /* f = a^T exp(X b) with a m x 1, X m x n, b n x 1:
  * G = (a .* exp(X b)) b^T (m x n): a dgemv, m exps and a dger. */
-mg_status mg_grad_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, mg_matrix *G);
+MG_API mg_status mg_grad_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, mg_matrix *G);
 
 /* Chain rule through Y = A X B with A p x m, X m x n, B n x q: given
  * GY = df/dY (p x q), GX = df/dX = A^T GY B^T (m x n).  Two dgemms, in
  * whichever order needs fewer flops: (A^T GY) B^T costs mq(p + n) multiply-
  * adds, A^T (GY B^T) costs pn(q + m). */
-mg_status mg_grad_sandwich(const mg_matrix *A, const mg_matrix *GY, const mg_matrix *B, mg_matrix *GX);
+MG_API mg_status mg_grad_sandwich(const mg_matrix *A, const mg_matrix *GY, const mg_matrix *B, mg_matrix *GX);
 
 /* Chain rule through Y = X^-1 (X n x n): GX = -X^-T GY X^-T, from one LU of
  * X (dgetrf) and two solves (dgetrs); the inverse is never formed. */
-mg_status mg_grad_inverse(const mg_matrix *X, const mg_matrix *GY, mg_matrix *GX);
+MG_API mg_status mg_grad_inverse(const mg_matrix *X, const mg_matrix *GY, mg_matrix *GX);
 
 /* f = log|det X| (X n x n, either sign of det):  G = X^-T, by dgetrf and
  * dgetri (here the inverse is the answer itself). */
-mg_status mg_grad_logdet(const mg_matrix *X, mg_matrix *G);
+MG_API mg_status mg_grad_logdet(const mg_matrix *X, mg_matrix *G);
 
 /* f = det X:  G = det(X) X^-T.  det(X) is carried as mantissa and power of
  * two, so G is finite whenever its entries are representable even if det X
  * itself over- or underflows; MG_ENONFINITE if an entry overflows. */
-mg_status mg_grad_det(const mg_matrix *X, mg_matrix *G);
+MG_API mg_status mg_grad_det(const mg_matrix *X, mg_matrix *G);
 
 /* The function values, for checks and for users of the gradients. */
 
 /* *f = a^T X b. */
-mg_status mg_bilinear(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, double *f);
+MG_API mg_status mg_bilinear(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, double *f);
 
 /* *f = a^T exp(X b) (IEEE: overflowing exponentials give Inf). */
-mg_status mg_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, double *f);
+MG_API mg_status mg_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, double *f);
 
 /* log|det X| and the sign of det X (+1 or -1), from one LU (like numpy's
  * slogdet).  MG_ESINGULAR for an exactly singular X (det = 0); no condition
  * test, since the value of a nearly singular X is still well defined.
  * sign may be NULL. */
-mg_status mg_logdet(const mg_matrix *X, double *logabsdet, double *sign);
+MG_API mg_status mg_logdet(const mg_matrix *X, double *logabsdet, double *sign);
 
 /* *det = det X from one LU; 0 for an exactly singular X; MG_ENONFINITE
  * when det X overflows (use mg_logdet then). */
-mg_status mg_det(const mg_matrix *X, double *det);
+MG_API mg_status mg_det(const mg_matrix *X, double *det);
 
 #ifdef __cplusplus
 }
