@@ -43,8 +43,8 @@ MG_API mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_ma
 
 /* Solves (A^T A + ridge I) W = A^T Y by Cholesky (dpotrf/dpotrs); A^T A
  * (upper triangle, as dsyrk fills it) and A^T Y come from one pass over A
- * (the packed Gram kernel on row blocks of [A Y], 2.6x numpy at 1e6 x 64;
- * dsyrk where AVX2 is missing).
+ * (the packed Gram kernel on row blocks of [A Y]; dsyrk where AVX2 is
+ * missing).
  * ridge must be finite and >= 0 (MG_EINVAL otherwise).  Returns MG_ENOTPD
  * when A^T A + ridge I is not numerically positive definite: Cholesky fails,
  * or its reciprocal condition number (dpocon) is below j * DBL_EPSILON, so
@@ -62,7 +62,7 @@ MG_API mg_status mg_normal_solve(const mg_matrix *A, const mg_matrix *Y, double 
  * over [A Y]), then, whenever the loss falls below a quarter of the
  * reference loss, the current W (one exact pass over A).  The textbook form ||Y||^2 - 2 <W, A^T Y> +
  * <W, A^T A W> is not used: it cancels catastrophically once the loss is
- * small beside ||Y||^2 (seed 001 ends at 2.7e-7 beside ~1240). */
+ * small beside ||Y||^2 (the example of docs/derivations.md ends at 2.7e-7 beside ~1240). */
 typedef enum mg_gd_strategy {
     MG_GD_AUTO = 0, /* the cheaper of the two: epochs * N j k against N j^2
                        plus the reference passes (set-up included) */
