@@ -76,7 +76,7 @@ static int known(mg_act f)
 
 /* Same shape; an output may be the very same view as the input (in place),
  * any other overlap is refused. */
-static mg_status check_pair(const mg_matrix *in, const mg_matrix *out)
+MG__MUST_USE static mg_status check_pair(const mg_matrix *in, const mg_matrix *out)
 {
     if (in->rows != out->rows || in->cols != out->cols)
         return MG_EDIM;

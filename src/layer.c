@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Z m x k, W k x n. */
-static mg_status check_inputs(const mg_matrix *Z, const mg_matrix *W)
+MG__MUST_USE static mg_status check_inputs(const mg_matrix *Z, const mg_matrix *W)
 {
     const mg_matrix *in[] = { Z, W };
     MG__CHECK(mg__check_all(in, 2));
@@ -16,8 +16,8 @@ static mg_status check_inputs(const mg_matrix *Z, const mg_matrix *W)
 
 /* An output that is given must be a valid view of the stated shape and
  * touch none of the inputs. */
-static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
-                              const mg_matrix *const *in, size_t nin)
+MG__MUST_USE static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
+                                           const mg_matrix *const *in, size_t nin)
 {
     MG__CHECK(mg_matrix_check(out));
     if (out->rows != rows || out->cols != cols)

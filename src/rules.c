@@ -9,15 +9,15 @@
 #include <string.h>
 
 /* v must be a valid column vector. */
-static mg_status check_vector(const mg_matrix *v)
+MG__MUST_USE static mg_status check_vector(const mg_matrix *v)
 {
     MG__CHECK(mg_matrix_check(v));
     return v->cols == 1 ? MG_OK : MG_EDIM;
 }
 
 /* out: valid, rows x cols, overlapping none of the count inputs. */
-static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
-                              const mg_matrix *const *in, size_t count)
+MG__MUST_USE static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
+                                           const mg_matrix *const *in, size_t count)
 {
     MG__CHECK(mg_matrix_check(out));
     if (out->rows != rows || out->cols != cols)
@@ -29,7 +29,7 @@ static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
 }
 
 /* a m x 1, X m x n, b n x 1. */
-static mg_status check_form(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b)
+MG__MUST_USE static mg_status check_form(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b)
 {
     MG__CHECK(check_vector(a));
     MG__CHECK(mg_matrix_check(X));
@@ -61,7 +61,7 @@ mg_status mg_grad_bilinear(const mg_matrix *a, const mg_matrix *b, mg_matrix *G)
 
 /* A new vector u = X b (m doubles, contiguous; the caller frees it), or
  * NULL when memory runs out. */
-static double *times_vector(const mg_matrix *X, const mg_matrix *b)
+MG__MUST_USE static double *times_vector(const mg_matrix *X, const mg_matrix *b)
 {
     double *u = mg__alloc_doubles(X->rows, 1);
     if (!u)
@@ -91,8 +91,8 @@ mg_status mg_grad_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matr
 }
 
 /* f = a^T g(X b) with g the identity or exp, for the two value functions. */
-static mg_status form_value(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, int use_exp,
-                            double *f)
+MG__MUST_USE static mg_status form_value(const mg_matrix *a, const mg_matrix *X,
+                                         const mg_matrix *b, int use_exp, double *f)
 {
     MG__CHECK(check_form(a, X, b));
     if (!f)
