@@ -1,6 +1,6 @@
 /* act: elementwise activations and their backward pass dX = dY .* f'(X)
- * (seed 003's d sigma(X) = sigma'(X) .* dX; seed 004's diagonal Jacobian
- * applied as a Hadamard product). */
+ * (d sigma(X) = sigma'(X) .* dX: the diagonal Jacobian applied as a
+ * Hadamard product; docs/derivations.md, "Elementwise functions"). */
 #include "matgrad/act.h"
 #include "internal.h"
 

@@ -1,5 +1,6 @@
 /* fd: central finite differences of scalar and vector functions, and the
- * gradient check built on them (seeds 001, 004). */
+ * gradient check built on them (docs/derivations.md, "Finite differences"
+ * and "Jacobians"). */
 #include "matgrad/fd.h"
 #include "internal.h"
 

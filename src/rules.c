@@ -1,5 +1,6 @@
-/* rules: the explicit trace-trick gradients of seed 003 (examples 1 and 2,
- * and the chain rule through Y = A X B), each a BLAS-2 or BLAS-3 call. */
+/* rules: the explicit trace-trick gradients (a^T X b, a^T exp(X b) and the
+ * chain rule through Y = A X B), each a BLAS-2 or BLAS-3 call
+ * (docs/derivations.md, "Bilinear form", "a^T exp(Xb)", "Chain rule"). */
 #include "matgrad/rules.h"
 #include "internal.h"
 
@@ -54,7 +55,7 @@ mg_status mg_grad_bilinear(const mg_matrix *a, const mg_matrix *b, mg_matrix *G)
     MG__CHECK(check_vector(b));
     const mg_matrix *in[] = { a, b };
     MG__CHECK(check_output(G, a->rows, b->rows, in, 2));
-    /* df = a^T dX b = tr((a b^T)^T dX)  =>  G = a b^T   (seed 003, example 1) */
+    /* df = a^T dX b = tr((a b^T)^T dX)  =>  G = a b^T   (derivations.md, "Bilinear form") */
     outer(a->data, (int)a->stride, b, G);
     return MG_OK;
 }
@@ -84,7 +85,7 @@ mg_status mg_grad_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matr
     /* u = a .* exp(X b): df = a^T (exp(Xb) .* dX b) = (a .* exp(Xb))^T dX b */
     for (size_t i = 0; i < m; i++)
         u[i] = *mg_at(a, i, 0) * exp(u[i]);
-    /* G = (a .* exp(X b)) b^T   (seed 003, example 2) */
+    /* G = (a .* exp(X b)) b^T   (derivations.md, "a^T exp(Xb)") */
     outer(u, 1, b, G);
     free(u);
     return MG_OK;
@@ -137,7 +138,7 @@ mg_status mg_grad_sandwich(const mg_matrix *A, const mg_matrix *GY, const mg_mat
     if (!T)
         return MG_ENOMEM;
 
-    /* df = tr(GY^T A dX B) = tr((A^T GY B^T)^T dX)  =>  GX = A^T GY B^T   (seed 003, chain rule) */
+    /* df = tr(GY^T A dX B) = tr((A^T GY B^T)^T dX)  =>  GX = A^T GY B^T   (derivations.md, "Chain rule") */
     if (left) {
         /* T = A^T GY   (m x q) */
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)q, (int)p, 1.0,

@@ -1,9 +1,10 @@
-/* rules_lu: the gradients that need a factorisation of X (seed 003's
- * d(X^-1) and d|X| rules): Y = X^-1, log|det X| and det X.
+/* rules_lu: the gradients that need a factorisation of X: Y = X^-1,
+ * log|det X| and det X (docs/derivations.md, "Inverse" and "log|det X| and
+ * det X").
  *
  * Storage: LAPACK is called in column-major order on a contiguous n x n
- * buffer F.  F is filled with X itself (a transposed copy of the row-major
- * view), so a column-major result M left in a buffer reads, row by row, as
+ * buffer F.  F is filled with X itself, scaled by powers of two (a
+ * transposed copy of the row-major view), so a column-major result M left in a buffer reads, row by row, as
  * M^T: the row-major X^-T of the logdet gradient is dgetri's X^-1 read
  * straight out, with no transpose pass. */
 #include "matgrad/rules.h"
@@ -283,7 +284,7 @@ mg_status mg_grad_logdet(const mg_matrix *X, mg_matrix *G)
     MG__CHECK(check_square_output(X, G));
     MG__CHECK(lu_factor(X, LU_SCALAR, &f));
     /* d log|X| = tr(X^-1 dX) = tr((X^-T)^T dX)  =>  G = X^-T = 2^k (2^k X)^-T
-     * (docs/derivations.md, "Calculus rules": the d|X| rule) */
+     * (docs/derivations.md, "log|det X| and det X") */
     mg_status s = lu_invert(&f);
     if (s == MG_OK)
         s = copy_out(f.F, f.n, 1.0, f.k, G);
@@ -359,7 +360,7 @@ mg_status mg_grad_inverse(const mg_matrix *X, const mg_matrix *GY, mg_matrix *GX
     if (T) {
         /* dY = -X^-1 dX X^-1, so df = -tr(GY^T X^-1 dX X^-1)
          *    = tr((-X^-T GY X^-T)^T dX)  =>  GX = -X^-T GY X^-T
-         *    = -2^(2k - j) X_s^-T GY_s X_s^-T   (docs/derivations.md, "Calculus rules") */
+         *    = -2^(2k - j) X_s^-T GY_s X_s^-T   (derivations.md, "Inverse") */
         to_col_major(GY, NULL, j, T);
         s = inverse_sandwich(&f, T);
         /* Read row-major, the column-major (GX_s)^T is GX_s. */

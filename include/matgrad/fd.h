@@ -1,9 +1,9 @@
 /* matgrad fd: central finite differences, to check analytic gradients
- * (seeds 001, 004; docs/derivations.md, "Finite differences").
+ * (docs/derivations.md, "Finite differences" and "Jacobians").
  *
  * Central difference of a scalar f along entry (i, j) with step h:
  *     G_ij = (f(X + h E_ij) - f(X - h E_ij)) / (2h)
- * (with parentheses: seed 001's "/ 2*h" divides by 2 and multiplies by h).
+ * (with parentheses: "/ 2*h" would divide by 2 and multiply by h).
  * The truncation error is h^2 |f'''| / 6 and the rounding error about
  * eps |f| / h; their sum is smallest near h = (3 eps |f| / |f'''|)^(1/3),
  * i.e. h ~ 1e-5 to 1e-6 times the scale of X for well-scaled f.

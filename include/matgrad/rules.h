@@ -1,6 +1,6 @@
 /* matgrad rules: gradients of scalar functions of a matrix, derived with
- * differentials and the trace trick (seed 003; docs/derivations.md,
- * "Calculus rules").
+ * differentials and the trace trick (docs/derivations.md, from "Bilinear
+ * form" to "log|det X| and det X").
  *
  * Layout: the gradient G of a scalar f with respect to a matrix X has X's
  * shape, G_ij = df/dX_ij, so that df = tr(G^T dX) = sum_ij G_ij dX_ij.
