@@ -11,7 +11,10 @@
 #   matrix: ENV      the numerical suites again on build/, once under each
 #                    ENV of MATRIX below; they are the ctest tests labelled
 #                    "numeric", which every tests/test_*.c suite gets
-#                    (tests/CMakeLists.txt), new ones included
+#                    (tests/CMakeLists.txt), new ones included.  One thread
+#                    runs with scripts/omp_guard.c preloaded (no one-thread
+#                    parallel region); Prescott first checks that OpenBLAS
+#                    takes the override
 #   sanitize         build-san/ (Debug, ASan + UBSan), the whole suite
 #   no-openmp        build-noomp/ (MATGRAD_OPENMP=OFF), the whole suite
 #   clang            build-clang/ (CC=clang; OpenMP through libomp), the whole suite
@@ -26,7 +29,7 @@ jobs=2
 # matgrad's own instruction-set dispatch.
 MATRIX=(
   OMP_NUM_THREADS=1            # our slices on one thread: no parallel region at all
-  OMP_NUM_THREADS=3            # more threads than slices of small passes, than cores here
+  OMP_NUM_THREADS=3            # more threads than this machine's cores
   OPENBLAS_NUM_THREADS=1
   OPENBLAS_NUM_THREADS=2
   OPENBLAS_CORETYPE=Prescott   # OpenBLAS's generic SSE2 kernels, as on an old x86-64
@@ -43,8 +46,9 @@ print_summary() {
   echo "total: $SECONDS s"
 }
 
-# stage NAME COMMAND...: one stage; COMMAND is a single command (a script or
-# ctest), so that its own exit status is the stage's verdict.
+# stage NAME COMMAND...: one stage, whose verdict is COMMAND's exit status.
+# COMMAND runs with errexit off (it is tested with ||): a shell function
+# used as one must return on its first failing step itself.
 stage() {
   local name=$1 rc=0 t0=$SECONDS verdict
   shift
@@ -74,12 +78,28 @@ ctest_in() { # DIR [ctest args...]
 # for one CPU (no DYNAMIC_ARCH) ignores OPENBLAS_CORETYPE: fail rather than
 # test the same kernels twice.
 check_coretype() { # BUILD NAME
-  local exe
+  local exe out
   exe=$(find "$1/tests" -maxdepth 1 -name 'test_*' -type f -perm -u+x | sort | head -n 1)
-  if ! OPENBLAS_VERBOSE=2 OPENBLAS_CORETYPE=$2 "$exe" 2>&1 | grep -q "^Core: $2\$"; then
+  # the whole output first: grep -q would close the pipe early (pipefail)
+  out=$(OPENBLAS_VERBOSE=2 OPENBLAS_CORETYPE=$2 "$exe" 2>&1 || true)
+  if ! grep -q "^Core: $2\$" <<< "$out"; then
     echo "OpenBLAS ignores OPENBLAS_CORETYPE=$2 (not built with DYNAMIC_ARCH?)" >&2
     return 1
   fi
+}
+
+# The numerical suites on build/ under ENV.  Under OMP_NUM_THREADS=1 they
+# run with scripts/omp_guard.c preloaded, which aborts a process that opens
+# an OpenMP parallel region for one thread (src/kernels/parallel.h).
+matrix_ctest() { # ENV
+  local preload=
+  if [ "$1" = OMP_NUM_THREADS=1 ]; then
+    preload=$root/build/omp_guard.so
+    cc -std=c11 -Wall -Wextra -Wpedantic -Werror -shared -fPIC -o "$preload" \
+       "$root/scripts/omp_guard.c" -ldl || return
+  fi
+  env "$1" ${preload:+LD_PRELOAD="$preload"} \
+    ctest --test-dir "$root/build" --output-on-failure -j "$jobs" -L numeric
 }
 
 stage "dependencies" bash "$root/scripts/deps.sh"
@@ -91,7 +111,7 @@ for env in "${MATRIX[@]}"; do
   if [ "$env" = OPENBLAS_CORETYPE=Prescott ] && [ "$(uname -m)" = x86_64 ]; then
     stage "matrix: OpenBLAS takes Prescott" check_coretype "$root/build" Prescott
   fi
-  stage "matrix: $env" env "$env" ctest --test-dir "$root/build" --output-on-failure -j "$jobs" -L numeric
+  stage "matrix: $env" matrix_ctest "$env"
 done
 
 stage "sanitize: build" bash "$root/scripts/build.sh" "$root/build-san" \
