@@ -119,9 +119,7 @@ stage "sanitize: build" bash "$root/scripts/build.sh" "$root/build-san" \
 stage "sanitize: ctest" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no \
   ctest --test-dir "$root/build-san" --output-on-failure -j "$jobs"
 
-# Benches off: bench/common/bench_common.c has unguarded OpenMP pragmas.
-stage "no-openmp: build" bash "$root/scripts/build.sh" "$root/build-noomp" \
-  -DMATGRAD_OPENMP=OFF -DMATGRAD_BENCH=OFF
+stage "no-openmp: build" bash "$root/scripts/build.sh" "$root/build-noomp" -DMATGRAD_OPENMP=OFF
 stage "no-openmp: ctest" ctest_in "$root/build-noomp"
 
 stage "clang: build" env CC=clang bash "$root/scripts/build.sh" "$root/build-clang"
