@@ -25,7 +25,10 @@ double mg__lsq_rel_change(const double *dx, const double *x, size_t n)
         if (dx[i] == 0.0)
             continue;
         const double den = fmax(fabs(x[i]), floor);
-        worst = fmax(worst, den > 0.0 ? fabs(dx[i]) / den : INFINITY);
+        const double rel = den > 0.0 ? fabs(dx[i]) / den : INFINITY;
+        if (!(rel <= DBL_MAX))
+            return INFINITY; /* NaN or Inf: fmax would drop a NaN */
+        worst = fmax(worst, rel);
     }
     return worst;
 }

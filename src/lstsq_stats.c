@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <lapacke.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,9 +69,25 @@ mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
     return s;
 }
 
+/* 2^-sigma with D x 2^-sigma safely inside the double range for any x of
+ * size up to 2^120: the refinement forms D x (the unscaled coordinates),
+ * which for a column of subnormal entries (D_jj up to 2^1074) overflows
+ * although x itself, a column of (Z^T Z)^-1, is moderate. */
+static double rhs_scale(const mg__lsq *q)
+{
+    int emax = 0;
+    for (size_t j = 0; j < q->d.p; j++) {
+        const int e = ilogb(q->scale[j]) + ilogb(q->scale_lo[j]);
+        emax = e > emax ? e : emax;
+    }
+    return emax > 900 ? ldexp(1.0, 900 - emax) : 1.0;
+}
+
 /* Column j of (Z^T Z)^-1 is the x of the augmented system with y = 0 and
  * c = -e_j (r + Z x = 0, Z^T r = -e_j), so the refinement that makes the
- * coefficients accurate makes the variances accurate too. */
+ * coefficients accurate makes the variances accurate too.  The system is
+ * solved for c = -t e_j (t = rhs_scale, a power of two: x / t is exact); a
+ * non-finite refined value keeps the unrefined v_j. */
 mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
 {
     const size_t N = q->d.N, p = q->d.p;
@@ -79,16 +96,17 @@ mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
     double *scratch = mg__alloc_doubles(MG__LSQ_REFINE_SCRATCH(N, p), 1);
     mg_status s = (c && x && r && scratch) ? MG_OK : MG_ENOMEM;
 
+    const double t = rhs_scale(q);
     if (s == MG_OK)
         memset(c, 0, p * sizeof *c);
     for (size_t j = 0; s == MG_OK && j < p; j++) {
         double delta;
         size_t steps;
-        c[j] = -1.0;
+        c[j] = -t;
         s = mg__lsq_refine(q, NULL, 0, c, x, r, scratch, &steps, &delta);
         c[j] = 0.0;
-        if (s == MG_OK)
-            v[j] = x[j];
+        if (s == MG_OK && isfinite(x[j] / t))
+            v[j] = x[j] / t;
     }
     free(c); free(x); free(r); free(scratch);
     return s;
