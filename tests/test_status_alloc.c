@@ -8,10 +8,11 @@
  * or were ignored (dpotrs, dlansy, dpocon).
  *
  * Each problem is solved once before the sweep, so that OpenBLAS's
- * buffers and the OpenMP thread pool exist; allocations by libgomp itself
- * are spared: it exits when it cannot allocate a team, even for a region
- * that runs on one thread, a defect of its own that the fault-injection
- * suite over every public function covers, not these. */
+ * buffers and the OpenMP thread pool exist; allocations by the OpenMP
+ * runtime itself (libgomp, or clang's libomp) are spared: it ends the
+ * process when it cannot allocate a team, even for a region that runs on
+ * one thread, a defect of its own that the fault-injection suite over
+ * every public function covers, not these. */
 #include "failalloc.h"
 #include "mgt_exact.h"
 
@@ -170,7 +171,7 @@ END_TEST
 
 int main(void)
 {
-    mgt_failalloc_spare("libgomp");
+    mgt_failalloc_spare("omp");
     Suite *s = suite_create("status_alloc");
     TCase *tc = tcase_create("alloc");
     tcase_set_timeout(tc, 300);

@@ -57,13 +57,15 @@ void mgt_failalloc_spare(const char *name)
     }
 }
 
-/* 1 if the code at caller belongs to a spared object (dladdr does not
- * allocate). */
+/* 1 if the code at caller belongs to a spared object: its file name,
+ * without the directory, contains spare_name (dladdr does not allocate). */
 static int spared(void *caller)
 {
     Dl_info info;
-    return spare_name[0] && dladdr(caller, &info) && info.dli_fname &&
-           strstr(info.dli_fname, spare_name);
+    if (!spare_name[0] || !dladdr(caller, &info) || !info.dli_fname)
+        return 0;
+    const char *base = strrchr(info.dli_fname, '/');
+    return strstr(base ? base + 1 : info.dli_fname, spare_name) != NULL;
 }
 
 /* 1 if this allocation, called from caller, is the one to fail. */

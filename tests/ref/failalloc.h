@@ -33,10 +33,11 @@ size_t mgt_failalloc_count(void);
 /* 1 if the armed failure was injected since the last arm. */
 int mgt_failalloc_injected(void);
 
-/* Allocations called from a loaded object whose file name contains name
- * (e.g. "libgomp") are neither counted nor failed; NULL: none spared.  For
- * tests of one defect that must not end on another (libgomp exits when it
- * cannot allocate a team).  The name is copied (at most 63 bytes). */
+/* Allocations called from a loaded object whose file name (without the
+ * directory) contains name are neither counted nor failed; NULL: none
+ * spared.  For tests of one defect that must not end on another: "omp"
+ * spares GCC's libgomp and LLVM's libomp, which end the process when they
+ * cannot allocate a team.  The name is copied (at most 63 bytes). */
 void mgt_failalloc_spare(const char *name);
 
 #endif /* MGT_FAILALLOC_H */
