@@ -13,7 +13,7 @@ MG__MUST_USE mg_status mg__check_model(const mg_matrix *A, const mg_matrix *W, c
  * contiguous).  MG_ENONFINITE if either is not finite.  scratch holds
  * mg__mse_scratch_len(N, j, k) doubles. */
 MG__MUST_USE mg_status mg__mse_eval(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
-                       double *G, double *loss, double *scratch);
+                                    double *G, double *loss, double *scratch);
 
 /* 1 if mg_gd_fit runs the Gram strategy for these shapes and options:
  * o->strategy when forced, else the cost model of MG_GD_AUTO. */

@@ -30,7 +30,7 @@ mg_lstsq_options mg_lstsq_defaults(void)
 }
 
 static MG__MUST_USE mg_status check_args(const mg_matrix *X, const mg_matrix *Y, const mg_matrix *B,
-                            const mg_lstsq_options *o, const mg_lstsq_result *res)
+                                         const mg_lstsq_options *o, const mg_lstsq_result *res)
 {
     const mg_matrix *all[] = { X, Y, B };
     MG__CHECK(mg__check_all(all, 3));
@@ -85,8 +85,8 @@ typedef struct outputs {
 
 /* QR or SVD factors (full rank: Bjorck refinement; rank-deficient:
  * minimum-norm solution from the SVD of the unscaled design). */
-static MG__MUST_USE mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, mg_lstsq_method method,
-                                  outputs *out)
+static MG__MUST_USE mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y,
+                                               mg_lstsq_method method, outputs *out)
 {
     const size_t N = q->d.N, p = q->d.p, k = Y->cols;
     mg_status s;
@@ -145,7 +145,8 @@ static MG__MUST_USE mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, m
 }
 
 /* The Cholesky path; MG_ENOCONV / MG_ENOTPD leave the choice to the caller. */
-static MG__MUST_USE mg_status solve_cholesky(mg__lsq *q, const mg_matrix *Y, int forced, outputs *out)
+static MG__MUST_USE mg_status solve_cholesky(mg__lsq *q, const mg_matrix *Y, int forced,
+                                             outputs *out)
 {
     const size_t p = q->d.p, k = Y->cols;
     double *C = mg__alloc_doubles(p, k);
@@ -190,8 +191,8 @@ static MG__MUST_USE int has_constant_column(const mg__design *d)
 }
 
 static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs *out,
-                            mg_lstsq_result *res, double *se, double *sd, double *r2,
-                            double *ar2)
+                                         mg_lstsq_result *res, double *se, double *sd, double *r2,
+                                         double *ar2)
 {
     const size_t N = q->d.N, p = q->d.p, k = Y->cols, df = N - q->rank;
     const int centered = has_constant_column(&q->d);
@@ -234,13 +235,14 @@ static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, c
     return s;
 }
 
-static mg_lstsq_method method_of(mg__lsq_kind kind)
+static MG__MUST_USE mg_lstsq_method method_of(mg__lsq_kind kind)
 {
     return kind == MG__LSQ_QR ? MG_LSTSQ_QR : kind == MG__LSQ_SVD ? MG_LSTSQ_SVD
                                                                     : MG_LSTSQ_CHOLESKY;
 }
 
-static MG__MUST_USE mg_status run(mg__lsq *q, const mg_matrix *Y, const mg_lstsq_options *o, outputs *out)
+static MG__MUST_USE mg_status run(mg__lsq *q, const mg_matrix *Y, const mg_lstsq_options *o,
+                                  outputs *out)
 {
     const double work = (double)q->d.N * (double)q->d.p * (double)q->d.p;
     const int try_chol = o->method == MG_LSTSQ_CHOLESKY ||

@@ -83,9 +83,8 @@ mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C)
     /* D = 2^-e with sqrt(G_jj) in [2^(e-1), 2^e); D G D and D C are exact.
      * N DBL_MIN <= G_jj <= DBL_MAX keeps 2^-e within [2^-512, 2^512]. */
     for (size_t j = 0; j < p; j++) {
-        int e = 0;
-        if (G[j * p + j] > 0.0)
-            (void)frexp(sqrt(G[j * p + j]), &e);
+        /* frexp's exponent: sqrt(G_jj) = m 2^e, m in [1/2, 1) */
+        const int e = G[j * p + j] > 0.0 ? ilogb(sqrt(G[j * p + j])) + 1 : 0;
         q->scale[j] = ldexp(1.0, -e);
         q->scale_lo[j] = 1.0;
     }

@@ -52,8 +52,8 @@ typedef struct mg__lsq {
 
 /* (v * scale_j) * scale_lo_j: v D_jj exactly, unless the result itself
  * overflows or falls below the normal range. */
-static inline double mg__lsq_scaled(const double *scale, const double *scale_lo, size_t j,
-                                    double v)
+static inline MG__MUST_USE double mg__lsq_scaled(const double *scale, const double *scale_lo,
+                                                 size_t j, double v)
 {
     return (v * scale[j]) * scale_lo[j];
 }
@@ -129,6 +129,6 @@ MG__MUST_USE mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);
 MG__MUST_USE mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v);
 
 /* Relative size of a correction: max_i |dx_i| / max(|x_i|, eps ||x||). */
-double mg__lsq_rel_change(const double *dx, const double *x, size_t n);
+MG__MUST_USE double mg__lsq_rel_change(const double *dx, const double *x, size_t n);
 
 #endif /* MATGRAD_LSTSQ_INTERNAL_H */

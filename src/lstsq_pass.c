@@ -27,7 +27,7 @@
  * (128 KiB of a 64-column X) inside the residual pass. */
 enum { SLICE_MIN_ROWS = 4096, MAX_SLICES = 16, PASS_ROWS = 256 };
 
-static size_t n_slices(size_t N)
+static MG__MUST_USE size_t n_slices(size_t N)
 {
     size_t s = N / SLICE_MIN_ROWS;
     if (s < 1)

@@ -32,9 +32,8 @@ void mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo)
      * smallest subnormal is 2^-1074) but 2^-e is a double only for
      * e >= -1023: the rest, at most 2^50, goes to scale_lo. */
     for (size_t j = 0; j < d->p; j++) {
-        int e = 0;
-        if (scale[j] > 0.0 && isfinite(scale[j]))
-            (void)frexp(scale[j], &e);
+        /* frexp's exponent (ilogb counts a subnormal's leading zeros too) */
+        const int e = (scale[j] > 0.0 && isfinite(scale[j])) ? ilogb(scale[j]) + 1 : 0;
         const int hi = e < -DBL_MAX_EXP + 1 ? DBL_MAX_EXP - 1 : -e;
         scale[j] = ldexp(1.0, hi);
         scale_lo[j] = ldexp(1.0, -e - hi);

@@ -11,7 +11,8 @@
 
 /* v_j = ||row j of T^-1||^2 for an n x n upper-triangular T (column-major,
  * leading dimension ld; row-major callers pass the transpose's layout). */
-static MG__MUST_USE mg_status inv_row_norms(const double *T, size_t n, size_t ld, int row_major, double *v)
+static MG__MUST_USE mg_status inv_row_norms(const double *T, size_t n, size_t ld, int row_major,
+                                            double *v)
 {
     double *Ti = mg__alloc_doubles(n, n);
     if (!Ti)
@@ -73,7 +74,7 @@ mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
  * size up to 2^120: the refinement forms D x (the unscaled coordinates),
  * which for a column of subnormal entries (D_jj up to 2^1074) overflows
  * although x itself, a column of (Z^T Z)^-1, is moderate. */
-static double rhs_scale(const mg__lsq *q)
+static MG__MUST_USE double rhs_scale(const mg__lsq *q)
 {
     int emax = 0;
     for (size_t j = 0; j < q->d.p; j++) {

@@ -60,9 +60,11 @@ static void check_fit(const mgt_exact *e, mg_lstsq_method m)
         long double ss = 0.0L; /* the exact residual is Y - X b */
         for (size_t i = 0; i < e->N; i++) {
             long double fit = 0.0L;
-            for (size_t j = 0; j < e->p; j++)
-                fit += (long double)e->b[j * e->k + c] *
-                       (j < (size_t)e->intercept ? 1.0 : mgt_get(&e->X.v, i, j - (size_t)e->intercept));
+            for (size_t j = 0; j < e->p; j++) {
+                const size_t ic = (size_t)e->intercept;
+                const double z = j < ic ? 1.0 : mgt_get(&e->X.v, i, j - ic);
+                fit += (long double)e->b[j * e->k + c] * z;
+            }
             const long double r = (long double)mgt_get(&e->Y.v, i, c) - fit;
             ss += r * r;
         }
