@@ -61,7 +61,7 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
          * dsyrk, half of dgemm's flops); the kernel fails only when its
          * packing buffer cannot be allocated */
         if (fast)
-            failed[s] = mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p) != 0;
+            failed[s] = mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p) != MG_OK;
         else
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)nx, (int)(r1 - r0), 1.0, Xs,
                         (int)X->stride, 1.0, Gs + ic * p + ic, (int)p);

@@ -49,7 +49,10 @@ MG_API mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_ma
  * when A^T A + ridge I is not numerically positive definite: Cholesky fails,
  * or its reciprocal condition number (dpocon) is below j * DBL_EPSILON, so
  * that the solution would carry no correct digit (e.g. a rank-deficient A
- * with ridge = 0).  Use mg_lstsq for such designs. */
+ * with ridge = 0), and also when a nonzero column's sum of squares
+ * underflows (A^T A is then not representable in double).  A^T A or A^T Y
+ * that overflow give MG_ENONFINITE, as NaN/Inf input does.  Use mg_lstsq
+ * for such designs: it equilibrates the columns exactly first. */
 MG_API mg_status mg_normal_solve(const mg_matrix *A, const mg_matrix *Y, double ridge, mg_matrix *W);
 
 /* How mg_gd_fit computes each step's gradient. */

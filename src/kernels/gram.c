@@ -20,13 +20,13 @@ int mg__gram_available(void)
     return mg__cpu_has_avx2_fma();
 }
 
-int mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, double *G, size_t ldg)
+mg_status mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, double *G, size_t ldg)
 {
     if (!mg__gram_available())
-        return -1;
+        return MG_EINVAL;
     double *P = malloc(mg__gram_packed_len(GRAM_ROWS, nx) * sizeof(double));
     if (!P)
-        return -1;
+        return MG_ENOMEM;
     for (size_t r0 = 0; r0 < nb; r0 += GRAM_ROWS) {
         const size_t rows = nb - r0 < GRAM_ROWS ? nb - r0 : GRAM_ROWS;
         const size_t left = nb - r0 - rows, next = left < GRAM_ROWS ? left : GRAM_ROWS;
@@ -36,5 +36,5 @@ int mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, double *G
                                     next ? Xb + rows * ldx : NULL, next);
     }
     free(P);
-    return 0;
+    return MG_OK;
 }
