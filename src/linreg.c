@@ -1,4 +1,5 @@
-/* linreg: MSE loss and gradient, and the normal equations (seeds 000, 003). */
+/* linreg: MSE loss and gradient, and the normal equations (docs/derivations.md,
+ * "MSE loss", "MSE gradient", "Normal equations"). */
 #include "matgrad/linreg.h"
 #include "internal.h"
 #include "linreg_internal.h"

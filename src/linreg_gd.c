@@ -1,5 +1,5 @@
-/* Gradient descent on the MSE loss (seed 001, trained with the analytic
- * gradient of seed 000 instead of finite differences). */
+/* Gradient descent on the MSE loss with the analytic gradient
+ * (docs/derivations.md, "Gradient descent"). */
 #include "matgrad/linreg.h"
 #include "internal.h"
 #include "linreg_internal.h"

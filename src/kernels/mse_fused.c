@@ -94,7 +94,7 @@ MG_INLINE void rows_body(const double *A, size_t lda, const double *Y, size_t ld
     for (size_t b0 = r0; b0 < r1; b0 += B) {
         const size_t nb = (r1 - b0 < B) ? r1 - b0 : B;
         const double *Ab = A + b0 * lda;
-        /* Phase 1 -- r_i = y_i - a_i W   (seed 000: the residual) */
+        /* Phase 1 -- r_i = y_i - a_i W   (derivations.md, "MSE loss") */
         for (size_t i = 0; i < nb; i++)
             for (size_t m = 0; m < k; m++) {
                 const double r = Y[(b0 + i) * ldy + m] - dot(Ab + i * lda, wT + m * j, j);

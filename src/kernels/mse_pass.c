@@ -48,7 +48,7 @@ static void blas_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
 
         for (size_t i = 0; i < nb; i++)
             memcpy(R + i * k, Y->data + (r0 + i) * Y->stride, k * sizeof(double));
-        /* R_b = Y_b - A_b W   (seed 000: the residual) */
+        /* R_b = Y_b - A_b W   (derivations.md, "MSE loss") */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)j, -1.0,
                     Ab, (int)A->stride, W->data, (int)W->stride, 1.0, R, (int)k);
         for (size_t i = 0; i < nb * k; i++)
