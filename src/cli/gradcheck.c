@@ -466,10 +466,12 @@ int mgcli_gradcheck(int argc, char **argv)
             return MGCLI_EXIT_OK;
         }
         if ((!strcmp(argv[i], "-s") || !strcmp(argv[i], "--seed")) && i + 1 < argc) {
-            char *end;
-            seed = strtoull(argv[++i], &end, 10);
-            if (*end || end == argv[i] || argv[i][0] == '-') {
-                fprintf(stderr, "matgrad gradcheck: --seed needs a non-negative integer, not '%s'\n",
+            unsigned long long v;
+            if (mgcli_parse_count(argv[++i], UINT64_MAX, &v) == 0) {
+                seed = v;
+            } else {
+                fprintf(stderr, "matgrad gradcheck: --seed needs a whole number from 0 to "
+                                "18446744073709551615, not '%s'\n",
                         argv[i]);
                 return MGCLI_EXIT_USAGE;
             }
@@ -484,9 +486,8 @@ int mgcli_gradcheck(int argc, char **argv)
     mgcli_table *t = mgcli_table_new(5, "llrrl");
     const char *head[5] = { "rule", "variable", "shape", "max rel error", "result" };
     if (!t || mgcli_table_row(t, head) != 0) {
-        fputs("matgrad gradcheck: out of memory\n", stderr);
         mgcli_table_free(t);
-        return MGCLI_EXIT_FAIL;
+        return mgcli_out_of_memory("the result table");
     }
     size_t checks = 0, failed = 0;
     for (size_t r = 0; r < sizeof RULES / sizeof *RULES; r++)
@@ -509,7 +510,10 @@ int mgcli_gradcheck(int argc, char **argv)
                 snprintf(e, sizeof e, "%.2e", err);
             const char *row[5] = { RULES[r].name, RULES[r].variable, shape, e,
                                    pass ? "pass" : "FAIL" };
-            mgcli_table_row(t, row);
+            if (mgcli_table_row(t, row) != 0) {
+                mgcli_table_free(t);
+                return mgcli_out_of_memory("the result table");
+            }
             checks++;
             failed += !pass;
         }
