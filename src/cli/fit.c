@@ -152,7 +152,7 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
 static int load_failed(const char *shown, const mgcli_csv_error *err)
 {
     if (err->out_of_memory) {
-        fprintf(stderr, "matgrad: %s (reading %s)\n", err->msg, shown);
+        fprintf(stderr, "matgrad: out of memory (%s, reading %s)\n", err->msg, shown);
         return MGCLI_EXIT_FAIL;
     }
     if (err->line)
