@@ -49,6 +49,7 @@ typedef struct gc_arena {
     double *mem[GC_MAX_MATS];
     int n;
     gc_rng *rng;
+    int out_of_memory;   /* a matrix could not be allocated */
 } gc_arena;
 
 static mg_matrix mat(gc_arena *a, size_t rows, size_t cols)
@@ -58,8 +59,10 @@ static mg_matrix mat(gc_arena *a, size_t rows, size_t cols)
         return m;
     size_t stride = cols + (size_t)(a->n & 1);
     double *d = malloc(rows * stride * sizeof *d);
-    if (!d)
+    if (!d) {
+        a->out_of_memory = 1;
         return m;
+    }
     a->mem[a->n++] = d;
     for (size_t i = 0; i < rows * stride; i++)
         d[i] = (i % stride < cols) ? uniform(a->rng) : NAN;
@@ -493,11 +496,16 @@ int mgcli_gradcheck(int argc, char **argv)
     for (size_t r = 0; r < sizeof RULES / sizeof *RULES; r++)
         for (size_t k = 0; k < 3 && RULES[r].shapes[k].r; k++) {
             gc_shape s = RULES[r].shapes[k];
-            gc_arena a = { { NULL }, 0, &rng };
+            gc_arena a = { { NULL }, 0, &rng, 0 };
             double err = NAN;
             mg_status st = RULES[r].run(&a, s, RULES[r].variant, &err);
             for (int i = 0; i < a.n; i++)
                 free(a.mem[i]);
+            /* not a failed rule: the check could not be set up */
+            if (a.out_of_memory || st == MG_ENOMEM) {
+                mgcli_table_free(t);
+                return mgcli_out_of_memory("gradcheck's inputs");
+            }
             char shape[48], e[32];
             if (s.k)
                 snprintf(shape, sizeof shape, "%zux%zu k=%zu", s.r, s.c, s.k);

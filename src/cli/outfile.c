@@ -65,6 +65,16 @@ static int complain(const mgcli_outfile *o, const char *why)
     return -1;
 }
 
+/* The message for errno value e: out of memory in the command's own words. */
+static int complain_errno(const mgcli_outfile *o, int e)
+{
+    if (e == ENOMEM) {
+        fprintf(stderr, "matgrad: out of memory (the output %s)\n", o->dest);
+        return -1;
+    }
+    return complain(o, strerror(e));
+}
+
 int mgcli_outfile_is_stdout(const char *dest) { return dest && !strcmp(dest, "-"); }
 
 /* "dir/" of path (up to and including its last slash; "" if none) + rel. */
@@ -268,10 +278,12 @@ int mgcli_outfile_open(mgcli_outfile *o, const char *dest)
         e = errno ? errno : ENOMEM;
     if (e == 0)
         return 0;
-    complain(o, e == -1   ? "not a regular file, character device or FIFO"
-                : e == EACCES ? "Permission denied (no write permission)"
-                : e == EAGAIN ? "changed while it was being opened"
-                              : strerror(e));
+    if (e == -1 || e == EACCES || e == EAGAIN)
+        complain(o, e == -1       ? "not a regular file, character device or FIFO"
+                    : e == EACCES ? "Permission denied (no write permission)"
+                                  : "changed while it was being opened");
+    else
+        complain_errno(o, e);
     mgcli_outfile_discard(o);
     return e == ENOMEM ? MGCLI_EXIT_FAIL : MGCLI_EXIT_USAGE;
 }
@@ -287,7 +299,7 @@ const char *mgcli_outfile_program_path(mgcli_outfile *o)
         const char *dir = getenv("TMPDIR");
         char *prefix = malloc((dir && *dir ? strlen(dir) : 4) + sizeof "/matgrad-");
         if (!prefix) {
-            complain(o, "out of memory");
+            complain_errno(o, ENOMEM);
             return NULL;
         }
         strcpy(prefix, dir && *dir ? dir : "/tmp");
@@ -296,7 +308,7 @@ const char *mgcli_outfile_program_path(mgcli_outfile *o)
         int e = errno;
         free(prefix);
         if (fd < 0) {
-            complain(o, strerror(e));
+            complain_errno(o, e);
             return NULL;
         }
         close(fd);
@@ -387,7 +399,7 @@ int mgcli_outfile_commit(mgcli_outfile *o)
         o->tmp = NULL;
     }
     if (e)
-        complain(o, strerror(e));
+        complain_errno(o, e);
     mgcli_outfile_discard(o);
     return e ? -1 : 0;
 }
