@@ -241,8 +241,28 @@ static int open_direct(mgcli_outfile *o)
 static int prepare(mgcli_outfile *o)
 {
     struct stat st;
-    int exists = 0;
-    int e = resolve(o->dest, &o->target, &st, &exists);
+    int exists = 0, e;
+    /* A device or FIFO is opened by the name given: the kernel follows every
+     * link to it, /proc's too (/dev/stdout, /dev/fd/N), whose contents
+     * ("pipe:[123]") name no file a path walk could find. */
+    int found = stat(o->dest, &st) == 0;
+    if (found && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        if (!(o->target = malloc(strlen(o->dest) + 1)))
+            return ENOMEM;
+        strcpy(o->target, o->dest);
+        return (e = writable(o->target, &st)) != 0 ? e : open_direct(o);
+    }
+    /* The file standard output already writes to (-o /dev/stdout > f):
+     * replacing it would send the report to a file without a name; the
+     * content follows the report through standard output's descriptor. */
+    struct stat out;
+    if (found && S_ISREG(st.st_mode) && fstat(STDOUT_FILENO, &out) == 0 && out.st_dev == st.st_dev &&
+        out.st_ino == st.st_ino) {
+        o->direct = 1;
+        o->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        return o->fd < 0 ? errno : 0;
+    }
+    e = resolve(o->dest, &o->target, &st, &exists);
     if (e)
         return e;
     if (!exists)
@@ -364,6 +384,10 @@ static int deliver(mgcli_outfile *o)
     o->f = NULL;
     if (e)
         return e;
+    /* what the command printed comes first when both go to one place
+     * (-o /dev/stdout) */
+    if (o->direct)
+        fflush(stdout);
     if (o->scratch)
         e = copy_file(o->scratch, o->fd);
     else if (!o->by_program)

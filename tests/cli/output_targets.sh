@@ -78,6 +78,17 @@ no_temp symlink
 cmp -s dash.out ref.csv || fail "dash: standard output is not the CSV alone"
 expect_grep dash dash.err '^Linear model: y ~ 1 column of ok\.csv'
 
+# A link in /proc to a pipe (what /dev/stdout and /dev/fd/N are) is written
+# in place, after the report; so is the file standard output already writes
+# to, which is not replaced behind the shell's back (the report would go to
+# a file without a name).
+"$MATGRAD" fit ok.csv -t y -o /proc/self/fd/1 2> proc.err | cat > proc.out || fail "proc: exit status $?"
+expect_grep proc proc.out '^Linear model: y ~ 1 column of ok\.csv'
+tail -n 2 proc.out | cmp -s - ref.csv || fail "proc: the CSV does not follow the report"
+"$MATGRAD" fit ok.csv -t y -o same.out > same.out 2> same.err || fail "same: exit status $?"
+expect_grep same same.out '^Linear model: y ~ 1 column of ok\.csv'
+tail -n 2 same.out | cmp -s - ref.csv || fail "same: the CSV does not follow the report"
+
 # A FIFO is written in place, completely, and stays a FIFO.  The coefficient
 # table of 1100 columns is larger than a pipe's buffer (64 KiB).
 awk 'BEGIN { srand(3); for (j = 1; j <= 1100; j++) printf "x%d,", j; print "y"
