@@ -6,7 +6,8 @@
 
 #include <stdio.h>
 
-void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
+/* 0, or -1 when out of memory (nothing of the table printed). */
+int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
                      const mgcli_fit_result *r);
 
 /* term,estimate,std_error,t_value with round-trip (17-digit) numbers.

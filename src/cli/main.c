@@ -5,6 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+int mgcli_out_of_memory(const char *what)
+{
+    fprintf(stderr, "matgrad: out of memory (%s)\n", what);
+    return MGCLI_EXIT_FAIL;
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: matgrad <command> [options]\n"
