@@ -1,7 +1,8 @@
-/* `matgrad demo`: seed 001's example, embedded.  A 3x3 singular design,
- * Y = A [1 2 3]^T, trained by gradient descent from numpy's seed-0 draws with
- * learning rate 0.01 (the seed's "/ 2*h" with h = 0.1 makes its step the
- * gradient times h^2). */
+/* `matgrad demo`: the worked example of docs/derivations.md ("Gradient
+ * descent"), embedded.  A 3x3 singular design, Y = A [1 2 3]^T, trained by
+ * gradient descent from numpy's seed-0 draws with learning rate 0.01 (the
+ * example program's "/ 2*h" with h = 0.1 makes its step the gradient times
+ * h^2). */
 #include "cli.h"
 #include "outfile.h"
 #include "plot.h"
@@ -20,7 +21,7 @@ static const double DEMO_W0[3] = { 1.764052345967664, 0.4001572083672233, 0.9787
 static const double DEMO_NULL[3] = { 1, -2, 1 };
 enum { DEMO_EPOCHS = 1000 };
 
-/* Prints the loss table as the seed does: the start, epochs 1-5, the last 4,
+/* Prints the loss table as the example program does: the start, epochs 1-5, the last 4,
  * and keeps every loss for the plot. */
 static void print_epoch(size_t e, double loss, void *ctx)
 {
@@ -94,9 +95,9 @@ static void demo_usage(FILE *out)
 {
     fputs("usage: matgrad demo [--plot FILE.png]\n"
           "\n"
-          "Runs seed 001's example: gradient descent (learning rate 0.01, 1000 epochs)\n"
+          "Runs the worked example: gradient descent (learning rate 0.01, 1000 epochs)\n"
           "on Y = A W with the singular A = [1 2 3; 4 5 6; 7 8 9] and Y = [14 32 50],\n"
-          "printing the loss table as the seed does, then the closed-form\n"
+          "printing the loss table as the example program does, then the closed-form\n"
           "minimum-norm solution and why the two differ.\n"
           "\n"
           "options:\n"
@@ -184,7 +185,7 @@ static int run_demo(mgcli_outfile *out)
 
     int rc = print_closed_form(w);
     if (rc == MGCLI_EXIT_OK && out) {
-        mgcli_plot p = { .title = "matgrad demo: gradient descent on seed 001",
+        mgcli_plot p = { .title = "matgrad demo: gradient descent on the worked example",
                          .xlabel = "epoch", .ylabel = "loss (mean squared error)",
                          .logy = 1, .y = losses, .n = DEMO_EPOCHS + 1 };
         if (mgcli_plot_png(out, &p) == MGCLI_PLOT_FAILED)

@@ -16,7 +16,7 @@ static void usage(FILE *out)
     fputs("usage: matgrad <command> [options]\n"
           "\n"
           "commands:\n"
-          "  demo       the seed 001 example: gradient descent on a singular 3x3\n"
+          "  demo       the worked example: gradient descent on a singular 3x3\n"
           "             regression, then the closed-form minimum-norm answer\n"
           "  fit        linear regression of one column of a CSV file on the others\n"
           "  gradcheck  check every analytic gradient rule against finite differences\n"
