@@ -1,5 +1,6 @@
 #include "mgtest.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,78 @@ void ref_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, mg
                 s += (long double)mgt_get(A, i, p) * residual(A, W, Y, i, c);
             *mg_at(G, p, c) = (double)(-2.0L * s / A->rows);
         }
+}
+
+/* One rotation of columns a, b of the N x p long-double matrix U (row
+ * stride p) that makes them orthogonal; returns 1 if they were not yet. */
+static int jacobi_pair(long double *U, size_t N, size_t p, size_t a, size_t b)
+{
+    long double al = 0.0L, be = 0.0L, ga = 0.0L;
+    for (size_t i = 0; i < N; i++) {
+        const long double x = U[i * p + a], y = U[i * p + b];
+        al += x * x;
+        be += y * y;
+        ga += x * y;
+    }
+    if (ga == 0.0L || fabsl(ga) <= 4.0L * LDBL_EPSILON * sqrtl(al * be))
+        return 0;
+    const long double zeta = (be - al) / (2.0L * ga);
+    const long double t = (zeta >= 0.0L ? 1.0L : -1.0L) / (fabsl(zeta) + sqrtl(1.0L + zeta * zeta));
+    const long double c = 1.0L / sqrtl(1.0L + t * t), s = c * t;
+    for (size_t i = 0; i < N; i++) {
+        const long double x = U[i * p + a], y = U[i * p + b];
+        U[i * p + a] = c * x - s * y;
+        U[i * p + b] = s * x + c * y;
+    }
+    return 1;
+}
+
+void mgt_svals(const mg_matrix *X, int intercept, double *smax, double *smin)
+{
+    const size_t N = X->rows, ic = intercept ? 1u : 0u, p = X->cols + ic;
+    long double *U = malloc(N * p * sizeof *U);
+    ck_assert_ptr_nonnull(U);
+    for (size_t i = 0; i < N; i++) {
+        if (ic)
+            U[i * p] = 1.0L;
+        for (size_t j = 0; j < X->cols; j++)
+            U[i * p + ic + j] = mgt_get(X, i, j);
+    }
+    for (int sweep = 0; sweep < 60; sweep++) {
+        int rotated = 0;
+        for (size_t a = 0; a + 1 < p; a++)
+            for (size_t b = a + 1; b < p; b++)
+                rotated |= jacobi_pair(U, N, p, a, b);
+        if (!rotated)
+            break;
+    }
+    long double hi = 0.0L, lo = INFINITY;
+    for (size_t j = 0; j < p; j++) {
+        long double s = 0.0L;
+        for (size_t i = 0; i < N; i++)
+            s += U[i * p + j] * U[i * p + j];
+        hi = fmaxl(hi, sqrtl(s));
+        lo = fminl(lo, sqrtl(s));
+    }
+    free(U);
+    *smax = (double)hi;
+    *smin = lo <= hi * 8.0L * LDBL_EPSILON ? 0.0 : (double)lo;
+}
+
+double mgt_lstsq_fwd_bound(double eps_b, double kappa, double rnorm, double znorm, double bnorm)
+{
+    const double ke = kappa * eps_b;
+    if (!(ke < 0.5))
+        return INFINITY;
+    return ke / (1.0 - ke) * (2.0 + (kappa + 1.0) * rnorm / (znorm * bnorm));
+}
+
+double mgt_col_norm2(const mg_matrix *m, size_t c)
+{
+    long double s = 0.0L;
+    for (size_t i = 0; i < m->rows; i++)
+        s += (long double)mgt_get(m, i, c) * mgt_get(m, i, c);
+    return (double)sqrtl(s);
 }
 
 const char *mgt_data_path(const char *rel)

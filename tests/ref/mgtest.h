@@ -5,6 +5,7 @@
 
 #include <matgrad.h>
 #include <check.h>
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,30 @@ void mgt_problem_free(mgt_problem *p);
 double ref_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y);
 void ref_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, mg_matrix *G);
 void ref_matmul(const mg_matrix *A, int ta, const mg_matrix *B, int tb, mg_matrix *C);
+
+/* Tolerances.  u = eps / 2 is the unit roundoff: one correctly rounded
+ * operation has relative error <= u.  Every bound in the suite is written
+ * as c * u (or c * eps) times the condition number and the norms that
+ * matter, with c stated next to it. */
+#define MGT_U (DBL_EPSILON / 2.0)
+
+/* Extreme singular values of Z = X, or [1 X] with intercept, by one-sided
+ * (Hestenes) Jacobi in long double: each is accurate to a few long-double
+ * ulps times the condition (Demmel and Veselic), so kappa = smax / smin is
+ * exact for any purpose a double tolerance has.  smin = 0 if rank-deficient
+ * to long-double precision. */
+void mgt_svals(const mg_matrix *X, int intercept, double *smax, double *smin);
+
+/* Normwise forward-error bound of a least-squares solution computed with a
+ * normwise backward error <= eps_b (Higham, Accuracy and Stability of
+ * Numerical Algorithms, 2nd ed., Thm 20.1; 2-norms):
+ *   ||b^ - b|| / ||b|| <= kappa eps_b / (1 - kappa eps_b)
+ *                         * (2 + (kappa + 1) ||r|| / (||Z|| ||b||)).
+ * Returns INFINITY when kappa eps_b >= 1/2 (no bound). */
+double mgt_lstsq_fwd_bound(double eps_b, double kappa, double rnorm, double znorm, double bnorm);
+
+/* 2-norm of column c of m, in long double. */
+double mgt_col_norm2(const mg_matrix *m, size_t c);
 
 /* Path of a file under tests/data (the repository's own reference data). */
 const char *mgt_data_path(const char *rel);
