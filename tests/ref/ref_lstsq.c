@@ -321,3 +321,33 @@ double ref_fit_lre(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_option
     free(Z); free(b); free(bh); free(bl); free(cov);
     return lre;
 }
+
+double ref_lstsq_min_lre(const mg_matrix *X, int intercept, const mg_matrix *Y, double c_b)
+{
+    const size_t N = X->rows, nx = X->cols, ic = intercept ? 1u : 0u, p = nx + ic;
+    double *Z = malloc(N * p * sizeof *Z), *bh = malloc(p * sizeof *bh);
+    double *bl = malloc(p * sizeof *bl), *cov = malloc(p * sizeof *cov);
+    ck_assert(Z && bh && bl && cov);
+    for (size_t i = 0; i < N; i++) {
+        if (ic)
+            Z[i * p] = 1.0;
+        for (size_t j = 0; j < nx; j++)
+            Z[i * p + ic + j] = mgt_get(X, i, j);
+    }
+    double smax, smin, lre = 15.0;
+    mgt_svals(X, intercept, &smax, &smin);
+    ck_assert_double_gt(smin, 0.0);
+    for (size_t c = 0; c < Y->cols; c++) {
+        ref_lstsq ref = { bh, bl, cov, 0.0, 0, 0.0 };
+        mg_matrix y = mg_matrix_block(Y, 0, c, N, 1);
+        ck_assert_int_eq(ref_lstsq_exact(Z, p, N, p, y.data, y.stride, &ref), 0);
+        long double bb = 0.0L;
+        for (size_t j = 0; j < p; j++)
+            bb += ((long double)bh[j] + bl[j]) * ((long double)bh[j] + bl[j]);
+        const double f = mgt_lstsq_fwd_bound(c_b * MGT_U, smax / smin, sqrt(ref.rss), smax,
+                                             (double)sqrtl(bb));
+        lre = fmin(lre, -log10(sqrt((double)p) * f));
+    }
+    free(Z); free(bh); free(bl); free(cov);
+    return lre;
+}

@@ -44,6 +44,14 @@ typedef struct lstsq_lre {
 lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
                           mg_lstsq_method method, double min_lre, size_t want_rank);
 
+/* The LRE a backward-stable solve of Y on X (intercept as given) is
+ * guaranteed, from the forward bound f of mgt_lstsq_fwd_bound with the
+ * design's exact kappa (Jacobi), the exact solution's ||b|| and ||r||, and a
+ * normwise backward error eps_b = c_b u: -log10(sqrt(p) f), the sqrt(p)
+ * turning the 2-norm bound into the max-norm one the LRE measures; the
+ * minimum over the outputs.  Full-rank designs only. */
+double ref_lstsq_min_lre(const mg_matrix *X, int intercept, const mg_matrix *Y, double c_b);
+
 /* Normwise coefficient LRE of the first output's fit with options o
  * against the exact solution (no assertion on it). */
 double ref_fit_lre(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_options *o);
