@@ -139,25 +139,52 @@ START_TEST(nist_explicit_ones_column)
 END_TEST
 
 /* The pivoted-QR refinement path (Householder vectors and tau rather than
- * stored block factors): a rank_tol large enough that the condition
- * estimate cannot prove full rank (rcond < 10 p rank_tol), small enough
- * that pivoting still finds it.  Same accuracy as the default path. */
+ * stored block factors), on designs where the condition estimate cannot
+ * prove full rank.  The tolerance is derived from the exact condition
+ * kappa_2 of the design as the library factors it (columns scaled by the
+ * powers of two that bring each column's largest entry into [1/2, 1)):
+ *   - full rank is kept: for any triangular R, |R_ii| >= sigma_min(R) and
+ *     |R_11| <= sigma_max(R), so |R_ii| / |R_11| >= 1 / kappa_2 for every
+ *     column order, and the computed R is that of Z + dZ with ||dZ|| <=
+ *     eps_b ||Z|| (kappa_2 eps_b <= 1e-4 here): tol = 1 / (2 kappa_2)
+ *     leaves a factor 2 for that and for nothing else;
+ *   - the estimate cannot prove full rank: the library pivots unless
+ *     rcond >= 10 p tol = 5 p / kappa_2.  dtrcon's estimate is
+ *     1 / (||R||_1 est||R^-1||_1) with est a lower bound of the norm, low by
+ *     a factor e (rarely above 3, Higham ASNA Sec. 15.3), and
+ *     kappa_1 >= kappa_2 / p, so rcond <= e p / kappa_2 < 5 p / kappa_2 for
+ *     any e < 5.
+ * Both hold on any machine: they follow from kappa_2, which is exact. */
 START_TEST(nist_pivoted_path)
 {
-    static const struct { size_t set; double tol; } CASES[] = {
-        { 10, 1e-11 }, { 9, 1e-4 }, { 3, 1e-6 }, { 6, 1e-4 },
-    };
-    load(CASES[_i].set);
-    double bh[NIST_MAXP], bl[NIST_MAXP], cov[NIST_MAXP], B[NIST_MAXP];
+    static const size_t SET[] = { 10, 9, 3, 6 };
+    load(SET[_i]);
+    double bh[NIST_MAXP], bl[NIST_MAXP], cov[NIST_MAXP], B[NIST_MAXP], Zs[NIST_MAXN * NIST_MAXP];
     ref_lstsq ref = { bh, bl, cov, 0.0, 0, 0.0 };
     ck_assert_int_eq(ref_lstsq_exact(S.Z, S.p, S.N, S.p, S.y, 1, &ref), 0);
+    /* the equilibrated design and its exact condition number */
+    for (size_t j = 0; j < S.p; j++) {
+        double mx = 0.0;
+        int e = 0;
+        for (size_t i = 0; i < S.N; i++)
+            mx = fmax(mx, fabs(S.Z[i * S.p + j]));
+        (void)frexp(mx, &e);
+        for (size_t i = 0; i < S.N; i++)
+            Zs[i * S.p + j] = ldexp(S.Z[i * S.p + j], -e);
+    }
+    double smax, smin;
+    mg_matrix Zv = mg_matrix_view(Zs, S.N, S.p);
+    mgt_svals(&Zv, 0, &smax, &smin);
+    const double kappa = smax / smin;
     mg_matrix X = mg_matrix_view(S.X, S.N, S.nx), Y = mg_matrix_view(S.y, S.N, 1);
     mg_matrix Bv = mg_matrix_view(B, S.p, 1);
     mg_lstsq_options o = mg_lstsq_defaults();
     o.intercept = S.intercept;
-    o.rank_tol = CASES[_i].tol;
+    o.rank_tol = 1.0 / (2.0 * kappa);
     mg_lstsq_result res = { 0 };
     ck_assert_int_eq(mg_lstsq(&X, &Y, &Bv, &o, &res), MG_OK);
+    printf("%-9s pivoted path: kappa_2 %.3g  rank_tol %.3g  rcond %.3g (pivots below %.3g)\n",
+           S.name, kappa, o.rank_tol, res.rcond, 10.0 * (double)S.p * o.rank_tol);
     ck_assert_uint_eq(res.rank, S.p);
     ck_assert_int_eq(res.method, MG_LSTSQ_QR);
     ck_assert_double_lt(res.rcond, 10.0 * (double)S.p * o.rank_tol);
