@@ -41,52 +41,6 @@ static void run_pass(const problem *p, mg__mse_path path, int threads, double *a
     free(scratch);
 }
 
-/* gamma_n = n u / (1 - n u): a sum of n terms or a dot product of length n,
- * in any order, blocked or threaded, with or without FMA, is within
- * gamma_n sum |terms| of the exact value (Higham, ASNA, Sec. 3.1). */
-static double gamma_n(double n)
-{
-    return n * MGT_U / (1.0 - n * MGT_U);
-}
-
-/* Worst-case error bounds of the pass's outputs, evaluated from the data in
- * long double (Higham, ASNA, Sec. 3.5):
- *   r_ic = y_ic - sum_t a_it w_tc is computed within
- *     dr_ic = gamma_{j+1} (|y_ic| + sum_t |a_it| |w_tc|);
- *   ssq = sum_ic r^_ic^2: |dssq| <= gamma_{Nk+1} sum r^2 + sum (2 |r| dr + dr^2);
- *   (A^T R)_pc: |d| <= gamma_N sum_i |a_ip| (|r_ic| + dr_ic) + sum_i |a_ip| dr_ic.
- * Bound on each output of atr in atr_bound (j x k contiguous, may be NULL).
- * Rigorous for every summation order the kernels, OpenMP or OpenBLAS may
- * choose, hence for every machine and thread count. */
-static double pass_bounds(const problem *p, double *atr_bound)
-{
-    const mg_matrix *A = &p->A.v, *W = &p->W.v, *Y = &p->Y.v;
-    const size_t N = A->rows, j = A->cols, k = W->cols;
-    const long double gj = gamma_n((double)j + 1.0), gN = gamma_n((double)N);
-    const long double gs = gamma_n((double)(N * k) + 1.0);
-    long double ssq = 0.0L, extra = 0.0L;
-    if (atr_bound)
-        for (size_t t = 0; t < j * k; t++)
-            atr_bound[t] = 0.0;
-    for (size_t i = 0; i < N; i++)
-        for (size_t c = 0; c < k; c++) {
-            long double r = mgt_get(Y, i, c), mag = fabsl((long double)mgt_get(Y, i, c));
-            for (size_t t = 0; t < j; t++) {
-                r -= (long double)mgt_get(A, i, t) * mgt_get(W, t, c);
-                mag += fabsl((long double)mgt_get(A, i, t) * mgt_get(W, t, c));
-            }
-            const long double dr = gj * mag;
-            ssq += r * r;
-            extra += 2.0L * fabsl(r) * dr + dr * dr;
-            if (atr_bound)
-                for (size_t t = 0; t < j; t++) {
-                    const long double a = fabsl((long double)mgt_get(A, i, t));
-                    atr_bound[t * k + c] += (double)(gN * a * (fabsl(r) + dr) + a * dr);
-                }
-        }
-    return (double)(gs * ssq + extra);
-}
-
 /* Both paths against the long-double reference, entry by entry within the
  * worst-case bounds above, plus 3 u |ref| for the reference's own roundings
  * to double (the -(2/N) scaling and back).  Any indexing error misses by
@@ -104,7 +58,7 @@ START_TEST(paths_match_reference)
         Gref.buf[i] *= scale;
     double *bound = malloc(s.j * s.k * sizeof *bound);
     ck_assert_ptr_nonnull(bound);
-    const double lbound = pass_bounds(&p, bound) / (double)s.N + 2.0 * MGT_U * loss;
+    const double lbound = mgt_mse_bounds(&p.A.v, &p.W.v, &p.Y.v, bound) / (double)s.N + 2.0 * MGT_U * loss;
 
     for (int path = MG__MSE_FUSED; path <= MG__MSE_BLAS; path++) {
         if (path == MG__MSE_FUSED && s.k > MG__FUSED_MAX_K)
@@ -269,7 +223,7 @@ END_TEST
  * can change with its thread count; results may then move by rounding only.
  * openblas_set_num_threads is looked up at run time (OpenBLAS is loaded as
  * libmatgrad's dependency; the test does not link it).  Each run is within
- * the worst-case bounds of pass_bounds (any order), so two runs differ by at
+ * the worst-case bounds of mgt_mse_bounds (any order), so two runs differ by at
  * most twice those.  The normal solve W = G^-1 h, G = A^T A, h = A^T Y: dsyrk
  * and dgemm give |dG| <= gamma_N |A|^T |A| and |dh| <= gamma_N |A|^T |Y|,
  * Cholesky's backward error is |dG2| <= gamma_{3j+1} |R^T| |R| (Higham, ASNA,
@@ -294,8 +248,8 @@ static double normal_solve_bound(const problem *p, const mg_matrix *W)
         yf += pow(mgt_col_norm2(&p->Y.v, c), 2);
         wf += pow(mgt_col_norm2(W, c), 2);
     }
-    const double gN = gamma_n((double)N);
-    const double dG = (gN + gamma_n(3.0 * (double)j + 1.0)) * tr * (1.0 + gN);
+    const double gN = mgt_gamma((double)N);
+    const double dG = (gN + mgt_gamma(3.0 * (double)j + 1.0)) * tr * (1.0 + gN);
     const double dh = gN * sqrt(tr) * sqrt(yf);
     ck_assert_double_gt(lmin, dG);
     return (dG * sqrt(wf) + dh) / (lmin - dG);
@@ -323,7 +277,7 @@ START_TEST(blas_paths_thread_count_within_rounding)
     }
     set_threads(saved);
     double bound[64 * 12];
-    const double sb = pass_bounds(&p, bound);
+    const double sb = mgt_mse_bounds(&p.A.v, &p.W.v, &p.Y.v, bound);
     ck_assert_double_le(fabs(ssq[1] - ssq[0]), 2.0 * sb);
     for (size_t t = 0; t < 64 * 12; t++)
         ck_assert_double_le(fabs(atr[1].buf[t] - atr[0].buf[t]), 2.0 * bound[t]);
@@ -394,14 +348,14 @@ START_TEST(augmented_gram_matches_reference)
             diff = fmax(diff, fabs(S[a * n + b] - R[a * n + b]));
             mx = fmax(mx, fabs(R[a * n + b]));
         }
-    ck_assert_double_le(diff, (gamma_n((double)s.N) + MGT_U) * mx);
+    ck_assert_double_le(diff, (mgt_gamma((double)s.N) + MGT_U) * mx);
     /* The dsyrk fallback of CPUs without AVX2, under the same bound. */
     ck_assert_int_eq(mg__augmented_gram_kernel(&p.A.v, &p.Y.v, S2, 0), MG_OK);
     diff = 0.0;
     for (size_t a = 0; a < n; a++)
         for (size_t b = a; b < n; b++)
             diff = fmax(diff, fabs(S2[a * n + b] - R[a * n + b]));
-    ck_assert_double_le(diff, (gamma_n((double)s.N) + MGT_U) * mx);
+    ck_assert_double_le(diff, (mgt_gamma((double)s.N) + MGT_U) * mx);
 
     void (*set_threads)(int) = NULL;
     *(void **)&set_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");

@@ -265,6 +265,51 @@ double mgt_col_norm2(const mg_matrix *m, size_t c)
     return (double)sqrtl(s);
 }
 
+/* gamma_n = n u / (1 - n u): a sum of n terms or a dot product of length n,
+ * in any order, blocked or threaded, with or without FMA, is within
+ * gamma_n sum |terms| of the exact value (Higham, ASNA, Sec. 3.1). */
+double mgt_gamma(double n)
+{
+    return n * MGT_U / (1.0 - n * MGT_U);
+}
+
+/* Worst-case error bounds of the pass's outputs, evaluated from the data in
+ * long double (Higham, ASNA, Sec. 3.5):
+ *   r_ic = y_ic - sum_t a_it w_tc is computed within
+ *     dr_ic = gamma_{j+1} (|y_ic| + sum_t |a_it| |w_tc|);
+ *   ssq = sum_ic r^_ic^2: |dssq| <= gamma_{Nk+1} sum r^2 + sum (2 |r| dr + dr^2);
+ *   (A^T R)_pc: |d| <= gamma_N sum_i |a_ip| (|r_ic| + dr_ic) + sum_i |a_ip| dr_ic.
+ * Bound on each output of atr in atr_bound (j x k contiguous, may be NULL).
+ * Rigorous for every summation order the kernels, OpenMP or OpenBLAS may
+ * choose, hence for every machine and thread count. */
+double mgt_mse_bounds(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, double *atr_bound)
+{
+    const size_t N = A->rows, j = A->cols, k = W->cols;
+    const long double gj = mgt_gamma((double)j + 1.0), gN = mgt_gamma((double)N);
+    const long double gs = mgt_gamma((double)(N * k) + 1.0);
+    long double ssq = 0.0L, extra = 0.0L;
+    if (atr_bound)
+        for (size_t t = 0; t < j * k; t++)
+            atr_bound[t] = 0.0;
+    for (size_t i = 0; i < N; i++)
+        for (size_t c = 0; c < k; c++) {
+            long double r = mgt_get(Y, i, c), mag = fabsl((long double)mgt_get(Y, i, c));
+            for (size_t t = 0; t < j; t++) {
+                r -= (long double)mgt_get(A, i, t) * mgt_get(W, t, c);
+                mag += fabsl((long double)mgt_get(A, i, t) * mgt_get(W, t, c));
+            }
+            const long double dr = gj * mag;
+            ssq += r * r;
+            extra += 2.0L * fabsl(r) * dr + dr * dr;
+            if (atr_bound)
+                for (size_t t = 0; t < j; t++) {
+                    const long double a = fabsl((long double)mgt_get(A, i, t));
+                    atr_bound[t * k + c] += (double)(gN * a * (fabsl(r) + dr) + a * dr);
+                }
+        }
+    return (double)(gs * ssq + extra);
+}
+
 const char *mgt_data_path(const char *rel)
 {
     static char buf[4096];

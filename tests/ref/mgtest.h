@@ -72,6 +72,17 @@ void mgt_svals(const mg_matrix *X, int intercept, double *smax, double *smin);
  * Returns INFINITY when kappa eps_b >= 1/2 (no bound). */
 double mgt_lstsq_fwd_bound(double eps_b, double kappa, double rnorm, double znorm, double bnorm);
 
+/* gamma_n = n u / (1 - n u): a sum of n terms or a dot product of length n,
+ * in any order (blocked, threaded, FMA or not), is within gamma_n times the
+ * sum of the terms' magnitudes (Higham, ASNA, Sec. 3.1). */
+double mgt_gamma(double n);
+
+/* Worst-case errors of the MSE pass R = Y - A W, ssq = ||R||_F^2, A^T R, for
+ * any evaluation order: returns the bound on ssq; fills atr_bound (j x k
+ * contiguous) unless NULL.  Evaluated from the data in long double; the
+ * formulas are next to the definition (tests/ref/mgtest.c). */
+double mgt_mse_bounds(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, double *atr_bound);
+
 /* 2-norm of column c of m, in long double. */
 double mgt_col_norm2(const mg_matrix *m, size_t c);
 
