@@ -21,10 +21,11 @@ enum { NSHAPES = sizeof SHAPES / sizeof SHAPES[0] };
 
 typedef mgt_problem problem;
 
-/* Both sides are sums of N * k squared residuals of size O(j); the library
- * sums in double in a different order than the long-double reference, so
- * their relative gap is a few eps * sqrt(N k) at these sizes, far below
- * 1e-12. */
+/* Against the long-double reference, within the worst-case bounds of the
+ * pass for any summation order (mgt_mse_bounds: gamma_{j+1} per residual,
+ * gamma_{N k + 1} for the sum of squares, gamma_N per gradient entry),
+ * scaled by 1/N (loss) and 2/N (gradient), plus the roundings of those
+ * scalings and of the reference to double (2 u and 3 u relative). */
 START_TEST(loss_and_grad_match_reference)
 {
     mgt_rng r = mgt_rng_seed(1);
@@ -37,9 +38,17 @@ START_TEST(loss_and_grad_match_reference)
     ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, &loss2), MG_OK);
     double want = ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v);
     ref_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &Gref.v);
-    ck_assert_double_le(fabs(loss - want), 1e-12 * want);
-    ck_assert_double_le(fabs(loss2 - want), 1e-12 * want);
-    ck_assert_double_le(mgt_rel_err(&G.v, &Gref.v), 1e-12);
+    double *gb = malloc(s.j * s.k * sizeof *gb);
+    ck_assert_ptr_nonnull(gb);
+    const double lb = mgt_mse_bounds(&p.A.v, &p.W.v, &p.Y.v, gb) / (double)s.N + 2.0 * MGT_U * want;
+    ck_assert_double_le(fabs(loss - want), lb);
+    ck_assert_double_le(fabs(loss2 - want), lb);
+    for (size_t a = 0; a < s.j; a++)
+        for (size_t c = 0; c < s.k; c++) {
+            const double g = mgt_get(&G.v, a, c), gr = mgt_get(&Gref.v, a, c);
+            ck_assert_double_le(fabs(g - gr), 2.0 / (double)s.N * gb[a * s.k + c] + 3.0 * MGT_U * fabs(gr));
+        }
+    free(gb);
     ck_assert(mgt_padding_intact(&G));
     /* loss may be NULL */
     ck_assert_int_eq(mg_mse_grad(&p.A.v, &p.W.v, &p.Y.v, &G.v, NULL), MG_OK);
@@ -50,9 +59,12 @@ START_TEST(loss_and_grad_match_reference)
 END_TEST
 
 /* The loss is quadratic in W, so the central difference has no truncation
- * error: what remains is rounding, about eps * loss / h in each entry.  With
- * h = 1e-3 and loss, |G| both O(1), that is ~1e-13; 1e-8 leaves a wide
- * margin yet still fails on any wrong sign, factor or transpose. */
+ * error: what remains is rounding.  Each loss value is within dL of the
+ * exact one (mgt_mse_bounds at W, divided by N, plus 2 u L; at W +- h the
+ * same to first order, so 1.5 dL covers both); the difference over 2h
+ * carries 2 (1.5 dL) / (2h); the steps w0 +- h are rounded (u (|w0| + h)
+ * each), which moves the difference quotient by |g| 2 u (|w0| + h) / h; and
+ * the quotient itself is rounded (2 u |g|).  Normwise against max |G|. */
 START_TEST(grad_matches_central_differences)
 {
     mgt_rng r = mgt_rng_seed(2);
@@ -74,7 +86,11 @@ START_TEST(grad_matches_central_differences)
             *w = w0;
             *mg_at(&Gfd.v, a, c) = (up - down) / (2.0 * h);
         }
-    ck_assert_double_le(mgt_rel_err(&G.v, &Gfd.v), 1e-8);
+    const double L = ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v), gmax = mgt_max_abs(&G.v);
+    const double dL = mgt_mse_bounds(&p.A.v, &p.W.v, &p.Y.v, NULL) / (double)s.N + 2.0 * MGT_U * L;
+    const double tol = (1.5 * dL / h + gmax * 2.0 * MGT_U * (mgt_max_abs(&p.W.v) + h) / h) / gmax +
+                       2.0 * MGT_U;
+    ck_assert_double_le(mgt_rel_err(&G.v, &Gfd.v), tol);
     mgt_problem_free(&p);
     mgt_free(&G);
     mgt_free(&Gfd);
@@ -82,10 +98,14 @@ START_TEST(grad_matches_central_differences)
 END_TEST
 
 /* At the solution of (A^T A + ridge I) W = A^T Y the ridge objective's
- * gradient A^T (Y - A W) - ridge W vanishes.  A backward-stable Cholesky
- * solve leaves it at about (N + j) eps ||A||^2 ||W|| (dsyrk's and dpotrs's
- * rounding); relative to ||A||^2 ||W|| + ||A|| ||Y|| the bound 1e-11 holds
- * for N <= 5000 with margin, and a wrong solve misses it by many orders. */
+ * gradient A^T (Y - A W) - ridge W vanishes.  The computed W solves
+ * (G + ridge I + dG) W = h + dh exactly, with |dG| <= gamma_N |A|^T |A| (the
+ * Gram sums) plus Cholesky's gamma_{3j+1} |R^T| |R| (Higham, ASNA, Thm 10.4),
+ * both <= (gamma_N + gamma_{3j+1}) (||A||_F^2 + ridge) in 2-norm, and
+ * |dh| <= gamma_N |A|^T |Y|.  So the true stationarity residual
+ * dG W - dh is entrywise at most that norm times ||W_c|| plus
+ * gamma_N (|A|^T |Y|)_ac; evaluating it through mg_mse_grad adds the pass's
+ * bound (mgt_mse_bounds) and 3 u of the scalings (N/2, ridge W). */
 START_TEST(normal_solve_zeroes_the_gradient)
 {
     mgt_rng r = mgt_rng_seed(3);
@@ -110,8 +130,23 @@ START_TEST(normal_solve_zeroes_the_gradient)
         for (size_t i = 0; i < s.N; i++)
             for (size_t a = 0; a < s.j; a++)
                 anorm2 += mgt_get(&p.A.v, i, a) * mgt_get(&p.A.v, i, a);
-        double scale = anorm2 * mgt_max_abs(&p.W.v) + sqrt(anorm2) * mgt_max_abs(&p.Y.v) * sqrt((double)s.N);
-        ck_assert_double_le(worst, 1e-11 * scale);
+        double *gb = malloc(s.j * s.k * sizeof *gb), wn = 0.0, aty = 0.0, gbmax = 0.0;
+        ck_assert_ptr_nonnull(gb);
+        (void)mgt_mse_bounds(&p.A.v, &p.W.v, &p.Y.v, gb);
+        for (size_t c = 0; c < s.k; c++)
+            wn = fmax(wn, mgt_col_norm2(&p.W.v, c));
+        for (size_t a = 0; a < s.j; a++)
+            for (size_t c = 0; c < s.k; c++) {
+                double t = 0.0;
+                for (size_t i = 0; i < s.N; i++)
+                    t += fabs(mgt_get(&p.A.v, i, a) * mgt_get(&p.Y.v, i, c));
+                aty = fmax(aty, t);
+                gbmax = fmax(gbmax, gb[a * s.k + c]);
+            }
+        free(gb);
+        const double gN = mgt_gamma((double)s.N), gc = mgt_gamma(3.0 * (double)s.j + 1.0);
+        const double bound = (gN + gc) * (anorm2 + ridges[t]) * (1.0 + gN) * wn + gN * aty + gbmax;
+        ck_assert_double_le(worst, bound * (1.0 + 3.0 * MGT_U) + 3.0 * MGT_U * worst);
         mgt_problem_free(&p);
         mgt_free(&G);
     }
@@ -281,7 +316,11 @@ START_TEST(gd_tolerance_and_epochs)
     ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, &run), MG_OK);
     ck_assert_uint_eq(run, 0);
     ck_assert(mgt_unchanged(&p.W, w0));
-    ck_assert_double_eq_tol(losses[0], ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v), 1e-12 * losses[0]);
+    /* the pass's worst-case bound (mgt_mse_bounds) / N, plus 2 u for the
+     * division and the reference's rounding */
+    const double L0 = ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v);
+    const double rel0 = mgt_mse_bounds(&p.A.v, &p.W.v, &p.Y.v, NULL) / (200.0 * L0) + 2.0 * MGT_U;
+    ck_assert_double_le(fabs(losses[0] - L0), rel0 * L0);
 
     /* On a quadratic, descent lowers the loss at every step when lr is below
      * 2 / lambda_max of the Hessian (2/N) A^T A; here lambda_max is about
@@ -292,10 +331,15 @@ START_TEST(gd_tolerance_and_epochs)
     ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, &run), MG_OK);
     ck_assert_uint_eq(run, 500);
     /* Exact arithmetic decreases strictly; once converged, successive losses
-     * differ only by the rounding of a 400-term sum (< 400 eps relative), so
-     * a rise is allowed up to 1e-12 relative and no further. */
+     * differ only by their evaluation errors, each within rel L (the pass's
+     * worst-case relative bound, evaluated at the start and at the end; the
+     * residuals' sizes, hence the bound, change little in between), so a
+     * rise is allowed up to 2 rel relative and no further. */
+    const double L1 = ref_mse_loss(&p.A.v, &p.W.v, &p.Y.v);
+    const double rel = fmax(rel0, mgt_mse_bounds(&p.A.v, &p.W.v, &p.Y.v, NULL) / (200.0 * L1) +
+                                      2.0 * MGT_U);
     for (size_t e = 1; e <= 500; e++)
-        ck_assert_double_le(losses[e], losses[e - 1] * (1.0 + 1e-12));
+        ck_assert_double_le(losses[e], losses[e - 1] * (1.0 + 2.0 * rel));
     double start = losses[0], end = losses[500];
     memcpy(p.W.buf, w0, p.W.len * sizeof(double));
     o.tolerance = 0.5 * (start + end);
