@@ -310,6 +310,25 @@ double mgt_mse_bounds(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
     return (double)(gs * ssq + extra);
 }
 
+void mgt_assert_product(const mg_matrix *got, const mg_matrix *ref, const mg_matrix *A, int ta,
+                        const mg_matrix *B, int tb, const mg_matrix *bias)
+{
+    const size_t inner = ta ? A->rows : A->cols;
+    const double g = mgt_gamma((double)inner + (bias ? 1.0 : 0.0));
+    for (size_t i = 0; i < got->rows; i++)
+        for (size_t j = 0; j < got->cols; j++) {
+            long double mag = bias ? fabsl((long double)mgt_get(bias, 0, j)) : 0.0L;
+            for (size_t p = 0; p < inner; p++) {
+                const double a = ta ? mgt_get(A, p, i) : mgt_get(A, i, p);
+                const double b = tb ? mgt_get(B, j, p) : mgt_get(B, p, j);
+                mag += fabsl((long double)a * b);
+            }
+            const double r = mgt_get(ref, i, j), e = fabs(mgt_get(got, i, j) - r);
+            ck_assert_msg(e <= g * (double)mag + MGT_U * fabs(r),
+                          "(%zu,%zu): error %.3g > bound %.3g", i, j, e, g * (double)mag + MGT_U * fabs(r));
+        }
+}
+
 const char *mgt_data_path(const char *rel)
 {
     static char buf[4096];

@@ -83,6 +83,14 @@ double mgt_gamma(double n);
  * formulas are next to the definition (tests/ref/mgtest.c). */
 double mgt_mse_bounds(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y, double *atr_bound);
 
+/* Asserts |got - ref| <= gamma_t (|A| |B| + |bias|)_ij + u |ref_ij| entry by
+ * entry, with C = op(A) op(B) (+ 1 bias) of inner dimension t (t + 1 with a
+ * bias): the error of any BLAS's dot products in any order, blocked or
+ * threaded (Higham, ASNA, Sec. 3.5), plus the rounding of a long-double
+ * reference.  bias is 1 x n or NULL. */
+void mgt_assert_product(const mg_matrix *got, const mg_matrix *ref, const mg_matrix *A, int ta,
+                        const mg_matrix *B, int tb, const mg_matrix *bias);
+
 /* 2-norm of column c of m, in long double. */
 double mgt_col_norm2(const mg_matrix *m, size_t c);
 
