@@ -41,15 +41,11 @@ static mgt_mat make_input(mgt_rng *r, shape s)
     return X;
 }
 
-/* The libm budget: the double exp, sin and tanh the library calls are
- * assumed within L = 4 ulp of the true value, i.e. relative error <= L eps.
- * No C standard promises an accuracy, but every maintained libm states less
- * (glibc's published maxima are 1-2 ulp for these, musl's and the BSDs' 1,
- * the vendor libms' below 1); L = 4 is a budget, not one libm's rounding.
- * The references are computed in long double (64-bit significand), whose
- * own errors (a few 2^-64 relative, even for a long-double libm 100x worse
- * than glibc's) are far below u, plus one rounding (u) to double. */
-enum { LIBM_ULP = 4 };
+/* L = MGT_LIBM_ULP (mgtest.h): the double libm's budget.  The references
+ * are computed in long double, whose own errors (a few 2^-64 relative, even
+ * for a long-double libm 100x worse than glibc's) are far below u, plus one
+ * rounding (u) to double. */
+enum { LIBM_ULP = MGT_LIBM_ULP };
 
 /* Per entry, relative to the value: the worst chain is tanh' and sigmoid':
  * e = exp(-c|x|) (L eps), d = 1 + e (one rounding u, and e's error damped by

@@ -50,6 +50,29 @@ static double f_det(const mg_matrix *X, void *p)
     return (double)ref_det(X);
 }
 
+/* sum_ij |A_ij| (|X_ij| + h) |B_..| style magnitudes: M = |a|^T (|X| + h) |b| */
+static double mag_bilinear(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, double h)
+{
+    long double m = 0.0L;
+    for (size_t i = 0; i < X->rows; i++)
+        for (size_t j = 0; j < X->cols; j++)
+            m += fabsl((long double)mgt_get(a, i, 0)) * (fabs(mgt_get(X, i, j)) + h) *
+                 fabs(mgt_get(b, j, 0));
+    return (double)m;
+}
+
+/* Normwise relative error bound of a central difference of a function
+ * that is affine in each entry (no truncation), h = 0.5 on entries in
+ * [-1, 1] (x +- h exact: multiples of 2^-52 below 2 in magnitude), whose
+ * values are long-double sums rounded to double: each f value within
+ * u M + (terms) 2^-64 M of the exact, M bounding |f| at the perturbed
+ * points; the quotient (f+ - f-) / 1 adds 2 such errors and its rounding. */
+static double fd_affine_tol(double M, double terms, const mg_matrix *G, const mg_matrix *N)
+{
+    const double gmax = mgt_max_abs(G);
+    return (2.0 * (MGT_U + terms * LDBL_EPSILON) * M + MGT_U * gmax) / fmax(mgt_max_abs(N), 1e-300);
+}
+
 /* ---- bilinear and a^T exp(Xb) -------------------------------------------- */
 
 typedef struct vshape { size_t m, n, pad; } vshape;
@@ -72,17 +95,19 @@ START_TEST(bilinear_matches_reference_and_fd)
     ck_assert_double_eq(mgt_rel_err(&G.v, &R.v), 0.0);
     ck_assert(mgt_padding_intact(&G));
 
-    /* f is linear in X: no truncation error; with h = 0.5 the rounding of
-     * f (O(mn) long-double terms, rounded once to double) over 2h is about
-     * eps |f|, so 1e-12 is generous and any wrong entry fails. */
+    /* f is linear in X: no truncation error (fd_affine_tol). */
     ctx c = { .a = &a.v, .b = &b.v };
     ck_assert_int_eq(mg_fd_gradient(f_bilinear, &c, &X.v, 0.5, &N.v), MG_OK);
-    ck_assert_double_le(mgt_rel_err(&G.v, &N.v), 1e-12 * fmax(1.0, fabs(f_bilinear(&X.v, &c))) / mgt_max_abs(&G.v));
+    ck_assert_double_le(mgt_rel_err(&G.v, &N.v),
+                        fd_affine_tol(mag_bilinear(&a.v, &X.v, &b.v, 0.5), (double)(s.m * s.n), &G.v, &N.v));
 
     double f = 0.0;
     ck_assert_int_eq(mg_bilinear(&a.v, &X.v, &b.v, &f), MG_OK);
-    /* a^T (X b) in double vs long double: (m + n) eps sum|a||X||b| <= 50 eps mn */
-    ck_assert_double_le(fabs(f - ref_bilinear(&a.v, &X.v, &b.v)), 50.0 * DBL_EPSILON * (double)(s.m * s.n));
+    /* a^T (X b) in double, any order: gamma_{m+n} |a|^T |X| |b|, plus the
+     * reference's rounding */
+    const double fr = ref_bilinear(&a.v, &X.v, &b.v);
+    ck_assert_double_le(fabs(f - fr), mgt_gamma((double)(s.m + s.n)) * mag_bilinear(&a.v, &X.v, &b.v, 0.0) +
+                                          MGT_U * fabs(fr));
     mgt_free(&a); mgt_free(&b); mgt_free(&X); mgt_free(&G); mgt_free(&R); mgt_free(&N);
 }
 END_TEST
@@ -104,23 +129,59 @@ START_TEST(a_exp_Xb_matches_reference_and_fd)
     mgt_mat G = mgt_alloc(s.m, s.n, s.pad), R = mgt_alloc(s.m, s.n, 0), N = mgt_alloc(s.m, s.n, 0);
     ck_assert_int_eq(mg_grad_a_exp_Xb(&a.v, &X.v, &b.v, &G.v), MG_OK);
     ref_grad_a_exp_Xb(&a.v, &X.v, &b.v, &R.v);
-    /* u = X b carries an absolute error <= n eps |X||b| <= eps; exp turns
-     * it into a relative one, plus 3 roundings (exp, two products): each
-     * entry within ~5 eps relative, so 1e-14 normwise. */
-    ck_assert_double_le(mgt_rel_err(&G.v, &R.v), 1e-14);
+    /* Entry by entry, relative: v = X b carries an absolute error
+     * <= gamma_n (|X| |b|)_i <= gamma_n (|X b| <= 1 here), which exp turns
+     * into a relative one (times e^gamma_n ~ 1); exp's libm budget L eps;
+     * the products a_i e^v b_j two roundings; the reference one. */
+    const double rel = mgt_gamma((double)s.n) * (1.0 + 2.0 * mgt_gamma((double)s.n)) +
+                       MGT_LIBM_ULP * DBL_EPSILON + 3.0 * MGT_U;
+    for (size_t i = 0; i < s.m; i++)
+        for (size_t j = 0; j < s.n; j++)
+            ck_assert_double_le(fabs(mgt_get(&G.v, i, j) - mgt_get(&R.v, i, j)),
+                                rel * fabs(mgt_get(&R.v, i, j)));
     ck_assert(mgt_padding_intact(&G));
 
-    /* Central difference, h = 1e-5: truncation h^2/6 |a_i e^u_i b_j^3| is
-     * below 2e-11 of the largest |G| scale (e^2 bounds the spread of
-     * e^u), rounding eps |f| / h ~ 2e-11 m; 1e-7 normwise leaves three
-     * orders of margin. */
+    /* Central difference, h = 1e-5, entry (i, j): truncation h^2 / 6 times
+     * the third derivative a_i e^(v_i + t) b_j^3 at some |t| <= h, at most
+     * h^2 / 6 e^h |G_ij| (|b_j| <= 1); the f values (long double, rounded)
+     * within u F each, F = sum |a_i| e^(|v_i| + h), over 2h: u F / h; the
+     * steps x +- h rounded (u (|x| + h)), moving the quotient by
+     * |G_ij| 2 u (|x| + h) / h; the quotient's rounding u |G_ij|. */
     ctx c = { .a = &a.v, .b = &b.v };
     ck_assert_int_eq(mg_fd_gradient(f_a_exp_Xb, &c, &X.v, 1e-5, &N.v), MG_OK);
-    ck_assert_double_le(mgt_rel_err(&G.v, &N.v), 1e-7 * fmax(1.0, fabs(f_a_exp_Xb(&X.v, &c))) / mgt_max_abs(&G.v) + 1e-7);
+    {
+        const double h = 1e-5, gmax = mgt_max_abs(&G.v);
+        long double F = 0.0L;
+        for (size_t i = 0; i < s.m; i++) {
+            long double v = 0.0L;
+            for (size_t j = 0; j < s.n; j++)
+                v += fabsl((long double)mgt_get(&X.v, i, j) * mgt_get(&b.v, j, 0));
+            F += fabsl((long double)mgt_get(&a.v, i, 0)) * expl(v + h);
+        }
+        const double tol = (h * h / 6.0 * exp(h) * gmax + MGT_U * (double)F / h +
+                            gmax * 2.0 * MGT_U * (mgt_max_abs(&X.v) + h) / h + MGT_U * gmax) /
+                           mgt_max_abs(&N.v);
+        ck_assert_double_le(mgt_rel_err(&G.v, &N.v), tol);
+    }
 
     double f = 0.0;
     ck_assert_int_eq(mg_a_exp_Xb(&a.v, &X.v, &b.v, &f), MG_OK);
-    ck_assert_double_le(fabs(f - ref_a_exp_Xb(&a.v, &X.v, &b.v)), 50.0 * DBL_EPSILON * (double)s.m);
+    /* f = sum a_i e^(v_i): v_i's error gamma_n (relative in e^v), the libm's
+     * L eps, the products and the sum gamma_{m+1}, over sum |a_i| e^(v_i);
+     * plus the reference's rounding */
+    {
+        long double F = 0.0L;
+        for (size_t i = 0; i < s.m; i++) {
+            long double v = 0.0L;
+            for (size_t j = 0; j < s.n; j++)
+                v += (long double)mgt_get(&X.v, i, j) * mgt_get(&b.v, j, 0);
+            F += fabsl((long double)mgt_get(&a.v, i, 0)) * expl(v);
+        }
+        const double fr = ref_a_exp_Xb(&a.v, &X.v, &b.v);
+        const double tol = (mgt_gamma((double)s.n) * 1.01 + MGT_LIBM_ULP * DBL_EPSILON +
+                            mgt_gamma((double)s.m + 1.0)) * (double)F + MGT_U * fabs(fr);
+        ck_assert_double_le(fabs(f - fr), tol);
+    }
     mgt_free(&a); mgt_free(&b); mgt_free(&X); mgt_free(&G); mgt_free(&R); mgt_free(&N);
 }
 END_TEST
@@ -146,17 +207,51 @@ START_TEST(sandwich_matches_reference_and_fd)
     mgt_fill(&G, NAN);
     ck_assert_int_eq(mg_grad_sandwich(&A.v, &GY.v, &B.v, &G.v), MG_OK);
     ref_grad_sandwich(&A.v, &GY.v, &B.v, &R.v);
-    /* Two products of inner sizes <= 40: absolute error <= (p + q) eps
-     * times sum |A||GY||B| <= p q; against O(sqrt(p q)) entries that is
-     * ~80 sqrt(pq) eps, below 1e-12 for these sizes. */
-    ck_assert_double_le(mgt_rel_err(&G.v, &R.v), 1e-12);
+    /* Two products, in either order: entry by entry within
+     * gamma_{p+q} (|A|^T |GY| |B|^T)_ij (Higham, ASNA, Sec. 3.5, applied
+     * twice), plus the reference's rounding. */
+    {
+        mgt_mat aA = mgt_alloc(s.p, s.m, 0), aG = mgt_alloc(s.p, s.q, 0), aB = mgt_alloc(s.n, s.q, 0);
+        mgt_mat T = mgt_alloc(s.m, s.q, 0), Mg = mgt_alloc(s.m, s.n, 0);
+        for (size_t i = 0; i < s.p; i++) {
+            for (size_t j = 0; j < s.m; j++)
+                *mg_at(&aA.v, i, j) = fabs(mgt_get(&A.v, i, j));
+            for (size_t j = 0; j < s.q; j++)
+                *mg_at(&aG.v, i, j) = fabs(mgt_get(&GY.v, i, j));
+        }
+        for (size_t i = 0; i < s.n; i++)
+            for (size_t j = 0; j < s.q; j++)
+                *mg_at(&aB.v, i, j) = fabs(mgt_get(&B.v, i, j));
+        ref_matmul(&aA.v, 1, &aG.v, 0, &T.v);
+        ref_matmul(&T.v, 0, &aB.v, 1, &Mg.v);
+        const double g = mgt_gamma((double)(s.p + s.q));
+        for (size_t i = 0; i < s.m; i++)
+            for (size_t j = 0; j < s.n; j++)
+                ck_assert_double_le(fabs(mgt_get(&G.v, i, j) - mgt_get(&R.v, i, j)),
+                                    g * (1.0 + MGT_U) * mgt_get(&Mg.v, i, j) +
+                                        MGT_U * fabs(mgt_get(&R.v, i, j)));
+        mgt_free(&aA); mgt_free(&aG); mgt_free(&aB); mgt_free(&T); mgt_free(&Mg);
+    }
     ck_assert(mgt_padding_intact(&G));
 
     /* f = sum(GY .* (A X B)) is linear in X: exact central differences up
-     * to the rounding of f over 2h = 1. */
+     * to the rounding of f (fd_affine_tol), |f| <= sum |GY| .* (|A| (|X| + h) |B|). */
     ctx c = { .A = &A.v, .B = &B.v, .GY = &GY.v };
     ck_assert_int_eq(mg_fd_gradient(f_sandwich, &c, &X.v, 0.5, &N.v), MG_OK);
-    ck_assert_double_le(mgt_rel_err(&G.v, &N.v), 1e-12 * fmax(1.0, fabs(f_sandwich(&X.v, &c))) / mgt_max_abs(&G.v));
+    {
+        long double M = 0.0L;
+        for (size_t i = 0; i < s.p; i++)
+            for (size_t j = 0; j < s.q; j++) {
+                long double e = 0.0L;
+                for (size_t a2 = 0; a2 < s.m; a2++)
+                    for (size_t b2 = 0; b2 < s.n; b2++)
+                        e += fabsl((long double)mgt_get(&A.v, i, a2)) * (fabs(mgt_get(&X.v, a2, b2)) + 0.5) *
+                             fabs(mgt_get(&B.v, b2, j));
+                M += fabsl((long double)mgt_get(&GY.v, i, j)) * e;
+            }
+        ck_assert_double_le(mgt_rel_err(&G.v, &N.v),
+                            fd_affine_tol((double)M, (double)(s.p * s.q * s.m * s.n), &G.v, &N.v));
+    }
     mgt_free(&A); mgt_free(&B); mgt_free(&GY); mgt_free(&X);
     mgt_free(&G); mgt_free(&R); mgt_free(&N);
 }

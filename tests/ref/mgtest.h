@@ -57,6 +57,15 @@ void ref_matmul(const mg_matrix *A, int ta, const mg_matrix *B, int tb, mg_matri
  * matter, with c stated next to it. */
 #define MGT_U (DBL_EPSILON / 2.0)
 
+/* The libm budget: the double exp, sin, tanh, log the library calls are
+ * assumed within MGT_LIBM_ULP ulp of the true value (relative error <=
+ * MGT_LIBM_ULP eps).  No C standard promises an accuracy, but every
+ * maintained libm states less (glibc's published maxima are 1-2 ulp for
+ * these, musl's and the BSDs' 1, the vendor libms' below 1): a budget, not
+ * one libm's rounding.  References use the long-double functions, whose
+ * errors (a few 2^-64 relative) are far below u. */
+#define MGT_LIBM_ULP 4
+
 /* Extreme singular values of Z = X, or [1 X] with intercept, by one-sided
  * (Hestenes) Jacobi in long double: each is accurate to a few long-double
  * ulps times the condition (Demmel and Veselic), so kappa = smax / smin is
