@@ -217,9 +217,41 @@ static int jacobi_pair(long double *U, size_t N, size_t p, size_t a, size_t b)
     return 1;
 }
 
+/* Householder QR of the N x p long-double U (row stride p, N >= p) in
+ * place, leaving R in its first p rows: same singular values (to a few
+ * long-double ulps), and Jacobi then works on p rows instead of N. */
+static void householder_r(long double *U, size_t N, size_t p)
+{
+    for (size_t k = 0; k < p; k++) {
+        long double nrm = 0.0L;
+        for (size_t i = k; i < N; i++)
+            nrm += U[i * p + k] * U[i * p + k];
+        nrm = sqrtl(nrm);
+        if (nrm == 0.0L)
+            continue;
+        const long double alpha = U[k * p + k] > 0.0L ? -nrm : nrm;
+        U[k * p + k] -= alpha; /* v = x - alpha e1, stored in column k */
+        long double vv = 0.0L;
+        for (size_t i = k; i < N; i++)
+            vv += U[i * p + k] * U[i * p + k];
+        for (size_t j = k + 1; j < p; j++) {
+            long double d = 0.0L;
+            for (size_t i = k; i < N; i++)
+                d += U[i * p + k] * U[i * p + j];
+            const long double f = 2.0L * d / vv;
+            for (size_t i = k; i < N; i++)
+                U[i * p + j] -= f * U[i * p + k];
+        }
+        U[k * p + k] = alpha;
+        for (size_t i = k + 1; i < N; i++)
+            U[i * p + k] = 0.0L;
+    }
+}
+
 void mgt_svals(const mg_matrix *X, int intercept, double *smax, double *smin)
 {
-    const size_t N = X->rows, ic = intercept ? 1u : 0u, p = X->cols + ic;
+    const size_t ic = intercept ? 1u : 0u, p = X->cols + ic;
+    size_t N = X->rows;
     long double *U = malloc(N * p * sizeof *U);
     ck_assert_ptr_nonnull(U);
     for (size_t i = 0; i < N; i++) {
@@ -227,6 +259,10 @@ void mgt_svals(const mg_matrix *X, int intercept, double *smax, double *smin)
             U[i * p] = 1.0L;
         for (size_t j = 0; j < X->cols; j++)
             U[i * p + ic + j] = mgt_get(X, i, j);
+    }
+    if (N > p) {
+        householder_r(U, N, p);
+        N = p;
     }
     for (int sweep = 0; sweep < 60; sweep++) {
         int rotated = 0;

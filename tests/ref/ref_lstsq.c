@@ -351,3 +351,16 @@ double ref_lstsq_min_lre(const mg_matrix *X, int intercept, const mg_matrix *Y, 
     free(Z); free(bh); free(bl); free(cov);
     return lre;
 }
+
+double ref_refined_bound(const mg_matrix *X, int intercept, int normal_equations, double *kappa)
+{
+    const double p = (double)(X->cols + (intercept ? 1u : 0u)), eps_b = REF_C_B * p * MGT_U;
+    double smax, smin;
+    mgt_svals(X, intercept, &smax, &smin);
+    ck_assert_double_gt(smin, 0.0);
+    const double k = smax / smin;
+    ck_assert_double_le((normal_equations ? k * k : k) * eps_b, 0.5);
+    if (kappa)
+        *kappa = k;
+    return sqrt(p) * eps_b;
+}

@@ -52,6 +52,20 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
  * minimum over the outputs.  Full-rank designs only. */
 double ref_lstsq_min_lre(const mg_matrix *X, int intercept, const mg_matrix *Y, double c_b);
 
+/* Refined solutions.  mg_lstsq refines on the augmented system with
+ * double-double residuals (docs/accuracy.md; Bjorck 1967).  While each
+ * step contracts, rho = kappa eps_b < 1/2 (QR, SVD; kappa^2 eps_b for the
+ * Cholesky path's semi-normal equations), refinement with residuals this
+ * accurate converges to the limiting accuracy, a normwise relative error of
+ * order u independent of kappa (Higham, ASNA, Secs. 12.1 and 20.5): what
+ * is left are the roundings of x itself and of the last corrections, which
+ * act like a backward error of eps_b = REF_C_B p u on the converged
+ * solution without kappa.  ref_refined_bound asserts rho <= 1/2 from the
+ * design's exact kappa and returns the max-norm relative bound
+ * sqrt(p) REF_C_B p u (sqrt(p): 2-norm to max-norm) for one solution. */
+enum { REF_C_B = 4 };
+double ref_refined_bound(const mg_matrix *X, int intercept, int normal_equations, double *kappa);
+
 /* Normwise coefficient LRE of the first output's fit with options o
  * against the exact solution (no assertion on it). */
 double ref_fit_lre(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_options *o);
