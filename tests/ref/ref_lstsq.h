@@ -35,23 +35,6 @@ typedef struct lstsq_lre {
     double rcond;            /* as reported */
 } lstsq_lre;
 
-/* Fits Y on X (with the intercept option) by the given method, with all
- * statistics, and compares every output with the exact rational solution:
- * coefficients by normwise LRE >= min_lre; standard errors, residual sd and
- * R^2 by LRE >= min_lre - 1 (they pass through a square root, a sum of p
- * terms and a division by TSS).  Also checks rank == want_rank and that the
- * padding of the outputs is intact.  Returns the measured minima. */
-lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
-                          mg_lstsq_method method, double min_lre, size_t want_rank);
-
-/* The LRE a backward-stable solve of Y on X (intercept as given) is
- * guaranteed, from the forward bound f of mgt_lstsq_fwd_bound with the
- * design's exact kappa (Jacobi), the exact solution's ||b|| and ||r||, and a
- * normwise backward error eps_b = c_b u: -log10(sqrt(p) f), the sqrt(p)
- * turning the 2-norm bound into the max-norm one the LRE measures; the
- * minimum over the outputs.  Full-rank designs only. */
-double ref_lstsq_min_lre(const mg_matrix *X, int intercept, const mg_matrix *Y, double c_b);
-
 /* Refined solutions.  mg_lstsq refines on the augmented system with
  * double-double residuals (docs/accuracy.md; Bjorck 1967).  While each
  * step contracts, rho = kappa eps_b < 1/2 (QR, SVD; kappa^2 eps_b for the
@@ -61,10 +44,20 @@ double ref_lstsq_min_lre(const mg_matrix *X, int intercept, const mg_matrix *Y, 
  * is left are the roundings of x itself and of the last corrections, which
  * act like a backward error of eps_b = REF_C_B p u on the converged
  * solution without kappa.  ref_refined_bound asserts rho <= 1/2 from the
- * design's exact kappa and returns the max-norm relative bound
- * sqrt(p) REF_C_B p u (sqrt(p): 2-norm to max-norm) for one solution. */
+ * exact kappa of the design as the library factors it (columns scaled by
+ * powers of two, their largest entries in [1/2, 1)) and returns the
+ * max-norm relative bound sqrt(p) REF_C_B p u (sqrt(p): 2-norm to
+ * max-norm) for one solution; *kappa (may be NULL) receives that kappa. */
 enum { REF_C_B = 4 };
 double ref_refined_bound(const mg_matrix *X, int intercept, int normal_equations, double *kappa);
+
+/* Fits Y on X (with the intercept option) by the given method, with all
+ * statistics, and compares every output with the exact rational solution
+ * within bounds derived from ref_refined_bound (stated at the definition,
+ * tests/ref/ref_lstsq.c).  Also checks rank == want_rank and that the
+ * padding of the outputs is intact.  Returns the measured minimum LREs. */
+lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
+                          mg_lstsq_method method, size_t want_rank);
 
 /* Normwise coefficient LRE of the first output's fit with options o
  * against the exact solution (no assertion on it). */
