@@ -6,7 +6,7 @@
  *
  * Thresholds (ref_check_lstsq, derived in tests/ref/ref_lstsq.c): a refined
  * solution is within the limiting accuracy of refinement, rb = sqrt(p)
- * 4 p u normwise, whatever kappa(Z) is, as long as kappa(Z) eps_b < 1/2 so
+ * 4 p u (1 + kappa^2 u) normwise, as long as kappa(Z) eps_b < 1/2 so
  * that refinement contracts (asserted from the exact kappa of the
  * equilibrated design).  Every design here has that kappa between 1e5 and
  * 1e13 (checked), and the same solver without refinement misses rb

@@ -286,7 +286,21 @@ double ref_refined_bound(const mg_matrix *X, int intercept, int normal_equations
     ck_assert_double_le((normal_equations ? k * k : k) * eps_b, 0.5);
     if (kappa)
         *kappa = k;
-    return sqrt((double)p) * eps_b;
+    return sqrt((double)p) * eps_b * (1.0 + k * k * MGT_U);
+}
+
+/* R^2 is centered when the design holds a constant column (documented in
+ * lstsq.h), the intercept option or an explicit one. */
+static int has_constant_column(const mg_matrix *X)
+{
+    for (size_t j = 0; j < X->cols; j++) {
+        size_t i = 1;
+        while (i < X->rows && mgt_get(X, i, j) == mgt_get(X, 0, j))
+            i++;
+        if (i == X->rows && mgt_get(X, 0, j) != 0.0)
+            return 1;
+    }
+    return 0;
 }
 
 /* Everything about one fit compared with the exact solution, output by
@@ -312,7 +326,7 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
                           mg_lstsq_method method, size_t want_rank)
 {
     const size_t N = X->rows, nx = X->cols, p = nx + (size_t)intercept, k = Y->cols;
-    lstsq_lre out = { 15.0, 15.0, 15.0, 15.0, 0, 0.0 };
+    lstsq_lre out = { 15.0, 15.0, 15.0, 15.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0 };
     mgt_mat B = mgt_alloc(p, k, 2), SE = mgt_alloc(p, k, 1);
     double *Z = malloc(N * p * sizeof *Z), *rsd = malloc(k * sizeof *rsd);
     double *r2 = malloc(k * sizeof *r2), *bh = malloc(p * sizeof *bh);
@@ -344,7 +358,7 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
     mgt_mat Zs = equilibrated(X, intercept, d);
     mgt_free(&Zs);
     for (size_t c = 0; c < k; c++) {
-        ref_lstsq ref = { bh, bl, cov, 0.0, intercept, 0.0 };
+        ref_lstsq ref = { bh, bl, cov, 0.0, intercept || has_constant_column(X), 0.0 };
         ck_assert_int_eq(ref_lstsq_exact(Z, p, N, p, Y->data + c, Y->stride, &ref), 0);
         /* coefficients */
         long double err = 0.0L, xmax = 0.0L;
@@ -356,6 +370,7 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
         ck_assert_msg(err <= rb * xmax, "method %d output %zu: coefficient error %.3Lg > %.3Lg",
                       (int)method, c, err / xmax, (long double)rb);
         out.b = fmin(out.b, lre_norm(B.v.data + c, B.v.stride, bh, bl, p));
+        out.tol_b = rb;
         /* residual sd and R^2 */
         const double df = (double)(N - p), sd = sqrt(ref.rss / df);
         const double dr = smax * sqrt((double)p) * rb * (double)xmax;
@@ -363,11 +378,15 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
         if (ref.rss > 0.0) {
             rsd_rel = dr / sqrt(ref.rss) + 3.0 * MGT_U;
             ck_assert_double_le(fabs(rsd[c] - sd), rsd_rel * sd);
-            if (!isnan(ref.r_squared))
-                ck_assert_double_le(fabs(r2[c] - ref.r_squared),
-                                    2.0 * (1.0 - ref.r_squared) * rsd_rel + 3.0 * MGT_U);
+            out.tol_rsd = fmax(out.tol_rsd, rsd_rel);
+            if (!isnan(ref.r_squared)) {
+                const double t = 2.0 * (1.0 - ref.r_squared) * rsd_rel + 3.0 * MGT_U;
+                ck_assert_double_le(fabs(r2[c] - ref.r_squared), t);
+                out.tol_r2 = fmax(out.tol_r2, t);
+            }
         } else {
             ck_assert_double_le(rsd[c], dr / sqrt(df));
+            out.rsd_abs = fmax(out.rsd_abs, dr / sqrt(df));
         }
         out.rsd = fmin(out.rsd, ref_lre(rsd[c], sd, 0.0));
         out.r2 = fmin(out.r2, ref_lre(r2[c], ref.r_squared, 0.0));
@@ -381,8 +400,9 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
             if (ref.rss == 0.0)
                 continue;
             const double cov_rel = chol ? kappa * kappa * eps_b * vr : rb * sqrt(vr);
-            ck_assert_double_le(fabs(mgt_get(&SE.v, j, c) - want),
-                                (rsd_rel + 0.5 * cov_rel + 2.0 * MGT_U) * want);
+            const double t = rsd_rel + 0.5 * cov_rel + 2.0 * MGT_U;
+            ck_assert_double_le(fabs(mgt_get(&SE.v, j, c) - want), t * want);
+            out.tol_se = fmax(out.tol_se, t);
         }
     }
     out.method = res.method;

@@ -33,6 +33,9 @@ typedef struct lstsq_lre {
     double b, se, rsd, r2;
     mg_lstsq_method method;  /* as reported */
     double rcond;            /* as reported */
+    /* the bounds asserted (worst over outputs and coefficients): relative
+     * for b (normwise), rsd, se; absolute for R^2; rsd_abs for an exact fit */
+    double tol_b, tol_rsd, tol_se, tol_r2, rsd_abs;
 } lstsq_lre;
 
 /* Refined solutions.  mg_lstsq refines on the augmented system with
@@ -40,13 +43,16 @@ typedef struct lstsq_lre {
  * step contracts, rho = kappa eps_b < 1/2 (QR, SVD; kappa^2 eps_b for the
  * Cholesky path's semi-normal equations), refinement with residuals this
  * accurate converges to the limiting accuracy, a normwise relative error of
- * order u independent of kappa (Higham, ASNA, Secs. 12.1 and 20.5): what
- * is left are the roundings of x itself and of the last corrections, which
- * act like a backward error of eps_b = REF_C_B p u on the converged
- * solution without kappa.  ref_refined_bound asserts rho <= 1/2 from the
- * exact kappa of the design as the library factors it (columns scaled by
- * powers of two, their largest entries in [1/2, 1)) and returns the
- * max-norm relative bound sqrt(p) REF_C_B p u (sqrt(p): 2-norm to
+ * order u plus kappa_aug u_r, u_r = u^2 the residuals' precision (Higham,
+ * ASNA, Thm 12.2 and Sec. 20.5); the augmented system's condition is of
+ * order kappa^2.  What is left are the roundings of x itself and of the
+ * last corrections, which act like a backward error of eps_b = REF_C_B p u
+ * on the converged solution without kappa, and the residuals' u^2 through
+ * kappa^2: eps_b (1 + kappa^2 u) normwise (Filip, kappa 5.7e9: the second
+ * term dominates).  ref_refined_bound asserts rho <= 1/2 from the exact
+ * kappa of the design as the library factors it (columns scaled by powers
+ * of two, their largest entries in [1/2, 1)) and returns the max-norm
+ * relative bound sqrt(p) eps_b (1 + kappa^2 u) (sqrt(p): 2-norm to
  * max-norm) for one solution; *kappa (may be NULL) receives that kappa. */
 enum { REF_C_B = 4 };
 double ref_refined_bound(const mg_matrix *X, int intercept, int normal_equations, double *kappa);
