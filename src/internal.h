@@ -35,10 +35,10 @@ MG__MUST_USE double *mg__alloc_doubles(size_t a, size_t b);
 MG__MUST_USE mg_status mg__check_all(const mg_matrix *const *ms, size_t count);
 
 /* 1 if the address ranges spanned by the two views intersect. */
-int mg__overlaps(const mg_matrix *a, const mg_matrix *b);
+MG__MUST_USE int mg__overlaps(const mg_matrix *a, const mg_matrix *b);
 
 /* 1 if every element of the rows x cols block is finite. */
-int mg__all_finite(const double *x, size_t rows, size_t cols, size_t stride);
+MG__MUST_USE int mg__all_finite(const double *x, size_t rows, size_t cols, size_t stride);
 
 /* Copies a rows x cols block between (possibly strided) buffers. */
 void mg__copy(double *dst, size_t dst_stride, const double *src, size_t src_stride,

@@ -27,7 +27,7 @@
  * (128 KiB of a 64-column X) inside the residual pass. */
 enum { SLICE_MIN_ROWS = 4096, MAX_SLICES = 16, PASS_ROWS = 256 };
 
-static size_t n_slices(size_t N)
+static MG__MUST_USE size_t n_slices(size_t N)
 {
     size_t s = N / SLICE_MIN_ROWS;
     if (s < 1)
@@ -59,6 +59,9 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
     /* dsyrk is not called from several threads at once */
     const int nthreads = fast ? n_threads(N, nx) : 1;
 
+    /* one flag per slice, each written by the thread that runs it */
+    unsigned char failed[MAX_SLICES] = { 0 };
+
     if (!part)
         return MG_ENOMEM;
     (void)nthreads; /* used by the OpenMP pragma only */
@@ -69,9 +72,10 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
         const double *Xs = X->data + r0 * X->stride;
         memset(Gs, 0, ld * sizeof *Gs);
         /* G_xx += X_s^T X_s   (upper triangle: the packed Gram kernel, or
-         * dsyrk, half of dgemm's flops) */
+         * dsyrk, half of dgemm's flops); the kernel fails only when its
+         * packing buffer cannot be allocated */
         if (fast)
-            (void)mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p);
+            failed[s] = mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p) != 0;
         else
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)nx, (int)(r1 - r0), 1.0, Xs,
                         (int)X->stride, 1.0, Gs + ic * p + ic, (int)p);
@@ -90,6 +94,12 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
                 for (size_t j = 0; j < nx; j++)
                     ct[ic + j] += y * x[j];
             }
+        }
+    }
+    for (size_t s = 0; s < S; s++) {
+        if (failed[s]) {
+            free(part);
+            return MG_ENOMEM;
         }
     }
     /* fixed-order reduction over the slices */

@@ -1,0 +1,20 @@
+# The allocation-failure interposer (tests/ref/failalloc.c) defines malloc
+# and friends: it must not sit in mgtestref, where every test executable
+# would pick it up, but only in the executables that link mgtfailalloc.
+get_target_property(MG_REF_ALL mgtestref SOURCES)
+list(FILTER MG_REF_ALL EXCLUDE REGEX "failalloc\\.c$")
+set_target_properties(mgtestref PROPERTIES SOURCES "${MG_REF_ALL}")
+
+add_library(mgtfailalloc OBJECT ${CMAKE_CURRENT_SOURCE_DIR}/ref/failalloc.c)
+target_include_directories(mgtfailalloc PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/ref)
+
+# Suites that inject allocation failures.  Under ASan + UBSan the interposer
+# would bypass the sanitizer's allocator (its interceptors allocate with one
+# and free with the other), so there they are registered but not run.
+set(MG_FAILALLOC_TESTS test_status_alloc)
+foreach(t ${MG_FAILALLOC_TESTS})
+  target_link_libraries(${t} PRIVATE mgtfailalloc)
+  if(MATGRAD_SANITIZE)
+    set_tests_properties(${t} PROPERTIES DISABLED TRUE)
+  endif()
+endforeach()
