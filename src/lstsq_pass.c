@@ -11,17 +11,11 @@
 #include "lstsq_internal.h"
 #include "internal.h"
 #include "kernels/gram.h"
+#include "kernels/parallel.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#define MG__OMP_SLICES \
-    _Pragma("omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1)")
-#else
-#define MG__OMP_SLICES
-#endif
 
 /* Slices of at least 4096 rows, at most 16 of them; blocks of 256 rows
  * (128 KiB of a 64-column X) inside the residual pass. */
@@ -40,13 +34,7 @@ static MG__MUST_USE size_t n_slices(size_t N)
  * pass itself saves. */
 static int n_threads(size_t N, size_t nx)
 {
-#ifdef _OPENMP
-    return N * nx >= ((size_t)1 << 24) ? omp_get_max_threads() : 1;
-#else
-    (void)N;
-    (void)nx;
-    return 1;
-#endif
+    return mg__pass_threads(N * nx, (size_t)1 << 24);
 }
 
 mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, double *C)
@@ -64,9 +52,7 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
 
     if (!part)
         return MG_ENOMEM;
-    (void)nthreads; /* used by the OpenMP pragma only */
-    MG__OMP_SLICES
-    for (size_t s = 0; s < S; s++) {
+    MG__FOR_SLICES(nthreads, s, S, {
         const size_t r0 = N * s / S, r1 = N * (s + 1) / S;
         double *Gs = part + s * ld, *Ct = Gs + p * p;
         const double *Xs = X->data + r0 * X->stride;
@@ -95,7 +81,7 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
                     ct[ic + j] += y * x[j];
             }
         }
-    }
+    });
     for (size_t s = 0; s < S; s++) {
         if (failed[s]) {
             free(part);
@@ -138,9 +124,7 @@ mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale, const mg_
         free(prss);
         return MG_ENOMEM;
     }
-    (void)nthreads; /* used by the OpenMP pragma only */
-    MG__OMP_SLICES
-    for (size_t s = 0; s < S; s++) {
+    MG__FOR_SLICES(nthreads, s, S, {
         double *Fb = part + s * ld, *Gt = Fb + PASS_ROWS * k;
         memset(Gt, 0, k * p * sizeof *Gt);
         for (size_t r0 = N * s / S, r1 = N * (s + 1) / S; r0 < r1; r0 += PASS_ROWS) {
@@ -162,7 +146,7 @@ mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale, const mg_
                 }
             }
         }
-    }
+    });
     /* fixed-order reduction; Gc = D Zd^T F */
     for (size_t c = 0; c < k; c++)
         rss[c] = 0.0L;

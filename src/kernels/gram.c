@@ -4,9 +4,11 @@
  * its time packing when the output is only p x p and the inner dimension is
  * a million rows.
  *
- * Compiled for AVX2+FMA and selected at run time; on other CPUs the caller
- * falls back to dsyrk. */
+ * Compiled for AVX2+FMA and selected at run time (cpu.h); on other CPUs,
+ * other targets and under MATGRAD_SIMD=generic the caller falls back to
+ * dsyrk. */
 #include "gram.h"
+#include "cpu.h"
 #include "gram_packed.h"
 
 #include <stdlib.h>
@@ -15,7 +17,7 @@ enum { GRAM_ROWS = 128 };
 
 int mg__gram_available(void)
 {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return mg__cpu_has_avx2_fma();
 }
 
 int mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, double *G, size_t ldg)

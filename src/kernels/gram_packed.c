@@ -7,12 +7,16 @@
  * cross terms A^T Y and Y^T Y, a few FMAs per row for few outputs, use
  * their own loops rather than padding Y into the tiles.
  *
- * Compiled for AVX2+FMA and selected at run time (gram.c's check). */
+ * Compiled for AVX2+FMA on x86 and selected at run time (gram.c's check,
+ * through cpu.h); elsewhere mg__gram_packed_block only reports -1. */
 #include "gram_packed.h"
+#include "cpu.h"
 #include "gram.h"
 
-#include <immintrin.h>
 #include <string.h>
+#ifdef MG__CPU_X86
+#include <immintrin.h>
+#endif
 
 enum { MR = 6, NR = 8 };
 
@@ -20,6 +24,8 @@ size_t mg__gram_packed_len(size_t nb, size_t j)
 {
     return ((j + NR - 1) / NR) * NR * nb;
 }
+
+#ifdef MG__CPU_X86 /* the kernel itself */
 
 /* Panel q holds columns 8q .. 8q+7 of the block, row after row. */
 static void pack(const double *A, size_t lda, size_t nb, size_t j, double *P)
@@ -126,12 +132,11 @@ static void cross(const double *P, size_t nb, size_t j, const double *Y, size_t 
         }
 }
 
-int mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
-                          size_t j, size_t k, double *S, size_t lds, double *P,
-                          const double *next, size_t next_rows)
+/* The block: pack, the tiles of the upper triangle, the cross terms. */
+static void packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
+                         size_t j, size_t k, double *S, size_t lds, double *P,
+                         const double *next, size_t next_rows)
 {
-    if (!mg__gram_available())
-        return -1;
     const size_t per_tile = (next_rows + tile_count(j) - 1) / tile_count(j);
     size_t pf = 0;
 
@@ -153,5 +158,22 @@ int mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t l
         for (size_t a = 0; a < k; a++)
             for (size_t b = a; b < k; b++)
                 S[(j + a) * lds + j + b] += Y[r * ldy + a] * Y[r * ldy + b];
+}
+#endif /* MG__CPU_X86 */
+
+int mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
+                          size_t j, size_t k, double *S, size_t lds, double *P,
+                          const double *next, size_t next_rows)
+{
+    if (!mg__gram_available())
+        return -1;
+#ifdef MG__CPU_X86
+    packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows);
     return 0;
+#else
+    /* unreachable: mg__gram_available() is 0 where the kernel is not built */
+    (void)A, (void)lda, (void)Y, (void)ldy, (void)nb, (void)j, (void)k, (void)S, (void)lds;
+    (void)P, (void)next, (void)next_rows;
+    return -1;
+#endif
 }

@@ -15,13 +15,11 @@
 #include "gram.h"
 #include "gram_packed.h"
 #include "internal.h"
+#include "parallel.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* Slices of at least 4096 rows, at most 16; copied blocks of about 128 KiB;
  * threads only for passes over at least 2^19 elements (4 MiB). */
@@ -44,16 +42,11 @@ static size_t block_rows(size_t N, size_t n)
     return b < N ? b : N;
 }
 
+/* Our threads only for the packed kernel: dsyrk is threaded by OpenBLAS,
+ * and is not called from several threads at once. */
 static int n_threads(size_t N, size_t n, int fast)
 {
-#ifdef _OPENMP
-    return (fast && N * n >= PARALLEL_MIN_ELEMS) ? omp_get_max_threads() : 1;
-#else
-    (void)N;
-    (void)n;
-    (void)fast;
-    return 1;
-#endif
+    return fast ? mg__pass_threads(N * n, PARALLEL_MIN_ELEMS) : 1;
 }
 
 /* Partial S_s += [A Y]^T [A Y] over rows [r0, r1): packed AVX2 blocks, or
@@ -101,15 +94,11 @@ mg_status mg__augmented_gram_kernel(const mg_matrix *A, const mg_matrix *Y, doub
         free(bufs);
         return MG_ENOMEM;
     }
-    (void)nthreads; /* read by the OpenMP pragma only */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1)
-#endif
-    for (size_t s = 0; s < P; s++) {
+    MG__FOR_SLICES(nthreads, s, P, {
         double *Ss = part + s * ld;
         memset(Ss, 0, nn * sizeof(double));
         slice_gram(A, Y, N * s / P, N * (s + 1) / P, Ss, bufs + s * blen, B, fast);
-    }
+    });
     /* S = sum_s S_s, in slice order */
     memcpy(S, part, nn * sizeof(double));
     for (size_t s = 1; s < P; s++)
