@@ -11,7 +11,7 @@ target_include_directories(mgtfailalloc PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/ref)
 # Suites that inject allocation failures.  Under ASan + UBSan the interposer
 # would bypass the sanitizer's allocator (its interceptors allocate with one
 # and free with the other), so there they are registered but not run.
-set(MG_FAILALLOC_TESTS test_status_alloc)
+set(MG_FAILALLOC_TESTS test_status_alloc test_fault_injection)
 foreach(t ${MG_FAILALLOC_TESTS})
   target_link_libraries(${t} PRIVATE mgtfailalloc)
   if(MATGRAD_SANITIZE)

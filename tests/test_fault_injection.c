@@ -28,8 +28,8 @@
  * 2^24 for lstsq's) run on a real team and the point counts are the same on
  * every machine for a given OpenBLAS.
  *
- * Not built in the sanitizer build: failalloc.c's malloc would replace
- * ASan's (tests/fault.cmake). */
+ * Not run in the sanitizer build: failalloc.c's malloc would bypass ASan's
+ * allocator (tests/failalloc.cmake). */
 #define _DEFAULT_SOURCE /* fork, pipe, poll, kill, setenv, MAP_ANONYMOUS */
 #include "mgtest.h"
 #include "failalloc.h"
