@@ -543,6 +543,7 @@ static void worker(const fcase *fc, fctx *c, double *const *snap, double *ref, s
         s = fc->call(c);
         mgt_failalloc_disarm();
         mgt_failalloc_trace_fd(-1);
+        fflush(stdout); /* anything the call printed reaches the parent before "P n" */
         void *site;
         live = mgt_failalloc_live(&bytes, &site);
         const int injected = mgt_failalloc_injected();
@@ -688,7 +689,10 @@ static void run_case(const fcase *fc)
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
             close(fds[0]);
-            dup2(fds[1], STDERR_FILENO); /* libgomp's and OpenBLAS's last words */
+            /* libgomp's and OpenBLAS's last words, and anything a call
+             * prints (no public function may print) */
+            dup2(fds[1], STDOUT_FILENO);
+            dup2(fds[1], STDERR_FILENO);
             worker(fc, &c, snap, ref, first, fds[1]);
             _exit(0);
         }
@@ -718,7 +722,11 @@ static void run_case(const fcase *fc)
             } else if (sscanf(line, "P %zu %15s %899[^\n]", &n, kind, rest) == 3) {
                 points++;
                 last_done = n;
-                if (strcmp(kind, "OK") == 0)
+                if (words[0] && strcmp(kind, "FAIL") != 0) {
+                    fail++;
+                    report(fc, "n = %zu: %s, but the call printed \"%s\"; allocation from %s", n,
+                           kind, words, chain);
+                } else if (strcmp(kind, "OK") == 0)
                     ok++;
                 else if (strcmp(kind, "ENOMEM") == 0)
                     enomem++;
@@ -726,6 +734,7 @@ static void run_case(const fcase *fc)
                     fail++;
                     report(fc, "n = %zu: %s; allocation from %s", n, rest, chain);
                 }
+                words[0] = '\0';
             } else if (sscanf(line, "D %zu %899[^\n]", &n, rest) == 2) {
                 finished = 1;
                 if (strcmp(rest, "-") != 0)
