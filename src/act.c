@@ -1,6 +1,6 @@
 /* act: elementwise activations and their backward pass dX = dY .* f'(X)
- * (seed 003's d sigma(X) = sigma'(X) .* dX; seed 004's diagonal Jacobian
- * applied as a Hadamard product). */
+ * (d sigma(X) = sigma'(X) .* dX: the diagonal Jacobian applied as a
+ * Hadamard product; docs/derivations.md, "Elementwise functions"). */
 #include "matgrad/act.h"
 #include "internal.h"
 
@@ -76,7 +76,7 @@ static int known(mg_act f)
 
 /* Same shape; an output may be the very same view as the input (in place),
  * any other overlap is refused. */
-static mg_status check_pair(const mg_matrix *in, const mg_matrix *out)
+MG__MUST_USE static mg_status check_pair(const mg_matrix *in, const mg_matrix *out)
 {
     if (in->rows != out->rows || in->cols != out->cols)
         return MG_EDIM;

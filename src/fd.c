@@ -1,5 +1,6 @@
 /* fd: central finite differences of scalar and vector functions, and the
- * gradient check built on them (seeds 001, 004). */
+ * gradient check built on them (docs/derivations.md, "Finite differences"
+ * and "Jacobians"). */
 #include "matgrad/fd.h"
 #include "internal.h"
 
@@ -8,7 +9,7 @@
 #include <stdlib.h>
 
 /* The two points x + h and x - h as stored, and the width of the interval
- * between them; 0 when h vanishes against x (the step is unusable). */
+ * between them. */
 typedef struct step { double up, down, width; } step;
 
 static step make_step(double x, double h)
@@ -18,24 +19,56 @@ static step make_step(double x, double h)
     return s;
 }
 
-static mg_status check_h(double h)
+/* A step is usable when both points are finite, each differs from x (h is
+ * not lost against x on either side: otherwise the quotient is one-sided
+ * or 0/0) and the width is finite (h = 1e308 would make it Inf and every
+ * quotient 0). */
+static int usable(double x, step s)
+{
+    return isfinite(s.up) && isfinite(s.down) && s.up > x && s.down < x && isfinite(s.width);
+}
+
+/* *q = (fu - fd) / width, the central difference.  When fu - fd overflows
+ * the halves are subtracted instead (exact for the operand of magnitude
+ * above DBL_MAX / 2 that caused it); MG_ENONFINITE if the quotient itself
+ * is beyond DBL_MAX or an evaluation was not finite. */
+MG__MUST_USE static mg_status quotient(double fu, double fd, double width, double *q)
+{
+    if (!isfinite(fu) || !isfinite(fd))
+        return MG_ENONFINITE;
+    const double diff = fu - fd;
+    const double v = isfinite(diff) ? diff / width : (0.5 * fu - 0.5 * fd) / (0.5 * width);
+    if (!isfinite(v))
+        return MG_ENONFINITE;
+    *q = v;
+    return MG_OK;
+}
+
+MG__MUST_USE static mg_status check_h(double h)
 {
     return h > 0.0 && isfinite(h) ? MG_OK : MG_EINVAL;
 }
 
-/* Every entry of X must admit the step: x + h > x - h. */
-static mg_status check_steps(const mg_matrix *X, double h)
+/* Every entry of X must admit the step (usable); MG_ENONFINITE first for a
+ * non-finite entry. */
+MG__MUST_USE static mg_status check_steps(const mg_matrix *X, double h)
 {
     for (size_t i = 0; i < X->rows; i++)
         for (size_t j = 0; j < X->cols; j++)
-            if (!(make_step(*mg_at(X, i, j), h).width > 0.0))
-                return isfinite(*mg_at(X, i, j)) ? MG_EINVAL : MG_ENONFINITE;
+            if (!isfinite(*mg_at(X, i, j)))
+                return MG_ENONFINITE;
+    for (size_t i = 0; i < X->rows; i++)
+        for (size_t j = 0; j < X->cols; j++) {
+            const double x = *mg_at(X, i, j);
+            if (!usable(x, make_step(x, h)))
+                return MG_EINVAL;
+        }
     return MG_OK;
 }
 
 /* g = central-difference gradient of f at X (contiguous, X's shape).  X is
  * restored entry by entry from the saved value. */
-static mg_status central_gradient(mg_scalar_fn f, void *ctx, mg_matrix *X, double h, double *g)
+MG__MUST_USE static mg_status central_gradient(mg_scalar_fn f, void *ctx, mg_matrix *X, double h, double *g)
 {
     const size_t cols = X->cols;
     for (size_t i = 0; i < X->rows; i++)
@@ -48,15 +81,13 @@ static mg_status central_gradient(mg_scalar_fn f, void *ctx, mg_matrix *X, doubl
             *x = s.down;
             const double down = f(X, ctx);
             *x = saved;
-            if (!isfinite(up) || !isfinite(down))
-                return MG_ENONFINITE;
             /* G_ij = (f(X + h E_ij) - f(X - h E_ij)) / (2h), 2h as stored */
-            g[i * cols + j] = (up - down) / s.width;
+            MG__CHECK(quotient(up, down, s.width, &g[i * cols + j]));
         }
     return MG_OK;
 }
 
-static mg_status check_gradient_args(mg_scalar_fn f, const mg_matrix *X, double h,
+MG__MUST_USE static mg_status check_gradient_args(mg_scalar_fn f, const mg_matrix *X, double h,
                                      const mg_matrix *G)
 {
     if (!f)
@@ -120,7 +151,7 @@ mg_status mg_grad_check(mg_scalar_fn f, void *ctx, mg_matrix *X, const mg_matrix
 }
 
 /* Column q of J from y(x + h e_q) and y(x - h e_q). */
-static mg_status jacobian_column(mg_vector_fn f, void *ctx, mg_matrix *x, double *xq, double h,
+MG__MUST_USE static mg_status jacobian_column(mg_vector_fn f, void *ctx, mg_matrix *x, double *xq, double h,
                                  double *yp, double *ym, size_t m, double *J, size_t n, size_t q)
 {
     mg_matrix vp = mg_matrix_view(yp, m, 1), vm = mg_matrix_view(ym, m, 1);
@@ -133,13 +164,9 @@ static mg_status jacobian_column(mg_vector_fn f, void *ctx, mg_matrix *x, double
         st = f(x, &vm, ctx);
     *xq = saved;
     MG__CHECK(st);
-    for (size_t p = 0; p < m; p++) {
+    for (size_t p = 0; p < m; p++)
         /* J_pq = (y_p(x + h e_q) - y_p(x - h e_q)) / (2h) */
-        const double d = (yp[p] - ym[p]) / s.width;
-        if (!isfinite(yp[p]) || !isfinite(ym[p]))
-            return MG_ENONFINITE;
-        J[p * n + q] = d;
-    }
+        MG__CHECK(quotient(yp[p], ym[p], s.width, &J[p * n + q]));
     return MG_OK;
 }
 

@@ -1,5 +1,6 @@
 /* layer: forward and backward pass of the dense layer A = Z W + 1 b
- * (seed 002), three BLAS calls for the backward pass. */
+ * (docs/derivations.md, "Dense layer"), three BLAS calls for the backward
+ * pass. */
 #include "matgrad/layer.h"
 #include "internal.h"
 
@@ -7,7 +8,7 @@
 #include <string.h>
 
 /* Z m x k, W k x n. */
-static mg_status check_inputs(const mg_matrix *Z, const mg_matrix *W)
+MG__MUST_USE static mg_status check_inputs(const mg_matrix *Z, const mg_matrix *W)
 {
     const mg_matrix *in[] = { Z, W };
     MG__CHECK(mg__check_all(in, 2));
@@ -16,8 +17,8 @@ static mg_status check_inputs(const mg_matrix *Z, const mg_matrix *W)
 
 /* An output that is given must be a valid view of the stated shape and
  * touch none of the inputs. */
-static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
-                              const mg_matrix *const *in, size_t nin)
+MG__MUST_USE static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
+                                           const mg_matrix *const *in, size_t nin)
 {
     MG__CHECK(mg_matrix_check(out));
     if (out->rows != rows || out->cols != cols)
@@ -44,7 +45,7 @@ mg_status mg_dense_forward(const mg_matrix *Z, const mg_matrix *W, const mg_matr
     /* A = 1 b: the bias rows, which dgemm then accumulates onto (beta = 1). */
     for (size_t i = 0; b && i < m; i++)
         memcpy(mg_at(A, i, 0), b->data, n * sizeof(double));
-    /* A = Z W + 1 b   (seed 002) */
+    /* A = Z W + 1 b   (derivations.md, "Dense layer") */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0,
                 Z->data, (int)Z->stride, W->data, (int)W->stride, b ? 1.0 : 0.0,
                 A->data, (int)A->stride);
@@ -89,13 +90,13 @@ mg_status mg_dense_backward(const mg_matrix *Z, const mg_matrix *W, const mg_mat
         return MG_EINVAL;
 
     if (dZ) {
-        /* dZ = dA W^T   (seed 002: the input gradient) */
+        /* dZ = dA W^T   (the input gradient) */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)n, 1.0,
                     dA->data, (int)dA->stride, W->data, (int)W->stride, 0.0,
                     dZ->data, (int)dZ->stride);
     }
     if (dW) {
-        /* dW = Z^T dA   (seed 002; the seed's last brace mislabels dA as dW) */
+        /* dW = Z^T dA   (the weight gradient) */
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, (int)m, 1.0,
                     Z->data, (int)Z->stride, dA->data, (int)dA->stride, 0.0,
                     dW->data, (int)dW->stride);

@@ -1,5 +1,6 @@
-/* rules: the explicit trace-trick gradients of seed 003 (examples 1 and 2,
- * and the chain rule through Y = A X B), each a BLAS-2 or BLAS-3 call. */
+/* rules: the explicit trace-trick gradients (a^T X b, a^T exp(X b) and the
+ * chain rule through Y = A X B), each a BLAS-2 or BLAS-3 call
+ * (docs/derivations.md, "Bilinear form", "a^T exp(Xb)", "Chain rule"). */
 #include "matgrad/rules.h"
 #include "internal.h"
 
@@ -9,15 +10,15 @@
 #include <string.h>
 
 /* v must be a valid column vector. */
-static mg_status check_vector(const mg_matrix *v)
+MG__MUST_USE static mg_status check_vector(const mg_matrix *v)
 {
     MG__CHECK(mg_matrix_check(v));
     return v->cols == 1 ? MG_OK : MG_EDIM;
 }
 
 /* out: valid, rows x cols, overlapping none of the count inputs. */
-static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
-                              const mg_matrix *const *in, size_t count)
+MG__MUST_USE static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
+                                           const mg_matrix *const *in, size_t count)
 {
     MG__CHECK(mg_matrix_check(out));
     if (out->rows != rows || out->cols != cols)
@@ -29,7 +30,7 @@ static mg_status check_output(const mg_matrix *out, size_t rows, size_t cols,
 }
 
 /* a m x 1, X m x n, b n x 1. */
-static mg_status check_form(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b)
+MG__MUST_USE static mg_status check_form(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b)
 {
     MG__CHECK(check_vector(a));
     MG__CHECK(mg_matrix_check(X));
@@ -54,14 +55,14 @@ mg_status mg_grad_bilinear(const mg_matrix *a, const mg_matrix *b, mg_matrix *G)
     MG__CHECK(check_vector(b));
     const mg_matrix *in[] = { a, b };
     MG__CHECK(check_output(G, a->rows, b->rows, in, 2));
-    /* df = a^T dX b = tr((a b^T)^T dX)  =>  G = a b^T   (seed 003, example 1) */
+    /* df = a^T dX b = tr((a b^T)^T dX)  =>  G = a b^T   (derivations.md, "Bilinear form") */
     outer(a->data, (int)a->stride, b, G);
     return MG_OK;
 }
 
 /* A new vector u = X b (m doubles, contiguous; the caller frees it), or
  * NULL when memory runs out. */
-static double *times_vector(const mg_matrix *X, const mg_matrix *b)
+MG__MUST_USE static double *times_vector(const mg_matrix *X, const mg_matrix *b)
 {
     double *u = mg__alloc_doubles(X->rows, 1);
     if (!u)
@@ -84,15 +85,15 @@ mg_status mg_grad_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matr
     /* u = a .* exp(X b): df = a^T (exp(Xb) .* dX b) = (a .* exp(Xb))^T dX b */
     for (size_t i = 0; i < m; i++)
         u[i] = *mg_at(a, i, 0) * exp(u[i]);
-    /* G = (a .* exp(X b)) b^T   (seed 003, example 2) */
+    /* G = (a .* exp(X b)) b^T   (derivations.md, "a^T exp(Xb)") */
     outer(u, 1, b, G);
     free(u);
     return MG_OK;
 }
 
 /* f = a^T g(X b) with g the identity or exp, for the two value functions. */
-static mg_status form_value(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b, int use_exp,
-                            double *f)
+MG__MUST_USE static mg_status form_value(const mg_matrix *a, const mg_matrix *X,
+                                         const mg_matrix *b, int use_exp, double *f)
 {
     MG__CHECK(check_form(a, X, b));
     if (!f)
@@ -137,7 +138,7 @@ mg_status mg_grad_sandwich(const mg_matrix *A, const mg_matrix *GY, const mg_mat
     if (!T)
         return MG_ENOMEM;
 
-    /* df = tr(GY^T A dX B) = tr((A^T GY B^T)^T dX)  =>  GX = A^T GY B^T   (seed 003, chain rule) */
+    /* df = tr(GY^T A dX B) = tr((A^T GY B^T)^T dX)  =>  GX = A^T GY B^T   (derivations.md, "Chain rule") */
     if (left) {
         /* T = A^T GY   (m x q) */
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)q, (int)p, 1.0,

@@ -1,9 +1,10 @@
-/* rules_lu: the gradients that need a factorisation of X (seed 003's
- * d(X^-1) and d|X| rules): Y = X^-1, log|det X| and det X.
+/* rules_lu: the gradients that need a factorisation of X: Y = X^-1,
+ * log|det X| and det X (docs/derivations.md, "Inverse" and "log|det X| and
+ * det X").
  *
  * Storage: LAPACK is called in column-major order on a contiguous n x n
- * buffer F.  F is filled with X itself (a transposed copy of the row-major
- * view), so a column-major result M left in a buffer reads, row by row, as
+ * buffer F.  F is filled with X itself, scaled by powers of two (a
+ * transposed copy of the row-major view), so a column-major result M left in a buffer reads, row by row, as
  * M^T: the row-major X^-T of the logdet gradient is dgetri's X^-1 read
  * straight out, with no transpose pass. */
 #include "matgrad/rules.h"
@@ -16,79 +17,186 @@
 
 typedef struct lu {
     size_t n;
-    double *F;          /* n x n column-major: X, then its LU factors */
+    double *F;          /* n x n column-major: 2^k X, then its LU factors */
     lapack_int *ipiv;   /* row interchanges of the factorisation (1-based) */
+    int k;              /* F was filled with 2^k X (rexp == NULL) ... */
+    int *rexp;          /* ... or with D X, D = diag(2^rexp[i]) (n entries) */
 } lu;
+
+/* How X is scaled before LU.  The gradients scale X by one power of two
+ * (rcond, which they test, is invariant under it, and an X that passes the
+ * test loses nothing to the scaling); the values, which have no condition
+ * test, scale each row on its own, so a tiny row next to a huge one (a
+ * diagonal X with entries 2^1000 and 2^-60, say) keeps all its bits and
+ * triangular X still give their exact determinant. */
+enum lu_scaling { LU_SCALAR, LU_ROWS };
 
 static void lu_free(lu *f)
 {
     free(f->F);
     free(f->ipiv);
+    free(f->rexp);
 }
 
-/* F(i, j) = M(i, j) in column-major order, from a row-major view. */
-static void to_col_major(const mg_matrix *M, double *F)
+/* ldexp with a long exponent: beyond +-2^20 every finite nonzero double
+ * over- or underflows anyway, so clamping there changes no result. */
+static double scale2(double x, long e)
+{
+    const long lim = 1L << 20;
+    return ldexp(x, (int)(e > lim ? lim : e < -lim ? -lim : e));
+}
+
+/* max_j |M_ij| over row i, or -1 if the row holds a NaN or Inf. */
+static double row_max(const mg_matrix *M, size_t i)
+{
+    double mx = 0.0;
+    for (size_t j = 0; j < M->cols; j++) {
+        const double v = fabs(*mg_at(M, i, j));
+        if (!isfinite(v))
+            return -1.0;
+        mx = v > mx ? v : mx;
+    }
+    return mx;
+}
+
+/* The k for which 2^k mx lies in [1/2, 1); 0 for mx = 0.  Never formed as
+ * the double 2^k, which overflows for subnormal data. */
+static int exponent_to_half(double mx)
+{
+    int e = 0;
+    (void)frexp(mx, &e); /* mx = m 2^e, m in [1/2, 1), e = 0 for mx = 0 */
+    return -e;
+}
+
+/* The k for which 2^k max|M_ij| lies in [1/2, 1), or MG_ENONFINITE for a
+ * NaN or Inf in M.  Scaling by 2^k is exact, except that entries pushed
+ * below 2^-1022 lose bits below 2^-1074 of a matrix of norm >= 1/2: a
+ * backward error far below LU's own, n eps. */
+MG__MUST_USE static mg_status scale_exponent(const mg_matrix *M, int *k)
+{
+    double mx = 0.0;
+    for (size_t i = 0; i < M->rows; i++) {
+        const double r = row_max(M, i);
+        if (r < 0.0)
+            return MG_ENONFINITE;
+        mx = r > mx ? r : mx;
+    }
+    *k = exponent_to_half(mx);
+    return MG_OK;
+}
+
+/* rexp[i] for which 2^rexp[i] max_j |M_ij| lies in [1/2, 1), or
+ * MG_ENONFINITE.  The loss is as in scale_exponent, row by row. */
+MG__MUST_USE static mg_status row_exponents(const mg_matrix *M, int *rexp)
+{
+    for (size_t i = 0; i < M->rows; i++) {
+        const double r = row_max(M, i);
+        if (r < 0.0)
+            return MG_ENONFINITE;
+        rexp[i] = exponent_to_half(r);
+    }
+    return MG_OK;
+}
+
+/* F(i, j) = 2^e_i M(i, j) in column-major order, from a row-major view,
+ * with e_i = rexp[i], or k for every row when rexp is NULL. */
+static void to_col_major(const mg_matrix *M, const int *rexp, int k, double *F)
 {
     const size_t n = M->rows;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
-            F[j * n + i] = *mg_at(M, i, j);
+            F[j * n + i] = ldexp(*mg_at(M, i, j), rexp ? rexp[i] : k);
 }
 
-/* P X = L U into f.  MG_ENONFINITE for NaN/Inf in X, MG_ESINGULAR for a zero
- * pivot or, when check_cond, an estimated 1-norm reciprocal condition below
- * n * DBL_EPSILON.  On error f holds nothing to free. */
-static mg_status lu_factor(const mg_matrix *X, int check_cond, lu *f)
+/* ||F||_1 = max_j sum_i |F_ij| of a column-major n x n buffer.  Computed
+ * here rather than by LAPACKE_dlange, which reports a failed allocation of
+ * its own by returning 0. */
+static double norm1(const double *F, size_t n)
+{
+    double nrm = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        double c = 0.0;
+        for (size_t i = 0; i < n; i++)
+            c += fabs(F[j * n + i]);
+        nrm = c > nrm ? c : nrm;
+    }
+    return nrm;
+}
+
+/* MG_ESINGULAR when the reciprocal 1-norm condition number of the factored
+ * matrix, estimated by dgecon, is below n eps: a computed inverse would
+ * have no correct digit.  anorm is ||F||_1 before factoring.  rcond is
+ * invariant under the scaling by 2^k, so the test judges X itself. */
+MG__MUST_USE static mg_status check_condition(const lu *f, double anorm)
+{
+    const size_t n = f->n;
+    const lapack_int ni = (lapack_int)n;
+    double *work = mg__alloc_doubles(n, 4); /* dgecon: 4n doubles */
+    lapack_int *iwork = malloc(n * sizeof *iwork); /* cannot overflow: n^2 doubles fit */
+    mg_status s = MG_ENOMEM;
+    if (work && iwork) {
+        double rcond = 0.0;
+        /* rcond ~ 1 / (||X||_1 ||X^-1||_1); info = 1 when the estimate
+         * breaks down (a NaN/Inf rcond or ||X^-1|| estimated as 0): no
+         * usable inverse either way */
+        s = mg__lapack_status(LAPACKE_dgecon_work(LAPACK_COL_MAJOR, '1', ni, f->F, ni, anorm,
+                                                  &rcond, work, iwork),
+                              MG_ESINGULAR);
+        if (s == MG_OK && !(rcond >= (double)n * DBL_EPSILON))
+            s = MG_ESINGULAR;
+    }
+    free(work);
+    free(iwork);
+    return s;
+}
+
+/* P (S X) = L U into f, with S a power of two (LU_SCALAR) or a diagonal of
+ * powers of two (LU_ROWS) that bring X's largest entry, or each row's,
+ * into [1/2, 1): LU, dgecon and the results are then free of over- and
+ * underflow whatever the scale of X.  MG_ENONFINITE for NaN/Inf in X,
+ * MG_ESINGULAR for a zero pivot or, for LU_SCALAR, an ill-conditioned X
+ * (check_condition).  On error f holds nothing to free. */
+MG__MUST_USE static mg_status lu_factor(const mg_matrix *X, enum lu_scaling how, lu *f)
 {
     MG__CHECK(mg_matrix_check(X));
     if (X->rows != X->cols)
         return MG_EDIM;
     const size_t n = X->rows;
     f->n = n;
+    f->k = 0;
     f->F = mg__alloc_doubles(n, n);
-    f->ipiv = malloc(n * sizeof(lapack_int));
-    if (!f->F || !f->ipiv) {
+    f->ipiv = f->F ? malloc(n * sizeof(lapack_int)) : NULL;
+    f->rexp = f->ipiv && how == LU_ROWS ? malloc(n * sizeof(int)) : NULL;
+    if (!f->F || !f->ipiv || (how == LU_ROWS && !f->rexp)) {
         lu_free(f);
         return MG_ENOMEM;
     }
-    to_col_major(X, f->F);
-
-    const lapack_int ni = (lapack_int)n;
-    mg_status s = MG_OK;
     /* LAPACKE's own NaN checks answer with argument errors, so finiteness
      * is tested here (O(n^2) against the O(n^3) factorisation). */
-    if (!mg__all_finite(f->F, n, n, n))
-        s = MG_ENONFINITE;
-    /* ||X||_1, for the condition estimate */
-    const double anorm = s == MG_OK ? LAPACKE_dlange(LAPACK_COL_MAJOR, '1', ni, ni, f->F, ni) : 0.0;
+    mg_status s = how == LU_ROWS ? row_exponents(X, f->rexp) : scale_exponent(X, &f->k);
     if (s == MG_OK) {
-        /* P X = L U */
-        lapack_int info = LAPACKE_dgetrf(LAPACK_COL_MAJOR, ni, ni, f->F, ni, f->ipiv);
-        if (info != 0)
-            s = info > 0 ? MG_ESINGULAR : MG_EINVAL;
-    }
-    if (s == MG_OK && check_cond) {
-        double rcond = 0.0;
-        /* rcond ~ 1 / (||X||_1 ||X^-1||_1) */
-        if (LAPACKE_dgecon(LAPACK_COL_MAJOR, '1', ni, f->F, ni, anorm, &rcond) != 0)
-            s = MG_ENOMEM;
-        /* Below n eps a computed inverse has no correct digit. */
-        else if (!(rcond >= (double)n * DBL_EPSILON))
-            s = MG_ESINGULAR;
+        to_col_major(X, f->rexp, f->k, f->F);
+        const lapack_int ni = (lapack_int)n;
+        const double anorm = norm1(f->F, n);
+        /* P (2^k X) = L U; info > 0 is an exact zero pivot */
+        s = mg__lapack_status(LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, ni, ni, f->F, ni, f->ipiv),
+                              MG_ESINGULAR);
+        if (s == MG_OK && how == LU_SCALAR)
+            s = check_condition(f, anorm);
     }
     if (s != MG_OK)
         lu_free(f);
     return s;
 }
 
-/* det X = sign * mant * 2^exp from the diagonal of U and the pivots, the
- * product renormalised at each step so it never over- or underflows.
- * Also log|det X| when logabs != NULL.  An exactly singular X has no zero
+/* det X = sign * mant * 2^exp2 from the diagonal of U, the pivots and the
+ * scaling (det(S X) = det(S) det X, det S a power of two), the product renormalised at each
+ * step so it never over- or underflows.  An exactly singular X has no zero
  * pivot here (dgetrf succeeded). */
-static void lu_det(const lu *f, double *sign, double *mant, int *exp2, double *logabs)
+static void lu_det(const lu *f, double *sign, double *mant, long *exp2)
 {
-    double s = 1.0, m = 1.0, l = 0.0;
-    int e = 0;
+    double s = 1.0, m = 1.0;
+    long e = 0;
     for (size_t i = 0; i < f->n; i++) {
         const double u = f->F[i * f->n + i];
         int eu, ei;
@@ -98,28 +206,53 @@ static void lu_det(const lu *f, double *sign, double *mant, int *exp2, double *l
             s = -s;
         /* both factors in [0.5, 1): the product cannot underflow */
         m = frexp(m * frexp(fabs(u), &eu), &ei);
-        e += eu + ei;
-        l += log(fabs(u));
+        e += (long)eu + ei;
     }
     *sign = s;
     *mant = m;
-    *exp2 = e;
-    if (logabs)
-        *logabs = l;
+    long scale = (long)f->n * f->k;
+    for (size_t i = 0; f->rexp && i < f->n; i++)
+        scale += f->rexp[i];
+    *exp2 = e - scale;
 }
 
-/* f->F = X^-1 (column-major), i.e. X^-T when read row-major. */
-static mg_status lu_invert(lu *f)
+/* log|det X| = log(mant) + exp2 log 2, with mant moved into
+ * [sqrt(1/2), sqrt(2)) so that a det near 1 does not come out as the
+ * difference of two logs near +-log 2. */
+static double log_abs_det(double mant, long exp2)
+{
+    const double sqrt_half = 0.70710678118654752440, ln2 = 0.69314718055994530942;
+    if (mant < sqrt_half) {
+        mant *= 2.0;
+        exp2 -= 1;
+    }
+    return log(mant) + (double)exp2 * ln2;
+}
+
+/* f->F = (2^k X)^-1 (column-major), i.e. 2^-k X^-T when read row-major. */
+MG__MUST_USE static mg_status lu_invert(lu *f)
 {
     const lapack_int ni = (lapack_int)f->n;
-    /* X^-1 = U^-1 L^-1 P   (the inverse is the gradient itself here) */
-    lapack_int info = LAPACKE_dgetri(LAPACK_COL_MAJOR, ni, f->F, ni, f->ipiv);
-    if (info > 0)
-        return MG_ESINGULAR;
-    return info == 0 ? MG_OK : MG_ENOMEM;
+    double query = 0.0;
+    /* workspace query: the optimal lwork comes back in query */
+    MG__CHECK(mg__lapack_status(LAPACKE_dgetri_work(LAPACK_COL_MAJOR, ni, f->F, ni, f->ipiv,
+                                                    &query, -1),
+                                MG_ESINGULAR));
+    lapack_int lwork = query >= (double)ni ? (lapack_int)query : ni;
+    if (lwork < 1)
+        lwork = 1;
+    double *work = mg__alloc_doubles((size_t)lwork, 1);
+    if (!work)
+        return MG_ENOMEM;
+    /* X_s^-1 = U^-1 L^-1 P   (the inverse is the gradient itself here) */
+    mg_status s = mg__lapack_status(LAPACKE_dgetri_work(LAPACK_COL_MAJOR, ni, f->F, ni, f->ipiv,
+                                                        work, lwork),
+                                    MG_ESINGULAR);
+    free(work);
+    return s;
 }
 
-static mg_status check_square_output(const mg_matrix *X, const mg_matrix *G)
+MG__MUST_USE static mg_status check_square_output(const mg_matrix *X, const mg_matrix *G)
 {
     MG__CHECK(mg_matrix_check(G));
     if (G->rows != X->rows || G->cols != X->cols)
@@ -127,16 +260,20 @@ static mg_status check_square_output(const mg_matrix *X, const mg_matrix *G)
     return mg__overlaps(G, X) ? MG_EINVAL : MG_OK;
 }
 
-/* G(r, c) = scale * B[r n + c]: the row-major reading of a column-major
- * result.  MG_ENONFINITE, G untouched, if any entry is not finite. */
-static mg_status copy_out(const double *B, size_t n, double scale, int exp2, mg_matrix *G)
+/* G(r, c) = scale * B[r n + c] * 2^exp2: the row-major reading of a
+ * column-major result.  |scale| <= 1 and B comes from a matrix scaled into
+ * [1/2, 1) that passed the condition test, so only the final power of two
+ * can over- or underflow: MG_ENONFINITE, G untouched, if an entry
+ * overflows; underflow is gradual (IEEE), as rules.h states. */
+MG__MUST_USE static mg_status copy_out(const double *B, size_t n, double scale, long exp2,
+                                       mg_matrix *G)
 {
     for (size_t i = 0; i < n * n; i++)
-        if (!isfinite(ldexp(scale * B[i], exp2)))
+        if (!isfinite(scale2(scale * B[i], exp2)))
             return MG_ENONFINITE;
     for (size_t r = 0; r < n; r++)
         for (size_t c = 0; c < n; c++)
-            *mg_at(G, r, c) = ldexp(scale * B[r * n + c], exp2);
+            *mg_at(G, r, c) = scale2(scale * B[r * n + c], exp2);
     return MG_OK;
 }
 
@@ -145,11 +282,12 @@ mg_status mg_grad_logdet(const mg_matrix *X, mg_matrix *G)
     lu f;
     MG__CHECK(mg_matrix_check(X));
     MG__CHECK(check_square_output(X, G));
-    MG__CHECK(lu_factor(X, 1, &f));
-    /* d log|X| = tr(X^-1 dX) = tr((X^-T)^T dX)  =>  G = X^-T   (seed 003, d|X| rule) */
+    MG__CHECK(lu_factor(X, LU_SCALAR, &f));
+    /* d log|X| = tr(X^-1 dX) = tr((X^-T)^T dX)  =>  G = X^-T = 2^k (2^k X)^-T
+     * (docs/derivations.md, "log|det X| and det X") */
     mg_status s = lu_invert(&f);
     if (s == MG_OK)
-        s = copy_out(f.F, f.n, 1.0, 0, G);
+        s = copy_out(f.F, f.n, 1.0, f.k, G);
     lu_free(&f);
     return s;
 }
@@ -159,15 +297,15 @@ mg_status mg_grad_det(const mg_matrix *X, mg_matrix *G)
     lu f;
     MG__CHECK(mg_matrix_check(X));
     MG__CHECK(check_square_output(X, G));
-    MG__CHECK(lu_factor(X, 1, &f));
+    MG__CHECK(lu_factor(X, LU_SCALAR, &f));
     double sign, mant;
-    int e;
-    lu_det(&f, &sign, &mant, &e, NULL);
-    /* d|X| = |X| tr(X^-1 dX)  =>  G = det(X) X^-T, scaled by sign mant 2^e
-     * entry by entry so det X itself is never formed */
+    long e;
+    lu_det(&f, &sign, &mant, &e);
+    /* d|X| = |X| tr(X^-1 dX)  =>  G = det(X) X^-T = sign mant 2^(e + k) (2^k X)^-T,
+     * applied entry by entry so det X itself is never formed */
     mg_status s = lu_invert(&f);
     if (s == MG_OK)
-        s = copy_out(f.F, f.n, sign * mant, e, G);
+        s = copy_out(f.F, f.n, sign * mant, e + f.k, G);
     lu_free(&f);
     return s;
 }
@@ -183,6 +321,22 @@ static void transpose(double *T, size_t n)
         }
 }
 
+/* T = -(X_s^-T GY_s X_s^-T)^T with X_s = 2^k X factored in f and
+ * GY_s = 2^j GY (T column-major holds GX_s^T, i.e. row-major GX_s). */
+MG__MUST_USE static mg_status inverse_sandwich(const lu *f, double *T)
+{
+    const lapack_int ni = (lapack_int)f->n;
+    /* T = X_s^-T GY_s   (solve X_s^T T = GY_s with the LU of X_s) */
+    MG__CHECK(mg__lapack_status(LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'T', ni, ni, f->F, ni,
+                                                    f->ipiv, T, ni),
+                                MG_EINVAL));
+    transpose(T, f->n);
+    /* T = X_s^-1 (X_s^-T GY_s)^T = (X_s^-T GY_s X_s^-T)^T   (solve X_s T' = T^T) */
+    return mg__lapack_status(LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', ni, ni, f->F, ni,
+                                                 f->ipiv, T, ni),
+                             MG_EINVAL);
+}
+
 mg_status mg_grad_inverse(const mg_matrix *X, const mg_matrix *GY, mg_matrix *GX)
 {
     lu f;
@@ -193,28 +347,25 @@ mg_status mg_grad_inverse(const mg_matrix *X, const mg_matrix *GY, mg_matrix *GX
         return MG_EDIM;
     if (mg__overlaps(GX, GY))
         return MG_EINVAL;
-    /* O(n^2) against the O(n^3) solves; LAPACKE's NaN check would refuse
-     * it with an argument error */
-    if (!mg__all_finite(GY->data, GY->rows, GY->cols, GY->stride))
-        return MG_ENONFINITE;
-    MG__CHECK(lu_factor(X, 1, &f));
+    /* GY too is brought into [1/2, 1) by a power of two 2^j, so the solves
+     * cannot overflow on the way to a representable GX; O(n^2) against the
+     * O(n^3) solves, and LAPACKE's NaN check would refuse a NaN with an
+     * argument error */
+    int j = 0;
+    MG__CHECK(scale_exponent(GY, &j));
+    MG__CHECK(lu_factor(X, LU_SCALAR, &f));
     const size_t n = f.n;
-    const lapack_int ni = (lapack_int)n;
     double *T = mg__alloc_doubles(n, n);
     mg_status s = MG_ENOMEM;
     if (T) {
         /* dY = -X^-1 dX X^-1, so df = -tr(GY^T X^-1 dX X^-1)
-         *    = tr((-X^-T GY X^-T)^T dX)  =>  GX = -X^-T GY X^-T   (seed 003) */
-        to_col_major(GY, T);
-        /* T = X^-T GY   (solve X^T T = GY with the LU of X) */
-        lapack_int info = LAPACKE_dgetrs(LAPACK_COL_MAJOR, 'T', ni, ni, f.F, ni, f.ipiv, T, ni);
-        transpose(T, n);
-        /* T = X^-1 (X^-T GY)^T = (X^-T GY X^-T)^T   (solve X T' = T^T) */
-        if (info == 0)
-            info = LAPACKE_dgetrs(LAPACK_COL_MAJOR, 'N', ni, ni, f.F, ni, f.ipiv, T, ni);
-        /* Read row-major, the column-major (GX)^T is GX. */
-        if (info == 0)
-            s = copy_out(T, n, -1.0, 0, GX);
+         *    = tr((-X^-T GY X^-T)^T dX)  =>  GX = -X^-T GY X^-T
+         *    = -2^(2k - j) X_s^-T GY_s X_s^-T   (derivations.md, "Inverse") */
+        to_col_major(GY, NULL, j, T);
+        s = inverse_sandwich(&f, T);
+        /* Read row-major, the column-major (GX_s)^T is GX_s. */
+        if (s == MG_OK)
+            s = copy_out(T, n, -1.0, 2L * f.k - j, GX);
     }
     free(T);
     lu_free(&f);
@@ -226,12 +377,12 @@ mg_status mg_logdet(const mg_matrix *X, double *logabsdet, double *sign)
     lu f;
     if (!logabsdet)
         return MG_EINVAL;
-    MG__CHECK(lu_factor(X, 0, &f));
-    double sg, mant, l;
-    int e;
-    lu_det(&f, &sg, &mant, &e, &l);
+    MG__CHECK(lu_factor(X, LU_ROWS, &f));
+    double sg, mant;
+    long e;
+    lu_det(&f, &sg, &mant, &e);
     lu_free(&f);
-    *logabsdet = l;
+    *logabsdet = log_abs_det(mant, e);
     if (sign)
         *sign = sg;
     return MG_OK;
@@ -242,7 +393,7 @@ mg_status mg_det(const mg_matrix *X, double *det)
     lu f;
     if (!det)
         return MG_EINVAL;
-    mg_status s = lu_factor(X, 0, &f);
+    mg_status s = lu_factor(X, LU_ROWS, &f);
     if (s == MG_ESINGULAR) {
         /* An exact zero pivot: det X = 0 exactly (unless X had NaN/Inf,
          * which lu_factor reports first). */
@@ -251,10 +402,11 @@ mg_status mg_det(const mg_matrix *X, double *det)
     }
     MG__CHECK(s);
     double sg, mant;
-    int e;
-    lu_det(&f, &sg, &mant, &e, NULL);
+    long e;
+    lu_det(&f, &sg, &mant, &e);
     lu_free(&f);
-    const double d = ldexp(sg * mant, e);
+    /* one rounding: to a subnormal or 0 on underflow, Inf on overflow */
+    const double d = scale2(sg * mant, e);
     if (!isfinite(d))
         return MG_ENONFINITE;
     *det = d;

@@ -1,9 +1,9 @@
 /* matgrad fd: central finite differences, to check analytic gradients
- * (seeds 001, 004; docs/derivations.md, "Finite differences").
+ * (docs/derivations.md, "Finite differences" and "Jacobians").
  *
  * Central difference of a scalar f along entry (i, j) with step h:
  *     G_ij = (f(X + h E_ij) - f(X - h E_ij)) / (2h)
- * (with parentheses: seed 001's "/ 2*h" divides by 2 and multiplies by h).
+ * (with parentheses: "/ 2*h" would divide by 2 and multiply by h).
  * The truncation error is h^2 |f'''| / 6 and the rounding error about
  * eps |f| / h; their sum is smallest near h = (3 eps |f| / |f'''|)^(1/3),
  * i.e. h ~ 1e-5 to 1e-6 times the scale of X for well-scaled f.
@@ -15,9 +15,18 @@
  * (the saved value is written back, never x + h - h) before return, on
  * success and on error.  The callbacks must not keep X or y.
  *
- * Non-finite values: if f returns NaN or Inf at any evaluated point, the
- * call returns MG_ENONFINITE with its outputs untouched (a finite-difference
- * quotient of non-finite values carries no information).
+ * Usable steps: h must be finite and > 0, and for every entry x of X,
+ * x + h and x - h must be finite, both differ from x (h is not lost
+ * against x on either side, which would leave a one-sided quotient or 0/0)
+ * and their difference 2h must be finite (h = 1e308 would make it Inf and
+ * every quotient 0).  Otherwise MG_EINVAL, before f is called; a NaN or
+ * Inf in X gives MG_ENONFINITE.
+ *
+ * Non-finite values: if f returns NaN or Inf at any evaluated point, or a
+ * quotient exceeds DBL_MAX, the call returns MG_ENONFINITE with its outputs
+ * untouched (a finite-difference quotient of non-finite values carries no
+ * information).  Two finite values whose difference overflows still give
+ * their (representable) quotient.
  */
 #ifndef MATGRAD_FD_H
 #define MATGRAD_FD_H
@@ -37,9 +46,8 @@ typedef double (*mg_scalar_fn)(const mg_matrix *X, void *ctx);
 typedef mg_status (*mg_vector_fn)(const mg_matrix *x, mg_matrix *y, void *ctx);
 
 /* G_ij = (f(X + h E_ij) - f(X - h E_ij)) / (2h); G has X's shape and must
- * not overlap X.  h must be finite and > 0, and large enough that
- * x + h != x - h for every entry x (MG_EINVAL otherwise).  Costs 2 rows cols
- * evaluations of f. */
+ * not overlap X.  h must be a usable step for every entry of X (above;
+ * MG_EINVAL otherwise).  Costs 2 rows cols evaluations of f. */
 mg_status mg_fd_gradient(mg_scalar_fn f, void *ctx, mg_matrix *X /* restored on return */,
                          double h, mg_matrix *G);
 

@@ -1,6 +1,6 @@
 /* matgrad rules: gradients of scalar functions of a matrix, derived with
- * differentials and the trace trick (seed 003; docs/derivations.md,
- * "Calculus rules").
+ * differentials and the trace trick (docs/derivations.md, from "Bilinear
+ * form" to "log|det X| and det X").
  *
  * Layout: the gradient G of a scalar f with respect to a matrix X has X's
  * shape, G_ij = df/dX_ij, so that df = tr(G^T dX) = sum_ij G_ij dX_ij.
@@ -8,14 +8,26 @@
  *
  * Non-finite values: the explicit rules (bilinear, a_exp_Xb, sandwich)
  * follow IEEE arithmetic through the BLAS and report nothing.  The rules
- * that factor X (inverse, logdet, det) need a finite X and return
- * MG_ENONFINITE, outputs untouched, for a non-finite input or a result that
- * overflows.
+ * that factor X (inverse, logdet, det and the values mg_logdet, mg_det)
+ * need a finite X and return MG_ENONFINITE, outputs untouched, for a
+ * non-finite input or a result whose largest entry overflows.
+ *
+ * Scale: the factoring rules work for finite X of any magnitude, subnormal
+ * entries included.  X is scaled by powers of two before LU (exactly, and
+ * undone exactly on the results: (cX)^-1 = X^-1 / c, det(cX) = c^n det X),
+ * so nothing over- or underflows on the way: a result that is
+ * representable in double is returned with MG_OK, one that overflows gives
+ * MG_ENONFINITE, and entries below DBL_MIN underflow gradually (IEEE
+ * subnormals, then 0) with MG_OK.  The gradients use one power of two for
+ * all of X; mg_det and mg_logdet, which make no condition test, scale each
+ * row on its own, so a row tiny next to another keeps its digits.
  *
  * Singular X: the factoring rules return MG_ESINGULAR when LU meets an
  * exact zero pivot or when the reciprocal condition number estimated by
  * dgecon is below n * DBL_EPSILON (the inverse would carry no correct
- * digit).  For f = det X the gradient of a singular X still exists (the
+ * digit).  rcond does not change when X is multiplied by a scalar, and the
+ * test is made on the scaled X, so s X is judged singular exactly when X
+ * is, for any s.  For f = det X the gradient of a singular X still exists (the
  * transposed adjugate, nonzero when rank X = n - 1); mg_grad_det does not
  * compute it and reports MG_ESINGULAR like the other two.
  *
@@ -70,8 +82,10 @@ mg_status mg_a_exp_Xb(const mg_matrix *a, const mg_matrix *X, const mg_matrix *b
  * sign may be NULL. */
 mg_status mg_logdet(const mg_matrix *X, double *logabsdet, double *sign);
 
-/* *det = det X from one LU; 0 for an exactly singular X; MG_ENONFINITE
- * when det X overflows (use mg_logdet then). */
+/* *det = det X from one LU; 0 for an X that LU finds exactly singular; a
+ * subnormal or 0 when det X underflows (MG_OK: the correctly scaled value,
+ * rounded once); MG_ENONFINITE, *det untouched, when |det X| > DBL_MAX (use
+ * mg_logdet then, which is finite for every nonsingular finite X). */
 mg_status mg_det(const mg_matrix *X, double *det);
 
 #ifdef __cplusplus
