@@ -21,7 +21,10 @@
  * returning (libgomp and OpenBLAS exit on some allocation failures), the
  * parent records the point with the injected allocation's backtrace, which
  * the interposer writes before returning NULL, and the worker's last
- * words, then starts a new worker at the next point.
+ * words, then starts a new worker at the next point.  Such a point is a
+ * failure unless it is one of DOCUMENTED_EXITS (OpenBLAS's threaded dgemm
+ * called straight from the dense layer, docs/reliability.md).  A call that
+ * prints anything fails its point too (no public function prints).
  *
  * OMP_NUM_THREADS is 2 (main re-executes itself with it if needed), so the
  * threaded passes (from 2^19 elements of A for the MSE and Gram passes, from
@@ -100,6 +103,7 @@ static void linreg_shape(int v, size_t *N, size_t *j, size_t *k)
         { 1u << 16, 7, 1 },    /* 3: Gram pass N (j + k) = 2^19: OpenMP team */
         { 300, 6, 3 },         /* 4: gd, k > 1 (dsymm) */
         { 300, 6, 1 },         /* 5: gd, k = 1 (dsymv) */
+        { 2000, 100, 1 },      /* 6: j = 100: OpenBLAS runs dpotrf on threads */
     };
     *N = shapes[v][0];
     *j = shapes[v][1];
@@ -418,6 +422,7 @@ static const fcase CASES[] = {
     { "mg_mse_grad", "k > 32: dgemm", setup_linreg, NULL, call_mse_grad, 2 },
     { "mg_normal_solve", "Gram pass, 1 thread", setup_linreg, NULL, call_normal_solve, 0 },
     { "mg_normal_solve", "Gram pass, OpenMP team (2^19)", setup_linreg, NULL, call_normal_solve, 3 },
+    { "mg_normal_solve", "j = 100: threaded dpotrf", setup_linreg, NULL, call_normal_solve, 6 },
     { "mg_gd_fit", "direct, 1 thread", setup_linreg, init_gd, call_gd_fit, 0 },
     { "mg_gd_fit", "direct, OpenMP team", setup_linreg, init_gd, call_gd_fit, 1 },
     { "mg_gd_fit", "Gram, k = 3 (dsymm)", setup_linreg, init_gd, call_gd_fit, 4 },
@@ -580,8 +585,35 @@ static void worker(const fcase *fc, fctx *c, double *const *snap, double *ref, s
 /* ---- parent: runs workers, records every point --------------------------- */
 
 typedef struct tally {
-    size_t functions, cases, points, enomem, ok, fail, ended;
+    size_t functions, cases, points, enomem, ok, fail, ended, documented;
 } tally;
+
+/* Points that end the process and cannot be avoided by matgrad, stated in
+ * docs/reliability.md: the dense layer is one dgemm of the caller's sizes,
+ * and OpenBLAS's threaded level-3 driver (gemm_driver, level3_thread.c)
+ * allocates its job array with malloc on every threaded call and calls
+ * exit(1) when that fails.  Running the product on one OpenBLAS thread in
+ * blocks would give up OpenBLAS's threads for every caller.  These points
+ * are counted and listed, not failed; every other ending is a failure. */
+static const struct { const char *func, *frame; } DOCUMENTED_EXITS[] = {
+    { "mg_dense_forward", "(dgemm_thread_" },
+    { "mg_dense_backward", "(dgemm_thread_" },
+};
+
+/* 1 if an ending of fc's call with the injected allocation's backtrace
+ * chain (innermost first) is one of DOCUMENTED_EXITS: the named frame
+ * called straight from the public function. */
+static int documented_exit(const fcase *fc, const char *chain)
+{
+    for (size_t i = 0; i < sizeof DOCUMENTED_EXITS / sizeof DOCUMENTED_EXITS[0]; i++) {
+        char from[96];
+        snprintf(from, sizeof from, "(%s+", fc->func);
+        const char *frame = strstr(chain, DOCUMENTED_EXITS[i].frame);
+        if (strcmp(fc->func, DOCUMENTED_EXITS[i].func) == 0 && frame && strstr(frame, from))
+            return 1;
+    }
+    return 0;
+}
 
 static tally total;
 static int failures_printed;
@@ -680,6 +712,7 @@ static void run_case(const fcase *fc)
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
     size_t first = 1, counted = 0, points = 0, enomem = 0, ok = 0, fail = 0, ended = 0;
+    size_t documented = 0;
     int finished = 0;
     while (!finished) {
         int fds[2];
@@ -771,18 +804,26 @@ static void run_case(const fcase *fc)
             break;
         }
         points++;
-        fail++;
         ended++;
-        report(fc, "n = %zu: the process ended: %s, saying \"%s\"; allocation from %s", injected_at,
-               how, words, chain);
+        if (documented_exit(fc, chain)) {
+            documented++;
+            fprintf(stderr, "documented %s [%s]: n = %zu: the process ended in OpenBLAS: %s, "
+                    "saying \"%s\"; allocation from %s\n", fc->func, fc->path, injected_at, how,
+                    words, chain);
+        } else {
+            fail++;
+            report(fc, "n = %zu: the process ended: %s, saying \"%s\"; allocation from %s",
+                   injected_at, how, words, chain);
+        }
         first = injected_at + 1;
     }
     if (points != counted)
         fprintf(stderr, "note %s [%s]: %zu allocations counted, %zu points run\n", fc->func,
                 fc->path, counted, points);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    printf("%-18s %-34s %4zu points: %4zu MG_ENOMEM, %4zu MG_OK, %3zu failed (%zu ended) %.1f s\n",
-           fc->func, fc->path, points, enomem, ok, fail, ended,
+    printf("%-18s %-34s %4zu points: %4zu MG_ENOMEM, %4zu MG_OK, %3zu failed, %zu ended "
+           "(%zu documented) %.1f s\n",
+           fc->func, fc->path, points, enomem, ok, fail, ended, documented,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     fflush(stdout);
     munmap(ref, c.nout * sizeof(double));
@@ -792,6 +833,7 @@ static void run_case(const fcase *fc)
     total.ok += ok;
     total.fail += fail;
     total.ended += ended;
+    total.documented += documented;
     for (size_t i = 0; i < c.nin; i++) {
         mgt_free(&c.in[i]);
         free(snap[i]);
@@ -819,9 +861,10 @@ START_TEST(every_allocation_of_every_function)
         run_case(&CASES[i]);
     }
     printf("fault injection: %zu functions (%zu cases), %zu injection points: %zu MG_ENOMEM, "
-           "%zu MG_OK-correct, %zu failures (%zu ended the process)\n",
+           "%zu MG_OK-correct, %zu failures; %zu ended the process (%zu documented OpenBLAS "
+           "exits)\n",
            total.functions, total.cases, total.points, total.enomem, total.ok, total.fail,
-           total.ended);
+           total.ended, total.documented);
     fflush(stdout);
     ck_assert_msg(total.fail == 0, "%zu of %zu points failed (listed above)", total.fail,
                   total.points);
