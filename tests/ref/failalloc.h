@@ -5,7 +5,8 @@
  * library, OpenBLAS and libgomp resolve them there.  Each forwards to
  * glibc's own allocator (__libc_malloc and friends) and, while armed, counts
  * the allocations and fails the n-th one (NULL, or ENOMEM from
- * posix_memalign) exactly once.  free is never failed or counted.
+ * posix_memalign) exactly once.  free is never failed or counted, but a
+ * block counted while armed is remembered until it is freed (leak check).
  *
  * Link it only into executables that ask for it (tests/failalloc.cmake: the
  * object library mgtfailalloc), never into mgtestref: every test would
@@ -39,5 +40,17 @@ int mgt_failalloc_injected(void);
  * spares GCC's libgomp and LLVM's libomp, which end the process when they
  * cannot allocate a team.  The name is copied (at most 63 bytes). */
 void mgt_failalloc_spare(const char *name);
+
+/* Blocks allocated (and counted) since the last arm and not freed since:
+ * a leak by the code under test shows up here after the call returns.
+ * *bytes (if not NULL) receives their total size and *site (if not NULL)
+ * the return address of the call that allocated one of them. */
+size_t mgt_failalloc_live(size_t *bytes, void **site);
+
+/* When fd >= 0, the injected failure writes "F <n> <caller>", one
+ * backtrace_symbols_fd frame a line, then "F end" to fd before returning
+ * NULL, without allocating: the point and its allocating code are known
+ * even if the process then ends.  -1 (the default) turns this off. */
+void mgt_failalloc_trace_fd(int fd);
 
 #endif /* MGT_FAILALLOC_H */
