@@ -889,7 +889,7 @@ START_TEST(no_allocation)
                             MG_ACT_TANH, MG_ACT_EXP, MG_ACT_SIN };
     mgt_failalloc_arm(1);
     size_t sum = 0;
-    sum += strlen(mg_strerror(MG_ENOMEM)) + strlen(mg_version());
+    sum += strlen(mg_strerror(MG_ENOMEM)) + strlen(matgrad_version());
     mg_matrix v = mg_matrix_view(X.buf, 2, 2);
     mg_matrix w = mg_matrix_view_stride(X.buf, 2, 2, 5);
     mg_matrix b = mg_matrix_block(&X.v, 1, 1, 2, 2);
