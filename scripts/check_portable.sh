@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Compiles every source under src/ (the library and the command; the MPI
 # layer aside, whose mpi.h is an optional dependency) for a non-x86 target
 # (aarch64, clang -fsyntax-only, -Werror), with and without OpenMP: the x86

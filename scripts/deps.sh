@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs matgrad's build and test dependencies from Debian's packages when
 # any is missing (needs root for apt-get).  Quiet when all are present.
 # Package names given as arguments replace the list (bench/deps.sh).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A preload (LD_PRELOAD) for the OMP_NUM_THREADS=1 stage of scripts/test.sh:
  * aborts any process that opens an OpenMP parallel region for one thread.
  * libgomp allocates a thread team for every region it enters, a one-thread

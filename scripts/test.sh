@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Quick start, tests (the README's test command; .ci/run runs exactly this).
 # Installs what is missing, then runs the stages below in order, each under
 # a "==== stage" header and closed by its verdict and time, and prints a

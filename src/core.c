@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Core: views, status messages, and the argument checks every module shares. */
 #include "matgrad/core.h"
 #include "internal.h"

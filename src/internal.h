@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private helpers shared by the modules; not installed. */
 #ifndef MATGRAD_INTERNAL_H
 #define MATGRAD_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* linreg: MSE loss and gradient, and the normal equations (docs/derivations.md,
  * "MSE loss", "MSE gradient", "Normal equations"). */
 #include "matgrad/linreg.h"

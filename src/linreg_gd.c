@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Gradient descent on the MSE loss with the analytic gradient
  * (docs/derivations.md, "Gradient descent"). */
 #include "matgrad/linreg.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: pieces of linreg shared by its source files. */
 #ifndef MATGRAD_LINREG_INTERNAL_H
 #define MATGRAD_LINREG_INTERNAL_H

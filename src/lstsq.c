@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the public entry point — validation, the choice of solver, the
  * per-output refinement, the statistics, and the copy-out (outputs are
  * written only once everything has succeeded). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the fast path for big, well-conditioned designs.  One pass forms
  * Z^T Z and Z^T Y together (lstsq_pass.c); Cholesky gives the first
  * solution, and corrected semi-normal equations refine it,

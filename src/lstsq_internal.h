@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the pieces of mg_lstsq shared by its source files.
  *
  * Every solver works on the equilibrated design Z = Zd D, where Zd is the

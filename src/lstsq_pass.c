@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the two passes over a big X of the Cholesky path, each reading X
  * from memory once:
  *   the Gram pass      G = Zd^T Zd,  C = Zd^T Y;

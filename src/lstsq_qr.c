@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: equilibration, Householder QR (pivoted when the rank is in
  * doubt), and the augmented-system correction solve shared by the QR and
  * SVD solvers. */

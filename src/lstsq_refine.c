@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: iterative refinement of the augmented system (Bjorck, 1967).
  *
  * The least-squares solution x and residual r = y - Z x are the solution of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the diagonal of (Z^T Z)^-1 for the coefficient standard errors,
  *     se_j = sigma * sqrt([(X^T X)^-1]_jj) = sigma * d_j * sqrt([(Z^T Z)^-1]_jj),
  * from the factors, then refined where the problem is small enough. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the singular value decomposition solver (method SVD, and the
  * minimum-norm solve of every rank-deficient design). */
 #include "lstsq_internal.h"

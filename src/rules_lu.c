@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rules_lu: the gradients that need a factorisation of X: Y = X^-1,
  * log|det X| and det X (docs/derivations.md, "Inverse" and "log|det X| and
  * det X").

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The allocation-failure interposer (tests/ref/failalloc.c) defines malloc
 # and friends: it must not sit in mgtestref, where every test executable
 # would pick it up, but only in the executables that link mgtfailalloc.

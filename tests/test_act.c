@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* act: forward and backward of each activation against its textbook
  * formula in long double, the finite-difference Jacobian (diagonal, with
  * f' on the diagonal), stability for large |x|, ReLU at 0, IEEE

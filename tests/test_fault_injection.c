@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Allocation-failure injection over every public function (issue 9).
  *
  * For each case (a public function with valid inputs sized to reach one of

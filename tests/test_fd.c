@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fd: central differences on functions with known derivatives, X restored
  * bitwise, the Jacobian's numerator layout (d(Ax)/dx = A, m x n), the
  * gradient check's metric, and every bad-input status. */

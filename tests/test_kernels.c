@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Kernels: both paths of the MSE pass against the naive long-double
  * reference on shapes that do not divide the kernel's blocks, strided views
  * and every k the fused path takes; bitwise determinism across runs, thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* layer: the dense layer's forward and backward pass against the naive
  * loops of seed 002 and against central differences, NULL outputs, IEEE
  * propagation, and every bad-input status. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* linreg: loss and gradient against the naive reference and central
  * differences, the normal solve against its optimality condition, and every
  * bad-input status. */

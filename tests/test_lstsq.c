@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the API contract — seed 001's rank-deficient example, defaults,
  * every method, many outputs and strided views, wide and rank-deficient
  * designs, the statistics, and every error status with outputs untouched.

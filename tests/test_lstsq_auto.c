@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the automatic choice on big designs (N p^2 >= 1e7).  A
  * well-conditioned design takes the Cholesky path with semi-normal
  * refinement; a near-collinear one must fall back to QR.  Both are compared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: every error status, with B and every result field untouched. */
 #include "mgtest.h"
 

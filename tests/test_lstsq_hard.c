@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq on ill-conditioned synthetic designs, checked against the exact
  * rational solution of the same double data (tests/ref/ref_lstsq.c):
  * high-degree polynomials, columns scaled by 1e8 and 1e-8, near-collinear

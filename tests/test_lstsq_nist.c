@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq on the NIST StRD linear least-squares suite: all eleven datasets
  * (tests/data/nist), default options.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rules: every trace-trick gradient against its naive loop reference and
  * against central differences of the scalar it differentiates, on 1x1,
  * tall, wide and strided shapes; singular, non-finite and bad input. */

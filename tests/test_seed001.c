@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Seed 001 reproduced: gradient descent with learning rate 0.01 (the seed's
  * "/ 2*h" slip turns its central difference into gradient * h^2, h = 0.1)
  * must retrace the printed loss table, and the normal equations must refuse

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Allocation failures inside mg_lstsq and mg_normal_solve: for n = 1, 2, ...
  * the n-th allocation of the call fails (tests/ref/failalloc.c) until a
  * call runs with none failed.  Every point must return MG_ENOMEM with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The Cholesky path's refinement must not report convergence when it
  * applied no correction.  Regression test for issue 9: the first
  * correction of a wrong factor (here U / 2, as a Gram slice left at zero

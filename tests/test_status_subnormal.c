@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Designs whose columns are subnormal or whose Gram matrix underflows: the
  * exact answer from every least-squares method, or a status (never MG_OK
  * with a wrong answer) from the normal equations, which cannot represent

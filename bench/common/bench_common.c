@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #define _GNU_SOURCE /* madvise, MADV_HUGEPAGE */
 #include "bench_common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad act: elementwise activation functions and their backward pass
  * (docs/derivations.md, "Elementwise functions").
  *

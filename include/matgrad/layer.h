@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad layer: forward and backward pass of a dense (affine) layer
  * (docs/derivations.md, "Dense layer").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad linreg: mean-squared-error loss, its gradient, the normal
  * equations and gradient descent for the linear model Y ~ A W.
  *

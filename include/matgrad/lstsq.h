@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad lstsq: accurate linear least squares with regression statistics.
  *
  * mg_lstsq minimises ||Y - X B||_F for any number of outputs k.  With the

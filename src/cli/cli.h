@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private to the matgrad command. */
 #ifndef MATGRAD_CLI_H
 #define MATGRAD_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Streaming numeric CSV loader on libcsv (see csv_load.h for the rules).
  *
  * libcsv reports fields (cb1) and record ends (cb2) but not positions, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Streaming loader for numeric CSV files with a header row (RFC 4180 quoting,
  * parsed by libcsv in strict mode).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad demo`: the worked example of docs/derivations.md ("Gradient
  * descent"), embedded.  A 3x3 singular design, Y = A [1 2 3]^T, trained by
  * gradient descent from numpy's seed-0 draws with learning rate 0.01 (the

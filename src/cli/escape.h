@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Text from the input shown safely in messages: no byte sequence a terminal
  * would act on reaches it.  Each of these becomes '?':
  *   - C0 control bytes (0x00-0x1F) and DEL (0x7F);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad fit FILE.csv --target COLUMN ...`: linear regression of one CSV
  * column on all the others, printed like R's summary(lm).
  *

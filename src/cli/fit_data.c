@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Streaming the CSV into the design matrix. */
 #include "fit_data.h"
 

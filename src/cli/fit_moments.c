@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad fit --method normal`: the normal equations from one streaming
  * pass, in memory independent of the number of rows.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The fit summary, laid out like R's summary(lm): one row per coefficient
  * with its estimate, standard error and t value, then the residual standard
  * error, R^2, rank and condition estimate. */

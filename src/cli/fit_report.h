@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad fit` output: the summary table and the coefficient CSV. */
 #ifndef MATGRAD_CLI_FIT_REPORT_H
 #define MATGRAD_CLI_FIT_REPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The solvers behind `matgrad fit --method`:
  *   auto, qr  mg_lstsq (AUTO, QR) on the stored design: estimates, standard
  *             errors, rank, condition estimate;

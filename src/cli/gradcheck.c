@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad gradcheck`: every analytic gradient rule of the library against
  * central finite differences (mg_grad_check) on random inputs.
  *

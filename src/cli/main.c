@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad: the command-line tool.  Subcommands live in their own files. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Numbers given as option arguments, read strictly: what the user typed is
  * either exactly a number of the expected kind or a usage error, never a
  * number strtoull or strtod made of it (" -5" as 2^64 - 5, " +5" as 5). */

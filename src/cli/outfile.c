@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Output files: checked up front, atomic for regular files, in place for
  * devices and FIFOs (outfile.h has the rules). */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Output files (--output, --plot) that never destroy what they write to.
  *
  * The destination is checked when the command starts, before any input is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Plots through gnuplot: the script and the data go down one pipe (gnuplot
  * reads inline data after `plot '-'`); gnuplot writes the PNG to a file the
  * output module provides (outfile.h), which reaches the destination only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PNG line plots drawn by gnuplot (pngcairo terminal) through a pipe. */
 #ifndef MATGRAD_CLI_PLOT_H
 #define MATGRAD_CLI_PLOT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The SIMD dispatch of cpu.h: the CPU's features, unless MATGRAD_SIMD=generic
  * forces the portable variants; found once, then kept in an atomic so that
  * threads racing on the first call store the same answer without a data

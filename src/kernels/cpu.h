@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the one run-time choice between matgrad's SIMD kernel variants
  * and their portable C fallbacks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* G += X^T X for a tall X with few columns (docs/accuracy.md, "Cholesky
  * path"): the packed kernel of gram_packed.c over 128-row blocks, the next
  * block prefetched while one is multiplied.  OpenBLAS's dsyrk spends much of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: a Gram-matrix update G += X^T X for tall, narrow row-major X,
  * the product that dominates the Cholesky path of mg_lstsq. */
 #ifndef MATGRAD_GRAM_H

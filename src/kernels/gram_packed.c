@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A^T A for a tall, narrow A, as GEMM libraries do it: each row block of A
  * is packed into panels of 8 contiguous columns (zero padded), and a 6 x 8
  * register tile of the upper triangle (12 AVX2 accumulators; per row two

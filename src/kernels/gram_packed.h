@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the packed Gram kernel behind the normal equations' pass. */
 #ifndef MATGRAD_GRAM_PACKED_H
 #define MATGRAD_GRAM_PACKED_H

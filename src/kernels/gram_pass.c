@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The augmented Gram pass S = [A Y]^T [A Y] behind mg_normal_solve and the
  * set-up of Gram-cached descent.  Rows go in slices fixed by the shape
  * alone; each slice walks its rows in blocks that stay in cache and

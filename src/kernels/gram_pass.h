@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the augmented Gram pass of the normal equations. */
 #ifndef MATGRAD_GRAM_PASS_H
 #define MATGRAD_GRAM_PASS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The fused MSE kernel, written once with GCC/Clang vector extensions and
  * compiled twice on x86: for the baseline (SSE2) and for AVX2, picked at run
  * time (cpu.h: MATGRAD_SIMD=generic forces the baseline); other targets

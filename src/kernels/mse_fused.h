@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the fused one-pass MSE kernel for few outputs (k small).  Each
  * group of four rows of A is loaded from memory once and used twice while it
  * sits in L1: first for its residuals r = y - A w, then for its contribution

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The MSE pass: R = Y - A W, sum R^2 and A^T R while reading A from memory
  * once (docs/derivations.md, "MSE gradient"; docs/performance.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: how matgrad's passes use OpenMP threads.
  *
  * A pass splits its rows into S slices fixed by the shape alone and adds

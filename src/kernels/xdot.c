@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Double-double accumulation (Ogita, Rump and Oishi's Dot2): every product
  * x*b is split exactly into p + pe with one fused multiply-add, every sum
  * into s + e with Knuth's TwoSum, and the error terms are carried in a

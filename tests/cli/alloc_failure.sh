@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Allocation failures in `matgrad fit` are reported as out of memory (exit 1,
 # "matgrad: out of memory (...)", no results, no output file), never as a
 # wrong answer with exit 0 nor as a data error.  A preloaded shim

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Bad input to matgrad fit: each case prints `matgrad: FILE:LINE: message`
 # (or `matgrad: FILE: message` where no line applies) on stderr, exits with
 # status 2, prints nothing on stdout and leaves no output file behind.

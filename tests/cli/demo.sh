@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # matgrad demo: the worked example's loss table, final W and A W, and the closed form.
 . "$(dirname "$0")/lib.sh"
 seed=$DATA/seed/seed001.txt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* An LD_PRELOAD shim for cli_alloc_failure.sh: the MGCLI_FAIL_NTH-th call of
  * malloc, calloc or realloc asking for exactly MGCLI_FAIL_SIZE bytes fails
  * (NULL, errno ENOMEM); every other call goes to the C library.  Matching

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # --output and --plot never destroy what they write to (docs/cli.md, "Output
 # files"): regular files are replaced atomically (through a symbolic link,
 # the target, keeping its mode and owner), character devices and FIFOs are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # --ridge (method normal): the intercept is not penalised.  Checked against
 # an independent route: ridge on centred data is ordinary least squares on
 # the centred rows plus, for each predictor j, a row sqrt(lambda) e_j with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Numeric options are read strictly (exit 2, a usage message), running out
 # of memory is not the input's fault (exit 1, "matgrad: out of memory
 # (...)"), and C1 control characters from the data never reach the terminal.

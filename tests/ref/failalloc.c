@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test-only allocation failure injection (failalloc.h).  OpenBLAS and
  * OpenMP threads allocate too: the count and the block table are shared
  * under a spin lock (which never allocates). */

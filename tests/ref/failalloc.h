@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test-only allocation failure injection.
  *
  * failalloc.c defines malloc, calloc, realloc, free, posix_memalign,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Exactly solvable least-squares problems (mgt_exact.h). */
 #include "mgt_exact.h"
 #include "ref_lstsq.h"

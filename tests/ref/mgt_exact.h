@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Least-squares problems whose solution is known exactly, for checks that
  * must tell a right answer from a wrong one with MG_OK.
  *

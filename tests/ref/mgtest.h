@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test utilities: deterministic random matrices with padded strides, naive
  * reference implementations, comparisons, reference-data paths. */
 #ifndef MGTEST_H

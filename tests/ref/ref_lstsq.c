@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Exact rational least squares (see ref_lstsq.h).  Gauss-Jordan on
  * [Z^T Z | I | Z^T y] over the rationals: no pivoting for size is needed,
  * only a nonzero pivot. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Independent reference for least squares: the exact solution of the
  * normal equations Z^T Z b = Z^T y in rational arithmetic (GMP).  Doubles
  * are dyadic rationals, so this is the least-squares solution of the data
