@@ -134,9 +134,8 @@ static MG__MUST_USE double gram_eval(const double *w, size_t j, size_t k, double
         g->D[i] = w[i] - g->wref[i];
     /* One dsymv per column of D, not one dsymm: OpenBLAS threads dsymm at
      * any size (even 6 x 3) through its level-3 driver, which calls exit(1)
-     * when it cannot allocate its job array; dsymv allocates nothing.  The
-     * cost is the same O(j^2 k) flops, in
-     * level-2 form, on a matrix that fits in cache. */
+     * when it cannot allocate its job array; dsymv allocates nothing.  Same
+     * O(j^2 k) flops, in level-2 form, on a G0 that stays in cache. */
     for (size_t c = 0; c < k; c++)
         /* H(:, c) = G0 D(:, c)   (columns of row-major j x k: stride k) */
         cblas_dsymv(CblasRowMajor, CblasUpper, (int)j, 1.0, g->G0, (int)j, g->D + c, (int)k, 0.0,

@@ -231,8 +231,8 @@ static double log_abs_det(double mant, long exp2)
 
 /* *B = (2^k X)^-1 (n x n column-major, allocated here), i.e. 2^-k X^-T
  * when read row-major.  Solved from the LU on the identity (dgetrs), not
- * inverted in place (dgetri): OpenBLAS's dgetri calls dgemm, threaded from
- * a few hundred rows through its level-3 driver, which calls exit(1) when
+ * inverted in place (dgetri): OpenBLAS's dgetri calls dgemm, threaded
+ * (already at n = 200) through its level-3 driver, which calls exit(1) when
  * it cannot allocate its job array; dgetrs's triangular solves allocate
  * nothing, as in mg_grad_inverse.  Same O(n^3) order of work. */
 MG__MUST_USE static mg_status lu_inverse(const lu *f, double **B)
