@@ -144,10 +144,12 @@ static MG__MUST_USE mg_status form_normal_equations(const mg_matrix *A, const mg
  * exit(1) when it cannot allocate its job array instead of returning; dpotf2
  * runs on the calling thread and allocates nothing, so an out-of-memory
  * machine gets MG_ENOMEM, not an ended process.  Measured (OpenBLAS 0.3.21,
- * 2 threads) dpotf2 takes 0.5x dpotrf's time at n <= 100 and 1.4-1.7x at
- * n = 256 and 512 (under 3 ms), less than the O(N n^2) Gram pass before it.
- * Above 512 dpotrf is kept: there a failed allocation inside OpenBLAS can
- * still end the process (docs/reliability.md).  Same value in lstsq_chol.c. */
+ * 2 threads, best of repeated runs on a shared machine) dpotf2 takes 0.4-0.5x
+ * dpotrf's time at n <= 100, 1.05-1.7x at n = 256 and 512 (at most 6 ms),
+ * 1.5-2.2x at n = 1000: below 512 the difference is small beside the
+ * O(N n^2) Gram pass before it.  Above 512 dpotrf is kept, and there a
+ * failed allocation inside OpenBLAS can still end the process
+ * (docs/reliability.md).  Same value in lstsq_chol.c. */
 enum { MG__POTF2_MAX = 512 };
 
 /* M = L L^T in place (M n x n column-major, lower triangle used);

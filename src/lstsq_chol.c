@@ -52,11 +52,11 @@ static MG__MUST_USE int gram_underflows(const mg__design *d, const double *G)
  * dpotrf: from p^2 >= 10000 OpenBLAS runs dpotrf on its threaded level-3
  * driver (dpotrf_L_parallel -> dsyrk_thread), which calls exit(1) when its
  * job array cannot be allocated; dpotf2 runs on the calling thread and
- * allocates nothing.  Its cost (0.5x dpotrf at p <= 100, 1.4-1.7x at 256
- * and 512, OpenBLAS 0.3.21 on 2 threads) is small beside the Gram pass over
- * N >= p rows.  Above 512 dpotrf stays, and with it the chance that a
- * failed allocation ends the process (docs/reliability.md).  Same value in
- * linreg.c. */
+ * allocates nothing.  Its cost (0.4-0.5x dpotrf's at p <= 100, 1.05-1.7x
+ * at 256 and 512, 1.5-2.2x at 1000; OpenBLAS 0.3.21 on 2 threads) is small
+ * beside the Gram pass over N >= p rows up to 512.  Above 512 dpotrf
+ * stays, and with it the chance that a failed allocation ends the process
+ * (docs/reliability.md).  Same value in linreg.c. */
 enum { MG__POTF2_MAX = 512 };
 
 /* U^T U = G (G p x p, row-major upper, overwritten by U) and
