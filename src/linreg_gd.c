@@ -133,14 +133,14 @@ static MG__MUST_USE double gram_eval(const double *w, size_t j, size_t k, double
     double lin = 0.0, quad = 0.0;
     for (size_t i = 0; i < jk; i++)
         g->D[i] = w[i] - g->wref[i];
-    if (k == 1) {
-        /* H = G0 d */
-        cblas_dsymv(CblasRowMajor, CblasUpper, (int)j, 1.0, g->G0, (int)j, g->D, 1, 0.0, g->H, 1);
-    } else {
-        /* H = G0 D */
-        cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)j, (int)k, 1.0, g->G0, (int)j,
-                    g->D, (int)k, 0.0, g->H, (int)k);
-    }
+    /* One dsymv per column of D, not one dsymm: OpenBLAS threads dsymm at
+     * any size (even 6 x 3) through its level-3 driver, which calls exit(1)
+     * when it cannot allocate its job array; dsymv allocates nothing.  Same
+     * O(j^2 k) flops, in level-2 form, on a G0 that stays in cache. */
+    for (size_t c = 0; c < k; c++)
+        /* H(:, c) = G0 D(:, c)   (columns of row-major j x k: stride k) */
+        cblas_dsymv(CblasRowMajor, CblasUpper, (int)j, 1.0, g->G0, (int)j, g->D + c, (int)k, 0.0,
+                    g->H + c, (int)k);
     for (size_t i = 0; i < jk; i++) {
         lin += g->D[i] * g->atr[i];
         quad += g->D[i] * g->H[i];

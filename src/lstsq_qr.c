@@ -79,7 +79,16 @@ static MG__MUST_USE mg_status tri_rcond(const double *R, size_t n, size_t ld, do
 }
 
 /* Z = Q R, blocked, keeping the block reflectors' triangular factors in T
- * (nb x p, allocated here). */
+ * (nb x p, allocated here).
+ *
+ * Not proof against every allocation failure: dgeqrt applies each block of
+ * reflectors with dgemm (dlarfb), which OpenBLAS threads for tall Z through
+ * its level-3 driver, and that driver calls exit(1) when it cannot allocate
+ * its job array.  Keeping each dgemm on one thread would take folding the
+ * rows in blocks of a few hundred (a different QR, with its own apply of
+ * Q) and giving up the threads' share: at 1e5 x 64 dgeqrt took 96-103 ms on
+ * 2 OpenBLAS threads against 105-110 ms on one.  Kept, and listed in
+ * docs/reliability.md and the fault-injection test's DOCUMENTED_EXITS. */
 static MG__MUST_USE mg_status qr_blocked(double *Z, size_t N, size_t p, size_t nb, double **T)
 {
     /* zeroed: dgeqrt leaves T's lower triangles unset */

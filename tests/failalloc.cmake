@@ -20,3 +20,23 @@ foreach(t ${MG_FAILALLOC_TESTS})
     set_tests_properties(${t} PROPERTIES DISABLED TRUE)
   endif()
 endforeach()
+
+# The fault-injection test names the public function in the backtrace of an
+# allocation that ended the process (its DOCUMENTED_EXITS): backtrace_symbols
+# sees only the executable's exported symbols.
+set_target_properties(test_fault_injection PROPERTIES ENABLE_EXPORTS ON)
+
+# The same interposer as an LD_PRELOAD library for whole processes, armed
+# from MGT_FAILALLOC_NTH and MGT_FAILALLOC_SIZE (failalloc.c).  The command's
+# out-of-memory test (tests/cli/alloc_failure.sh) finds it through
+# MGT_FAILALLOC_LIB; without it (sanitizer builds, for the reason above) the
+# script says so and does not run.
+if(NOT MATGRAD_SANITIZE)
+  add_library(mgtfailalloc_preload MODULE ${CMAKE_CURRENT_SOURCE_DIR}/ref/failalloc.c)
+  target_compile_definitions(mgtfailalloc_preload PRIVATE MGT_FAILALLOC_PRELOAD)
+  target_link_libraries(mgtfailalloc_preload PRIVATE ${CMAKE_DL_LIBS})
+  if(TEST cli_alloc_failure)
+    set_tests_properties(cli_alloc_failure PROPERTIES
+      ENVIRONMENT "MGT_FAILALLOC_LIB=$<TARGET_FILE:mgtfailalloc_preload>")
+  endif()
+endif()

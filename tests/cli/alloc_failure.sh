@@ -2,24 +2,21 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Allocation failures in `matgrad fit` are reported as out of memory (exit 1,
 # "matgrad: out of memory (...)", no results, no output file), never as a
-# wrong answer with exit 0 nor as a data error.  A preloaded shim
-# (failalloc.c) fails the n-th allocation of one exact size: with p = 37
+# wrong answer with exit 0 nor as a data error.  The test suites'
+# allocation interposer (tests/ref/failalloc.c), preloaded as the shared
+# library in MGT_FAILALLOC_LIB (tests/failalloc.cmake), fails the n-th
+# allocation of one exact size: with p = 37
 # predictors, 37 x 37 doubles (10952 bytes) is the equilibrated normal
 # matrix and each LAPACKE call's row-major transposition copy (dpotrf,
 # dpocon, dpotrs, dpotri), so n = 1, 2, ... walks through every step of the
 # --method normal solve until the fit succeeds.
 . "$(dirname "$0")/lib.sh"
-here=$(cd "$(dirname "$0")" && pwd)
-if ldd "$MATGRAD" 2> /dev/null | grep -Eq 'lib[amt]san'; then
-    echo "sanitizer build: malloc cannot be interposed under the sanitizer; not run"
+if ldd "$MATGRAD" 2> /dev/null | grep -Eq 'lib[amt]san' || [ -z "${MGT_FAILALLOC_LIB:-}" ]; then
+    echo "sanitizer build: malloc cannot be interposed under the sanitizer (no MGT_FAILALLOC_LIB); not run"
     finish
     exit 0
 fi
-if ! ${CC:-cc} -shared -fPIC -O2 -o failalloc.so "$here/failalloc.c" 2> cc.err; then
-    echo "no C compiler for the shim (${CC:-cc}); not run"
-    finish
-    exit 0
-fi
+[ -f "$MGT_FAILALLOC_LIB" ] || { fail "MGT_FAILALLOC_LIB=$MGT_FAILALLOC_LIB: no such file (build the mgtfailalloc_preload target)"; finish; }
 
 awk 'BEGIN { srand(5); for (j = 1; j <= 37; j++) printf "x%d,", j; print "y"
              for (i = 0; i < 200; i++) { s = 0
@@ -36,7 +33,7 @@ with_failure() {
     local name=$1 size=$2 nth=$3 want=$4
     shift 4
     local got=0
-    MGCLI_FAIL_SIZE=$size MGCLI_FAIL_NTH=$nth LD_PRELOAD=$PWD/failalloc.so \
+    MGT_FAILALLOC_SIZE=$size MGT_FAILALLOC_NTH=$nth LD_PRELOAD=$MGT_FAILALLOC_LIB \
         "$MATGRAD" "$@" -o "$name.csv" > "$name.out" 2> "$name.err" || got=$?
     if [ "$want" = oom ]; then
         [ "$got" = 1 ] || fail "$name: exit status $got, expected 1"

@@ -1,7 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Test-only allocation failure injection (failalloc.h).  OpenBLAS and
  * OpenMP threads allocate too: the count and the block table are shared
- * under a spin lock (which never allocates). */
+ * under a spin lock (which never allocates).
+ *
+ * Built twice (tests/failalloc.cmake): linked into the injection suites,
+ * which arm it through failalloc.h, and, with MGT_FAILALLOC_PRELOAD, as a
+ * shared library for LD_PRELOAD into a whole process (the matgrad command,
+ * tests/cli/alloc_failure.sh), armed at load from the environment:
+ *   MGT_FAILALLOC_NTH=n     fail the n-th counted allocation (unset or 0:
+ *                           fail none);
+ *   MGT_FAILALLOC_SIZE=b    count only allocations of exactly b bytes
+ *                           (unset or 0: every size), which picks one
+ *                           buffer out of the process's many allocations. */
 #define _GNU_SOURCE /* dladdr */
 #include "failalloc.h"
 
@@ -11,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +50,9 @@ static atomic_int armed;        /* counting and tracking */
 static size_t fail_at, counted; /* under lock */
 static atomic_int injected;
 static int trace_fd = -1;
+/* set before arming, never while armed */
+static size_t only_size; /* count only allocations of this size; 0: all */
+static int track_blocks = 1; /* remember counted blocks (the leak check) */
 /* set between tests, never while armed */
 static char spare_name[64];
 /* Set while this thread runs the interposer's own code (backtrace may
@@ -131,10 +145,11 @@ static int counting(void *site)
     return !busy && atomic_load_explicit(&armed, memory_order_acquire) && !spared(site);
 }
 
-/* Counts one allocation attempt; returns nonzero if it is the one to fail. */
-static int should_fail(void *site)
+/* Counts one allocation attempt of size bytes; returns nonzero if it is
+ * the one to fail. */
+static int should_fail(void *site, size_t size)
 {
-    if (!counting(site))
+    if (!counting(site) || (only_size != 0 && size != only_size))
         return 0;
     acquire();
     const size_t n = ++counted;
@@ -152,7 +167,7 @@ static int should_fail(void *site)
 
 static void *track(void *p, size_t size, void *site)
 {
-    if (p && counting(site)) {
+    if (p && track_blocks && counting(site)) {
         acquire();
         remember(p, size, site);
         release();
@@ -162,7 +177,7 @@ static void *track(void *p, size_t size, void *site)
 
 static void untrack(void *p)
 {
-    if (p && !busy && atomic_load_explicit(&armed, memory_order_acquire)) {
+    if (p && track_blocks && !busy && atomic_load_explicit(&armed, memory_order_acquire)) {
         acquire();
         forget(p);
         release();
@@ -172,13 +187,15 @@ static void untrack(void *p)
 void *malloc(size_t size)
 {
     void *site = __builtin_return_address(0);
-    return should_fail(site) ? NULL : track(__libc_malloc(size), size, site);
+    return should_fail(site, size) ? NULL : track(__libc_malloc(size), size, site);
 }
 
 void *calloc(size_t n, size_t size)
 {
     void *site = __builtin_return_address(0);
-    return should_fail(site) ? NULL : track(__libc_calloc(n, size), n * size, site);
+    /* n * size saturated: an overflowing request matches no size filter */
+    const size_t bytes = (size != 0 && n > SIZE_MAX / size) ? SIZE_MAX : n * size;
+    return should_fail(site, bytes) ? NULL : track(__libc_calloc(n, size), bytes, site);
 }
 
 void *realloc(void *p, size_t size)
@@ -188,7 +205,7 @@ void *realloc(void *p, size_t size)
         untrack(p);
         return __libc_realloc(p, 0); /* frees p */
     }
-    if (should_fail(site))
+    if (should_fail(site, size))
         return NULL; /* p stays valid, as with a real failure */
     void *q = __libc_realloc(p, size);
     if (q)
@@ -205,13 +222,13 @@ void free(void *p)
 void *memalign(size_t align, size_t size)
 {
     void *site = __builtin_return_address(0);
-    return should_fail(site) ? NULL : track(__libc_memalign(align, size), size, site);
+    return should_fail(site, size) ? NULL : track(__libc_memalign(align, size), size, site);
 }
 
 void *aligned_alloc(size_t align, size_t size)
 {
     void *site = __builtin_return_address(0);
-    return should_fail(site) ? NULL : track(__libc_memalign(align, size), size, site);
+    return should_fail(site, size) ? NULL : track(__libc_memalign(align, size), size, site);
 }
 
 int posix_memalign(void **out, size_t align, size_t size)
@@ -219,7 +236,7 @@ int posix_memalign(void **out, size_t align, size_t size)
     void *site = __builtin_return_address(0);
     if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0)
         return EINVAL;
-    if (should_fail(site))
+    if (should_fail(site, size))
         return ENOMEM;
     void *p = track(__libc_memalign(align, size), size, site);
     if (!p)
@@ -231,13 +248,26 @@ int posix_memalign(void **out, size_t align, size_t size)
 void *valloc(size_t size)
 {
     void *site = __builtin_return_address(0);
-    return should_fail(site) ? NULL : track(__libc_valloc(size), size, site);
+    return should_fail(site, size) ? NULL : track(__libc_valloc(size), size, site);
 }
 
 void *pvalloc(size_t size)
 {
     void *site = __builtin_return_address(0);
-    return should_fail(site) ? NULL : track(__libc_pvalloc(size), size, site);
+    return should_fail(site, size) ? NULL : track(__libc_pvalloc(size), size, site);
+}
+
+/* Resets the count, the block table and the flag, and arms for the n-th. */
+static void arm_at(size_t n)
+{
+    acquire();
+    memset(table, 0, sizeof table);
+    live_blocks = overflow = 0;
+    counted = 0;
+    fail_at = n;
+    atomic_store(&injected, 0);
+    release();
+    atomic_store_explicit(&armed, 1, memory_order_release);
 }
 
 void mgt_failalloc_arm(size_t n)
@@ -248,14 +278,12 @@ void mgt_failalloc_arm(size_t n)
     busy = 1;
     (void)backtrace(frames, 2);
     busy = 0;
-    acquire();
-    memset(table, 0, sizeof table);
-    live_blocks = overflow = 0;
-    counted = 0;
-    fail_at = n;
-    atomic_store(&injected, 0);
-    release();
-    atomic_store_explicit(&armed, 1, memory_order_release);
+    arm_at(n);
+}
+
+void mgt_failalloc_only_size(size_t bytes)
+{
+    only_size = bytes;
 }
 
 void mgt_failalloc_disarm(void)
@@ -308,3 +336,25 @@ void mgt_failalloc_trace_fd(int fd)
 {
     trace_fd = fd;
 }
+
+#ifdef MGT_FAILALLOC_PRELOAD
+/* Digits only (getenv and this parse never allocate); anything else: 0. */
+static size_t env_count(const char *name)
+{
+    const char *s = getenv(name);
+    size_t v = 0;
+    for (; s && *s >= '0' && *s <= '9'; s++)
+        v = v * 10 + (size_t)(*s - '0');
+    return (s && *s == '\0') ? v : 0;
+}
+
+/* Preloaded: armed for the whole process before its main runs.  The block
+ * table is not kept: nothing asks for the leak check, and a whole
+ * process's allocations would only fill it. */
+__attribute__((constructor)) static void arm_from_environment(void)
+{
+    track_blocks = 0;
+    only_size = env_count("MGT_FAILALLOC_SIZE");
+    arm_at(env_count("MGT_FAILALLOC_NTH"));
+}
+#endif

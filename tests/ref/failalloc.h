@@ -14,6 +14,9 @@
  * otherwise run on it.  Not usable under ASan, whose allocator it would
  * bypass.
  *
+ * Also built as a preloadable shared library armed from the environment
+ * (failalloc.c, MGT_FAILALLOC_PRELOAD) for tests of a whole process.
+ *
  * Use: one warm-up call of the function under test (so that the BLAS
  * buffers and the OpenMP thread pool already exist), then for n = 1, 2, ...
  * arm(n), call, disarm(), until a call runs without mgt_failalloc_injected(). */
@@ -25,6 +28,10 @@
 /* Fails the n-th allocation counted from now (n >= 1); n = 0 fails none but
  * still counts.  Resets the count and the injected flag. */
 void mgt_failalloc_arm(size_t n);
+
+/* Counts (and fails) only allocations of exactly bytes bytes; 0 (the
+ * default): every size.  Set it while disarmed. */
+void mgt_failalloc_only_size(size_t bytes);
 
 /* Stops counting and failing (the count and the flag are kept). */
 void mgt_failalloc_disarm(void);
