@@ -139,35 +139,6 @@ static MG__MUST_USE mg_status form_normal_equations(const mg_matrix *A, const mg
     return s;
 }
 
-/* Up to this order the Cholesky factor comes from LAPACK's unblocked
- * dpotf2 rather than dpotrf.  From n^2 >= 10000 OpenBLAS runs dpotrf on its
- * threaded level-3 driver (dpotrf_L_parallel -> dsyrk_thread), which calls
- * exit(1) when it cannot allocate its job array instead of returning; dpotf2
- * runs on the calling thread and allocates nothing, so an out-of-memory
- * machine gets MG_ENOMEM, not an ended process.  Measured (OpenBLAS 0.3.21,
- * 2 threads, best of repeated runs on a shared machine) dpotf2 takes 0.4-0.5x
- * dpotrf's time at n <= 100, 1.05-1.7x at n = 256 and 512 (at most 6 ms),
- * 1.5-2.2x at n = 1000: below 512 the difference is small beside the
- * O(N n^2) Gram pass before it.  Above 512 dpotrf is kept, and there a
- * failed allocation inside OpenBLAS can still end the process
- * (docs/reliability.md).  Same value in lstsq_chol.c. */
-enum { MG__POTF2_MAX = 512 };
-
-/* M = L L^T in place (M n x n column-major, lower triangle used);
- * MG_ENOTPD on a non-positive pivot. */
-static MG__MUST_USE mg_status cholesky_lower(double *M, lapack_int n)
-{
-    const lapack_int ld = n > 1 ? n : 1;
-    lapack_int info = 0;
-    if (n > MG__POTF2_MAX)
-        /* M = L L^T   (blocked; OpenBLAS may thread it, see MG__POTF2_MAX) */
-        info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', n, M, ld);
-    else
-        /* M = L L^T   (unblocked, one thread, no allocation) */
-        LAPACK_dpotf2("L", &n, M, &ld, &info);
-    return mg__lapack_status(info, MG_ENOTPD);
-}
-
 /* Cholesky-solves M X = C in place (M upper, j x j, row-major: read
  * column-major it is the lower triangle, so LAPACK works on it with no
  * transposed copy; C j x k).  MG_ENOTPD when the factorisation fails or
@@ -186,7 +157,7 @@ static MG__MUST_USE mg_status cholesky_solve(double *M, double *C, size_t j, siz
         /* anorm = ||M||_1 for the condition estimate, before dpotrf overwrites M */
         anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'L', jj, M, jj, work);
         /* M = L L^T   (L = U^T; a non-positive pivot: MG_ENOTPD) */
-        s = cholesky_lower(M, jj);
+        s = mg__cholesky_lower(M, jj);
     }
     if (s == MG_OK)
         /* rcond ~ 1 / (||M||_1 ||M^-1||_1) */

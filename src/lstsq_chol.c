@@ -49,17 +49,6 @@ static MG__MUST_USE int gram_underflows(const mg__design *d, const double *G)
     return 0;
 }
 
-/* Up to this order the factor comes from LAPACK's unblocked dpotf2, not
- * dpotrf: from p^2 >= 10000 OpenBLAS runs dpotrf on its threaded level-3
- * driver (dpotrf_L_parallel -> dsyrk_thread), which calls exit(1) when its
- * job array cannot be allocated; dpotf2 runs on the calling thread and
- * allocates nothing.  Its cost (0.4-0.5x dpotrf's at p <= 100, 1.05-1.7x
- * at 256 and 512, 1.5-2.2x at 1000; OpenBLAS 0.3.21 on 2 threads) is small
- * beside the Gram pass over N >= p rows up to 512.  Above 512 dpotrf
- * stays, and with it the chance that a failed allocation ends the process
- * (docs/reliability.md).  Same value in linreg.c. */
-enum { MG__POTF2_MAX = 512 };
-
 /* U^T U = G (G p x p, row-major upper, overwritten by U) and
  * rcond = rcond(G).  work: 3 p doubles, iwork: p. */
 static MG__MUST_USE mg_status factor(double *G, size_t p, double *rcond, double *work,
@@ -68,15 +57,8 @@ static MG__MUST_USE mg_status factor(double *G, size_t p, double *rcond, double 
     const lapack_int pp = (lapack_int)p;
     /* anorm = ||G||_1, for the condition estimate, before dpotrf overwrites G */
     const double anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'L', pp, G, pp, work);
-    lapack_int info = 0;
-    if (p > MG__POTF2_MAX)
-        /* G = L L^T, L = U^T   (blocked; OpenBLAS may thread it) */
-        info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', pp, G, pp);
-    else
-        /* G = L L^T, L = U^T   (unblocked: one thread, no allocation) */
-        LAPACK_dpotf2("L", &pp, G, &pp, &info);
-    /* a non-positive pivot: info > 0 */
-    MG__CHECK(mg__lapack_status(info, MG_ENOTPD));
+    /* G = L L^T, L = U^T; MG_ENOTPD on a non-positive pivot */
+    MG__CHECK(mg__cholesky_lower(G, pp));
     /* rcond ~ 1 / (||G||_1 ||G^-1||_1) = rcond(Z)^2 */
     return mg__lapack_status(LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'L', pp, G, pp, anorm, rcond,
                                                  work, iwork),
