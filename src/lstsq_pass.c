@@ -44,9 +44,7 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
     const size_t N = d->N, p = d->p, k = Y->cols, nx = X->cols, ic = (size_t)d->intercept;
     const size_t S = n_slices(N), ld = p * p + k * p;
     double *part = mg__alloc_doubles(S, ld); /* per slice: G_s (p x p), C_s^T (k x p) */
-    const int fast = mg__gram_available();
-    /* dsyrk is not called from several threads at once */
-    const int nthreads = fast ? n_threads(N, nx) : 1;
+    const int nthreads = n_threads(N, nx);
 
     /* one flag per slice, each written by the thread that runs it */
     unsigned char failed[MAX_SLICES] = { 0 };
@@ -58,14 +56,9 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
         double *Gs = part + s * ld, *Ct = Gs + p * p;
         const double *Xs = X->data + r0 * X->stride;
         memset(Gs, 0, ld * sizeof *Gs);
-        /* G_xx += X_s^T X_s   (upper triangle: the packed Gram kernel, or
-         * dsyrk, half of dgemm's flops); the kernel fails only when its
-         * packing buffer cannot be allocated */
-        if (fast)
-            failed[s] = mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p) != MG_OK;
-        else
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)nx, (int)(r1 - r0), 1.0, Xs,
-                        (int)X->stride, 1.0, Gs + ic * p + ic, (int)p);
+        /* G_xx += X_s^T X_s   (upper triangle: the packed Gram kernel); it
+         * fails only when its packing buffer cannot be allocated */
+        failed[s] = mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p) != MG_OK;
         /* C^T += Y_s^T Zd_s and G_0x += 1^T X_s, row by row (a row of X is
          * in cache for all k outputs) */
         for (size_t i = r0; i < r1; i++) {

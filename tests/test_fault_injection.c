@@ -610,7 +610,7 @@ typedef struct tally {
  *     folding the rows in blocks of a few hundred, a different QR with its
  *     own apply, and losing the threads' share of the factorisation.
  * Not exercised here: the Cholesky factorisations above order 512
- * (MG__POTF2_MAX in linreg.c and lstsq_chol.c) call dpotrf, which OpenBLAS
+ * (MG__POTF2_MAX, src/internal.h) call dpotrf, which OpenBLAS
  * threads through dsyrk_thread, with the same exit.
  * Each entry: the public function, its case, the OpenBLAS frame that
  * allocated, and the entry point matgrad called (the public function must

@@ -299,8 +299,8 @@ START_TEST(blas_paths_thread_count_within_rounding)
 END_TEST
 
 /* The augmented Gram pass S = [A Y]^T [A Y] (mg_normal_solve, Gram-cached
- * descent): packed AVX2 blocks of 128 rows, 4096+-row slices, threads, and
- * the dsyrk fallback.  On
+ * descent): packed blocks of 128 rows (AVX2 and portable variants),
+ * 4096+-row slices, threads.  On
  * the shapes above plus multi-slice ones with partial blocks and panels,
  * the upper triangle matches the long-double reference: each entry sums N
  * products in some blocked order, so its error is below gamma_N sum |a b|
@@ -350,7 +350,7 @@ START_TEST(augmented_gram_matches_reference)
             mx = fmax(mx, fabs(R[a * n + b]));
         }
     ck_assert_double_le(diff, (mgt_gamma((double)s.N) + MGT_U) * mx);
-    /* The dsyrk fallback of CPUs without AVX2, under the same bound. */
+    /* The portable variant of CPUs without AVX2, under the same bound. */
     ck_assert_int_eq(mg__augmented_gram_kernel(&p.A.v, &p.Y.v, S2, 0), MG_OK);
     diff = 0.0;
     for (size_t a = 0; a < n; a++)

@@ -5,9 +5,8 @@
  * its time packing when the output is only p x p and the inner dimension is
  * a million rows.
  *
- * Compiled for AVX2+FMA and selected at run time (cpu.h); on other CPUs,
- * other targets and under MATGRAD_SIMD=generic the caller falls back to
- * dsyrk. */
+ * The kernel's AVX2+FMA variant where the CPU has it (cpu.h), its portable
+ * variant on other CPUs, other targets and under MATGRAD_SIMD=generic. */
 #include "gram.h"
 #include "cpu.h"
 #include "gram_packed.h"
@@ -23,8 +22,6 @@ int mg__gram_available(void)
 
 mg_status mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, double *G, size_t ldg)
 {
-    if (!mg__gram_available())
-        return MG_EINVAL;
     double *P = malloc(mg__gram_packed_len(GRAM_ROWS, nx) * sizeof(double));
     if (!P)
         return MG_ENOMEM;
@@ -33,7 +30,7 @@ mg_status mg__gram_update(const double *X, size_t ldx, size_t nb, size_t nx, dou
         const size_t left = nb - r0 - rows, next = left < GRAM_ROWS ? left : GRAM_ROWS;
         const double *Xb = X + r0 * ldx;
         /* G += X_b^T X_b   (upper triangle; no outputs) */
-        (void)mg__gram_packed_block(Xb, ldx, NULL, 0, rows, nx, 0, G, ldg, P,
+        mg__gram_packed_block(Xb, ldx, NULL, 0, rows, nx, 0, G, ldg, P,
                                     next ? Xb + rows * ldx : NULL, next);
     }
     free(P);
