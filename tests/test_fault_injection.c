@@ -645,6 +645,20 @@ static int documented_exit(const fcase *fc, const char *chain)
     return 0;
 }
 
+/* LLVM's OpenMP runtime (libomp, the clang build's) allocates at every
+ * parallel region it forks and in its workers' loop scheduling, not only
+ * when it first creates its threads as libgomp does, and aborts the process
+ * ("OMP: Error #111: Memory allocation failed.") when that allocation
+ * fails.  matgrad cannot allocate it up front and opens a region only where
+ * a pass runs on several threads (the cases named "OpenMP team"); with
+ * libgomp those cases pass every point.  Counted as documented
+ * (docs/reliability.md) in those cases when the allocation is libomp's own
+ * (the innermost frame of the chain is in libomp). */
+static int documented_libomp_exit(const fcase *fc, const char *chain)
+{
+    return strstr(fc->path, "OpenMP team") && strncmp(chain, "libomp.so", 9) == 0;
+}
+
 static tally total;
 static int failures_printed;
 
@@ -839,9 +853,9 @@ static void run_case(const fcase *fc)
         }
         points++;
         ended++;
-        if (documented_exit(fc, chain)) {
+        if (documented_exit(fc, chain) || documented_libomp_exit(fc, chain)) {
             documented++;
-            fprintf(stderr, "documented %s [%s]: n = %zu: the process ended in OpenBLAS: %s, "
+            fprintf(stderr, "documented %s [%s]: n = %zu: the process ended in a dependency: %s, "
                     "saying \"%s\"; allocation from %s\n", fc->func, fc->path, injected_at, how,
                     words, chain);
         } else {
@@ -895,8 +909,8 @@ START_TEST(every_allocation_of_every_function)
         run_case(&CASES[i]);
     }
     printf("fault injection: %zu functions (%zu cases), %zu injection points: %zu MG_ENOMEM, "
-           "%zu MG_OK-correct, %zu failures; %zu ended the process (%zu documented OpenBLAS "
-           "exits)\n",
+           "%zu MG_OK-correct, %zu failures; %zu ended the process (%zu documented exits of "
+           "OpenBLAS or the OpenMP runtime)\n",
            total.functions, total.cases, total.points, total.enomem, total.ok, total.fail,
            total.ended, total.documented);
     fflush(stdout);
