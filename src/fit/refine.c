@@ -153,25 +153,42 @@ static void gradient(const mg_fit *f, double *g)
     }
 }
 
-/* max_j |dB_j| / max(|B_j|, eps max_i |B_i|) over every output: the
- * correction relative to each coefficient, normwise for the ones that are
- * (nearly) zero. */
-static double rel_change(const double *dB, const double *B, size_t m, size_t k)
+/* The size of a correction, two ways:
+ *   coef: max_j |dB_j| / max(|B_j|, eps max_i |B_i|), per output: each
+ *         coefficient against itself (normwise for those that are, nearly,
+ *         zero): the test for "at rounding level";
+ *   norm: max_j |dB_j| / max_j |B_j|, per output: the measure whose decrease
+ *         shows contraction (a coefficient whose exact value is 0 keeps a
+ *         relative correction of 1 while it shrinks in absolute terms). */
+static void change(const double *dB, const double *B, size_t m, size_t k, double *coef,
+                   double *norm)
 {
-    double worst = 0.0;
+    *coef = *norm = 0.0;
     for (size_t c = 0; c < k; c++) {
-        double bn = 0.0;
-        for (size_t j = 0; j < m; j++)
-            bn = fmax(bn, fabs(B[c * m + j]));
+        double bn = 0.0, dn = 0.0;
         for (size_t j = 0; j < m; j++) {
-            const double d = fabs(dB[c * m + j]);
-            if (d == 0.0)
-                continue;
+            bn = fmax(bn, fabs(B[c * m + j]));
+            dn = fmax(dn, fabs(dB[c * m + j]));
+        }
+        if (dn == 0.0)
+            continue;
+        *norm = fmax(*norm, bn > 0.0 ? dn / bn : INFINITY);
+        for (size_t j = 0; j < m; j++) {
             const double den = fmax(fabs(B[c * m + j]), DBL_EPSILON * bn);
-            worst = fmax(worst, den > 0.0 ? d / den : INFINITY);
+            if (dB[c * m + j] != 0.0)
+                *coef = fmax(*coef, den > 0.0 ? fabs(dB[c * m + j]) / den : INFINITY);
         }
     }
-    return worst;
+}
+
+/* Refinement contracts by about rho = c (m + 1) eps kappa(Z)^2 per step
+ * (the solve with R^T R or the Cholesky factor of Z^T W Z); the same bound
+ * as the Gram matrix's refusal threshold (factor.c) keeps rho <= 1/4, so
+ * that a small correction means a small error.  Beyond it a correction can
+ * be small by accident, and "converged" would be a guess. */
+static int contracts(const mg_fit *f)
+{
+    return f->rcond * f->rcond >= 32.0 * (double)(f->m + 1) * DBL_EPSILON;
 }
 
 /* RSS at B + dB from RSS at B: with gz = Z^T W R and
@@ -212,16 +229,20 @@ mg_status mg_fit_refine_end(mg_fit *fit, mg_matrix *B, int *converged)
         return MG_ENONFINITE;
     /* dB = (Z^T W Z + ridge P)^-1 (G - ridge P B) */
     mg__fit_normal_solve(fit, dB, k);
-    const double d = rel_change(dB, fit->rb, m, k);
+    if (!contracts(fit))
+        return MG_ENOCONV;
+    double d, dn;
+    change(dB, fit->rb, m, k, &d, &dn);
     /* a correction at rounding level: B + dB is the exact solution to
-     * within about an ulp, whatever the contraction rate */
+     * within about an ulp (the contraction is <= 1/4) */
     int done = d <= 2.0 * DBL_EPSILON;
     if (!done && fit->prev_d > 0.0) {
-        if (!(d < fit->prev_d))
+        if (!(dn < fit->prev_d))
             return MG_ENOCONV; /* not shrinking: no fixed point within reach */
-        /* the next correction would be about d (d / prev): below the last
-         * bit, so another replay could not change B */
-        done = d * (d / fit->prev_d) <= 0.25 * DBL_EPSILON;
+        /* the next correction would be about d rho, rho = dn / prev the
+         * observed contraction: below the last bit, so another replay could
+         * not change B */
+        done = d * (dn / fit->prev_d) <= 0.25 * DBL_EPSILON;
     }
     if (!mg__all_finite(dB, k, m, m))
         return MG_ENONFINITE;
@@ -233,7 +254,7 @@ mg_status mg_fit_refine_end(mg_fit *fit, mg_matrix *B, int *converged)
             B->data[j * B->stride + c] = fit->sol[c * m + j];
     fit->solved = 1;
     fit->refining = 0;
-    fit->prev_d = d > 0.0 ? d : DBL_MIN;
+    fit->prev_d = dn > 0.0 ? dn : DBL_MIN;
     fit->steps++;
     if (converged)
         *converged = done;
