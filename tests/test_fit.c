@@ -59,7 +59,7 @@ static prob make(uint64_t seed, size_t N, size_t p, size_t k, int ic, int weight
     const double unit = collinear >= 1e7 ? 1.0 : ldexp(1.0, -20);
     for (size_t j = 0; j < m; j++)
         for (size_t c = 0; c < k; c++)
-            pr.B[j * k + c] = irand(&r, -8L << 20, 8L << 20) * unit;
+            pr.B[j * k + c] = irand(&r, -(8L << 20), 8L << 20) * unit;
     pr.B[(m - 1) * k] = 0.0; /* an exact zero: the normwise criterion */
     pr.B[0] = 5.0;
     for (size_t i = 0; i < h; i++) {
@@ -321,6 +321,7 @@ START_TEST(exact_conditioned)
 {
     sweep(2000, 6, 2, 1e3, 0.0, 1);
     sweep(2000, 6, 2, 1e5, 0.0, 0);
+    sweep(2000, 6, 2, 1e6, 0.0, 0);
     sweep(2000, 6, 2, 1e7, 0.0, 0);
     sweep(2000, 6, 2, 1e10, 0.0, 0);
 }
