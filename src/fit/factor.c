@@ -61,6 +61,7 @@ static mg_status factor_qr(mg_fit *f)
                                     MG_EINVAL));
     f->rank = rank;
     f->rcond = rank == m ? rcond : 0.0;
+    f->rkept = f->rcond;
     if (rank == m) {
         f->fac = MG__FAC_TRI;
         return MG_OK;
@@ -78,6 +79,7 @@ static mg_status factor_qr(mg_fit *f)
     while (rank > 0 && !(f->s[rank - 1] > 0.0))
         rank--;
     f->rank = rank;
+    f->rkept = rank > 0 ? f->s[rank - 1] / f->s[0] : 0.0;
     f->fac = MG__FAC_SVD;
     return MG_OK;
 }
@@ -90,7 +92,7 @@ static mg_status factor_gram(mg_fit *f)
     f->rank = f->m;
     if (p == 0) {
         /* the mean model: Z^T W Z = sum w */
-        f->rcond = 1.0;
+        f->rcond = f->rkept = 1.0;
         f->fac = MG__FAC_MEAN;
         return MG_OK;
     }
@@ -114,7 +116,7 @@ static mg_status factor_gram(mg_fit *f)
     if (!(rc >= gram_min_rcond(f->m)))
         return MG_ENOTPD;
     /* kappa(Z) = sqrt(kappa(Z^T W Z)) */
-    f->rcond = sqrt(rc);
+    f->rcond = f->rkept = sqrt(rc);
     f->fac = MG__FAC_CHOL;
     return MG_OK;
 }

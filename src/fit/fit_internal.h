@@ -43,7 +43,8 @@ struct mg_fit {
     /* finish: factorisation of the design part, kept for refine_end */
     mg__fit_fac fac;
     size_t rank;
-    double rcond;
+    double rcond;           /* reported: of the whole (equilibrated) design */
+    double rkept;           /* of the part solved with: rcond, or s_r / s_1 of the SVD */
     double *D;              /* m: power-of-two column scales */
     double *F;              /* m x m: Cholesky factor (GRAM, of the scaled x part) */
     double *U, *s, *Vt;     /* m x m, m, m x m: SVD of a rank-deficient R_Z */

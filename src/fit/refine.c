@@ -188,7 +188,7 @@ static void change(const double *dB, const double *B, size_t m, size_t k, double
  * be small by accident, and "converged" would be a guess. */
 static int contracts(const mg_fit *f)
 {
-    return f->rcond * f->rcond >= 32.0 * (double)(f->m + 1) * DBL_EPSILON;
+    return f->rkept * f->rkept >= 32.0 * (double)(f->m + 1) * DBL_EPSILON;
 }
 
 /* RSS at B + dB from RSS at B: with gz = Z^T W R and
