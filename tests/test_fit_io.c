@@ -609,9 +609,61 @@ START_TEST(gram_refusal_and_ridge)
      * between x and 2x (minimum ||b|| among equal fits), so b_2 = 2 b_1 */
     ck_assert_double_le(fabs(mgt_get(&B.v, 2, 0) - 2.0 * mgt_get(&B.v, 1, 0)),
                         1e-13 * fabs(mgt_get(&B.v, 2, 0)));
+    /* the refined B solves the penalised normal equations
+     * Z^T (y - Z B) = ridge P B: in long double, the gradient is at the
+     * rounding level of B, |g_j| <= 16 eps (sum_i |z_ij| |z_i||B| + ridge |B|) */
+    long double g[3] = { 0 }, scale[3] = { 0 };
+    const double b[3] = { mgt_get(&B.v, 0, 0), mgt_get(&B.v, 1, 0), mgt_get(&B.v, 2, 0) };
+    for (size_t i = 0; i < d.N; i++) {
+        const double z[3] = { 1.0, mgt_get(&d.X.v, i, 0), mgt_get(&d.X.v, i, 1) };
+        long double r = mgt_get(&d.Y.v, i, 0), zb = 0.0L;
+        for (size_t j = 0; j < 3; j++) {
+            r -= (long double)z[j] * b[j];
+            zb += fabsl((long double)z[j] * b[j]);
+        }
+        for (size_t j = 0; j < 3; j++) {
+            g[j] += z[j] * r;
+            scale[j] += fabsl((long double)z[j]) * zb;
+        }
+    }
+    for (size_t j = 1; j < 3; j++)
+        ck_assert_double_le((double)fabsl(g[j] - 1.0L * b[j]),
+                            16.0 * DBL_EPSILON * (double)(scale[j] + fabs(b[j])));
     mgt_free(&B); mgt_free(&SE);
     mg_fit_free(f); mg_fit_free(r);
     data_free(&d);
+}
+END_TEST
+
+/* p = 0 with the intercept: the weighted mean, for both kinds (X may be
+ * NULL); its standard error is sigma / sqrt(sum w). */
+START_TEST(mean_model)
+{
+    double yv[6] = { 1, 2, 4, 8, 16, 32 }, wv[6] = { 1, 0, 2, 1, 3, 1 };
+    mg_matrix Y = mg_matrix_view(yv, 6, 1), w = mg_matrix_view(wv, 6, 1);
+    /* mean = (1 + 8 + 8 + 48 + 32) / 8 = 97 / 8, exact */
+    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++) {
+        mg_fit *f = new_fit(0, 1, (mg_fit_kind)kind, 1);
+        ck_assert_int_eq(mg_fit_accumulate(f, NULL, &Y, &w), MG_OK);
+        double b, se, sd;
+        mg_matrix B = mg_matrix_view(&b, 1, 1), SE = mg_matrix_view(&se, 1, 1);
+        mg_lstsq_result res = { 0 };
+        res.std_err = &SE;
+        res.residual_sd = &sd;
+        ck_assert_int_eq(mg_fit_finish(f, &B, &res), MG_OK);
+        ck_assert_int_eq(mg_fit_refine_begin(f, &B), MG_OK);
+        ck_assert_int_eq(mg_fit_refine_accumulate(f, NULL, &Y, &w), MG_OK);
+        ck_assert_int_eq(mg_fit_refine_end(f, &B, NULL), MG_OK);
+        ck_assert_double_eq(b, 97.0 / 8.0);
+        ck_assert_int_eq(mg_fit_finish(f, &B, &res), MG_OK);
+        ck_assert_uint_eq(res.df_residual, 4);
+        /* RSS = sum w (y - 97/8)^2 = 5703/8, exact in long double: sd and
+         * se within a few eps */
+        const double sd_ex = sqrt(5703.0 / 8.0 / 4.0);
+        ck_assert_double_le(fabs(sd - sd_ex), 4.0 * DBL_EPSILON * sd_ex);
+        ck_assert_double_le(fabs(se - sd_ex / sqrt(8.0)), 8.0 * DBL_EPSILON * sd_ex);
+        mg_fit_free(f);
+    }
 }
 END_TEST
 
@@ -632,6 +684,7 @@ int main(void)
     tcase_add_test(tc, merge_errors);
     tcase_add_test(tc, finish_and_refine_errors);
     tcase_add_test(tc, gram_refusal_and_ridge);
+    tcase_add_test(tc, mean_model);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }
