@@ -18,8 +18,13 @@
  * Two kinds behind the same calls (docs/derivations.md, "One model of a fit"):
  *   MG_FIT_QR    the upper-triangular factor R of the weighted augmented
  *                matrix W^(1/2) [1 X Y] (q x q, q = intercept + p + k),
- *                updated by Householder (LAPACK dtpqrt).  Backward stable in
- *                one pass: B has relative error about kappa(Z) eps before
+ *                updated by Householder (LAPACK dtpqrt: the triangle on top
+ *                of a block of rows; two states merge by dtpqrt of a triangle
+ *                on a triangle).  The empty state's R is zero, so the first
+ *                block needs no dgeqrt of its own: one code path, and a
+ *                state is the same object whether it holds 0 or N rows.
+ *                Backward stable in one pass: B has relative error about
+ *                kappa(Z) eps (+ kappa(Z)^2 eps ||r|| / (||Z|| ||B||)) before
  *                refinement, RSS and TSS come from R's trailing columns.
  *   MG_FIT_GRAM  weighted count, means and centred co-moments of [X Y] with
  *                the intercept (pairwise Chan-Golub-LeVeque merges: exact
@@ -114,6 +119,10 @@ MG_API mg_status mg_fit_merge(mg_fit *dst, const mg_fit *src);
 /* Coefficients B ((intercept + p) x k) and, if res != NULL, the fields of
  * mg_lstsq_result (res->method: MG_LSTSQ_QR for a full-rank QR state,
  * MG_LSTSQ_SVD for a rank-deficient one, MG_LSTSQ_CHOLESKY for GRAM).
+ * res->rcond: QR, the 1-norm estimate (dtrcon) of the pivoted R of the
+ * equilibrated R_Z (0 when rank-deficient); GRAM, the square root of
+ * dpocon's estimate for the equilibrated (centred, with the intercept)
+ * X^T W X.  res->refine_steps: refine_end calls since the sums changed.
  * After a refinement (mg_fit_refine_end) B is the refined solution and
  * RSS, residual_sd, R^2 come from the replayed residuals; otherwise from
  * the state: QR's RSS is accurate to working precision, GRAM's
@@ -138,8 +147,13 @@ MG_API mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res);
  * The residuals R = Y - Z B and the sums Z^T W R and sum w r^2 are formed
  * in double-double, so the fixed point is the exact least-squares solution
  * of the double data; each step shrinks the error by about
- * kappa(Z)^2 eps (both kinds: only R or the Cholesky factor is kept, not
- * Q), so refinement converges when kappa(Z) is below about 1e7.
+ * rho = c (m + 1) kappa(Z)^2 eps (both kinds: only R or the Cholesky factor
+ * is kept, not Q, so this is not Bjorck's augmented-system refinement,
+ * whose rate is kappa(Z) eps).  refine_end therefore refuses (MG_ENOCONV)
+ * when the factor's rcond^2 < 32 (m + 1) eps, i.e. above kappa(Z) ~ 4e6 at
+ * m = 7 or 1.5e6 at m = 65: there a correction can be small by accident,
+ * and "converged" would be a guess.  (A GRAM state refuses the same designs
+ * earlier, in finish, with MG_ENOTPD.)
  * A replay may be split among several states (threads, processes): give
  * each a refine_begin with the same B, then mg_fit_refine_merge them into
  * the state that holds all the rows before refine_end.
