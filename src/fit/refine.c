@@ -49,42 +49,82 @@ mg_status mg_fit_refine_begin(mg_fit *fit, const mg_matrix *B)
     return MG_OK;
 }
 
+/* The replay kernel.  Its body is compiled twice, for any x86-64 and for
+ * AVX2 + FMA (picked at run time, as in src/kernels/xdot.c); both perform
+ * the same operations in the same order (fma() is exact either way), so
+ * the result does not depend on the CPU. */
+#define MG__FIT_INLINE static inline __attribute__((always_inline))
+enum { LANES = 4 };
+
+/* (rh, rl) = y - b0 - sum_j x_j b_j in double-double: every product split
+ * exactly by FMA, LANES independent TwoSum chains (latency), folded at the
+ * end. */
+MG__FIT_INLINE void resid_dd(const double *restrict x, const double *restrict b, size_t p,
+                             double y, const double *b0, double *rh, double *rl)
+{
+    double hi[LANES] = { 0 }, lo[LANES] = { 0 };
+    size_t j = 0;
+    for (; j + LANES <= p; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            /* -x b = np + npe exactly */
+            const double np = -(x[j + l] * b[j + l]);
+            const double npe = fma(-x[j + l], b[j + l], -np);
+            const double t = hi[l] + np, bb = t - hi[l];
+            lo[l] += ((hi[l] - (t - bb)) + (np - bb)) + npe;
+            hi[l] = t;
+        }
+    for (; j < p; j++) {
+        const double np = -(x[j] * b[j]);
+        const double npe = fma(-x[j], b[j], -np);
+        const double t = hi[0] + np, bb = t - hi[0];
+        lo[0] += ((hi[0] - (t - bb)) + (np - bb)) + npe;
+        hi[0] = t;
+    }
+    double s = y, e, tail = 0.0;
+    if (b0) {
+        /* the intercept term 1 * b_0 is exact */
+        mg__two_sum(s, -*b0, &s, &e);
+        tail += e;
+    }
+    for (int l = 0; l < LANES; l++) {
+        mg__two_sum(s, hi[l], &s, &e);
+        tail += e + lo[l];
+    }
+    mg__two_sum(s, tail, rh, rl);
+}
+
+/* (gh, gl)_j += x_j (wh + wl), double-double, independent in j
+ * (vectorisable). */
+MG__FIT_INLINE void add_scaled(double *restrict gh, double *restrict gl, const double *restrict x,
+                               size_t p, double wh, double wl)
+{
+    for (size_t j = 0; j < p; j++) {
+        const double ph = x[j] * wh, pl = fma(x[j], wh, -ph);
+        const double t = gh[j] + ph, bb = t - gh[j];
+        const double e = (gh[j] - (t - bb)) + (ph - bb);
+        gl[j] += e + fma(x[j], wl, pl);
+        gh[j] = t;
+    }
+}
+
 /* One row of weight wi > 0: residuals of every output against rb, folded
- * into G and rss. */
-static void refine_row(mg_fit *f, const double *x, const double *y, double wi)
+ * into G = Z^T W R and rss = sum w r^2. */
+MG__FIT_INLINE void refine_row(mg_fit *f, const double *x, const double *y, double wi)
 {
     const size_t m = f->m, p = f->p, ic = f->ic;
     for (size_t c = 0; c < f->k; c++) {
         const double *b = f->rb + c * m;
         double *gh = f->ghi + c * m, *gl = f->glo + c * m;
-        double sh = y[c], sl = 0.0, ph, pl, e;
-        if (ic) {
-            /* the intercept term 1 * b_0 is exact */
-            mg__two_sum(sh, -b[0], &sh, &e);
-            sl += e;
-        }
-        for (size_t j = 0; j < p; j++) {
-            /* r -= x_j b_j, the product split exactly */
-            mg__two_prod(x[j], b[ic + j], &ph, &pl);
-            mg__two_sum(sh, -ph, &sh, &e);
-            sl += e - pl;
-        }
-        double rh, rl;
-        mg__two_sum(sh, sl, &rh, &rl);
+        double rh, rl, wh, wl, ph, pl;
+        resid_dd(x, b + ic, p, y[c], ic ? b : NULL, &rh, &rl);
         /* w r as a double-double (wh, wl) */
-        double wh, wl;
         mg__two_prod(wi, rh, &wh, &wl);
         wl = fma(wi, rl, wl);
         if (ic) {
             mg__dd_add(&gh[0], &gl[0], wh);
             gl[0] += wl;
         }
-        for (size_t j = 0; j < p; j++) {
-            /* G_j += x_j (w r) */
-            mg__two_prod(x[j], wh, &ph, &pl);
-            mg__dd_add(&gh[ic + j], &gl[ic + j], ph);
-            gl[ic + j] += fma(x[j], wl, pl);
-        }
+        add_scaled(gh + ic, gl + ic, x, p, wh, wl);
         /* rss += w r^2 */
         double qh, ql;
         mg__two_prod(rh, rh, &qh, &ql);
@@ -95,6 +135,33 @@ static void refine_row(mg_fit *f, const double *x, const double *y, double wi)
     }
 }
 
+MG__FIT_INLINE size_t refine_rows(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
+                                  const mg_matrix *w, size_t N)
+{
+    size_t nz = 0;
+    for (size_t i = 0; i < N; i++) {
+        const double wi = w ? w->data[i * w->stride] : 1.0;
+        if (wi == 0.0)
+            continue;
+        nz++;
+        refine_row(f, f->p ? X->data + i * X->stride : NULL, Y->data + i * Y->stride, wi);
+    }
+    return nz;
+}
+
+__attribute__((target("avx2,fma")))
+static size_t refine_rows_fma(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
+                              const mg_matrix *w, size_t N)
+{
+    return refine_rows(f, X, Y, w, N);
+}
+
+static size_t refine_rows_generic(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
+                                  const mg_matrix *w, size_t N)
+{
+    return refine_rows(f, X, Y, w, N);
+}
+
 mg_status mg_fit_refine_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
                                    const mg_matrix *w)
 {
@@ -102,14 +169,8 @@ mg_status mg_fit_refine_accumulate(mg_fit *fit, const mg_matrix *X, const mg_mat
     MG__CHECK(mg__fit_check_rows(fit, X, Y, w, 1, &N));
     if (!fit->refining)
         return MG_EINVAL;
-    size_t nz = 0;
-    for (size_t i = 0; i < N; i++) {
-        const double wi = w ? w->data[i * w->stride] : 1.0;
-        if (wi == 0.0)
-            continue;
-        nz++;
-        refine_row(fit, fit->p ? X->data + i * X->stride : NULL, Y->data + i * Y->stride, wi);
-    }
+    const int fast = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const size_t nz = fast ? refine_rows_fma(fit, X, Y, w, N) : refine_rows_generic(fit, X, Y, w, N);
     fit->rrows += N;
     fit->rnonzero += nz;
     return MG_OK;
