@@ -551,6 +551,19 @@ START_TEST(finish_and_refine_errors)
     mg_lstsq_result res = { 0 };
     res.std_err = &SE.v;
     ck_assert_int_eq(mg_fit_finish(f, &B.v, &res), MG_EDIM);
+    /* overlapping outputs */
+    double v3[3];
+    mg_matrix SE3 = mg_matrix_view(B.buf, 3, 1);
+    res.std_err = &SE3;
+    ck_assert_int_eq(mg_fit_finish(f, &B.v, &res), MG_EINVAL);
+    res.std_err = NULL;
+    res.residual_sd = B.buf + 2;
+    ck_assert_int_eq(mg_fit_finish(f, &B.v, &res), MG_EINVAL);
+    res.residual_sd = v3;
+    res.r_squared = v3;
+    ck_assert_int_eq(mg_fit_finish(f, &B.v, &res), MG_EINVAL);
+    res.r_squared = v3 + 1;
+    ck_assert_int_eq(mg_fit_finish(f, &B.v, &res), MG_OK);
     ck_assert_int_eq(mg_fit_finish(f, &B.v, NULL), MG_OK);
     /* refinement out of order or incomplete */
     ck_assert_int_eq(mg_fit_refine_accumulate(f, &d.X.v, &d.Y.v, NULL), MG_EINVAL);

@@ -135,8 +135,9 @@ MG_API mg_status mg_fit_merge(mg_fit *dst, const mg_fit *src);
  * MG_ENOTPD for a GRAM state whose (equilibrated, centred) Gram matrix is
  * not positive definite or so ill-conditioned (rcond < 32 (m + 1) eps)
  * that refinement would not converge; MG_ENOCONV if the SVD of a
- * rank-deficient QR state fails; MG_ENONFINITE if B overflows.  Outputs
- * that overlap each other are not checked (they are small). */
+ * rank-deficient QR state fails; MG_ENONFINITE if B overflows or the sums
+ * are not finite; MG_EINVAL for outputs (B, std_err, residual_sd,
+ * r_squared, adj_r_squared) that overlap each other. */
 MG_API mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res);
 
 /* Refinement by corrected semi-normal equations (Bjorck), one step per

@@ -183,10 +183,26 @@ static mg_status check_outputs(const mg_fit *f, const mg_matrix *B, const mg_lst
     MG__CHECK(mg_matrix_check(B));
     if (B->rows != f->m || B->cols != f->k)
         return MG_EDIM;
-    if (res && res->std_err) {
+    if (!res)
+        return MG_OK;
+    if (res->std_err) {
         MG__CHECK(mg_matrix_check(res->std_err));
         if (res->std_err->rows != f->m || res->std_err->cols != f->k)
             return MG_EDIM;
+        if (mg__overlaps(res->std_err, B))
+            return MG_EINVAL;
+    }
+    /* the k-vectors must not overlap B, std_err or each other */
+    const double *vec[3] = { res->residual_sd, res->r_squared, res->adj_r_squared };
+    for (int v = 0; v < 3; v++) {
+        if (!vec[v])
+            continue;
+        mg_matrix mv = mg_matrix_view((double *)vec[v], 1, f->k);
+        if (mg__overlaps(&mv, B) || (res->std_err && mg__overlaps(&mv, res->std_err)))
+            return MG_EINVAL;
+        for (int u = 0; u < v; u++)
+            if (vec[u] && vec[v] < vec[u] + f->k && vec[u] < vec[v] + f->k)
+                return MG_EINVAL;
     }
     return MG_OK;
 }
