@@ -242,6 +242,26 @@ START_TEST(deterministic)
             mg_fit_free(g);
         }
         ck_assert(memcmp(B[0].buf, B[1].buf, B[0].len * sizeof(double)) == 0);
+        /* a reset state is a fresh one: reuse gives the same bits */
+        mg_fit *f = new_fit(6, 2, (mg_fit_kind)kind, 1);
+        feed(f, &d, 0, 2000, 0);
+        ck_assert_int_eq(mg_fit_refine_begin(f, &B[0].v), MG_OK);
+        ck_assert_int_eq(mg_fit_reset(f), MG_OK);
+        size_t n_rows = 1, n_nz = 1;
+        ck_assert_int_eq(mg_fit_rows(f, &n_rows, &n_nz), MG_OK);
+        ck_assert_uint_eq(n_rows + n_nz, 0);
+        ck_assert_int_eq(mg_fit_refine_end(f, &B[0].v, NULL), MG_EINVAL);
+        feed(f, &d, 0, 700, 1);
+        mg_fit *g = new_fit(6, 2, (mg_fit_kind)kind, 1);
+        feed(g, &d, 700, 1300, 1);
+        ck_assert_int_eq(mg_fit_merge(f, g), MG_OK);
+        ck_assert_int_eq(mg_fit_finish(f, &B[0].v, NULL), MG_OK);
+        ck_assert_int_eq(mg_fit_refine_begin(f, &B[0].v), MG_OK);
+        replay(f, &d, 0, 2000, 1);
+        ck_assert_int_eq(mg_fit_refine_end(f, &B[0].v, NULL), MG_OK);
+        ck_assert(memcmp(B[0].buf, B[1].buf, B[0].len * sizeof(double)) == 0);
+        mg_fit_free(f);
+        mg_fit_free(g);
         mgt_free(&B[0]);
         mgt_free(&B[1]);
     }
