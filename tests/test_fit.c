@@ -187,6 +187,18 @@ static outcome fit(const prob *pr, const mg_fit_options *o, size_t chunk, split 
     mg_lstsq_result r0;
     memset(&r0, 0, sizeof r0);
     out.status = mg_fit_finish(f, &B, &r0);
+    if (o->exact) {
+        /* the exact option refines inside finish: no replay */
+        out.steps = r0.refine_steps;
+        if (out.status == MG_OK) {
+            out.res.residual_sd = out.sd;
+            out.res.r_squared = out.r2;
+            ck_assert_int_eq(mg_fit_finish(f, &B, &out.res), MG_OK);
+        }
+        mg_fit_free(f);
+        mg_fit_free(helper);
+        return out;
+    }
     if (getenv("FIT_DEBUG"))
         printf("  %s chunk %zu split %d: finish %d rcond %.3g err %.2f ulp\n",
                o->kind == MG_FIT_QR ? "QR" : "GRAM", chunk, (int)sp, (int)out.status, r0.rcond,
@@ -244,12 +256,13 @@ static const char *KIND[] = { "QR", "GRAM" };
 
 /* One configuration: every split; returns the worst ulp error seen (-1 if
  * every split refused).  must_succeed: a refusal fails the test. */
-static double check_all_splits(const prob *pr, mg_fit_kind kind, int must_succeed,
+static double check_all_splits(const prob *pr, mg_fit_kind kind, int exact, int must_succeed,
                                const size_t *chunks, size_t nchunks)
 {
     mg_fit_options o = mg_fit_defaults();
     o.kind = kind;
     o.intercept = pr->ic;
+    o.exact = exact;
     double worst = -1.0;
     for (size_t s = 0; s < nchunks; s++)
         for (int sp = STREAM; sp <= BALANCED; sp++) {
@@ -257,16 +270,19 @@ static double check_all_splits(const prob *pr, mg_fit_kind kind, int must_succee
                 continue; /* thousands of states: covered by smaller N */
             outcome r = fit(pr, &o, chunks[s], (split)sp);
             if (r.status != MG_OK) {
-                ck_assert_msg(!must_succeed, "%s N %zu p %zu ic %d w %d chunk %zu split %d: status %d",
-                              KIND[kind], pr->N, pr->p, pr->ic, pr->w != NULL, chunks[s], sp, (int)r.status);
+                ck_assert_msg(!must_succeed,
+                              "%s%s N %zu p %zu ic %d w %d chunk %zu split %d: status %d",
+                              KIND[kind], exact ? "+exact" : "", pr->N, pr->p, pr->ic,
+                              pr->w != NULL, chunks[s], sp, (int)r.status);
                 ck_assert(r.status == MG_ENOTPD || r.status == MG_ENOCONV);
                 free(r.B);
                 continue;
             }
             const double e = ulp_error(pr, r.B);
             worst = fmax(worst, e);
-            ck_assert_msg(e <= 8.0, "%s N %zu p %zu ic %d w %d chunk %zu split %d: %.1f ulp",
-                          KIND[kind], pr->N, pr->p, pr->ic, pr->w != NULL, chunks[s], sp, e);
+            ck_assert_msg(e <= 8.0, "%s%s N %zu p %zu ic %d w %d chunk %zu split %d: %.1f ulp",
+                          KIND[kind], exact ? "+exact" : "", pr->N, pr->p, pr->ic, pr->w != NULL,
+                          chunks[s], sp, e);
             ck_assert_uint_eq(r.res.rank, pr->m);
             /* RSS from double-double residuals at B: RSS(B) - RSS* is second
              * order in B - B* (a few ulps): sd within 4 eps relative */
@@ -291,11 +307,15 @@ static void sweep(size_t N, size_t p, size_t k, double collinear, double shift, 
         for (int wt = 0; wt <= 1; wt++) {
             prob pr = make(1000 * N + 10 * p + 2 * (size_t)ic + (size_t)wt, N, p, k, ic, wt,
                            collinear, shift);
-            for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++) {
-                const double e = check_all_splits(&pr, (mg_fit_kind)kind, must, ALL_CHUNKS, 4);
-                printf("N %6zu p %2zu k %zu S %7.0e shift %5.0e ic %d w %d %-4s: worst %.2f ulp\n",
-                       N, p, k, collinear, shift, ic, wt, KIND[kind], e);
-            }
+            for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
+                for (int exact = 0; exact <= 1; exact++) {
+                    const double e =
+                        check_all_splits(&pr, (mg_fit_kind)kind, exact, must, ALL_CHUNKS, 4);
+                    printf("N %6zu p %2zu k %zu S %7.0e shift %5.0e ic %d w %d %-4s%s: worst "
+                           "%.2f ulp\n",
+                           N, p, k, collinear, shift, ic, wt, KIND[kind], exact ? "+exact" : "",
+                           e);
+                }
             prob_free(&pr);
         }
 }
@@ -338,12 +358,14 @@ END_TEST
 START_TEST(exact_large)
 {
     static const size_t chunk[] = { 1000 };
-    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++) {
-        prob pr = make(77, 100000, 64, 1, 1, 1, 0.0, 0.0);
-        const double e = check_all_splits(&pr, (mg_fit_kind)kind, 1, chunk, 1);
-        printf("N 100000 p 64 ic 1 w 1 %-4s: worst %.2f ulp\n", KIND[kind], e);
-        prob_free(&pr);
-    }
+    prob pr = make(77, 100000, 64, 1, 1, 1, 0.0, 0.0);
+    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
+        for (int exact = 0; exact <= 1; exact++) {
+            const double e = check_all_splits(&pr, (mg_fit_kind)kind, exact, 1, chunk, 1);
+            printf("N 100000 p 64 ic 1 w 1 %-4s%s: worst %.2f ulp\n", KIND[kind],
+                   exact ? "+exact" : "", e);
+        }
+    prob_free(&pr);
 }
 END_TEST
 

@@ -6,6 +6,8 @@
  * after refinement, B within 8 ulp of it (per coefficient), or a refusal:
  * MG_ENOTPD (GRAM: rcond of the Gram matrix below 32 (m + 1) eps) or
  * MG_ENOCONV (refinement's contraction kappa(Z)^2 eps not provably small).
+ * The same with the exact option (double-double sums, refined inside
+ * finish, no replay).
  * The datasets whose equilibrated kappa(Z)^2 eps is far below that
  * threshold must succeed (listed in MUST below: a refusal there is a
  * regression); the others (Filip, Wampler4/5-like conditioning) may refuse. */
@@ -55,10 +57,13 @@ START_TEST(nist_dataset)
     for (size_t j = 0; j < S.p; j++)
         big = fmax(big, fabs(bh[j]));
 
-    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++) {
+    for (int variant = 0; variant < 4; variant++) {
+        /* QR, GRAM, then both with the exact option (refined inside finish) */
+        const int kind = variant % 2, exact = variant / 2;
         mg_fit_options o = mg_fit_defaults();
         o.kind = (mg_fit_kind)kind;
         o.intercept = S.intercept;
+        o.exact = exact;
         mg_fit *f = NULL;
         ck_assert_int_eq(mg_fit_create(S.nx, 1, &o, &f), MG_OK);
         stream(f, 0);
@@ -67,7 +72,7 @@ START_TEST(nist_dataset)
         mg_lstsq_result res = { 0 };
         mg_status s = mg_fit_finish(f, &Bv, &res);
         const double rcond = res.rcond;
-        int done = 0, steps = 0;
+        int done = exact, steps = exact ? (int)res.refine_steps : 0;
         while (s == MG_OK && !done) {
             ck_assert_int_lt(steps, 40);
             ck_assert_int_eq(mg_fit_refine_begin(f, &Bv), MG_OK);
@@ -77,8 +82,8 @@ START_TEST(nist_dataset)
         }
         const int must = kind == MG_FIT_QR ? SETS[_i].must_qr : SETS[_i].must_gram;
         if (s != MG_OK) {
-            printf("%-9s %-4s rcond %8.2e: refused (status %d)\n", SETS[_i].name,
-                   kind == MG_FIT_QR ? "QR" : "GRAM", rcond, (int)s);
+            printf("%-9s %-4s%s rcond %8.2e: refused (status %d)\n", SETS[_i].name,
+                   kind == MG_FIT_QR ? "QR" : "GRAM", exact ? "+exact" : "", rcond, (int)s);
             ck_assert_msg(!must, "%s refused", SETS[_i].name);
             ck_assert(s == MG_ENOTPD || s == MG_ENOCONV);
             mg_fit_free(f);
@@ -91,8 +96,8 @@ START_TEST(nist_dataset)
             const double err = fabs((B[j] - bh[j]) - bl[j]);
             worst = fmax(worst, err / ulp(bh[j] != 0.0 ? bh[j] : big));
         }
-        printf("%-9s %-4s rcond %8.2e: %d steps, worst %.2f ulp\n", SETS[_i].name,
-               kind == MG_FIT_QR ? "QR" : "GRAM", rcond, steps, worst);
+        printf("%-9s %-4s%s rcond %8.2e: %d steps, worst %.2f ulp\n", SETS[_i].name,
+               kind == MG_FIT_QR ? "QR" : "GRAM", exact ? "+exact" : "", rcond, steps, worst);
         ck_assert_double_le(worst, 8.0);
         mg_fit_free(f);
     }
@@ -123,17 +128,19 @@ START_TEST(collinear_pair_random)
     double bh[M], bl[M], cov[M];
     ref_lstsq ref = { bh, bl, cov, 0.0, 1, 0.0 };
     ck_assert_int_eq(ref_lstsq_exact(Z, M, N, M, Y.buf, 1, &ref), 0);
-    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++) {
+    for (int variant = 0; variant < 4; variant++) {
+        const int kind = variant % 2, exact = variant / 2;
         mg_fit_options o = mg_fit_defaults();
         o.kind = (mg_fit_kind)kind;
         o.intercept = 1;
+        o.exact = exact;
         mg_fit *f = NULL;
         ck_assert_int_eq(mg_fit_create(P, 1, &o, &f), MG_OK);
         ck_assert_int_eq(mg_fit_accumulate(f, &X.v, &Y.v, NULL), MG_OK);
         double B[M];
         mg_matrix Bv = mg_matrix_view(B, M, 1);
         mg_status s = mg_fit_finish(f, &Bv, NULL);
-        int done = 0, steps = 0;
+        int done = exact, steps = 0;
         while (s == MG_OK && !done) {
             ck_assert_int_lt(steps, 40);
             ck_assert_int_eq(mg_fit_refine_begin(f, &Bv), MG_OK);
@@ -145,8 +152,8 @@ START_TEST(collinear_pair_random)
         double worst = 0.0;
         for (size_t j = 0; j < M; j++)
             worst = fmax(worst, fabs((B[j] - bh[j]) - bl[j]) / ulp(bh[j]));
-        printf("collinear pair %-4s: %d steps, worst %.2f ulp\n",
-               kind == MG_FIT_QR ? "QR" : "GRAM", steps, worst);
+        printf("collinear pair %-4s%s: %d steps, worst %.2f ulp\n",
+               kind == MG_FIT_QR ? "QR" : "GRAM", exact ? "+exact" : "", steps, worst);
         ck_assert_double_le(worst, 8.0);
         mg_fit_free(f);
     }

@@ -75,9 +75,18 @@ typedef struct mg_fit_options {
                            |R_ii| <= rank_tol |R_11| are dropped (minimum-norm B);
                            0 = default, max(n, m) eps (n rows with nonzero weight,
                            m = intercept + p), as mg_lstsq; in [0, 1) */
+    int exact;          /* nonzero: the state also keeps the sums [Z Y]^T W [Z Y] in
+                           double-double (2 q^2 more doubles, about 10x the
+                           flops of GRAM's dsyrk per row, no BLAS).  They hold
+                           everything a refinement step needs (Z^T W R =
+                           Z^T W Y - (Z^T W Z) B), so mg_fit_finish refines B
+                           in memory to the exact solution, with no replay of
+                           the rows: the accurate answer for a stream that
+                           cannot be re-read.  Finish then returns MG_ENOCONV
+                           where refinement cannot converge (see below). */
 } mg_fit_options;
 
-/* QR, no intercept, ridge 0, rank_tol 0 (default). */
+/* QR, no intercept, ridge 0, rank_tol 0 (default), exact 0. */
 MG_API mg_fit_options mg_fit_defaults(void);
 
 typedef struct mg_fit mg_fit;
@@ -128,6 +137,11 @@ MG_API mg_status mg_fit_merge(mg_fit *dst, const mg_fit *src);
  * the state: QR's RSS is accurate to working precision, GRAM's
  * (Y^T W Y - 2 B^T X^T W Y + B^T X^T W X B) loses digits to cancellation
  * when R^2 is near 1, so refine when statistics matter.
+ * With the exact option, finish itself refines B from the double-double
+ * sums (refine_steps counts those in-memory steps) and takes RSS from them
+ * (Y^T W Y - 2 B^T Z^T W Y + B^T Z^T W Z B in double-double: 106 bits
+ * absorb the cancellation); it returns MG_ENOCONV where the refinement
+ * cannot converge (the same limit as the replayed refinement below).
  * Standard errors: residual_sd * sqrt(diag((Z^T W Z)^+)) from the factor
  * (NaN with a ridge, where they are not defined).  df_residual = n - rank,
  * n = rows with nonzero weight; undefined statistics are NaN.

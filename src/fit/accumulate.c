@@ -209,6 +209,8 @@ mg_status mg_fit_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
         /* merges the block's weight into fit->wsum */
         MG__CHECK(accumulate_gram(fit, X, Y, w, N));
     }
+    if (fit->opt.exact)
+        mg__fit_exact_rows(fit, X, Y, w, N);
     fit->rows += N;
     fit->nonzero += count_nonzero(w, N);
     mg__fit_invalidate(fit);

@@ -263,10 +263,13 @@ mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res)
         return MG_ENONFINITE;
     MG__CHECK(mg__fit_factor(fit));
     const size_t m = fit->m, k = fit->k;
+    if (!fit->solved) {
+        coefficients(fit, fit->tmp);
+        if (fit->opt.exact)
+            MG__CHECK(mg__fit_exact_solve(fit));
+    }
     if (fit->solved)
         memcpy(fit->tmp, fit->sol, m * k * sizeof *fit->tmp);
-    else
-        coefficients(fit, fit->tmp);
     if (!mg__all_finite(fit->tmp, k, m, m))
         return MG_ENONFINITE;
     if (res)

@@ -68,6 +68,16 @@ struct mg_fit {
 
     size_t steps;           /* refinement steps applied since the sums last changed */
 
+    /* exact option: [Z Y]^T W [Z Y] in double-double (q x q upper, q = m + k),
+     * summed in three levels for accuracy (exact.c): Hhi/Hlo hold 3 q^2
+     * doubles each, the total at [0, q^2), a partial sum of up to
+     * MG__FIT_BLOCK blocks at [q^2, 2 q^2), of up to MG__FIT_BLOCK rows at
+     * [2 q^2, 3 q^2) */
+    size_t q;
+    double *Hhi, *Hlo;
+    size_t n0, n1;          /* rows in level 2, blocks in level 1 */
+    double *arow;           /* q: one augmented row */
+
     double *tmp;            /* m x k scratch */
     double *se;             /* m x k scratch (standard errors) */
     double *stat;           /* 5 k scratch (RSS, TSS, sd, R^2, adjusted R^2) */
@@ -95,6 +105,45 @@ static inline void mg__dd_add(double *hi, double *lo, double a)
     mg__two_sum(*hi, a, hi, &e);
     *lo += e;
 }
+
+/* (gh, gl)_j += x_j (wh + wl) for j < n, double-double: the product split
+ * exactly by FMA, the sum by TwoSum; independent in j (vectorisable). */
+static inline __attribute__((always_inline)) void
+mg__dd_axpy(double *restrict gh, double *restrict gl, const double *restrict x, size_t n,
+            double wh, double wl)
+{
+    for (size_t j = 0; j < n; j++) {
+        const double ph = x[j] * wh, pl = fma(x[j], wh, -ph);
+        const double t = gh[j] + ph, bb = t - gh[j];
+        const double e = (gh[j] - (t - bb)) + (ph - bb);
+        gl[j] += e + fma(x[j], wl, pl);
+        gh[j] = t;
+    }
+}
+
+/* Exact option: folds rows [0, N) of [1 X Y] with weights into Hhi/Hlo. */
+void mg__fit_exact_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                        size_t N);
+
+/* Exact option: the total of dst += the total of src (its three levels). */
+void mg__fit_exact_merge(mg_fit *dst, const mg_fit *src);
+
+/* Exact option: entry (i, j), i <= j, of the total sum, as a double-double
+ * (the three levels added; the state is not changed). */
+void mg__fit_exact_total(const mg_fit *fit, size_t i, size_t j, double *hi, double *lo);
+
+/* Exact option: refines the factor's B in memory (sets sol, solrss,
+ * solved, steps).  MG_ENOCONV when it cannot converge, MG_ENONFINITE for
+ * non-finite sums. */
+MG__MUST_USE mg_status mg__fit_exact_solve(mg_fit *fit);
+
+/* Refinement's contraction test and stopping rule, shared by the replayed
+ * and the in-memory refinement (refine.c). */
+int mg__fit_contracts(const mg_fit *f);
+/* 1: apply dB (and *done says whether B + dB is final); 0: not shrinking.
+ * stall_ok: a correction that stopped shrinking below eps / 8 normwise is
+ * accepted as final (the exact option's noise floor, exact.c). */
+int mg__fit_step_ok(mg_fit *f, const double *dB, const double *B, int stall_ok, int *done);
 
 /* Checks one block of input rows: shapes against the state (X N x p or NULL
  * when p == 0, Y N x k, w N x 1 or NULL), sets *N.  Finiteness of X and Y

@@ -15,7 +15,8 @@ mg_status mg__fit_compatible(const mg_fit *a, const mg_fit *b)
     if (a->p != b->p || a->k != b->k)
         return MG_EDIM;
     if (a->opt.kind != b->opt.kind || a->opt.intercept != b->opt.intercept ||
-        a->opt.ridge != b->opt.ridge || a->opt.rank_tol != b->opt.rank_tol)
+        a->opt.ridge != b->opt.ridge || a->opt.rank_tol != b->opt.rank_tol ||
+        a->opt.exact != b->opt.exact)
         return MG_EINVAL;
     return MG_OK;
 }
@@ -55,6 +56,8 @@ mg_status mg_fit_merge(mg_fit *dst, const mg_fit *src)
                                src->wsum, src->opt.intercept ? src->mean : NULL, src->S);
         }
     }
+    if (dst->opt.exact)
+        mg__fit_exact_merge(dst, src);
     dst->rows += src->rows;
     dst->nonzero += src->nonzero;
     mg__fit_invalidate(dst);

@@ -93,20 +93,6 @@ MG__FIT_INLINE void resid_dd(const double *restrict x, const double *restrict b,
     mg__two_sum(s, tail, rh, rl);
 }
 
-/* (gh, gl)_j += x_j (wh + wl), double-double, independent in j
- * (vectorisable). */
-MG__FIT_INLINE void add_scaled(double *restrict gh, double *restrict gl, const double *restrict x,
-                               size_t p, double wh, double wl)
-{
-    for (size_t j = 0; j < p; j++) {
-        const double ph = x[j] * wh, pl = fma(x[j], wh, -ph);
-        const double t = gh[j] + ph, bb = t - gh[j];
-        const double e = (gh[j] - (t - bb)) + (ph - bb);
-        gl[j] += e + fma(x[j], wl, pl);
-        gh[j] = t;
-    }
-}
-
 /* One row of weight wi > 0: residuals of every output against rb, folded
  * into G = Z^T W R and rss = sum w r^2. */
 MG__FIT_INLINE void refine_row(mg_fit *f, const double *x, const double *y, double wi)
@@ -124,7 +110,7 @@ MG__FIT_INLINE void refine_row(mg_fit *f, const double *x, const double *y, doub
             mg__dd_add(&gh[0], &gl[0], wh);
             gl[0] += wl;
         }
-        add_scaled(gh + ic, gl + ic, x, p, wh, wl);
+        mg__dd_axpy(gh + ic, gl + ic, x, p, wh, wl);
         /* rss += w r^2 */
         double qh, ql;
         mg__two_prod(rh, rh, &qh, &ql);
@@ -247,9 +233,32 @@ static void change(const double *dB, const double *B, size_t m, size_t k, double
  * as the Gram matrix's refusal threshold (factor.c) keeps rho <= 1/4, so
  * that a small correction means a small error.  Beyond it a correction can
  * be small by accident, and "converged" would be a guess. */
-static int contracts(const mg_fit *f)
+int mg__fit_contracts(const mg_fit *f)
 {
     return f->rkept * f->rkept >= 32.0 * (double)(f->m + 1) * DBL_EPSILON;
+}
+
+int mg__fit_step_ok(mg_fit *f, const double *dB, const double *B, int stall_ok, int *done)
+{
+    double d, dn;
+    change(dB, B, f->m, f->k, &d, &dn);
+    /* a correction at rounding level: B + dB is the exact solution to
+     * within about an ulp (the contraction is <= 1/4) */
+    *done = d <= 2.0 * DBL_EPSILON;
+    if (!*done && f->prev_d > 0.0) {
+        if (!(dn < f->prev_d)) {
+            /* not shrinking: a noise floor, accepted (by the caller that
+             * has one) when far below the normwise rounding level */
+            *done = stall_ok && dn <= 0.125 * DBL_EPSILON;
+            return *done;
+        }
+        /* the next correction would be about d rho, rho = dn / prev the
+         * observed contraction: below the last bit, so another step could
+         * not change B */
+        *done = d * (dn / f->prev_d) <= 0.25 * DBL_EPSILON;
+    }
+    f->prev_d = dn > 0.0 ? dn : DBL_MIN;
+    return 1;
 }
 
 /* RSS at B + dB from RSS at B: with gz = Z^T W R and
@@ -290,23 +299,13 @@ mg_status mg_fit_refine_end(mg_fit *fit, mg_matrix *B, int *converged)
         return MG_ENONFINITE;
     /* dB = (Z^T W Z + ridge P)^-1 (G - ridge P B) */
     mg__fit_normal_solve(fit, dB, k);
-    if (!contracts(fit))
-        return MG_ENOCONV;
-    double d, dn;
-    change(dB, fit->rb, m, k, &d, &dn);
-    /* a correction at rounding level: B + dB is the exact solution to
-     * within about an ulp (the contraction is <= 1/4) */
-    int done = d <= 2.0 * DBL_EPSILON;
-    if (!done && fit->prev_d > 0.0) {
-        if (!(dn < fit->prev_d))
-            return MG_ENOCONV; /* not shrinking: no fixed point within reach */
-        /* the next correction would be about d rho, rho = dn / prev the
-         * observed contraction: below the last bit, so another replay could
-         * not change B */
-        done = d * (dn / fit->prev_d) <= 0.25 * DBL_EPSILON;
-    }
     if (!mg__all_finite(dB, k, m, m))
         return MG_ENONFINITE;
+    if (!mg__fit_contracts(fit))
+        return MG_ENOCONV;
+    int done = 0;
+    if (!mg__fit_step_ok(fit, dB, fit->rb, 0, &done))
+        return MG_ENOCONV; /* not shrinking: no fixed point within reach */
     updated_rss(fit, dB);
     for (size_t i = 0; i < mk; i++)
         fit->sol[i] = fit->rb[i] + dB[i];
@@ -315,7 +314,6 @@ mg_status mg_fit_refine_end(mg_fit *fit, mg_matrix *B, int *converged)
             B->data[j * B->stride + c] = fit->sol[c * m + j];
     fit->solved = 1;
     fit->refining = 0;
-    fit->prev_d = dn > 0.0 ? dn : DBL_MIN;
     fit->steps++;
     if (converged)
         *converged = done;

@@ -1,10 +1,11 @@
 /* fit: a portable byte image of a state (format version 1).
  *
  *   magic "MGFIT\0\r\n" (8 bytes: the CR LF catches text-mode mangling)
- *   u64 version, kind, intercept, p, k;  f64 ridge, rank_tol
+ *   u64 version, kind, intercept, p, k;  f64 ridge, rank_tol;  u64 exact
  *   u64 rows, nonzero;  f64 wsum;  u64 refining
  *   f64 S: the upper triangle, column by column (n (n + 1) / 2 values)
  *   f64 mean (n values)
+ *   with the exact option: f64 Hhi, Hlo, upper triangles column by column
  *   when refining: f64 rb, ghi, glo (m k each, column-major), rsshi,
  *                  rsslo (k each);  u64 rrows, rnonzero
  *   u64 FNV-1a (64-bit) hash of every byte before it
@@ -16,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { MG__FIT_VERSION = 1, HEADER = 96 };
+enum { MG__FIT_VERSION = 1, HEADER = 104 };
 static const unsigned char MAGIC[8] = { 'M', 'G', 'F', 'I', 'T', 0, '\r', '\n' };
 
 typedef struct writer { unsigned char *p; } writer;
@@ -64,7 +65,7 @@ static uint64_t fnv1a(const unsigned char *b, size_t len)
 static size_t image_size(const mg_fit *f, int refining)
 {
     const size_t n = f->n, mk = f->m * f->k;
-    size_t doubles = n * (n + 1) / 2 + n;
+    size_t doubles = n * (n + 1) / 2 + n + (f->opt.exact ? f->q * (f->q + 1) : 0);
     if (refining)
         doubles += 3 * mk + 2 * f->k + 2;
     return HEADER + 8 * doubles + 8;
@@ -101,6 +102,7 @@ mg_status mg_fit_save(const mg_fit *fit, void *buf, size_t cap, size_t *len)
     put_u64(&w, fit->k);
     put_f64(&w, fit->opt.ridge);
     put_f64(&w, fit->opt.rank_tol);
+    put_u64(&w, (uint64_t)fit->opt.exact);
     put_u64(&w, fit->rows);
     put_u64(&w, fit->nonzero);
     put_f64(&w, fit->wsum);
@@ -108,6 +110,18 @@ mg_status mg_fit_save(const mg_fit *fit, void *buf, size_t cap, size_t *len)
     for (size_t j = 0; j < n; j++)
         put_doubles(&w, fit->S + j * n, j + 1);
     put_doubles(&w, fit->mean, n);
+    for (size_t j = 0; fit->opt.exact && j < fit->q; j++) {
+        /* the total of the three levels: hi parts of column j, then lo */
+        double hi, lo;
+        for (size_t i = 0; i <= j; i++) {
+            mg__fit_exact_total(fit, i, j, &hi, &lo);
+            put_f64(&w, hi);
+        }
+        for (size_t i = 0; i <= j; i++) {
+            mg__fit_exact_total(fit, i, j, &hi, &lo);
+            put_f64(&w, lo);
+        }
+    }
     if (fit->refining) {
         put_doubles(&w, fit->rb, mk);
         put_doubles(&w, fit->ghi, mk);
@@ -150,6 +164,10 @@ static mg_status read_header(const void *buf, size_t len, header *h)
     h->k = get_u64(&r);
     h->opt.ridge = get_f64(&r);
     h->opt.rank_tol = get_f64(&r);
+    const uint64_t exact = get_u64(&r);
+    if (exact > 1)
+        return MG_EPARSE;
+    h->opt.exact = (int)exact;
     h->rows = get_u64(&r);
     h->nonzero = get_u64(&r);
     h->wsum = get_f64(&r);
@@ -196,13 +214,15 @@ mg_status mg_fit_load(mg_fit *fit, const void *buf, size_t len)
     if (h.p != fit->p || h.k != fit->k)
         return MG_EDIM;
     if (h.opt.kind != fit->opt.kind || h.opt.intercept != fit->opt.intercept ||
+        h.opt.exact != fit->opt.exact ||
         memcmp(&h.opt.ridge, &fit->opt.ridge, sizeof(double)) != 0 ||
         memcmp(&h.opt.rank_tol, &fit->opt.rank_tol, sizeof(double)) != 0)
         return MG_EINVAL;
     if (len != image_size(fit, (int)h.refining))
         return MG_EPARSE;
     const size_t n = fit->n, mk = fit->m * fit->k;
-    const size_t body = n * (n + 1) / 2 + n + (h.refining ? 3 * mk + 2 * fit->k : 0);
+    const size_t body = n * (n + 1) / 2 + n + (fit->opt.exact ? fit->q * (fit->q + 1) : 0) +
+                        (h.refining ? 3 * mk + 2 * fit->k : 0);
     reader r = { (const unsigned char *)buf + HEADER };
     /* validate everything before the state is touched */
     if (!finite_run(&r, body))
@@ -217,6 +237,15 @@ mg_status mg_fit_load(mg_fit *fit, const void *buf, size_t len)
     for (size_t j = 0; j < n; j++)
         get_doubles(&r, fit->S + j * n, j + 1);
     get_doubles(&r, fit->mean, n);
+    if (fit->opt.exact) {
+        memset(fit->Hhi, 0, 3 * fit->q * fit->q * sizeof *fit->Hhi);
+        memset(fit->Hlo, 0, 3 * fit->q * fit->q * sizeof *fit->Hlo);
+        fit->n0 = fit->n1 = 0;
+    }
+    for (size_t j = 0; fit->opt.exact && j < fit->q; j++) {
+        get_doubles(&r, fit->Hhi + j * fit->q, j + 1);
+        get_doubles(&r, fit->Hlo + j * fit->q, j + 1);
+    }
     mg__fit_invalidate(fit);
     fit->rows = (size_t)h.rows;
     fit->nonzero = (size_t)h.nonzero;

@@ -14,6 +14,7 @@ mg_fit_options mg_fit_defaults(void)
     o.intercept = 0;
     o.ridge = 0.0;
     o.rank_tol = 0.0;
+    o.exact = 0;
     return o;
 }
 
@@ -35,7 +36,8 @@ void mg_fit_free(mg_fit *fit)
     double *bufs[] = { fit->S, fit->mean, fit->blk, fit->T, fit->tpwork, fit->bS, fit->bmean,
                        fit->D, fit->F, fit->U, fit->s, fit->Vt, fit->A, fit->tau, fit->lwork,
                        fit->rb, fit->ghi, fit->glo, fit->rsshi, fit->rsslo, fit->sol,
-                       fit->solrss, fit->tmp, fit->se, fit->stat };
+                       fit->solrss, fit->tmp, fit->se, fit->stat, fit->Hhi, fit->Hlo,
+                       fit->arow };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(fit->iwork);
@@ -93,6 +95,13 @@ static mg_status allocate(mg_fit *f)
     f->se = mg__alloc_doubles(m, k);
     f->stat = mg__alloc_doubles(5, k);
     f->iwork = calloc(8 * m, sizeof *f->iwork);
+    if (f->opt.exact) {
+        f->Hhi = mg__alloc_doubles(3 * f->q, f->q);
+        f->Hlo = mg__alloc_doubles(3 * f->q, f->q);
+        f->arow = mg__alloc_doubles(f->q, 1);
+        if (!f->Hhi || !f->Hlo || !f->arow)
+            return MG_ENOMEM;
+    }
     if (!f->S || !f->mean || !f->blk || !f->T || !f->tpwork || (gram && !f->bS) || !f->bmean ||
         !f->D || !f->F || !f->U || !f->s || !f->Vt || !f->A || !f->tau || !f->rb || !f->ghi ||
         !f->glo || !f->rsshi || !f->rsslo || !f->sol || !f->solrss || !f->tmp || !f->se || !f->stat || !f->iwork)
@@ -122,6 +131,8 @@ mg_status mg_fit_create(size_t p, size_t k, const mg_fit_options *opt, mg_fit **
         return MG_ENOMEM;
     f->opt = o;
     f->opt.intercept = (int)ic;
+    f->opt.exact = o.exact ? 1 : 0;
+    f->q = ic + p + k;
     f->p = p;
     f->k = k;
     f->ic = ic;
@@ -154,6 +165,11 @@ mg_status mg_fit_reset(mg_fit *fit)
     fit->wsum = 0.0;
     memset(fit->S, 0, fit->n * fit->n * sizeof *fit->S);
     memset(fit->mean, 0, fit->n * sizeof *fit->mean);
+    if (fit->opt.exact) {
+        memset(fit->Hhi, 0, 3 * fit->q * fit->q * sizeof *fit->Hhi);
+        memset(fit->Hlo, 0, 3 * fit->q * fit->q * sizeof *fit->Hlo);
+        fit->n0 = fit->n1 = 0;
+    }
     mg__fit_invalidate(fit);
     return MG_OK;
 }
