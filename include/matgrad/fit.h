@@ -40,12 +40,13 @@
  *
  * Memory: every buffer (state, scratch, factorisation and refinement
  * workspace) is allocated by mg_fit_create; no other call allocates, so a
- * state reset with mg_fit_reset is a reusable workspace.  A state is not
- * safe to use from two threads at once (finish writes its scratch too).
+ * state reset with mg_fit_reset is a reusable workspace.  Distinct states
+ * share nothing (one per thread, then merge); one state is not safe to use
+ * from two threads at once (finish writes its scratch too).
  *
  * Errors: every function returns MG_EINVAL for a NULL state or a NULL /
- * unusable view, and leaves the state and its outputs untouched on any
- * error (the refinement phase included).
+ * unusable view, and leaves the state's sums, its refinement and its
+ * outputs untouched on any error (only cached scratch may change).
  */
 #ifndef MATGRAD_FIT_H
 #define MATGRAD_FIT_H
