@@ -418,12 +418,25 @@ END_TEST
  * of the same data (tests/ref/ref_lstsq.c), unweighted, with intercept.
  * Refined RSS: sd to a few eps.  Standard errors come from the factor's
  * inverse: relative error about c m kappa(Z) eps (QR) or c m kappa(Z)^2 eps
- * (GRAM); with rcond >= 0.05 here (checked), 64 (m + 1) eps / rcond^2
- * bounds both. */
+ * (GRAM): 64 (m + 1) eps / rcond^2 bounds both (rcond as reported, of
+ * the equilibrated design).  With the exact option they are refined:
+ * 8 eps.  Two designs: random (rcond >= 0.05) and a cubic on [2, 3]
+ * (rcond <= 1e-3, where the factor's variances keep only ~10 digits). */
 START_TEST(statistics_match_exact)
 {
     enum { N = 80, P = 3, M = P + 1 };
     data d = make(21, N, P, 1);
+    if (_i == 1) {
+        /* an ill-conditioned design: x, x^2, x^3 on [2, 3] (checked below:
+         * rcond <= 1e-3), where the factor's variances lose digits */
+        mgt_rng r = mgt_rng_seed(5);
+        for (size_t i = 0; i < N; i++) {
+            const double x = 2.0 + ((double)i + 0.5 + 0.3 * mgt_uniform(&r)) / N;
+            for (size_t j = 0; j < P; j++)
+                *mg_at(&d.X.v, i, j) = pow(x, (double)(j + 1));
+            *mg_at(&d.Y.v, i, 0) = sin(3.0 * x) + 0.01 * mgt_uniform(&r);
+        }
+    }
     double Z[N * M], y[N];
     for (size_t i = 0; i < N; i++) {
         Z[i * M] = 1.0;
@@ -434,8 +447,9 @@ START_TEST(statistics_match_exact)
     double bh[M], bl[M], cov[M];
     ref_lstsq ex = { bh, bl, cov, 0.0, 1, 0.0 };
     ck_assert_int_eq(ref_lstsq_exact(Z, M, N, M, y, 1, &ex), 0);
-    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++) {
-        mg_fit *f = new_fit(P, 1, (mg_fit_kind)kind, 1);
+    for (int variant = 0; variant < 4; variant++) {
+        const int kind = variant % 2, exact = variant / 2;
+        mg_fit *f = new_fit_x(P, 1, (mg_fit_kind)kind, 1, exact);
         feed(f, &d, 0, N, 0);
         mgt_mat B = mgt_alloc(M, 1, 0), SE = mgt_alloc(M, 1, 1);
         ck_assert_int_eq(solve(f, &d, 0, &B.v), MG_OK);
@@ -447,7 +461,10 @@ START_TEST(statistics_match_exact)
         res.adj_r_squared = &ar2;
         ck_assert_int_eq(mg_fit_finish(f, &B.v, &res), MG_OK);
         ck_assert(mgt_padding_intact(&SE));
-        ck_assert_double_ge(res.rcond, 0.05);
+        if (_i == 0)
+            ck_assert_double_ge(res.rcond, 0.05);
+        else
+            ck_assert_double_le(res.rcond, 1e-3);
         double bmax = 0.0;
         for (size_t j = 0; j < M; j++)
             bmax = fmax(bmax, fabs(bh[j]));
@@ -460,7 +477,11 @@ START_TEST(statistics_match_exact)
         ck_assert_double_le(fabs(r2 - ex.r_squared), 64.0 * (N + M) * DBL_EPSILON);
         const double ar2_ex = 1.0 - (1.0 - ex.r_squared) * (double)(N - 1) / (double)(N - M);
         ck_assert_double_le(fabs(ar2 - ar2_ex), 64.0 * (N + M) * DBL_EPSILON);
-        const double tol = 64.0 * (M + 1) * DBL_EPSILON / (res.rcond * res.rcond);
+        /* exact option: the variances are refined from the double-double
+         * sums (exact.c): cov_jj to a few eps, sd to 4 eps, sqrt halves:
+         * 8 eps */
+        const double tol = exact ? 8.0 * DBL_EPSILON
+                                 : 64.0 * (M + 1) * DBL_EPSILON / (res.rcond * res.rcond);
         for (size_t j = 0; j < M; j++) {
             const double se = sd_ex * sqrt(cov[j]);
             ck_assert_double_le(fabs(mgt_get(&SE.v, j, 0) - se), tol * se);
@@ -740,7 +761,7 @@ int main(void)
     tcase_add_test(tc, deterministic);
     tcase_add_test(tc, weights_are_repeats);
     tcase_add_test(tc, rank_deficient);
-    tcase_add_test(tc, statistics_match_exact);
+    tcase_add_loop_test(tc, statistics_match_exact, 0, 2);
     tcase_add_test(tc, create_errors);
     tcase_add_test(tc, accumulate_errors);
     tcase_add_test(tc, merge_errors);

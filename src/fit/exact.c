@@ -233,3 +233,59 @@ mg_status mg__fit_exact_solve(mg_fit *fit)
     fit->solved = 1;
     return MG_OK;
 }
+
+/* max_j |dV_jj| / |V_jj|: the diagonal's relative correction. */
+static double diag_change(const double *dV, const double *V, size_t m)
+{
+    double worst = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        const double d = fabs(dV[j * m + j]), v = fabs(V[j * m + j]);
+        if (d > 0.0)
+            worst = fmax(worst, v > 0.0 ? d / v : INFINITY);
+    }
+    return worst;
+}
+
+/* The diagonal of V = (Z^T W Z)^-1 refined like B: V_0 from the factor,
+ * then V <- V + F^-1 (I - G V) with the residual I - G V formed in
+ * double-double from the exact sums (the columns of V are the solutions
+ * of G x = e_j, so they are refined as coefficients are).  Stops when the
+ * diagonal's correction is at rounding level, or stops shrinking (then the
+ * best V so far is kept: still at least as accurate as the factor's). */
+void mg__fit_exact_variances(mg_fit *f, double *v)
+{
+    const size_t m = f->m;
+    double *V = f->V, *dV = f->V + m * m;
+    exact_carry(f, 2);
+    exact_carry(f, 1);
+    f->n0 = f->n1 = 0;
+    memset(V, 0, m * m * sizeof *V);
+    for (size_t j = 0; j < m; j++)
+        V[j * m + j] = 1.0;
+    /* V = F^-1 I */
+    mg__fit_normal_solve(f, V, m);
+    double prev = 0.0;
+    for (int it = 0; it < MG__EXACT_MAX_STEPS; it++) {
+        for (size_t c = 0; c < m; c++)
+            for (size_t j = 0; j < m; j++) {
+                /* (I - G V)_jc in double-double, rounded once */
+                double h = j == c ? 1.0 : 0.0, l = 0.0, gh, gl;
+                for (size_t i = 0; i < m; i++) {
+                    h_at(f, j, i, &gh, &gl);
+                    dd_sub_prod(&h, &l, gh, gl, V[c * m + i]);
+                }
+                dV[c * m + j] = h + l;
+            }
+        mg__fit_normal_solve(f, dV, m);
+        const double d = diag_change(dV, V, m);
+        if (!mg__all_finite(dV, m, m, m) || (prev > 0.0 && !(d < prev)))
+            break;
+        for (size_t i = 0; i < m * m; i++)
+            V[i] += dV[i];
+        if (d <= 2.0 * DBL_EPSILON)
+            break;
+        prev = d;
+    }
+    for (size_t j = 0; j < m; j++)
+        v[j] = V[j * m + j];
+}

@@ -235,6 +235,10 @@ static mg_status statistics(mg_fit *f, const double *B, int want_se)
         return MG_OK;
     }
     MG__CHECK(variances(f, v));
+    /* with the exact sums, refine them as B was (the factor's values are
+     * off by about kappa(Z) eps (QR) or kappa(Z)^2 eps (GRAM) relative) */
+    if (f->opt.exact && f->fac != MG__FAC_SVD)
+        mg__fit_exact_variances(f, v);
     for (size_t c = 0; c < k; c++)
         for (size_t j = 0; j < m; j++)
             f->se[c * m + j] = sd[c] * sqrt(fmax(v[j], 0.0));

@@ -77,6 +77,7 @@ struct mg_fit {
     double *Hhi, *Hlo;
     size_t n0, n1;          /* rows in level 2, blocks in level 1 */
     double *arow;           /* q: one augmented row */
+    double *V;              /* 2 m^2: (Z^T W Z)^-1 and its correction */
 
     double *tmp;            /* m x k scratch */
     double *se;             /* m x k scratch (standard errors) */
@@ -136,6 +137,10 @@ void mg__fit_exact_total(const mg_fit *fit, size_t i, size_t j, double *hi, doub
  * solved, steps).  MG_ENOCONV when it cannot converge, MG_ENONFINITE for
  * non-finite sums. */
 MG__MUST_USE mg_status mg__fit_exact_solve(mg_fit *fit);
+
+/* Exact option, full-rank factor, no ridge: v (m) <- the diagonal of
+ * (Z^T W Z)^-1 refined from the exact sums. */
+void mg__fit_exact_variances(mg_fit *fit, double *v);
 
 /* Refinement's contraction test and stopping rule, shared by the replayed
  * and the in-memory refinement (refine.c). */

@@ -37,7 +37,7 @@ void mg_fit_free(mg_fit *fit)
                        fit->D, fit->F, fit->U, fit->s, fit->Vt, fit->A, fit->tau, fit->lwork,
                        fit->rb, fit->ghi, fit->glo, fit->rsshi, fit->rsslo, fit->sol,
                        fit->solrss, fit->tmp, fit->se, fit->stat, fit->Hhi, fit->Hlo,
-                       fit->arow };
+                       fit->arow, fit->V };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(fit->iwork);
@@ -99,7 +99,8 @@ static mg_status allocate(mg_fit *f)
         f->Hhi = mg__alloc_doubles(3 * f->q, f->q);
         f->Hlo = mg__alloc_doubles(3 * f->q, f->q);
         f->arow = mg__alloc_doubles(f->q, 1);
-        if (!f->Hhi || !f->Hlo || !f->arow)
+        f->V = mg__alloc_doubles(2 * f->m, f->m);
+        if (!f->Hhi || !f->Hlo || !f->arow || !f->V)
             return MG_ENOMEM;
     }
     if (!f->S || !f->mean || !f->blk || !f->T || !f->tpwork || (gram && !f->bS) || !f->bmean ||
