@@ -144,7 +144,9 @@ MG_API mg_status mg_fit_merge(mg_fit *dst, const mg_fit *src);
  * absorb the cancellation); it returns MG_ENOCONV where the refinement
  * cannot converge (the same limit as the replayed refinement below).
  * Standard errors: residual_sd * sqrt(diag((Z^T W Z)^+)) from the factor
- * (NaN with a ridge, where they are not defined).  df_residual = n - rank,
+ * (relative error about kappa(Z) eps for QR, kappa(Z)^2 eps for GRAM;
+ * with the exact option refined from the double-double sums to a few eps;
+ * NaN with a ridge, where they are not defined).  df_residual = n - rank,
  * n = rows with nonzero weight; undefined statistics are NaN.
  * Errors: MG_EINVAL with no rows of nonzero weight; MG_EDIM for shapes;
  * MG_ENOTPD for a GRAM state whose (equilibrated, centred) Gram matrix is
