@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit engine: accuracy on problems whose least-squares answer is known
  * exactly, for both kinds, with and without intercept and weights, streamed
  * in chunks of 1, 2, 7 and 1000 rows and merged in different trees.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit engine: save/load (round trip bitwise, truncated and corrupted
  * images rejected), determinism, weights against repeated rows, rank
  * deficiency, standard errors against the exact rational solution, and

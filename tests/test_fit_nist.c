@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit engine on the NIST StRD linear least-squares suite (tests/data/nist),
  * both kinds, streamed in chunks of 7 rows, refined by replays.
  *

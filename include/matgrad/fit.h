@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad fit: the one engine behind every regression (accumulate, merge,
  * finish, refine, save/load).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit: folding row blocks into the state (docs/derivations.md, "One model
  * of a fit").
  *

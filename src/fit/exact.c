@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit: the exact option, sums [Z Y]^T W [Z Y] in double-double
  * (docs/derivations.md, "One model of a fit").
  *

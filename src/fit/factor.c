@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit: factorising the design part of a state, and solving with it
  * (docs/derivations.md, "One model of a fit").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit: coefficients and statistics from a state (docs/derivations.md, "One
  * model of a fit").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the fit state and the helpers its steps share.
  *
  * Every matrix inside the state is column-major (LAPACK's layout): element

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit: the state of the union of two disjoint row sets
  * (docs/derivations.md, "One model of a fit").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit: refinement by corrected semi-normal equations (Bjorck, 1987;
  * docs/derivations.md, "One model of a fit").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit: a portable byte image of a state (format version 1).
  *
  *   magic "MGFIT\0\r\n" (8 bytes: the CR LF catches text-mode mangling)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fit: the state's life cycle (create with every buffer it will need,
  * reset, free) and the argument checks shared by the steps. */
 #include "fit_internal.h"
