@@ -5,6 +5,7 @@
 
 #include "matgrad/core.h"
 #include "matgrad/lstsq.h"
+#include "matgrad/fit.h"
 #include "matgrad/linreg.h"
 #include "matgrad/layer.h"
 #include "matgrad/rules.h"

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Private: the fit state and the helpers its steps share.
+ *
+ * Every matrix inside the state is column-major (LAPACK's layout): element
+ * (i, j) of an n-row buffer is at [j * n + i]. */
+#ifndef MATGRAD_FIT_INTERNAL_H
+#define MATGRAD_FIT_INTERNAL_H
+
+#include "matgrad/fit.h"
+#include "internal.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <stddef.h>
+
+/* Rows per block copied (weighted, column-major) before a LAPACK update:
+ * big enough for dtpqrt / dsyrk to run at BLAS-3 speed, small enough for
+ * the block to stay in cache (MG__FIT_BLOCK x q doubles). */
+enum { MG__FIT_BLOCK = 128 };
+
+/* How the design part was factorised by the last finish. */
+typedef enum mg__fit_fac { MG__FAC_NONE = 0, MG__FAC_TRI, MG__FAC_SVD, MG__FAC_CHOL,
+                           MG__FAC_MEAN } mg__fit_fac;
+
+struct mg_fit {
+    mg_fit_options opt;
+    size_t p, k, ic, m;     /* m = ic + p design columns */
+    size_t n;               /* order of the stored square: QR q = m + k, GRAM p + k */
+
+    /* the sums */
+    size_t rows, nonzero;   /* rows seen, rows with w > 0 */
+    double wsum;            /* sum of the weights */
+    double *S;              /* QR: R (n x n upper); GRAM: co-moments (n x n, upper) */
+    double *mean;           /* GRAM with intercept: weighted means (n) */
+
+    /* accumulate scratch */
+    size_t mb;              /* block rows (>= n so that a triangle fits) */
+    double *blk;            /* mb x n */
+    size_t nb;              /* dtpqrt block size */
+    double *T, *tpwork;     /* nb x n each */
+    double *bS, *bmean;     /* GRAM: the block's own sums (n x n, n) */
+    double bw;
+
+    /* finish: factorisation of the design part, kept for refine_end */
+    mg__fit_fac fac;
+    size_t rank;
+    double rcond;           /* reported: of the whole (equilibrated) design */
+    double rkept;           /* of the part solved with: rcond, or s_r / s_1 of the SVD */
+    double *D;              /* m: power-of-two column scales */
+    double *F;              /* m x m: Cholesky factor (GRAM, of the scaled x part) */
+    double *U, *s, *Vt;     /* m x m, m, m x m: SVD of a rank-deficient R_Z */
+    double *A;              /* m x m scratch */
+    double *tau, *lwork;    /* m, lwork_len */
+    size_t lwork_len;
+    lapack_int *iwork;      /* 8 m (dgesdd), also dgeqp3's pivots and dpocon's */
+
+    /* refinement */
+    int refining;
+    size_t rrows, rnonzero;
+    double *rb;             /* m x k: the B being refined */
+    double *ghi, *glo;      /* m x k: Z^T W R in double-double */
+    double *rsshi, *rsslo;  /* k: sum w r^2 in double-double */
+    double prev_d;          /* size of the last applied correction (0: none) */
+
+    /* the refined solution, if any */
+    int solved;
+    double *sol;            /* m x k */
+    double *solrss;         /* k */
+
+    size_t steps;           /* refinement steps applied since the sums last changed */
+
+    /* exact option: [Z Y]^T W [Z Y] in double-double (q x q upper, q = m + k),
+     * summed in three levels for accuracy (exact.c): Hhi/Hlo hold 3 q^2
+     * doubles each, the total at [0, q^2), a partial sum of up to
+     * MG__FIT_BLOCK blocks at [q^2, 2 q^2), of up to MG__FIT_BLOCK rows at
+     * [2 q^2, 3 q^2) */
+    size_t q;
+    double *Hhi, *Hlo;
+    size_t n0, n1;          /* rows in level 2, blocks in level 1 */
+    double *arow;           /* q: one augmented row */
+    double *V;              /* 2 m^2: (Z^T W Z)^-1 and its correction */
+
+    double *tmp;            /* m x k scratch */
+    double *se;             /* m x k scratch (standard errors) */
+    double *stat;           /* 5 k scratch (RSS, TSS, sd, R^2, adjusted R^2) */
+};
+
+/* s + e = a + b exactly (Knuth's TwoSum). */
+static inline void mg__two_sum(double a, double b, double *s, double *e)
+{
+    const double t = a + b, bb = t - a;
+    *e = (a - (t - bb)) + (b - bb);
+    *s = t;
+}
+
+/* p + e = a * b exactly (one fused multiply-add). */
+static inline void mg__two_prod(double a, double b, double *p, double *e)
+{
+    *p = a * b;
+    *e = fma(a, b, -*p);
+}
+
+/* (hi, lo) += a, double-double. */
+static inline void mg__dd_add(double *hi, double *lo, double a)
+{
+    double e;
+    mg__two_sum(*hi, a, hi, &e);
+    *lo += e;
+}
+
+/* (gh, gl)_j += x_j (wh + wl) for j < n, double-double: the product split
+ * exactly by FMA, the sum by TwoSum; independent in j (vectorisable). */
+static inline __attribute__((always_inline)) void
+mg__dd_axpy(double *restrict gh, double *restrict gl, const double *restrict x, size_t n,
+            double wh, double wl)
+{
+    for (size_t j = 0; j < n; j++) {
+        const double ph = x[j] * wh, pl = fma(x[j], wh, -ph);
+        const double t = gh[j] + ph, bb = t - gh[j];
+        const double e = (gh[j] - (t - bb)) + (ph - bb);
+        gl[j] += e + fma(x[j], wl, pl);
+        gh[j] = t;
+    }
+}
+
+/* Exact option: folds rows [0, N) of [1 X Y] with weights into Hhi/Hlo. */
+void mg__fit_exact_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                        size_t N);
+
+/* Exact option: the total of dst += the total of src (its three levels). */
+void mg__fit_exact_merge(mg_fit *dst, const mg_fit *src);
+
+/* Exact option: entry (i, j), i <= j, of the total sum, as a double-double
+ * (the three levels added; the state is not changed). */
+void mg__fit_exact_total(const mg_fit *fit, size_t i, size_t j, double *hi, double *lo);
+
+/* Exact option: refines the factor's B in memory (sets sol, solrss,
+ * solved, steps).  MG_ENOCONV when it cannot converge, MG_ENONFINITE for
+ * non-finite sums. */
+MG__MUST_USE mg_status mg__fit_exact_solve(mg_fit *fit);
+
+/* Exact option, full-rank factor, no ridge: v (m) <- the diagonal of
+ * (Z^T W Z)^-1 refined from the exact sums. */
+void mg__fit_exact_variances(mg_fit *fit, double *v);
+
+/* Refinement's contraction test and stopping rule, shared by the replayed
+ * and the in-memory refinement (refine.c). */
+int mg__fit_contracts(const mg_fit *f);
+/* 1: apply dB (and *done says whether B + dB is final); 0: not shrinking.
+ * stall_ok: a correction that stopped shrinking below eps / 8 normwise is
+ * accepted as final (the exact option's noise floor, exact.c). */
+int mg__fit_step_ok(mg_fit *f, const double *dB, const double *B, int stall_ok, int *done);
+
+/* Checks one block of input rows: shapes against the state (X N x p or NULL
+ * when p == 0, Y N x k, w N x 1 or NULL), sets *N.  Finiteness of X and Y
+ * only when check_data is set; weights always (finite, >= 0). */
+MG__MUST_USE mg_status mg__fit_check_rows(const mg_fit *fit, const mg_matrix *X,
+                                          const mg_matrix *Y, const mg_matrix *w,
+                                          int check_data, size_t *N);
+
+/* Element (i, j) of the design row: 1 for the intercept column, else X. */
+static inline double mg__fit_z(const mg_fit *fit, const mg_matrix *X, size_t i, size_t j)
+{
+    return j < fit->ic ? 1.0 : X->data[i * X->stride + (j - fit->ic)];
+}
+
+/* MG_OK if two states can be merged: MG_EINVAL for NULL or the same
+ * state or different options, MG_EDIM for different p or k. */
+MG__MUST_USE mg_status mg__fit_compatible(const mg_fit *a, const mg_fit *b);
+
+/* Forget everything derived from the sums (factor, refinement, solution). */
+void mg__fit_invalidate(mg_fit *fit);
+
+/* Chan-Golub-LeVeque merge of GRAM sums: (wa, ma, Sa) <- union with
+ * (wb, mb, Sb); ma, mb NULL without the intercept (plain addition). */
+void mg__fit_gram_merge(size_t n, double *wa, double *ma, double *Sa, double wb,
+                        const double *mb, const double *Sb);
+
+/* Factorises the design part of the state (sets fac, rank, rcond, D and
+ * the factors).  MG_EINVAL with no rows of nonzero weight. */
+MG__MUST_USE mg_status mg__fit_factor(mg_fit *fit);
+
+/* Solves (Z^T W Z + ridge P) X = C in place for C (m x k, column-major,
+ * leading dimension m) with the factor (pseudo-inverse when rank-deficient).
+ * GRAM with intercept: C is in the original coordinates [1 X]. */
+void mg__fit_normal_solve(mg_fit *fit, double *C, size_t ncols);
+
+/* GRAM: (M_xx + ridge I) X = C for the first p rows of C (leading
+ * dimension ld, ncols columns), with the Cholesky factor. */
+void mg__fit_solve_x(mg_fit *fit, double *C, size_t ld, size_t ncols);
+
+/* 2^-e with v in [2^(e-1), 2^e) (1 for 0 or non-finite v): an exact scale
+ * that brings v into [1/2, 1). */
+static inline double mg__fit_pow2_inv(double v)
+{
+    int e = 0;
+    if (v > 0.0 && isfinite(v))
+        (void)frexp(v, &e);
+    return ldexp(1.0, -e);
+}
+
+#endif /* MATGRAD_FIT_INTERNAL_H */

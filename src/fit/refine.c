@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* fit: refinement by corrected semi-normal equations (Bjorck, 1987;
+ * docs/derivations.md, "One model of a fit").
+ *
+ * One replay of the rows forms, for the current B,
+ *     R = Y - Z B,   G = Z^T W R,   rss_c = sum_i w_i R_ic^2
+ * with every residual in double-double (about 106 bits: exact products by
+ * FMA, exact sums by TwoSum) and G, rss accumulated in double-double too,
+ * so the only rounding is the final one.  The correction solves
+ *     (Z^T W Z + ridge P) dB = G - ridge P B
+ * with the state's factor (R_Z^T R_Z for QR, the Cholesky factor for
+ * GRAM).  The fixed point is the exact solution of the double data; the
+ * factor's own error only slows the contraction, by about kappa(Z)^2 eps
+ * per step. */
+#include "fit_internal.h"
+
+#include <float.h>
+#include <string.h>
+
+static void copy_in(const mg_matrix *B, size_t m, size_t k, double *cm)
+{
+    for (size_t j = 0; j < m; j++)
+        for (size_t c = 0; c < k; c++)
+            cm[c * m + j] = B->data[j * B->stride + c];
+}
+
+static mg_status check_b(const mg_fit *fit, const mg_matrix *B)
+{
+    if (!fit)
+        return MG_EINVAL;
+    MG__CHECK(mg_matrix_check(B));
+    if (B->rows != fit->m || B->cols != fit->k)
+        return MG_EDIM;
+    return MG_OK;
+}
+
+mg_status mg_fit_refine_begin(mg_fit *fit, const mg_matrix *B)
+{
+    MG__CHECK(check_b(fit, B));
+    if (!mg__all_finite(B->data, B->rows, B->cols, B->stride))
+        return MG_ENONFINITE;
+    const size_t mk = fit->m * fit->k;
+    copy_in(B, fit->m, fit->k, fit->rb);
+    memset(fit->ghi, 0, mk * sizeof *fit->ghi);
+    memset(fit->glo, 0, mk * sizeof *fit->glo);
+    memset(fit->rsshi, 0, fit->k * sizeof *fit->rsshi);
+    memset(fit->rsslo, 0, fit->k * sizeof *fit->rsslo);
+    fit->rrows = fit->rnonzero = 0;
+    fit->refining = 1;
+    return MG_OK;
+}
+
+/* The replay kernel.  Its body is compiled twice, for any x86-64 and for
+ * AVX2 + FMA (picked at run time, as in src/kernels/xdot.c); both perform
+ * the same operations in the same order (fma() is exact either way), so
+ * the result does not depend on the CPU. */
+#define MG__FIT_INLINE static inline __attribute__((always_inline))
+enum { LANES = 4 };
+
+/* (rh, rl) = y - b0 - sum_j x_j b_j in double-double: every product split
+ * exactly by FMA, LANES independent TwoSum chains (latency), folded at the
+ * end. */
+MG__FIT_INLINE void resid_dd(const double *restrict x, const double *restrict b, size_t p,
+                             double y, const double *b0, double *rh, double *rl)
+{
+    double hi[LANES] = { 0 }, lo[LANES] = { 0 };
+    size_t j = 0;
+    for (; j + LANES <= p; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            /* -x b = np + npe exactly */
+            const double np = -(x[j + l] * b[j + l]);
+            const double npe = fma(-x[j + l], b[j + l], -np);
+            const double t = hi[l] + np, bb = t - hi[l];
+            lo[l] += ((hi[l] - (t - bb)) + (np - bb)) + npe;
+            hi[l] = t;
+        }
+    for (; j < p; j++) {
+        const double np = -(x[j] * b[j]);
+        const double npe = fma(-x[j], b[j], -np);
+        const double t = hi[0] + np, bb = t - hi[0];
+        lo[0] += ((hi[0] - (t - bb)) + (np - bb)) + npe;
+        hi[0] = t;
+    }
+    double s = y, e, tail = 0.0;
+    if (b0) {
+        /* the intercept term 1 * b_0 is exact */
+        mg__two_sum(s, -*b0, &s, &e);
+        tail += e;
+    }
+    for (int l = 0; l < LANES; l++) {
+        mg__two_sum(s, hi[l], &s, &e);
+        tail += e + lo[l];
+    }
+    mg__two_sum(s, tail, rh, rl);
+}
+
+/* One row of weight wi > 0: residuals of every output against rb, folded
+ * into G = Z^T W R and rss = sum w r^2. */
+MG__FIT_INLINE void refine_row(mg_fit *f, const double *x, const double *y, double wi)
+{
+    const size_t m = f->m, p = f->p, ic = f->ic;
+    for (size_t c = 0; c < f->k; c++) {
+        const double *b = f->rb + c * m;
+        double *gh = f->ghi + c * m, *gl = f->glo + c * m;
+        double rh, rl, wh, wl, ph, pl;
+        resid_dd(x, b + ic, p, y[c], ic ? b : NULL, &rh, &rl);
+        /* w r as a double-double (wh, wl) */
+        mg__two_prod(wi, rh, &wh, &wl);
+        wl = fma(wi, rl, wl);
+        if (ic) {
+            mg__dd_add(&gh[0], &gl[0], wh);
+            gl[0] += wl;
+        }
+        mg__dd_axpy(gh + ic, gl + ic, x, p, wh, wl);
+        /* rss += w r^2 */
+        double qh, ql;
+        mg__two_prod(rh, rh, &qh, &ql);
+        ql = fma(2.0 * rh, rl, ql);
+        mg__two_prod(wi, qh, &ph, &pl);
+        mg__dd_add(&f->rsshi[c], &f->rsslo[c], ph);
+        f->rsslo[c] += fma(wi, ql, pl);
+    }
+}
+
+MG__FIT_INLINE size_t refine_rows(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
+                                  const mg_matrix *w, size_t N)
+{
+    size_t nz = 0;
+    for (size_t i = 0; i < N; i++) {
+        const double wi = w ? w->data[i * w->stride] : 1.0;
+        if (wi == 0.0)
+            continue;
+        nz++;
+        refine_row(f, f->p ? X->data + i * X->stride : NULL, Y->data + i * Y->stride, wi);
+    }
+    return nz;
+}
+
+__attribute__((target("avx2,fma")))
+static size_t refine_rows_fma(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
+                              const mg_matrix *w, size_t N)
+{
+    return refine_rows(f, X, Y, w, N);
+}
+
+static size_t refine_rows_generic(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
+                                  const mg_matrix *w, size_t N)
+{
+    return refine_rows(f, X, Y, w, N);
+}
+
+mg_status mg_fit_refine_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
+                                   const mg_matrix *w)
+{
+    size_t N = 0;
+    MG__CHECK(mg__fit_check_rows(fit, X, Y, w, 1, &N));
+    if (!fit->refining)
+        return MG_EINVAL;
+    const int fast = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const size_t nz = fast ? refine_rows_fma(fit, X, Y, w, N) : refine_rows_generic(fit, X, Y, w, N);
+    fit->rrows += N;
+    fit->rnonzero += nz;
+    return MG_OK;
+}
+
+/* (hi, lo) += (h2, l2) */
+static void dd_merge(double *hi, double *lo, double h2, double l2)
+{
+    double e;
+    mg__two_sum(*hi, h2, hi, &e);
+    *lo += e + l2;
+}
+
+mg_status mg_fit_refine_merge(mg_fit *dst, const mg_fit *src)
+{
+    MG__CHECK(mg__fit_compatible(dst, src));
+    const size_t mk = dst->m * dst->k;
+    if (!dst->refining || !src->refining || memcmp(dst->rb, src->rb, mk * sizeof *dst->rb) != 0)
+        return MG_EINVAL;
+    for (size_t i = 0; i < mk; i++)
+        dd_merge(&dst->ghi[i], &dst->glo[i], src->ghi[i], src->glo[i]);
+    for (size_t c = 0; c < dst->k; c++)
+        dd_merge(&dst->rsshi[c], &dst->rsslo[c], src->rsshi[c], src->rsslo[c]);
+    dst->rrows += src->rrows;
+    dst->rnonzero += src->rnonzero;
+    return MG_OK;
+}
+
+/* The right-hand side G - ridge P B, rounded once, into g (m x k). */
+static void gradient(const mg_fit *f, double *g)
+{
+    const size_t m = f->m, mk = m * f->k;
+    for (size_t i = 0; i < mk; i++) {
+        double h = f->ghi[i], l = f->glo[i];
+        if (f->opt.ridge > 0.0 && i % m >= f->ic) {
+            double ph, pl;
+            mg__two_prod(f->opt.ridge, f->rb[i], &ph, &pl);
+            dd_merge(&h, &l, -ph, -pl);
+        }
+        g[i] = h + l;
+    }
+}
+
+/* The size of a correction, two ways:
+ *   coef: max_j |dB_j| / max(|B_j|, eps max_i |B_i|), per output: each
+ *         coefficient against itself (normwise for those that are, nearly,
+ *         zero): the test for "at rounding level";
+ *   norm: max_j |dB_j| / max_j |B_j|, per output: the measure whose decrease
+ *         shows contraction (a coefficient whose exact value is 0 keeps a
+ *         relative correction of 1 while it shrinks in absolute terms). */
+static void change(const double *dB, const double *B, size_t m, size_t k, double *coef,
+                   double *norm)
+{
+    *coef = *norm = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        double bn = 0.0, dn = 0.0;
+        for (size_t j = 0; j < m; j++) {
+            bn = fmax(bn, fabs(B[c * m + j]));
+            dn = fmax(dn, fabs(dB[c * m + j]));
+        }
+        if (dn == 0.0)
+            continue;
+        *norm = fmax(*norm, bn > 0.0 ? dn / bn : INFINITY);
+        for (size_t j = 0; j < m; j++) {
+            const double den = fmax(fabs(B[c * m + j]), DBL_EPSILON * bn);
+            if (dB[c * m + j] != 0.0)
+                *coef = fmax(*coef, den > 0.0 ? fabs(dB[c * m + j]) / den : INFINITY);
+        }
+    }
+}
+
+/* Refinement contracts by about rho = c (m + 1) eps kappa(Z)^2 per step
+ * (the solve with R^T R or the Cholesky factor of Z^T W Z); the same bound
+ * as the Gram matrix's refusal threshold (factor.c) keeps rho <= 1/4, so
+ * that a small correction means a small error.  Beyond it a correction can
+ * be small by accident, and "converged" would be a guess. */
+int mg__fit_contracts(const mg_fit *f)
+{
+    return f->rkept * f->rkept >= 32.0 * (double)(f->m + 1) * DBL_EPSILON;
+}
+
+int mg__fit_step_ok(mg_fit *f, const double *dB, const double *B, int stall_ok, int *done)
+{
+    double d, dn;
+    change(dB, B, f->m, f->k, &d, &dn);
+    /* a correction at rounding level: B + dB is the exact solution to
+     * within about an ulp (the contraction is <= 1/4) */
+    *done = d <= 2.0 * DBL_EPSILON;
+    if (!*done && f->prev_d > 0.0) {
+        if (!(dn < f->prev_d)) {
+            /* not shrinking: a noise floor, accepted (by the caller that
+             * has one) when far below the normwise rounding level */
+            *done = stall_ok && dn <= 0.125 * DBL_EPSILON;
+            return *done;
+        }
+        /* the next correction would be about d rho, rho = dn / prev the
+         * observed contraction: below the last bit, so another step could
+         * not change B */
+        *done = d * (dn / f->prev_d) <= 0.25 * DBL_EPSILON;
+    }
+    f->prev_d = dn > 0.0 ? dn : DBL_MIN;
+    return 1;
+}
+
+/* RSS at B + dB from RSS at B: with gz = Z^T W R and
+ * (Z^T W Z + ridge P) dB = gz - ridge P B,
+ *     RSS(B + dB) = RSS(B) - 2 dB^T gz + dB^T Z^T W Z dB
+ *                 = RSS(B) - dB^T gz - ridge dB^T P (B + dB). */
+static void updated_rss(mg_fit *f, const double *dB)
+{
+    const size_t m = f->m;
+    for (size_t c = 0; c < f->k; c++) {
+        long double r = (long double)f->rsshi[c] + f->rsslo[c];
+        for (size_t j = 0; j < m; j++) {
+            const size_t i = c * m + j;
+            const long double gz = (long double)f->ghi[i] + f->glo[i];
+            r -= dB[i] * gz;
+            if (j >= f->ic)
+                r -= (long double)f->opt.ridge * dB[i] * (f->rb[i] + dB[i]);
+        }
+        f->solrss[c] = r > 0.0L ? (double)r : 0.0;
+    }
+}
+
+mg_status mg_fit_refine_end(mg_fit *fit, mg_matrix *B, int *converged)
+{
+    MG__CHECK(check_b(fit, B));
+    if (!fit->refining)
+        return MG_EINVAL;
+    if (fit->rrows != fit->rows || fit->rnonzero != fit->nonzero)
+        return MG_EDIM;
+    MG__CHECK(mg__fit_factor(fit));
+    const size_t m = fit->m, k = fit->k, mk = m * k;
+    double *dB = fit->tmp;
+    gradient(fit, dB);
+    for (size_t c = 0; c < k; c++)
+        if (!isfinite(fit->rsshi[c] + fit->rsslo[c]))
+            return MG_ENONFINITE;
+    if (!mg__all_finite(dB, k, m, m))
+        return MG_ENONFINITE;
+    /* dB = (Z^T W Z + ridge P)^-1 (G - ridge P B) */
+    mg__fit_normal_solve(fit, dB, k);
+    if (!mg__all_finite(dB, k, m, m))
+        return MG_ENONFINITE;
+    if (!mg__fit_contracts(fit))
+        return MG_ENOCONV;
+    int done = 0;
+    if (!mg__fit_step_ok(fit, dB, fit->rb, 0, &done))
+        return MG_ENOCONV; /* not shrinking: no fixed point within reach */
+    updated_rss(fit, dB);
+    for (size_t i = 0; i < mk; i++)
+        fit->sol[i] = fit->rb[i] + dB[i];
+    for (size_t j = 0; j < m; j++)
+        for (size_t c = 0; c < k; c++)
+            B->data[j * B->stride + c] = fit->sol[c * m + j];
+    fit->solved = 1;
+    fit->refining = 0;
+    fit->steps++;
+    if (converged)
+        *converged = done;
+    return MG_OK;
+}
