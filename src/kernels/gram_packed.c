@@ -197,7 +197,7 @@ void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, siz
     const size_t per_tile = (next_rows + tile_count(j) - 1) / tile_count(j);
     size_t pf = 0;
 #ifndef MG__CPU_X86
-    avx2 = 0;
+    (void)avx2; /* only the portable variant is built here */
 #endif
 
     pack(A, lda, nb, j, P);
