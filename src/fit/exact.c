@@ -23,6 +23,7 @@
  * within a few of its own ulps unless it is far smaller than the largest
  * (where the replayed refinement is the accurate tool). */
 #include "fit_internal.h"
+#include "kernels/cpu.h"
 
 #include <float.h>
 #include <string.h>
@@ -102,12 +103,14 @@ exact_rows(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w
 
 /* Compiled for any x86-64 and for AVX2 + FMA: the same operations, the same
  * bits (see refine.c). */
+#ifdef MG__CPU_X86
 __attribute__((target("avx2,fma")))
 static void exact_rows_fma(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
                            const mg_matrix *w, size_t N)
 {
     exact_rows(f, X, Y, w, N);
 }
+#endif
 
 static void exact_rows_generic(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
                                const mg_matrix *w, size_t N)
@@ -118,10 +121,13 @@ static void exact_rows_generic(mg_fit *f, const mg_matrix *X, const mg_matrix *Y
 void mg__fit_exact_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
                         size_t N)
 {
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+#ifdef MG__CPU_X86
+    if (mg__cpu_has_avx2_fma()) {
         exact_rows_fma(fit, X, Y, w, N);
-    else
-        exact_rows_generic(fit, X, Y, w, N);
+        return;
+    }
+#endif
+    exact_rows_generic(fit, X, Y, w, N);
 }
 
 void mg__fit_exact_total(const mg_fit *fit, size_t i, size_t j, double *hi, double *lo)

@@ -13,6 +13,7 @@
  * factor's own error only slows the contraction, by about kappa(Z)^2 eps
  * per step. */
 #include "fit_internal.h"
+#include "kernels/cpu.h"
 
 #include <float.h>
 #include <string.h>
@@ -136,12 +137,14 @@ MG__FIT_INLINE size_t refine_rows(mg_fit *f, const mg_matrix *X, const mg_matrix
     return nz;
 }
 
+#ifdef MG__CPU_X86
 __attribute__((target("avx2,fma")))
 static size_t refine_rows_fma(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
                               const mg_matrix *w, size_t N)
 {
     return refine_rows(f, X, Y, w, N);
 }
+#endif
 
 static size_t refine_rows_generic(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
                                   const mg_matrix *w, size_t N)
@@ -156,8 +159,13 @@ mg_status mg_fit_refine_accumulate(mg_fit *fit, const mg_matrix *X, const mg_mat
     MG__CHECK(mg__fit_check_rows(fit, X, Y, w, 1, &N));
     if (!fit->refining)
         return MG_EINVAL;
-    const int fast = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    const size_t nz = fast ? refine_rows_fma(fit, X, Y, w, N) : refine_rows_generic(fit, X, Y, w, N);
+    size_t nz;
+#ifdef MG__CPU_X86
+    if (mg__cpu_has_avx2_fma())
+        nz = refine_rows_fma(fit, X, Y, w, N);
+    else
+#endif
+        nz = refine_rows_generic(fit, X, Y, w, N);
     fit->rrows += N;
     fit->rnonzero += nz;
     return MG_OK;
