@@ -24,7 +24,7 @@
  *                   adjusted R^2): "cold" = factorisation included (timed as
  *                   load + finish, minus load alone), "cached" = the factor of
  *                   the previous finish reused.
- *   fit_save / fit_load  the byte image; rate = the image's size in bytes.
+ *   fit_save / fit_load  the byte image (image_bytes= on the RESULT line).
  *
  *   bench_fit            MG_BENCH_REPS (default 5) runs per median,
  *                        MG_BENCH_QUICK=1 for N = 2e5 instead of 1e6.
@@ -347,6 +347,15 @@ static void do_finish(void *ctx)
         must("mg_fit_finish", mg_fit_finish(s->f, &s->B, &s->res));
 }
 
+/* bc_result's line with the image's exact size appended (its rate field
+ * keeps 4 significant digits). */
+static void image_result(const char *workload, const char *impl, size_t p, double t, size_t len)
+{
+    printf("RESULT workload=%s impl=%s size=1x%zu median_s=%.6g rate=- unit=- bound_frac=- "
+           "image_bytes=%zu\n", workload, impl, p, t, len);
+    fflush(stdout);
+}
+
 /* States over nrows rows of d (two halves for merge). */
 static void small_ops(const data *d, size_t nrows, int reps)
 {
@@ -398,8 +407,8 @@ static void small_ops(const data *d, size_t nrows, int reps)
             bc_result("fit_merge", name, 2, d->p, med[0], -1.0, "-", -1.0);
             bc_result("fit_finish", name, 1, d->p, cold, -1.0, "-", -1.0);
             bc_result("fit_finish_cached", name, 1, d->p, med[2], -1.0, "-", -1.0);
-            bc_result("fit_save", name, 1, d->p, med[3], (double)s.len, "B", -1.0);
-            bc_result("fit_load", name, 1, d->p, med[4], (double)s.len, "B", -1.0);
+            image_result("fit_save", name, d->p, med[3], s.len);
+            image_result("fit_load", name, d->p, med[4], s.len);
             mg_fit_free(s.a); mg_fit_free(s.b); mg_fit_free(s.f);
             free(s.img); free(bb);
         }
