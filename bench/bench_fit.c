@@ -19,6 +19,9 @@
  *   fit_refine      one refinement replay (refine_begin + refine_accumulate
  *                   over every row, blocks of 4096; threads: per-thread
  *                   states and refine_merge), same bound.
+ *   fit_today       today's mg_normal_solve and mg_lstsq (defaults) on the
+ *                   same rows, no intercept, in the same rounds: the speed the
+ *                   front ends must keep once they run on the engine.
  *   fit_merge       mg_fit_merge of two states (p = 20, 64), per merge.
  *   fit_finish      mg_fit_finish with every statistic (B, std_err, sd, R^2,
  *                   adjusted R^2): "cold" = factorisation included (timed as
@@ -166,7 +169,22 @@ static double flops_per_row(const cfg *c)
     return c->opt.kind == MG_FIT_QR ? 2.0 * q * q : n * n;
 }
 
-typedef struct peaks { double read_all, read_1, gemm_all, gemm_1; } peaks;
+/* Today's in-memory front ends on the same rows (no intercept), in the
+ * same rounds: what the engine must keep up with once they run on it. */
+typedef struct today {
+    const data *d;
+    int lstsq;
+    double *b;
+} today;
+
+static void run_today(void *ctx)
+{
+    today *c = ctx;
+    const mg_matrix X = xview(c->d, 0, c->d->N), Y = yview(c->d, 0, c->d->N);
+    mg_matrix B = mg_matrix_view(c->b, c->d->p, 1);
+    must(c->lstsq ? "mg_lstsq" : "mg_normal_solve",
+         c->lstsq ? mg_lstsq(&X, &Y, &B, NULL, NULL) : mg_normal_solve(&X, &Y, 0.0, &B));
+}
 
 /* Accumulate and refine throughput at one p: every configuration and both
  * streaming reads in the same rounds. */
@@ -243,7 +261,11 @@ static void throughput(const data *d, int reps, int T, const double gemm[2])
         }
     }
 
-    const size_t nf = nc + 2;
+    double *tbuf = calloc(d->p, sizeof *tbuf);
+    if (!tbuf)
+        exit(1);
+    today td[2] = { { d, 0, tbuf }, { d, 1, tbuf } };
+    const size_t nf = nc + 4;
     bc_stream sall = { d->D, d->N * (d->p + 1) };
     void (**fns)(void *) = calloc(nf, sizeof *fns);
     void **ctxs = calloc(nf, sizeof *ctxs);
@@ -257,6 +279,10 @@ static void throughput(const data *d, int reps, int T, const double gemm[2])
     for (size_t i = 0; i < nc; i++) {
         fns[2 + i] = run_cfg;
         ctxs[2 + i] = &cs[i];
+    }
+    for (size_t i = 0; i < 2; i++) {
+        fns[2 + nc + i] = run_today;
+        ctxs[2 + nc + i] = &td[i];
     }
     bc_time_rounds(fns, ctxs, nf, reps, med, best);
 
@@ -290,10 +316,21 @@ static void throughput(const data *d, int reps, int T, const double gemm[2])
         bc_result(c->refine ? "fit_refine" : "fit_accumulate", name, d->N, d->p, t,
                   bytes / t * 1e-9, "GB/s", bytes / t / b);
     }
+    /* cs[6..8]: GRAM without the intercept (b256/t1, b4096/t1, b4096/tN);
+     * cs[0..2]: QR likewise */
+    for (size_t i = 0; i < 2; i++) {
+        const double t = med[2 + nc + i];
+        const char *name = i ? "mg_lstsq" : "mg_normal_solve";
+        printf("  today   %-18s %5s %4zu %3s %8.2f ms %8.2f %6.2f %5.0f%%   engine / today: "
+               "gram t1 %.2f, gram t%d %.2f, qr t1 %.2f\n",
+               name, "-", d->p, "-", 1e3 * t, (double)d->N / t * 1e-6, bytes / t * 1e-9,
+               100.0 * bytes / t / bw[1], med[2 + 7] / t, T, med[2 + 8] / t, med[2 + 1] / t);
+        bc_result("fit_today", name, d->N, d->p, t, bytes / t * 1e-9, "GB/s", bytes / t / bw[1]);
+    }
     for (size_t i = 0; i < nc; i++)
         for (int t = 0; t < cs[i].nt; t++)
             mg_fit_free(cs[i].st[t]);
-    free(cs); free(bbuf); free(fns); free(ctxs); free(med); free(best);
+    free(cs); free(bbuf); free(tbuf); free(fns); free(ctxs); free(med); free(best);
 }
 
 /* ---- merge, finish, save, load ------------------------------------------ */

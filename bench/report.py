@@ -178,6 +178,25 @@ def fit_engine(w, by_wl):
                 cells += ["-", "-", "-"]
             w("| " + " | ".join(cells) + " |\n")
         w("\n")
+    rs = by_wl.get("fit_today", [])
+    if rs:
+        acc = {(r["size"], r["impl"]): float(r["median_s"]) for r in by_wl.get("fit_accumulate", [])}
+        w("### today's front ends on the same rows\n\n")
+        w("`mg_normal_solve` and `mg_lstsq` (defaults) on the same [X y], no intercept, in the "
+          "same rounds; the engine's columns: its accumulate median (finish adds microseconds, "
+          "table below) over the front end's (below 1: the engine is faster).\n\n")
+        w("| size | impl | median | GB/s | engine gram b4096 t1 / this | gram tN / this | "
+          "qr b4096 t1 / this |\n|---|---|---|---|---|---|---|\n")
+        for r in sorted(rs, key=lambda r: (size_key(r["size"]), r["impl"])):
+            t = float(r["median_s"])
+            tn = [v for (sz, im), v in acc.items() if sz == r["size"] and im.startswith("gram/b4096/t")
+                  and im != "gram/b4096/t1"]
+            cells = [acc.get((r["size"], "gram/b4096/t1")), tn[0] if tn else None,
+                     acc.get((r["size"], "qr/b4096/t1"))]
+            w("| %s | %s | %s | %.2f | %s |\n" % (
+                r["size"], r["impl"], fmt_t(t), float(r["rate"]),
+                " | ".join("-" if c is None else "%.2f" % (c / t) for c in cells)))
+        w("\n")
     small = [("fit_merge", "merge"), ("fit_finish", "finish (cold)"),
              ("fit_finish_cached", "finish (cached factor)"), ("fit_save", "save"),
              ("fit_load", "load")]
