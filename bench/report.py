@@ -136,19 +136,19 @@ def fit_engine(w, by_wl):
     if not any(n.startswith("fit_") for n in by_wl):
         return
     read = {(r["size"], r["impl"]): float(r["rate"]) for r in by_wl.get("fit_read_bw", [])}
-    gemm = {r["impl"]: float(r["rate"]) for r in by_wl.get("fit_dgemm_peak", [])}
+    gemm = {(r["size"], r["impl"]): float(r["rate"]) for r in by_wl.get("fit_dgemm_peak", [])}
     w("## fit engine (bench_fit)\n\n")
     w("`mg_fit_*` through the public API, k = 1, [X y] in one row-major buffer fed in caller "
       "blocks; *t1* = one state on the calling thread, *tN* = one state per OpenMP thread over "
       "contiguous slices, merged in thread order. *read* = GB/s of [X y] over the streaming "
       "read of the same buffer on as many threads (same rounds); *flops* = QR 2 q^2 per row "
-      "(q = intercept + p + 1), GRAM (p + 1)^2 per row, against dgemm's peak on as many "
-      "threads; *roofline* = max(read time, flop time at that peak) / median. The machine "
+      "(q = intercept + p + 1), GRAM (p + 1)^2 per row, against dgemm's median rate (order "
+      "1000) on as many threads, same rounds; *roofline* = max(read time, flop time at that peak) / median. The machine "
       "is shared: medians, noisy.\n\n")
     if read or gemm:
         w("Bounds of this run: " + "; ".join(
             ["read %s %s: %.2f GB/s" % (sz, im.split("/")[1], v) for (sz, im), v in sorted(read.items())]
-            + ["dgemm %s: %.1f GFLOP/s" % (im.split("/")[1], v) for im, v in sorted(gemm.items())])
+            + ["dgemm %s %s: %.1f GFLOP/s" % (sz, im.split("/")[1], v) for (sz, im), v in sorted(gemm.items())])
           + ".\n\n")
     for wl, title in (("fit_accumulate", "accumulate"), ("fit_refine", "refinement replay")):
         rs = by_wl.get(wl, [])
@@ -166,7 +166,7 @@ def fit_engine(w, by_wl):
             cells = [r["size"], kind, "yes" if icpt else "no", str(blk), str(thr), fmt_t(t),
                      "%.2f" % (n / t * 1e-6), "%.2f" % float(r["rate"]),
                      "-" if r.get("bound_frac", "-") == "-" else "%.0f%%" % (100 * float(r["bound_frac"]))]
-            pk = gemm.get("openblas/" + tag)
+            pk = gemm.get((r["size"], "openblas/" + tag))
             if wl == "fit_accumulate":
                 fl = fit_flops_per_row(kind, icpt, p) * n
                 cells.append("%.2f" % (fl / t * 1e-9))
