@@ -114,6 +114,115 @@ def peer_goal(w, rows, wl, size, peer, target, label, ours="matgrad"):
       % (label, ratio, fmt_t(t), fmt_t(p["median_s"]), "yes" if ratio >= target else "no"))
 
 
+# ---- the fit engine (bench_fit: fit_* workloads) ----------------------------
+
+def fit_impl(impl):
+    """'qr+icpt/b4096/t2' -> ('qr', True, 4096, 2)."""
+    kind, blk, thr = impl.split("/")
+    return kind.split("+")[0], kind.endswith("+icpt"), int(blk[1:]), int(thr[1:])
+
+
+def fit_flops_per_row(kind, icpt, p):
+    """QR: Householder update of the q x q triangle by one row (2 q^2, q = icpt + p + 1);
+    GRAM: dsyrk's n^2 on the row of [X y] (n = p + 1)."""
+    q = p + 1 + (1 if icpt else 0)
+    return 2.0 * q * q if kind == "qr" else float((p + 1) ** 2)
+
+
+def fit_engine(w, by_wl):
+    """Tables for bench_fit's RESULT lines: accumulate and refinement throughput
+    against the read bound and dgemm's peak of the same run; merge, finish,
+    save/load costs."""
+    if not any(n.startswith("fit_") for n in by_wl):
+        return
+    read = {(r["size"], r["impl"]): float(r["rate"]) for r in by_wl.get("fit_read_bw", [])}
+    gemm = {(r["size"], r["impl"]): float(r["rate"]) for r in by_wl.get("fit_dgemm_peak", [])}
+    w("## fit engine (bench_fit)\n\n")
+    w("`mg_fit_*` through the public API, k = 1, [X y] in one row-major buffer fed in caller "
+      "blocks; *t1* = one state on the calling thread, *tN* = one state per OpenMP thread over "
+      "contiguous slices, merged in thread order. *read* = GB/s of [X y] over the streaming "
+      "read of the same buffer on as many threads (same rounds); *flops* = QR 2 q^2 per row "
+      "(q = intercept + p + 1), GRAM (p + 1)^2 per row, against dgemm's median rate (order "
+      "1000) on as many threads, same rounds; *roofline* = max(read time, flop time at that peak) / median. The machine "
+      "is shared: medians, noisy.\n\n")
+    if read or gemm:
+        w("Bounds of this run: " + "; ".join(
+            ["read %s %s: %.2f GB/s" % (sz, im.split("/")[1], v) for (sz, im), v in sorted(read.items())]
+            + ["dgemm %s %s: %.1f GFLOP/s" % (sz, im.split("/")[1], v) for (sz, im), v in sorted(gemm.items())])
+          + ".\n\n")
+    for wl, title in (("fit_accumulate", "accumulate"), ("fit_refine", "refinement replay")):
+        rs = by_wl.get(wl, [])
+        if not rs:
+            continue
+        w("### %s\n\n" % title)
+        w("| size | kind | intercept | block | threads | median | Mrows/s | GB/s | read | "
+          "GFLOP/s | flops | roofline |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+        for r in sorted(rs, key=lambda r: (size_key(r["size"]), fit_impl(r["impl"]))):
+            kind, icpt, blk, thr = fit_impl(r["impl"])
+            n, p = size_key(r["size"])
+            t = float(r["median_s"])
+            tag = "t1" if thr == 1 else "tall"
+            bw = read.get((r["size"], "stream/" + tag))
+            cells = [r["size"], kind, "yes" if icpt else "no", str(blk), str(thr), fmt_t(t),
+                     "%.2f" % (n / t * 1e-6), "%.2f" % float(r["rate"]),
+                     "-" if r.get("bound_frac", "-") == "-" else "%.0f%%" % (100 * float(r["bound_frac"]))]
+            pk = gemm.get((r["size"], "openblas/" + tag))
+            if wl == "fit_accumulate":
+                fl = fit_flops_per_row(kind, icpt, p) * n
+                cells.append("%.2f" % (fl / t * 1e-9))
+                cells.append("%.0f%%" % (100 * fl / (pk * 1e9) / t) if pk else "-")
+                tr = n * (p + 1) * 8 / (bw * 1e9) if bw else 0.0
+                tf = fl / (pk * 1e9) if pk else 0.0
+                cells.append("%.0f%%" % (100 * max(tr, tf) / t) if tr or tf else "-")
+            else:
+                cells += ["-", "-", "-"]
+            w("| " + " | ".join(cells) + " |\n")
+        w("\n")
+    rs = by_wl.get("fit_today", [])
+    if rs:
+        acc = {(r["size"], r["impl"]): float(r["median_s"]) for r in by_wl.get("fit_accumulate", [])}
+        w("### today's front ends on the same rows\n\n")
+        w("`mg_normal_solve` and `mg_lstsq` (defaults) on the same [X y], no intercept, in the "
+          "same rounds; the engine's columns: its accumulate median (finish adds microseconds, "
+          "table below) over the front end's (below 1: the engine is faster).\n\n")
+        w("| size | impl | median | GB/s | engine gram b4096 t1 / this | gram tN / this | "
+          "qr b4096 t1 / this |\n|---|---|---|---|---|---|---|\n")
+        for r in sorted(rs, key=lambda r: (size_key(r["size"]), r["impl"])):
+            t = float(r["median_s"])
+            tn = [v for (sz, im), v in acc.items() if sz == r["size"] and im.startswith("gram/b4096/t")
+                  and im != "gram/b4096/t1"]
+            cells = [acc.get((r["size"], "gram/b4096/t1")), tn[0] if tn else None,
+                     acc.get((r["size"], "qr/b4096/t1"))]
+            w("| %s | %s | %s | %.2f | %s |\n" % (
+                r["size"], r["impl"], fmt_t(t), float(r["rate"]),
+                " | ".join("-" if c is None else "%.2f" % (c / t) for c in cells)))
+        w("\n")
+    small = [("fit_merge", "merge"), ("fit_finish", "finish (cold)"),
+             ("fit_finish_cached", "finish (cached factor)"), ("fit_save", "save"),
+             ("fit_load", "load")]
+    cost = collections.defaultdict(dict)
+    image = {}
+    for wl, _ in small:
+        for r in by_wl.get(wl, []):
+            p = size_key(r["size"])[1]
+            cost[(p, r["impl"])][wl] = fmt_t(r["median_s"])
+            if wl == "fit_save" and "image_bytes" in r:
+                image[(p, r["impl"])] = "%s B" % r["image_bytes"]
+    if cost:
+        w("### merge, finish, save / load (per call)\n\n")
+        w("Merge: two states of 10000 rows each (the destination grows as the loop repeats). "
+          "Finish with every statistic (std_err, residual sd, R^2, adjusted R^2); cold = "
+          "factorisation included (load + finish minus load), cached = the factor of the "
+          "previous finish reused.\n\n")
+        w("| p | kind | " + " | ".join(t for _, t in small) + " | image |\n")
+        w("|---|---|" + "---|" * len(small) + "---|\n")
+        for (p, impl) in sorted(cost):
+            c = cost[(p, impl)]
+            w("| %d | %s | %s | %s |\n" % (p, impl, " | ".join(c.get(wl, "-") for wl, _ in small),
+                                           image.get((p, impl), "-")))
+        w("\n")
+
+
 def main():
     rows = parse(sys.argv[1])
     machine = open(sys.argv[2]).read().rstrip()
@@ -144,7 +253,8 @@ def main():
     goals(w, rows)
     ksweep = sorted((n for n in by_wl if n.startswith("gradient_k")), key=lambda n: int(n[10:]))
     names = [n for n in ORDER if n in by_wl] + sorted(
-        n for n in by_wl if n not in ORDER and n not in ksweep and n not in ("read_bw", "dgemm_peak"))
+        n for n in by_wl if n not in ORDER and n not in ksweep and n not in ("read_bw", "dgemm_peak")
+        and not n.startswith("fit_"))
     for wl in names:
         rs = by_wl[wl]
         w("## %s\n\n" % wl)
@@ -196,6 +306,7 @@ def main():
                                               fmt_t(b["median_s"]) if b else "-",
                                               fmt_t(f["median_s"]) if f else "-", ratio))
         w("\n")
+    fit_engine(w, by_wl)
     bounds = [r for r in rows if r["workload"] in ("read_bw", "dgemm_peak")]
     if bounds:
         w("## Measured bounds\n\n| source | what | size | rate |\n|---|---|---|---|\n")

@@ -68,7 +68,7 @@ echo "   ($(( $(date +%s) - t0 )) s)"
 {
   echo "load at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "harness time:  $(( $(date +%s) - start )) s"
-  echo "reps:          ${MG_BENCH_REPS:-default (bench_linreg 7, bench_gd 5, peers 5)}${MG_BENCH_QUICK:+ (quick sizes)}"
+  echo "reps:          ${MG_BENCH_REPS:-default (bench_linreg 7, bench_gd 5, bench_fit 5, peers 5)}${MG_BENCH_QUICK:+ (quick sizes)}"
 } >> "$out/machine.txt"
 "$py" "$root/bench/report.py" "$out/results.txt" "$out/machine.txt" "$root/docs/benchmarks.md"
 echo "wrote docs/benchmarks.md (raw lines: $out/results.txt)"
