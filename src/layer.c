@@ -67,7 +67,7 @@ static void column_sums(const mg_matrix *dA, mg_matrix *db)
     }
 }
 
-static int distinct(const mg_matrix *x, const mg_matrix *y)
+static MG__MUST_USE int distinct(const mg_matrix *x, const mg_matrix *y)
 {
     return !x || !y || !mg__overlaps(x, y);
 }

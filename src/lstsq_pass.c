@@ -33,7 +33,7 @@ static MG__MUST_USE size_t n_slices(size_t N)
 /* Threads for a pass over N x nx: one below 2^24 elements (128 MiB of X),
  * where waking threads that may find their cores busy costs more than the
  * pass itself saves. */
-static int n_threads(size_t N, size_t nx)
+static MG__MUST_USE int n_threads(size_t N, size_t nx)
 {
     return mg__pass_threads(N * nx, (size_t)1 << 24);
 }

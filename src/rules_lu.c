@@ -62,7 +62,7 @@ static double row_max(const mg_matrix *M, size_t i)
 
 /* The k for which 2^k mx lies in [1/2, 1); 0 for mx = 0.  Never formed as
  * the double 2^k, which overflows for subnormal data. */
-static int exponent_to_half(double mx)
+static MG__MUST_USE int exponent_to_half(double mx)
 {
     int e = 0;
     (void)frexp(mx, &e); /* mx = m 2^e, m in [1/2, 1), e = 0 for mx = 0 */

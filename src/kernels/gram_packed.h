@@ -3,11 +3,13 @@
 #ifndef MATGRAD_GRAM_PACKED_H
 #define MATGRAD_GRAM_PACKED_H
 
+#include "internal.h"
+
 #include <stddef.h>
 
 /* Doubles of panel buffer mg__gram_packed_block needs for nb rows of j
  * columns. */
-size_t mg__gram_packed_len(size_t nb, size_t j);
+MG__MUST_USE size_t mg__gram_packed_len(size_t nb, size_t j);
 
 /* For the nb rows of A (row stride lda, j columns) and Y (row stride ldy,
  * k columns): S[0:j, 0:j] += A^T A (upper triangle), S[0:j, j:j+k] += A^T Y

@@ -90,7 +90,7 @@ mg__mse_path mg__mse_choose(size_t N, size_t j, size_t k)
 
 /* The OpenMP thread count (OMP_NUM_THREADS, omp_set_num_threads) for
  * passes worth parallelising, else one. */
-static int default_threads(size_t N, size_t j)
+static MG__MUST_USE int default_threads(size_t N, size_t j)
 {
     return mg__pass_threads(N * j, PARALLEL_MIN_ELEMS);
 }

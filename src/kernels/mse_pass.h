@@ -5,6 +5,7 @@
 #define MATGRAD_MSE_PASS_H
 
 #include "matgrad/core.h"
+#include "internal.h"
 
 /* Which implementation mg__mse_pass uses for a shape (chosen by shape only). */
 typedef enum mg__mse_path {
@@ -23,7 +24,7 @@ mg__mse_path mg__mse_choose(size_t N, size_t j, size_t k);
 
 /* Scratch doubles, and the pass itself, on a given path (tests and benches
  * compare the paths; MG__MSE_FUSED needs k <= MG__MSE_FUSED_MAX_K). */
-size_t mg__mse_scratch_len_path(size_t N, size_t j, size_t k, mg__mse_path path);
+MG__MUST_USE size_t mg__mse_scratch_len_path(size_t N, size_t j, size_t k, mg__mse_path path);
 void mg__mse_pass_path(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                        double *atr, double *ssq, double *scratch, int nthreads,
                        mg__mse_path path);
@@ -31,10 +32,10 @@ void mg__mse_pass_path(const mg_matrix *A, const mg_matrix *W, const mg_matrix *
 /* Number of row slices the fused path splits N x j into: a function of the
  * shape only, never of the thread count, so that results are bitwise the
  * same whatever the number of threads. */
-size_t mg__mse_slices(size_t N, size_t j);
+MG__MUST_USE size_t mg__mse_slices(size_t N, size_t j);
 
 /* Doubles of scratch mg__mse_pass needs for an N x j A and k outputs. */
-size_t mg__mse_scratch_len(size_t N, size_t j, size_t k);
+MG__MUST_USE size_t mg__mse_scratch_len(size_t N, size_t j, size_t k);
 
 /* With R = Y - A W: *ssq = sum_ij R_ij^2 and, if atr != NULL, atr = A^T R
  * (j x k, contiguous, overwritten).  Shapes must already be checked.
