@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bench_gd: 1000 epochs of gradient descent on the MSE loss, N x 32, k = 1:
  * naive loops, the plain BLAS loop (two dgemv per epoch), and mg_gd_fit
  * with each strategy (direct: one fused pass per epoch; Gram: one dsyrk,

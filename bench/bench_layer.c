@@ -1,4 +1,5 @@
-/* Dense-layer backward pass (seed 002) at k = n = 1024 for several batch
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Dense-layer backward pass (docs/derivations.md, "Dense layer") at k = n = 1024 for several batch
  * sizes m: mg_dense_backward against the same three BLAS calls made
  * directly, and against dgemm's measured peak in the same run.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bench_linreg: the MSE loss + gradient and the normal solve, three ways
  * each: naive loops, the plain BLAS composition a user would write, and
  * matgrad.  Prints a table and RESULT lines (see bench/common).

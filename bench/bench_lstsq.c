@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Benchmark: mg_lstsq (accurate defaults) and mg_normal_solve on tall random
  * designs, one output.  Medians of RUNS runs after one warm-up.
  *

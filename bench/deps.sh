@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs the peers the benchmark harness compares against (numpy and
 # PyTorch from Debian's packages).  Benchmarks only: the library, its tests
 # and CI do not need them.  bench/peers.py skips a missing peer with a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Peer timings for bench/run_all.sh: the same workloads as the C benches,
 written as a numpy or PyTorch user would write them.  Prints the RESULT
 lines of bench/common (impl=numpy / impl=torch).  A missing peer is skipped

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Writes docs/benchmarks.md from the RESULT lines collected by
 bench/run_all.sh.  Usage: report.py RESULTS_FILE MACHINE_FILE OUT.md
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The benchmark harness: builds the benches (-O3 -march=native for the bench
 # executables only; the library is the portable one), runs every
 # bench/bench_* executable and bench/peers.py (numpy, PyTorch) in one go,

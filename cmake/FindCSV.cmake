@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Finds libcsv (Debian: libcsv-dev), the CSV parser the matgrad command uses.
 # Defines CSV_FOUND and the imported target CSV::CSV.
 find_path(CSV_INCLUDE_DIR NAMES csv.h)

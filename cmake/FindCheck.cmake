@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # FindCheck: the Check unit-test framework (Debian: check).
 # Defines Check_FOUND and the imported target Check::Check.  Debian's check.pc
 # names libcheck_pic plus rt, m and subunit; pkg-config gives the full list.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # FindLAPACKE: the C interface to LAPACK (Debian: liblapacke-dev).
 # Defines LAPACKE_FOUND, LAPACKE_INCLUDE_DIRS, LAPACKE_LIBRARIES and the
 # imported target LAPACKE::LAPACKE.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # FindOpenBLAS: OpenBLAS with its CBLAS interface (Debian: libopenblas-dev).
 # Defines OpenBLAS_FOUND, OpenBLAS_INCLUDE_DIRS, OpenBLAS_LIBRARIES and the
 # imported target OpenBLAS::OpenBLAS.

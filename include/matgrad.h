@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad umbrella header: includes every public module header. */
 #ifndef MATGRAD_H
 #define MATGRAD_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Configures and builds matgrad into build/ (or $1), warnings as errors.
 # Extra arguments go to cmake's configure step.
 set -euo pipefail

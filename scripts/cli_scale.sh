@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Scale check of `matgrad fit`: generates a CSV of ROWS x COLS random
 # predictors plus a target (default 1000000 x 20, ~260 MB, fixed seed), fits
 # it RUNS times (default 5) per method and reports the median wall time, the

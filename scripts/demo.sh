@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Quick start, main job: install what is missing, build, run `matgrad demo`
 # (arguments are passed on, e.g. --plot loss.png).
 set -euo pipefail

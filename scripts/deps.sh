@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs matgrad's build and test dependencies from Debian's packages when
 # any is missing (needs root for apt-get).  Quiet when all are present.
 # Package names given as arguments replace the list (bench/deps.sh).
 set -euo pipefail
+# clang, its sanitizer/fuzzer runtime and its OpenMP runtime (libomp-dev)
+# serve the clang build and the fuzz stage of scripts/test.sh.
 pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev check
-      libcsv-dev gnuplot-nox clang libclang-rt-14-dev libgmp-dev)
+      libcsv-dev gnuplot-nox clang libclang-rt-14-dev libomp-dev libgmp-dev)
 [ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Fuzzes the CSV loader of the matgrad command with libFuzzer for SECONDS
 # (default 60): builds tests/fuzz/fuzz_csv.c with clang
 # -fsanitize=fuzzer,address,undefined, starts from the seed corpus in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* act: elementwise activations and their backward pass dX = dY .* f'(X)
  * (d sigma(X) = sigma'(X) .* dX: the diagonal Jacobian applied as a
  * Hadamard product; docs/derivations.md, "Elementwise functions"). */

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Core: views, status messages, and the argument checks every module shares. */
 #include "matgrad/core.h"
 #include "internal.h"
 
+#include <lapack.h>
 #include <lapacke.h>
 #include <limits.h>
 #include <math.h>
@@ -33,6 +35,19 @@ mg_status mg__lapack_status(int info, mg_status positive)
     if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
         return MG_ENOMEM;
     return info < 0 ? MG_EINVAL : positive;
+}
+
+mg_status mg__cholesky_lower(double *M, int n)
+{
+    const lapack_int nn = n, ld = n > 1 ? n : 1;
+    lapack_int info = 0;
+    if (n > MG__POTF2_MAX)
+        /* M = L L^T   (blocked; OpenBLAS may thread it, see MG__POTF2_MAX) */
+        info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', nn, M, ld);
+    else
+        /* M = L L^T   (unblocked, one thread, no allocation) */
+        LAPACK_dpotf2("L", &nn, M, &ld, &info);
+    return mg__lapack_status(info, MG_ENOTPD);
 }
 
 const char *matgrad_version(void)

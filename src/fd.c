@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fd: central finite differences of scalar and vector functions, and the
  * gradient check built on them (docs/derivations.md, "Finite differences"
  * and "Jacobians"). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private helpers shared by the modules; not installed. */
 #ifndef MATGRAD_INTERNAL_H
 #define MATGRAD_INTERNAL_H
@@ -25,6 +26,22 @@
  *   an unconverged dgesdd MG_ENOCONV), chosen by the caller. */
 MG__MUST_USE mg_status mg__lapack_status(int info, mg_status positive);
 
+/* The one Cholesky factorisation: M = L L^T in place (M n x n column-major,
+ * leading dimension n, lower triangle used); MG_ENOTPD on a non-positive
+ * pivot.  Up to order MG__POTF2_MAX it is LAPACK's unblocked dpotf2, not
+ * dpotrf: from n^2 >= 10000 OpenBLAS runs dpotrf on its threaded level-3
+ * driver (dpotrf_L_parallel -> dsyrk_thread), which calls exit(1) when it
+ * cannot allocate its job array; dpotf2 runs on the calling thread and
+ * allocates nothing, so a machine out of memory gets MG_ENOMEM elsewhere,
+ * not an ended process.  Measured (OpenBLAS 0.3.21, 2 threads, best of
+ * repeated runs on a shared machine) dpotf2 takes 0.4-0.5x dpotrf's time at
+ * n <= 100, 1.05-1.7x at n = 256 and 512 (at most 6 ms), 1.5-2.2x at 1000:
+ * up to 512 the difference is small beside the O(N n^2) Gram pass that
+ * comes first.  Above, dpotrf stays, and with it the chance that a failed
+ * allocation inside OpenBLAS ends the process (docs/reliability.md). */
+enum { MG__POTF2_MAX = 512 };
+MG__MUST_USE mg_status mg__cholesky_lower(double *M, int n);
+
 /* 1 if a * b overflows size_t; otherwise stores it in *out and returns 0. */
 MG__MUST_USE int mg__mul_overflows(size_t a, size_t b, size_t *out);
 
@@ -35,10 +52,10 @@ MG__MUST_USE double *mg__alloc_doubles(size_t a, size_t b);
 MG__MUST_USE mg_status mg__check_all(const mg_matrix *const *ms, size_t count);
 
 /* 1 if the address ranges spanned by the two views intersect. */
-int mg__overlaps(const mg_matrix *a, const mg_matrix *b);
+MG__MUST_USE int mg__overlaps(const mg_matrix *a, const mg_matrix *b);
 
 /* 1 if every element of the rows x cols block is finite. */
-int mg__all_finite(const double *x, size_t rows, size_t cols, size_t stride);
+MG__MUST_USE int mg__all_finite(const double *x, size_t rows, size_t cols, size_t stride);
 
 /* Copies a rows x cols block between (possibly strided) buffers. */
 void mg__copy(double *dst, size_t dst_stride, const double *src, size_t src_stride,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* layer: forward and backward pass of the dense layer A = Z W + 1 b
  * (docs/derivations.md, "Dense layer"), three BLAS calls for the backward
  * pass. */

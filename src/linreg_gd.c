@@ -1,5 +1,6 @@
-/* Gradient descent on the MSE loss (seed 001, trained with the analytic
- * gradient of seed 000 instead of finite differences). */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Gradient descent on the MSE loss with the analytic gradient
+ * (docs/derivations.md, "Gradient descent"). */
 #include "matgrad/linreg.h"
 #include "internal.h"
 #include "linreg_internal.h"
@@ -16,7 +17,7 @@ mg_gd_options mg_gd_defaults(void)
     return o;
 }
 
-static mg_status check_options(const mg_gd_options *o)
+static MG__MUST_USE mg_status check_options(const mg_gd_options *o)
 {
     if (!(o->learning_rate > 0.0) || !isfinite(o->learning_rate))
         return MG_EINVAL;
@@ -30,8 +31,8 @@ static mg_status check_options(const mg_gd_options *o)
 /* The end of epoch e, whatever the strategy: report the loss of W_e, stop
  * after the last epoch or at the tolerance (1), else step (0):
  *     W_{e+1} = W_e - lr * G. */
-static int epoch_done(size_t e, double loss, const mg_gd_options *o, double *w, const double *G,
-                      size_t jk)
+static MG__MUST_USE int epoch_done(size_t e, double loss, const mg_gd_options *o, double *w,
+                                   const double *G, size_t jk)
 {
     if (o->on_epoch)
         o->on_epoch(e, loss, o->ctx);
@@ -44,9 +45,9 @@ static int epoch_done(size_t e, double loss, const mg_gd_options *o, double *w, 
 
 /* Runs the descent on the working copy w (j x k, contiguous); *steps gets
  * the number of steps taken.  MG_GD_DIRECT: one pass over A per epoch. */
-static mg_status descend_direct(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
-                                const mg_gd_options *o, double *G, double *scratch,
-                                size_t *steps)
+static MG__MUST_USE mg_status descend_direct(const mg_matrix *A, const mg_matrix *Y, double *w,
+                                             size_t k, const mg_gd_options *o, double *G,
+                                             double *scratch, size_t *steps)
 {
     const size_t jk = A->cols * k;
     mg_matrix Wv = mg_matrix_view(w, A->cols, k);
@@ -73,8 +74,8 @@ typedef struct gram_ws {
 } gram_ws;
 
 /* Takes W as the new reference point: one exact pass over A. */
-static mg_status gram_refresh(const mg_matrix *A, const mg_matrix *Y, const double *w, size_t k,
-                              gram_ws *g)
+static MG__MUST_USE mg_status gram_refresh(const mg_matrix *A, const mg_matrix *Y, const double *w,
+                                           size_t k, gram_ws *g)
 {
     const size_t jk = A->cols * k;
     mg_matrix Wv = mg_matrix_view((double *)w, A->cols, k);
@@ -92,7 +93,8 @@ static mg_status gram_refresh(const mg_matrix *A, const mg_matrix *Y, const doub
  * off S = [A Y]^T [A Y].  The loss at the start then comes from the Gram
  * form; if it is below ssq_ref / 4 (a good warm start) the first epoch takes
  * an exact reference pass, as any later one would. */
-static mg_status gram_setup(const mg_matrix *A, const mg_matrix *Y, size_t k, gram_ws *g)
+static MG__MUST_USE mg_status gram_setup(const mg_matrix *A, const mg_matrix *Y, size_t k,
+                                         gram_ws *g)
 {
     const size_t j = A->cols, n = j + k;
     double *S = mg__alloc_doubles(n, n);
@@ -124,20 +126,21 @@ static mg_status gram_setup(const mg_matrix *A, const mg_matrix *Y, size_t k, gr
  * error is a few eps relative; below that the caller takes a new reference
  * by an exact pass.  (The textbook ||Y||^2 - 2 <W, A^T Y> + <W, G0 W> would
  * lose all digits of a small loss to cancellation.) */
-static double gram_eval(const double *w, size_t j, size_t k, double N, gram_ws *g, double *G)
+static MG__MUST_USE double gram_eval(const double *w, size_t j, size_t k, double N, gram_ws *g,
+                                     double *G)
 {
     const size_t jk = j * k;
     double lin = 0.0, quad = 0.0;
     for (size_t i = 0; i < jk; i++)
         g->D[i] = w[i] - g->wref[i];
-    if (k == 1) {
-        /* H = G0 d */
-        cblas_dsymv(CblasRowMajor, CblasUpper, (int)j, 1.0, g->G0, (int)j, g->D, 1, 0.0, g->H, 1);
-    } else {
-        /* H = G0 D */
-        cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)j, (int)k, 1.0, g->G0, (int)j,
-                    g->D, (int)k, 0.0, g->H, (int)k);
-    }
+    /* One dsymv per column of D, not one dsymm: OpenBLAS threads dsymm at
+     * any size (even 6 x 3) through its level-3 driver, which calls exit(1)
+     * when it cannot allocate its job array; dsymv allocates nothing.  Same
+     * O(j^2 k) flops, in level-2 form, on a G0 that stays in cache. */
+    for (size_t c = 0; c < k; c++)
+        /* H(:, c) = G0 D(:, c)   (columns of row-major j x k: stride k) */
+        cblas_dsymv(CblasRowMajor, CblasUpper, (int)j, 1.0, g->G0, (int)j, g->D + c, (int)k, 0.0,
+                    g->H + c, (int)k);
     for (size_t i = 0; i < jk; i++) {
         lin += g->D[i] * g->atr[i];
         quad += g->D[i] * g->H[i];
@@ -151,8 +154,9 @@ static double gram_eval(const double *w, size_t j, size_t k, double N, gram_ws *
 /* MG_GD_GRAM: one Gram pass over [A Y] up front, then O(j^2 k) per epoch,
  * plus an exact pass whenever the loss falls below a quarter of the
  * reference loss (a logarithmic number of times). */
-static mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
-                              const mg_gd_options *o, double *G, gram_ws *g, size_t *steps)
+static MG__MUST_USE mg_status descend_gram(const mg_matrix *A, const mg_matrix *Y, double *w,
+                                           size_t k, const mg_gd_options *o, double *G, gram_ws *g,
+                                           size_t *steps)
 {
     const size_t j = A->cols, jk = j * k;
     const double N = (double)A->rows;
@@ -200,8 +204,8 @@ int mg__gd_use_gram(size_t N, size_t j, size_t k, const mg_gd_options *o)
     return gram < direct;
 }
 
-static mg_status run_gram(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
-                          const mg_gd_options *o, double *G, size_t *steps)
+static MG__MUST_USE mg_status run_gram(const mg_matrix *A, const mg_matrix *Y, double *w, size_t k,
+                                       const mg_gd_options *o, double *G, size_t *steps)
 {
     const size_t N = A->rows, j = A->cols;
     gram_ws g = { mg__alloc_doubles(j, j), mg__alloc_doubles(j, k), mg__alloc_doubles(j, k),

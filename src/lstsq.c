@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the public entry point — validation, the choice of solver, the
  * per-output refinement, the statistics, and the copy-out (outputs are
  * written only once everything has succeeded). */
@@ -29,8 +30,8 @@ mg_lstsq_options mg_lstsq_defaults(void)
     return o;
 }
 
-static mg_status check_args(const mg_matrix *X, const mg_matrix *Y, const mg_matrix *B,
-                            const mg_lstsq_options *o, const mg_lstsq_result *res)
+static MG__MUST_USE mg_status check_args(const mg_matrix *X, const mg_matrix *Y, const mg_matrix *B,
+                                         const mg_lstsq_options *o, const mg_lstsq_result *res)
 {
     const mg_matrix *all[] = { X, Y, B };
     MG__CHECK(mg__check_all(all, 3));
@@ -85,13 +86,13 @@ typedef struct outputs {
 
 /* QR or SVD factors (full rank: Bjorck refinement; rank-deficient:
  * minimum-norm solution from the SVD of the unscaled design). */
-static mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, mg_lstsq_method method,
-                                  outputs *out)
+static MG__MUST_USE mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y,
+                                               mg_lstsq_method method, outputs *out)
 {
     const size_t N = q->d.N, p = q->d.p, k = Y->cols;
     mg_status s;
 
-    mg__lsq_scales(&q->d, q->scale);
+    mg__lsq_scales(&q->d, q->scale, q->scale_lo);
     if (method == MG_LSTSQ_SVD) {
         MG__CHECK(mg__lsq_svd(q, 0));
     } else {
@@ -104,7 +105,7 @@ static mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, mg_lstsq_metho
         const double rcond = q->rcond;
         release(q);
         for (size_t j = 0; j < p; j++)
-            q->scale[j] = 1.0;
+            q->scale[j] = q->scale_lo[j] = 1.0;
         if (rank == 0) {
             /* Zd == 0: B = 0 is the minimum-norm solution */
             memset(out->Bs, 0, p * k * sizeof *out->Bs);
@@ -119,18 +120,22 @@ static mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, mg_lstsq_metho
         q->rcond = rcond;
     }
     double *x = mg__alloc_doubles(p, 1), *r = mg__alloc_doubles(N, 1);
-    double *scratch = mg__alloc_doubles(3 * N + 6 * p, 1), *f = mg__alloc_doubles(N, 1);
+    double *scratch = mg__alloc_doubles(MG__LSQ_REFINE_SCRATCH(N, p), 1);
+    double *f = mg__alloc_doubles(N, 1);
     double *bt = mg__alloc_doubles(p, 1);
     q->work = mg__alloc_doubles(N + 3 * p + MG__LSQ_QWORK, 1);
     s = (x && r && scratch && f && bt && q->work) ? MG_OK : MG_ENOMEM;
     for (size_t c = 0; s == MG_OK && c < k; c++) {
         double delta;
-        const size_t n = mg__lsq_refine(q, Y->data + c, Y->stride, NULL, x, r, scratch, &delta);
+        size_t n = 0;
+        s = mg__lsq_refine(q, Y->data + c, Y->stride, NULL, x, r, scratch, &n, &delta);
+        if (s != MG_OK)
+            break;
         if (n > out->steps)
             out->steps = n;
         for (size_t j = 0; j < p; j++) {
             out->Bs[j * k + c] = x[j];
-            bt[j] = q->scale[j] * x[j];
+            bt[j] = mg__lsq_scaled(q->scale, q->scale_lo, j, x[j]);
         }
         /* RSS of the returned coefficients: f = y - Zd b in double-double */
         mg__xresid(&q->d, bt, p, 1, Y->data + c, Y->stride, NULL, 0, f, 1, 0, N);
@@ -141,7 +146,8 @@ static mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y, mg_lstsq_metho
 }
 
 /* The Cholesky path; MG_ENOCONV / MG_ENOTPD leave the choice to the caller. */
-static mg_status solve_cholesky(mg__lsq *q, const mg_matrix *Y, int forced, outputs *out)
+static MG__MUST_USE mg_status solve_cholesky(mg__lsq *q, const mg_matrix *Y, int forced,
+                                             outputs *out)
 {
     const size_t p = q->d.p, k = Y->cols;
     double *C = mg__alloc_doubles(p, k);
@@ -167,7 +173,7 @@ static mg_status solve_cholesky(mg__lsq *q, const mg_matrix *Y, int forced, outp
 /* 1 if column j of the design is constant and nonzero (an explicit
  * intercept); stops at the first differing entry, so it costs a few reads
  * for ordinary columns. */
-static int has_constant_column(const mg__design *d)
+static MG__MUST_USE int has_constant_column(const mg__design *d)
 {
     const mg_matrix *X = d->X;
     if (d->intercept)
@@ -185,9 +191,9 @@ static int has_constant_column(const mg__design *d)
     return 0;
 }
 
-static mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs *out,
-                            mg_lstsq_result *res, double *se, double *sd, double *r2,
-                            double *ar2)
+static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs *out,
+                                         mg_lstsq_result *res, double *se, double *sd, double *r2,
+                                         double *ar2)
 {
     const size_t N = q->d.N, p = q->d.p, k = Y->cols, df = N - q->rank;
     const int centered = has_constant_column(&q->d);
@@ -220,20 +226,24 @@ static mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs 
             (double)N * (double)p * (double)p <= MG__COV_REFINE_MAX_WORK)
             s = mg__lsq_cov_refine(q, v);
     }
-    for (size_t j = 0; s == MG_OK && j < p; j++)
+    /* se = sd d_j sqrt(v_j), in long double: d_j may be up to 2^1074 */
+    for (size_t j = 0; s == MG_OK && j < p; j++) {
+        const long double dj = (long double)q->scale[j] * q->scale_lo[j];
         for (size_t c = 0; c < k; c++)
-            se[j * k + c] = sd[c] * q->scale[j] * sqrt(fmax(v[j], 0.0));
+            se[j * k + c] = (double)(sd[c] * dj * sqrtl(fmax(v[j], 0.0)));
+    }
     free(v);
     return s;
 }
 
-static mg_lstsq_method method_of(mg__lsq_kind kind)
+static MG__MUST_USE mg_lstsq_method method_of(mg__lsq_kind kind)
 {
     return kind == MG__LSQ_QR ? MG_LSTSQ_QR : kind == MG__LSQ_SVD ? MG_LSTSQ_SVD
                                                                     : MG_LSTSQ_CHOLESKY;
 }
 
-static mg_status run(mg__lsq *q, const mg_matrix *Y, const mg_lstsq_options *o, outputs *out)
+static MG__MUST_USE mg_status run(mg__lsq *q, const mg_matrix *Y, const mg_lstsq_options *o,
+                                  outputs *out)
 {
     const double work = (double)q->d.N * (double)q->d.p * (double)q->d.p;
     const int try_chol = o->method == MG_LSTSQ_CHOLESKY ||
@@ -277,7 +287,8 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
     outputs out = { mg__alloc_doubles(p, k), malloc(k * sizeof(long double)), 0 };
     double *se = mg__alloc_doubles(p, k), *sd = mg__alloc_doubles(k, 1);
     double *r2 = mg__alloc_doubles(k, 1), *ar2 = mg__alloc_doubles(k, 1);
-    q.scale = mg__alloc_doubles(p, 1);
+    q.scale = mg__alloc_doubles(p, 2);
+    q.scale_lo = q.scale ? q.scale + p : NULL;
     mg_status s = (out.Bs && out.rss && se && sd && r2 && ar2 && q.scale) ? MG_OK : MG_ENOMEM;
 
     if (s == MG_OK)
@@ -289,7 +300,7 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
     /* b = D x: exact, D holds powers of two */
     for (size_t j = 0; s == MG_OK && j < p; j++)
         for (size_t c = 0; c < k; c++)
-            out.Bs[j * k + c] *= q.scale[j];
+            out.Bs[j * k + c] = mg__lsq_scaled(q.scale, q.scale_lo, j, out.Bs[j * k + c]);
     if (s == MG_OK && !mg__all_finite(out.Bs, p, k, k))
         s = MG_ENONFINITE;
     if (s == MG_OK) {

@@ -1,8 +1,16 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the fast path for big, well-conditioned designs.  One pass forms
  * Z^T Z and Z^T Y together (lstsq_pass.c); Cholesky gives the first
  * solution, and corrected semi-normal equations refine it,
  *     F = Y - Z X  (double-double),   U^T U dX = Z^T F,
- * each step one more pass over X (docs/accuracy.md). */
+ * each step one more pass over X (docs/accuracy.md).
+ *
+ * The factor U (row-major upper) is, read column-major, the lower factor
+ * L = U^T with L L^T = Z^T Z, so every LAPACK call below is column-major
+ * 'L' on the same storage: LAPACKE's row-major entry points would allocate
+ * transposed copies, and its non-_work ones their own workspace, and a
+ * failure there would come back folded into a return value that dlansy
+ * cannot even express. */
 #include "lstsq_internal.h"
 #include "internal.h"
 #include "kernels/gram.h"
@@ -13,24 +21,72 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 1 if column j of the design Zd holds a nonzero entry. */
+static MG__MUST_USE int column_nonzero(const mg__design *d, size_t j)
+{
+    const mg_matrix *X = d->X;
+    if (d->intercept && j == 0)
+        return 1;
+    for (size_t i = 0; i < d->N; i++)
+        if (X->data[i * X->stride + j - (size_t)d->intercept] != 0.0)
+            return 1;
+    return 0;
+}
+
+/* The Gram matrix holds every column to working accuracy when each nonzero
+ * column's sum of squares G_jj is at least N DBL_MIN: the products that
+ * fall below the normal range lose at most DBL_TRUE_MIN / 2 each, N of them
+ * at most eps / 2 relative to sqrt(G_ii G_jj).  A column of subnormal
+ * entries has G_jj = 0 (every square underflows): not representable, and
+ * not the zero column that makes Z^T Z singular either. */
+static MG__MUST_USE int gram_underflows(const mg__design *d, const double *G)
+{
+    const size_t p = d->p;
+    const double floor = (double)d->N * DBL_MIN;
+    for (size_t j = 0; j < p; j++)
+        if (G[j * p + j] < floor && column_nonzero(d, j))
+            return 1;
+    return 0;
+}
+
+/* U^T U = G (G p x p, row-major upper, overwritten by U) and
+ * rcond = rcond(G).  work: 3 p doubles, iwork: p. */
+static MG__MUST_USE mg_status factor(double *G, size_t p, double *rcond, double *work,
+                                     lapack_int *iwork)
+{
+    const lapack_int pp = (lapack_int)p;
+    /* anorm = ||G||_1, for the condition estimate, before dpotrf overwrites G */
+    const double anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'L', pp, G, pp, work);
+    /* G = L L^T, L = U^T; MG_ENOTPD on a non-positive pivot */
+    MG__CHECK(mg__cholesky_lower(G, pp));
+    /* rcond ~ 1 / (||G||_1 ||G^-1||_1) = rcond(Z)^2 */
+    return mg__lapack_status(LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'L', pp, G, pp, anorm, rcond,
+                                                 work, iwork),
+                             MG_EINVAL);
+}
+
 mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C)
 {
     const size_t p = q->d.p, k = Y->cols;
-    double *G = mg__alloc_doubles(p, p);
+    double *G = mg__alloc_doubles(p, p), *work = mg__alloc_doubles(3, p);
+    lapack_int *iwork = malloc(p * sizeof *iwork);
+    mg_status s = (G && work && iwork) ? MG_OK : MG_ENOMEM;
 
-    if (!G)
-        return MG_ENOMEM;
-    mg_status s = mg__lsq_gram_pass(&q->d, Y, G, C);
+    if (s == MG_OK)
+        s = mg__lsq_gram_pass(&q->d, Y, G, C);
+    if (s == MG_OK && gram_underflows(&q->d, G))
+        s = MG_ENOCONV;
     if (s != MG_OK) {
-        free(G);
+        free(G); free(work); free(iwork);
         return s;
     }
-    /* D = 2^-e with sqrt(G_jj) in [2^(e-1), 2^e); D G D and D C are exact */
+    /* D = 2^-e with sqrt(G_jj) in [2^(e-1), 2^e); D G D and D C are exact.
+     * N DBL_MIN <= G_jj <= DBL_MAX keeps 2^-e within [2^-512, 2^512]. */
     for (size_t j = 0; j < p; j++) {
-        int e = 0;
-        if (G[j * p + j] > 0.0)
-            (void)frexp(sqrt(G[j * p + j]), &e);
+        /* frexp's exponent: sqrt(G_jj) = m 2^e, m in [1/2, 1) */
+        const int e = G[j * p + j] > 0.0 ? ilogb(sqrt(G[j * p + j])) + 1 : 0;
         q->scale[j] = ldexp(1.0, -e);
+        q->scale_lo[j] = 1.0;
     }
     for (size_t i = 0; i < p; i++) {
         for (size_t j = i; j < p; j++)
@@ -38,17 +94,14 @@ mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C)
         for (size_t c = 0; c < k; c++)
             C[i * k + c] *= q->scale[i];
     }
-    /* ||Z^T Z||_1, for the condition estimate, before dpotrf overwrites it */
-    const double anorm = LAPACKE_dlansy(LAPACK_ROW_MAJOR, '1', 'U', (lapack_int)p, G, (lapack_int)p);
     double rcond = 0.0;
-    /* Z^T Z = U^T U */
-    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, G, (lapack_int)p) != 0) {
+    s = factor(G, p, &rcond, work, iwork);
+    free(work);
+    free(iwork);
+    if (s != MG_OK) {
         free(G);
-        return MG_ENOTPD;
+        return s;
     }
-    /* rcond(Z^T Z) ~ 1 / (||Z^T Z||_1 ||(Z^T Z)^-1||_1) = rcond(Z)^2 */
-    if (LAPACKE_dpocon(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, G, (lapack_int)p, anorm, &rcond) != 0)
-        rcond = 0.0;
     q->kind = MG__LSQ_CHOL;
     q->F = G;
     q->rank = p;
@@ -56,13 +109,31 @@ mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C)
     return MG_OK;
 }
 
+/* X <- U^-1 U^-T X for X p x k (row-major) through the column-major
+ * buffer T (p k doubles). */
+static MG__MUST_USE mg_status chol_solve(const double *U, size_t p, double *X, size_t k,
+                                         double *T)
+{
+    for (size_t j = 0; j < p; j++)
+        for (size_t c = 0; c < k; c++)
+            T[c * p + j] = X[j * k + c];
+    /* T = (L L^T)^-1 T = U^-1 U^-T T */
+    MG__CHECK(mg__lapack_status(LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)p,
+                                                    (lapack_int)k, U, (lapack_int)p, T,
+                                                    (lapack_int)p),
+                                MG_EINVAL));
+    for (size_t j = 0; j < p; j++)
+        for (size_t c = 0; c < k; c++)
+            X[j * k + c] = T[c * p + j];
+    return MG_OK;
+}
+
 mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double *C, double *Xs,
                              long double *rss, size_t *steps)
 {
     const size_t p = q->d.p, k = Y->cols;
-    const lapack_int pp = (lapack_int)p, kk = (lapack_int)k;
     double *Gc = mg__alloc_doubles(p, k), *dX = mg__alloc_doubles(p, k);
-    double *scratch = mg__alloc_doubles(k * p + 2 * k + 2 * p, 1);
+    double *scratch = mg__alloc_doubles(2 * k * p + 2 * k + 2 * p, 1);
     long double *rssF = malloc(k * sizeof *rssF);
     unsigned char *done = calloc(k, 1);
 
@@ -70,17 +141,19 @@ mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double 
         free(Gc); free(dX); free(scratch); free(rssF); free(done);
         return MG_ENOMEM;
     }
-    double *Bt = scratch, *prev = Bt + k * p, *last = prev + k, *col = last + k, *dcol = col + p;
+    double *Bt = scratch, *prev = Bt + k * p, *last = prev + k, *col = last + k, *dcol = col + p,
+           *T = dcol + p;
     memcpy(Xs, C, p * k * sizeof *Xs);
     /* X = U^-1 U^-T C   (the normal equations' solution) */
-    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', pp, kk, q->F, pp, Xs, kk);
+    mg_status s = chol_solve(q->F, p, Xs, k, T);
+    /* last: the last correction applied; none yet, so nothing is known of
+     * the error of X (not "converged") */
     for (size_t c = 0; c < k; c++) {
         prev[c] = 1.0;
-        last[c] = 0.0;
+        last[c] = INFINITY;
     }
     size_t n = 0, left = k;
-    mg_status s = MG_OK;
-    for (;;) {
+    while (s == MG_OK) {
         for (size_t j = 0; j < p; j++)
             for (size_t c = 0; c < k; c++)
                 Bt[c * p + j] = q->scale[j] * Xs[j * k + c]; /* b = D x: exact */
@@ -95,7 +168,9 @@ mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double 
         }
         memcpy(dX, Gc, p * k * sizeof *dX);
         /* dX = U^-1 U^-T D Zd^T F   (corrected semi-normal equations) */
-        LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', pp, kk, q->F, pp, dX, kk);
+        s = chol_solve(q->F, p, dX, k, T);
+        if (s != MG_OK)
+            break;
         n++;
         for (size_t c = 0; c < k; c++) {
             if (done[c])

@@ -1,13 +1,20 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the pieces of mg_lstsq shared by its source files.
  *
  * Every solver works on the equilibrated design Z = Zd D, where Zd is the
- * design (X with the implicit column of ones) and D = diag(scale) holds exact
- * powers of two, so Z and Zd carry the same information and b = D x maps
- * the scaled solution x back without rounding. */
+ * design (X with the implicit column of ones) and D holds exact powers of
+ * two, so Z and Zd carry the same information and b = D x maps the scaled
+ * solution x back without rounding.  D_jj = scale_j * scale_lo_j: a column
+ * whose entries are all subnormal needs D_jj up to 2^1074, beyond the
+ * largest double, so the factor a double can hold (scale, at most 2^1023,
+ * the one the kernels take) is kept apart from the rest (scale_lo, 1 for
+ * every other column).  Applied as (v * scale_j) * scale_lo_j, both factors
+ * >= 1 in that case, no intermediate overflows or underflows. */
 #ifndef MATGRAD_LSTSQ_INTERNAL_H
 #define MATGRAD_LSTSQ_INTERNAL_H
 
 #include "matgrad/lstsq.h"
+#include "internal.h"
 #include "kernels/xdot.h"
 
 #include <stddef.h>
@@ -19,6 +26,7 @@ typedef struct mg__lsq {
     mg__design d;           /* the design Zd: X, intercept, N, p */
     size_t m;               /* min(N, p) */
     double *scale;          /* p powers of two (all 1 when unscaled) */
+    double *scale_lo;       /* p powers of two, 1 unless the column is subnormal */
     double rank_tol;        /* relative rank tolerance (resolved default) */
     size_t max_refine;
 
@@ -43,65 +51,85 @@ typedef struct mg__lsq {
  * dgemqrt nb <= 32. */
 #define MG__LSQ_QWORK (64 + 65 * 64)
 
-/* Column scales: exact powers of two near 1 / ||column j of Zd||_2
- * (1 for a zero column).  scale has p entries. */
-void mg__lsq_scales(const mg__design *d, double *scale);
+/* (v * scale_j) * scale_lo_j: v D_jj exactly, unless the result itself
+ * overflows or falls below the normal range. */
+static inline MG__MUST_USE double mg__lsq_scaled(const double *scale, const double *scale_lo,
+                                                 size_t j, double v)
+{
+    return (v * scale[j]) * scale_lo[j];
+}
 
-/* Z = Zd diag(scale) (or Zd when scale == NULL) into a column-major N x p
- * buffer. */
-void mg__lsq_copy_design(const mg__design *d, const double *scale, double *Z);
+/* Column scales: exact powers of two, D_jj = scale_j scale_lo_j near
+ * 1 / max_i |Zd_ij| (1 for a zero column).  Both have p entries. */
+void mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo);
+
+/* Z = Zd D (or Zd when scale == NULL) into a column-major N x p buffer. */
+void mg__lsq_copy_design(const mg__design *d, const double *scale, const double *scale_lo,
+                         double *Z);
 
 /* Householder QR with column pivoting of the scaled design; sets rank,
  * rcond, F, tau, perm.  MG_ENOMEM on allocation failure. */
-mg_status mg__lsq_qr(mg__lsq *q);
+MG__MUST_USE mg_status mg__lsq_qr(mg__lsq *q);
 
-/* SVD of Zd diag(scale) (scale may be all ones); keeps rank_hint singular
- * values when rank_hint > 0, else counts them with rank_tol. */
-mg_status mg__lsq_svd(mg__lsq *q, size_t rank_hint);
+/* SVD of Zd D (D may be all ones); keeps rank_hint singular values when
+ * rank_hint > 0, else counts them with rank_tol.  MG_ENOCONV when dgesdd
+ * does not converge, MG_ENOMEM on allocation failure. */
+MG__MUST_USE mg_status mg__lsq_svd(mg__lsq *q, size_t rank_hint);
 
 /* Cholesky path: one pass forms Zd^T Zd and C = Zd^T Y (p x k, row-major),
  * chooses the scales from the Gram diagonal, then U^T U = Z^T Z and
  * C <- D C.  Sets F (U, p x p row-major upper), rcond (of Z, from Z^T Z),
  * rank = p.  MG_ENOTPD when Z^T Z is not numerically positive definite,
- * MG_ENONFINITE when NaN/Inf (or overflow) poisons the sums. */
-mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C);
+ * MG_ENONFINITE when NaN/Inf (or overflow) poisons the sums, MG_ENOCONV when
+ * a nonzero column's sums of squares fall below the normal range (the Gram
+ * matrix cannot hold the column to working accuracy: QR can), MG_ENOMEM. */
+MG__MUST_USE mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C);
 
 /* One correction of the augmented system [I Z; Z^T 0] [dr; dx] = [f; g]
- * with the factors of q (QR, SVD).  Uses q->work. */
-void mg__lsq_solve_aug(const mg__lsq *q, const double *f, const double *g, double *dr,
-                       double *dx);
+ * with the factors of q (QR, SVD).  Uses q->work.  MG_OK, or the status of
+ * a LAPACK call that failed. */
+MG__MUST_USE mg_status mg__lsq_solve_aug(const mg__lsq *q, const double *f, const double *g,
+                                         double *dr, double *dx);
 
 /* Refinement of one right-hand side (Bjorck): solves min ||y - Z x|| with
  * the extra term Z^T r = c (c == NULL: 0), y of N entries with stride ys
  * (y == NULL: zero).  x (p, scaled coordinates) and r (N) are outputs.
- * Returns the number of refinement steps; *delta gets the last relative
- * correction.  scratch: 3 N + 6 p doubles. */
-size_t mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double *c,
-                      double *x, double *r, double *scratch, double *delta);
+ * *steps gets the number of refinement steps, *delta the last relative
+ * correction.  scratch: MG__LSQ_REFINE_SCRATCH(N, p) doubles. */
+MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys,
+                                      const double *c, double *x, double *r, double *scratch,
+                                      size_t *steps, double *delta);
+
+/* Scratch doubles mg__lsq_refine needs. */
+#define MG__LSQ_REFINE_SCRATCH(N, p) (3 * (N) + 6 * (p))
 
 /* Cholesky path with corrected semi-normal equations for all k outputs:
  * X (p x k, scaled coordinates, row-major) and, per output, rss.  Returns
- * MG_ENOCONV when the refinement did not converge (Xs, rss still set). */
-mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double *C, double *Xs,
-                             long double *rss, size_t *steps);
+ * MG_ENOCONV when the refinement did not converge (Xs, rss still set), and
+ * when no correction could be applied at all. */
+MG__MUST_USE mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double *C,
+                                          double *Xs, long double *rss, size_t *steps);
 
 /* The Gram pass: G (p x p, upper triangle, row-major) = Zd^T Zd and
  * C (p x k, row-major) = Zd^T Y, reading X once.  MG_ENONFINITE when NaN/Inf
- * (or overflow) poisons them. */
-mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, double *C);
+ * (or overflow) poisons them, MG_ENOMEM. */
+MG__MUST_USE mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G,
+                                         double *C);
 
 /* The residual pass: F = Y - Zd Bt^T (double-double, Bt k x p), then
- * Gc (p x k) = D Zd^T F and rss_c = ||F_c||^2, reading X once. */
-mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale, const mg_matrix *Y,
-                             const double *Bt, double *Gc, long double *rss);
+ * Gc (p x k) = D Zd^T F and rss_c = ||F_c||^2, reading X once (the
+ * Cholesky path: D = diag(scale)).  MG_ENOMEM. */
+MG__MUST_USE mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale,
+                                          const mg_matrix *Y, const double *Bt, double *Gc,
+                                          long double *rss);
 
 /* Unscaled diagonal of (Z^T Z)^+ from the factors: v (p). */
-mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);
+MG__MUST_USE mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);
 
 /* Refines v_j = [(Z^T Z)^-1]_jj for a full-rank QR factorisation. */
-mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v);
+MG__MUST_USE mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v);
 
 /* Relative size of a correction: max_i |dx_i| / max(|x_i|, eps ||x||). */
-double mg__lsq_rel_change(const double *dx, const double *x, size_t n);
+MG__MUST_USE double mg__lsq_rel_change(const double *dx, const double *x, size_t n);
 
 #endif /* MATGRAD_LSTSQ_INTERNAL_H */

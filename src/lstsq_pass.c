@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the two passes over a big X of the Cholesky path, each reading X
  * from memory once:
  *   the Gram pass      G = Zd^T Zd,  C = Zd^T Y;
@@ -11,23 +12,17 @@
 #include "lstsq_internal.h"
 #include "internal.h"
 #include "kernels/gram.h"
+#include "kernels/parallel.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#define MG__OMP_SLICES \
-    _Pragma("omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1)")
-#else
-#define MG__OMP_SLICES
-#endif
 
 /* Slices of at least 4096 rows, at most 16 of them; blocks of 256 rows
  * (128 KiB of a 64-column X) inside the residual pass. */
 enum { SLICE_MIN_ROWS = 4096, MAX_SLICES = 16, PASS_ROWS = 256 };
 
-static size_t n_slices(size_t N)
+static MG__MUST_USE size_t n_slices(size_t N)
 {
     size_t s = N / SLICE_MIN_ROWS;
     if (s < 1)
@@ -40,13 +35,7 @@ static size_t n_slices(size_t N)
  * pass itself saves. */
 static int n_threads(size_t N, size_t nx)
 {
-#ifdef _OPENMP
-    return N * nx >= ((size_t)1 << 24) ? omp_get_max_threads() : 1;
-#else
-    (void)N;
-    (void)nx;
-    return 1;
-#endif
+    return mg__pass_threads(N * nx, (size_t)1 << 24);
 }
 
 mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, double *C)
@@ -55,26 +44,21 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
     const size_t N = d->N, p = d->p, k = Y->cols, nx = X->cols, ic = (size_t)d->intercept;
     const size_t S = n_slices(N), ld = p * p + k * p;
     double *part = mg__alloc_doubles(S, ld); /* per slice: G_s (p x p), C_s^T (k x p) */
-    const int fast = mg__gram_available();
-    /* dsyrk is not called from several threads at once */
-    const int nthreads = fast ? n_threads(N, nx) : 1;
+    const int nthreads = n_threads(N, nx);
+
+    /* one flag per slice, each written by the thread that runs it */
+    unsigned char failed[MAX_SLICES] = { 0 };
 
     if (!part)
         return MG_ENOMEM;
-    (void)nthreads; /* used by the OpenMP pragma only */
-    MG__OMP_SLICES
-    for (size_t s = 0; s < S; s++) {
+    MG__FOR_SLICES(nthreads, s, S, {
         const size_t r0 = N * s / S, r1 = N * (s + 1) / S;
         double *Gs = part + s * ld, *Ct = Gs + p * p;
         const double *Xs = X->data + r0 * X->stride;
         memset(Gs, 0, ld * sizeof *Gs);
-        /* G_xx += X_s^T X_s   (upper triangle: the packed Gram kernel, or
-         * dsyrk, half of dgemm's flops) */
-        if (fast)
-            (void)mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p);
-        else
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)nx, (int)(r1 - r0), 1.0, Xs,
-                        (int)X->stride, 1.0, Gs + ic * p + ic, (int)p);
+        /* G_xx += X_s^T X_s   (upper triangle: the packed Gram kernel); it
+         * fails only when its packing buffer cannot be allocated */
+        failed[s] = mg__gram_update(Xs, X->stride, r1 - r0, nx, Gs + ic * p + ic, p) != MG_OK;
         /* C^T += Y_s^T Zd_s and G_0x += 1^T X_s, row by row (a row of X is
          * in cache for all k outputs) */
         for (size_t i = r0; i < r1; i++) {
@@ -90,6 +74,12 @@ mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G, 
                 for (size_t j = 0; j < nx; j++)
                     ct[ic + j] += y * x[j];
             }
+        }
+    });
+    for (size_t s = 0; s < S; s++) {
+        if (failed[s]) {
+            free(part);
+            return MG_ENOMEM;
         }
     }
     /* fixed-order reduction over the slices */
@@ -128,9 +118,7 @@ mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale, const mg_
         free(prss);
         return MG_ENOMEM;
     }
-    (void)nthreads; /* used by the OpenMP pragma only */
-    MG__OMP_SLICES
-    for (size_t s = 0; s < S; s++) {
+    MG__FOR_SLICES(nthreads, s, S, {
         double *Fb = part + s * ld, *Gt = Fb + PASS_ROWS * k;
         memset(Gt, 0, k * p * sizeof *Gt);
         for (size_t r0 = N * s / S, r1 = N * (s + 1) / S; r0 < r1; r0 += PASS_ROWS) {
@@ -152,7 +140,7 @@ mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale, const mg_
                 }
             }
         }
-    }
+    });
     /* fixed-order reduction; Gc = D Zd^T F */
     for (size_t c = 0; c < k; c++)
         rss[c] = 0.0L;

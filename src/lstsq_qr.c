@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: equilibration, Householder QR (pivoted when the rank is in
  * doubt), and the augmented-system correction solve shared by the QR and
  * SVD solvers. */
@@ -5,12 +6,14 @@
 #include "internal.h"
 
 #include <cblas.h>
+#include <float.h>
 #include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-void mg__lsq_scales(const mg__design *d, double *scale)
+void mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo)
 {
     const mg_matrix *X = d->X;
     const size_t ic = (size_t)d->intercept;
@@ -26,32 +29,143 @@ void mg__lsq_scales(const mg__design *d, double *scale)
             scale[ic + j] = fmax(scale[ic + j], fabs(xi[j]));
     }
     /* 2^-e with max |Zd_ij| in [2^(e-1), 2^e): the scaled column's largest
-     * entry lies in [1/2, 1) and no bit of it changes */
+     * entry lies in [1/2, 1) and no bit of it changes.  e >= -1073 (the
+     * smallest subnormal is 2^-1074) but 2^-e is a double only for
+     * e >= -1023: the rest, at most 2^50, goes to scale_lo. */
     for (size_t j = 0; j < d->p; j++) {
-        int e = 0;
-        if (scale[j] > 0.0 && isfinite(scale[j]))
-            (void)frexp(scale[j], &e);
-        scale[j] = ldexp(1.0, -e);
+        /* frexp's exponent (ilogb counts a subnormal's leading zeros too) */
+        const int e = (scale[j] > 0.0 && isfinite(scale[j])) ? ilogb(scale[j]) + 1 : 0;
+        const int hi = e < -DBL_MAX_EXP + 1 ? DBL_MAX_EXP - 1 : -e;
+        scale[j] = ldexp(1.0, hi);
+        scale_lo[j] = ldexp(1.0, -e - hi);
     }
 }
 
-void mg__lsq_copy_design(const mg__design *d, const double *scale, double *Z)
+void mg__lsq_copy_design(const mg__design *d, const double *scale, const double *scale_lo,
+                         double *Z)
 {
     const mg_matrix *X = d->X;
     const size_t N = d->N, ic = (size_t)d->intercept;
 
     if (ic)
         for (size_t i = 0; i < N; i++)
-            Z[i] = scale ? scale[0] : 1.0;
+            Z[i] = scale ? mg__lsq_scaled(scale, scale_lo, 0, 1.0) : 1.0;
     for (size_t i = 0; i < N; i++) {
         const double *xi = X->data + i * X->stride;
         for (size_t j = 0; j < X->cols; j++)
-            Z[(ic + j) * N + i] = scale ? xi[j] * scale[ic + j] : xi[j];
+            Z[(ic + j) * N + i] = scale ? mg__lsq_scaled(scale, scale_lo, ic + j, xi[j]) : xi[j];
     }
 }
 
 /* Block size of the unpivoted QR's reflectors (dgeqrt / dgemqrt). */
 enum { MG__QR_NB = 32 };
+
+/* rcond ~ 1 / (||R||_1 ||R^-1||_1) of the leading n x n upper triangle of
+ * the column-major R (leading dimension ld).  Workspace is ours: LAPACKE's
+ * own allocation would fail unseen. */
+static MG__MUST_USE mg_status tri_rcond(const double *R, size_t n, size_t ld, double *rcond)
+{
+    double *work = mg__alloc_doubles(3, n);
+    lapack_int *iwork = malloc((n ? n : 1) * sizeof *iwork);
+    mg_status s = MG_ENOMEM;
+    if (work && iwork)
+        /* rcond = 1 / (||R||_1 ||R^-1||_1)   (estimate) */
+        s = mg__lapack_status(LAPACKE_dtrcon_work(LAPACK_COL_MAJOR, '1', 'U', 'N', (lapack_int)n,
+                                                  R, (lapack_int)ld, rcond, work, iwork),
+                              MG_EINVAL);
+    free(work);
+    free(iwork);
+    return s;
+}
+
+/* Z = Q R, blocked, keeping the block reflectors' triangular factors in T
+ * (nb x p, allocated here).
+ *
+ * Not proof against every allocation failure: dgeqrt applies each block of
+ * reflectors with dgemm (dlarfb), which OpenBLAS threads for tall Z through
+ * its level-3 driver, and that driver calls exit(1) when it cannot allocate
+ * its job array.  Keeping each dgemm on one thread would take folding the
+ * rows in blocks of a few hundred (a different QR, with its own apply of
+ * Q) and giving up the threads' share: at 1e5 x 64 dgeqrt took 96-103 ms on
+ * 2 OpenBLAS threads against 105-110 ms on one.  Kept, and listed in
+ * docs/reliability.md and the fault-injection test's DOCUMENTED_EXITS. */
+static MG__MUST_USE mg_status qr_blocked(double *Z, size_t N, size_t p, size_t nb, double **T)
+{
+    /* zeroed: dgeqrt leaves T's lower triangles unset */
+    double *t = calloc(nb * p, sizeof *t), *work = mg__alloc_doubles(nb, p);
+    mg_status s = MG_ENOMEM;
+    if (t && work)
+        /* Z = Q R   (dgeqrt: Householder QR with compact WY block reflectors) */
+        s = mg__lapack_status(LAPACKE_dgeqrt_work(LAPACK_COL_MAJOR, (lapack_int)N, (lapack_int)p,
+                                                  (lapack_int)nb, Z, (lapack_int)N, t,
+                                                  (lapack_int)nb, work),
+                              MG_EINVAL);
+    free(work);
+    if (s != MG_OK) {
+        free(t);
+        t = NULL;
+    }
+    *T = t;
+    return s;
+}
+
+/* Z P = Q R with column pivoting; jpvt (p, zeroed: all columns free) gets
+ * the 1-based permutation. */
+static MG__MUST_USE mg_status qr_pivoted(double *Z, size_t N, size_t p, lapack_int *jpvt,
+                                         double *tau)
+{
+    const lapack_int n = (lapack_int)N, pp = (lapack_int)p;
+    double query = 0.0;
+    /* workspace query: the optimal lwork in query */
+    mg_status s = mg__lapack_status(
+        LAPACKE_dgeqp3_work(LAPACK_COL_MAJOR, n, pp, Z, n, jpvt, tau, &query, -1), MG_EINVAL);
+    if (s != MG_OK)
+        return s;
+    const double want = fmax(query, 3.0 * (double)p + 1.0);
+    if (!(want < (double)INT_MAX))
+        return MG_ENOMEM;
+    double *work = mg__alloc_doubles((size_t)want, 1);
+    if (!work)
+        return MG_ENOMEM;
+    /* Z P = Q R   (Householder QR with column pivoting) */
+    s = mg__lapack_status(LAPACKE_dgeqp3_work(LAPACK_COL_MAJOR, n, pp, Z, n, jpvt, tau, work,
+                                              (lapack_int)want),
+                          MG_EINVAL);
+    free(work);
+    return s;
+}
+
+/* Factors the scaled design: the blocked QR when N >= p and its condition
+ * estimate proves full rank (T set), else the pivoted QR (*pivoted = 1). */
+static MG__MUST_USE mg_status qr_factor(mg__lsq *q, double *Z, double *tau, lapack_int *jpvt,
+                                        size_t nb, double **T, double *rcond, int *pivoted)
+{
+    const size_t N = q->d.N, p = q->d.p;
+    *T = NULL;
+    *rcond = 0.0;
+    *pivoted = 0;
+    if (N >= p) {
+        mg__lsq_copy_design(&q->d, q->scale, q->scale_lo, Z);
+        MG__CHECK(qr_blocked(Z, N, p, nb, T));
+        mg_status s = tri_rcond(Z, p, N, rcond);
+        if (s != MG_OK) {
+            free(*T);
+            *T = NULL;
+            return s;
+        }
+    }
+    /* Without pivoting R does not reveal the rank, but a condition estimate
+     * this far above the tolerance proves full rank: sigma_min / sigma_max >=
+     * rcond_1 / p, and the estimator is within a small factor.  Otherwise
+     * refactor with column pivoting to find the rank. */
+    if (N >= p && *rcond >= 10.0 * (double)p * q->rank_tol)
+        return MG_OK;
+    free(*T);
+    *T = NULL;
+    *pivoted = 1;
+    mg__lsq_copy_design(&q->d, q->scale, q->scale_lo, Z);
+    return qr_pivoted(Z, N, p, jpvt, tau);
+}
 
 mg_status mg__lsq_qr(mg__lsq *q)
 {
@@ -60,46 +174,16 @@ mg_status mg__lsq_qr(mg__lsq *q)
     double *tau = mg__alloc_doubles(m, 1);
     lapack_int *jpvt = calloc(p, sizeof *jpvt);
     int *perm = malloc(p * sizeof *perm);
-
-    if (!Z || !tau || !jpvt || !perm) {
-        free(Z); free(tau); free(jpvt); free(perm);
-        return MG_ENOMEM;
-    }
-    const lapack_int n = (lapack_int)N, pp = (lapack_int)p;
     const size_t nb = p < MG__QR_NB ? p : MG__QR_NB;
     double rcond = 0.0, *T = NULL;
     int pivoted = 0;
-    if (N >= p) {
-        mg__lsq_copy_design(&q->d, q->scale, Z);
-        /* Z = Q R   (blocked Householder QR keeping the block reflectors'
-         * triangular factors T, so that applying Q later does not rebuild them;
-         * several times faster than the pivoted QR on tall designs) */
-        /* zeroed: dgeqrt leaves T's lower triangles unset, and LAPACKE's
-         * NaN check of T in dgemqrt must not trip on garbage */
-        T = calloc(nb * p, sizeof *T);
-        if (!T || LAPACKE_dgeqrt(LAPACK_COL_MAJOR, n, pp, (lapack_int)nb, Z, n, T,
-                                 (lapack_int)nb) != 0) {
-            free(Z); free(tau); free(jpvt); free(perm); free(T);
-            return MG_ENOMEM;
-        }
-        /* rcond ~ 1 / (||R||_1 ||R^-1||_1): the 1-norm condition estimate of Z */
-        if (LAPACKE_dtrcon(LAPACK_COL_MAJOR, '1', 'U', 'N', pp, Z, n, &rcond) != 0)
-            rcond = 0.0;
-    }
-    /* Without pivoting R does not reveal the rank, but a condition estimate
-     * this far above the tolerance proves full rank: sigma_min / sigma_max >=
-     * rcond_1 / p, and the estimator is within a small factor.  Otherwise
-     * refactor with column pivoting to find the rank. */
-    if (N < p || !(rcond >= 10.0 * (double)p * q->rank_tol)) {
-        pivoted = 1;
-        free(T);
-        T = NULL;
-        mg__lsq_copy_design(&q->d, q->scale, Z);
-        /* Z P = Q R   (Householder QR with column pivoting) */
-        if (LAPACKE_dgeqp3(LAPACK_COL_MAJOR, n, pp, Z, n, jpvt, tau) != 0) {
-            free(Z); free(tau); free(jpvt); free(perm);
-            return MG_ENOMEM;
-        }
+    mg_status s = (Z && tau && jpvt && perm) ? MG_OK : MG_ENOMEM;
+
+    if (s == MG_OK)
+        s = qr_factor(q, Z, tau, jpvt, nb, &T, &rcond, &pivoted);
+    if (s != MG_OK) {
+        free(Z); free(tau); free(jpvt); free(perm);
+        return s;
     }
     for (size_t j = 0; j < p; j++)
         perm[j] = pivoted ? (int)jpvt[j] - 1 : (int)j;
@@ -113,9 +197,14 @@ mg_status mg__lsq_qr(mg__lsq *q)
         rank++;
     /* rcond of the pivoted factor (the same estimate, for a matrix whose
      * columns are permuted) */
-    if (pivoted && (r00 == 0.0 ||
-                    LAPACKE_dtrcon(LAPACK_COL_MAJOR, '1', 'U', 'N', (lapack_int)m, Z, n, &rcond) != 0))
+    if (pivoted && r00 == 0.0)
         rcond = 0.0;
+    else if (pivoted)
+        s = tri_rcond(Z, m, N, &rcond);
+    if (s != MG_OK) {
+        free(Z); free(tau); free(perm);
+        return s;
+    }
     if (N < p)
         rcond = 0.0; /* a wide design is singular whatever its leading block */
 
@@ -132,24 +221,28 @@ mg_status mg__lsq_qr(mg__lsq *q)
 
 /* w = Q w or Q^T w (trans 'N' or 'T'), with the stored T factors when the
  * QR was unpivoted, else from the Householder vectors and tau. */
-static void apply_q(const mg__lsq *q, char trans, double *w)
+static MG__MUST_USE mg_status apply_q(const mg__lsq *q, char trans, double *w)
 {
     const lapack_int n = (lapack_int)q->d.N, pp = (lapack_int)q->d.p;
     double *ws = q->work + q->d.N + 3 * q->d.p; /* MG__LSQ_QWORK doubles */
     /* the _work entry points skip LAPACKE's NaN scan of the whole factor on
      * every call (the factor is finite: the inputs were checked) */
+    lapack_int info;
     if (q->T)
-        LAPACKE_dgemqrt_work(LAPACK_COL_MAJOR, 'L', trans, n, 1, pp, (lapack_int)q->nb, q->F, n,
-                             q->T, (lapack_int)q->nb, w, n, ws);
+        /* w = Q w or Q^T w   (block reflectors V, T of dgeqrt) */
+        info = LAPACKE_dgemqrt_work(LAPACK_COL_MAJOR, 'L', trans, n, 1, pp, (lapack_int)q->nb,
+                                    q->F, n, q->T, (lapack_int)q->nb, w, n, ws);
     else
-        LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', trans, n, 1, pp, q->F, n, q->tau, w, n, ws,
-                            (lapack_int)MG__LSQ_QWORK);
+        /* w = Q w or Q^T w   (Householder vectors and tau of dgeqp3) */
+        info = LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', trans, n, 1, pp, q->F, n, q->tau, w, n,
+                                   ws, (lapack_int)MG__LSQ_QWORK);
+    return mg__lapack_status(info, MG_EINVAL);
 }
 
 /* [I Z; Z^T 0] [dr; dx] = [f; g] with Z P = Q [R; 0]:
  *   R^T d1 = P^T g,  R (P^T dx) = Q_1^T f - d1,  dr = f + Q [d1 - Q_1^T f; 0]. */
-static void solve_aug_qr(const mg__lsq *q, const double *f, const double *g, double *dr,
-                         double *dx)
+static MG__MUST_USE mg_status solve_aug_qr(const mg__lsq *q, const double *f, const double *g,
+                                           double *dr, double *dx)
 {
     const size_t N = q->d.N, p = q->d.p;
     const lapack_int n = (lapack_int)N, pp = (lapack_int)p;
@@ -157,7 +250,7 @@ static void solve_aug_qr(const mg__lsq *q, const double *f, const double *g, dou
 
     memcpy(w, f, N * sizeof *w);
     /* w = Q^T f */
-    apply_q(q, 'T', w);
+    MG__CHECK(apply_q(q, 'T', w));
     memcpy(f1, w, p * sizeof *f1);
     for (size_t i = 0; i < p; i++)
         d1[i] = g ? g[q->perm[i]] : 0.0;
@@ -173,9 +266,10 @@ static void solve_aug_qr(const mg__lsq *q, const double *f, const double *g, dou
         w[i] = d1[i] - f1[i];
     memset(w + p, 0, (N - p) * sizeof *w);
     /* dr = f + Q [d1 - f1; 0] */
-    apply_q(q, 'N', w);
+    MG__CHECK(apply_q(q, 'N', w));
     for (size_t i = 0; i < N; i++)
         dr[i] = f[i] + w[i];
+    return MG_OK;
 }
 
 /* The same with Z ~ U_r S_r V_r^T (r = rank; the rest of the spectrum is
@@ -210,11 +304,11 @@ static void solve_aug_svd(const mg__lsq *q, const double *f, const double *g, do
     cblas_dgemv(CblasColMajor, CblasNoTrans, n, rr, 1.0, q->F, n, t, 1, 1.0, dr, 1);
 }
 
-void mg__lsq_solve_aug(const mg__lsq *q, const double *f, const double *g, double *dr,
-                       double *dx)
+mg_status mg__lsq_solve_aug(const mg__lsq *q, const double *f, const double *g, double *dr,
+                            double *dx)
 {
     if (q->kind == MG__LSQ_QR)
-        solve_aug_qr(q, f, g, dr, dx);
-    else
-        solve_aug_svd(q, f, g, dr, dx);
+        return solve_aug_qr(q, f, g, dr, dx);
+    solve_aug_svd(q, f, g, dr, dx); /* BLAS-2 only: cannot fail */
+    return MG_OK;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: iterative refinement of the augmented system (Bjorck, 1967).
  *
  * The least-squares solution x and residual r = y - Z x are the solution of
@@ -25,34 +26,45 @@ double mg__lsq_rel_change(const double *dx, const double *x, size_t n)
         if (dx[i] == 0.0)
             continue;
         const double den = fmax(fabs(x[i]), floor);
-        worst = fmax(worst, den > 0.0 ? fabs(dx[i]) / den : INFINITY);
+        const double rel = den > 0.0 ? fabs(dx[i]) / den : INFINITY;
+        if (!(rel <= DBL_MAX))
+            return INFINITY; /* NaN or Inf: fmax would drop a NaN */
+        worst = fmax(worst, rel);
     }
     return worst;
 }
 
-/* f = y - r - Zd (D x) and, when g != NULL, g = c - D Zd^T r. */
+/* f = y - r - Zd (D x) and, when g != NULL, g = c - D Zd^T r.  The kernel
+ * takes the representable factor scale of D; for the rest, scale_lo,
+ * g_j = lo_j (c_j / lo_j - scale_j Zd_j^T r) with c_j / lo_j exact, so c
+ * still enters the double-double sum.  cs: p doubles of scratch. */
 static void residuals(const mg__lsq *q, const double *y, size_t ys, const double *c,
                       const double *x, const double *r, double *f, double *g, double *bt,
-                      double *acc)
+                      double *acc, double *cs)
 {
     const size_t p = q->d.p;
 
     for (size_t j = 0; j < p; j++)
-        bt[j] = q->scale[j] * x[j]; /* exact: a power of two */
+        bt[j] = mg__lsq_scaled(q->scale, q->scale_lo, j, x[j]); /* exact: a power of two */
     mg__xresid(&q->d, bt, p, 1, y, ys, r, 1, f, 1, 0, q->d.N);
     if (!g)
         return;
-    /* g = c - D Zd^T r */
-    mg__xgemv_t(&q->d, q->scale, r, 1, c, g, acc);
+    for (size_t j = 0; j < p; j++)
+        cs[j] = c ? c[j] / q->scale_lo[j] : 0.0;
+    /* g = lo .* (c ./ lo - diag(scale) Zd^T r) */
+    mg__xgemv_t(&q->d, q->scale, r, 1, cs, g, acc);
+    for (size_t j = 0; j < p; j++)
+        g[j] *= q->scale_lo[j];
 }
 
-size_t mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double *c,
-                      double *x, double *r, double *scratch, double *delta)
+mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double *c,
+                         double *x, double *r, double *scratch, size_t *steps_out,
+                         double *delta)
 {
     const size_t N = q->d.N, p = q->d.p;
     const int full = q->rank == p;
     double *f = scratch, *dr = f + N, *y0 = dr + N, *g = y0 + N, *dx = g + p, *bt = dx + p,
-           *acc = bt + p;
+           *acc = bt + p, *cs = acc + 2 * p;
 
     if (!y) {
         memset(y0, 0, N * sizeof *y0);
@@ -62,19 +74,19 @@ size_t mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double
     for (size_t i = 0; i < N; i++)
         f[i] = y[i * ys];
     /* the first solve, from x = 0, r = 0 */
-    mg__lsq_solve_aug(q, f, full ? c : NULL, r, x);
+    MG__CHECK(mg__lsq_solve_aug(q, f, full ? c : NULL, r, x));
 
     size_t steps = 0;
     double prev = 1.0, last = 1.0;
     while (steps < q->max_refine) {
         if (full) {
-            residuals(q, y, ys, c, x, r, f, g, bt, acc);
+            residuals(q, y, ys, c, x, r, f, g, bt, acc, cs);
         } else {
             /* rank-deficient: refine x alone against the truncated
              * factorisation (minimum-norm corrections) */
-            residuals(q, y, ys, NULL, x, NULL, f, NULL, bt, acc);
+            residuals(q, y, ys, NULL, x, NULL, f, NULL, bt, acc, cs);
         }
-        mg__lsq_solve_aug(q, f, full ? g : NULL, dr, dx);
+        MG__CHECK(mg__lsq_solve_aug(q, f, full ? g : NULL, dr, dx));
         const double d = mg__lsq_rel_change(dx, x, p);
         if (!(d < prev))
             break; /* the corrections stopped shrinking: at the noise level */
@@ -92,5 +104,6 @@ size_t mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double
         prev = d;
     }
     *delta = last;
-    return steps;
+    *steps_out = steps;
+    return MG_OK;
 }

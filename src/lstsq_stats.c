@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the diagonal of (Z^T Z)^-1 for the coefficient standard errors,
  *     se_j = sigma * sqrt([(X^T X)^-1]_jj) = sigma * d_j * sqrt([(Z^T Z)^-1]_jj),
  * from the factors, then refined where the problem is small enough. */
@@ -5,12 +6,14 @@
 #include "internal.h"
 
 #include <lapacke.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* v_j = ||row j of T^-1||^2 for an n x n upper-triangular T (column-major,
  * leading dimension ld; row-major callers pass the transpose's layout). */
-static mg_status inv_row_norms(const double *T, size_t n, size_t ld, int row_major, double *v)
+static MG__MUST_USE mg_status inv_row_norms(const double *T, size_t n, size_t ld, int row_major,
+                                            double *v)
 {
     double *Ti = mg__alloc_doubles(n, n);
     if (!Ti)
@@ -18,10 +21,13 @@ static mg_status inv_row_norms(const double *T, size_t n, size_t ld, int row_maj
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
             Ti[j * n + i] = (i <= j) ? (row_major ? T[i * ld + j] : T[j * ld + i]) : 0.0;
-    /* Ti = T^-1   (column-major upper) */
-    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', (lapack_int)n, Ti, (lapack_int)n) != 0) {
+    /* Ti = T^-1   (column-major upper; a zero diagonal entry: info > 0) */
+    const mg_status s = mg__lapack_status(
+        LAPACKE_dtrtri_work(LAPACK_COL_MAJOR, 'U', 'N', (lapack_int)n, Ti, (lapack_int)n),
+        MG_ESINGULAR);
+    if (s != MG_OK) {
         free(Ti);
-        return MG_ESINGULAR;
+        return s;
     }
     for (size_t i = 0; i < n; i++) {
         double s = 0.0;
@@ -65,28 +71,45 @@ mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
     return s;
 }
 
+/* 2^-sigma with D x 2^-sigma safely inside the double range for any x of
+ * size up to 2^120: the refinement forms D x (the unscaled coordinates),
+ * which for a column of subnormal entries (D_jj up to 2^1074) overflows
+ * although x itself, a column of (Z^T Z)^-1, is moderate. */
+static MG__MUST_USE double rhs_scale(const mg__lsq *q)
+{
+    int emax = 0;
+    for (size_t j = 0; j < q->d.p; j++) {
+        const int e = ilogb(q->scale[j]) + ilogb(q->scale_lo[j]);
+        emax = e > emax ? e : emax;
+    }
+    return emax > 900 ? ldexp(1.0, 900 - emax) : 1.0;
+}
+
 /* Column j of (Z^T Z)^-1 is the x of the augmented system with y = 0 and
  * c = -e_j (r + Z x = 0, Z^T r = -e_j), so the refinement that makes the
- * coefficients accurate makes the variances accurate too. */
+ * coefficients accurate makes the variances accurate too.  The system is
+ * solved for c = -t e_j (t = rhs_scale, a power of two: x / t is exact); a
+ * non-finite refined value keeps the unrefined v_j. */
 mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
 {
     const size_t N = q->d.N, p = q->d.p;
     double *c = mg__alloc_doubles(p, 1), *x = mg__alloc_doubles(p, 1);
     double *r = mg__alloc_doubles(N, 1);
-    double *scratch = mg__alloc_doubles(3 * N + 6 * p, 1);
+    double *scratch = mg__alloc_doubles(MG__LSQ_REFINE_SCRATCH(N, p), 1);
+    mg_status s = (c && x && r && scratch) ? MG_OK : MG_ENOMEM;
 
-    if (!c || !x || !r || !scratch) {
-        free(c); free(x); free(r); free(scratch);
-        return MG_ENOMEM;
-    }
-    memset(c, 0, p * sizeof *c);
-    for (size_t j = 0; j < p; j++) {
+    const double t = rhs_scale(q);
+    if (s == MG_OK)
+        memset(c, 0, p * sizeof *c);
+    for (size_t j = 0; s == MG_OK && j < p; j++) {
         double delta;
-        c[j] = -1.0;
-        (void)mg__lsq_refine(q, NULL, 0, c, x, r, scratch, &delta);
+        size_t steps;
+        c[j] = -t;
+        s = mg__lsq_refine(q, NULL, 0, c, x, r, scratch, &steps, &delta);
         c[j] = 0.0;
-        v[j] = x[j];
+        if (s == MG_OK && isfinite(x[j] / t))
+            v[j] = x[j] / t;
     }
     free(c); free(x); free(r); free(scratch);
-    return MG_OK;
+    return s;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rules: the explicit trace-trick gradients (a^T X b, a^T exp(X b) and the
  * chain rule through Y = A X B), each a BLAS-2 or BLAS-3 call
  * (docs/derivations.md, "Bilinear form", "a^T exp(Xb)", "Chain rule"). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rules_lu: the gradients that need a factorisation of X: Y = X^-1,
  * log|det X| and det X (docs/derivations.md, "Inverse" and "log|det X| and
  * det X").
@@ -5,8 +6,8 @@
  * Storage: LAPACK is called in column-major order on a contiguous n x n
  * buffer F.  F is filled with X itself, scaled by powers of two (a
  * transposed copy of the row-major view), so a column-major result M left in a buffer reads, row by row, as
- * M^T: the row-major X^-T of the logdet gradient is dgetri's X^-1 read
- * straight out, with no transpose pass. */
+ * M^T: the row-major X^-T of the logdet gradient is the column-major X^-1
+ * solved by dgetrs, read straight out with no transpose pass. */
 #include "matgrad/rules.h"
 #include "internal.h"
 
@@ -229,27 +230,34 @@ static double log_abs_det(double mant, long exp2)
     return log(mant) + (double)exp2 * ln2;
 }
 
-/* f->F = (2^k X)^-1 (column-major), i.e. 2^-k X^-T when read row-major. */
-MG__MUST_USE static mg_status lu_invert(lu *f)
+/* *B = (2^k X)^-1 (n x n column-major, allocated here), i.e. 2^-k X^-T
+ * when read row-major.  Solved from the LU on the identity (dgetrs), not
+ * inverted in place (dgetri): OpenBLAS's dgetri calls dgemm, threaded
+ * (already at n = 200) through its level-3 driver, which calls exit(1) when
+ * it cannot allocate its job array; dgetrs's triangular solves allocate
+ * nothing, as in mg_grad_inverse.  Same O(n^3) order of work. */
+MG__MUST_USE static mg_status lu_inverse(const lu *f, double **B)
 {
-    const lapack_int ni = (lapack_int)f->n;
-    double query = 0.0;
-    /* workspace query: the optimal lwork comes back in query */
-    MG__CHECK(mg__lapack_status(LAPACKE_dgetri_work(LAPACK_COL_MAJOR, ni, f->F, ni, f->ipiv,
-                                                    &query, -1),
-                                MG_ESINGULAR));
-    lapack_int lwork = query >= (double)ni ? (lapack_int)query : ni;
-    if (lwork < 1)
-        lwork = 1;
-    double *work = mg__alloc_doubles((size_t)lwork, 1);
-    if (!work)
+    const size_t n = f->n;
+    const lapack_int ni = (lapack_int)n;
+    double *b = mg__alloc_doubles(n, n);
+    *B = NULL;
+    if (!b)
         return MG_ENOMEM;
-    /* X_s^-1 = U^-1 L^-1 P   (the inverse is the gradient itself here) */
-    mg_status s = mg__lapack_status(LAPACKE_dgetri_work(LAPACK_COL_MAJOR, ni, f->F, ni, f->ipiv,
-                                                        work, lwork),
-                                    MG_ESINGULAR);
-    free(work);
-    return s;
+    for (size_t i = 0; i < n * n; i++)
+        b[i] = 0.0;
+    for (size_t i = 0; i < n; i++)
+        b[i * n + i] = 1.0;
+    /* X_s B = I  =>  B = X_s^-1 = U^-1 L^-1 P   (the inverse is the gradient itself here) */
+    mg_status s = mg__lapack_status(LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', ni, ni, f->F, ni,
+                                                        f->ipiv, b, ni),
+                                    MG_EINVAL);
+    if (s != MG_OK) {
+        free(b);
+        return s;
+    }
+    *B = b;
+    return MG_OK;
 }
 
 MG__MUST_USE static mg_status check_square_output(const mg_matrix *X, const mg_matrix *G)
@@ -285,9 +293,11 @@ mg_status mg_grad_logdet(const mg_matrix *X, mg_matrix *G)
     MG__CHECK(lu_factor(X, LU_SCALAR, &f));
     /* d log|X| = tr(X^-1 dX) = tr((X^-T)^T dX)  =>  G = X^-T = 2^k (2^k X)^-T
      * (docs/derivations.md, "log|det X| and det X") */
-    mg_status s = lu_invert(&f);
+    double *B;
+    mg_status s = lu_inverse(&f, &B);
     if (s == MG_OK)
-        s = copy_out(f.F, f.n, 1.0, f.k, G);
+        s = copy_out(B, f.n, 1.0, f.k, G);
+    free(B);
     lu_free(&f);
     return s;
 }
@@ -303,9 +313,11 @@ mg_status mg_grad_det(const mg_matrix *X, mg_matrix *G)
     lu_det(&f, &sign, &mant, &e);
     /* d|X| = |X| tr(X^-1 dX)  =>  G = det(X) X^-T = sign mant 2^(e + k) (2^k X)^-T,
      * applied entry by entry so det X itself is never formed */
-    mg_status s = lu_invert(&f);
+    double *B;
+    mg_status s = lu_inverse(&f, &B);
     if (s == MG_OK)
-        s = copy_out(f.F, f.n, sign * mant, e + f.k, G);
+        s = copy_out(B, f.n, sign * mant, e + f.k, G);
+    free(B);
     lu_free(&f);
     return s;
 }

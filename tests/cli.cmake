@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Tests of the matgrad command (tests/cli/*.sh, one ctest test each: run from
 # a scratch directory with the built command and the reference data in tests/data)
 # and a replay of the CSV fuzzer's seed corpus through the loader.

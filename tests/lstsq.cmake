@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The least-squares reference (tests/ref/ref_lstsq.c) solves exactly in
 # rational arithmetic with GMP.
 find_library(MG_GMP_LIBRARY gmp REQUIRED)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* act: forward and backward of each activation against its textbook
  * formula in long double, the finite-difference Jacobian (diagonal, with
  * f' on the diagonal), stability for large |x|, ReLU at 0, IEEE
@@ -41,10 +42,18 @@ static mgt_mat make_input(mgt_rng *r, shape s)
     return X;
 }
 
-/* glibc's exp, sin, cos and tanh are within 1-2 ulp; sigmoid and the
- * derivatives add at most four roundings (a division, products, a sum),
- * so every entry is within ~8 eps of the long-double value: 16 eps. */
-static const double TOL_ELEM = 16.0 * DBL_EPSILON;
+/* L = MGT_LIBM_ULP (mgtest.h): the double libm's budget.  The references
+ * are computed in long double, whose own errors (a few 2^-64 relative, even
+ * for a long-double libm 100x worse than glibc's) are far below u, plus one
+ * rounding (u) to double. */
+enum { LIBM_ULP = MGT_LIBM_ULP };
+
+/* Per entry, relative to the value: the worst chain is tanh' and sigmoid':
+ * e = exp(-c|x|) (L eps), d = 1 + e (one rounding u, and e's error damped by
+ * e / (1 + e) <= 1), d * d (2 (u + L eps) + u), e / d^2 (u), times 4 (exact)
+ * and dY (u): 3 L eps + 6 u, plus the reference's u: (3 L + 3.5) eps.  The
+ * forward functions need less (sigmoid: L eps + 2 u). */
+static const double TOL_ELEM = (3.0 * LIBM_ULP + 3.5) * DBL_EPSILON;
 
 START_TEST(forward_and_backward_match_reference)
 {
@@ -86,11 +95,14 @@ static mg_status act_as_vector_fn(const mg_matrix *x, mg_matrix *y, void *p)
 
 /* The Jacobian of an elementwise f, by central differences, is diagonal
  * (off-diagonal differences are exactly 0: y_p does not move when x_q,
- * q != p, does) with f'(x_q) on the diagonal.  At h = 1e-5 the diagonal's
- * truncation h^2 |f'''| / 6 is below 2e-11 max(1, |f|) (|f'''| <= 2 for
- * sigmoid, tanh, sin; = f for exp) and its rounding 2 eps |f| / h is
- * ~4e-11 |f|: 1e-8 max(1, |f|) leaves two orders of margin.  The point is
- * a matrix (2 x 3 and 1 x 1 and 5 x 1), read row by row. */
+ * q != p, does) with f'(x_q) on the diagonal.  The diagonal's error, for
+ * |x| <= 5 and step h: truncation h^2 |f'''| / 6 with |f'''| <= 2 max(1, |f|)
+ * (<= 2 for sigmoid, tanh, sin; = f for exp); each f value within
+ * (L + 1) eps |f| (the libm budget and the library's roundings), divided by
+ * 2h, twice; and x +- h rounded (u |x| <= 5 u), moving the step by that
+ * times |f'| <= max(1, |f|), over h.  Bound: (h^2 / 3 + ((L + 1) eps + 5 u)
+ * / h) max(1, |f|), 2e-10 at h = 1e-5.  The point is a matrix (2 x 3 and
+ * 1 x 1 and 5 x 1), read row by row. */
 START_TEST(jacobian_is_diagonal_with_derivative)
 {
     mg_act f = ACTS[_i];
@@ -116,7 +128,9 @@ START_TEST(jacobian_is_diagonal_with_derivative)
                 }
                 double d = mgt_get(&dX.v, p / pts[t].cols, p % pts[t].cols);
                 double y = mgt_get(&Y.v, p / pts[t].cols, p % pts[t].cols);
-                ck_assert_double_le(fabs(jpq - d), 1e-8 * fmax(1.0, fabs(y)));
+                const double h = 1e-5;
+                const double tol = h * h / 3.0 + ((LIBM_ULP + 1) * DBL_EPSILON + 5.0 * MGT_U) / h;
+                ck_assert_double_le(fabs(jpq - d), tol * fmax(1.0, fabs(y)));
             }
         free(x0);
         mgt_free(&X); mgt_free(&J); mgt_free(&dX); mgt_free(&ones); mgt_free(&Y);
@@ -125,7 +139,14 @@ START_TEST(jacobian_is_diagonal_with_derivative)
 END_TEST
 
 /* Where the textbook formulas break: 1 - s and 1 - tanh^2 round to 0 long
- * before the derivative underflows; exp(-x) overflows for x < -709. */
+ * before the derivative underflows; exp(-x) overflows for x < -709.  The
+ * references are long-double expl (far below u in error, see above); the
+ * bounds are the libm budget L eps for exp plus the library's roundings
+ * (sigmoid: e / (1 + e), 2 u; its derivative and tanh's: 3 L eps + 5 u as
+ * for TOL_ELEM) plus the reference's rounding u. */
+#define EXPL(x) ((double)expl(x))
+static const double TOL_S = LIBM_ULP * DBL_EPSILON + 3.0 * MGT_U;
+static const double TOL_D = 3.0 * LIBM_ULP * DBL_EPSILON + 6.0 * MGT_U;
 START_TEST(stable_for_large_arguments)
 {
     double x[] = { -800.0, -700.0, -40.0, 40.0, 700.0, 800.0, 20.0, -20.0, 400.0 };
@@ -139,22 +160,26 @@ START_TEST(stable_for_large_arguments)
     ck_assert_int_eq(mg_act_forward(MG_ACT_SIGMOID, &X, &Y), MG_OK);
     ck_assert_int_eq(mg_act_backward(MG_ACT_SIGMOID, &X, &O, &D), MG_OK);
     ck_assert_double_eq(y[0], 0.0);                       /* e^-800 underflows */
-    ck_assert_double_le(fabs(y[1] - exp(-700.0)), 4 * DBL_EPSILON * exp(-700.0));
-    ck_assert_double_le(fabs(y[2] - exp(-40.0) / (1 + exp(-40.0))), 4 * DBL_EPSILON * exp(-40.0));
+    ck_assert_double_le(fabs(y[1] - EXPL(-700.0L)), TOL_S * EXPL(-700.0L));
+    ck_assert_double_le(fabs(y[2] - (double)(expl(-40.0L) / (1.0L + expl(-40.0L)))),
+                        TOL_S * EXPL(-40.0L));
     ck_assert_double_eq(y[3], 1.0);
     ck_assert_double_eq(y[5], 1.0);
     /* s'(x) = e^-|x| / (1 + e^-|x|)^2 ~ e^-|x|: relative accuracy kept */
-    ck_assert_double_le(fabs(d[2] - exp(-40.0)), 4 * DBL_EPSILON * exp(-40.0));
-    ck_assert_double_le(fabs(d[3] - exp(-40.0)), 4 * DBL_EPSILON * exp(-40.0));
-    ck_assert_double_le(fabs(d[4] - exp(-700.0)), 4 * DBL_EPSILON * exp(-700.0));
+    /* e^-|x| / (1 + e^-|x|)^2 = e^-|x| (1 - 2 e^-|x| + ...): e^-40 is 4e-18 u */
+    ck_assert_double_le(fabs(d[2] - EXPL(-40.0L)), TOL_D * EXPL(-40.0L));
+    ck_assert_double_le(fabs(d[3] - EXPL(-40.0L)), TOL_D * EXPL(-40.0L));
+    ck_assert_double_le(fabs(d[4] - EXPL(-700.0L)), TOL_D * EXPL(-700.0L));
     ck_assert_double_eq(d[0], 0.0);
     ck_assert_double_eq(d[5], 0.0);
 
     ck_assert_int_eq(mg_act_backward(MG_ACT_TANH, &X, &O, &D), MG_OK);
     /* tanh'(20) = 4 e^-40 / (1 + e^-40)^2 */
-    ck_assert_double_le(fabs(d[6] - 4 * exp(-40.0)), 8 * DBL_EPSILON * exp(-40.0));
-    ck_assert_double_le(fabs(d[7] - 4 * exp(-40.0)), 8 * DBL_EPSILON * exp(-40.0));
-    ck_assert_double_le(fabs(d[8] - 4 * exp(-800.0)), DBL_TRUE_MIN); /* underflows cleanly */
+    ck_assert_double_le(fabs(d[6] - 4 * EXPL(-40.0L)), TOL_D * 4 * EXPL(-40.0L));
+    ck_assert_double_le(fabs(d[7] - 4 * EXPL(-40.0L)), TOL_D * 4 * EXPL(-40.0L));
+    /* 4 e^-800 ~ 1e-347 is below the smallest subnormal: the exact result
+     * rounds to 0, and any libm's exp(-800) (<= 2^-1074 / 2 for L ulp) does */
+    ck_assert_double_le(fabs(d[8]), DBL_TRUE_MIN);
     for (size_t i = 0; i < n; i++)
         ck_assert(isfinite(d[i]));
 }

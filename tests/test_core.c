@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Core: views, blocks, checks and messages. */
 #include "mgtest.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fd: central differences on functions with known derivatives, X restored
  * bitwise, the Jacobian's numerator layout (d(Ax)/dx = A, m x n), the
  * gradient check's metric, and every bad-input status. */
@@ -31,9 +32,27 @@ static void cubic_grad(const mg_matrix *X, const mg_matrix *C, mg_matrix *G)
         }
 }
 
-/* f''' = 2 per entry, so the central difference's truncation error is
- * exactly h^2 / 3 = 3.3e-11 at h = 1e-5, and rounding adds ~eps |f| / h
- * <= 2e-11 (|f| <= ~30 here); 1e-9 absolute bounds both with margin. */
+/* Entry (i, j) of the central difference at h = 1e-5: f''' = 2 and f'''' = 0,
+ * so the truncation error is exactly h^2 / 3; f is a long-double sum
+ * rounded once (u F each, F = sum |c| (|x| + h)^2 + (|x| + h)^3 / 3 bounds
+ * |f| at the perturbed points), over 2h: u F / h; the steps x +- h are
+ * rounded (u (|x| + h) each), moving the quotient by |g| u (|x| + h) / h;
+ * the quotient's own rounding u |g|; the reference 2 c x + x^2 three
+ * roundings, 2 u (2 |c x| + x^2) (with a margin).  Observed errors are
+ * about the truncation term. */
+static double cubic_fd_bound(const mg_matrix *X, const mg_matrix *C, size_t i, size_t j, double h)
+{
+    long double F = 0.0L;
+    for (size_t a = 0; a < X->rows; a++)
+        for (size_t b = 0; b < X->cols; b++) {
+            const long double x = fabs(mgt_get(X, a, b)) + h;
+            F += fabsl((long double)mgt_get(C, a, b)) * x * x + x * x * x / 3.0L;
+        }
+    const double x = mgt_get(X, i, j), c = mgt_get(C, i, j);
+    const double g = fabs(2.0 * c * x + x * x) + 2.0 * fabs(c) * h; /* |g| near x, over-estimated */
+    return h * h / 3.0 + MGT_U * (double)F / h + g * MGT_U * (fabs(x) + h) / h + MGT_U * g +
+           2.0 * MGT_U * (2.0 * fabs(c * x) + x * x);
+}
 START_TEST(gradient_of_known_function)
 {
     const size_t shapes[][3] = { { 1, 1, 0 }, { 1, 1, 2 }, { 4, 1, 0 }, { 1, 6, 1 }, { 5, 7, 3 } };
@@ -47,17 +66,27 @@ START_TEST(gradient_of_known_function)
         ck_assert(mgt_unchanged(&X, x0)); /* bitwise, padding included */
         ck_assert(mgt_padding_intact(&G));
         cubic_grad(&X.v, &C.v, &R.v);
+        /* the grad check's metric: each entry's bound over max(|R_ij|, floor),
+         * floor = cbrt(eps) max |R| (its max(|G|, |N|) is at least |R|) */
+        const double floor_s = cbrt(DBL_EPSILON) * mgt_max_abs(&R.v);
+        double worst = 0.0, bmax = 0.0;
         for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < n; j++)
-                ck_assert_double_le(fabs(mgt_get(&G.v, i, j) - mgt_get(&R.v, i, j)), 1e-9);
+            for (size_t j = 0; j < n; j++) {
+                const double b = cubic_fd_bound(&X.v, &C.v, i, j, 1e-5);
+                ck_assert_double_le(fabs(mgt_get(&G.v, i, j) - mgt_get(&R.v, i, j)), b);
+                worst = fmax(worst, b / fmax(fabs(mgt_get(&R.v, i, j)), floor_s));
+                bmax = fmax(bmax, b);
+            }
 
         double err = -1.0;
         ck_assert_int_eq(mg_grad_check(cubic, &C.v, &X.v, &R.v, 1e-5, &err), MG_OK);
         ck_assert(mgt_unchanged(&X, x0));
-        /* each entry within 1e-9 absolute of entries whose largest is O(1) */
-        ck_assert_double_le(err, 1e-6);
+        ck_assert_double_le(err, worst);
         ck_assert_double_ge(err, 0.0);
-        /* a wrong factor is an O(1) error */
+        /* A wrong factor is an O(1) error: R doubled, at its largest entry
+         * Rm, |2 Rm - N| / max(2 |Rm|, |N|) >= (|Rm| - b) / (2 |Rm| + b) > 0.4
+         * for any b < |Rm| / 7 (b ~ 1e-10 here). */
+        ck_assert_double_lt(bmax, mgt_max_abs(&R.v) / 7.0);
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < n; j++)
                 *mg_at(&R.v, i, j) *= 2.0;
@@ -117,8 +146,19 @@ START_TEST(jacobian_of_Ax_is_A)
         ck_assert_int_eq(mg_fd_jacobian(apply_A, &c, &x.v, 0.5, &J.v), MG_OK);
         ck_assert(mgt_unchanged(&x, x0));
         ck_assert(mgt_padding_intact(&J));
-        /* linear: only the rounding of y (|y| <= n) over 2h = 1, a few eps n */
-        ck_assert_double_le(mgt_rel_err(&J.v, &A.v), 1e-14);
+        /* Linear, so no truncation; x +- 0.5 is exact (x a multiple of 2^-52
+         * in [-1, 1)); each y_i is a long-double sum rounded once, u Y_i with
+         * Y_i = sum_k |A_ik| (|x_k| + h) (plus n 2^-64 Y_i), twice over 2h = 1;
+         * the quotient's own rounding u |A_ij|. */
+        for (size_t i = 0; i < m; i++) {
+            long double Y = 0.0L;
+            for (size_t k = 0; k < n; k++)
+                Y += fabsl((long double)mgt_get(&A.v, i, k)) * (fabs(mgt_get(&x.v, k, 0)) + 0.5);
+            for (size_t k = 0; k < n; k++)
+                ck_assert_double_le(fabs(mgt_get(&J.v, i, k) - mgt_get(&A.v, i, k)),
+                                    2.0 * (MGT_U + (double)n * LDBL_EPSILON) * (double)Y +
+                                        MGT_U * fabs(mgt_get(&A.v, i, k)));
+        }
         free(x0);
         mgt_free(&A); mgt_free(&x); mgt_free(&J);
     }
@@ -126,7 +166,10 @@ START_TEST(jacobian_of_Ax_is_A)
 END_TEST
 
 /* Seed 004's example: f(x) = (x^2, x^3) at x = 2 has the 2 x 1 Jacobian
- * (2x, 3x^2) = (4, 12).  Truncation: 0 for x^2, h^2 = 1e-10 for x^3. */
+ * (2x, 3x^2) = (4, 12).  Truncation: 0 for x^2, h^2 f''' / 6 = h^2 for x^3.
+ * Rounding: the steps 2 +- h (u (2 + h) each, moving the quotient by
+ * |f'| u (2 + h) / h), the values (one and two roundings: u |y| and 2 u |y|,
+ * |y| <= (2 + h)^2 or ^3, twice over 2h), the quotient (u |f'|). */
 static mg_status square_cube(const mg_matrix *x, mg_matrix *y, void *p)
 {
     (void)p;
@@ -141,12 +184,16 @@ START_TEST(seed_004_example)
     double x = 2.0, j[2] = { 0, 0 };
     mg_matrix X = mg_matrix_view(&x, 1, 1), J = mg_matrix_view(j, 2, 1);
     ck_assert_int_eq(mg_fd_jacobian(square_cube, NULL, &X, 1e-5, &J), MG_OK);
-    ck_assert_double_eq_tol(j[0], 4.0, 1e-9);
-    ck_assert_double_eq_tol(j[1], 12.0, 1e-9);
+    const double h = 1e-5, st = MGT_U * (2.0 + h) / h;
+    ck_assert_double_le(fabs(j[0] - 4.0), 4.0 * st + MGT_U * pow(2.0 + h, 2) / h + 4.0 * MGT_U);
+    ck_assert_double_le(fabs(j[1] - 12.0), h * h + 12.0 * st + 2.0 * MGT_U * pow(2.0 + h, 3) / h + 12.0 * MGT_U);
 }
 END_TEST
 
-/* A matrix point is read row by row: y_p = (p + 1) x_p gives diag(1..6). */
+/* A matrix point is read row by row: y_p = (p + 1) x_p gives diag(1..6).
+ * Off the diagonal y_p does not move: exactly 0.  On it, x +- 0.25 is exact
+ * (multiples of 2^-52 below 2 in magnitude), each (p + 1) x one rounding,
+ * u (p + 1) (|x| + h), twice over 2h = 0.5, plus the quotient's u (p + 1). */
 static mg_status scale_by_index(const mg_matrix *x, mg_matrix *y, void *p)
 {
     (void)p;
@@ -163,7 +210,11 @@ START_TEST(jacobian_of_matrix_point)
     ck_assert_int_eq(mg_fd_jacobian(scale_by_index, NULL, &X.v, 0.25, &J.v), MG_OK);
     for (size_t p = 0; p < 6; p++)
         for (size_t q = 0; q < 6; q++)
-            ck_assert_double_eq_tol(mgt_get(&J.v, p, q), p == q ? (double)(p + 1) : 0.0, 1e-14);
+            if (p != q)
+                ck_assert_double_eq(mgt_get(&J.v, p, q), 0.0);
+            else
+                ck_assert_double_le(fabs(mgt_get(&J.v, p, q) - (double)(p + 1)),
+                                    (double)(p + 1) * MGT_U * (4.0 * (fabs(mgt_get(&X.v, p / 3, p % 3)) + 0.25) + 1.0));
     mgt_free(&X); mgt_free(&J);
 }
 END_TEST
@@ -182,10 +233,18 @@ START_TEST(grad_check_floor)
     double x[] = { 1.0, 0.0 }, g[] = { 2.0, 0.0 }, err = -1.0;
     mg_matrix X = mg_matrix_view(x, 1, 2), G = mg_matrix_view(g, 1, 2);
     ck_assert_int_eq(mg_grad_check(offset_cubic, NULL, &X, &G, 1e-5, &err), MG_OK);
-    /* the b entry's difference is h^2 = 1e-10 plus ~eps 10 / h = 2e-10
-     * noise; over the floor 6e-6 * 2 that reads below 1e-4, far from the
-     * 1 it would be without it */
-    ck_assert_double_le(err, 1e-4);
+    /* The b entry's quotient is h^2 (truncation; b^3 at b = 0) plus the
+     * rounding of f = 10 + a^2 + b^3 (<= 11.1: 3 roundings, 3 u 11.1 each,
+     * twice over 2h) and of the a-steps (none: b's column only moves b, and
+     * b +- h is exact); over the floor cbrt(eps) * 2 (the largest entry is
+     * 2) that is about 3e-5, far from the 1 it would read without the floor.
+     * The a entry: |N_a - 2| <= 2 u (1 + h) / h + 3 u 11.1 / h + 2 u, over 2. */
+    {
+        const double h = 1e-5, fl = cbrt(DBL_EPSILON) * 2.0;
+        const double eb = (h * h + 3.0 * MGT_U * 11.1 / h) / fl;
+        const double ea = (2.0 * 2.0 * MGT_U * (1.0 + h) / h + 3.0 * MGT_U * 11.1 / h + 2.0 * MGT_U) / 2.0;
+        ck_assert_double_le(err, fmax(ea, eb) * 1.01); /* 1.01: N_a near 2 in the max() */
+    }
     double z[] = { 0.0, 0.0 }, gz[] = { 0.0, 0.0 };
     mg_matrix Z = mg_matrix_view(z, 1, 2), GZ = mg_matrix_view(gz, 1, 2);
     ck_assert_int_eq(mg_grad_check(square, NULL, &Z, &GZ, 1e-3, &err), MG_OK);

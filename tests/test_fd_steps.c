@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fd_steps: steps h that the finite differences must refuse (a point or the
  * width 2h overflows, or h is lost against x on one side) and huge but
  * usable ones, where the difference of two finite values overflows while

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* layer: the dense layer's forward and backward pass against the naive
  * loops of seed 002 and against central differences, NULL outputs, IEEE
  * propagation, and every bad-input status. */
@@ -34,12 +35,10 @@ static void free_layer(layer *l)
     mgt_free(&l->dA);
 }
 
-/* Each entry is a k-, n- or m-term dot product of entries in [-1, 1]:
- * dgemm's error is at most (terms) eps in absolute terms, <= 300 eps here,
- * while the largest entry of each result is O(1) or more (at least ~0.3
- * for these random inputs), so a normwise 1e-12 holds with an order to
- * spare. */
-static const double TOL_REF = 1e-12;
+/* Each entry is a k-, n- or m-term dot product (plus the bias): checked
+ * entry by entry against gamma_terms times the sum of the products'
+ * magnitudes (mgt_assert_product), the worst case of any dgemm, kernel or
+ * thread count, plus the reference's rounding. */
 
 START_TEST(forward_matches_reference)
 {
@@ -52,7 +51,7 @@ START_TEST(forward_matches_reference)
         mgt_fill(&A, NAN); /* must be overwritten, never read */
         ck_assert_int_eq(mg_dense_forward(&l.Z.v, &l.W.v, b, &A.v), MG_OK);
         ref_dense_forward(&l.Z.v, &l.W.v, b, &Aref.v);
-        ck_assert_double_le(mgt_rel_err(&A.v, &Aref.v), TOL_REF);
+        mgt_assert_product(&A.v, &Aref.v, &l.Z.v, 0, &l.W.v, 0, b);
         ck_assert(mgt_padding_intact(&A));
     }
     free_layer(&l);
@@ -74,9 +73,12 @@ START_TEST(backward_matches_reference)
     mgt_fill(&db, NAN);
     ck_assert_int_eq(mg_dense_backward(&l.Z.v, &l.W.v, &l.dA.v, &dZ.v, &dW.v, &db.v), MG_OK);
     ref_dense_backward(&l.Z.v, &l.W.v, &l.dA.v, &rZ.v, &rW.v, &rb.v);
-    ck_assert_double_le(mgt_rel_err(&dZ.v, &rZ.v), TOL_REF);
-    ck_assert_double_le(mgt_rel_err(&dW.v, &rW.v), TOL_REF);
-    ck_assert_double_le(mgt_rel_err(&db.v, &rb.v), TOL_REF);
+    mgt_mat ones = mgt_alloc(1, s.m, 0);
+    mgt_fill(&ones, 1.0);
+    mgt_assert_product(&dZ.v, &rZ.v, &l.dA.v, 0, &l.W.v, 1, NULL); /* dA W^T */
+    mgt_assert_product(&dW.v, &rW.v, &l.Z.v, 1, &l.dA.v, 0, NULL); /* Z^T dA */
+    mgt_assert_product(&db.v, &rb.v, &ones.v, 0, &l.dA.v, 0, NULL); /* 1^T dA */
+    mgt_free(&ones);
     ck_assert(mgt_padding_intact(&dZ) && mgt_padding_intact(&dW) && mgt_padding_intact(&db));
 
     /* Every subset of outputs: the ones asked for are the same bits, the
@@ -120,9 +122,14 @@ static double layer_loss(const mg_matrix *X, void *p)
 }
 
 /* L is affine in each variable, so the central difference has no
- * truncation error at any h; with h = 0.5 the rounding of L (a long double
- * sum of m n products, each O(k)) over 2h is below 1e-15 |L|, far under the
- * 1e-10 asked (a wrong transpose or missing bias is an O(1) error). */
+ * truncation error at any h.  Rounding: each forward entry A_ij is within
+ * gamma_{k+1} (|Z| |W| + |b|)_ij of the exact (any dgemm), so each L value
+ * within gamma_{k+1} sum |dA| (|Z| |W| + |b|) + (long-double sum, negligible)
+ * and its rounding u |L|; x +- h with h = 0.5 and |x| <= 1 is exact (a
+ * multiple of 2^-53 plus 0.5 stays representable: |x| + 0.5 < 2), so the
+ * quotient's error is 2 dL / (2h) = 2 dL plus its own rounding u |g|.
+ * Checked normwise: max |g - g_fd| <= 2 dL + u max |g|, where dL uses
+ * |Z|, |W|, |b| enlarged by h (the perturbed point). */
 START_TEST(backward_matches_central_differences)
 {
     mgt_rng r = mgt_rng_seed(30 + (uint64_t)_i);
@@ -133,13 +140,25 @@ START_TEST(backward_matches_central_differences)
     mgt_mat A = mgt_alloc(s.m, s.n, 0);
     mgt_mat dZ = mgt_alloc(s.m, s.k, 0), dW = mgt_alloc(s.k, s.n, 0), db = mgt_alloc(1, s.n, 0);
     ck_assert_int_eq(mg_dense_backward(&l.Z.v, &l.W.v, &l.dA.v, &dZ.v, &dW.v, &db.v), MG_OK);
+    long double mag = 0.0L; /* sum |dA| (|Z| + h)(|W| + h) + |b| + h: also bounds |L| */
+    for (size_t i = 0; i < s.m; i++)
+        for (size_t j = 0; j < s.n; j++) {
+            long double e = fabsl((long double)mgt_get(&l.b.v, 0, j)) + 0.5L;
+            for (size_t q = 0; q < s.k; q++)
+                e += (fabsl((long double)mgt_get(&l.Z.v, i, q)) + 0.5L) *
+                     (fabsl((long double)mgt_get(&l.W.v, q, j)) + 0.5L);
+            mag += fabsl((long double)mgt_get(&l.dA.v, i, j)) * e;
+        }
+    const double dL = (mgt_gamma((double)s.k + 1.0) + MGT_U) * (double)mag;
     mgt_mat *vars[] = { &l.Z, &l.W, &l.b };
     mgt_mat *grads[] = { &dZ, &dW, &db };
     for (int w = 0; w < 3; w++) {
         fd_ctx c = { &l, w, &A };
         mgt_mat N = mgt_alloc(grads[w]->v.rows, grads[w]->v.cols, 0);
         ck_assert_int_eq(mg_fd_gradient(layer_loss, &c, &vars[w]->v, 0.5, &N.v), MG_OK);
-        ck_assert_double_le(mgt_rel_err(&grads[w]->v, &N.v), 1e-10);
+        const double tol = (2.0 * dL + MGT_U * mgt_max_abs(&grads[w]->v)) /
+                           fmax(mgt_max_abs(&N.v), 1e-300);
+        ck_assert_double_le(mgt_rel_err(&grads[w]->v, &N.v), tol);
         mgt_free(&N);
     }
     free_layer(&l);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: every error status, with B and every result field untouched. */
 #include "mgtest.h"
 
@@ -193,9 +194,15 @@ START_TEST(cholesky_refuses_collinear_columns)
     ck_assert_int_eq(mg_lstsq(&X, &Y, &B, &o, &r), MG_OK);
     ck_assert_uint_eq(r.rank, 1);
     /* minimum norm: b along [1 2] with b1 + 2 b2 = 7/3 (the LS fit of y on
-     * x1), i.e. b = (7/15) [1 2] */
-    ck_assert_double_le(fabs(b[0] - 7.0 / 15.0), 1e-14);
-    ck_assert_double_le(fabs(b[1] - 14.0 / 15.0), 1e-14);
+     * x1), i.e. b = (7/15) [1 2].  X has one nonzero singular value,
+     * sqrt(150), so kappa on its range is 1; the rank-1 solution is within
+     * the least-squares forward bound (mgt_lstsq_fwd_bound) with kappa 1,
+     * ||r|| = ||y - (7/3) x1|| = sqrt(2/3), ||X|| = sqrt(150) and the normwise
+     * backward error 4 p u (p = 2) of the SVD (as in test_lstsq.c), plus
+     * the rounding of 7/15 and 14/15. */
+    const double bn = 7.0 / 15.0 * sqrt(5.0);
+    const double f = mgt_lstsq_fwd_bound(8.0 * MGT_U, 1.0, sqrt(2.0 / 3.0), sqrt(150.0), bn);
+    ck_assert_double_le(hypot(b[0] - 7.0 / 15.0, b[1] - 14.0 / 15.0), (f + MGT_U) * bn);
 }
 END_TEST
 

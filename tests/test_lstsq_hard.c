@@ -1,18 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq on ill-conditioned synthetic designs, checked against the exact
  * rational solution of the same double data (tests/ref/ref_lstsq.c):
  * high-degree polynomials, columns scaled by 1e8 and 1e-8, near-collinear
  * columns, near-zero R^2 (large residuals), and the automatic choice
  * between the Cholesky and QR paths on big designs.
  *
- * Thresholds: a refined solution is the exact one rounded to a few ulps,
- * whatever kappa(Z) is, as long as kappa(Z) eps < 1 so that refinement
- * contracts (docs/accuracy.md).  Every design here has kappa(Z) between 1e5
- * and 1e13 after equilibration (checked), where an unrefined solve keeps
- * about 15.6 - log10(kappa) digits or fewer (checked: at least 2 digits
- * fewer than the refined one), so
- * "normwise LRE >= 12 against the exact solution" separates a refined
- * solver from an unrefined one on every case, with 3 digits of margin for
- * the rounding of the result itself. */
+ * Thresholds (ref_check_lstsq, derived in tests/ref/ref_lstsq.c): a refined
+ * solution is within the limiting accuracy of refinement, rb = sqrt(p)
+ * 4 p u (1 + kappa^2 u) normwise, as long as kappa(Z) eps_b < 1/2 so
+ * that refinement contracts (asserted from the exact kappa of the
+ * equilibrated design).  Every design here has that kappa between 1e5 and
+ * 1e13 (checked), and the same solver without refinement misses rb
+ * (checked): the test fails a solver that does not refine. */
 #include "mgtest.h"
 #include "ref_lstsq.h"
 
@@ -45,8 +44,9 @@ static mgt_mat response(mgt_rng *r, const mg_matrix *X, size_t k, double noise)
 }
 
 /* Prints the measured LREs, and checks the design is as hard as claimed:
- * 1e-13 <= rcond(Z) <= 1e-5, and the same solver without refinement
- * (max_refine = 0) keeps at least 2 digits fewer than with it. */
+ * 1e5 <= kappa <= 1e13 (exact, equilibrated design), and the same solver
+ * without refinement (max_refine = 0) misses the refined bound rb, i.e.
+ * its LRE is below -log10(rb). */
 static void report(const char *name, const mg_matrix *X, int intercept, const mg_matrix *Y,
                    mg_lstsq_method m, lstsq_lre l)
 {
@@ -55,12 +55,14 @@ static void report(const char *name, const mg_matrix *X, int intercept, const mg
     o.method = m;
     o.max_refine = 0;
     const double plain = ref_fit_lre(X, Y, &o);
-    printf("%-16s method %d -> %d: rcond %8.2e  LRE b %5.2f (unrefined %5.2f)  se %5.2f  "
-           "rsd %5.2f  R^2 %5.2f\n", name, (int)m, (int)l.method, l.rcond, l.b, plain, l.se,
-           l.rsd, l.r2);
-    ck_assert_double_ge(l.rcond, 1e-13);
-    ck_assert_double_le(l.rcond, 1e-5);
-    ck_assert_double_le(plain, l.b - 2.0);
+    double kappa;
+    const double rb = ref_refined_bound(X, intercept, 0, &kappa);
+    printf("%-16s method %d -> %d: kappa %8.2e rcond %8.2e  LRE b %5.2f (unrefined %5.2f, "
+           "refined bound %5.2f)  se %5.2f  rsd %5.2f  R^2 %5.2f\n", name, (int)m, (int)l.method, kappa,
+           l.rcond, l.b, plain, -log10(rb), l.se, l.rsd, l.r2);
+    ck_assert_double_ge(kappa, 1e5);
+    ck_assert_double_le(kappa, 1e13);
+    ck_assert_double_lt(plain, -log10(rb));
 }
 
 static const mg_lstsq_method ACCURATE[] = { MG_LSTSQ_AUTO, MG_LSTSQ_QR, MG_LSTSQ_SVD };
@@ -73,7 +75,7 @@ START_TEST(polynomial_degree_10)
     mgt_mat X = poly_design(&r, 60, 10, 1.0, 3.0), Y = response(&r, &X.v, 2, 1e-3);
     for (size_t m = 0; m < 3; m++)
         report("poly10 [1,3]", &X.v, 1, &Y.v, ACCURATE[m],
-               ref_check_lstsq(&X.v, 1, &Y.v, ACCURATE[m], 12.0, 11));
+               ref_check_lstsq(&X.v, 1, &Y.v, ACCURATE[m], 11));
     mgt_free(&X);
     mgt_free(&Y);
 }
@@ -86,7 +88,7 @@ START_TEST(polynomial_degree_8)
     mgt_mat X = poly_design(&r, 45, 8, 1.0, 4.0), Y = response(&r, &X.v, 1, 1e-2);
     for (size_t m = 0; m < 3; m++)
         report("poly8 [1,4]", &X.v, 0, &Y.v, ACCURATE[m],
-               ref_check_lstsq(&X.v, 0, &Y.v, ACCURATE[m], 12.0, 8));
+               ref_check_lstsq(&X.v, 0, &Y.v, ACCURATE[m], 8));
     mgt_free(&X);
     mgt_free(&Y);
 }
@@ -105,7 +107,7 @@ START_TEST(badly_scaled_columns)
     }
     for (size_t m = 0; m < 3; m++)
         report("scaled 1e8/1e-8", &X.v, 1, &Y.v, ACCURATE[m],
-               ref_check_lstsq(&X.v, 1, &Y.v, ACCURATE[m], 12.0, 7));
+               ref_check_lstsq(&X.v, 1, &Y.v, ACCURATE[m], 7));
     mgt_free(&X);
     mgt_free(&Y);
 }
@@ -126,7 +128,7 @@ START_TEST(near_collinear_columns)
     mgt_mat Y = response(&r, &X.v, 3, 1e-1);
     for (size_t m = 0; m < 3; m++)
         report("near-collinear", &X.v, 1, &Y.v, ACCURATE[m],
-               ref_check_lstsq(&X.v, 1, &Y.v, ACCURATE[m], 12.0, 5));
+               ref_check_lstsq(&X.v, 1, &Y.v, ACCURATE[m], 5));
     mgt_free(&X);
     mgt_free(&Y);
 }
@@ -143,7 +145,7 @@ START_TEST(large_residuals)
         *mg_at(&Y.v, i, 0) = 1e6 * mgt_uniform(&r) + 1e-3 * mgt_get(&X.v, i, 0);
     for (size_t m = 0; m < 3; m++)
         report("large residuals", &X.v, 1, &Y.v, ACCURATE[m],
-               ref_check_lstsq(&X.v, 1, &Y.v, ACCURATE[m], 12.0, 8));
+               ref_check_lstsq(&X.v, 1, &Y.v, ACCURATE[m], 8));
     mgt_free(&X);
     mgt_free(&Y);
 }

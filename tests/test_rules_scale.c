@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rules_scale: the LU rules (mg_grad_inverse, mg_grad_logdet, mg_grad_det,
  * mg_logdet, mg_det) on well-conditioned matrices scaled across the whole
  * double range, subnormal entries included, against exact answers.

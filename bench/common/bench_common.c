@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #define _GNU_SOURCE /* madvise, MADV_HUGEPAGE */
 #include "bench_common.h"
 
@@ -99,7 +100,9 @@ double *bc_random(size_t n, unsigned long long seed)
 #ifdef MADV_HUGEPAGE
     madvise(p, bytes, MADV_HUGEPAGE);
 #endif
+#ifdef _OPENMP
     #pragma omp parallel for schedule(static)
+#endif
     for (size_t i = 0; i < n; i++) {
         /* splitmix64 of (seed, i): order-independent, so threads may fill */
         unsigned long long z = seed * 0x9E3779B97F4A7C15ULL + (unsigned long long)i + 1;
@@ -156,7 +159,9 @@ static volatile double bc_sink;
 static double parallel_sum(const double *x, size_t n)
 {
     double total = 0.0;
+#ifdef _OPENMP
     #pragma omp parallel reduction(+ : total)
+#endif
     {
         int id = 0, nt = 1;
 #ifdef _OPENMP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Benchmark utilities: wall-clock timing, medians, random fill, the
  * machine's measured bounds (streaming read bandwidth, dgemm peak), and the
  * RESULT line format that bench/run_all.sh collects. */

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad act: elementwise activation functions and their backward pass
- * (seeds 003 example 2, 004).
+ * (docs/derivations.md, "Elementwise functions").
  *
  * An elementwise f has a diagonal Jacobian, diag(f'(x)), so the backward
  * pass of Y = f(X) is the Hadamard product dX = dY .* f'(X): no Jacobian is
- * ever formed (docs/derivations.md, "Elementwise functions").
+ * ever formed.
  *
  *   MG_ACT_IDENTITY  f(x) = x                 f'(x) = 1
  *   MG_ACT_RELU      f(x) = max(x, 0)         f'(x) = 1 for x > 0, 0 for x <= 0

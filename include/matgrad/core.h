@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad core: matrix views, status codes, messages.
  *
  * A matrix is a non-owning, row-major view: element (i, j) lives at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad fd: central finite differences, to check analytic gradients
  * (docs/derivations.md, "Finite differences" and "Jacobians").
  *

@@ -1,5 +1,6 @@
-/* matgrad layer: forward and backward pass of a dense (affine) layer,
- * seed 002.
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* matgrad layer: forward and backward pass of a dense (affine) layer
+ * (docs/derivations.md, "Dense layer").
  *
  * Shapes (one row per example, the autograd frameworks' batch-first habit):
  *     Z  m x k   input batch          W  k x n   weights
@@ -7,7 +8,7 @@
  * and for the backward pass, given dA = dL/dA (m x n) of a scalar loss L:
  *     dZ = dA W^T   (m x k)     dW = Z^T dA   (k x n)     db = 1^T dA  (1 x n)
  * Every gradient has the shape of its variable (docs/derivations.md,
- * "Dense layer").
+ * "Conventions and identities used below").
  *
  * Non-finite values follow IEEE arithmetic through the BLAS: a NaN or Inf in
  * an input reaches the outputs it feeds, and no status reports it.

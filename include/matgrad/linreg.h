@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad linreg: mean-squared-error loss, its gradient, the normal
  * equations and gradient descent for the linear model Y ~ A W.
  *
@@ -18,8 +19,8 @@
  * the rows are split into slices chosen by the shape alone and the slices'
  * sums are added in a fixed order, so results are bitwise identical run to
  * run and for every thread count.  The Gram pass of the normal equations
- * (A^T A, A^T Y) runs the same way on a packed AVX2 kernel (dsyrk on CPUs
- * without AVX2).  More outputs go through dgemm, threaded by OpenBLAS; no
+ * (A^T A, A^T Y) runs the same way on a packed kernel (AVX2+FMA where the
+ * CPU has it, portable C elsewhere).  More outputs go through dgemm, threaded by OpenBLAS; no
  * OpenMP region calls BLAS, so the two thread pools never nest.  On a machine shared with
  * other busy processes, OMP_DYNAMIC=true lets the OpenMP runtime use fewer
  * threads (same results, see docs/performance.md).
@@ -41,15 +42,17 @@ MG_API mg_status mg_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_ma
 MG_API mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                       mg_matrix *G, double *loss /* may be NULL */);
 
-/* Solves (A^T A + ridge I) W = A^T Y by Cholesky (dpotrf/dpotrs); A^T A
- * (upper triangle, as dsyrk fills it) and A^T Y come from one pass over A
- * (the packed Gram kernel on row blocks of [A Y]; dsyrk where AVX2 is
- * missing).
+/* Solves (A^T A + ridge I) W = A^T Y by Cholesky (dpotf2 up to order 512,
+ * dpotrf above; dpotrs); A^T A (upper triangle) and A^T Y come from one
+ * pass over A (the packed Gram kernel on row blocks of [A Y]).
  * ridge must be finite and >= 0 (MG_EINVAL otherwise).  Returns MG_ENOTPD
  * when A^T A + ridge I is not numerically positive definite: Cholesky fails,
  * or its reciprocal condition number (dpocon) is below j * DBL_EPSILON, so
  * that the solution would carry no correct digit (e.g. a rank-deficient A
- * with ridge = 0).  Use mg_lstsq for such designs. */
+ * with ridge = 0), and also when a nonzero column's sum of squares
+ * underflows (A^T A is then not representable in double).  A^T A or A^T Y
+ * that overflow give MG_ENONFINITE, as NaN/Inf input does.  Use mg_lstsq
+ * for such designs: it equilibrates the columns exactly first. */
 MG_API mg_status mg_normal_solve(const mg_matrix *A, const mg_matrix *Y, double ridge, mg_matrix *W);
 
 /* How mg_gd_fit computes each step's gradient. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad lstsq: accurate linear least squares with regression statistics.
  *
  * mg_lstsq minimises ||Y - X B||_F for any number of outputs k.  With the
@@ -35,7 +36,9 @@ extern "C" {
 typedef enum mg_lstsq_method {
     MG_LSTSQ_AUTO = 0,  /* Cholesky when its condition estimate shows the result is
                            accurate, else QR; refinement as needed */
-    MG_LSTSQ_CHOLESKY,  /* normal equations (fast; squares the condition number) */
+    MG_LSTSQ_CHOLESKY,  /* normal equations (fast; squares the condition number);
+                           falls back to QR (res->method says so) when X^T X
+                           overflows or underflows */
     MG_LSTSQ_QR,        /* Householder QR (with column pivoting when the condition
                            estimate cannot prove full rank) */
     MG_LSTSQ_SVD        /* singular value decomposition */

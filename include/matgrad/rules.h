@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad rules: gradients of scalar functions of a matrix, derived with
  * differentials and the trace trick (docs/derivations.md, from "Bilinear
  * form" to "log|det X| and det X").

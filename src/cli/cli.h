@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private to the matgrad command. */
 #ifndef MATGRAD_CLI_H
 #define MATGRAD_CLI_H
@@ -13,6 +14,17 @@ enum {
 /* Prints x the way Python's repr does: the shortest decimal that reads back
  * to the same double. */
 void mgcli_print_repr(FILE *out, double x);
+
+/* Option arguments, read strictly (numarg.c).  A count is decimal digits
+ * only (no sign, no white space), at most max; a real is a finite number
+ * read by strtod from the whole string, without surrounding white space and
+ * not out of the double range.  0, or -1 with *out untouched. */
+int mgcli_parse_count(const char *s, unsigned long long max, unsigned long long *out);
+int mgcli_parse_real(const char *s, double *out);
+
+/* "matgrad: out of memory (what)" on stderr; returns MGCLI_EXIT_FAIL.  An
+ * allocation failure is never the input's fault. */
+int mgcli_out_of_memory(const char *what);
 
 /* The subcommands; argv[0] is the subcommand's name. */
 int mgcli_demo(int argc, char **argv);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Streaming numeric CSV loader on libcsv (see csv_load.h for the rules).
  *
  * libcsv reports fields (cb1) and record ends (cb2) but not positions, so
@@ -6,6 +7,8 @@
  * counted from the field text.  A CR immediately followed by the LF of the
  * same line end (CRLF) counts once. */
 #include "csv_load.h"
+
+#include "escape.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -38,9 +41,17 @@ int mgcli_csv_fail(mgcli_csv_error *err, size_t line, const char *fmt, ...)
 {
     va_list ap;
     err->line = line;
+    err->out_of_memory = 0;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    return -1;
+}
+
+int mgcli_csv_fail_nomem(mgcli_csv_error *err, const char *what)
+{
+    mgcli_csv_fail(err, 0, "%s", what);
+    err->out_of_memory = 1;
     return -1;
 }
 
@@ -54,18 +65,13 @@ static void *bounded_realloc(void *ptr, size_t size)
     return realloc(ptr, size);
 }
 
-/* A short rendering of a cell for messages: control characters (escape
- * sequences included) become '?'; other bytes, UTF-8 text among them, stay. */
+/* A short rendering of a cell for messages: at most 40 bytes of it, made
+ * safe for a terminal (escape.h), "..." when cut. */
 static const char *shown(const char *s, size_t len, char out[48])
 {
-    size_t n = 0, i;
-    for (i = 0; i < len && n < 40; i++)
-        out[n++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-    if (i < len) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
+    size_t n = 0, done = mgcli_escape(out, 41, &n, s, len);
+    if (done < len)
+        memcpy(out + n, "...", 4);
     return out;
 }
 
@@ -120,6 +126,12 @@ static int fail(mgcli_csv *p, size_t line, const char *fmt, ...)
     return -1;
 }
 
+static int fail_nomem(mgcli_csv *p, const char *what)
+{
+    p->failed = 1;
+    return mgcli_csv_fail_nomem(&p->err, what);
+}
+
 static void count_breaks(mgcli_csv *p, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -137,7 +149,7 @@ static void header_field(mgcli_csv *p, const char *s, size_t len)
         size_t cap = p->names_cap ? 2 * p->names_cap : 16;
         char **n = realloc(p->names, cap * sizeof *n);
         if (!n) {
-            fail(p, p->rec_line, "out of memory");
+            fail_nomem(p, "the header's column names");
             return;
         }
         p->names = n;
@@ -145,7 +157,7 @@ static void header_field(mgcli_csv *p, const char *s, size_t len)
     }
     char *name = malloc(len + 1);
     if (!name) {
-        fail(p, p->rec_line, "out of memory");
+        fail_nomem(p, "the header's column names");
         return;
     }
     if (len)
@@ -220,7 +232,7 @@ static void end_header(mgcli_csv *p)
     }
     p->values = malloc(n * sizeof *p->values);
     if (!p->values) {
-        fail(p, p->rec_line, "out of memory");
+        fail_nomem(p, "a row of values");
         return;
     }
     p->ncols = n;
@@ -288,9 +300,13 @@ static int parser_failed(mgcli_csv *p)
     if (e == CSV_EPARSE)
         return fail(p, p->line, "malformed CSV: a quote inside an unquoted field, or text "
                                 "after a closing quote");
+    /* bounded_realloc refuses growth past the limit, and libcsv then halves
+     * its request down to one byte: a refusal below the limit was the
+     * memory running out */
+    if (e == CSV_ENOMEM && p->lp.entry_size < MGCLI_CSV_MAX_FIELD)
+        return fail_nomem(p, "the field being read");
     if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
-        return fail(p, p->line, "field longer than %zu bytes (or out of memory)",
-                    MGCLI_CSV_MAX_FIELD);
+        return fail(p, p->line, "field longer than %zu bytes", MGCLI_CSV_MAX_FIELD);
     return fail(p, p->line, "CSV parser error: %s", csv_strerror(e));
 }
 
@@ -375,10 +391,10 @@ int mgcli_csv_read_stream(FILE *f, const mgcli_csv_sink *sink, mgcli_csv_error *
 {
     mgcli_csv *p = mgcli_csv_new(sink);
     if (!p)
-        return mgcli_csv_fail(err, 0, "out of memory");
+        return mgcli_csv_fail_nomem(err, "the CSV parser");
     static const size_t CHUNK = 1 << 16;
     char *buf = malloc(CHUNK);
-    int rc = buf ? 0 : mgcli_csv_fail(&p->err, 0, "out of memory");
+    int rc = buf ? 0 : mgcli_csv_fail_nomem(&p->err, "the read buffer");
     size_t n;
     while (rc == 0 && (n = fread(buf, 1, CHUNK, f)) > 0)
         rc = mgcli_csv_feed(p, buf, n);

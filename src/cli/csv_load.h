@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Streaming loader for numeric CSV files with a header row (RFC 4180 quoting,
  * parsed by libcsv in strict mode).
  *
@@ -30,6 +31,8 @@
 
 typedef struct mgcli_csv_error {
     size_t line;        /* 1-based physical line; 0 when no line applies */
+    int out_of_memory;  /* an allocation failed: not the input's fault; msg says
+                           what was being allocated */
     char msg[256];
 } mgcli_csv_error;
 
@@ -48,6 +51,10 @@ int mgcli_csv_fail(mgcli_csv_error *err, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* Records an allocation failure (line 0, out_of_memory set, msg = what);
+ * returns -1. */
+int mgcli_csv_fail_nomem(mgcli_csv_error *err, const char *what);
 
 typedef struct mgcli_csv mgcli_csv;
 

@@ -1,14 +1,18 @@
-/* `matgrad demo`: seed 001's example, embedded.  A 3x3 singular design,
- * Y = A [1 2 3]^T, trained by gradient descent from numpy's seed-0 draws with
- * learning rate 0.01 (the seed's "/ 2*h" with h = 0.1 makes its step the
- * gradient times h^2). */
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* `matgrad demo`: the worked example of docs/derivations.md ("Gradient
+ * descent"), embedded.  A 3x3 singular design, Y = A [1 2 3]^T, trained by
+ * gradient descent from numpy's seed-0 draws with learning rate 0.01 (the
+ * example program's "/ 2*h" with h = 0.1 makes its step the gradient times
+ * h^2). */
 #include "cli.h"
+#include "outfile.h"
 #include "plot.h"
 
 #include <math.h>
 #include <matgrad.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static double DEMO_A[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 static double DEMO_Y[3] = { 14, 32, 50 };
@@ -18,7 +22,7 @@ static const double DEMO_W0[3] = { 1.764052345967664, 0.4001572083672233, 0.9787
 static const double DEMO_NULL[3] = { 1, -2, 1 };
 enum { DEMO_EPOCHS = 1000 };
 
-/* Prints the loss table as the seed does: the start, epochs 1-5, the last 4,
+/* Prints the loss table as the example program does: the start, epochs 1-5, the last 4,
  * and keeps every loss for the plot. */
 static void print_epoch(size_t e, double loss, void *ctx)
 {
@@ -92,16 +96,20 @@ static void demo_usage(FILE *out)
 {
     fputs("usage: matgrad demo [--plot FILE.png]\n"
           "\n"
-          "Runs seed 001's example: gradient descent (learning rate 0.01, 1000 epochs)\n"
+          "Runs the worked example: gradient descent (learning rate 0.01, 1000 epochs)\n"
           "on Y = A W with the singular A = [1 2 3; 4 5 6; 7 8 9] and Y = [14 32 50],\n"
-          "printing the loss table as the seed does, then the closed-form\n"
+          "printing the loss table as the example program does, then the closed-form\n"
           "minimum-norm solution and why the two differ.\n"
           "\n"
           "options:\n"
-          "  -p, --plot FILE.png  the loss curve (log scale) as a PNG (needs gnuplot)\n"
+          "  -p, --plot FILE.png  the loss curve (log scale) as a PNG (needs gnuplot;\n"
+          "                       '-': standard output, the text then goes to\n"
+          "                       standard error)\n"
           "  -h, --help           show this help\n",
           out);
 }
+
+static int run_demo(mgcli_outfile *out);
 
 int mgcli_demo(int argc, char **argv)
 {
@@ -127,6 +135,27 @@ int mgcli_demo(int argc, char **argv)
         return MGCLI_EXIT_USAGE;
     }
 
+    /* the plot's destination is checked before the work; on standard
+     * output it moves the text to standard error */
+    mgcli_outfile out = { 0 };
+    if (plot) {
+        int rc = mgcli_plot_open(&out, plot);
+        if (rc != 0)
+            return rc;
+        if (mgcli_outfile_is_stdout(plot) && dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+            perror("matgrad: standard output");
+            mgcli_outfile_discard(&out);
+            return MGCLI_EXIT_FAIL;
+        }
+    }
+    int rc = run_demo(plot ? &out : NULL);
+    mgcli_outfile_discard(&out);
+    return rc;
+}
+
+/* The example, then the plot into out when not NULL. */
+static int run_demo(mgcli_outfile *out)
+{
     double w[3], losses[DEMO_EPOCHS + 1];
     memcpy(w, DEMO_W0, sizeof w);
     mg_matrix A = mg_matrix_view(DEMO_A, 3, 3), Y = mg_matrix_view(DEMO_Y, 3, 1);
@@ -156,11 +185,11 @@ int mgcli_demo(int argc, char **argv)
     putchar('\n');
 
     int rc = print_closed_form(w);
-    if (rc == MGCLI_EXIT_OK && plot) {
-        mgcli_plot p = { .title = "matgrad demo: gradient descent on seed 001",
+    if (rc == MGCLI_EXIT_OK && out) {
+        mgcli_plot p = { .title = "matgrad demo: gradient descent on the worked example",
                          .xlabel = "epoch", .ylabel = "loss (mean squared error)",
                          .logy = 1, .y = losses, .n = DEMO_EPOCHS + 1 };
-        if (mgcli_plot_png(plot, &p) == MGCLI_PLOT_FAILED)
+        if (mgcli_plot_png(out, &p) == MGCLI_PLOT_FAILED)
             rc = MGCLI_EXIT_FAIL;
     }
     return rc;

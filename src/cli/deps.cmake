@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Dependencies of the matgrad command (included by the top CMakeLists for the
 # matgrad-cli target): libcsv parses its CSV input.  gnuplot, used for
 # --plot, is found at run time on PATH, not at build time.

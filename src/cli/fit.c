@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad fit FILE.csv --target COLUMN ...`: linear regression of one CSV
  * column on all the others, printed like R's summary(lm).
  *
@@ -21,6 +22,7 @@
 #include <matgrad.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void fit_usage(FILE *out)
 {
@@ -39,6 +41,8 @@ static void fit_usage(FILE *out)
           "      --ridge X         ridge penalty X * ||b||^2 (method normal; default 0)\n"
           "  -p, --plot FILE.png   gradient descent's loss curve as a PNG (needs gnuplot)\n"
           "  -o, --output FILE.csv write the coefficient table as CSV\n"
+          "                        ('-' for either: standard output; the report then\n"
+          "                        goes to standard error)\n"
           "  -h, --help            show this help\n"
           "\n"
           "See docs/cli.md for the input format and the methods.\n",
@@ -53,29 +57,9 @@ static int usage_error(const char *fmt, const char *arg)
     return MGCLI_EXIT_USAGE;
 }
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s == '-' || *s == '+')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end || errno == ERANGE || v > (unsigned long long)SIZE_MAX)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
+/* Gradient descent keeps one loss per epoch (8 bytes each): past 10^8
+ * epochs the curve alone would be 800 MB. */
+#define MAX_EPOCHS 100000000ULL
 
 static int parse_method(const char *s, mgcli_method *m)
 {
@@ -118,18 +102,23 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
                 return usage_error("unknown method '%s' (auto, normal, qr or gd)", optarg);
             break;
         case OPT_LR:
-            if (parse_double(optarg, &o->lr) || !(o->lr > 0))
-                return usage_error("--lr needs a positive number, not '%s'", optarg);
+            if (mgcli_parse_real(optarg, &o->lr) || !(o->lr > 0))
+                return usage_error("--lr needs a positive finite number, not '%s'", optarg);
             lr_set = 1;
             break;
         case OPT_EPOCHS:
-            if (parse_size(optarg, &o->epochs) || o->epochs == 0)
-                return usage_error("--epochs needs a positive integer, not '%s'", optarg);
+        {
+            unsigned long long n;
+            if (mgcli_parse_count(optarg, MAX_EPOCHS, &n) || n == 0)
+                return usage_error("--epochs needs a whole number from 1 to 100000000, not '%s'",
+                                   optarg);
+            o->epochs = (size_t)n;
             epochs_set = 1;
             break;
+        }
         case OPT_RIDGE:
-            if (parse_double(optarg, &o->ridge) || o->ridge < 0)
-                return usage_error("--ridge needs a number >= 0, not '%s'", optarg);
+            if (mgcli_parse_real(optarg, &o->ridge) || o->ridge < 0)
+                return usage_error("--ridge needs a finite number >= 0, not '%s'", optarg);
             ridge_set = 1;
             break;
         case 'p': o->plot = optarg; break;
@@ -154,7 +143,24 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
         return usage_error("%s", "--ridge applies to --method normal (or auto)");
     if (o->method != MGCLI_GD && o->plot)
         return usage_error("%s", "--plot draws the loss curve of --method gd");
+    if (mgcli_outfile_is_stdout(o->output) && mgcli_outfile_is_stdout(o->plot))
+        return usage_error("%s", "--output and --plot cannot both be standard output ('-')");
     return -1;
+}
+
+/* Messages for a load that failed: the input's fault (exit 2) unless the
+ * memory ran out (exit 1). */
+static int load_failed(const char *shown, const mgcli_csv_error *err)
+{
+    if (err->out_of_memory) {
+        fprintf(stderr, "matgrad: out of memory (%s, reading %s)\n", err->msg, shown);
+        return MGCLI_EXIT_FAIL;
+    }
+    if (err->line)
+        fprintf(stderr, "matgrad: %s:%zu: %s\n", shown, err->line, err->msg);
+    else
+        fprintf(stderr, "matgrad: %s: %s\n", shown, err->msg);
+    return MGCLI_EXIT_USAGE;
 }
 
 static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
@@ -162,8 +168,9 @@ static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
     FILE *f = strcmp(o->file, "-") ? fopen(o->file, "rb") : stdin;
     const char *shown = f == stdin ? "(stdin)" : o->file;
     if (!f) {
-        fprintf(stderr, "matgrad: %s: %s\n", o->file, strerror(errno));
-        return MGCLI_EXIT_USAGE;
+        int e = errno;
+        fprintf(stderr, "matgrad: %s: %s\n", o->file, strerror(e));
+        return e == ENOMEM ? MGCLI_EXIT_FAIL : MGCLI_EXIT_USAGE;
     }
     mgcli_csv_sink sink = o->method == MGCLI_NORMAL ? mgcli_fit_moments_sink(d)
                                                     : mgcli_fit_data_sink(d);
@@ -171,12 +178,45 @@ static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
     int rc = mgcli_csv_read_stream(f, &sink, &err);
     if (f != stdin)
         fclose(f);
-    if (rc != 0) {
-        if (err.line)
-            fprintf(stderr, "matgrad: %s:%zu: %s\n", shown, err.line, err.msg);
-        else
-            fprintf(stderr, "matgrad: %s: %s\n", shown, err.msg);
-        return MGCLI_EXIT_USAGE;
+    return rc != 0 ? load_failed(shown, &err) : MGCLI_EXIT_OK;
+}
+
+/* Every output checked and prepared before the input is read, so that a bad
+ * path fails at once; an output on standard output moves the report to
+ * standard error, keeping the CSV or PNG stream clean. */
+static int open_outputs(const mgcli_fit_options *o, mgcli_outfile *out, mgcli_outfile *plot)
+{
+    int rc = 0;
+    if (o->output)
+        rc = mgcli_outfile_open(out, o->output);
+    if (rc == 0 && o->plot)
+        rc = mgcli_plot_open(plot, o->plot);
+    if (rc == 0 && (mgcli_outfile_is_stdout(o->output) || mgcli_outfile_is_stdout(o->plot))) {
+        fflush(stdout);
+        if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+            perror("matgrad: standard output");
+            rc = MGCLI_EXIT_FAIL;
+        }
+    }
+    return rc;
+}
+
+/* The report, the CSV and the plot of a successful fit. */
+static int write_results(const mgcli_fit_options *o, const mgcli_fit_data *d,
+                         const mgcli_fit_result *r, mgcli_outfile *out, mgcli_outfile *plot)
+{
+    if (mgcli_fit_print(stdout, o, d, r) != 0)
+        return mgcli_out_of_memory("the report table");
+    if (o->output && mgcli_fit_write_csv(out->f, d, r) != 0)
+        return mgcli_out_of_memory("the coefficient table");
+    if (o->output && mgcli_outfile_commit(out) != 0)
+        return MGCLI_EXIT_FAIL;
+    if (o->plot) {
+        mgcli_plot p = { .title = "matgrad fit: gradient descent", .xlabel = "epoch",
+                         .ylabel = "loss (mean squared error)", .logy = 1,
+                         .y = r->losses, .n = r->epochs_run + 1 };
+        if (mgcli_plot_png(plot, &p) == MGCLI_PLOT_FAILED)
+            return MGCLI_EXIT_FAIL;
     }
     return MGCLI_EXIT_OK;
 }
@@ -188,35 +228,19 @@ int mgcli_fit(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
-    /* Output files are created before the work so that a bad path fails
-     * fast; they are renamed into place only when everything succeeded. */
-    mgcli_outfile out = { 0 };
-    if (o.output && mgcli_outfile_open(&out, o.output) != 0)
-        return MGCLI_EXIT_USAGE;
-
+    mgcli_outfile out = { 0 }, plot = { 0 };
     mgcli_fit_data d;
     mgcli_fit_data_init(&d, o.target, o.intercept && o.method == MGCLI_GD);
     mgcli_fit_result r = { 0 };
-    rc = load(&o, &d);
+    rc = open_outputs(&o, &out, &plot);
+    if (rc == MGCLI_EXIT_OK)
+        rc = load(&o, &d);
     if (rc == MGCLI_EXIT_OK)
         rc = mgcli_fit_run(&o, &d, &r);
-    if (rc == MGCLI_EXIT_OK) {
-        mgcli_fit_print(stdout, &o, &d, &r);
-        if (o.output && mgcli_fit_write_csv(out.f, &d, &r) != 0) {
-            fprintf(stderr, "matgrad: %s: write error\n", o.output);
-            rc = MGCLI_EXIT_FAIL;
-        }
-        if (rc == MGCLI_EXIT_OK && o.output && mgcli_outfile_commit(&out) != 0)
-            rc = MGCLI_EXIT_FAIL;
-        if (rc == MGCLI_EXIT_OK && o.plot) {
-            mgcli_plot p = { .title = "matgrad fit: gradient descent", .xlabel = "epoch",
-                             .ylabel = "loss (mean squared error)", .logy = 1,
-                             .y = r.losses, .n = r.epochs_run + 1 };
-            if (mgcli_plot_png(o.plot, &p) == MGCLI_PLOT_FAILED)
-                rc = MGCLI_EXIT_FAIL;
-        }
-    }
+    if (rc == MGCLI_EXIT_OK)
+        rc = write_results(&o, &d, &r, &out, &plot);
     mgcli_outfile_discard(&out);
+    mgcli_outfile_discard(&plot);
     mgcli_fit_result_free(&r);
     mgcli_moments_free(d.mom);
     mgcli_fit_data_free(&d);

@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Streaming the CSV into the design matrix. */
 #include "fit_data.h"
 
+#include "escape.h"
+
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,26 +16,21 @@ void mgcli_fit_data_init(mgcli_fit_data *d, const char *target, int explicit_int
     d->lead = explicit_intercept ? 1 : 0;
 }
 
-/* "a, b, c" (or the first few and "...") for a message; control characters
- * become '?' so that a binary file cannot send escape sequences. */
+/* "a, b, c" (or the first few and "...") for a message, made safe for a
+ * terminal (escape.h). */
 static void list_names(char *buf, size_t size, const char *const *names, size_t n)
 {
     size_t used = 0;
+    buf[0] = '\0';
     for (size_t j = 0; j < n; j++) {
-        const char *s = names[j];
-        if (j && used + 2 < size) {
-            buf[used++] = ',';
-            buf[used++] = ' ';
-        }
-        for (; *s && used + 1 < size; s++)
-            buf[used++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-        if (*s || used + 1 >= size) {
-            if (size > 4)
-                strcpy(buf + (used < size - 4 ? used : size - 4), "...");
+        size_t len = strlen(names[j]);
+        if (used + (j ? 2 : 0) + 4 > size ||
+            mgcli_escape(buf, size - 4, &used, j ? ", " : "", j ? 2 : 0) < (j ? 2u : 0u) ||
+            mgcli_escape(buf, size - 4, &used, names[j], len) < len) {
+            strcpy(buf + used, "...");
             return;
         }
     }
-    buf[used] = '\0';
 }
 
 static int on_header(void *ctx, size_t line, const char *const *names, size_t ncols,
@@ -56,13 +55,13 @@ static int on_header(void *ctx, size_t line, const char *const *names, size_t nc
     d->stride = d->lead + d->p;
     d->names = calloc(d->p ? d->p : 1, sizeof *d->names);
     if (!d->names)
-        return mgcli_csv_fail(err, line, "out of memory");
+        return mgcli_csv_fail_nomem(err, "the column names");
     for (size_t j = 0, k = 0; j < ncols; j++) {
         if (j == found)
             continue;
         size_t len = strlen(names[j]) + 1;
         if (!(d->names[k] = malloc(len)))
-            return mgcli_csv_fail(err, line, "out of memory");
+            return mgcli_csv_fail_nomem(err, "the column names");
         memcpy(d->names[k++], names[j], len);
     }
     return 0;
@@ -90,8 +89,13 @@ static int grow(mgcli_fit_data *d)
 static int on_row(void *ctx, size_t line, const double *v, size_t ncols, mgcli_csv_error *err)
 {
     mgcli_fit_data *d = ctx;
-    if (d->n == d->cap && grow(d) != 0)
-        return mgcli_csv_fail(err, line, "out of memory after %zu rows", d->n);
+    if (d->n == d->cap && grow(d) != 0) {
+        char what[96];
+        snprintf(what, sizeof what, "the design matrix, after %zu rows of %zu columns", d->n,
+                 d->stride + 1);
+        (void)line;
+        return mgcli_csv_fail_nomem(err, what);
+    }
     double *x = d->X + d->n * d->stride;
     if (d->lead)
         *x++ = 1.0;

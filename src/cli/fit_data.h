@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad fit`: options, the loaded data and the fitted model. */
 #ifndef MATGRAD_CLI_FIT_DATA_H
 #define MATGRAD_CLI_FIT_DATA_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad fit --method normal`: the normal equations from one streaming
  * pass, in memory independent of the number of rows.
  *
@@ -14,12 +15,16 @@
  * without, the uncentred M = C + n m m^T gives M_xx b = M_xy.
  * docs/cli.md ("Methods") has the statistics. */
 #include "cli.h"
+#include "escape.h"
 #include "fit_data.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
 #include <math.h>
+#include <matgrad.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +42,8 @@ struct mgcli_moments {
 
 static struct mgcli_moments *moments_new(size_t p1)
 {
+    if (p1 > SIZE_MAX / sizeof(double) / (p1 > MOM_BLOCK ? p1 : MOM_BLOCK))
+        return NULL;   /* the sizes below would overflow */
     struct mgcli_moments *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
@@ -97,8 +104,13 @@ static void flush(struct mgcli_moments *m)
 static int on_row(void *ctx, size_t line, const double *v, size_t ncols, mgcli_csv_error *err)
 {
     mgcli_fit_data *d = ctx;
-    if (!d->mom && !(d->mom = moments_new(d->p + 1)))
-        return mgcli_csv_fail(err, line, "out of memory");
+    if (!d->mom && !(d->mom = moments_new(d->p + 1))) {
+        char what[96];
+        (void)line;
+        snprintf(what, sizeof what, "the cross products of --method normal, %zu x %zu doubles",
+                 d->p + 1, d->p + 1);
+        return mgcli_csv_fail_nomem(err, what);
+    }
     struct mgcli_moments *m = d->mom;
     double *z = m->blk + m->nb * m->p1;
     for (size_t j = 0; j < ncols; j++)
@@ -132,6 +144,35 @@ static int not_pd(const char *why)
     return MGCLI_EXIT_FAIL;
 }
 
+/* A LAPACKE return as one of the library's public statuses: 0 is MG_OK, the
+ * routine's own failure (info > 0) is `positive`, LAPACKE's work or
+ * transposition buffer that could not be allocated is MG_ENOMEM, and an
+ * argument LAPACK rejects (info < 0: a bug here) is MG_EINVAL.  A local copy
+ * of the library's rule, kept minimal: the command uses only the public
+ * API, and moves onto the library's fit engine later. */
+static mg_status lapack_status(lapack_int info, mg_status positive)
+{
+    if (info == 0)
+        return MG_OK;
+    if (info > 0)
+        return positive;
+    if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
+        return MG_ENOMEM;
+    return MG_EINVAL;
+}
+
+/* The message and exit status for a LAPACKE failure in step `what`. */
+static int lapack_failed(mg_status s, const char *what)
+{
+    if (s == MG_ENOMEM)
+        return mgcli_out_of_memory(what);
+    if (s == MG_ENOTPD || s == MG_ESINGULAR)
+        return not_pd("the design is rank-deficient (Cholesky failed)");
+    fprintf(stderr, "matgrad: normal equations: %s: %s (an internal error)\n", what,
+            mg_strerror(s));
+    return MGCLI_EXIT_FAIL;
+}
+
 /* Solves for the coefficients and their statistics from the moments. */
 int mgcli_fit_moments_solve(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
 {
@@ -142,7 +183,7 @@ int mgcli_fit_moments_solve(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli
     double *z = malloc(p * sizeof *z), *w = malloc(p * sizeof *w);
     int rc = MGCLI_EXIT_OK;
     if (!S || !dinv || !z || !w) {
-        rc = not_pd("out of memory");
+        rc = mgcli_out_of_memory("the normal equations");
         goto done;
     }
     /* Finite data can still overflow the sums of squares (|x| > ~1e154). */
@@ -157,8 +198,11 @@ int mgcli_fit_moments_solve(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli
     for (size_t j = 0; j < p; j++) {
         double djj = cross(m, o->intercept, j, j) + o->ridge;
         if (!(djj > 0)) {
-            char why[200];
-            snprintf(why, sizeof why, "column '%s' is %s", d->names[j],
+            char why[200], name[64];
+            size_t used = 0, len = strlen(d->names[j]);
+            if (mgcli_escape(name, sizeof name - 3, &used, d->names[j], len) < len)
+                strcpy(name + used, "...");
+            snprintf(why, sizeof why, "column '%s' is %s", name,
                      o->intercept ? "constant (collinear with the intercept)" : "all zeros");
             rc = not_pd(why);
             goto done;
@@ -170,23 +214,44 @@ int mgcli_fit_moments_solve(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli
             S[i * p + j] = (cross(m, o->intercept, i, j) + (i == j ? o->ridge : 0)) * dinv[i] * dinv[j];
         z[i] = cross(m, o->intercept, i, p) * dinv[i];
     }
-    double anorm = LAPACKE_dlansy(LAPACK_ROW_MAJOR, '1', 'U', (lapack_int)p, S, (lapack_int)p);
+    /* ||S||_1 = max_j sum_i |S_ij|, for dpocon.  Not LAPACKE_dlansy: it
+     * returns 0 when its work array cannot be allocated, which would pass
+     * for a singular matrix. */
+    double anorm = 0;
+    for (size_t j = 0; j < p; j++) {
+        double col = 0;
+        for (size_t i = 0; i < p; i++)
+            col += fabs(S[i * p + j]);
+        anorm = fmax(anorm, col);
+    }
+    mg_status st;
     /* S = U^T U   (Cholesky of the scaled normal matrix) */
-    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, S, (lapack_int)p) != 0) {
-        rc = not_pd("the design is rank-deficient (Cholesky failed)");
+    st = lapack_status(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, S, (lapack_int)p),
+                       MG_ENOTPD);
+    if (st != MG_OK) {
+        rc = lapack_failed(st, "Cholesky factorization");
         goto done;
     }
     double rcond = 0;
     /* rcond(S) = 1 / (||S||_1 ||S^-1||_1), estimated from U */
-    if (LAPACKE_dpocon(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, S, (lapack_int)p, anorm, &rcond) != 0)
-        rcond = 0;
+    st = lapack_status(LAPACKE_dpocon(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, S, (lapack_int)p, anorm,
+                                      &rcond), MG_EINVAL);
+    if (st != MG_OK) {
+        rc = lapack_failed(st, "condition estimate");
+        goto done;
+    }
     /* as mg_normal_solve: below p eps the solution has no correct digit */
     if (!(rcond >= (double)p * DBL_EPSILON)) {
         rc = not_pd("the design is rank-deficient or too ill-conditioned");
         goto done;
     }
     /* U^T U z = D X^T y  ->  b = D z */
-    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, 1, S, (lapack_int)p, z, 1);
+    st = lapack_status(LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, 1, S, (lapack_int)p, z, 1),
+                       MG_EINVAL);
+    if (st != MG_OK) {
+        rc = lapack_failed(st, "Cholesky solve");
+        goto done;
+    }
     double *b = r->beta + k;
     for (size_t j = 0; j < p; j++)
         b[j] = z[j] * dinv[j];
@@ -214,7 +279,12 @@ int mgcli_fit_moments_solve(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli
                              : "streamed normal equations (Cholesky)";
     if (o->ridge == 0 && r->df > 0) {
         /* (S)^-1 from U; (X^T X)^-1 = D S^-1 D */
-        LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, S, (lapack_int)p);
+        st = lapack_status(LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)p, S, (lapack_int)p),
+                           MG_ESINGULAR);
+        if (st != MG_OK) {
+            rc = lapack_failed(st, "standard errors (inverse from Cholesky)");
+            goto done;
+        }
         double s2 = rss / (double)r->df, quad = 0;
         for (size_t i = 0; i < p; i++) {
             r->se[k + i] = sqrt(s2 * S[i * p + i]) * dinv[i];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The fit summary, laid out like R's summary(lm): one row per coefficient
  * with its estimate, standard error and t value, then the residual standard
  * error, R^2, rank and condition estimate. */
@@ -45,7 +46,7 @@ static void print_adjusted(FILE *out, const mgcli_fit_options *o, const mgcli_fi
                 (r2 / (double)(rank - k)) / ((1 - r2) / df), rank - k, r->df);
 }
 
-void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
+int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
                      const mgcli_fit_result *r)
 {
     fprintf(out, "Linear model: %s ~ %s%zu column%s of %s (%zu rows)\n", d->target,
@@ -76,6 +77,8 @@ void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data
     if (ok)
         mgcli_table_print(t, out);
     mgcli_table_free(t);
+    if (!ok)
+        return -1;
 
     char buf[32];
     fprintf(out, "\nResidual standard error: %s on %zu degrees of freedom\n",
@@ -89,6 +92,7 @@ void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data
         fputs("Note: the design is rank-deficient: the estimates are the minimum-norm\n"
               "solution, and the columns' separate effects are not identifiable.\n",
               out);
+    return 0;
 }
 
 static void put_field(FILE *out, const char *s)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad fit` output: the summary table and the coefficient CSV. */
 #ifndef MATGRAD_CLI_FIT_REPORT_H
 #define MATGRAD_CLI_FIT_REPORT_H
@@ -6,7 +7,8 @@
 
 #include <stdio.h>
 
-void mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
+/* 0, or -1 when out of memory (nothing of the table printed). */
+int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
                      const mgcli_fit_result *r);
 
 /* term,estimate,std_error,t_value with round-trip (17-digit) numbers.

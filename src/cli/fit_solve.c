@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The solvers behind `matgrad fit --method`:
  *   auto, qr  mg_lstsq (AUTO, QR) on the stored design: estimates, standard
  *             errors, rank, condition estimate;
@@ -42,6 +43,8 @@ static int report_status(mg_status s, const char *what)
     case MG_ENOCONV:
         fprintf(stderr, "matgrad: %s: the loss diverged; try a smaller --lr\n", what);
         break;
+    case MG_ENOMEM:
+        return mgcli_out_of_memory(what);
     default:
         fprintf(stderr, "matgrad: %s: %s\n", what, mg_strerror(s));
     }
@@ -135,7 +138,7 @@ static int run_gd(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_resul
 {
     if (o->epochs >= SIZE_MAX / sizeof(double) - 1 ||
         !(r->losses = malloc((o->epochs + 1) * sizeof *r->losses)))
-        return report_status(MG_ENOMEM, "gradient descent");
+        return mgcli_out_of_memory("the loss curve of gradient descent");
     mg_matrix X = mg_matrix_view(d->X, d->n, d->stride);
     mg_matrix Y = mg_matrix_view(d->y, d->n, 1);
     mg_matrix W = mg_matrix_view(r->beta, r->q, 1);   /* starts at zero */
@@ -163,7 +166,7 @@ int mgcli_fit_run(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_resul
         return MGCLI_EXIT_USAGE;
     }
     if (alloc_result(r, d->p + (o->intercept ? 1 : 0)) != 0)
-        return report_status(MG_ENOMEM, "fit");
+        return mgcli_out_of_memory("the coefficients");
     if (o->method == MGCLI_GD)
         return run_gd(o, d, r);
     if (o->method == MGCLI_NORMAL)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `matgrad gradcheck`: every analytic gradient rule of the library against
  * central finite differences (mg_grad_check) on random inputs.
  *
@@ -49,6 +50,7 @@ typedef struct gc_arena {
     double *mem[GC_MAX_MATS];
     int n;
     gc_rng *rng;
+    int out_of_memory;   /* a matrix could not be allocated */
 } gc_arena;
 
 static mg_matrix mat(gc_arena *a, size_t rows, size_t cols)
@@ -58,8 +60,10 @@ static mg_matrix mat(gc_arena *a, size_t rows, size_t cols)
         return m;
     size_t stride = cols + (size_t)(a->n & 1);
     double *d = malloc(rows * stride * sizeof *d);
-    if (!d)
+    if (!d) {
+        a->out_of_memory = 1;
         return m;
+    }
     a->mem[a->n++] = d;
     for (size_t i = 0; i < rows * stride; i++)
         d[i] = (i % stride < cols) ? uniform(a->rng) : NAN;
@@ -466,10 +470,12 @@ int mgcli_gradcheck(int argc, char **argv)
             return MGCLI_EXIT_OK;
         }
         if ((!strcmp(argv[i], "-s") || !strcmp(argv[i], "--seed")) && i + 1 < argc) {
-            char *end;
-            seed = strtoull(argv[++i], &end, 10);
-            if (*end || end == argv[i] || argv[i][0] == '-') {
-                fprintf(stderr, "matgrad gradcheck: --seed needs a non-negative integer, not '%s'\n",
+            unsigned long long v;
+            if (mgcli_parse_count(argv[++i], UINT64_MAX, &v) == 0) {
+                seed = v;
+            } else {
+                fprintf(stderr, "matgrad gradcheck: --seed needs a whole number from 0 to "
+                                "18446744073709551615, not '%s'\n",
                         argv[i]);
                 return MGCLI_EXIT_USAGE;
             }
@@ -484,19 +490,23 @@ int mgcli_gradcheck(int argc, char **argv)
     mgcli_table *t = mgcli_table_new(5, "llrrl");
     const char *head[5] = { "rule", "variable", "shape", "max rel error", "result" };
     if (!t || mgcli_table_row(t, head) != 0) {
-        fputs("matgrad gradcheck: out of memory\n", stderr);
         mgcli_table_free(t);
-        return MGCLI_EXIT_FAIL;
+        return mgcli_out_of_memory("the result table");
     }
     size_t checks = 0, failed = 0;
     for (size_t r = 0; r < sizeof RULES / sizeof *RULES; r++)
         for (size_t k = 0; k < 3 && RULES[r].shapes[k].r; k++) {
             gc_shape s = RULES[r].shapes[k];
-            gc_arena a = { { NULL }, 0, &rng };
+            gc_arena a = { { NULL }, 0, &rng, 0 };
             double err = NAN;
             mg_status st = RULES[r].run(&a, s, RULES[r].variant, &err);
             for (int i = 0; i < a.n; i++)
                 free(a.mem[i]);
+            /* not a failed rule: the check could not be set up */
+            if (a.out_of_memory || st == MG_ENOMEM) {
+                mgcli_table_free(t);
+                return mgcli_out_of_memory("gradcheck's inputs");
+            }
             char shape[48], e[32];
             if (s.k)
                 snprintf(shape, sizeof shape, "%zux%zu k=%zu", s.r, s.c, s.k);
@@ -509,7 +519,10 @@ int mgcli_gradcheck(int argc, char **argv)
                 snprintf(e, sizeof e, "%.2e", err);
             const char *row[5] = { RULES[r].name, RULES[r].variable, shape, e,
                                    pass ? "pass" : "FAIL" };
-            mgcli_table_row(t, row);
+            if (mgcli_table_row(t, row) != 0) {
+                mgcli_table_free(t);
+                return mgcli_out_of_memory("the result table");
+            }
             checks++;
             failed += !pass;
         }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad: the command-line tool.  Subcommands live in their own files. */
 #include "cli.h"
 
@@ -5,12 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
+int mgcli_out_of_memory(const char *what)
+{
+    fprintf(stderr, "matgrad: out of memory (%s)\n", what);
+    return MGCLI_EXIT_FAIL;
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: matgrad <command> [options]\n"
           "\n"
           "commands:\n"
-          "  demo       the seed 001 example: gradient descent on a singular 3x3\n"
+          "  demo       the worked example: gradient descent on a singular 3x3\n"
           "             regression, then the closed-form minimum-norm answer\n"
           "  fit        linear regression of one column of a CSV file on the others\n"
           "  gradcheck  check every analytic gradient rule against finite differences\n"

@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Plots through gnuplot: the script and the data go down one pipe (gnuplot
- * reads inline data after `plot '-'`), the PNG is written to a temporary
- * name and renamed once gnuplot exits cleanly. */
+ * reads inline data after `plot '-'`); gnuplot writes the PNG to a file the
+ * output module provides (outfile.h), which reaches the destination only
+ * once gnuplot exits cleanly. */
 #define _POSIX_C_SOURCE 200809L
 #include "plot.h"
 
+#include "cli.h"
 #include "outfile.h"
 
 #include <signal.h>
@@ -68,21 +71,33 @@ static void write_script(FILE *g, const char *out, const mgcli_plot *p)
     fputs("e\nunset output\nexit\n", g);
 }
 
-int mgcli_plot_png(const char *path, const mgcli_plot *plot)
+int mgcli_plot_open(mgcli_outfile *out, const char *path)
+{
+    int rc = mgcli_outfile_open(out, path);
+    if (rc != 0)
+        return rc;
+    const char *file = mgcli_outfile_program_path(out);
+    if (!file) {
+        mgcli_outfile_discard(out);
+        return MGCLI_EXIT_FAIL;
+    }
+    /* gnuplot's script is line-based: a name with a line break cannot be
+     * passed to it */
+    if (strpbrk(file, "\n\r")) {
+        fprintf(stderr, "matgrad: %s: a line break in the plot file name\n", path);
+        mgcli_outfile_discard(out);
+        return MGCLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int mgcli_plot_png(mgcli_outfile *out, const mgcli_plot *plot)
 {
     if (!mgcli_have_gnuplot()) {
         fprintf(stderr, "matgrad: gnuplot not found; no plot written\n");
+        mgcli_outfile_discard(out);
         return MGCLI_PLOT_NO_GNUPLOT;
     }
-    if (strpbrk(path, "\n\r")) {
-        fprintf(stderr, "matgrad: %s: a line break in the plot file name\n", path);
-        return MGCLI_PLOT_FAILED;
-    }
-    mgcli_outfile out;
-    if (mgcli_outfile_open(&out, path) != 0)
-        return MGCLI_PLOT_FAILED;
-    mgcli_outfile_close_stream(&out);   /* gnuplot writes the file itself */
-
     fflush(NULL);   /* nothing of ours may be written twice by the child */
     /* A gnuplot that dies early must not kill us with SIGPIPE: the failed
      * writes and its exit status say what happened. */
@@ -91,17 +106,17 @@ int mgcli_plot_png(const char *path, const mgcli_plot *plot)
     if (!g) {
         signal(SIGPIPE, old);
         perror("matgrad: cannot run gnuplot");
-        mgcli_outfile_discard(&out);
+        mgcli_outfile_discard(out);
         return MGCLI_PLOT_FAILED;
     }
-    write_script(g, out.tmp, plot);
+    write_script(g, mgcli_outfile_program_path(out), plot);
     int st = pclose(g);
     signal(SIGPIPE, old);
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         fprintf(stderr, "matgrad: gnuplot failed (status %d); no plot written\n",
                 st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-        mgcli_outfile_discard(&out);
+        mgcli_outfile_discard(out);
         return MGCLI_PLOT_FAILED;
     }
-    return mgcli_outfile_commit(&out) == 0 ? MGCLI_PLOT_OK : MGCLI_PLOT_FAILED;
+    return mgcli_outfile_commit(out) == 0 ? MGCLI_PLOT_OK : MGCLI_PLOT_FAILED;
 }

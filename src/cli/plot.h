@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* PNG line plots drawn by gnuplot (pngcairo terminal) through a pipe. */
 #ifndef MATGRAD_CLI_PLOT_H
 #define MATGRAD_CLI_PLOT_H
 
 #include <stddef.h>
+
+struct mgcli_outfile;
 
 typedef struct mgcli_plot {
     const char *title, *xlabel, *ylabel;
@@ -16,9 +19,14 @@ enum { MGCLI_PLOT_OK = 0, MGCLI_PLOT_NO_GNUPLOT = 1, MGCLI_PLOT_FAILED = -1 };
 /* 1 if an executable gnuplot is on PATH. */
 int mgcli_have_gnuplot(void);
 
-/* Writes the plot to path as a PNG, atomically (nothing at path unless
- * gnuplot succeeded).  Prints the reason on stderr unless MGCLI_PLOT_OK;
- * MGCLI_PLOT_NO_GNUPLOT when gnuplot is not installed. */
-int mgcli_plot_png(const char *path, const mgcli_plot *plot);
+/* Checks and prepares the plot's destination before any work (outfile.h):
+ * 0, or an exit status after printing why. */
+int mgcli_plot_open(struct mgcli_outfile *out, const char *path);
+
+/* Draws the plot into out (prepared by mgcli_plot_open) as a PNG and
+ * commits it: nothing reaches the destination unless gnuplot succeeded.
+ * Prints the reason on stderr unless MGCLI_PLOT_OK; MGCLI_PLOT_NO_GNUPLOT
+ * when gnuplot is not installed.  out is discarded in every case. */
+int mgcli_plot_png(struct mgcli_outfile *out, const mgcli_plot *plot);
 
 #endif

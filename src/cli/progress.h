@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A one-line progress bar on stderr, drawn only when stderr is a terminal
  * (so logs and pipes never see carriage returns). */
 #ifndef MATGRAD_CLI_PROGRESS_H

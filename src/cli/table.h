@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Aligned text tables: names left-aligned, numbers right-aligned, columns
  * as wide as their widest cell. */
 #ifndef MATGRAD_CLI_TABLE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A^T A for a tall, narrow A, as GEMM libraries do it: each row block of A
  * is packed into panels of 8 contiguous columns (zero padded), and a 6 x 8
  * register tile of the upper triangle (12 AVX2 accumulators; per row two
@@ -7,12 +8,20 @@
  * cross terms A^T Y and Y^T Y, a few FMAs per row for few outputs, use
  * their own loops rather than padding Y into the tiles.
  *
- * Compiled for AVX2+FMA and selected at run time (gram.c's check). */
+ * Two variants of the tile and cross-term loops, chosen at run time
+ * (cpu.h): AVX2+FMA on x86 CPUs that have it, and portable C everywhere
+ * (the same packing, blocking and summation order per entry; the compiler
+ * vectorises what the target allows).  The portable one replaces OpenBLAS's
+ * dsyrk on CPUs without AVX2: that dsyrk threads itself and calls exit(1)
+ * when its job array cannot be allocated (docs/reliability.md). */
 #include "gram_packed.h"
+#include "cpu.h"
 #include "gram.h"
 
-#include <immintrin.h>
 #include <string.h>
+#ifdef MG__CPU_X86
+#include <immintrin.h>
+#endif
 
 enum { MR = 6, NR = 8 };
 
@@ -46,6 +55,49 @@ static size_t tile_count(size_t j)
         t += (j - (r0 / NR) * NR + NR - 1) / NR;
     return t;
 }
+
+/* S[r0 .. r0+mr, c0 .. c0+nr) += panel rows^T panel columns over nb rows:
+ * portable C, the same accumulators as the AVX2 tile below. */
+static void tile_generic(const double *P, size_t nb, size_t r0, size_t mr, size_t c0, size_t nr,
+                         double *S, size_t lds)
+{
+    const double *pa[MR];
+    for (size_t t = 0; t < mr; t++) {
+        const size_t i = r0 + t;
+        pa[t] = P + (i / NR) * nb * NR + i % NR;
+    }
+    const double *pb = P + (c0 / NR) * nb * NR;
+    double acc[MR][NR] = { { 0.0 } };
+    for (size_t r = 0; r < nb; r++)
+        for (size_t t = 0; t < mr; t++) {
+            const double a = pa[t][NR * r];
+            for (size_t c = 0; c < NR; c++)
+                acc[t][c] += a * pb[NR * r + c];
+        }
+    for (size_t t = 0; t < mr; t++)
+        for (size_t c = 0; c < nr; c++)
+            S[(r0 + t) * lds + c0 + c] += acc[t][c];
+}
+
+/* S[0:j, j+c] += A^T Y[:, c] from the panels, portable C. */
+static void cross_generic(const double *P, size_t nb, size_t j, const double *Y, size_t ldy,
+                          size_t k, double *S, size_t lds)
+{
+    const size_t np = (j + NR - 1) / NR;
+    for (size_t c = 0; c < k; c++)
+        for (size_t q = 0; q < np; q++) {
+            double acc[NR] = { 0.0 };
+            for (size_t r = 0; r < nb; r++) {
+                const double y = Y[r * ldy + c], *pr = P + (q * nb + r) * NR;
+                for (size_t e = 0; e < NR; e++)
+                    acc[e] += y * pr[e];
+            }
+            for (size_t e = 0; e < NR && q * NR + e < j; e++)
+                S[(q * NR + e) * lds + j + c] += acc[e];
+        }
+}
+
+#ifdef MG__CPU_X86 /* the AVX2+FMA variant */
 
 /* S[r0 .. r0+mr, c0 .. c0+nr) += panel rows^T panel columns over nb rows. */
 __attribute__((target("avx2,fma")))
@@ -126,32 +178,62 @@ static void cross(const double *P, size_t nb, size_t j, const double *Y, size_t 
         }
 }
 
-int mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
-                          size_t j, size_t k, double *S, size_t lds, double *P,
-                          const double *next, size_t next_rows)
+#endif /* MG__CPU_X86 */
+
+/* The next block's rows to prefetch before tile number t of tiles (spread
+ * evenly over the tiles), so that its packing reads from cache. */
+static void prefetch_next(const double *next, size_t lda, size_t next_rows, size_t j,
+                          size_t per_tile, size_t *pf)
 {
-    if (!mg__gram_available())
-        return -1;
+    for (size_t e = 0; e < per_tile && *pf < next_rows; e++, (*pf)++)
+        for (size_t off = 0; off < j; off += 8)
+            __builtin_prefetch(next + *pf * lda + off, 0, 3);
+}
+
+void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, size_t ldy,
+                               size_t nb, size_t j, size_t k, double *S, size_t lds, double *P,
+                               const double *next, size_t next_rows, int avx2)
+{
     const size_t per_tile = (next_rows + tile_count(j) - 1) / tile_count(j);
     size_t pf = 0;
+#ifndef MG__CPU_X86
+    avx2 = 0;
+#endif
 
     pack(A, lda, nb, j, P);
     /* S_AA += A_b^T A_b   (upper triangle, 6 x 8 tiles over the panels) */
     for (size_t r0 = 0; r0 < j; r0 += MR) {
         const size_t mr = j - r0 < MR ? j - r0 : MR;
         for (size_t c0 = (r0 / NR) * NR; c0 < j; c0 += NR) {
-            for (size_t e = 0; e < per_tile && pf < next_rows; e++, pf++)
-                for (size_t off = 0; off < j; off += 8)
-                    _mm_prefetch((const char *)(next + pf * lda + off), _MM_HINT_T0);
-            tile(P, nb, r0, mr, c0, j - c0 < NR ? j - c0 : NR, S, lds);
+            const size_t nr = j - c0 < NR ? j - c0 : NR;
+            prefetch_next(next, lda, next_rows, j, per_tile, &pf);
+#ifdef MG__CPU_X86
+            if (avx2) {
+                tile(P, nb, r0, mr, c0, nr, S, lds);
+                continue;
+            }
+#endif
+            tile_generic(P, nb, r0, mr, c0, nr, S, lds);
         }
     }
     /* S_AY += A_b^T Y_b */
-    cross(P, nb, j, Y, ldy, k, S, lds);
+#ifdef MG__CPU_X86
+    if (avx2)
+        cross(P, nb, j, Y, ldy, k, S, lds);
+    else
+#endif
+        cross_generic(P, nb, j, Y, ldy, k, S, lds);
     /* S_YY += Y_b^T Y_b   (upper triangle; k is small) */
     for (size_t r = 0; r < nb; r++)
         for (size_t a = 0; a < k; a++)
             for (size_t b = a; b < k; b++)
                 S[(j + a) * lds + j + b] += Y[r * ldy + a] * Y[r * ldy + b];
-    return 0;
+}
+
+void mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
+                           size_t j, size_t k, double *S, size_t lds, double *P,
+                           const double *next, size_t next_rows)
+{
+    mg__gram_packed_block_isa(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows,
+                              mg__gram_available());
 }

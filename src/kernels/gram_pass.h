@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the augmented Gram pass of the normal equations. */
 #ifndef MATGRAD_GRAM_PASS_H
 #define MATGRAD_GRAM_PASS_H
@@ -11,8 +12,8 @@
  * cannot be had. */
 mg_status mg__augmented_gram(const mg_matrix *A, const mg_matrix *Y, double *S);
 
-/* The same with the kernel chosen: packed != 0 the AVX2 kernel where the CPU
- * has it, 0 the dsyrk fallback (for tests on AVX2 machines). */
-mg_status mg__augmented_gram_kernel(const mg_matrix *A, const mg_matrix *Y, double *S, int packed);
+/* The same with the kernel variant chosen: avx2 != 0 the AVX2+FMA one where
+ * the CPU has it, 0 the portable one (tests on AVX2 machines). */
+mg_status mg__augmented_gram_kernel(const mg_matrix *A, const mg_matrix *Y, double *S, int avx2);
 
 #endif /* MATGRAD_GRAM_PASS_H */

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The fused MSE kernel, written once with GCC/Clang vector extensions and
- * compiled twice: for the x86-64 baseline (SSE2) and for AVX2, picked at run
- * time with __builtin_cpu_supports.  Neither variant uses FMA (the AVX2 one
+ * compiled twice on x86: for the baseline (SSE2) and for AVX2, picked at run
+ * time (cpu.h: MATGRAD_SIMD=generic forces the baseline); other targets
+ * build the portable variant alone.  Neither variant uses FMA (the AVX2 one
  * is not given "fma" and ISO C mode forbids contraction), and both perform
  * the same IEEE operations in the same order (a 4-wide vector add is four
  * scalar adds either way), so they return bitwise identical results.
@@ -12,6 +14,7 @@
  * loads ran well below the streaming rate, docs/performance.md).  Phase 2 adds the block's
  * A_b^T R_b from L1, four rows per update of the accumulator. */
 #include "mse_fused.h"
+#include "cpu.h"
 
 typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
 
@@ -92,7 +95,7 @@ MG_INLINE void rows_body(const double *A, size_t lda, const double *Y, size_t ld
     for (size_t b0 = r0; b0 < r1; b0 += B) {
         const size_t nb = (r1 - b0 < B) ? r1 - b0 : B;
         const double *Ab = A + b0 * lda;
-        /* Phase 1 -- r_i = y_i - a_i W   (seed 000: the residual) */
+        /* Phase 1 -- r_i = y_i - a_i W   (derivations.md, "MSE loss") */
         for (size_t i = 0; i < nb; i++)
             for (size_t m = 0; m < k; m++) {
                 const double r = Y[(b0 + i) * ldy + m] - dot(Ab + i * lda, wT + m * j, j);
@@ -121,8 +124,7 @@ static void rows_base(const double *A, size_t lda, const double *Y, size_t ldy,
     rows_body(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define MG_HAVE_AVX2_VARIANT 1
+#ifdef MG__CPU_X86
 __attribute__((target("avx2")))
 static void rows_avx2(const double *A, size_t lda, const double *Y, size_t ldy,
                       const double *wT, size_t j, size_t k, size_t r0, size_t r1,
@@ -143,8 +145,8 @@ void mg__mse_fused_rows_isa(const double *A, size_t lda, const double *Y, size_t
                             const double *wT, size_t j, size_t k, size_t r0, size_t r1,
                             double *accT, double *ssq, int avx2)
 {
-#ifdef MG_HAVE_AVX2_VARIANT
-    if (avx2 && __builtin_cpu_supports("avx2")) {
+#ifdef MG__CPU_X86
+    if (avx2 && mg__cpu_has_avx2()) {
         rows_avx2(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
         return;
     }

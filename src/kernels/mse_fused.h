@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the fused one-pass MSE kernel for few outputs (k small).  Each
  * group of four rows of A is loaded from memory once and used twice while it
  * sits in L1: first for its residuals r = y - A w, then for its contribution
@@ -20,8 +21,9 @@ void mg__mse_fused_rows(const double *A, size_t lda, const double *Y, size_t ldy
                         const double *wT, size_t j, size_t k, size_t r0, size_t r1,
                         double *accT, double *ssq);
 
-/* The same, on a chosen instruction set (0: x86-64 baseline, 1: AVX2 if
- * the CPU has it, else the baseline), so tests can compare the variants. */
+/* The same, on a chosen instruction set (0: the portable baseline, 1: AVX2
+ * if cpu.h allows it, else the baseline), so tests can compare the
+ * variants. */
 void mg__mse_fused_rows_isa(const double *A, size_t lda, const double *Y, size_t ldy,
                             const double *wT, size_t j, size_t k, size_t r0, size_t r1,
                             double *accT, double *ssq, int avx2);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The MSE pass: R = Y - A W, sum R^2 and A^T R while reading A from memory
  * once (docs/derivations.md, "MSE gradient"; docs/performance.md).
  *
@@ -12,13 +13,11 @@
  * blocks that stay in cache go through dgemm twice (OpenBLAS threads them). */
 #include "mse_pass.h"
 #include "mse_fused.h"
+#include "parallel.h"
 
 #include <cblas.h>
 #include <stdint.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* ---- many outputs: blocked dgemm ----------------------------------------- */
 
@@ -50,7 +49,7 @@ static void blas_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y
 
         for (size_t i = 0; i < nb; i++)
             memcpy(R + i * k, Y->data + (r0 + i) * Y->stride, k * sizeof(double));
-        /* R_b = Y_b - A_b W   (seed 000: the residual) */
+        /* R_b = Y_b - A_b W   (derivations.md, "MSE loss") */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)j, -1.0,
                     Ab, (int)A->stride, W->data, (int)W->stride, 1.0, R, (int)k);
         for (size_t i = 0; i < nb * k; i++)
@@ -93,13 +92,7 @@ mg__mse_path mg__mse_choose(size_t N, size_t j, size_t k)
  * passes worth parallelising, else one. */
 static int default_threads(size_t N, size_t j)
 {
-#ifdef _OPENMP
-    return N * j >= PARALLEL_MIN_ELEMS ? omp_get_max_threads() : 1;
-#else
-    (void)N;
-    (void)j;
-    return 1;
-#endif
+    return mg__pass_threads(N * j, PARALLEL_MIN_ELEMS);
 }
 
 /* Each slice's partial sums start on their own 64-byte cache line, so two
@@ -128,23 +121,17 @@ static void fused_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *
     for (size_t a = 0; a < j; a++)
         for (size_t m = 0; m < k; m++)
             wT[m * j + a] = W->data[a * W->stride + m];
-    if (nthreads > (int)S)
-        nthreads = (int)S;
-    if (nthreads < 1)
-        nthreads = 1;
 
     /* Slice s covers rows [N s / S, N (s+1) / S).  Which thread runs a
-     * slice never changes what is computed, so threads take slices as they
-     * come (dynamic): a thread the OS delays does not hold the others back. */
-    #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1)
-    for (size_t s = 0; s < S; s++) {
+     * slice never changes what is computed (parallel.h). */
+    MG__FOR_SLICES(nthreads, s, S, {
         double *acc = want ? part + s * ld : NULL;
         if (acc)
             memset(acc, 0, jk * sizeof(double));
         pssq[s] = 0.0;
         mg__mse_fused_rows(A->data, A->stride, Y->data, Y->stride, wT, j, k, N * s / S,
                            N * (s + 1) / S, acc, &pssq[s]);
-    }
+    });
 
     /* Fixed-order reduction: slice 0, 1, ..., S-1. */
     double sum = 0.0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: one pass over A computing the residual's sum of squares and,
  * optionally, A^T R, for the MSE loss and gradient. */
 #ifndef MATGRAD_MSE_PASS_H

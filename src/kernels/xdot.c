@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Double-double accumulation (Ogita, Rump and Oishi's Dot2): every product
  * x*b is split exactly into p + pe with one fused multiply-add, every sum
  * into s + e with Knuth's TwoSum, and the error terms are carried in a
@@ -5,13 +6,16 @@
  * working precision and rounded once.
  *
  * The row kernel keeps sixteen independent lanes so that the compiler can
- * map them onto four AVX2 registers; an AVX2+FMA clone is selected at run time
- * when the CPU has it (the library itself targets any x86-64).
+ * map them onto four AVX2 registers; on x86 an AVX2+FMA clone is selected at
+ * run time when cpu.h allows it (the library itself targets any x86-64, and
+ * other targets build the generic variant alone, whose fma() is the C
+ * library's, exact on every conforming platform).
  *
  * Sums of squares (RSS, TSS) only need relative accuracy, not cancellation
  * resistance, so they are summed in x86-64 long double, whose exponent range
  * also rules out overflow. */
 #include "xdot.h"
+#include "cpu.h"
 
 #include <math.h>
 #include <string.h>
@@ -92,6 +96,7 @@ MG__ALWAYS_INLINE void xresid_body(const mg__design *d, const double *Bt, size_t
     }
 }
 
+#ifdef MG__CPU_X86
 __attribute__((target("avx2,fma")))
 static void xresid_fma(const mg__design *d, const double *Bt, size_t ldbt, size_t k,
                        const double *Y, size_t ldy, const double *Rin, size_t ldr,
@@ -99,6 +104,7 @@ static void xresid_fma(const mg__design *d, const double *Bt, size_t ldbt, size_
 {
     xresid_body(d, Bt, ldbt, k, Y, ldy, Rin, ldr, F, ldf, i0, i1);
 }
+#endif
 
 static void xresid_generic(const mg__design *d, const double *Bt, size_t ldbt, size_t k,
                            const double *Y, size_t ldy, const double *Rin, size_t ldr,
@@ -107,19 +113,17 @@ static void xresid_generic(const mg__design *d, const double *Bt, size_t ldbt, s
     xresid_body(d, Bt, ldbt, k, Y, ldy, Rin, ldr, F, ldf, i0, i1);
 }
 
-static int have_fma(void)
-{
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
 void mg__xresid(const mg__design *d, const double *Bt, size_t ldbt, size_t k,
                 const double *Y, size_t ldy, const double *Rin, size_t ldr,
                 double *F, size_t ldf, size_t i0, size_t i1)
 {
-    if (have_fma())
+#ifdef MG__CPU_X86
+    if (mg__cpu_has_avx2_fma()) {
         xresid_fma(d, Bt, ldbt, k, Y, ldy, Rin, ldr, F, ldf, i0, i1);
-    else
-        xresid_generic(d, Bt, ldbt, k, Y, ldy, Rin, ldr, F, ldf, i0, i1);
+        return;
+    }
+#endif
+    xresid_generic(d, Bt, ldbt, k, Y, ldy, Rin, ldr, F, ldf, i0, i1);
 }
 
 void mg__xgemv_t(const mg__design *d, const double *scale, const double *r, size_t rs,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: dot products, residuals and sums of squares accumulated in
  * double-double arithmetic (about 106 significand bits), rounded once at
  * the end.  They give least-squares refinement residuals that are accurate

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # matgrad gradcheck: every rule passes, on the default seed and another.
 . "$(dirname "$0")/lib.sh"
 for seed in 1 2024; do

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The CSV dialect fit accepts: every spelling of the same data gives the same
 # coefficients (byte-identical --output).
 . "$(dirname "$0")/lib.sh"

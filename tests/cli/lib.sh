@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Helpers for the matgrad command's tests (sourced by tests/cli/*.sh).
 # Each test gets: $MATGRAD (the command), $DATA (tests/data, the reference data), and
 # a fresh scratch directory $work.

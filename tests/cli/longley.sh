@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # matgrad fit on a CSV made from the NIST StRD Longley data: estimates,
 # standard errors, residual sd and R^2 against NIST's certified values.
 . "$(dirname "$0")/lib.sh"

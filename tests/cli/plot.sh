@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # --plot: a PNG when gnuplot is on PATH; without gnuplot a message, the
 # results all the same, exit status 0 and no file.  Also gradient descent on
 # a well-conditioned CSV reaches the least-squares answer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target for the CSV loader: the bytes are a CSV file, fed to the
  * same parser and sink `matgrad fit --target y` uses.  The first byte also
  * picks how the input is cut into chunks (one piece, two pieces at a chosen

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Runs the fuzz target on files named on the command line (the seed corpus,
  * a crash reproducer) without libFuzzer, so ctest replays the corpus in
  * every build, including the sanitizer build. */

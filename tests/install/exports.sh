@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # libmatgrad.so exports exactly the public API: every dynamic symbol it
 # defines is declared MG_API in include/matgrad/*.h and vice versa (so no
 # internal mg__ helper leaks, and no public function is left hidden).

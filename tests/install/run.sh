@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs the matgrad build in $1 into a scratch prefix $2, then builds and
 # runs a small consumer twice: through find_package(matgrad) (shared and
 # static targets) and through pkg-config.

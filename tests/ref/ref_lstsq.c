@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Exact rational least squares (see ref_lstsq.h).  Gauss-Jordan on
  * [Z^T Z | I | Z^T y] over the rationals: no pivoting for size is needed,
  * only a nonzero pivot. */
@@ -244,20 +245,94 @@ static double lre_norm(const double *b, size_t bs, const double *xh, const doubl
     return l > 15.0 ? 15.0 : l;
 }
 
+/* The design as the library factors it: each column scaled by the power of
+ * two that brings its largest entry into [1/2, 1) (exact), the ones column
+ * too; d[j] receives the scale.  Returns the scaled Z (N x p). */
+static mgt_mat equilibrated(const mg_matrix *X, int intercept, double *d)
+{
+    const size_t N = X->rows, ic = intercept ? 1u : 0u, p = X->cols + ic;
+    mgt_mat Z = mgt_alloc(N, p, 0);
+    for (size_t i = 0; i < N; i++) {
+        if (ic)
+            *mg_at(&Z.v, i, 0) = 1.0;
+        for (size_t j = 0; j < X->cols; j++)
+            *mg_at(&Z.v, i, ic + j) = mgt_get(X, i, j);
+    }
+    for (size_t j = 0; j < p; j++) {
+        double mx = 0.0;
+        int e = 0;
+        for (size_t i = 0; i < N; i++)
+            mx = fmax(mx, fabs(mgt_get(&Z.v, i, j)));
+        if (mx > 0.0)
+            (void)frexp(mx, &e);
+        d[j] = ldexp(1.0, -e);
+        for (size_t i = 0; i < N; i++)
+            *mg_at(&Z.v, i, j) *= d[j];
+    }
+    return Z;
+}
+
+double ref_refined_bound(const mg_matrix *X, int intercept, int normal_equations, double *kappa)
+{
+    const size_t p = X->cols + (intercept ? 1u : 0u);
+    const double eps_b = REF_C_B * (double)p * MGT_U;
+    double *d = malloc(p * sizeof *d), smax, smin;
+    ck_assert_ptr_nonnull(d);
+    mgt_mat Z = equilibrated(X, intercept, d);
+    mgt_svals(&Z.v, 0, &smax, &smin);
+    mgt_free(&Z);
+    free(d);
+    ck_assert_double_gt(smin, 0.0);
+    const double k = smax / smin;
+    ck_assert_double_le((normal_equations ? k * k : k) * eps_b, 0.5);
+    if (kappa)
+        *kappa = k;
+    return sqrt((double)p) * eps_b * (1.0 + k * k * MGT_U);
+}
+
+/* R^2 is centered when the design holds a constant column (documented in
+ * lstsq.h), the intercept option or an explicit one. */
+static int has_constant_column(const mg_matrix *X)
+{
+    for (size_t j = 0; j < X->cols; j++) {
+        size_t i = 1;
+        while (i < X->rows && mgt_get(X, i, j) == mgt_get(X, 0, j))
+            i++;
+        if (i == X->rows && mgt_get(X, 0, j) != 0.0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Everything about one fit compared with the exact solution, output by
- * output: coefficients (normwise LRE >= min_lre), standard errors, residual
- * sd and R^2 (LRE >= min_lre - 1: they go through a square root, a sum of
- * p terms, and the division by TSS). */
+ * output, each within a derived bound (eps_b = REF_C_B p u, kappa that of
+ * the equilibrated design, rb = ref_refined_bound):
+ *   - coefficients: max |b - x| <= rb max |x| (refined, ref_lstsq.h);
+ *   - residual sd: ||r^ - r|| <= ||Z dx|| <= s_max sqrt(p) rb max|x| (the
+ *     refined residual's double-double evaluation adds ~u^2), so relative
+ *     rsd_rel = that / ||r|| plus 3 u (the division by df, the square
+ *     root, the sum's rounding);
+ *   - R^2 = 1 - RSS / TSS: |dR^2| <= 2 (RSS / TSS) rsd_rel + 3 u;
+ *   - standard errors sd_j = rsd sqrt(v_j), v = diag (Z^T Z)^-1: on the QR
+ *     and SVD paths v is refined as the solution of an augmented system
+ *     (src/lstsq.c, below its work limit), so column j of the inverse is
+ *     within rb of its max norm, which Cauchy-Schwarz (|v_ij| <=
+ *     sqrt(v_ii v_jj)) bounds by sqrt(max_i v~_i / v~_j) relative to v_j
+ *     (v~ of the equilibrated design); on the Cholesky path v comes from
+ *     the Gram factor, kappa^2 eps_b (max_i v~_i / v~_j); then se_rel =
+ *     rsd_rel + cov_rel / 2 + 2 u.
+ * A zero residual (a certified exact fit) is compared in absolute terms:
+ * rsd <= s_max sqrt(p) rb max|x| / sqrt(df). */
 lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
-                        mg_lstsq_method method, double min_lre, size_t want_rank)
+                          mg_lstsq_method method, size_t want_rank)
 {
     const size_t N = X->rows, nx = X->cols, p = nx + (size_t)intercept, k = Y->cols;
-    lstsq_lre out = { 15.0, 15.0, 15.0, 15.0, 0, 0.0 };
+    lstsq_lre out = { 15.0, 15.0, 15.0, 15.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0 };
     mgt_mat B = mgt_alloc(p, k, 2), SE = mgt_alloc(p, k, 1);
     double *Z = malloc(N * p * sizeof *Z), *rsd = malloc(k * sizeof *rsd);
     double *r2 = malloc(k * sizeof *r2), *bh = malloc(p * sizeof *bh);
-    double *bl = malloc(p * sizeof *bl), *cov = malloc(p * sizeof *cov);
-    ck_assert(Z && rsd && r2 && bh && bl && cov);
+    double *bl = malloc(p * sizeof *bl), *cov = malloc(p * sizeof *cov), *d = malloc(p * sizeof *d);
+    ck_assert(Z && rsd && r2 && bh && bl && cov && d);
     for (size_t i = 0; i < N; i++) {
         if (intercept)
             Z[i * p] = 1.0;
@@ -275,27 +350,67 @@ lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
     ck_assert_uint_eq(res.rank, want_rank);
     ck_assert_uint_eq(res.df_residual, N - want_rank);
     ck_assert(mgt_padding_intact(&B) && mgt_padding_intact(&SE));
+
+    const int chol = res.method == MG_LSTSQ_CHOLESKY;
+    const double eps_b = REF_C_B * (double)p * MGT_U;
+    double kappa, smax, smin;
+    const double rb = ref_refined_bound(X, intercept, chol, &kappa);
+    mgt_svals(X, intercept, &smax, &smin);
+    mgt_mat Zs = equilibrated(X, intercept, d);
+    mgt_free(&Zs);
     for (size_t c = 0; c < k; c++) {
-        ref_lstsq ref = { bh, bl, cov, 0.0, intercept, 0.0 };
+        ref_lstsq ref = { bh, bl, cov, 0.0, intercept || has_constant_column(X), 0.0 };
         ck_assert_int_eq(ref_lstsq_exact(Z, p, N, p, Y->data + c, Y->stride, &ref), 0);
-        const double lre = lre_norm(B.v.data + c, B.v.stride, bh, bl, p);
-        out.b = fmin(out.b, lre);
-        ck_assert_msg(lre >= min_lre, "method %d output %zu: coefficient LRE %.2f < %.2f",
-                      (int)method, c, lre, min_lre);
+        /* coefficients */
+        long double err = 0.0L, xmax = 0.0L;
+        for (size_t j = 0; j < p; j++) {
+            const long double x = (long double)bh[j] + bl[j];
+            err = fmaxl(err, fabsl((long double)mgt_get(&B.v, j, c) - x));
+            xmax = fmaxl(xmax, fabsl(x));
+        }
+        ck_assert_msg(err <= rb * xmax, "method %d output %zu: coefficient error %.3Lg > %.3Lg",
+                      (int)method, c, err / xmax, (long double)rb);
+        out.b = fmin(out.b, lre_norm(B.v.data + c, B.v.stride, bh, bl, p));
+        out.tol_b = rb;
+        /* residual sd and R^2 */
         const double df = (double)(N - p), sd = sqrt(ref.rss / df);
+        const double dr = smax * sqrt((double)p) * rb * (double)xmax;
+        double rsd_rel = INFINITY;
+        if (ref.rss > 0.0) {
+            rsd_rel = dr / sqrt(ref.rss) + 3.0 * MGT_U;
+            ck_assert_double_le(fabs(rsd[c] - sd), rsd_rel * sd);
+            out.tol_rsd = fmax(out.tol_rsd, rsd_rel);
+            if (!isnan(ref.r_squared)) {
+                const double t = 2.0 * (1.0 - ref.r_squared) * rsd_rel + 3.0 * MGT_U;
+                ck_assert_double_le(fabs(r2[c] - ref.r_squared), t);
+                out.tol_r2 = fmax(out.tol_r2, t);
+            }
+        } else {
+            ck_assert_double_le(rsd[c], dr / sqrt(df));
+            out.rsd_abs = fmax(out.rsd_abs, dr / sqrt(df));
+        }
         out.rsd = fmin(out.rsd, ref_lre(rsd[c], sd, 0.0));
         out.r2 = fmin(out.r2, ref_lre(r2[c], ref.r_squared, 0.0));
+        /* standard errors */
+        double vmax = 0.0;
         for (size_t j = 0; j < p; j++)
-            out.se = fmin(out.se, ref_lre(mgt_get(&SE.v, j, c), sd * sqrt(cov[j]), 0.0));
+            vmax = fmax(vmax, cov[j] / (d[j] * d[j]));
+        for (size_t j = 0; j < p; j++) {
+            const double want = sd * sqrt(cov[j]), vr = vmax / (cov[j] / (d[j] * d[j]));
+            out.se = fmin(out.se, ref_lre(mgt_get(&SE.v, j, c), want, 0.0));
+            if (ref.rss == 0.0)
+                continue;
+            const double cov_rel = chol ? kappa * kappa * eps_b * vr : rb * sqrt(vr);
+            const double t = rsd_rel + 0.5 * cov_rel + 2.0 * MGT_U;
+            ck_assert_double_le(fabs(mgt_get(&SE.v, j, c) - want), t * want);
+            out.tol_se = fmax(out.tol_se, t);
+        }
     }
     out.method = res.method;
     out.rcond = res.rcond;
-    ck_assert_double_ge(out.rsd, min_lre - 1.0);
-    ck_assert_double_ge(out.r2, min_lre - 1.0);
-    ck_assert_double_ge(out.se, min_lre - 1.0);
     mgt_free(&B);
     mgt_free(&SE);
-    free(Z); free(rsd); free(r2); free(bh); free(bl); free(cov);
+    free(Z); free(rsd); free(r2); free(bh); free(bl); free(cov); free(d);
     return out;
 }
 
@@ -321,3 +436,4 @@ double ref_fit_lre(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_option
     free(Z); free(b); free(bh); free(bl); free(cov);
     return lre;
 }
+

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Independent reference for least squares: the exact solution of the
  * normal equations Z^T Z b = Z^T y in rational arithmetic (GMP).  Doubles
  * are dyadic rationals, so this is the least-squares solution of the data
@@ -33,16 +34,37 @@ typedef struct lstsq_lre {
     double b, se, rsd, r2;
     mg_lstsq_method method;  /* as reported */
     double rcond;            /* as reported */
+    /* the bounds asserted (worst over outputs and coefficients): relative
+     * for b (normwise), rsd, se; absolute for R^2; rsd_abs for an exact fit */
+    double tol_b, tol_rsd, tol_se, tol_r2, rsd_abs;
 } lstsq_lre;
 
+/* Refined solutions.  mg_lstsq refines on the augmented system with
+ * double-double residuals (docs/accuracy.md; Bjorck 1967).  While each
+ * step contracts, rho = kappa eps_b < 1/2 (QR, SVD; kappa^2 eps_b for the
+ * Cholesky path's semi-normal equations), refinement with residuals this
+ * accurate converges to the limiting accuracy, a normwise relative error of
+ * order u plus kappa_aug u_r, u_r = u^2 the residuals' precision (Higham,
+ * ASNA, Thm 12.2 and Sec. 20.5); the augmented system's condition is of
+ * order kappa^2.  What is left are the roundings of x itself and of the
+ * last corrections, which act like a backward error of eps_b = REF_C_B p u
+ * on the converged solution without kappa, and the residuals' u^2 through
+ * kappa^2: eps_b (1 + kappa^2 u) normwise (Filip, kappa 5.7e9: the second
+ * term dominates).  ref_refined_bound asserts rho <= 1/2 from the exact
+ * kappa of the design as the library factors it (columns scaled by powers
+ * of two, their largest entries in [1/2, 1)) and returns the max-norm
+ * relative bound sqrt(p) eps_b (1 + kappa^2 u) (sqrt(p): 2-norm to
+ * max-norm) for one solution; *kappa (may be NULL) receives that kappa. */
+enum { REF_C_B = 4 };
+double ref_refined_bound(const mg_matrix *X, int intercept, int normal_equations, double *kappa);
+
 /* Fits Y on X (with the intercept option) by the given method, with all
- * statistics, and compares every output with the exact rational solution:
- * coefficients by normwise LRE >= min_lre; standard errors, residual sd and
- * R^2 by LRE >= min_lre - 1 (they pass through a square root, a sum of p
- * terms and a division by TSS).  Also checks rank == want_rank and that the
- * padding of the outputs is intact.  Returns the measured minima. */
+ * statistics, and compares every output with the exact rational solution
+ * within bounds derived from ref_refined_bound (stated at the definition,
+ * tests/ref/ref_lstsq.c).  Also checks rank == want_rank and that the
+ * padding of the outputs is intact.  Returns the measured minimum LREs. */
 lstsq_lre ref_check_lstsq(const mg_matrix *X, int intercept, const mg_matrix *Y,
-                          mg_lstsq_method method, double min_lre, size_t want_rank);
+                          mg_lstsq_method method, size_t want_rank);
 
 /* Normwise coefficient LRE of the first output's fit with options o
  * against the exact solution (no assertion on it). */

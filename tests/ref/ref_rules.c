@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #include "ref_rules.h"
 #include "mgtest.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Naive loop references for the layer, rules and act modules, straight
  * from the seeds' element-by-element formulas, accumulating in long
  * double.  Test-only: never linked into the library. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The seed 001 reference data (tests/data/seed/seed001.txt). */
 #ifndef MGTEST_SEED001_H
 #define MGTEST_SEED001_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A consumer of the installed package: fits y = 1 + 2x exactly. */
 #include <matgrad.h>
 #include <math.h>
