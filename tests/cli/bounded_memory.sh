@@ -7,7 +7,8 @@
 # takes the same memory (a 1024-row block and an O((p+2)^2) state), so the
 # growth must stay under 4 MB, far below the file's ~30 MB.  Gradient
 # descent, which does hold the design matrix, is the control: its growth
-# must exceed 20 MB, or the measurement sees nothing.
+# must exceed 12 MB, or the measurement sees nothing (python3's fallback
+# counts the forked interpreter, about 14 MB, as the floor of every run).
 . "$(dirname "$0")/lib.sh"
 if ldd "$MATGRAD" 2> /dev/null | grep -Eq 'lib[amt]san'; then
     echo "sanitizer build: resident memory includes the sanitizer's shadow and quarantine; not run"
@@ -47,7 +48,7 @@ for m in normal qr auto gd; do
     growth=$((big - small))
     echo "$m: peak RSS ${small} KiB (1000 rows), ${big} KiB (300000 rows): +${growth} KiB"
     if [ "$m" = gd ]; then
-        [ "$growth" -gt 20480 ] || fail "gd (control): peak RSS grew by only $growth KiB with the rows in memory"
+        [ "$growth" -gt 12288 ] || fail "gd (control): peak RSS grew by only $growth KiB with the rows in memory"
     else
         [ "$growth" -lt 4096 ] || fail "$m: peak RSS grew by $growth KiB with the rows (streaming should not grow)"
     fi
