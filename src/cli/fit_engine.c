@@ -182,8 +182,9 @@ static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
     return mgcli_fit_load_failed(mgcli_fit_shown(e->o->file), &err);
 }
 
-/* Coefficients and statistics from the state into r. */
-static int finish(engine *e, mgcli_fit_result *r)
+/* Coefficients and statistics from the state into r; *how: the engine's
+ * solver (QR, SVD for a rank-deficient QR state, Cholesky for GRAM). */
+static mg_status finish(engine *e, mgcli_fit_result *r, mg_lstsq_method *how)
 {
     mg_matrix B = mg_matrix_view(r->beta, r->q, 1), SE = mg_matrix_view(r->se, r->q, 1);
     mg_lstsq_result res = { 0 };
@@ -199,24 +200,36 @@ static int finish(engine *e, mgcli_fit_result *r)
     r->rcond = res.rcond;
     r->df = res.df_residual;
     r->least_squares = e->o->ridge == 0;
-    if (res.method == MG_LSTSQ_SVD)
-        r->method = "streamed Householder QR, minimum norm (SVD of R)";
-    else if (res.method == MG_LSTSQ_QR)
-        r->method = "streamed Householder QR";
-    else
-        r->method = e->o->ridge > 0 ? "streamed normal equations with ridge (Cholesky)"
-                                    : "streamed normal equations (Cholesky)";
+    *how = res.method;
     return MG_OK;
 }
 
-/* Refinement passes over the file: B <- B + dB until converged. */
-static int refine(engine *e, mgcli_fit_data *d, mgcli_fit_result *r)
+/* What ran, for the report's Method line. */
+static void describe(mgcli_fit_result *r, const mgcli_fit_options *o, mg_lstsq_method how,
+                     size_t passes)
+{
+    const char *base = how == MG_LSTSQ_SVD ? "streamed Householder QR, minimum norm (SVD of R)"
+                       : how == MG_LSTSQ_QR ? "streamed Householder QR"
+                       : o->ridge > 0       ? "streamed normal equations with ridge (Cholesky)"
+                                            : "streamed normal equations (Cholesky)";
+    if (passes == 0)
+        snprintf(r->method_buf, sizeof r->method_buf, "%s", base);
+    else
+        snprintf(r->method_buf, sizeof r->method_buf, "%s, refined in %zu pass%s over the file",
+                 base, passes, passes == 1 ? "" : "es");
+    r->method = r->method_buf;
+}
+
+/* Refinement passes over the file, B <- B + dB, until converged; *passes:
+ * the steps taken (the state keeps the last good B). */
+static int refine(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, size_t *passes)
 {
     mg_matrix B = mg_matrix_view(r->beta, r->q, 1);
-    size_t rows = d->n, passes = 0;
+    size_t rows = d->n;
     int converged = 0;
     mg_status s = MG_OK;
-    while (!converged && passes < MAX_REFINE) {
+    *passes = 0;
+    while (!converged && *passes < MAX_REFINE) {
         if ((s = mg_fit_refine_begin(e->fit, &B)) != MG_OK)
             return engine_failed(e, d, s);
         e->refining = 1;
@@ -232,54 +245,49 @@ static int refine(engine *e, mgcli_fit_data *d, mgcli_fit_result *r)
             return MGCLI_EXIT_USAGE;
         }
         s = mg_fit_refine_end(e->fit, &B, &converged);
-        if (s == MG_ENOCONV)
-            break;
+        if (s == MG_ENOCONV) {
+            r->note = "Note: refinement stopped: it does not converge on this design (the "
+                      "condition is too large for the data's accuracy)";
+            return MGCLI_EXIT_OK;
+        }
         if (s != MG_OK)
             return engine_failed(e, d, s);
-        passes++;
+        ++*passes;
     }
-    if (s == MG_ENOCONV)
-        r->note = "Note: refinement stopped: it does not converge on this design (the condition "
-                  "is too large for the data's accuracy)";
-    else if (!converged)
+    if (!converged)
         r->note = "Note: refinement had not converged after 4 passes over the file";
-    snprintf(r->method_buf, sizeof r->method_buf, "%s, refined in %zu pass%s over the file",
-             r->method, passes, passes == 1 ? "" : "es");
-    if (passes > 0)
-        r->method = r->method_buf;
     return MGCLI_EXIT_OK;
 }
 
 static int solve(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int regular)
 {
-    size_t nonzero = 0;
+    size_t nonzero = 0, passes = 0;
     if (mg_fit_rows(e->fit, NULL, &nonzero) != MG_OK || nonzero == 0) {
         fprintf(stderr, "matgrad: %s: every weight is zero: no rows to fit\n",
                 mgcli_fit_shown(e->o->file));
         return MGCLI_EXIT_USAGE;
     }
     r->nonzero = nonzero;
-    mg_status s = finish(e, r);
+    mg_lstsq_method how;
+    mg_status s = finish(e, r, &how);
     if (s != MG_OK)
         return engine_failed(e, d, s);
-    if (e->o->method != MGCLI_AUTO || r->rank < r->q)
-        return MGCLI_EXIT_OK;   /* the one-pass answer was asked for, or is the minimum norm */
-    if (!regular) {
-        r->note = "Note: the input cannot be read twice (standard input or a pipe): the one-pass QR "
-                  "answer, not refined";
-        return MGCLI_EXIT_OK;
+    /* refine auto's full-rank answer (a minimum-norm one is as accurate as
+     * the rank decision allows) when the file can be read again */
+    if (e->o->method == MGCLI_AUTO && r->rank == r->q) {
+        if (!regular) {
+            r->note = "Note: the input cannot be read twice (standard input or a pipe): the "
+                      "one-pass QR answer, not refined";
+        } else {
+            int rc = refine(e, d, r, &passes);
+            if (rc != MGCLI_EXIT_OK)
+                return rc;
+            /* the refined B and the replayed RSS, and the statistics from them */
+            if ((s = finish(e, r, &how)) != MG_OK)
+                return engine_failed(e, d, s);
+        }
     }
-    const char *method = r->method;
-    int rc = refine(e, d, r);
-    if (rc != MGCLI_EXIT_OK)
-        return rc;
-    /* the refined B and the replayed RSS, with the statistics from them */
-    const char *shown = r->method;
-    r->method = method;
-    s = finish(e, r);
-    if (s != MG_OK)
-        return engine_failed(e, d, s);
-    r->method = shown;
+    describe(r, e->o, how, passes);
     return MGCLI_EXIT_OK;
 }
 
