@@ -47,6 +47,8 @@ typedef struct engine {
     double *lo, *hi;    /* each predictor's range over rows of nonzero weight
                            (pass 1): names a constant column when the normal
                            equations fail */
+    double *amax;       /* max |sqrt(w) x| of each predictor, then of the
+                           intercept column sqrt(w) (pass 1): range_guard() */
 } engine;
 
 static int create_state(engine *e, mgcli_fit_data *d, mgcli_csv_error *err)
@@ -68,7 +70,8 @@ static int create_state(engine *e, mgcli_fit_data *d, mgcli_csv_error *err)
     }
     e->lo = malloc(d->p * sizeof *e->lo);
     e->hi = malloc(d->p * sizeof *e->hi);
-    if (!e->lo || !e->hi)
+    e->amax = calloc(d->p + 1, sizeof *e->amax);
+    if (!e->lo || !e->hi || !e->amax)
         return mgcli_csv_fail_nomem(err, "the column ranges");
     for (size_t j = 0; j < d->p; j++) {
         e->lo[j] = INFINITY;
@@ -77,17 +80,56 @@ static int create_state(engine *e, mgcli_fit_data *d, mgcli_csv_error *err)
     return 0;
 }
 
+/* The name of a predictor for a message, safe for a terminal (escape.h). */
+static void column_name(char *buf, size_t size, const char *name)
+{
+    size_t used = 0, len = strlen(name);
+    if (mgcli_escape(buf, size - 4, &used, name, len) < len)
+        strcpy(buf + used, "...");
+}
+
 static void track_ranges(engine *e, const mgcli_fit_data *d)
 {
     for (size_t i = 0; i < d->nb; i++) {
         if (d->w && d->w[i] == 0)
             continue;
-        const double *x = d->X + i * d->p;
+        const double *x = d->X + i * d->p, sw = d->w ? sqrt(d->w[i]) : 1.0;
         for (size_t j = 0; j < d->p; j++) {
             e->lo[j] = fmin(e->lo[j], x[j]);
             e->hi[j] = fmax(e->hi[j], x[j]);
+            e->amax[j] = fmax(e->amax[j], sw * fabs(x[j]));
+        }
+        e->amax[d->p] = fmax(e->amax[d->p], sw);
+    }
+}
+
+/* A guard for a defect of the fit engine, to be removed with it: a QR
+ * state's column norms are summed as plain squares (src/fit/factor.c,
+ * factor_qr: the equilibration) and its variances likewise
+ * (src/fit/finish.c, variances), so a column of W^(1/2) Z whose norm is
+ * beyond about 1e154 or below 1e-154 gives a wrong rank, estimates or
+ * standard errors with MG_OK.  Refused here with a margin: the norm lies
+ * between max |sqrt(w) x| and sqrt(N) times it (N < 2^62), and a
+ * variance is about (kappa / norm)^2.  0: fine; else the exit status. */
+static int range_guard(const engine *e, const mgcli_fit_data *d)
+{
+    const double big = 0x1p400, small = 0x1p-400;   /* about 2.6e120 and 3.9e-121 */
+    for (size_t j = 0; j <= d->p; j++) {
+        double a = e->amax[j];
+        if (j == d->p && !e->o->intercept)
+            break;
+        if (a > big || (a > 0 && a < small)) {
+            char name[64];
+            column_name(name, sizeof name, j < d->p ? d->names[j] : "(Intercept)");
+            fprintf(stderr, "matgrad: least squares: column '%s' holds values %s %.3g in "
+                            "magnitude%s; the QR fit handles %s about %s yet: rescale it\n",
+                    name, a > big ? "up to" : "of at most", a,
+                    d->w ? " (times the square root of the weight)" : "",
+                    a > big ? "up to" : "down to", a > big ? "1e120" : "1e-120");
+            return MGCLI_EXIT_FAIL;
         }
     }
+    return 0;
 }
 
 /* One block of rows into the state (pass 1) or its refinement (replay). */
@@ -112,14 +154,6 @@ static int on_block(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err)
         return 0;
     e->status = s;
     return mgcli_csv_fail(err, 0, "%s", mg_strerror(s));
-}
-
-/* The name of a predictor for a message, safe for a terminal (escape.h). */
-static void column_name(char *buf, size_t size, const char *name)
-{
-    size_t used = 0, len = strlen(name);
-    if (mgcli_escape(buf, size - 4, &used, name, len) < len)
-        strcpy(buf + used, "...");
 }
 
 /* The message and exit status for an engine failure. */
@@ -268,6 +302,9 @@ static int solve(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int regular)
         return MGCLI_EXIT_USAGE;
     }
     r->nonzero = nonzero;
+    int rc = e->o->method == MGCLI_NORMAL ? 0 : range_guard(e, d);
+    if (rc != 0)
+        return rc;
     mg_lstsq_method how;
     mg_status s = finish(e, r, &how);
     if (s != MG_OK)
@@ -279,7 +316,7 @@ static int solve(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int regular)
             r->note = "Note: the input cannot be read twice (standard input or a pipe): the "
                       "one-pass QR answer, not refined";
         } else {
-            int rc = refine(e, d, r, &passes);
+            rc = refine(e, d, r, &passes);
             if (rc != MGCLI_EXIT_OK)
                 return rc;
             /* the refined B and the replayed RSS, and the statistics from them */
@@ -304,5 +341,6 @@ int mgcli_fit_stream(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_re
     mg_fit_free(e.fit);
     free(e.lo);
     free(e.hi);
+    free(e.amax);
     return rc;
 }
