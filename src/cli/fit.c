@@ -2,10 +2,11 @@
 /* `matgrad fit FILE.csv --target COLUMN ...`: linear regression of one CSV
  * column on all the others, printed like R's summary(lm).
  *
- * The CSV is streamed (csv_load.c), never held in memory as text: for
- * --method normal each row is folded into (p+1)^2 cross products and
- * dropped, so memory does not grow with the rows; the other methods need
- * the design matrix (N x p doubles) itself. */
+ * The CSV is streamed (csv_load.c), never held in memory as text.  The
+ * methods auto, qr and normal fold each block of rows into the library's
+ * fit engine and drop it, so memory does not grow with the rows
+ * (fit_engine.c); gradient descent needs the design matrix (N x p
+ * doubles) itself (fit_solve.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "csv_load.h"
@@ -29,8 +30,9 @@ static void fit_usage(FILE *out)
     fputs("usage: matgrad fit FILE.csv --target COLUMN [options]\n"
           "\n"
           "Fits COLUMN as a linear function of every other column of FILE.csv (a CSV\n"
-          "file with a header row; '-' reads standard input) and prints the\n"
-          "coefficients with standard errors, like R's summary(lm).\n"
+          "file with a header row; '-' reads standard input), except a --weights\n"
+          "column, and prints the coefficients with standard errors, like R's\n"
+          "summary(lm).\n"
           "\n"
           "options:\n"
           "  -t, --target COLUMN   the column to predict (required)\n"
@@ -39,6 +41,8 @@ static void fit_usage(FILE *out)
           "      --lr X            gradient-descent learning rate (default 0.01)\n"
           "      --epochs N        gradient-descent steps (default 1000)\n"
           "      --ridge X         ridge penalty X * ||b||^2 (method normal; default 0)\n"
+          "  -w, --weights COLUMN  weighted least squares with the (finite, >= 0) weights\n"
+          "                        in COLUMN, as R's lm(weights=); not a predictor\n"
           "  -p, --plot FILE.png   gradient descent's loss curve as a PNG (needs gnuplot)\n"
           "  -o, --output FILE.csv write the coefficient table as CSV\n"
           "                        ('-' for either: standard output; the report then\n"
@@ -85,6 +89,7 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
         { "lr", required_argument, NULL, OPT_LR },
         { "epochs", required_argument, NULL, OPT_EPOCHS },
         { "ridge", required_argument, NULL, OPT_RIDGE },
+        { "weights", required_argument, NULL, 'w' },
         { "plot", required_argument, NULL, 'p' },
         { "output", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
@@ -93,7 +98,7 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
     int lr_set = 0, epochs_set = 0, ridge_set = 0, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":t:im:p:o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:im:p:o:w:h", longopts, NULL)) != -1) {
         switch (c) {
         case 't': o->target = optarg; break;
         case 'i': o->intercept = 1; break;
@@ -122,6 +127,7 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
             ridge_set = 1;
             break;
         case 'p': o->plot = optarg; break;
+        case 'w': o->weights = optarg; break;
         case 'o': o->output = optarg; break;
         case 'h': fit_usage(stdout); return MGCLI_EXIT_OK;
         case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
@@ -141,6 +147,10 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
         return usage_error("%s", "--lr and --epochs apply to --method gd");
     if (o->method != MGCLI_NORMAL && ridge_set)
         return usage_error("%s", "--ridge applies to --method normal (or auto)");
+    if (o->weights && o->method == MGCLI_GD)
+        return usage_error("%s", "--weights applies to --method auto, qr or normal");
+    if (o->weights && !strcmp(o->weights, o->target))
+        return usage_error("--weights '%s' names the target column", o->weights);
     if (o->method != MGCLI_GD && o->plot)
         return usage_error("%s", "--plot draws the loss curve of --method gd");
     if (mgcli_outfile_is_stdout(o->output) && mgcli_outfile_is_stdout(o->plot))
@@ -148,9 +158,12 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
     return -1;
 }
 
-/* Messages for a load that failed: the input's fault (exit 2) unless the
- * memory ran out (exit 1). */
-static int load_failed(const char *shown, const mgcli_csv_error *err)
+const char *mgcli_fit_shown(const char *file)
+{
+    return strcmp(file, "-") ? file : "(stdin)";
+}
+
+int mgcli_fit_load_failed(const char *shown, const mgcli_csv_error *err)
 {
     if (err->out_of_memory) {
         fprintf(stderr, "matgrad: out of memory (%s, reading %s)\n", err->msg, shown);
@@ -163,22 +176,30 @@ static int load_failed(const char *shown, const mgcli_csv_error *err)
     return MGCLI_EXIT_USAGE;
 }
 
-static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
+FILE *mgcli_fit_open(const char *file, int *rc)
 {
-    FILE *f = strcmp(o->file, "-") ? fopen(o->file, "rb") : stdin;
-    const char *shown = f == stdin ? "(stdin)" : o->file;
+    FILE *f = strcmp(file, "-") ? fopen(file, "rb") : stdin;
     if (!f) {
         int e = errno;
-        fprintf(stderr, "matgrad: %s: %s\n", o->file, strerror(e));
-        return e == ENOMEM ? MGCLI_EXIT_FAIL : MGCLI_EXIT_USAGE;
+        fprintf(stderr, "matgrad: %s: %s\n", file, strerror(e));
+        *rc = e == ENOMEM ? MGCLI_EXIT_FAIL : MGCLI_EXIT_USAGE;
     }
-    mgcli_csv_sink sink = o->method == MGCLI_NORMAL ? mgcli_fit_moments_sink(d)
-                                                    : mgcli_fit_data_sink(d);
+    return f;
+}
+
+/* Gradient descent's rows, all in memory. */
+static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
+{
+    int rc = MGCLI_EXIT_OK;
+    FILE *f = mgcli_fit_open(o->file, &rc);
+    if (!f)
+        return rc;
+    mgcli_csv_sink sink = mgcli_fit_data_sink(d);
     mgcli_csv_error err;
-    int rc = mgcli_csv_read_stream(f, &sink, &err);
+    int bad = mgcli_csv_read_stream(f, &sink, &err);
     if (f != stdin)
         fclose(f);
-    return rc != 0 ? load_failed(shown, &err) : MGCLI_EXIT_OK;
+    return bad ? mgcli_fit_load_failed(mgcli_fit_shown(o->file), &err) : MGCLI_EXIT_OK;
 }
 
 /* Every output checked and prepared before the input is read, so that a bad
@@ -231,18 +252,21 @@ int mgcli_fit(int argc, char **argv)
     mgcli_outfile out = { 0 }, plot = { 0 };
     mgcli_fit_data d;
     mgcli_fit_data_init(&d, o.target, o.intercept && o.method == MGCLI_GD);
+    d.weights = o.weights;
     mgcli_fit_result r = { 0 };
     rc = open_outputs(&o, &out, &plot);
-    if (rc == MGCLI_EXIT_OK)
+    if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD) {
         rc = load(&o, &d);
-    if (rc == MGCLI_EXIT_OK)
-        rc = mgcli_fit_run(&o, &d, &r);
+        if (rc == MGCLI_EXIT_OK)
+            rc = mgcli_fit_run(&o, &d, &r);
+    } else if (rc == MGCLI_EXIT_OK) {
+        rc = mgcli_fit_stream(&o, &d, &r);
+    }
     if (rc == MGCLI_EXIT_OK)
         rc = write_results(&o, &d, &r, &out, &plot);
     mgcli_outfile_discard(&out);
     mgcli_outfile_discard(&plot);
     mgcli_fit_result_free(&r);
-    mgcli_moments_free(d.mom);
     mgcli_fit_data_free(&d);
     return rc;
 }

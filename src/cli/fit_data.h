@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* `matgrad fit`: options, the loaded data and the fitted model. */
+/* `matgrad fit`: options, the rows as they stream in, and the fitted model. */
 #ifndef MATGRAD_CLI_FIT_DATA_H
 #define MATGRAD_CLI_FIT_DATA_H
 
@@ -10,54 +10,88 @@
 typedef enum mgcli_method { MGCLI_AUTO, MGCLI_NORMAL, MGCLI_QR, MGCLI_GD } mgcli_method;
 
 typedef struct mgcli_fit_options {
-    const char *file, *target, *plot, *output;
+    const char *file, *target, *weights, *plot, *output;
     int intercept;
     mgcli_method method;
     double lr, ridge;
     size_t epochs;
 } mgcli_fit_options;
 
-/* The design matrix X (n x lead+p, row-major, stride lead + p) and the target
- * y, filled row by row as the CSV streams in.  With lead = 1, column 0 of X
- * is an explicit column of ones (gradient descent fits the intercept as an
- * ordinary weight). */
-typedef struct mgcli_fit_data {
-    const char *target;
+typedef struct mgcli_fit_data mgcli_fit_data;
+
+/* Called with each full block of rows (and by the caller for the last,
+ * partial one): 0 to go on, or nonzero after mgcli_csv_fail* on err. */
+typedef int (*mgcli_block_fn)(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err);
+
+/* The CSV's rows split into the predictors x, the target y and the
+ * optional weight w (finite, >= 0: a negative weight is a data error on
+ * its line).  Two ways to hold them:
+ *   in memory (block == 0): X (n x lead+p, row-major, stride lead + p) and
+ *     y grow with the file; with lead = 1, column 0 of X is an explicit
+ *     column of ones (gradient descent fits the intercept as an ordinary
+ *     weight);
+ *   in blocks (mgcli_fit_data_blocks): X (block x p), y and w hold at most
+ *     `block` rows; each full block goes to on_block and is then reused,
+ *     so memory does not grow with the file.
+ * `replay` marks a second reading of the same file (refinement): the
+ * header must name the same columns in the same places, and nothing is
+ * allocated again. */
+struct mgcli_fit_data {
+    const char *target, *weights;
     size_t lead;
     size_t target_col;   /* the target's column in the CSV */
+    size_t weight_col;   /* the weights' column, if weights */
+    size_t ncols;        /* columns in the CSV */
     size_t p;            /* predictors: every other CSV column */
     char **names;        /* the p predictor names */
-    double *X, *y;
+    double *X, *y, *w;
     size_t stride, n, cap;
-    struct mgcli_moments *mom;   /* --method normal: streamed cross products instead of X */
-} mgcli_fit_data;
+    size_t nb;           /* block mode: rows waiting in X, y, w */
+    size_t block;        /* block mode: capacity in rows; 0: in memory */
+    mgcli_block_fn on_block;
+    void *block_ctx;
+    int replay;
+};
+
+void mgcli_fit_data_init(mgcli_fit_data *d, const char *target, int explicit_intercept);
+/* Block mode with room for `block` rows (allocated once the header gives
+ * the width), handing each full block to fn. */
+void mgcli_fit_data_blocks(mgcli_fit_data *d, size_t block, mgcli_block_fn fn, void *ctx);
+/* A CSV sink that fills d (finds the target and weight columns in the
+ * header). */
+mgcli_csv_sink mgcli_fit_data_sink(mgcli_fit_data *d);
+void mgcli_fit_data_free(mgcli_fit_data *d);
 
 typedef struct mgcli_fit_result {
     size_t q;                 /* coefficients: intercept (if any) then the p predictors */
     double *beta, *se;        /* q each; se is NaN where not available */
-    double residual_sd, r_squared;
+    double residual_sd, r_squared, adj_r_squared;   /* NaN where not defined */
     double rcond;             /* reciprocal condition estimate; NaN if not available */
     size_t rank, df;
+    size_t nonzero;           /* rows with a nonzero weight (all rows without weights) */
     int have_rank;
+    int least_squares;        /* the estimates minimise the (weighted) RSS: the F test applies */
     const char *method;       /* what actually ran, for the report */
+    char method_buf[160];
+    const char *note;         /* one line for the report (refinement), or NULL */
     double *losses;           /* gradient descent: loss after each epoch (epochs_run + 1) */
     size_t epochs_run;
 } mgcli_fit_result;
 
-void mgcli_fit_data_init(mgcli_fit_data *d, const char *target, int explicit_intercept);
-/* A CSV sink that fills d (finds the target column in the header). */
-mgcli_csv_sink mgcli_fit_data_sink(mgcli_fit_data *d);
-void mgcli_fit_data_free(mgcli_fit_data *d);
-
-/* --method normal: a sink that folds each row into running means and
- * centred cross products (fit_moments.c) instead of storing it, and the
- * solve from them.  mgcli_moments_free releases d->mom. */
-mgcli_csv_sink mgcli_fit_moments_sink(mgcli_fit_data *d);
-int mgcli_fit_moments_solve(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r);
-void mgcli_moments_free(struct mgcli_moments *m);
-
-/* Fits; prints the reason and returns an exit status on failure. */
+/* Gradient descent on the rows in memory (fit_solve.c). */
 int mgcli_fit_run(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r);
+/* The other methods streamed through the fit engine (fit_engine.c): reads
+ * o->file itself, once or (auto on a regular file) again to refine.  d is
+ * initialised by the caller, filled with the header's names and the row
+ * count.  Prints the reason and returns an exit status on failure. */
+int mgcli_fit_stream(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r);
+/* Input helpers (fit.c): the file's name for messages ("(stdin)" for
+ * "-"); the file opened for reading (NULL after printing why, *rc set);
+ * the message and exit status of a failed load. */
+const char *mgcli_fit_shown(const char *file);
+FILE *mgcli_fit_open(const char *file, int *rc);
+int mgcli_fit_load_failed(const char *shown, const mgcli_csv_error *err);
+int mgcli_fit_result_alloc(mgcli_fit_result *r, size_t q);
 void mgcli_fit_result_free(mgcli_fit_result *r);
 
 #endif

@@ -27,23 +27,32 @@ static double t_value(const mgcli_fit_result *r, size_t i)
     return r->se[i] > 0 ? r->beta[i] / r->se[i] : NAN;
 }
 
-/* R's adjusted R^2, 1 - (1 - R^2) (N - k) / df with k = 1 for an intercept,
- * and the F statistic of the regression against the intercept-only (or
- * empty) model, (R^2 / (rank - k)) / ((1 - R^2) / df).  Not for ridge, whose
- * estimates are not least squares. */
+/* The F statistic of the regression against the intercept-only (or empty)
+ * model, (R^2 / (rank - c)) / ((1 - R^2) / df) with c = 1 for an intercept,
+ * as R's summary.lm (weighted R^2 with weights).  Computed here because
+ * mg_lstsq_result has no F field yet: it belongs in mg_fit_finish beside
+ * adj_r_squared (src/fit/finish.c, statistics()).  NaN where undefined. */
+static double f_statistic(const mgcli_fit_options *o, const mgcli_fit_result *r)
+{
+    size_t c = o->intercept ? 1 : 0;
+    double r2 = r->r_squared;
+    if (r->df == 0 || r->rank <= c || !(r2 < 1))
+        return NAN;
+    return (r2 / (double)(r->rank - c)) / ((1 - r2) / (double)r->df);
+}
+
+/* R's adjusted R^2 (from mg_fit_finish) and the F statistic: statistics of
+ * a least-squares fit, so not for ridge or gradient descent. */
 static void print_adjusted(FILE *out, const mgcli_fit_options *o, const mgcli_fit_result *r)
 {
-    size_t k = o->intercept ? 1 : 0, rank = r->have_rank ? r->rank : r->q;
-    double r2 = r->r_squared;
-    if (o->ridge > 0 || r->df == 0 || isnan(r2))
+    if (!r->least_squares || isnan(r->adj_r_squared))
         return;
-    double n = (double)(r->df + rank), df = (double)r->df;
     char buf[32];
-    fprintf(out, "Adjusted R-squared: %s\n",
-            mgcli_fmt_g(buf, sizeof buf, 12, 1 - (1 - r2) * (n - (double)k) / df));
-    if (rank > k && r2 < 1)
-        fprintf(out, "F-statistic: %.6g on %zu and %zu DF\n",
-                (r2 / (double)(rank - k)) / ((1 - r2) / df), rank - k, r->df);
+    fprintf(out, "Adjusted R-squared: %s\n", mgcli_fmt_g(buf, sizeof buf, 12, r->adj_r_squared));
+    double f = f_statistic(o, r);
+    if (!isnan(f))
+        fprintf(out, "F-statistic: %.6g on %zu and %zu DF\n", f, r->rank - (o->intercept ? 1 : 0),
+                r->df);
 }
 
 int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
@@ -52,7 +61,12 @@ int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data 
     fprintf(out, "Linear model: %s ~ %s%zu column%s of %s (%zu rows)\n", d->target,
             o->intercept ? "intercept + " : "", d->p, d->p == 1 ? "" : "s",
             strcmp(o->file, "-") ? o->file : "(stdin)", d->n);
+    if (o->weights)
+        fprintf(out, "Weights: column '%s' (%zu rows with a nonzero weight)\n", o->weights,
+                r->nonzero);
     fprintf(out, "Method: %s (%s)\n", method_label(o->method), r->method);
+    if (r->note)
+        fprintf(out, "%s\n", r->note);
     if (o->method == MGCLI_GD)
         fprintf(out, "Gradient descent: %zu epochs, learning rate %g, final loss %.10g\n",
                 r->epochs_run, o->lr, r->losses[r->epochs_run]);

@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The solvers behind `matgrad fit --method`:
- *   auto, qr  mg_lstsq (AUTO, QR) on the stored design: estimates, standard
- *             errors, rank, condition estimate;
- *   normal    the normal equations from streamed cross products
- *             (fit_moments.c), optionally with a ridge penalty;
- *   gd        mg_gd_fit from zero weights, loss recorded per epoch. */
+/* `matgrad fit --method gd`: mg_gd_fit from zero weights on the rows held
+ * in memory, loss recorded per epoch.  (The other methods stream through
+ * the fit engine: fit_engine.c.) */
 #include "cli.h"
 #include "fit_data.h"
 #include "progress.h"
@@ -16,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int alloc_result(mgcli_fit_result *r, size_t q)
+int mgcli_fit_result_alloc(mgcli_fit_result *r, size_t q)
 {
     r->q = q;
     r->beta = calloc(q, sizeof *r->beta);
@@ -28,18 +25,13 @@ static int alloc_result(mgcli_fit_result *r, size_t q)
     r->rcond = NAN;
     r->residual_sd = NAN;
     r->r_squared = NAN;
+    r->adj_r_squared = NAN;
     return 0;
 }
 
 static int report_status(mg_status s, const char *what)
 {
     switch (s) {
-    case MG_ENOTPD:
-    case MG_ESINGULAR:
-        fprintf(stderr, "matgrad: %s: %s; the design is rank-deficient or too "
-                        "ill-conditioned for the normal equations; try --method qr\n",
-                what, mg_strerror(s));
-        break;
     case MG_ENOCONV:
         fprintf(stderr, "matgrad: %s: the loss diverged; try a smaller --lr\n", what);
         break;
@@ -81,45 +73,15 @@ static double tss_of(const double *y, size_t n, int about_mean)
     return tss;
 }
 
-/* Residual sd on n - q degrees of freedom and R^2 = 1 - RSS/TSS. */
+/* Residual sd on n - q degrees of freedom and R^2 = 1 - RSS/TSS of gradient
+ * descent's estimates.  The fit engine cannot give these: its statistics
+ * are those of its own (least-squares) solution, not of a given B.  No
+ * adjusted R^2 or F: they describe the least-squares fit. */
 static void fill_fit_stats(mgcli_fit_result *r, size_t n, double rss, double tss)
 {
     r->df = n > r->q ? n - r->q : 0;
     r->residual_sd = r->df ? sqrt(rss / (double)r->df) : NAN;
     r->r_squared = tss > 0 ? 1 - rss / tss : NAN;
-}
-
-static const char *method_name(mg_lstsq_method m)
-{
-    switch (m) {
-    case MG_LSTSQ_CHOLESKY: return "normal equations (Cholesky)";
-    case MG_LSTSQ_QR: return "Householder QR";
-    case MG_LSTSQ_SVD: return "SVD";
-    default: return "auto";
-    }
-}
-
-static int run_lstsq(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
-{
-    mg_matrix X = mg_matrix_view_stride(d->X, d->n, d->p, d->stride);
-    mg_matrix Y = mg_matrix_view(d->y, d->n, 1);
-    mg_matrix B = mg_matrix_view(r->beta, r->q, 1), SE = mg_matrix_view(r->se, r->q, 1);
-    mg_lstsq_options lo = mg_lstsq_defaults();
-    lo.intercept = o->intercept;
-    lo.method = o->method == MGCLI_QR ? MG_LSTSQ_QR : MG_LSTSQ_AUTO;
-    mg_lstsq_result res = { 0 };
-    res.std_err = &SE;
-    res.residual_sd = &r->residual_sd;
-    res.r_squared = &r->r_squared;
-    mg_status s = mg_lstsq(&X, &Y, &B, &lo, &res);
-    if (s != MG_OK)
-        return report_status(s, "least squares");
-    r->rank = res.rank;
-    r->have_rank = 1;
-    r->rcond = res.rcond;
-    r->df = res.df_residual;
-    r->method = method_name(res.method);
-    return MGCLI_EXIT_OK;
 }
 
 typedef struct gd_watch {
@@ -165,13 +127,10 @@ int mgcli_fit_run(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_resul
         fprintf(stderr, "matgrad: %s: no predictor columns besides '%s'\n", o->file, o->target);
         return MGCLI_EXIT_USAGE;
     }
-    if (alloc_result(r, d->p + (o->intercept ? 1 : 0)) != 0)
+    if (mgcli_fit_result_alloc(r, d->p + (o->intercept ? 1 : 0)) != 0)
         return mgcli_out_of_memory("the coefficients");
-    if (o->method == MGCLI_GD)
-        return run_gd(o, d, r);
-    if (o->method == MGCLI_NORMAL)
-        return mgcli_fit_moments_solve(o, d, r);
-    return run_lstsq(o, d, r);
+    r->nonzero = d->n;
+    return run_gd(o, d, r);
 }
 
 void mgcli_fit_result_free(mgcli_fit_result *r)

@@ -5,11 +5,13 @@
 # wrong answer with exit 0 nor as a data error.  The test suites'
 # allocation interposer (tests/ref/failalloc.c), preloaded as the shared
 # library in MGT_FAILALLOC_LIB (tests/failalloc.cmake), fails the n-th
-# allocation of one exact size: with p = 37
-# predictors, 37 x 37 doubles (10952 bytes) is the equilibrated normal
-# matrix and each LAPACKE call's row-major transposition copy (dpotrf,
-# dpocon, dpotrs, dpotri), so n = 1, 2, ... walks through every step of the
-# --method normal solve until the fit succeeds.
+# allocation of one exact size.  With p = 37 predictors and the intercept,
+# the fit engine's state (include/matgrad/fit.h: every buffer allocated by
+# mg_fit_create, none later) holds several 38 x 38 matrices (11552 bytes:
+# the factor, the SVD's U and V^T, ...) and, for QR, the 39 x 39 triangle
+# of [1 X y] (12168 bytes); the command's row block is 1024 x 37 doubles
+# (303104 bytes).  n = 1, 2, ... walks through every allocation of a size
+# until the fit succeeds.
 . "$(dirname "$0")/lib.sh"
 if ldd "$MATGRAD" 2> /dev/null | grep -Eq 'lib[amt]san' || [ -z "${MGT_FAILALLOC_LIB:-}" ]; then
     echo "sanitizer build: malloc cannot be interposed under the sanitizer (no MGT_FAILALLOC_LIB); not run"
@@ -42,26 +44,46 @@ with_failure() {
         [ ! -e "$name.csv" ] || fail "$name: wrote an output file"
     else
         [ "$got" = 0 ] || { fail "$name: exit status $got, expected 0"; sed 's/^/    /' "$name.err" >&2; }
-        cmp -s "$name.csv" ref.csv || fail "$name: coefficients differ from the reference"
+        cmp -s "$name.csv" ref_cur.csv || fail "$name: coefficients differ from the reference"
     fi
 }
 
-# Every allocation of the normal solve's size, in order: the command's own
-# buffer, then LAPACKE's copies for dpotrf, dpocon, dpotrs and dpotri (with
-# the returns unchecked, a failed dpotrs left exit 0 with wrong estimates);
-# then none is left and the fit completes.
-for nth in 1 2 3 4 5 6; do
-    with_failure "normal_$nth" 10952 "$nth" "$([ "$nth" -le 5 ] && echo oom || echo ok)" \
-        fit p37.csv -t y -i -m normal
-done
-expect_grep normal_4 normal_4.err '^matgrad: out of memory \(Cholesky solve\)$'
-expect_grep normal_2 normal_2.err '^matgrad: out of memory \(Cholesky factorization\)$'
+# walk NAME SIZE ARGS...: fails the 1st, 2nd, ... allocation of SIZE bytes
+# until the fit succeeds: each failure is "out of memory", the first run
+# that gets all its memory gives the reference bit for bit, and there are
+# at most 20 allocations of the size (else the walk is stuck).
+walk() {
+    local name=$1 size=$2 nth=1
+    shift 2
+    while [ "$nth" -le 20 ]; do
+        local got=0
+        MGT_FAILALLOC_SIZE=$size MGT_FAILALLOC_NTH=$nth LD_PRELOAD=$MGT_FAILALLOC_LIB \
+            "$MATGRAD" "$@" -o "${name}_$nth.csv" > /dev/null 2>&1 || got=$?
+        [ "$got" = 0 ] && break
+        with_failure "${name}_$nth" "$size" "$nth" oom "$@"
+        nth=$((nth + 1))
+    done
+    [ "$nth" -gt 1 ] || fail "$name: no allocation of $size bytes failed (the sizes above are stale)"
+    [ "$nth" -le 20 ] || fail "$name: more than 20 allocations of $size bytes fail"
+    with_failure "${name}_$nth" "$size" "$nth" ok "$@"
+}
 
-# While loading: --method normal's cross products (38 x 38 doubles) and the
-# other methods' design matrix (1024 rows of 37 doubles) are the command's
-# fault-free answer "out of memory", not "p37.csv:2: ...".
-with_failure moments 11552 1 oom fit p37.csv -t y -i -m normal
-expect_grep moments moments.err '^matgrad: out of memory \(the cross products of --method normal, 38 x 38 doubles, reading p37\.csv\)$'
-with_failure design 303104 1 oom fit p37.csv -t y -i
-expect_grep design design.err '^matgrad: out of memory \(the design matrix, after 0 rows of 38 columns, reading p37\.csv\)$'
+run ref_qr 0 "$MATGRAD" fit p37.csv -t y -i -m qr -o ref_qr.csv
+for m in normal qr auto; do
+    [ "$m" = normal ] && ref=ref.csv || ref=ref_qr.csv
+    [ "$m" = auto ] && ref=ref_auto.csv
+    [ "$m" = auto ] && run ref_auto 0 "$MATGRAD" fit p37.csv -t y -i -o ref_auto.csv
+    cp "$ref" ref_cur.csv
+    walk "${m}_state" 11552 fit p37.csv -t y -i -m "$m"
+    walk "${m}_block" 303104 fit p37.csv -t y -i -m "$m"
+done
+cp ref_qr.csv ref_cur.csv
+walk qr_triangle 12168 fit p37.csv -t y -i -m qr
+expect_grep normal_state_1 normal_state_1.err '^matgrad: out of memory \(the fit state for 39 columns, reading p37\.csv\)$'
+expect_grep qr_block_1 qr_block_1.err '^matgrad: out of memory \(the row block, 1024 rows of 38 columns, reading p37\.csv\)$'
+# Gradient descent holds the design matrix (1024 rows of 38 doubles, the
+# explicit intercept column included, at first): out of memory, not
+# "p37.csv:2: ...".
+with_failure design 311296 1 oom fit p37.csv -t y -i -m gd
+expect_grep design design.err '^matgrad: out of memory \(the design matrix, after 0 rows of 39 columns, reading p37\.csv\)$'
 finish

@@ -71,6 +71,21 @@ printf 'a,y\n1e200,1\n2e200,3\n3e200,2\n' > huge.csv
 run huge 1 "$MATGRAD" fit huge.csv --target y --intercept --method normal
 expect_grep huge huge.err '^matgrad: normal equations: the sums of squares overflow .*; try --method qr$'
 
+# The QR fit's range (a guard in src/cli/fit_engine.c for the fit engine's
+# plain sums of squares in its equilibration and variances, which gave a
+# wrong rank and zero standard errors with exit 0 for these): refused,
+# exit 1, rather than a wrong answer.
+for m in qr auto; do
+    run "huge_$m" 1 "$MATGRAD" fit huge.csv --target y --intercept --method "$m"
+    expect_grep "huge_$m" "huge_$m.err" "^matgrad: least squares: column 'a' holds values up to 3e\+200 in magnitude; the QR fit handles up to about 1e120 yet: rescale it$"
+done
+printf 'a,y\n1e-200,1\n2e-200,3\n3e-200,2\n' > tiny.csv
+run tiny 1 "$MATGRAD" fit tiny.csv --target y --intercept --method qr
+expect_grep tiny tiny.err "^matgrad: least squares: column 'a' holds values of at most 3e-200 in magnitude; the QR fit handles down to about 1e-120 yet: rescale it$"
+printf 'a,w,y\n1e140,1e-300,1\n2e140,1e-300,3\n3e140,1e-300,2\n' > tiny_w.csv
+run tiny_w 1 "$MATGRAD" fit tiny_w.csv --target y --intercept --weights w
+expect_grep tiny_w tiny_w.err "^matgrad: least squares: column '\(Intercept\)' holds values of at most 1e-150 in magnitude \(times the square root of the weight\);"
+
 # Gradient descent with a learning rate past 2 / (largest Hessian
 # eigenvalue) diverges: exit 1, no output file.
 run diverge 1 "$MATGRAD" fit collinear.csv --target y --method gd --lr 100 --output out_diverge.csv

@@ -62,7 +62,7 @@ if ldd "$MATGRAD" 2> /dev/null | grep -q libasan; then
 else
     run wide_normal 1 bash -c 'ulimit -v 4000000 && exec "$0" fit wide.csv -t y --method normal' "$MATGRAD"
 fi
-expect_grep wide_normal wide_normal.err '^matgrad: out of memory \(the cross products of --method normal, 65536 x 65536 doubles, reading wide\.csv\)$'
+expect_grep wide_normal wide_normal.err '^matgrad: out of memory \(the fit state for 65536 columns, reading wide\.csv\)$'
 [ ! -s wide_normal.out ] || fail "wide_normal: printed results"
 
 # C1 controls, raw (0x9B is CSI to a terminal not in UTF-8 mode) or UTF-8

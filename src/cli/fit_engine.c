@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* `matgrad fit --method auto|qr|normal`: a front end of the library's fit
+ * engine (include/matgrad/fit.h), in memory independent of the number of
+ * rows.
+ *
+ * The CSV streams through the loader in blocks of BLOCK_ROWS rows, each
+ * folded into one engine state and then forgotten:
+ *   qr      an MG_FIT_QR state (Householder updates of the triangular
+ *           factor of W^(1/2) [1 X y]): one pass;
+ *   normal  an MG_FIT_GRAM state (centred moment sums, normal equations,
+ *           --ridge): one pass;
+ *   auto    the QR state, then, when the input is a regular file that can
+ *           be read again, refinement passes: each replays every row into
+ *           mg_fit_refine_accumulate (residuals in double-double) and
+ *           corrects B, until mg_fit_refine_end reports convergence (the
+ *           exact least-squares answer of the file's doubles, rounded) or
+ *           MAX_REFINE passes.  Standard input cannot be read twice: there
+ *           the one-pass QR answer stands, and the report says so.
+ * Every statistic of the report comes from mg_fit_finish. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "escape.h"
+#include "fit_data.h"
+
+#include <matgrad.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* 1024 rows of p doubles: large enough that the per-call cost of the
+ * engine is amortised, small next to any file worth streaming. */
+enum { BLOCK_ROWS = 1024 };
+
+/* Refinement passes at most.  From QR's one-pass answer (relative error
+ * about kappa eps) each pass shrinks the error by about kappa^2 eps
+ * (fit.h), so one or two passes converge wherever refinement can; the cap
+ * only bounds the time spent on a slowly contracting design. */
+enum { MAX_REFINE = 4 };
+
+typedef struct engine {
+    const mgcli_fit_options *o;
+    mg_fit *fit;
+    int refining;
+    mg_status status;   /* the engine's failure while streaming, or MG_OK */
+    double *lo, *hi;    /* each predictor's range over rows of nonzero weight
+                           (pass 1): names a constant column when the normal
+                           equations fail */
+    double *amax;       /* max |sqrt(w) x| of each predictor, then of the
+                           intercept column sqrt(w) (pass 1): range_guard() */
+} engine;
+
+static int create_state(engine *e, mgcli_fit_data *d, mgcli_csv_error *err)
+{
+    if (d->p == 0)
+        return mgcli_csv_fail(err, 0, "no predictor columns besides '%s'", d->target);
+    mg_fit_options fo = mg_fit_defaults();
+    fo.kind = e->o->method == MGCLI_NORMAL ? MG_FIT_GRAM : MG_FIT_QR;
+    fo.intercept = e->o->intercept;
+    fo.ridge = e->o->ridge;
+    char what[112];
+    snprintf(what, sizeof what, "the fit state for %zu columns", d->p + (e->o->intercept ? 2 : 1));
+    mg_status s = mg_fit_create(d->p, 1, &fo, &e->fit);
+    if (s == MG_ENOMEM)
+        return mgcli_csv_fail_nomem(err, what);
+    if (s != MG_OK) {
+        e->status = s;
+        return mgcli_csv_fail(err, 0, "creating the fit state: %s", mg_strerror(s));
+    }
+    e->lo = malloc(d->p * sizeof *e->lo);
+    e->hi = malloc(d->p * sizeof *e->hi);
+    e->amax = calloc(d->p + 1, sizeof *e->amax);
+    if (!e->lo || !e->hi || !e->amax)
+        return mgcli_csv_fail_nomem(err, "the column ranges");
+    for (size_t j = 0; j < d->p; j++) {
+        e->lo[j] = INFINITY;
+        e->hi[j] = -INFINITY;
+    }
+    return 0;
+}
+
+/* The name of a predictor for a message, safe for a terminal (escape.h). */
+static void column_name(char *buf, size_t size, const char *name)
+{
+    size_t used = 0, len = strlen(name);
+    if (mgcli_escape(buf, size - 4, &used, name, len) < len)
+        strcpy(buf + used, "...");
+}
+
+static void track_ranges(engine *e, const mgcli_fit_data *d)
+{
+    for (size_t i = 0; i < d->nb; i++) {
+        if (d->w && d->w[i] == 0)
+            continue;
+        const double *x = d->X + i * d->p, sw = d->w ? sqrt(d->w[i]) : 1.0;
+        for (size_t j = 0; j < d->p; j++) {
+            e->lo[j] = fmin(e->lo[j], x[j]);
+            e->hi[j] = fmax(e->hi[j], x[j]);
+            e->amax[j] = fmax(e->amax[j], sw * fabs(x[j]));
+        }
+        e->amax[d->p] = fmax(e->amax[d->p], sw);
+    }
+}
+
+/* A guard for a defect of the fit engine, to be removed with it: a QR
+ * state's column norms are summed as plain squares (src/fit/factor.c,
+ * factor_qr: the equilibration) and its variances likewise
+ * (src/fit/finish.c, variances), so a column of W^(1/2) Z whose norm is
+ * beyond about 1e154 or below 1e-154 gives a wrong rank, estimates or
+ * standard errors with MG_OK.  Refused here with a margin: the norm lies
+ * between max |sqrt(w) x| and sqrt(N) times it (N < 2^62), and a
+ * variance is about (kappa / norm)^2.  0: fine; else the exit status. */
+static int range_guard(const engine *e, const mgcli_fit_data *d)
+{
+    const double big = 0x1p400, small = 0x1p-400;   /* about 2.6e120 and 3.9e-121 */
+    for (size_t j = 0; j <= d->p; j++) {
+        double a = e->amax[j];
+        if (j == d->p && !e->o->intercept)
+            break;
+        if (a > big || (a > 0 && a < small)) {
+            char name[64];
+            column_name(name, sizeof name, j < d->p ? d->names[j] : "(Intercept)");
+            fprintf(stderr, "matgrad: least squares: column '%s' holds values %s %.3g in "
+                            "magnitude%s; the QR fit handles %s about %s yet: rescale it\n",
+                    name, a > big ? "up to" : "of at most", a,
+                    d->w ? " (times the square root of the weight)" : "",
+                    a > big ? "up to" : "down to", a > big ? "1e120" : "1e-120");
+            return MGCLI_EXIT_FAIL;
+        }
+    }
+    return 0;
+}
+
+/* One block of rows into the state (pass 1) or its refinement (replay). */
+static int on_block(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err)
+{
+    engine *e = ctx;
+    if (d->nb == 0)
+        return 0;
+    if (!e->fit && create_state(e, d, err) != 0)
+        return -1;
+    mg_matrix X = mg_matrix_view(d->X, d->nb, d->p), Y = mg_matrix_view(d->y, d->nb, 1);
+    mg_matrix W = mg_matrix_view(d->w, d->nb, 1);
+    const mg_matrix *w = d->w ? &W : NULL;
+    mg_status s;
+    if (e->refining) {
+        s = mg_fit_refine_accumulate(e->fit, &X, &Y, w);
+    } else {
+        track_ranges(e, d);
+        s = mg_fit_accumulate(e->fit, &X, &Y, w);
+    }
+    if (s == MG_OK)
+        return 0;
+    e->status = s;
+    return mgcli_csv_fail(err, 0, "%s", mg_strerror(s));
+}
+
+/* The message and exit status for an engine failure. */
+static int engine_failed(const engine *e, const mgcli_fit_data *d, mg_status s)
+{
+    int normal = e->o->method == MGCLI_NORMAL;
+    const char *what = normal ? "normal equations" : "least squares";
+    if (s == MG_ENOMEM)
+        return mgcli_out_of_memory(what);
+    if (normal && s == MG_ENONFINITE) {
+        fputs("matgrad: normal equations: the sums of squares overflow (values beyond about "
+              "1e154); try --method qr\n", stderr);
+        return MGCLI_EXIT_FAIL;
+    }
+    if (normal && s == MG_ENOTPD) {
+        /* a constant column (with the intercept) or a zero column (without)
+         * is the usual cause: name it */
+        for (size_t j = 0; e->lo && j < d->p; j++)
+            if (e->lo[j] == e->hi[j] && (e->o->intercept || e->lo[j] == 0)) {
+                char name[64];
+                column_name(name, sizeof name, d->names[j]);
+                fprintf(stderr, "matgrad: normal equations: column '%s' is %s; try --method qr\n",
+                        name, e->o->intercept ? "constant (collinear with the intercept)"
+                                              : "all zeros");
+                return MGCLI_EXIT_FAIL;
+            }
+        fputs("matgrad: normal equations: the design is rank-deficient or too ill-conditioned; "
+              "try --method qr\n", stderr);
+        return MGCLI_EXIT_FAIL;
+    }
+    fprintf(stderr, "matgrad: %s: %s\n", what, mg_strerror(s));
+    return MGCLI_EXIT_FAIL;
+}
+
+/* One reading of o->file into the state (or its refinement).  *regular:
+ * the input is a regular file, which can be read again. */
+static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
+{
+    int rc = MGCLI_EXIT_OK;
+    FILE *f = mgcli_fit_open(e->o->file, &rc);
+    if (!f)
+        return rc;
+    struct stat st;
+    if (regular)
+        *regular = f != stdin && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    mgcli_csv_sink sink = mgcli_fit_data_sink(d);
+    mgcli_csv_error err;
+    d->nb = 0;
+    int bad = mgcli_csv_read_stream(f, &sink, &err);
+    if (f != stdin)
+        fclose(f);
+    /* the last, partial block */
+    if (!bad && on_block(e, d, &err) != 0)
+        bad = 1;
+    d->nb = 0;
+    if (!bad)
+        return MGCLI_EXIT_OK;
+    if (e->status != MG_OK)
+        return engine_failed(e, d, e->status);
+    return mgcli_fit_load_failed(mgcli_fit_shown(e->o->file), &err);
+}
+
+/* Coefficients and statistics from the state into r; *how: the engine's
+ * solver (QR, SVD for a rank-deficient QR state, Cholesky for GRAM). */
+static mg_status finish(engine *e, mgcli_fit_result *r, mg_lstsq_method *how)
+{
+    mg_matrix B = mg_matrix_view(r->beta, r->q, 1), SE = mg_matrix_view(r->se, r->q, 1);
+    mg_lstsq_result res = { 0 };
+    res.std_err = &SE;
+    res.residual_sd = &r->residual_sd;
+    res.r_squared = &r->r_squared;
+    res.adj_r_squared = &r->adj_r_squared;
+    mg_status s = mg_fit_finish(e->fit, &B, &res);
+    if (s != MG_OK)
+        return s;
+    r->rank = res.rank;
+    r->have_rank = 1;
+    r->rcond = res.rcond;
+    r->df = res.df_residual;
+    r->least_squares = e->o->ridge == 0;
+    *how = res.method;
+    return MG_OK;
+}
+
+/* What ran, for the report's Method line. */
+static void describe(mgcli_fit_result *r, const mgcli_fit_options *o, mg_lstsq_method how,
+                     size_t passes)
+{
+    const char *base = how == MG_LSTSQ_SVD ? "streamed Householder QR, minimum norm (SVD of R)"
+                       : how == MG_LSTSQ_QR ? "streamed Householder QR"
+                       : o->ridge > 0       ? "streamed normal equations with ridge (Cholesky)"
+                                            : "streamed normal equations (Cholesky)";
+    if (passes == 0)
+        snprintf(r->method_buf, sizeof r->method_buf, "%s", base);
+    else
+        snprintf(r->method_buf, sizeof r->method_buf, "%s, refined in %zu pass%s over the file",
+                 base, passes, passes == 1 ? "" : "es");
+    r->method = r->method_buf;
+}
+
+/* Refinement passes over the file, B <- B + dB, until converged; *passes:
+ * the steps taken (the state keeps the last good B). */
+static int refine(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, size_t *passes)
+{
+    mg_matrix B = mg_matrix_view(r->beta, r->q, 1);
+    size_t rows = d->n;
+    int converged = 0;
+    mg_status s = MG_OK;
+    *passes = 0;
+    while (!converged && *passes < MAX_REFINE) {
+        if ((s = mg_fit_refine_begin(e->fit, &B)) != MG_OK)
+            return engine_failed(e, d, s);
+        e->refining = 1;
+        d->replay = 1;
+        d->n = 0;
+        int rc = read_pass(e, d, NULL);
+        e->refining = 0;
+        if (rc != MGCLI_EXIT_OK)
+            return rc;
+        if (d->n != rows) {
+            fprintf(stderr, "matgrad: %s: the file changed while it was being read (%zu rows, "
+                            "then %zu)\n", e->o->file, rows, d->n);
+            return MGCLI_EXIT_USAGE;
+        }
+        s = mg_fit_refine_end(e->fit, &B, &converged);
+        if (s == MG_ENOCONV) {
+            r->note = "Note: refinement stopped: it does not converge on this design (the "
+                      "condition is too large for the data's accuracy)";
+            return MGCLI_EXIT_OK;
+        }
+        if (s != MG_OK)
+            return engine_failed(e, d, s);
+        ++*passes;
+    }
+    if (!converged)
+        r->note = "Note: refinement had not converged after 4 passes over the file";
+    return MGCLI_EXIT_OK;
+}
+
+static int solve(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int regular)
+{
+    size_t nonzero = 0, passes = 0;
+    if (mg_fit_rows(e->fit, NULL, &nonzero) != MG_OK || nonzero == 0) {
+        fprintf(stderr, "matgrad: %s: every weight is zero: no rows to fit\n",
+                mgcli_fit_shown(e->o->file));
+        return MGCLI_EXIT_USAGE;
+    }
+    r->nonzero = nonzero;
+    int rc = e->o->method == MGCLI_NORMAL ? 0 : range_guard(e, d);
+    if (rc != 0)
+        return rc;
+    mg_lstsq_method how;
+    mg_status s = finish(e, r, &how);
+    if (s != MG_OK)
+        return engine_failed(e, d, s);
+    /* refine auto's full-rank answer (a minimum-norm one is as accurate as
+     * the rank decision allows) when the file can be read again */
+    if (e->o->method == MGCLI_AUTO && r->rank == r->q) {
+        if (!regular) {
+            r->note = "Note: the input cannot be read twice (standard input or a pipe): the "
+                      "one-pass QR answer, not refined";
+        } else {
+            rc = refine(e, d, r, &passes);
+            if (rc != MGCLI_EXIT_OK)
+                return rc;
+            /* the refined B and the replayed RSS, and the statistics from them */
+            if ((s = finish(e, r, &how)) != MG_OK)
+                return engine_failed(e, d, s);
+        }
+    }
+    describe(r, e->o, how, passes);
+    return MGCLI_EXIT_OK;
+}
+
+int mgcli_fit_stream(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
+{
+    engine e = { .o = o };
+    int regular = 0;
+    mgcli_fit_data_blocks(d, BLOCK_ROWS, on_block, &e);
+    int rc = read_pass(&e, d, &regular);
+    if (rc == MGCLI_EXIT_OK && mgcli_fit_result_alloc(r, d->p + (o->intercept ? 1 : 0)) != 0)
+        rc = mgcli_out_of_memory("the coefficients");
+    if (rc == MGCLI_EXIT_OK)
+        rc = solve(&e, d, r, regular);
+    mg_fit_free(e.fit);
+    free(e.lo);
+    free(e.hi);
+    free(e.amax);
+    return rc;
+}
