@@ -24,6 +24,7 @@ const char *mg_strerror(mg_status s)
     case MG_ENOCONV:    return "iteration did not converge (diverged or hit its limit)";
     case MG_EIO:        return "input/output error";
     case MG_EPARSE:     return "malformed input";
+    case MG_ERANGE:     return "values beyond the range this computation can represent";
     }
     return "unknown status";
 }

@@ -40,7 +40,9 @@ typedef enum mg_status {
     MG_ESINGULAR,   /* singular where a full-rank matrix is required */
     MG_ENOCONV,     /* an iteration did not converge */
     MG_EIO,         /* file input/output failed (CLI) */
-    MG_EPARSE       /* malformed text input (CLI) */
+    MG_EPARSE,      /* malformed text input (CLI) */
+    MG_ERANGE       /* finite data beyond the range a computation can represent
+                       (e.g. a fit engine column whose magnitude is beyond 2^+-480) */
 } mg_status;
 
 /* One-line English message for a status; never NULL (unknown codes get a

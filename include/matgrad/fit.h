@@ -155,7 +155,12 @@ MG_API mg_status mg_fit_merge(mg_fit *dst, const mg_fit *src);
  * that refinement would not converge; MG_ENOCONV if the SVD of a
  * rank-deficient QR state fails; MG_ENONFINITE if B overflows or the sums
  * are not finite; MG_EINVAL for outputs (B, std_err, residual_sd,
- * r_squared, adj_r_squared) that overlap each other. */
+ * r_squared, adj_r_squared) that overlap each other; MG_ERANGE when a
+ * column of X or Y has its largest weighted magnitude max |v_ij| sqrt(w_i)
+ * outside [2^-480, 2^480] (about 1e-144 .. 1e144), or the weight sum is:
+ * there the state's sums of squares would under- or overflow and the
+ * answer would be wrong (a zero column is fine).  Refinement refuses the
+ * same way (mg_fit_refine_begin). */
 MG_API mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res);
 
 /* Refinement by corrected semi-normal equations (Bjorck), one step per

@@ -212,6 +212,7 @@ mg_status mg_fit_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
     }
     if (fit->opt.exact)
         mg__fit_exact_rows(fit, X, Y, w, N);
+    mg__fit_track_range(fit, X, Y, w, N);
     fit->rows += N;
     fit->nonzero += count_nonzero(w, N);
     mg__fit_invalidate(fit);

@@ -266,6 +266,7 @@ mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res)
         return MG_EINVAL;
     if (!sums_finite(fit))
         return MG_ENONFINITE;
+    MG__CHECK(mg__fit_check_range(fit));
     MG__CHECK(mg__fit_factor(fit));
     const size_t m = fit->m, k = fit->k;
     if (!fit->solved) {

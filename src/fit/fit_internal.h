@@ -32,6 +32,8 @@ struct mg_fit {
     double wsum;            /* sum of the weights */
     double *S;              /* QR: R (n x n upper); GRAM: co-moments (n x n, upper) */
     double *mean;           /* GRAM with intercept: weighted means (n) */
+    double *cmax;           /* p + k: max |v_ij| sqrt(w_i) of each column of X and Y
+                               (the range guard, MG__FIT_RANGE) */
 
     /* accumulate scratch */
     size_t mb;              /* block rows (>= n so that a triangle fits) */
@@ -198,5 +200,20 @@ static inline double mg__fit_pow2_inv(double v)
         (void)frexp(v, &e);
     return ldexp(1.0, -e);
 }
+
+/* The range the state can hold without its sums losing precision: every
+ * column's largest weighted magnitude max |v_ij| sqrt(w_i) must be 0 or in
+ * [2^-MG__FIT_RANGE, 2^MG__FIT_RANGE].  GRAM keeps sums of squares, which
+ * must stay normal doubles (2^-1022 .. 2^1023) for 2^60 rows; QR's R and
+ * the statistics square its entries too.  Outside, finish and refine
+ * return MG_ERANGE instead of a state whose sums under- or overflowed. */
+enum { MG__FIT_RANGE = 480 };
+
+/* Folds rows' magnitudes into fit->cmax (weights w may be NULL). */
+void mg__fit_track_range(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                         size_t N);
+
+/* MG_OK if every column is within the range above, MG_ERANGE otherwise. */
+MG__MUST_USE mg_status mg__fit_check_range(const mg_fit *fit);
 
 #endif /* MATGRAD_FIT_INTERNAL_H */

@@ -7,6 +7,7 @@
  * pairwise update of means and co-moments, or the sum of raw moments. */
 #include "fit_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 mg_status mg__fit_compatible(const mg_fit *a, const mg_fit *b)
@@ -57,6 +58,8 @@ mg_status mg_fit_merge(mg_fit *dst, const mg_fit *src)
                                src->wsum, src->opt.intercept ? src->mean : NULL, src->S);
         }
     }
+    for (size_t j = 0; j < dst->p + dst->k; j++)
+        dst->cmax[j] = fmax(dst->cmax[j], src->cmax[j]);
     if (dst->opt.exact)
         mg__fit_exact_merge(dst, src);
     dst->rows += src->rows;

@@ -40,6 +40,7 @@ mg_status mg_fit_refine_begin(mg_fit *fit, const mg_matrix *B)
     MG__CHECK(check_b(fit, B));
     if (!mg__all_finite(B->data, B->rows, B->cols, B->stride))
         return MG_ENONFINITE;
+    MG__CHECK(mg__fit_check_range(fit));
     const size_t mk = fit->m * fit->k;
     copy_in(B, fit->m, fit->k, fit->rb);
     memset(fit->ghi, 0, mk * sizeof *fit->ghi);

@@ -66,7 +66,7 @@ static uint64_t fnv1a(const unsigned char *b, size_t len)
 static size_t image_size(const mg_fit *f, int refining)
 {
     const size_t n = f->n, mk = f->m * f->k;
-    size_t doubles = n * (n + 1) / 2 + n + (f->opt.exact ? f->q * (f->q + 1) : 0);
+    size_t doubles = n * (n + 1) / 2 + n + f->p + f->k + (f->opt.exact ? f->q * (f->q + 1) : 0);
     if (refining)
         doubles += 3 * mk + 2 * f->k + 2;
     return HEADER + 8 * doubles + 8;
@@ -111,6 +111,7 @@ mg_status mg_fit_save(const mg_fit *fit, void *buf, size_t cap, size_t *len)
     for (size_t j = 0; j < n; j++)
         put_doubles(&w, fit->S + j * n, j + 1);
     put_doubles(&w, fit->mean, n);
+    put_doubles(&w, fit->cmax, fit->p + fit->k);
     for (size_t j = 0; fit->opt.exact && j < fit->q; j++) {
         /* the total of the three levels: hi parts of column j, then lo */
         double hi, lo;
@@ -222,7 +223,7 @@ mg_status mg_fit_load(mg_fit *fit, const void *buf, size_t len)
     if (len != image_size(fit, (int)h.refining))
         return MG_EPARSE;
     const size_t n = fit->n, mk = fit->m * fit->k;
-    const size_t body = n * (n + 1) / 2 + n + (fit->opt.exact ? fit->q * (fit->q + 1) : 0) +
+    const size_t body = n * (n + 1) / 2 + n + fit->p + fit->k + (fit->opt.exact ? fit->q * (fit->q + 1) : 0) +
                         (h.refining ? 3 * mk + 2 * fit->k : 0);
     reader r = { (const unsigned char *)buf + HEADER };
     /* validate everything before the state is touched */
@@ -238,6 +239,7 @@ mg_status mg_fit_load(mg_fit *fit, const void *buf, size_t len)
     for (size_t j = 0; j < n; j++)
         get_doubles(&r, fit->S + j * n, j + 1);
     get_doubles(&r, fit->mean, n);
+    get_doubles(&r, fit->cmax, fit->p + fit->k);
     if (fit->opt.exact) {
         memset(fit->Hhi, 0, 3 * fit->q * fit->q * sizeof *fit->Hhi);
         memset(fit->Hlo, 0, 3 * fit->q * fit->q * sizeof *fit->Hlo);

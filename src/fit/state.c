@@ -34,7 +34,7 @@ void mg_fit_free(mg_fit *fit)
 {
     if (!fit)
         return;
-    double *bufs[] = { fit->S, fit->mean, fit->blk, fit->T, fit->tpwork, fit->bS, fit->bmean,
+    double *bufs[] = { fit->S, fit->mean, fit->cmax, fit->blk, fit->T, fit->tpwork, fit->bS, fit->bmean,
                        fit->D, fit->F, fit->U, fit->s, fit->Vt, fit->A, fit->tau, fit->lwork,
                        fit->rb, fit->ghi, fit->glo, fit->rsshi, fit->rsslo, fit->sol,
                        fit->solrss, fit->tmp, fit->se, fit->stat, fit->Hhi, fit->Hlo,
@@ -73,6 +73,7 @@ static mg_status allocate(mg_fit *f)
     f->nb = n < 32 ? n : 32;
     f->S = mg__alloc_doubles(n, n);
     f->mean = mg__alloc_doubles(n, 1);
+    f->cmax = mg__alloc_doubles(f->p + k, 1);
     f->blk = mg__alloc_doubles(f->mb, n);
     f->T = mg__alloc_doubles(f->nb, n);
     f->tpwork = mg__alloc_doubles(f->nb, n);
@@ -104,7 +105,7 @@ static mg_status allocate(mg_fit *f)
         if (!f->Hhi || !f->Hlo || !f->arow || !f->V)
             return MG_ENOMEM;
     }
-    if (!f->S || !f->mean || !f->blk || !f->T || !f->tpwork || (gram && !f->bS) || !f->bmean ||
+    if (!f->S || !f->mean || !f->cmax || !f->blk || !f->T || !f->tpwork || (gram && !f->bS) || !f->bmean ||
         !f->D || !f->F || !f->U || !f->s || !f->Vt || !f->A || !f->tau || !f->rb || !f->ghi ||
         !f->glo || !f->rsshi || !f->rsslo || !f->sol || !f->solrss || !f->tmp || !f->se || !f->stat || !f->iwork)
         return MG_ENOMEM;
@@ -167,6 +168,7 @@ mg_status mg_fit_reset(mg_fit *fit)
     fit->wsum = 0.0;
     memset(fit->S, 0, fit->n * fit->n * sizeof *fit->S);
     memset(fit->mean, 0, fit->n * sizeof *fit->mean);
+    memset(fit->cmax, 0, (fit->p + fit->k) * sizeof *fit->cmax);
     if (fit->opt.exact) {
         memset(fit->Hhi, 0, 3 * fit->q * fit->q * sizeof *fit->Hhi);
         memset(fit->Hlo, 0, 3 * fit->q * fit->q * sizeof *fit->Hlo);
