@@ -59,6 +59,11 @@
 extern "C" {
 #endif
 
+/* The range a state holds: each column's largest weighted magnitude
+ * max |v_ij| sqrt(w_i) must be 0 or within 2^-MG_FIT_RANGE .. 2^MG_FIT_RANGE
+ * (about 3e-145 .. 3e144); finish and refine return MG_ERANGE otherwise. */
+#define MG_FIT_RANGE 480
+
 typedef enum mg_fit_kind {
     MG_FIT_QR = 0,   /* triangular factor of W^(1/2) [1 X Y]: accurate in one pass */
     MG_FIT_GRAM      /* moment sums, normal equations: fast, ridge */

@@ -48,7 +48,7 @@ typedef struct engine {
                            (pass 1): names a constant column when the normal
                            equations fail */
     double *amax;       /* max |sqrt(w) x| of each predictor, then of the
-                           intercept column sqrt(w) (pass 1): range_guard() */
+                           intercept column sqrt(w) (pass 1): name_out_of_range() */
 } engine;
 
 static int create_state(engine *e, mgcli_fit_data *d, mgcli_csv_error *err)
@@ -103,17 +103,12 @@ static void track_ranges(engine *e, const mgcli_fit_data *d)
     }
 }
 
-/* A guard for a defect of the fit engine, to be removed with it: a QR
- * state's column norms are summed as plain squares (src/fit/factor.c,
- * factor_qr: the equilibration) and its variances likewise
- * (src/fit/finish.c, variances), so a column of W^(1/2) Z whose norm is
- * beyond about 1e154 or below 1e-154 gives a wrong rank, estimates or
- * standard errors with MG_OK.  Refused here with a margin: the norm lies
- * between max |sqrt(w) x| and sqrt(N) times it (N < 2^62), and a
- * variance is about (kappa / norm)^2.  0: fine; else the exit status. */
-static int range_guard(const engine *e, const mgcli_fit_data *d)
+/* The engine refused a column beyond its range (MG_ERANGE, fit.h's
+ * MG_FIT_RANGE): name the predictor, or the weights or the target when no
+ * predictor is out of range.  Returns the exit status. */
+static int name_out_of_range(const engine *e, const mgcli_fit_data *d, const char *what)
 {
-    const double big = 0x1p400, small = 0x1p-400;   /* about 2.6e120 and 3.9e-121 */
+    const double big = ldexp(1.0, MG_FIT_RANGE), small = ldexp(1.0, -MG_FIT_RANGE);
     for (size_t j = 0; j <= d->p; j++) {
         double a = e->amax[j];
         if (j == d->p && !e->o->intercept)
@@ -121,15 +116,17 @@ static int range_guard(const engine *e, const mgcli_fit_data *d)
         if (a > big || (a > 0 && a < small)) {
             char name[64];
             column_name(name, sizeof name, j < d->p ? d->names[j] : "(Intercept)");
-            fprintf(stderr, "matgrad: least squares: column '%s' holds values %s %.3g in "
-                            "magnitude%s; the QR fit handles %s about %s yet: rescale it\n",
-                    name, a > big ? "up to" : "of at most", a,
+            fprintf(stderr, "matgrad: %s: column '%s' holds values %s %.3g in magnitude%s; the "
+                            "fit handles %s about %s: rescale it\n",
+                    what, name, a > big ? "up to" : "of at most", a,
                     d->w ? " (times the square root of the weight)" : "",
-                    a > big ? "up to" : "down to", a > big ? "1e120" : "1e-120");
+                    a > big ? "up to" : "down to", a > big ? "3e144" : "3e-145");
             return MGCLI_EXIT_FAIL;
         }
     }
-    return 0;
+    fprintf(stderr, "matgrad: %s: the target or the weights are beyond the fit's range "
+                    "(magnitudes about 3e-145 .. 3e144): rescale them\n", what);
+    return MGCLI_EXIT_FAIL;
 }
 
 /* One block of rows into the state (pass 1) or its refinement (replay). */
@@ -163,9 +160,11 @@ static int engine_failed(const engine *e, const mgcli_fit_data *d, mg_status s)
     const char *what = normal ? "normal equations" : "least squares";
     if (s == MG_ENOMEM)
         return mgcli_out_of_memory(what);
+    if (s == MG_ERANGE)
+        return name_out_of_range(e, d, what);
     if (normal && s == MG_ENONFINITE) {
         fputs("matgrad: normal equations: the sums of squares overflow (values beyond about "
-              "1e154); try --method qr\n", stderr);
+              "1e154): rescale the data\n", stderr);
         return MGCLI_EXIT_FAIL;
     }
     if (normal && s == MG_ENOTPD) {
@@ -302,9 +301,7 @@ static int solve(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int regular)
         return MGCLI_EXIT_USAGE;
     }
     r->nonzero = nonzero;
-    int rc = e->o->method == MGCLI_NORMAL ? 0 : range_guard(e, d);
-    if (rc != 0)
-        return rc;
+    int rc;
     mg_lstsq_method how;
     mg_status s = finish(e, r, &how);
     if (s != MG_OK)

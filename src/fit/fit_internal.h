@@ -207,7 +207,7 @@ static inline double mg__fit_pow2_inv(double v)
  * must stay normal doubles (2^-1022 .. 2^1023) for 2^60 rows; QR's R and
  * the statistics square its entries too.  Outside, finish and refine
  * return MG_ERANGE instead of a state whose sums under- or overflowed. */
-enum { MG__FIT_RANGE = 480 };
+enum { MG__FIT_RANGE = MG_FIT_RANGE };
 
 /* Folds rows' magnitudes into fit->cmax (weights w may be NULL). */
 void mg__fit_track_range(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,

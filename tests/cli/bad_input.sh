@@ -69,19 +69,19 @@ expect_grep constant constant.err "^matgrad: normal equations: column 'b' is con
 # Finite numbers whose squares overflow: the streamed sums cannot hold them.
 printf 'a,y\n1e200,1\n2e200,3\n3e200,2\n' > huge.csv
 run huge 1 "$MATGRAD" fit huge.csv --target y --intercept --method normal
-expect_grep huge huge.err '^matgrad: normal equations: the sums of squares overflow .*; try --method qr$'
+expect_grep huge huge.err '^matgrad: normal equations: the sums of squares overflow .*: rescale the data$'
 
-# The QR fit's range (a guard in src/cli/fit_engine.c for the fit engine's
-# plain sums of squares in its equilibration and variances, which gave a
-# wrong rank and zero standard errors with exit 0 for these): refused,
-# exit 1, rather than a wrong answer.
+# The fit engine's range (MG_ERANGE, fit.h's MG_FIT_RANGE: beyond it the
+# state's sums of squares would under- or overflow, and these gave a wrong
+# rank and zero standard errors with exit 0 before the engine refused
+# them): exit 1, the column named, rather than a wrong answer.
 for m in qr auto; do
     run "huge_$m" 1 "$MATGRAD" fit huge.csv --target y --intercept --method "$m"
-    expect_grep "huge_$m" "huge_$m.err" "^matgrad: least squares: column 'a' holds values up to 3e\+200 in magnitude; the QR fit handles up to about 1e120 yet: rescale it$"
+    expect_grep "huge_$m" "huge_$m.err" "^matgrad: least squares: column 'a' holds values up to 3e\+200 in magnitude; the fit handles up to about 3e144: rescale it$"
 done
 printf 'a,y\n1e-200,1\n2e-200,3\n3e-200,2\n' > tiny.csv
 run tiny 1 "$MATGRAD" fit tiny.csv --target y --intercept --method qr
-expect_grep tiny tiny.err "^matgrad: least squares: column 'a' holds values of at most 3e-200 in magnitude; the QR fit handles down to about 1e-120 yet: rescale it$"
+expect_grep tiny tiny.err "^matgrad: least squares: column 'a' holds values of at most 3e-200 in magnitude; the fit handles down to about 3e-145: rescale it$"
 printf 'a,w,y\n1e140,1e-300,1\n2e140,1e-300,3\n3e140,1e-300,2\n' > tiny_w.csv
 run tiny_w 1 "$MATGRAD" fit tiny_w.csv --target y --intercept --weights w
 expect_grep tiny_w tiny_w.err "^matgrad: least squares: column '\(Intercept\)' holds values of at most 1e-150 in magnitude \(times the square root of the weight\);"
