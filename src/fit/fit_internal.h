@@ -35,10 +35,13 @@ struct mg_fit {
 
     /* accumulate scratch */
     size_t mb;              /* block rows (>= n so that a triangle fits) */
-    double *blk;            /* mb x n */
+    double *blk;            /* mb x n: QR column-major, GRAM row-major (row stride n) */
+    double *sw;             /* mb: GRAM, sqrt(w) of blk's rows */
+    double *P;              /* GRAM: the packed kernel's panels for mb rows of n columns */
     size_t nb;              /* dtpqrt block size */
     double *T, *tpwork;     /* nb x n each */
-    double *bS, *bmean;     /* GRAM: the block's own sums (n x n, n) */
+    double *bS, *bmean;     /* GRAM: the block's own sums (n x n, n); bS row-major
+                             * upper while accumulating, column-major upper after */
     double bw;
 
     /* finish: factorisation of the design part, kept for refine_end */
