@@ -189,6 +189,22 @@ static void merge_rowmajor(size_t n, double *wa, double *ma, double *S, double w
     *wa += wb;
 }
 
+/* The caller's X rows of the sub-block after [i0, i1), as the packed
+ * kernel's prefetch sees them: *rows rows of n doubles over the same
+ * contiguous span (the kernel prefetches next_rows x j of its own row
+ * stride).  The span stops at the last element of the last row, inside X;
+ * Y rows interleaved with X (one [X Y] buffer) come along.  NULL: none. */
+static const double *next_span(const mg_fit *f, const mg_matrix *X, size_t N, size_t i1,
+                               size_t *rows)
+{
+    const size_t left = N - i1, nr = left < f->mb ? left : f->mb;
+    *rows = 0;
+    if (nr == 0 || f->p == 0)
+        return NULL;
+    *rows = ((nr - 1) * X->stride + f->p) / f->n;
+    return *rows ? X->data + i1 * X->stride : NULL;
+}
+
 /* GRAM, one sub-block of rows [i0, i1): its products added to bS (row-major
  * upper), its weight to *bw and, with the intercept, its mean merged into
  * bmean (c: the shift, updated to this sub-block's mean; N: the rows of the
@@ -215,9 +231,13 @@ static void gram_block(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const 
         return;
     if (f->ic)
         centre_rows(f, r, W, c, c);
+    /* the copy's read of the caller's rows overlaps the multiply only
+     * through this prefetch */
+    size_t next_rows;
+    const double *next = next_span(f, X, N, i1, &next_rows);
     /* bS += B^T B   (B = sqrt(w) (rows - sub-block mean), or sqrt(w) rows
      * without the intercept; packed kernel, upper triangle) */
-    mg__gram_packed_block(f->blk, n, NULL, 0, r, n, 0, f->bS, n, f->P, NULL, 0);
+    mg__gram_packed_block(f->blk, n, NULL, 0, r, n, 0, f->bS, n, f->P, next, next_rows);
     if (f->ic)
         merge_rowmajor(n, bw, f->bmean, f->bS, W, c);
     else
