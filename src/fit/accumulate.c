@@ -145,10 +145,12 @@ static int first_row(const mg_fit *f, const mg_matrix *X, const mg_matrix *Y, co
 
 /* The r copied rows of blk hold sqrt(w) (z - c): centres them on their own
  * weighted mean, in cache, and sets mu to that mean.  delta = the weighted
- * mean of z - c; the copies were taken about a c near the rows (the
- * previous sub-block's mean), so z - c is small and the big common part of
- * the data never enters a product (docs/derivations.md, "One model of a
- * fit"). */
+ * mean of z - c.  The copies were taken about a c near the rows (the
+ * previous sub-block's mean, or the call's first row), so z - c is rounded
+ * relative to the spread, not to the data's size, and the big common part
+ * of the data never enters a product: the accuracy of the two-pass mean
+ * without a second read of the caller's rows (docs/derivations.md, "One
+ * model of a fit"). */
 static void centre_rows(mg_fit *f, size_t r, double W, const double *c, double *mu)
 {
     const size_t n = f->n;

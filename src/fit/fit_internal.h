@@ -13,9 +13,11 @@
 #include <math.h>
 #include <stddef.h>
 
-/* Rows per block copied (weighted, column-major) before a LAPACK update:
- * big enough for dtpqrt / dsyrk to run at BLAS-3 speed, small enough for
- * the block to stay in cache (MG__FIT_BLOCK x q doubles). */
+/* Rows per block: QR copies them (weighted, column-major) for one dtpqrt,
+ * big enough for BLAS-3 speed; GRAM hands them to the packed Gram kernel,
+ * whose tiles keep their panels in L1 at this size (kernels/gram_pass.c
+ * measured 128 best of 64..512).  Small enough for the block to stay in
+ * cache (MG__FIT_BLOCK x q doubles). */
 enum { MG__FIT_BLOCK = 128 };
 
 /* How the design part was factorised by the last finish. */
