@@ -143,29 +143,39 @@ static int first_row(const mg_fit *f, const mg_matrix *X, const mg_matrix *Y, co
     return 0;
 }
 
-/* The r copied rows of blk hold sqrt(w) (z - c): centres them on their own
- * weighted mean, in cache, and sets mu to that mean.  delta = the weighted
- * mean of z - c.  The copies were taken about a c near the rows (the
- * previous sub-block's mean, or the call's first row), so z - c is rounded
- * relative to the spread, not to the data's size, and the big common part
- * of the data never enters a product: the accuracy of the two-pass mean
- * without a second read of the caller's rows (docs/derivations.md, "One
- * model of a fit"). */
-static void centre_rows(mg_fit *f, size_t r, double W, const double *c, double *mu)
+/* The r copied rows of blk hold sqrt(w) (z - c): delta <- the weighted
+ * mean of z - c, mu <- c + delta, their weighted mean. */
+static void shifted_mean(const mg_fit *f, size_t r, double W, const double *c, double *delta,
+                         double *mu)
 {
     const size_t n = f->n;
-    double *delta = f->T; /* nb x n >= n doubles, unused by GRAM */
     memset(delta, 0, n * sizeof *delta);
     for (size_t i = 0; i < r; i++)
         for (size_t j = 0; j < n; j++)
             delta[j] += f->sw[i] * f->blk[i * n + j];
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; j < n; j++) {
         delta[j] /= W;
+        mu[j] = c[j] + delta[j];
+    }
+}
+
+/* The copied rows sqrt(w) (z - c) <- sqrt(w) (z - mu), in cache. */
+static void recentre(mg_fit *f, size_t r, const double *delta)
+{
+    const size_t n = f->n;
     for (size_t i = 0; i < r; i++)
         for (size_t j = 0; j < n; j++)
             f->blk[i * n + j] -= f->sw[i] * delta[j];
-    for (size_t j = 0; j < n; j++)
-        mu[j] = c[j] + delta[j];
+}
+
+/* S (row-major upper) from co-moments about c to co-moments about the
+ * mean mu = c + delta:
+ *     sum w (z - c)(z - c)^T = sum w (z - mu)(z - mu)^T + W delta delta^T. */
+static void unshift(size_t n, double *S, double W, const double *delta)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i; j < n; j++)
+            S[i * n + j] -= W * delta[i] * delta[j];
 }
 
 /* Folds a sub-block's weight wb and mean mb into (wa, ma) and its cross
@@ -210,7 +220,21 @@ static const double *next_span(const mg_fit *f, const mg_matrix *X, size_t N, si
 /* GRAM, one sub-block of rows [i0, i1): its products added to bS (row-major
  * upper), its weight to *bw and, with the intercept, its mean merged into
  * bmean (c: the shift, updated to this sub-block's mean; N: the rows of the
- * call, for the prefetch of the next sub-block). */
+ * call, for the prefetch of the next sub-block).
+ *
+ * With the intercept the rows are copied about a shift c: the first row of
+ * the call for its first sub-block, the previous sub-block's mean after.
+ * z - c is then rounded relative to the spread of the rows, not to their
+ * size, so a big common mean never enters a product.  The first
+ * sub-block is recentred on its own mean in cache (its shift, one row, may
+ * be far from it); the others keep the shift and correct their co-moment
+ * exactly (unshift), which cancels W_b |delta_b|^2 with delta_b the step
+ * from the previous sub-block's mean.  |delta_b|^2 <= 2 |mu_b - mu|^2 +
+ * 2 |mu_(b-1) - mu|^2 (mu: the call's mean), so while W_b <= 2 W_(b-1) the
+ * cancelled terms sum to at most 6 sum_b W_b |mu_b - mu|^2 <= 6 times the
+ * call's co-moment, costing a few units of eps relative to it; a heavier
+ * sub-block is recentred in cache like the first (docs/derivations.md,
+ * "One model of a fit"). */
 static void gram_block(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
                        size_t N, size_t i0, size_t i1, double *c, double *bw)
 {
@@ -225,14 +249,20 @@ static void gram_block(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const 
         *bw += (double)nr;
         return;
     }
-    double W = 0.0;
-    if (f->ic && *bw == 0.0 && !first_row(f, X, Y, w, i0, i1, c))
+    double W = 0.0, *delta = f->T; /* nb x n >= n doubles, unused by GRAM */
+    const int first = f->ic && *bw == 0.0;
+    if (first && !first_row(f, X, Y, w, i0, i1, c))
         return;
     const size_t r = fill_rows(f, X, Y, w, i0, i1, f->ic ? c : NULL, &W);
     if (r == 0)
         return;
     if (f->ic)
-        centre_rows(f, r, W, c, c);
+        shifted_mean(f, r, W, c, delta, c);
+    /* see above: a shift from a much lighter sub-block is recentred too */
+    const int centre = first || (f->ic && W > 2.0 * f->wprev);
+    if (centre)
+        recentre(f, r, delta);
+    f->wprev = W;
     /* the copy's read of the caller's rows overlaps the multiply only
      * through this prefetch */
     size_t next_rows;
@@ -240,10 +270,13 @@ static void gram_block(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const 
     /* bS += B^T B   (B = sqrt(w) (rows - sub-block mean), or sqrt(w) rows
      * without the intercept; packed kernel, upper triangle) */
     mg__gram_packed_block(f->blk, n, NULL, 0, r, n, 0, f->bS, n, f->P, next, next_rows);
-    if (f->ic)
-        merge_rowmajor(n, bw, f->bmean, f->bS, W, c);
-    else
+    if (!f->ic) {
         *bw += W;
+        return;
+    }
+    if (!centre)
+        unshift(n, f->bS, W, delta);
+    merge_rowmajor(n, bw, f->bmean, f->bS, W, c);
 }
 
 /* GRAM: the block's sums are formed apart (bw, bmean, bS), checked, and

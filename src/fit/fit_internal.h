@@ -44,7 +44,7 @@ struct mg_fit {
     double *T, *tpwork;     /* nb x n each */
     double *bS, *bmean;     /* GRAM: the block's own sums (n x n, n); bS row-major
                              * upper while accumulating, column-major upper after */
-    double bw;
+    double wprev;           /* GRAM: the weight of the previous sub-block (its mean is the shift) */
 
     /* finish: factorisation of the design part, kept for refine_end */
     mg__fit_fac fac;
