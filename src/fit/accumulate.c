@@ -2,13 +2,19 @@
 /* fit: folding row blocks into the state (docs/derivations.md, "One model
  * of a fit").
  *
- * Rows are copied MG__FIT_BLOCK at a time, weighted by sqrt(w_i), into a
- * column-major block, and the block is folded in with one BLAS-3 / LAPACK
- * call.  Rows of zero weight contribute nothing and are skipped (but
- * counted, and checked for NaN/Inf like every row). */
+ * QR: rows are copied MG__FIT_BLOCK at a time, weighted by sqrt(w_i), into
+ * a column-major block, folded in by one dtpqrt.  GRAM: sub-blocks of
+ * MG__FIT_BLOCK rows go through the packed Gram kernel (kernels/
+ * gram_packed.h): in place when unweighted without the intercept, else as
+ * a row-major copy weighted by sqrt(w_i) and, with the intercept, centred
+ * on the sub-block's mean in cache (one read of the caller's rows).  The
+ * kernel, unlike OpenBLAS's threaded dsyrk, never allocates and never
+ * exits the process (docs/reliability.md).  Rows of zero weight contribute
+ * nothing and are skipped (but counted, and checked for NaN/Inf like every
+ * row). */
 #include "fit_internal.h"
+#include "kernels/gram_packed.h"
 
-#include <cblas.h>
 #include <string.h>
 
 static double weight(const mg_matrix *w, size_t i)
@@ -16,14 +22,13 @@ static double weight(const mg_matrix *w, size_t i)
     return w ? w->data[i * w->stride] : 1.0;
 }
 
-/* Copies rows [i0, i1) of sqrt(w) [1 X Y] (QR) or sqrt(w) ([X Y] - shift)
- * (GRAM; shift NULL: none) into blk; returns the number of rows copied
- * (those with w > 0). */
+/* QR: copies rows [i0, i1) of sqrt(w) [1 X Y] into the column-major blk;
+ * returns the number of rows copied (those with w > 0). */
 static size_t fill(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
-                   size_t i0, size_t i1, const double *shift)
+                   size_t i0, size_t i1)
 {
     const size_t mb = f->mb, k = f->k, p = f->p;
-    const size_t xoff = f->opt.kind == MG_FIT_QR ? f->ic : 0, yoff = xoff + p;
+    const size_t xoff = f->ic, yoff = xoff + p;
     size_t r = 0;
     for (size_t i = i0; i < i1; i++) {
         const double wi = weight(w, i);
@@ -33,11 +38,9 @@ static size_t fill(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const mg_m
         if (xoff)
             f->blk[r] = sw;
         for (size_t j = 0; j < p; j++)
-            f->blk[(xoff + j) * mb + r] =
-                sw * (X->data[i * X->stride + j] - (shift ? shift[j] : 0.0));
+            f->blk[(xoff + j) * mb + r] = sw * X->data[i * X->stride + j];
         for (size_t c = 0; c < k; c++)
-            f->blk[(yoff + c) * mb + r] =
-                sw * (Y->data[i * Y->stride + c] - (shift ? shift[p + c] : 0.0));
+            f->blk[(yoff + c) * mb + r] = sw * Y->data[i * Y->stride + c];
         r++;
     }
     return r;
@@ -59,7 +62,7 @@ static mg_status accumulate_qr(mg_fit *f, const mg_matrix *X, const mg_matrix *Y
     const lapack_int n = (lapack_int)f->n;
     for (size_t i0 = 0; i0 < N; i0 += f->mb) {
         const size_t i1 = N - i0 < f->mb ? N : i0 + f->mb;
-        const size_t r = fill(f, X, Y, w, i0, i1, NULL);
+        const size_t r = fill(f, X, Y, w, i0, i1);
         if (r == 0)
             continue;
         /* [R; B] = Q [R'; 0]   (R' overwrites R: Householder update of the
@@ -100,34 +103,180 @@ void mg__fit_gram_merge(size_t n, double *wa, double *ma, double *Sa, double wb,
     *wa += wb;
 }
 
-/* The weighted mean of the block's rows into mu (n), two passes (the
- * second corrects the first's rounding: Bjorck's corrected mean). */
-static double block_mean(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
-                         size_t i0, size_t i1, double *mu)
+/* GRAM: copies rows [i0, i1) of sqrt(w) ([X Y] - c) (c NULL: no shift)
+ * into the row-major blk (row stride n), rows of zero weight skipped; their
+ * sqrt(w) into f->sw, and *W += w.  Returns the number of rows copied. */
+static size_t fill_rows(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                        size_t i0, size_t i1, const double *c, double *W)
 {
-    const size_t p = f->p, n = f->n;
-    double W = 0.0;
-    memset(mu, 0, n * sizeof *mu);
-    for (int pass = 0; pass < 2; pass++) {
-        double *acc = f->T; /* nb x n >= n doubles, unused by GRAM */
-        memset(acc, 0, n * sizeof *acc);
-        W = 0.0;
-        for (size_t i = i0; i < i1; i++) {
-            const double wi = weight(w, i);
-            if (wi == 0.0)
-                continue;
-            W += wi;
-            for (size_t j = 0; j < p; j++)
-                acc[j] += wi * (X->data[i * X->stride + j] - mu[j]);
-            for (size_t c = 0; c < f->k; c++)
-                acc[p + c] += wi * (Y->data[i * Y->stride + c] - mu[p + c]);
-        }
-        if (W == 0.0)
-            return 0.0;
-        for (size_t j = 0; j < n; j++)
-            mu[j] += acc[j] / W;
+    const size_t n = f->n, p = f->p, k = f->k;
+    size_t r = 0;
+    for (size_t i = i0; i < i1; i++) {
+        const double wi = weight(w, i);
+        if (wi == 0.0)
+            continue;
+        const double sw = w ? sqrt(wi) : 1.0;
+        double *b = f->blk + r * n;
+        for (size_t j = 0; j < p; j++)
+            b[j] = sw * (X->data[i * X->stride + j] - (c ? c[j] : 0.0));
+        for (size_t j = 0; j < k; j++)
+            b[p + j] = sw * (Y->data[i * Y->stride + j] - (c ? c[p + j] : 0.0));
+        f->sw[r++] = sw;
+        *W += wi;
     }
-    return W;
+    return r;
+}
+
+/* c <- the first row of [X Y] in [i0, i1) with w > 0; 0 if there is none. */
+static int first_row(const mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                     size_t i0, size_t i1, double *c)
+{
+    for (size_t i = i0; i < i1; i++) {
+        if (weight(w, i) == 0.0)
+            continue;
+        for (size_t j = 0; j < f->p; j++)
+            c[j] = X->data[i * X->stride + j];
+        for (size_t j = 0; j < f->k; j++)
+            c[f->p + j] = Y->data[i * Y->stride + j];
+        return 1;
+    }
+    return 0;
+}
+
+/* The r copied rows of blk hold sqrt(w) (z - c): delta <- the weighted
+ * mean of z - c, mu <- c + delta, their weighted mean. */
+static void shifted_mean(const mg_fit *f, size_t r, double W, const double *c, double *delta,
+                         double *mu)
+{
+    const size_t n = f->n;
+    memset(delta, 0, n * sizeof *delta);
+    for (size_t i = 0; i < r; i++)
+        for (size_t j = 0; j < n; j++)
+            delta[j] += f->sw[i] * f->blk[i * n + j];
+    for (size_t j = 0; j < n; j++) {
+        delta[j] /= W;
+        mu[j] = c[j] + delta[j];
+    }
+}
+
+/* The copied rows sqrt(w) (z - c) <- sqrt(w) (z - mu), in cache. */
+static void recentre(mg_fit *f, size_t r, const double *delta)
+{
+    const size_t n = f->n;
+    for (size_t i = 0; i < r; i++)
+        for (size_t j = 0; j < n; j++)
+            f->blk[i * n + j] -= f->sw[i] * delta[j];
+}
+
+/* S (row-major upper) from co-moments about c to co-moments about the
+ * mean mu = c + delta:
+ *     sum w (z - c)(z - c)^T = sum w (z - mu)(z - mu)^T + W delta delta^T. */
+static void unshift(size_t n, double *S, double W, const double *delta)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i; j < n; j++)
+            S[i * n + j] -= W * delta[i] * delta[j];
+}
+
+/* Folds a sub-block's weight wb and mean mb into (wa, ma) and its cross
+ * term into S, the co-moments about ma held row-major (upper triangle at
+ * [i n + j], i <= j) as the packed kernel writes them; the sub-block's own
+ * co-moment is already in S.  The pairwise update of mg__fit_gram_merge. */
+static void merge_rowmajor(size_t n, double *wa, double *ma, double *S, double wb,
+                           const double *mb)
+{
+    if (*wa == 0.0) {
+        memcpy(ma, mb, n * sizeof *ma);
+    } else {
+        const double w = *wa + wb, t = (*wa / w) * wb;
+        /* S += (wa wb / w) delta delta^T, delta = mean_b - mean_a */
+        for (size_t i = 0; i < n; i++) {
+            const double d = mb[i] - ma[i];
+            for (size_t j = i; j < n; j++)
+                S[i * n + j] += t * d * (mb[j] - ma[j]);
+        }
+        for (size_t j = 0; j < n; j++)
+            ma[j] += (mb[j] - ma[j]) * (wb / w);
+    }
+    *wa += wb;
+}
+
+/* The caller's X rows of the sub-block after [i0, i1), as the packed
+ * kernel's prefetch sees them: *rows rows of n doubles over the same
+ * contiguous span (the kernel prefetches next_rows x j of its own row
+ * stride).  The span stops at the last element of the last row, inside X;
+ * Y rows interleaved with X (one [X Y] buffer) come along.  NULL: none. */
+static const double *next_span(const mg_fit *f, const mg_matrix *X, size_t N, size_t i1,
+                               size_t *rows)
+{
+    const size_t left = N - i1, nr = left < f->mb ? left : f->mb;
+    *rows = 0;
+    if (nr == 0 || f->p == 0)
+        return NULL;
+    *rows = ((nr - 1) * X->stride + f->p) / f->n;
+    return *rows ? X->data + i1 * X->stride : NULL;
+}
+
+/* GRAM, one sub-block of rows [i0, i1): its products added to bS (row-major
+ * upper), its weight to *bw and, with the intercept, its mean merged into
+ * bmean (c: the shift, updated to this sub-block's mean; N: the rows of the
+ * call, for the prefetch of the next sub-block).
+ *
+ * With the intercept the rows are copied about a shift c: the first row of
+ * the call for its first sub-block, the previous sub-block's mean after.
+ * z - c is then rounded relative to the spread of the rows, not to their
+ * size, so a big common mean never enters a product.  The first
+ * sub-block is recentred on its own mean in cache (its shift, one row, may
+ * be far from it); the others keep the shift and correct their co-moment
+ * exactly (unshift), which cancels W_b |delta_b|^2 with delta_b the step
+ * from the previous sub-block's mean.  |delta_b|^2 <= 2 |mu_b - mu|^2 +
+ * 2 |mu_(b-1) - mu|^2 (mu: the call's mean), so while W_b <= 2 W_(b-1) the
+ * cancelled terms sum to at most 6 sum_b W_b |mu_b - mu|^2 <= 6 times the
+ * call's co-moment, costing a few units of eps relative to it; a heavier
+ * sub-block is recentred in cache like the first (docs/derivations.md,
+ * "One model of a fit"). */
+static void gram_block(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                       size_t N, size_t i0, size_t i1, double *c, double *bw)
+{
+    const size_t n = f->n, p = f->p, k = f->k, nr = i1 - i0;
+    if (!w && !f->ic) {
+        /* rows used in place: no copy */
+        const double *A = X->data + i0 * X->stride, *Yb = Y->data + i0 * Y->stride;
+        const size_t left = N - i1, next = left < f->mb ? left : f->mb;
+        /* bS += [X_b Y_b]^T [X_b Y_b]   (packed kernel, upper triangle) */
+        mg__gram_packed_block(A, X->stride, Yb, Y->stride, nr, p, k, f->bS, n, f->P,
+                              next ? A + nr * X->stride : NULL, next);
+        *bw += (double)nr;
+        return;
+    }
+    double W = 0.0, *delta = f->T; /* nb x n >= n doubles, unused by GRAM */
+    const int first = f->ic && *bw == 0.0;
+    if (first && !first_row(f, X, Y, w, i0, i1, c))
+        return;
+    const size_t r = fill_rows(f, X, Y, w, i0, i1, f->ic ? c : NULL, &W);
+    if (r == 0)
+        return;
+    if (f->ic)
+        shifted_mean(f, r, W, c, delta, c);
+    /* see above: a shift from a much lighter sub-block is recentred too */
+    const int centre = first || (f->ic && W > 2.0 * f->wprev);
+    if (centre)
+        recentre(f, r, delta);
+    f->wprev = W;
+    /* the copy's read of the caller's rows overlaps the multiply only
+     * through this prefetch */
+    size_t next_rows;
+    const double *next = next_span(f, X, N, i1, &next_rows);
+    /* bS += B^T B   (B = sqrt(w) (rows - sub-block mean), or sqrt(w) rows
+     * without the intercept; packed kernel, upper triangle) */
+    mg__gram_packed_block(f->blk, n, NULL, 0, r, n, 0, f->bS, n, f->P, next, next_rows);
+    if (!f->ic) {
+        *bw += W;
+        return;
+    }
+    if (!centre)
+        unshift(n, f->bS, W, delta);
+    merge_rowmajor(n, bw, f->bmean, f->bS, W, c);
 }
 
 /* GRAM: the block's sums are formed apart (bw, bmean, bS), checked, and
@@ -138,28 +287,15 @@ static mg_status accumulate_gram(mg_fit *f, const mg_matrix *X, const mg_matrix 
 {
     const size_t n = f->n;
     const int ic = f->opt.intercept;
-    double bw = 0.0, *sub = f->tpwork; /* nb x n >= n doubles: a sub-block's mean */
+    double bw = 0.0, *c = f->tpwork; /* nb x n >= n doubles: the shift */
     memset(f->bS, 0, n * n * sizeof *f->bS);
     memset(f->bmean, 0, n * sizeof *f->bmean);
-    for (size_t i0 = 0; i0 < N; i0 += f->mb) {
-        const size_t i1 = N - i0 < f->mb ? N : i0 + f->mb;
-        double W = 0.0;
-        if (ic) {
-            W = block_mean(f, X, Y, w, i0, i1, sub);
-        } else {
-            for (size_t i = i0; i < i1; i++)
-                W += weight(w, i);
-        }
-        if (W == 0.0)
-            continue;
-        const size_t r = fill(f, X, Y, w, i0, i1, ic ? sub : NULL);
-        /* S_b += B^T B   (B = sqrt(w) (rows - sub-block mean), or sqrt(w) rows
-         * without the intercept; dsyrk, upper triangle) */
-        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)n, (int)r, 1.0, f->blk,
-                    (int)f->mb, 1.0, f->bS, (int)n);
-        /* the sub-block's mean (its co-moment is already in bS) */
-        mg__fit_gram_merge(n, &bw, ic ? f->bmean : NULL, f->bS, W, sub, NULL);
-    }
+    for (size_t i0 = 0; i0 < N; i0 += f->mb)
+        gram_block(f, X, Y, w, N, i0, N - i0 < f->mb ? N : i0 + f->mb, c, &bw);
+    /* row-major upper (the kernel's) to column-major upper (the state's) */
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < j; i++)
+            f->bS[j * n + i] = f->bS[i * n + j];
     for (size_t j = 0; j < n; j++) {
         if (!isfinite(f->bmean[j]))
             return MG_ENONFINITE;

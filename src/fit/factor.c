@@ -99,16 +99,23 @@ static mg_status factor_gram(mg_fit *f)
     }
     for (size_t j = 0; j < p; j++)
         f->D[j] = mg__fit_pow2_inv(sqrt(f->S[j * n + j] + ridge));
-    /* G = D (M_xx + ridge I) D   (exact scaling: D holds powers of two) */
+    /* G = D (M_xx + ridge I) D   (exact scaling: D holds powers of two), into
+     * the lower triangle: the state's upper one read transposed */
     for (size_t j = 0; j < p; j++)
         for (size_t i = 0; i < p; i++)
             f->F[j * p + i] =
-                i <= j ? (f->S[j * n + i] + (i == j ? ridge : 0.0)) * f->D[i] * f->D[j] : 0.0;
+                i >= j ? (f->S[i * n + j] + (i == j ? ridge : 0.0)) * f->D[i] * f->D[j] : 0.0;
     /* ||G||_1 for the condition estimate */
-    const double anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'U', pp, f->F, pp, f->lwork);
-    /* G = U^T U   (Cholesky) */
-    MG__CHECK(mg__lapack_status(LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', pp, f->F, pp),
-                                MG_ENOTPD));
+    const double anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'L', pp, f->F, pp, f->lwork);
+    /* G = L L^T   (main's one Cholesky: unblocked up to MG__POTF2_MAX, which
+     * never lets OpenBLAS thread, allocate or exit) */
+    MG__CHECK(mg__cholesky_lower(f->F, (int)p));
+    /* U = L^T: the upper factor G = U^T U that the solves and dpotri use */
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i < j; i++) {
+            f->F[j * p + i] = f->F[i * p + j];
+            f->F[i * p + j] = 0.0;
+        }
     double rc = 0.0;
     /* rc ~ 1 / (||G||_1 ||G^-1||_1) */
     MG__CHECK(mg__lapack_status(LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'U', pp, f->F, pp, anorm,

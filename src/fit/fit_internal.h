@@ -13,9 +13,11 @@
 #include <math.h>
 #include <stddef.h>
 
-/* Rows per block copied (weighted, column-major) before a LAPACK update:
- * big enough for dtpqrt / dsyrk to run at BLAS-3 speed, small enough for
- * the block to stay in cache (MG__FIT_BLOCK x q doubles). */
+/* Rows per block: QR copies them (weighted, column-major) for one dtpqrt,
+ * big enough for BLAS-3 speed; GRAM hands them to the packed Gram kernel,
+ * whose tiles keep their panels in L1 at this size (kernels/gram_pass.c
+ * measured 128 best of 64..512).  Small enough for the block to stay in
+ * cache (MG__FIT_BLOCK x q doubles). */
 enum { MG__FIT_BLOCK = 128 };
 
 /* How the design part was factorised by the last finish. */
@@ -37,11 +39,14 @@ struct mg_fit {
 
     /* accumulate scratch */
     size_t mb;              /* block rows (>= n so that a triangle fits) */
-    double *blk;            /* mb x n */
+    double *blk;            /* mb x n: QR column-major, GRAM row-major (row stride n) */
+    double *sw;             /* mb: GRAM, sqrt(w) of blk's rows */
+    double *P;              /* GRAM: the packed kernel's panels for mb rows of n columns */
     size_t nb;              /* dtpqrt block size */
     double *T, *tpwork;     /* nb x n each */
-    double *bS, *bmean;     /* GRAM: the block's own sums (n x n, n) */
-    double bw;
+    double *bS, *bmean;     /* GRAM: the block's own sums (n x n, n); bS row-major
+                             * upper while accumulating, column-major upper after */
+    double wprev;           /* GRAM: the weight of the previous sub-block (its mean is the shift) */
 
     /* finish: factorisation of the design part, kept for refine_end */
     mg__fit_fac fac;

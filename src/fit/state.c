@@ -2,6 +2,7 @@
 /* fit: the state's life cycle (create with every buffer it will need,
  * reset, free) and the argument checks shared by the steps. */
 #include "fit_internal.h"
+#include "kernels/gram_packed.h"
 
 #include <float.h>
 #include <limits.h>
@@ -38,7 +39,7 @@ void mg_fit_free(mg_fit *fit)
                        fit->D, fit->F, fit->U, fit->s, fit->Vt, fit->A, fit->tau, fit->lwork,
                        fit->rb, fit->ghi, fit->glo, fit->rsshi, fit->rsslo, fit->sol,
                        fit->solrss, fit->tmp, fit->se, fit->stat, fit->Hhi, fit->Hlo,
-                       fit->arow, fit->V };
+                       fit->arow, fit->V, fit->sw, fit->P };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(fit->iwork);
@@ -78,6 +79,8 @@ static mg_status allocate(mg_fit *f)
     f->T = mg__alloc_doubles(f->nb, n);
     f->tpwork = mg__alloc_doubles(f->nb, n);
     f->bS = gram ? mg__alloc_doubles(n, n) : NULL;
+    f->sw = gram ? mg__alloc_doubles(f->mb, 1) : NULL;
+    f->P = gram ? mg__alloc_doubles(mg__gram_packed_len(f->mb, n), 1) : NULL;
     f->bmean = mg__alloc_doubles(n, 1);
     f->D = mg__alloc_doubles(m, 1);
     f->F = mg__alloc_doubles(m, m);
@@ -105,7 +108,8 @@ static mg_status allocate(mg_fit *f)
         if (!f->Hhi || !f->Hlo || !f->arow || !f->V)
             return MG_ENOMEM;
     }
-    if (!f->S || !f->mean || !f->cmax || !f->blk || !f->T || !f->tpwork || (gram && !f->bS) || !f->bmean ||
+    if (!f->S || !f->mean || !f->cmax || !f->blk || !f->T || !f->tpwork ||
+        (gram && (!f->bS || !f->sw || !f->P)) || !f->bmean ||
         !f->D || !f->F || !f->U || !f->s || !f->Vt || !f->A || !f->tau || !f->rb || !f->ghi ||
         !f->glo || !f->rsshi || !f->rsslo || !f->sol || !f->solrss || !f->tmp || !f->se || !f->stat || !f->iwork)
         return MG_ENOMEM;
