@@ -7,9 +7,9 @@
  *
  * The row kernel (mg__xdot_resid in xdot.h, shared with the fit engine's
  * replay) is always inlined; on x86 an AVX2+FMA clone of its caller is
- * selected at run time when cpu.h allows it (the library itself targets any x86-64, and
- * other targets build the generic variant alone, whose fma() is the C
- * library's, exact on every conforming platform).
+ * selected at run time when cpu.h allows it (the library itself targets
+ * any x86-64, and other targets build the generic variant alone, whose
+ * fma() is the C library's, exact on every conforming platform).
  *
  * Sums of squares (RSS, TSS) only need relative accuracy, not cancellation
  * resistance, so they are summed in x86-64 long double, whose exponent range
