@@ -138,7 +138,8 @@ static MG__MUST_USE mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y,
             bt[j] = mg__lsq_scaled(q->scale, q->scale_lo, j, x[j]);
         }
         /* RSS of the returned coefficients: f = y - Zd b in double-double */
-        mg__xresid(&q->d, bt, p, 1, Y->data + c, Y->stride, NULL, 0, f, 1, 0, N);
+        mg__xresid(q->d.X->data, q->d.X->stride, q->d.X->cols, q->d.intercept, bt, p, 1,
+                   Y->data + c, Y->stride, NULL, 0, f, 1, 0, N);
         out->rss[c] = mg__xsumsq(f, N, 1, 0.0);
     }
     free(x); free(r); free(scratch); free(f); free(bt);

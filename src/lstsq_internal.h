@@ -19,6 +19,14 @@
 
 #include <stddef.h>
 
+/* A design Zd without a copy: row i is [1, X_i,:] when intercept is set,
+ * X_i,: otherwise (the form the kernels in src/kernels/xdot.h take). */
+typedef struct mg__design {
+    const mg_matrix *X;  /* N x (p - intercept) */
+    int intercept;       /* 1: implicit leading column of ones */
+    size_t N, p;         /* rows and design columns (intercept included) */
+} mg__design;
+
 typedef enum mg__lsq_kind { MG__LSQ_QR, MG__LSQ_SVD, MG__LSQ_CHOL } mg__lsq_kind;
 
 /* Problem and factorisation. */

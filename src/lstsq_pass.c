@@ -124,7 +124,8 @@ mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale, const mg_
         for (size_t r0 = N * s / S, r1 = N * (s + 1) / S; r0 < r1; r0 += PASS_ROWS) {
             const size_t nb = r1 - r0 < PASS_ROWS ? r1 - r0 : PASS_ROWS;
             /* F_b = Y_b - Zd_b B   (double-double, rounded once) */
-            mg__xresid(d, Bt, p, k, Y->data, Y->stride, NULL, 0, Fb, k, r0, r0 + nb);
+            mg__xresid(X->data, X->stride, nx, d->intercept, Bt, p, k, Y->data, Y->stride,
+                       NULL, 0, Fb, k, r0, r0 + nb);
             for (size_t c = 0; c < k; c++)
                 prss[s * k + c] += mg__xsumsq(Fb + c, nb, k, 0.0);
             /* G_s^T += F_b^T Zd_b, the block of X still in cache */

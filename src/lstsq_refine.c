@@ -46,13 +46,15 @@ static void residuals(const mg__lsq *q, const double *y, size_t ys, const double
 
     for (size_t j = 0; j < p; j++)
         bt[j] = mg__lsq_scaled(q->scale, q->scale_lo, j, x[j]); /* exact: a power of two */
-    mg__xresid(&q->d, bt, p, 1, y, ys, r, 1, f, 1, 0, q->d.N);
+    mg__xresid(q->d.X->data, q->d.X->stride, q->d.X->cols, q->d.intercept, bt, p, 1, y, ys,
+               r, 1, f, 1, 0, q->d.N);
     if (!g)
         return;
     for (size_t j = 0; j < p; j++)
         cs[j] = c ? c[j] / q->scale_lo[j] : 0.0;
     /* g = lo .* (c ./ lo - diag(scale) Zd^T r) */
-    mg__xgemv_t(&q->d, q->scale, r, 1, cs, g, acc);
+    mg__xgemv_t(q->d.X->data, q->d.X->stride, q->d.N, q->d.X->cols, q->d.intercept,
+                q->scale, r, 1, cs, g, acc);
     for (size_t j = 0; j < p; j++)
         g[j] *= q->scale_lo[j];
 }

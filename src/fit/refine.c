@@ -14,6 +14,7 @@
  * per step. */
 #include "fit_internal.h"
 #include "kernels/cpu.h"
+#include "kernels/xdot.h"
 
 #include <float.h>
 #include <string.h>
@@ -57,43 +58,16 @@ mg_status mg_fit_refine_begin(mg_fit *fit, const mg_matrix *B)
  * the same operations in the same order (fma() is exact either way), so
  * the result does not depend on the CPU. */
 #define MG__FIT_INLINE static inline __attribute__((always_inline))
-enum { LANES = 4 };
 
-/* (rh, rl) = y - b0 - sum_j x_j b_j in double-double: every product split
- * exactly by FMA, LANES independent TwoSum chains (latency), folded at the
- * end. */
+/* (rh, rl) = y - b0 - sum_j x_j b_j in double-double (the shared row
+ * kernel, src/kernels/xdot.h); the intercept term 1 * b_0 is exact. */
 MG__FIT_INLINE void resid_dd(const double *restrict x, const double *restrict b, size_t p,
                              double y, const double *b0, double *rh, double *rl)
 {
-    double hi[LANES] = { 0 }, lo[LANES] = { 0 };
-    size_t j = 0;
-    for (; j + LANES <= p; j += LANES)
-        for (int l = 0; l < LANES; l++) {
-            /* -x b = np + npe exactly */
-            const double np = -(x[j + l] * b[j + l]);
-            const double npe = fma(-x[j + l], b[j + l], -np);
-            const double t = hi[l] + np, bb = t - hi[l];
-            lo[l] += ((hi[l] - (t - bb)) + (np - bb)) + npe;
-            hi[l] = t;
-        }
-    for (; j < p; j++) {
-        const double np = -(x[j] * b[j]);
-        const double npe = fma(-x[j], b[j], -np);
-        const double t = hi[0] + np, bb = t - hi[0];
-        lo[0] += ((hi[0] - (t - bb)) + (np - bb)) + npe;
-        hi[0] = t;
-    }
-    double s = y, e, tail = 0.0;
-    if (b0) {
-        /* the intercept term 1 * b_0 is exact */
-        mg__two_sum(s, -*b0, &s, &e);
-        tail += e;
-    }
-    for (int l = 0; l < LANES; l++) {
-        mg__two_sum(s, hi[l], &s, &e);
-        tail += e + lo[l];
-    }
-    mg__two_sum(s, tail, rh, rl);
+    double s0 = y, s1 = 0.0;
+    if (b0)
+        mg__two_sum(y, -*b0, &s0, &s1);
+    mg__xdot_resid(x, b, p, s0, s1, rh, rl);
 }
 
 /* One row of weight wi > 0: residuals of every output against rb, folded
