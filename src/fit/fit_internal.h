@@ -8,6 +8,7 @@
 
 #include "matgrad/fit.h"
 #include "internal.h"
+#include "kernels/xdot.h"
 
 #include <lapacke.h>
 #include <math.h>
@@ -92,13 +93,8 @@ struct mg_fit {
     double *stat;           /* 5 k scratch (RSS, TSS, sd, R^2, adjusted R^2) */
 };
 
-/* s + e = a + b exactly (Knuth's TwoSum). */
-static inline void mg__two_sum(double a, double b, double *s, double *e)
-{
-    const double t = a + b, bb = t - a;
-    *e = (a - (t - bb)) + (b - bb);
-    *s = t;
-}
+/* s + e = a + b exactly (Knuth's TwoSum): the kernels' one definition. */
+#define mg__two_sum mg__xdot_two_sum
 
 /* p + e = a * b exactly (one fused multiply-add). */
 static inline void mg__two_prod(double a, double b, double *p, double *e)
