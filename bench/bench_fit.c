@@ -13,7 +13,7 @@
  *                   timed in the same rounds.  The table also shows rows/s and
  *                   the flop rate (QR 2 N q^2 with q = intercept + p + 1, the
  *                   Householder count of dtpqrt; GRAM N n^2 with n = p + 1,
- *                   dsyrk's) against dgemm's rate on as many threads (order
+ *                   the symmetric product's) against dgemm's rate on as many threads (order
  *                   1000, timed in the same rounds, median), and
  *                   roof% = max(read time, flop time at dgemm's peak) / time:
  *                   beyond p ~ 8 the flops, not the read, bound both kinds.
@@ -162,7 +162,7 @@ static void impl_name(char *buf, size_t cap, const cfg *c)
 }
 
 /* The engine's flops per row: Householder update of a q x q triangle by one
- * row (2 q^2), or dsyrk's n^2 on the (centred) [X y] row. */
+ * row (2 q^2), or the Gram kernel's n^2 on the (centred) [X y] row. */
 static double flops_per_row(const cfg *c)
 {
     const double q = (double)(c->d->p + 1) + (c->opt.intercept ? 1.0 : 0.0);

@@ -39,6 +39,8 @@
 #include "mgtest.h"
 #include "failalloc.h"
 
+#define MG__TRY(e) do { mg_status mg__t = (e); if (mg__t != MG_OK) return mg__t; } while (0)
+
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -956,6 +958,109 @@ START_TEST(no_allocation)
 }
 END_TEST
 
+/* The fit engine: mg_fit_create allocates every buffer a state will need,
+ * so each of its allocations is failed in turn (MG_ENOMEM, *out left NULL,
+ * nothing left allocated); after it, a whole fit (accumulate with weights,
+ * merge, finish with statistics, a refinement replay split over two
+ * states, save, peek, load, reset) runs armed to fail the very first
+ * allocation and must make none: the state doubles as a workspace. */
+static mg_status engine_round(mg_fit *f, mg_fit *g, const mgt_mat *X, const mgt_mat *Y,
+                              const mgt_mat *w, unsigned char *img, size_t cap)
+{
+    const size_t N = X->v.rows, h = N / 2;
+    mg_matrix Xa = mg_matrix_block(&X->v, 0, 0, h, X->v.cols), Xb = mg_matrix_block(&X->v, h, 0, N - h, X->v.cols);
+    mg_matrix Ya = mg_matrix_block(&Y->v, 0, 0, h, 1), Yb = mg_matrix_block(&Y->v, h, 0, N - h, 1);
+    mg_matrix wa = mg_matrix_block(&w->v, 0, 0, h, 1), wb = mg_matrix_block(&w->v, h, 0, N - h, 1);
+    double B[8], se[8], sd, r2;
+    mg_matrix Bv = mg_matrix_view(B, X->v.cols + 1, 1), Sv = mg_matrix_view(se, X->v.cols + 1, 1);
+    mg_lstsq_result res;
+    memset(&res, 0, sizeof res);
+    res.std_err = &Sv;
+    res.residual_sd = &sd;
+    res.r_squared = &r2;
+    size_t len = 0, p = 0, k = 0;
+    int conv = 0;
+    mg_fit_options o;
+    MG__TRY(mg_fit_reset(f));
+    MG__TRY(mg_fit_reset(g));
+    MG__TRY(mg_fit_accumulate(f, &Xa, &Ya, &wa));
+    MG__TRY(mg_fit_accumulate(g, &Xb, &Yb, &wb));
+    MG__TRY(mg_fit_merge(f, g));
+    MG__TRY(mg_fit_finish(f, &Bv, &res));
+    MG__TRY(mg_fit_refine_begin(f, &Bv));
+    MG__TRY(mg_fit_refine_begin(g, &Bv));
+    MG__TRY(mg_fit_refine_accumulate(f, &Xa, &Ya, &wa));
+    MG__TRY(mg_fit_refine_accumulate(g, &Xb, &Yb, &wb));
+    MG__TRY(mg_fit_refine_merge(f, g));
+    MG__TRY(mg_fit_refine_end(f, &Bv, &conv));
+    MG__TRY(mg_fit_finish(f, &Bv, &res));
+    MG__TRY(mg_fit_save_size(f, &len));
+    if (len > cap)
+        return MG_EINVAL;
+    MG__TRY(mg_fit_save(f, img, cap, &len));
+    MG__TRY(mg_fit_peek(img, len, &p, &k, &o));
+    MG__TRY(mg_fit_load(g, img, len));
+    MG__TRY(mg_fit_shape(g, &p, &k, &o));
+    return mg_fit_rows(g, &len, NULL);
+}
+
+START_TEST(fit_engine)
+{
+    enum { N = 300, P = 5 };
+    mgt_rng r = mgt_rng_seed(12);
+    mgt_mat X = mgt_random(&r, N, P, 1), Y = mgt_random(&r, N, 1, 0), w = mgt_alloc(N, 1, 0);
+    for (size_t i = 0; i < N; i++)
+        *mg_at(&w.v, i, 0) = (double)(i % 4);
+    static unsigned char img[1 << 16];
+    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
+        for (int exact = 0; exact <= 1; exact++) {
+            mg_fit_options o = mg_fit_defaults();
+            o.kind = (mg_fit_kind)kind;
+            o.intercept = 1;
+            o.exact = exact;
+            size_t points = 0;
+            mg_fit *f = NULL, *g = NULL;
+            for (size_t n = 1;; n++) {
+                mg_fit *t = NULL;
+                mgt_failalloc_arm(n);
+                const mg_status st = mg_fit_create(P, 1, &o, &t);
+                const int injected = mgt_failalloc_injected();
+                size_t bytes = 0;
+                void *site = NULL;
+                const size_t live = mgt_failalloc_live(&bytes, &site);
+                mgt_failalloc_disarm();
+                if (!injected) {
+                    ck_assert_int_eq(st, MG_OK);
+                    f = t;
+                    break;
+                }
+                points++;
+                ck_assert_msg(st == MG_ENOMEM && t == NULL && live == 0,
+                              "mg_fit_create kind %d exact %d: n = %zu: status %d, out %p, "
+                              "%zu blocks left", kind, exact, n, (int)st, (void *)t, live);
+            }
+            ck_assert_int_eq(mg_fit_create(P, 1, &o, &g), MG_OK);
+            /* warm-up: the first BLAS/LAPACK calls may set up their buffers */
+            ck_assert_int_eq(engine_round(f, g, &X, &Y, &w, img, sizeof img), MG_OK);
+            mgt_failalloc_arm(1);
+            const mg_status st = engine_round(f, g, &X, &Y, &w, img, sizeof img);
+            const size_t count = mgt_failalloc_count();
+            mgt_failalloc_disarm();
+            ck_assert_msg(st == MG_OK && count == 0,
+                          "fit engine kind %d exact %d: status %d, %zu allocation(s)", kind,
+                          exact, (int)st, count);
+            printf("fit engine, kind %s%s: mg_fit_create %zu injection points (MG_ENOMEM); a "
+                   "whole fit after it: 0 allocations\n",
+                   kind == MG_FIT_QR ? "QR" : "GRAM", exact ? " + exact" : "", points);
+            mg_fit_free(f);
+            mg_fit_free(g);
+        }
+    mgt_free(&X);
+    mgt_free(&Y);
+    mgt_free(&w);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     /* Two OpenMP threads whatever the environment says, so that the
@@ -972,6 +1077,7 @@ int main(int argc, char **argv)
     TCase *tc = tcase_create("alloc");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, no_allocation);
+    tcase_add_test(tc, fit_engine);
     tcase_add_test(tc, every_allocation_of_every_function);
     suite_add_tcase(s, tc);
     return mgt_run(s);
