@@ -10,6 +10,17 @@
 
 #include <math.h>
 
+/* cmax[j] = max(cmax[j], |v_j| s) over one row v of n values: written as a
+ * compare-and-select (not fmax, a libm call where NaN rules must hold) so
+ * that the compiler vectorises it; the rows are finite (checked before). */
+static void row_max(double *restrict cmax, const double *restrict v, size_t n, double s)
+{
+    for (size_t j = 0; j < n; j++) {
+        const double a = fabs(v[j]) * s;
+        cmax[j] = a > cmax[j] ? a : cmax[j];
+    }
+}
+
 void mg__fit_track_range(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
                          size_t N)
 {
@@ -19,11 +30,10 @@ void mg__fit_track_range(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, co
         if (wi == 0.0)
             continue;
         /* |v| sqrt(w) without forming a product that could overflow first */
-        const double sw = sqrt(wi);
-        for (size_t j = 0; j < p; j++)
-            fit->cmax[j] = fmax(fit->cmax[j], fabs(X->data[i * X->stride + j]) * sw);
-        for (size_t c = 0; c < k; c++)
-            fit->cmax[p + c] = fmax(fit->cmax[p + c], fabs(Y->data[i * Y->stride + c]) * sw);
+        const double sw = w ? sqrt(wi) : 1.0;
+        if (p)
+            row_max(fit->cmax, X->data + i * X->stride, p, sw);
+        row_max(fit->cmax + p, Y->data + i * Y->stride, k, sw);
     }
 }
 
