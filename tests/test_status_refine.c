@@ -5,9 +5,9 @@
  * by a failed allocation gave) was rejected as "not shrinking", and the
  * convergence test, which looked at the last correction applied, found
  * none and passed the first, wrong solution as converged.  Uses the
- * internal interface (src/lstsq_internal.h). */
+ * internal interface (src/lstsq/lstsq_internal.h). */
 #include "mgt_exact.h"
-#include "../src/lstsq_internal.h"
+#include "../src/lstsq/lstsq_internal.h"
 
 #include <float.h>
 #include <math.h>

@@ -315,7 +315,7 @@ static int has_constant_column(const mg_matrix *X)
  *   - R^2 = 1 - RSS / TSS: |dR^2| <= 2 (RSS / TSS) rsd_rel + 3 u;
  *   - standard errors sd_j = rsd sqrt(v_j), v = diag (Z^T Z)^-1: on the QR
  *     and SVD paths v is refined as the solution of an augmented system
- *     (src/lstsq.c, below its work limit), so column j of the inverse is
+ *     (src/lstsq/lstsq.c, below its work limit), so column j of the inverse is
  *     within rb of its max norm, which Cauchy-Schwarz (|v_ij| <=
  *     sqrt(v_ii v_jj)) bounds by sqrt(max_i v~_i / v~_j) relative to v_j
  *     (v~ of the equilibrated design); on the Cholesky path v comes from
