@@ -53,6 +53,11 @@ typedef struct mg_lstsq_options {
                                 0 = default, max(N, p) * DBL_EPSILON */
     size_t max_refine;       /* iterative-refinement steps at most (default 20; 0 = the
                                 plain factorisation's answer) */
+    /* Added after the first version (fields only ever go at the end): */
+    const mg_matrix *weights; /* N x 1 row weights w_i (finite, >= 0), or NULL (all 1):
+                                minimises sum_i w_i ||Y_i - Z_i B||^2 with R's
+                                lm(weights=) statistics (a zero weight drops the row
+                                from df_residual; R^2 about the weighted mean) */
 } mg_lstsq_options;
 
 /* Accurate defaults: no intercept, MG_LSTSQ_AUTO, rank_tol 0 (default),

@@ -27,6 +27,7 @@ mg_lstsq_options mg_lstsq_defaults(void)
     o.method = MG_LSTSQ_AUTO;
     o.rank_tol = 0.0;
     o.max_refine = 20;
+    o.weights = NULL;
     return o;
 }
 
