@@ -121,8 +121,9 @@ MG_API mg_status mg_fit_rows(const mg_fit *fit, size_t *rows, size_t *nonzero);
 /* Folds N rows in: X is N x p (may be NULL when p == 0), Y is N x k, w is
  * N x 1 weights (finite, >= 0) or NULL (all 1).  A zero weight drops the
  * row from the fit and from the degrees of freedom.  MG_EDIM for shapes,
- * MG_ENONFINITE for NaN/Inf in X, Y or w (or moment sums that overflow),
- * MG_EINVAL for a negative weight.  Ends any refinement in progress and
+ * MG_ENONFINITE for NaN/Inf in X, Y or w, MG_ERANGE for finite values
+ * whose GRAM moment sums overflow (see MG_FIT_RANGE), MG_EINVAL for a
+ * negative weight.  Ends any refinement in progress and
  * forgets a refined solution. */
 MG_API mg_status mg_fit_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
                                    const mg_matrix *w);

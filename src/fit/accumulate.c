@@ -344,7 +344,13 @@ mg_status mg_fit_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
         fit->wsum += wsum;
     } else {
         /* merges the block's weight into fit->wsum */
-        MG__CHECK(accumulate_gram(fit, X, Y, w, N));
+        mg_status s = accumulate_gram(fit, X, Y, w, N);
+        /* sums of finite data that overflow: values beyond the state's
+         * range (MG_FIT_RANGE), which is a rescaling matter, not NaN */
+        if (s == MG_ENONFINITE && (fit->p == 0 || mg__all_finite(X->data, N, fit->p, X->stride)) &&
+            mg__all_finite(Y->data, N, fit->k, Y->stride))
+            s = MG_ERANGE;
+        MG__CHECK(s);
     }
     if (fit->opt.exact)
         mg__fit_exact_rows(fit, X, Y, w, N);

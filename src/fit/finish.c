@@ -209,23 +209,21 @@ static mg_status check_outputs(const mg_fit *f, const mg_matrix *B, const mg_lst
 }
 
 /* The statistics of every output into f->stat (rss, tss, sd, r2, ar2) and,
- * when want_se, standard errors into f->se (m x k, column-major). */
-static mg_status statistics(mg_fit *f, const double *B, int want_se)
+ * when want_se, standard errors into f->se (m x k, column-major).  tss:
+ * the front end's TSS about the mean (NULL: the state's, about the mean
+ * with the intercept, about zero without). */
+static mg_status statistics(mg_fit *f, const double *B, int want_se, const long double *tss_mean)
 {
     const size_t k = f->k, m = f->m;
     double *rss = f->stat, *tss = rss + k, *sd = tss + k, *r2 = sd + k, *ar2 = r2 + k;
     sums_of_squares(f, B, rss, tss);
     if (f->solved)
         memcpy(rss, f->solrss, k * sizeof *rss);
-    const size_t df = f->nonzero > f->rank ? f->nonzero - f->rank : 0, dft = f->nonzero - f->ic;
+    const size_t df = f->nonzero > f->rank ? f->nonzero - f->rank : 0;
+    const int centred = f->ic || tss_mean;
     for (size_t c = 0; c < k; c++) {
-        sd[c] = df > 0 ? sqrt(rss[c] / (double)df) : NAN;
-        r2[c] = tss[c] > 0.0 ? 1.0 - rss[c] / tss[c] : NAN;
-        /* adjusted: residual and total variances with their degrees of
-         * freedom, n - rank and n - intercept (R's summary.lm) */
-        ar2[c] = (tss[c] > 0.0 && df > 0 && dft > 0)
-                     ? 1.0 - (rss[c] / (double)df) / (tss[c] / (double)dft)
-                     : NAN;
+        const long double t = tss_mean ? tss_mean[c] : (long double)tss[c];
+        mg__fit_summary(rss[c], t, df, f->nonzero - (centred ? 1u : 0u), &sd[c], &r2[c], &ar2[c]);
     }
     if (!want_se)
         return MG_OK;
@@ -261,12 +259,20 @@ static void copy_out(const double *cm, size_t m, size_t k, mg_matrix *out)
 
 mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res)
 {
+    return mg__fit_finish(fit, B, res, NULL);
+}
+
+mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res,
+                         const long double *tss_mean)
+{
     MG__CHECK(check_outputs(fit, B, res));
     if (fit->nonzero == 0)
         return MG_EINVAL;
+    /* the range first: finite data beyond it makes the sums overflow, and
+     * that is MG_ERANGE (rescale), not MG_ENONFINITE */
+    MG__CHECK(mg__fit_check_range(fit));
     if (!sums_finite(fit))
         return MG_ENONFINITE;
-    MG__CHECK(mg__fit_check_range(fit));
     MG__CHECK(mg__fit_factor(fit));
     const size_t m = fit->m, k = fit->k;
     if (!fit->solved) {
@@ -279,7 +285,7 @@ mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res)
     if (!mg__all_finite(fit->tmp, k, m, m))
         return MG_ENONFINITE;
     if (res)
-        MG__CHECK(statistics(fit, fit->tmp, res->std_err != NULL));
+        MG__CHECK(statistics(fit, fit->tmp, res->std_err != NULL, tss_mean));
     copy_out(fit->tmp, m, k, B);
     if (!res)
         return MG_OK;

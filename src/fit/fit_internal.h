@@ -88,6 +88,9 @@ struct mg_fit {
     double *arow;           /* q: one augmented row */
     double *V;              /* 2 m^2: (Z^T W Z)^-1 and its correction */
 
+    int plain;              /* mg_normal_solve: GRAM refuses only a numerically singular
+                               Gram matrix (rcond < m eps), no refinement follows */
+
     double *tmp;            /* m x k scratch */
     double *se;             /* m x k scratch (standard errors) */
     double *stat;           /* 5 k scratch (RSS, TSS, sd, R^2, adjusted R^2) */
@@ -216,5 +219,45 @@ void mg__fit_track_range(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, co
 
 /* MG_OK if every column is within the range above, MG_ERANGE otherwise. */
 MG__MUST_USE mg_status mg__fit_check_range(const mg_fit *fit);
+
+/* mg_fit_finish, with the TSS about the mean of every output given by the
+ * front end (k values; NULL: the state's own convention).  mg_lstsq takes
+ * TSS about the mean also for a constant column in X without the
+ * intercept option, which the state cannot tell from its sums. */
+MG__MUST_USE mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res,
+                                      const long double *tss_mean);
+
+/* The summary statistics of one output, shared by every fit path
+ * (stats.c): residual sd sqrt(rss / df), R^2 = 1 - rss / tss and R's
+ * adjusted R^2 = 1 - (rss / df) / (tss / dft) (dft = n - 1 about the
+ * mean, n about zero); NaN where undefined (df == 0, tss == 0). */
+void mg__fit_summary(long double rss, long double tss, size_t df, size_t dft, double *sd,
+                     double *r2, double *ar2);
+
+/* refine_begin's work once B is checked: the refinement sums zeroed, B
+ * kept as the estimate being refined. */
+void mg__fit_refine_start(mg_fit *fit, const mg_matrix *B);
+
+/* The in-memory front ends' threads (slices.c): N rows cut into slices
+ * fixed by the shape, slice 0 accumulated into fit0, slice s > 0 into
+ * st[s], merged into fit0 in slice order (bitwise the same result for any
+ * thread count). */
+typedef struct mg__fit_slices {
+    mg_fit *fit0;
+    mg_fit **st;      /* S states, st[0] = fit0; NULL when S == 1 */
+    size_t S, N;
+} mg__fit_slices;
+
+/* Creates the slice states for N rows (none when one slice does). */
+MG__MUST_USE mg_status mg__fit_slices_create(mg_fit *fit, size_t N, mg__fit_slices *sl);
+void mg__fit_slices_free(mg__fit_slices *sl);
+/* mg_fit_accumulate of all N rows, slice by slice. */
+MG__MUST_USE mg_status mg__fit_slices_accumulate(mg__fit_slices *sl, const mg_matrix *X,
+                                                 const mg_matrix *Y, const mg_matrix *w);
+/* mg_fit_refine_begin(B) and the replay of all N rows into fit0, ready
+ * for mg_fit_refine_end. */
+MG__MUST_USE mg_status mg__fit_slices_refine(mg__fit_slices *sl, const mg_matrix *X,
+                                             const mg_matrix *Y, const mg_matrix *w,
+                                             const mg_matrix *B);
 
 #endif /* MATGRAD_FIT_INTERNAL_H */

@@ -42,6 +42,12 @@ mg_status mg_fit_refine_begin(mg_fit *fit, const mg_matrix *B)
     if (!mg__all_finite(B->data, B->rows, B->cols, B->stride))
         return MG_ENONFINITE;
     MG__CHECK(mg__fit_check_range(fit));
+    mg__fit_refine_start(fit, B);
+    return MG_OK;
+}
+
+void mg__fit_refine_start(mg_fit *fit, const mg_matrix *B)
+{
     const size_t mk = fit->m * fit->k;
     copy_in(B, fit->m, fit->k, fit->rb);
     memset(fit->ghi, 0, mk * sizeof *fit->ghi);
@@ -50,7 +56,6 @@ mg_status mg_fit_refine_begin(mg_fit *fit, const mg_matrix *B)
     memset(fit->rsslo, 0, fit->k * sizeof *fit->rsslo);
     fit->rrows = fit->rnonzero = 0;
     fit->refining = 1;
-    return MG_OK;
 }
 
 /* The replay kernel.  Its body is compiled twice, for any x86-64 and for

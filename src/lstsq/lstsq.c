@@ -4,6 +4,7 @@
  * written only once everything has succeeded). */
 #include "lstsq_internal.h"
 #include "internal.h"
+#include "fit/fit_internal.h"
 
 #include <float.h>
 #include <limits.h>
@@ -14,9 +15,6 @@
 /* Auto takes the Cholesky path only for designs this big (N p^2 flops; below
  * it QR is cheap anyway) ... */
 #define MG__AUTO_CHOL_MIN_WORK 1.0e7
-/* ... and only when rcond(Z)^2 >= this: each semi-normal refinement step
- * then shrinks the error by about kappa(Z)^2 eps <= 1e-6. */
-#define MG__AUTO_CHOL_MIN_RCOND2 1.0e-10
 /* Variances are refined (p extra refinement solves) while N p^2 is below. */
 #define MG__COV_REFINE_MAX_WORK 1.0e8
 
@@ -147,47 +145,21 @@ static MG__MUST_USE mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y,
     return s; /* q->work stays for the variance refinement */
 }
 
-/* The Cholesky path; MG_ENOCONV / MG_ENOTPD leave the choice to the caller. */
-static MG__MUST_USE mg_status solve_cholesky(mg__lsq *q, const mg_matrix *Y, int forced,
-                                             outputs *out)
+/* 1 if some column of X is constant and nonzero (an explicit intercept);
+ * stops at the first differing entry, so it costs a few reads for
+ * ordinary columns. */
+int mg__lsq_has_constant_column(const mg_matrix *X, int intercept)
 {
-    const size_t p = q->d.p, k = Y->cols;
-    double *C = mg__alloc_doubles(p, k);
-    if (!C)
-        return MG_ENOMEM;
-    mg_status s = mg__lsq_chol(q, Y, C);
-    if (s == MG_OK && !forced && !(q->rcond * q->rcond >= MG__AUTO_CHOL_MIN_RCOND2))
-        s = MG_ENOCONV; /* refinement would be slow or fail: use QR */
-    /* Forced, the path still refuses a numerically singular Gram matrix (as
-     * mg_normal_solve does): below p eps the factor carries no correct digit
-     * and the full rank it would report is false. */
-    if (s == MG_OK && forced && !(q->rcond * q->rcond >= (double)p * DBL_EPSILON))
-        s = MG_ENOTPD;
-    if (s == MG_OK) {
-        s = mg__lsq_chol_solve(q, Y, C, out->Bs, out->rss, &out->steps);
-        if (s == MG_ENOCONV && forced)
-            s = MG_OK;
-    }
-    free(C);
-    return s;
-}
-
-/* 1 if column j of the design is constant and nonzero (an explicit
- * intercept); stops at the first differing entry, so it costs a few reads
- * for ordinary columns. */
-static MG__MUST_USE int has_constant_column(const mg__design *d)
-{
-    const mg_matrix *X = d->X;
-    if (d->intercept)
+    if (intercept)
         return 1;
     for (size_t j = 0; j < X->cols; j++) {
         const double v = X->data[j];
         size_t i = 1;
         if (v == 0.0)
             continue;
-        while (i < d->N && X->data[i * X->stride + j] == v)
+        while (i < X->rows && X->data[i * X->stride + j] == v)
             i++;
-        if (i == d->N)
+        if (i == X->rows)
             return 1;
     }
     return 0;
@@ -198,21 +170,14 @@ static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, c
                                          double *ar2)
 {
     const size_t N = q->d.N, p = q->d.p, k = Y->cols, df = N - q->rank;
-    const int centered = has_constant_column(&q->d);
+    const int centered = mg__lsq_has_constant_column(q->d.X, q->d.intercept);
 
     for (size_t c = 0; c < k; c++) {
         const double *y = Y->data + c;
         const double mean = centered ? (double)(mg__xsum(y, N, Y->stride) / (long double)N) : 0.0;
         /* TSS about the mean (a model with a constant) or about zero */
         const long double tss = mg__xsumsq(y, N, Y->stride, mean);
-        sd[c] = df > 0 ? (double)sqrtl(out->rss[c] / (long double)df) : NAN;
-        r2[c] = tss > 0.0L ? (double)(1.0L - out->rss[c] / tss) : NAN;
-        /* adjusted: the residual and total variances with their degrees of
-         * freedom, N - rank and N - 1 (about the mean) or N */
-        const size_t dft = N - (centered ? 1u : 0u);
-        ar2[c] = (tss > 0.0L && df > 0 && dft > 0)
-                     ? (double)(1.0L - (out->rss[c] / (long double)df) / (tss / (long double)dft))
-                     : NAN;
+        mg__fit_summary(out->rss[c], tss, df, N - (centered ? 1u : 0u), &sd[c], &r2[c], &ar2[c]);
     }
     if (!res->std_err)
         return MG_OK;
@@ -224,7 +189,7 @@ static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, c
         memset(v, 0, p * sizeof *v);
     } else {
         s = mg__lsq_cov_diag(q, v);
-        if (s == MG_OK && q->kind != MG__LSQ_CHOL && q->rank == p &&
+        if (s == MG_OK && q->rank == p &&
             (double)N * (double)p * (double)p <= MG__COV_REFINE_MAX_WORK)
             s = mg__lsq_cov_refine(q, v);
     }
@@ -240,32 +205,38 @@ static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, c
 
 static MG__MUST_USE mg_lstsq_method method_of(mg__lsq_kind kind)
 {
-    return kind == MG__LSQ_QR ? MG_LSTSQ_QR : kind == MG__LSQ_SVD ? MG_LSTSQ_SVD
-                                                                    : MG_LSTSQ_CHOLESKY;
+    return kind == MG__LSQ_QR ? MG_LSTSQ_QR : MG_LSTSQ_SVD;
 }
 
+/* The in-memory Householder QR (or SVD) path. */
 static MG__MUST_USE mg_status run(mg__lsq *q, const mg_matrix *Y, const mg_lstsq_options *o,
                                   outputs *out)
 {
-    const double work = (double)q->d.N * (double)q->d.p * (double)q->d.p;
-    const int try_chol = o->method == MG_LSTSQ_CHOLESKY ||
-                         (o->method == MG_LSTSQ_AUTO && q->d.N >= q->d.p &&
-                          work >= MG__AUTO_CHOL_MIN_WORK);
-    if (try_chol) {
-        mg_status s = solve_cholesky(q, Y, o->method == MG_LSTSQ_CHOLESKY, out);
-        if (s == MG_ENONFINITE &&
-            mg__all_finite(q->d.X->data, q->d.N, q->d.X->cols, q->d.X->stride) &&
-            mg__all_finite(Y->data, q->d.N, Y->cols, Y->stride))
-            s = MG_ENOCONV; /* finite data whose sums overflow: QR copes */
-        if (s != MG_ENOCONV && !(s == MG_ENOTPD && o->method == MG_LSTSQ_AUTO))
-            return s;
-        release(q);
-        out->steps = 0;
-    }
     if (!mg__all_finite(q->d.X->data, q->d.N, q->d.X->cols, q->d.X->stride) ||
         !mg__all_finite(Y->data, q->d.N, Y->cols, Y->stride))
         return MG_ENONFINITE;
     return solve_orthogonal(q, Y, o->method == MG_LSTSQ_SVD ? MG_LSTSQ_SVD : MG_LSTSQ_QR, out);
+}
+
+/* The engine's kind for a fit, or -1 for the in-memory QR / SVD path:
+ * the normal equations for CHOLESKY and for auto on big designs (N p^2
+ * flops: below, QR costs little more), the engine's QR for the other
+ * weighted fits (the in-memory path has no weights). */
+static int engine_kind(const mg_matrix *X, const mg_lstsq_options *o)
+{
+    const size_t N = X->rows, p = X->cols + (o->intercept ? 1u : 0u);
+    const int big = N >= p && (double)N * (double)p * (double)p >= MG__AUTO_CHOL_MIN_WORK;
+    if (o->method == MG_LSTSQ_CHOLESKY || (o->method == MG_LSTSQ_AUTO && big))
+        return MG_FIT_GRAM;
+    return o->weights ? MG_FIT_QR : -1;
+}
+
+/* The engine's refusals that another path may still solve: the normal
+ * equations too ill-conditioned for their refinement (ENOTPD, ENOCONV),
+ * or a column beyond the state's range (ERANGE). */
+static int engine_declined(mg_status s)
+{
+    return s == MG_ENOTPD || s == MG_ENOCONV || s == MG_ERANGE;
 }
 
 mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
@@ -273,6 +244,22 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
 {
     const mg_lstsq_options o = opt ? *opt : mg_lstsq_defaults();
     MG__CHECK(check_args(X, Y, B, &o, res));
+    const int kind = engine_kind(X, &o);
+    if (kind >= 0) {
+        mg_status s = mg__lsq_engine(X, Y, &o, (mg_fit_kind)kind, B, res);
+        /* weighted: auto falls back to the engine's QR, the others report */
+        if (o.weights) {
+            if (o.method == MG_LSTSQ_AUTO && kind == MG_FIT_GRAM &&
+                (s == MG_ENOTPD || s == MG_ENOCONV))
+                s = mg__lsq_engine(X, Y, &o, MG_FIT_QR, B, res);
+            return s;
+        }
+        /* unweighted: auto takes Householder QR with Q where the normal
+         * equations decline; CHOLESKY only where the Gram matrix cannot hold
+         * the columns (the old "overflows or underflows") */
+        if (!engine_declined(s) || (o.method == MG_LSTSQ_CHOLESKY && s != MG_ERANGE))
+            return s;
+    }
 
     mg__lsq q;
     memset(&q, 0, sizeof q);

@@ -14,6 +14,7 @@
 #define MATGRAD_LSTSQ_INTERNAL_H
 
 #include "matgrad/lstsq.h"
+#include "matgrad/fit.h"
 #include "internal.h"
 #include "kernels/xdot.h"
 
@@ -27,7 +28,7 @@ typedef struct mg__design {
     size_t N, p;         /* rows and design columns (intercept included) */
 } mg__design;
 
-typedef enum mg__lsq_kind { MG__LSQ_QR, MG__LSQ_SVD, MG__LSQ_CHOL } mg__lsq_kind;
+typedef enum mg__lsq_kind { MG__LSQ_QR, MG__LSQ_SVD } mg__lsq_kind;
 
 /* Problem and factorisation. */
 typedef struct mg__lsq {
@@ -46,7 +47,7 @@ typedef struct mg__lsq {
      *     dgeqrt's block factors in T when the rank was proven full
      *     without pivoting.
      * SVD: U (N x m, column-major) in F, s (m), Vt (m x p, column-major).
-     * CHOL: U (p x p, row-major upper) in F, U^T U = Z^T Z. */
+     */
     double *F, *tau, *s, *Vt;
     double *T;              /* QR without pivoting: dgeqrt's block factors (nb x p) */
     size_t nb;
@@ -84,15 +85,6 @@ MG__MUST_USE mg_status mg__lsq_qr(mg__lsq *q);
  * does not converge, MG_ENOMEM on allocation failure. */
 MG__MUST_USE mg_status mg__lsq_svd(mg__lsq *q, size_t rank_hint);
 
-/* Cholesky path: one pass forms Zd^T Zd and C = Zd^T Y (p x k, row-major),
- * chooses the scales from the Gram diagonal, then U^T U = Z^T Z and
- * C <- D C.  Sets F (U, p x p row-major upper), rcond (of Z, from Z^T Z),
- * rank = p.  MG_ENOTPD when Z^T Z is not numerically positive definite,
- * MG_ENONFINITE when NaN/Inf (or overflow) poisons the sums, MG_ENOCONV when
- * a nonzero column's sums of squares fall below the normal range (the Gram
- * matrix cannot hold the column to working accuracy: QR can), MG_ENOMEM. */
-MG__MUST_USE mg_status mg__lsq_chol(mg__lsq *q, const mg_matrix *Y, double *C);
-
 /* One correction of the augmented system [I Z; Z^T 0] [dr; dx] = [f; g]
  * with the factors of q (QR, SVD).  Uses q->work.  MG_OK, or the status of
  * a LAPACK call that failed. */
@@ -111,25 +103,18 @@ MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t 
 /* Scratch doubles mg__lsq_refine needs. */
 #define MG__LSQ_REFINE_SCRATCH(N, p) (3 * (N) + 6 * (p))
 
-/* Cholesky path with corrected semi-normal equations for all k outputs:
- * X (p x k, scaled coordinates, row-major) and, per output, rss.  Returns
- * MG_ENOCONV when the refinement did not converge (Xs, rss still set), and
- * when no correction could be applied at all. */
-MG__MUST_USE mg_status mg__lsq_chol_solve(const mg__lsq *q, const mg_matrix *Y, const double *C,
-                                          double *Xs, long double *rss, size_t *steps);
+/* 1 if X has a constant nonzero column (or intercept is set): a model
+ * with a constant, whose TSS is taken about the mean. */
+MG__MUST_USE int mg__lsq_has_constant_column(const mg_matrix *X, int intercept);
 
-/* The Gram pass: G (p x p, upper triangle, row-major) = Zd^T Zd and
- * C (p x k, row-major) = Zd^T Y, reading X once.  MG_ENONFINITE when NaN/Inf
- * (or overflow) poisons them, MG_ENOMEM. */
-MG__MUST_USE mg_status mg__lsq_gram_pass(const mg__design *d, const mg_matrix *Y, double *G,
-                                         double *C);
-
-/* The residual pass: F = Y - Zd Bt^T (double-double, Bt k x p), then
- * Gc (p x k) = D Zd^T F and rss_c = ||F_c||^2, reading X once (the
- * Cholesky path: D = diag(scale)).  MG_ENOMEM. */
-MG__MUST_USE mg_status mg__lsq_resid_pass(const mg__design *d, const double *scale,
-                                          const mg_matrix *Y, const double *Bt, double *Gc,
-                                          long double *rss);
+/* mg_lstsq on the fit engine (lstsq_engine.c): accumulate, finish, and
+ * refinement replays of the rows in memory to convergence; writes B and
+ * res only on MG_OK.  Engine statuses: MG_ENOTPD (GRAM too ill-conditioned
+ * to refine), MG_ENOCONV (a step did not contract, or max_refine steps did
+ * not converge), MG_ERANGE, MG_ENONFINITE, MG_ENOMEM, ... */
+MG__MUST_USE mg_status mg__lsq_engine(const mg_matrix *X, const mg_matrix *Y,
+                                      const mg_lstsq_options *o, mg_fit_kind kind, mg_matrix *B,
+                                      mg_lstsq_result *res);
 
 /* Unscaled diagonal of (Z^T Z)^+ from the factors: v (p). */
 MG__MUST_USE mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);

@@ -55,10 +55,6 @@ mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
         }
         return MG_OK;
     }
-    if (q->kind == MG__LSQ_CHOL)
-        /* (Z^T Z)^-1 = U^-1 U^-T */
-        return inv_row_norms(q->F, p, p, 1, v);
-
     /* Z P = Q R:  (Z^T Z)^-1 = P R^-1 R^-T P^T */
     double *w = mg__alloc_doubles(p, 1);
     if (!w)

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* fit: the in-memory front ends' threads (mg_lstsq, mg_normal_solve,
+ * mg_gd_fit).  Rows held in memory are cut into S slices fixed by the
+ * shape alone; slice 0 goes into the caller's state, slice s > 0 into a
+ * state of its own, and the states merge into the caller's in slice
+ * order.  Threads only decide who accumulates which slice, so the result
+ * is bitwise the same for any thread count (kernels/parallel.h). */
+#include "fit_internal.h"
+#include "kernels/parallel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A slice is worth its own state (and a thread) from this many elements
+ * of [X Y] on: the packed Gram kernel needs about 0.1 ms for 2^18, against
+ * a few microseconds to wake a thread and merge two states. */
+#define MG__FIT_SLICE_MIN ((size_t)1 << 18)
+/* At most this many slices: enough to balance two to eight threads, few
+ * enough that the states' memory (O(q^2) each) and merges stay small. */
+#define MG__FIT_SLICES_MAX 16
+
+static size_t slice_count(size_t N, size_t q)
+{
+    const size_t work = N * q, S = work / MG__FIT_SLICE_MIN;
+    return S < 1 ? 1 : S > MG__FIT_SLICES_MAX ? MG__FIT_SLICES_MAX : S;
+}
+
+mg_status mg__fit_slices_create(mg_fit *fit, size_t N, mg__fit_slices *sl)
+{
+    memset(sl, 0, sizeof *sl);
+    sl->fit0 = fit;
+    sl->N = N;
+    sl->S = slice_count(N, fit->m + fit->k);
+    if (sl->S == 1)
+        return MG_OK;
+    sl->st = calloc(sl->S, sizeof *sl->st);
+    if (!sl->st)
+        return MG_ENOMEM;
+    sl->st[0] = fit;
+    for (size_t s = 1; s < sl->S; s++) {
+        mg_status st = mg_fit_create(fit->p, fit->k, &fit->opt, &sl->st[s]);
+        if (st != MG_OK) {
+            mg__fit_slices_free(sl);
+            return st;
+        }
+        sl->st[s]->plain = fit->plain;
+    }
+    return MG_OK;
+}
+
+void mg__fit_slices_free(mg__fit_slices *sl)
+{
+    if (sl->st)
+        for (size_t s = 1; s < sl->S; s++)
+            mg_fit_free(sl->st[s]);
+    free(sl->st);
+    sl->st = NULL;
+}
+
+/* Rows [i0, i1) of slice s. */
+static void slice_rows(const mg__fit_slices *sl, size_t s, size_t *i0, size_t *i1)
+{
+    *i0 = sl->N * s / sl->S;
+    *i1 = sl->N * (s + 1) / sl->S;
+}
+
+/* Views of rows [i0, i1) of X (NULL when p == 0), Y and w (NULL: none). */
+static void slice_views(const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w, size_t i0,
+                        size_t i1, mg_matrix *Xs, mg_matrix *Ys, mg_matrix *ws)
+{
+    const size_t n = i1 - i0;
+    if (X)
+        *Xs = mg_matrix_view_stride(X->data + i0 * X->stride, n, X->cols, X->stride);
+    *Ys = mg_matrix_view_stride(Y->data + i0 * Y->stride, n, Y->cols, Y->stride);
+    if (w)
+        *ws = mg_matrix_view_stride(w->data + i0 * w->stride, n, 1, w->stride);
+}
+
+/* status[s] = step(slice s), on the pass's threads; the first failure in
+ * slice order is the result. */
+#define MG__SLICES_RUN(sl, status, CALL)                                                  \
+    do {                                                                                  \
+        const int nt_ = mg__pass_threads((sl)->N * ((sl)->st[0]->m + (sl)->st[0]->k),    \
+                                         2 * MG__FIT_SLICE_MIN);                          \
+        MG__FOR_SLICES(nt_, s, (sl)->S, {                                                 \
+            size_t i0, i1;                                                                \
+            mg_matrix Xs, Ys, ws;                                                         \
+            slice_rows(sl, s, &i0, &i1);                                                  \
+            slice_views(X, Y, w, i0, i1, &Xs, &Ys, &ws);                                  \
+            status[s] = CALL;                                                             \
+        });                                                                               \
+    } while (0)
+
+static mg_status first_error(const mg_status *status, size_t S)
+{
+    for (size_t s = 0; s < S; s++)
+        if (status[s] != MG_OK)
+            return status[s];
+    return MG_OK;
+}
+
+mg_status mg__fit_slices_accumulate(mg__fit_slices *sl, const mg_matrix *X, const mg_matrix *Y,
+                                    const mg_matrix *w)
+{
+    if (sl->S == 1)
+        return mg_fit_accumulate(sl->fit0, X, Y, w);
+    mg_status status[MG__FIT_SLICES_MAX];
+    MG__SLICES_RUN(sl, status,
+                   mg_fit_accumulate(sl->st[s], X ? &Xs : NULL, &Ys, w ? &ws : NULL));
+    MG__CHECK(first_error(status, sl->S));
+    for (size_t s = 1; s < sl->S; s++)
+        MG__CHECK(mg_fit_merge(sl->st[0], sl->st[s]));
+    return MG_OK;
+}
+
+mg_status mg__fit_slices_refine(mg__fit_slices *sl, const mg_matrix *X, const mg_matrix *Y,
+                                const mg_matrix *w, const mg_matrix *B)
+{
+    if (sl->S == 1) {
+        MG__CHECK(mg_fit_refine_begin(sl->fit0, B));
+        return mg_fit_refine_accumulate(sl->fit0, X, Y, w);
+    }
+    /* the range check is the whole state's (a slice alone may hold only
+     * tiny values of a column) */
+    MG__CHECK(mg_fit_refine_begin(sl->st[0], B));
+    for (size_t s = 1; s < sl->S; s++)
+        mg__fit_refine_start(sl->st[s], B);
+    mg_status status[MG__FIT_SLICES_MAX];
+    MG__SLICES_RUN(sl, status,
+                   mg_fit_refine_accumulate(sl->st[s], X ? &Xs : NULL, &Ys, w ? &ws : NULL));
+    MG__CHECK(first_error(status, sl->S));
+    for (size_t s = 1; s < sl->S; s++)
+        MG__CHECK(mg_fit_refine_merge(sl->st[0], sl->st[s]));
+    return MG_OK;
+}
