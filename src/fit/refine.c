@@ -227,13 +227,72 @@ int mg__fit_contracts(const mg_fit *f)
     return f->rkept * f->rkept >= 32.0 * (double)(f->m + 1) * DBL_EPSILON;
 }
 
+/* The contraction bound the refusal threshold is built on: rho <= 8 (m + 1)
+ * eps kappa(Z)^2, kappa(Z)^2 ~ 1 / rkept^2 (<= 1/4 where mg__fit_contracts
+ * holds). */
+static double contraction_bound(const mg_fit *f)
+{
+    return 8.0 * (double)(f->m + 1) * DBL_EPSILON / (f->rkept * f->rkept);
+}
+
+/* D_j, the factor's scale of coefficient j: B_j = D_j x_j.  GRAM with the
+ * intercept solves for the slopes only (centred) and b_0 = mean_y -
+ * mean_x^T b_x, so an error e_x of x moves b_0 by mean_x^T D e_x, at most
+ * sum_i |mean_i| D_i ||e_x||: that sum is the intercept's "scale". */
+static double scale_of(const mg_fit *f, size_t j)
+{
+    if (f->fac != MG__FAC_CHOL || !f->ic)
+        return f->D[j];
+    if (j > 0)
+        return f->D[j - 1];
+    double s = 0.0;
+    for (size_t i = 0; i < f->p; i++)
+        s += fabs(f->mean[i]) * f->D[i];
+    return s;
+}
+
+/* 1 if B + dB is within a quarter ulp of the exact solution by the a-priori
+ * bound: with e the error of B, e + dB the error after the step, and
+ * ||e + dB|| <= rho ||e||, ||e|| <= ||dB|| / (1 - rho), so
+ * ||e + dB||_2 <= rho / (1 - rho) ||dB||_2 in the equilibrated coordinates
+ * x = D^-1 B in which the factor was computed (rho bounds the iteration
+ * there).  Each coefficient's error is at most D_j that norm; ||dx||_2 <=
+ * sqrt(m) max |dx_i|.  Saves the replay that would only confirm it. */
+static int within_bound(const mg_fit *f, const double *dB, const double *B)
+{
+    if (f->fac != MG__FAC_TRI && f->fac != MG__FAC_CHOL)
+        return 0;
+    const size_t m = f->m;
+    const double rho = contraction_bound(f);
+    if (!(rho <= 0.25))
+        return 0;
+    for (size_t c = 0; c < f->k; c++) {
+        double dx = 0.0, bn = 0.0;
+        /* GRAM's intercept is not a coordinate of x (see scale_of) */
+        const size_t j0 = f->fac == MG__FAC_CHOL ? f->ic : 0;
+        for (size_t j = 0; j < m; j++) {
+            if (j >= j0)
+                dx = fmax(dx, fabs(dB[c * m + j]) / scale_of(f, j));
+            bn = fmax(bn, fabs(B[c * m + j]));
+        }
+        const double err = rho / (1.0 - rho) * sqrt((double)m) * dx;
+        for (size_t j = 0; j < m; j++) {
+            const double den = fmax(fabs(B[c * m + j]), DBL_EPSILON * bn);
+            if (!(scale_of(f, j) * err <= 0.25 * DBL_EPSILON * den))
+                return 0;
+        }
+    }
+    return 1;
+}
+
 int mg__fit_step_ok(mg_fit *f, const double *dB, const double *B, int stall_ok, int *done)
 {
     double d, dn;
     change(dB, B, f->m, f->k, &d, &dn);
     /* a correction at rounding level: B + dB is the exact solution to
-     * within about an ulp (the contraction is <= 1/4) */
-    *done = d <= 2.0 * DBL_EPSILON;
+     * within about an ulp (the contraction is <= 1/4); or one the a-priori
+     * contraction bound shows is */
+    *done = d <= 2.0 * DBL_EPSILON || within_bound(f, dB, B);
     if (!*done && f->prev_d > 0.0) {
         if (!(dn < f->prev_d)) {
             /* not shrinking: a noise floor, accepted (by the caller that
