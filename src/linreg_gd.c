@@ -5,7 +5,7 @@
 #include "internal.h"
 #include "linreg_internal.h"
 #include "kernels/mse_pass.h"
-#include "kernels/gram_pass.h"
+#include "fit/fit_internal.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -96,25 +96,27 @@ static MG__MUST_USE mg_status gram_refresh(const mg_matrix *A, const mg_matrix *
 static MG__MUST_USE mg_status gram_setup(const mg_matrix *A, const mg_matrix *Y, size_t k,
                                          gram_ws *g)
 {
-    const size_t j = A->cols, n = j + k;
-    double *S = mg__alloc_doubles(n, n);
-    mg_status s = S ? MG_OK : MG_ENOMEM;
-    /* S = [A Y]^T [A Y]   (G0 = A^T A, atr = A^T Y, Y^T Y) */
-    if (s == MG_OK)
-        s = mg__augmented_gram(A, Y, S);
-    if (s == MG_OK) {
-        mg__copy(g->G0, j, S, n, j, j);
-        mg__copy(g->atr, k, S + j, n, j, k);
-        g->ssq_ref = 0.0;
+    const size_t j = A->cols;
+    mg_fit *fit = NULL;
+    /* S = [A Y]^T [A Y]   (G0 = A^T A, atr = A^T Y, Y^T Y), the fit engine's
+     * GRAM sums (column-major upper: entry (a, b), a <= b, at S[b n + a]) */
+    MG__CHECK(mg__normal_state(A, Y, 0.0, &fit));
+    const size_t n = fit->n;
+    const double *S = fit->S;
+    for (size_t a = 0; a < j; a++)
+        for (size_t b = 0; b < j; b++)
+            g->G0[a * j + b] = a <= b ? S[b * n + a] : S[a * n + b];
+    for (size_t a = 0; a < j; a++)
         for (size_t c = 0; c < k; c++)
-            g->ssq_ref += S[(j + c) * n + j + c];
-        for (size_t i = 0; i < j * k; i++)
-            g->wref[i] = 0.0;
-        /* NaN/Inf in A reaches a diagonal entry of G0, in Y reaches ||Y||^2 */
-        s = (isfinite(g->ssq_ref) && mg__all_finite(g->G0, j, 1, j + 1)) ? MG_OK : MG_ENONFINITE;
-    }
-    free(S);
-    return s;
+            g->atr[a * k + c] = S[(j + c) * n + a];
+    g->ssq_ref = 0.0;
+    for (size_t c = 0; c < k; c++)
+        g->ssq_ref += S[(j + c) * n + j + c];
+    for (size_t i = 0; i < j * k; i++)
+        g->wref[i] = 0.0;
+    mg_fit_free(fit);
+    /* NaN/Inf in A reaches a diagonal entry of G0, in Y reaches ||Y||^2 */
+    return (isfinite(g->ssq_ref) && mg__all_finite(g->G0, j, 1, j + 1)) ? MG_OK : MG_ENONFINITE;
 }
 
 /* Loss and gradient at w from the Gram matrix, O(j^2 k).  With D = W - W_ref

@@ -42,17 +42,24 @@ MG_API mg_status mg_mse_loss(const mg_matrix *A, const mg_matrix *W, const mg_ma
 MG_API mg_status mg_mse_grad(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                       mg_matrix *G, double *loss /* may be NULL */);
 
-/* Solves (A^T A + ridge I) W = A^T Y by Cholesky (dpotf2 up to order 512,
- * dpotrf above; dpotrs); A^T A (upper triangle) and A^T Y come from one
- * pass over A (the packed Gram kernel on row blocks of [A Y]).
+/* Solves (A^T A + ridge I) W = A^T Y: the normal equations as written
+ * (docs/derivations.md, "Normal equations"), on the fit engine's GRAM
+ * state (fit.h): A^T A (upper triangle) and A^T Y from one pass of the
+ * packed Gram kernel over row slices of [A Y] merged in a fixed order
+ * (bitwise the same for any thread count), then Cholesky of the
+ * equilibrated matrix (columns scaled by powers of two; dpotf2 up to
+ * order 512, dpotrf above) and the solve.  No refinement: the normwise
+ * relative error is of order j kappa(A)^2 eps (the condition number of
+ * A^T A); mg_lstsq (method CHOLESKY or the default) refines the same
+ * sums to the exact least-squares answer.
  * ridge must be finite and >= 0 (MG_EINVAL otherwise).  Returns MG_ENOTPD
- * when A^T A + ridge I is not numerically positive definite: Cholesky fails,
- * or its reciprocal condition number (dpocon) is below j * DBL_EPSILON, so
- * that the solution would carry no correct digit (e.g. a rank-deficient A
- * with ridge = 0), and also when a nonzero column's sum of squares
- * underflows (A^T A is then not representable in double).  A^T A or A^T Y
- * that overflow give MG_ENONFINITE, as NaN/Inf input does.  Use mg_lstsq
- * for such designs: it equilibrates the columns exactly first. */
+ * when the equilibrated A^T A + ridge I is not numerically positive
+ * definite: Cholesky fails, or its reciprocal condition number (dpocon) is
+ * below j * DBL_EPSILON, so that the solution would carry no correct digit
+ * (e.g. a rank-deficient A with ridge = 0).  MG_ERANGE when a nonzero
+ * column of A or Y has its largest magnitude outside about 1e-144 .. 1e144
+ * (MG_FIT_RANGE: there A^T A underflows or overflows; mg_lstsq
+ * equilibrates such columns exactly first); MG_ENONFINITE for NaN/Inf. */
 MG_API mg_status mg_normal_solve(const mg_matrix *A, const mg_matrix *Y, double ridge, mg_matrix *W);
 
 /* How mg_gd_fit computes each step's gradient. */

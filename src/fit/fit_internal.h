@@ -16,7 +16,7 @@
 
 /* Rows per block: QR copies them (weighted, column-major) for one dtpqrt,
  * big enough for BLAS-3 speed; GRAM hands them to the packed Gram kernel,
- * whose tiles keep their panels in L1 at this size (kernels/gram_pass.c
+ * whose tiles keep their panels in L1 at this size (the Gram pass
  * measured 128 best of 64..512).  Small enough for the block to stay in
  * cache (MG__FIT_BLOCK x q doubles). */
 enum { MG__FIT_BLOCK = 128 };
@@ -259,5 +259,12 @@ MG__MUST_USE mg_status mg__fit_slices_accumulate(mg__fit_slices *sl, const mg_ma
 MG__MUST_USE mg_status mg__fit_slices_refine(mg__fit_slices *sl, const mg_matrix *X,
                                              const mg_matrix *Y, const mg_matrix *w,
                                              const mg_matrix *B);
+
+/* mg_normal_solve's and Gram-cached descent's state: GRAM, no intercept,
+ * the given ridge, plain (fit->plain), holding [A Y]^T [A Y] of all rows
+ * (in S, column-major upper), accumulated slice by slice.  *out is set only
+ * on success. */
+MG__MUST_USE mg_status mg__normal_state(const mg_matrix *A, const mg_matrix *Y, double ridge,
+                                        mg_fit **out);
 
 #endif /* MATGRAD_FIT_INTERNAL_H */

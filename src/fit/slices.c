@@ -133,3 +133,25 @@ mg_status mg__fit_slices_refine(mg__fit_slices *sl, const mg_matrix *X, const mg
         MG__CHECK(mg_fit_refine_merge(sl->st[0], sl->st[s]));
     return MG_OK;
 }
+
+mg_status mg__normal_state(const mg_matrix *A, const mg_matrix *Y, double ridge, mg_fit **out)
+{
+    mg_fit_options o = mg_fit_defaults();
+    o.kind = MG_FIT_GRAM;
+    o.ridge = ridge;
+    mg_fit *fit = NULL;
+    MG__CHECK(mg_fit_create(A->cols, Y->cols, &o, &fit));
+    fit->plain = 1;
+    mg__fit_slices sl;
+    mg_status s = mg__fit_slices_create(fit, A->rows, &sl);
+    if (s == MG_OK) {
+        s = mg__fit_slices_accumulate(&sl, A, Y, NULL);
+        mg__fit_slices_free(&sl);
+    }
+    if (s != MG_OK) {
+        mg_fit_free(fit);
+        return s;
+    }
+    *out = fit;
+    return MG_OK;
+}
