@@ -63,6 +63,7 @@ static mg_status accumulate_qr(mg_fit *f, const mg_matrix *X, const mg_matrix *Y
     for (size_t i0 = 0; i0 < N; i0 += f->mb) {
         const size_t i1 = N - i0 < f->mb ? N : i0 + f->mb;
         const size_t r = fill(f, X, Y, w, i0, i1);
+        mg__fit_range_rows(f, X, Y, w, i0, i1);
         if (r == 0)
             continue;
         /* [R; B] = Q [R'; 0]   (R' overwrites R: Householder update of the
@@ -290,8 +291,13 @@ static mg_status accumulate_gram(mg_fit *f, const mg_matrix *X, const mg_matrix 
     double bw = 0.0, *c = f->tpwork; /* nb x n >= n doubles: the shift */
     memset(f->bS, 0, n * n * sizeof *f->bS);
     memset(f->bmean, 0, n * sizeof *f->bmean);
-    for (size_t i0 = 0; i0 < N; i0 += f->mb)
-        gram_block(f, X, Y, w, N, i0, N - i0 < f->mb ? N : i0 + f->mb, c, &bw);
+    for (size_t i0 = 0; i0 < N; i0 += f->mb) {
+        const size_t i1 = N - i0 < f->mb ? N : i0 + f->mb;
+        gram_block(f, X, Y, w, N, i0, i1, c, &bw);
+        /* the range of rows the kernel has just read (in cache); only for
+         * finite sums is it meaningful, checked below before it counts */
+        mg__fit_range_rows(f, X, Y, w, i0, i1);
+    }
     /* row-major upper (the kernel's) to column-major upper (the state's) */
     for (size_t j = 0; j < n; j++)
         for (size_t i = 0; i < j; i++)
@@ -334,6 +340,7 @@ mg_status mg_fit_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
     MG__CHECK(mg__fit_check_rows(fit, X, Y, w, qr, &N));
     if (!qr && !zero_weight_rows_finite(fit, X, Y, w, N))
         return MG_ENONFINITE;
+    mg__fit_range_begin(fit);
     if (qr) {
         double wsum = 0.0;
         for (size_t i = 0; i < N; i++)
@@ -354,7 +361,7 @@ mg_status mg_fit_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
     }
     if (fit->opt.exact)
         mg__fit_exact_rows(fit, X, Y, w, N);
-    mg__fit_track_range(fit, X, Y, w, N);
+    mg__fit_range_commit(fit);
     fit->rows += N;
     fit->nonzero += count_nonzero(w, N);
     mg__fit_invalidate(fit);

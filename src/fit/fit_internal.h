@@ -36,7 +36,8 @@ struct mg_fit {
     double *S;              /* QR: R (n x n upper); GRAM: co-moments (n x n, upper) */
     double *mean;           /* GRAM with intercept: weighted means (n) */
     double *cmax;           /* p + k: max |v_ij| sqrt(w_i) of each column of X and Y
-                               (the range guard, MG__FIT_RANGE) */
+                               (the range guard, MG__FIT_RANGE); then p + k more:
+                               the same for the accumulate call in progress */
 
     /* accumulate scratch */
     size_t mb;              /* block rows (>= n so that a triangle fits) */
@@ -213,9 +214,15 @@ static inline double mg__fit_pow2_inv(double v)
  * return MG_ERANGE instead of a state whose sums under- or overflowed. */
 enum { MG__FIT_RANGE = MG_FIT_RANGE };
 
-/* Folds rows' magnitudes into fit->cmax (weights w may be NULL). */
-void mg__fit_track_range(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
-                         size_t N);
+/* The range of one accumulate call, block by block while the rows are in
+ * cache: begin zeroes the call's maxima (the second half of cmax), rows
+ * folds rows [i0, i1) in (weights w may be NULL; the rows are finite),
+ * commit folds the call's maxima into the state's once the call has
+ * succeeded (a failed call leaves the state untouched). */
+void mg__fit_range_begin(mg_fit *fit);
+void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                        size_t i0, size_t i1);
+void mg__fit_range_commit(mg_fit *fit);
 
 /* MG_OK if every column is within the range above, MG_ERANGE otherwise. */
 MG__MUST_USE mg_status mg__fit_check_range(const mg_fit *fit);

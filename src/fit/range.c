@@ -21,20 +21,34 @@ static void row_max(double *restrict cmax, const double *restrict v, size_t n, d
     }
 }
 
-void mg__fit_track_range(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
-                         size_t N)
+void mg__fit_range_begin(mg_fit *fit)
+{
+    double *call = fit->cmax + fit->p + fit->k;
+    for (size_t j = 0; j < fit->p + fit->k; j++)
+        call[j] = 0.0;
+}
+
+void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                        size_t i0, size_t i1)
 {
     const size_t p = fit->p, k = fit->k;
-    for (size_t i = 0; i < N; i++) {
+    double *call = fit->cmax + p + k;
+    for (size_t i = i0; i < i1; i++) {
         const double wi = w ? w->data[i * w->stride] : 1.0;
         if (wi == 0.0)
             continue;
         /* |v| sqrt(w) without forming a product that could overflow first */
         const double sw = w ? sqrt(wi) : 1.0;
         if (p)
-            row_max(fit->cmax, X->data + i * X->stride, p, sw);
-        row_max(fit->cmax + p, Y->data + i * Y->stride, k, sw);
+            row_max(call, X->data + i * X->stride, p, sw);
+        row_max(call + p, Y->data + i * Y->stride, k, sw);
     }
+}
+
+void mg__fit_range_commit(mg_fit *fit)
+{
+    const double *call = fit->cmax + fit->p + fit->k;
+    row_max(fit->cmax, call, fit->p + fit->k, 1.0);
 }
 
 mg_status mg__fit_check_range(const mg_fit *fit)

@@ -75,14 +75,23 @@ MG__FIT_INLINE void resid_dd(const double *restrict x, const double *restrict b,
     mg__xdot_resid(x, b, p, s0, s1, rh, rl);
 }
 
+/* A replay call's own sums (G = Z^T W R and rss, double-double), formed
+ * in scratch and merged into the state's only when the whole call has
+ * succeeded: a call that meets NaN/Inf leaves the state untouched. */
+typedef struct replay_sums {
+    double *gh, *gl;   /* m x k */
+    double *rh, *rl;   /* k */
+} replay_sums;
+
 /* One row of weight wi > 0: residuals of every output against rb, folded
  * into G = Z^T W R and rss = sum w r^2. */
-MG__FIT_INLINE void refine_row(mg_fit *f, const double *x, const double *y, double wi)
+MG__FIT_INLINE void refine_row(const mg_fit *f, const replay_sums *a, const double *x,
+                               const double *y, double wi)
 {
     const size_t m = f->m, p = f->p, ic = f->ic;
     for (size_t c = 0; c < f->k; c++) {
         const double *b = f->rb + c * m;
-        double *gh = f->ghi + c * m, *gl = f->glo + c * m;
+        double *gh = a->gh + c * m, *gl = a->gl + c * m;
         double rh, rl, wh, wl, ph, pl;
         resid_dd(x, b + ic, p, y[c], ic ? b : NULL, &rh, &rl);
         /* w r as a double-double (wh, wl) */
@@ -98,57 +107,46 @@ MG__FIT_INLINE void refine_row(mg_fit *f, const double *x, const double *y, doub
         mg__two_prod(rh, rh, &qh, &ql);
         ql = fma(2.0 * rh, rl, ql);
         mg__two_prod(wi, qh, &ph, &pl);
-        mg__dd_add(&f->rsshi[c], &f->rsslo[c], ph);
-        f->rsslo[c] += fma(wi, ql, pl);
+        mg__dd_add(&a->rh[c], &a->rl[c], ph);
+        a->rl[c] += fma(wi, ql, pl);
     }
 }
 
-MG__FIT_INLINE size_t refine_rows(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
-                                  const mg_matrix *w, size_t N)
+MG__FIT_INLINE size_t refine_rows(const mg_fit *f, const replay_sums *a, const mg_matrix *X,
+                                  const mg_matrix *Y, const mg_matrix *w, size_t i0, size_t i1)
 {
     size_t nz = 0;
-    for (size_t i = 0; i < N; i++) {
+    for (size_t i = i0; i < i1; i++) {
         const double wi = w ? w->data[i * w->stride] : 1.0;
         if (wi == 0.0)
             continue;
         nz++;
-        refine_row(f, f->p ? X->data + i * X->stride : NULL, Y->data + i * Y->stride, wi);
+        refine_row(f, a, f->p ? X->data + i * X->stride : NULL, Y->data + i * Y->stride, wi);
     }
     return nz;
 }
 
 #ifdef MG__CPU_X86
 __attribute__((target("avx2,fma")))
-static size_t refine_rows_fma(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
-                              const mg_matrix *w, size_t N)
+static size_t refine_rows_fma(const mg_fit *f, const replay_sums *a, const mg_matrix *X,
+                              const mg_matrix *Y, const mg_matrix *w, size_t i0, size_t i1)
 {
-    return refine_rows(f, X, Y, w, N);
+    return refine_rows(f, a, X, Y, w, i0, i1);
 }
 #endif
 
-static size_t refine_rows_generic(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
-                                  const mg_matrix *w, size_t N)
+static size_t refine_rows_generic(const mg_fit *f, const replay_sums *a, const mg_matrix *X,
+                                  const mg_matrix *Y, const mg_matrix *w, size_t i0, size_t i1)
 {
-    return refine_rows(f, X, Y, w, N);
+    return refine_rows(f, a, X, Y, w, i0, i1);
 }
 
-mg_status mg_fit_refine_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
-                                   const mg_matrix *w)
+/* 1 if rows [i0, i1) of X and Y are finite. */
+static int rows_finite(const mg_fit *f, const mg_matrix *X, const mg_matrix *Y, size_t i0,
+                       size_t i1)
 {
-    size_t N = 0;
-    MG__CHECK(mg__fit_check_rows(fit, X, Y, w, 1, &N));
-    if (!fit->refining)
-        return MG_EINVAL;
-    size_t nz;
-#ifdef MG__CPU_X86
-    if (mg__cpu_has_avx2_fma())
-        nz = refine_rows_fma(fit, X, Y, w, N);
-    else
-#endif
-        nz = refine_rows_generic(fit, X, Y, w, N);
-    fit->rrows += N;
-    fit->rnonzero += nz;
-    return MG_OK;
+    return (f->p == 0 || mg__all_finite(X->data + i0 * X->stride, i1 - i0, f->p, X->stride)) &&
+           mg__all_finite(Y->data + i0 * Y->stride, i1 - i0, f->k, Y->stride);
 }
 
 /* (hi, lo) += (h2, l2) */
@@ -157,6 +155,46 @@ static void dd_merge(double *hi, double *lo, double h2, double l2)
     double e;
     mg__two_sum(*hi, h2, hi, &e);
     *lo += e + l2;
+}
+
+mg_status mg_fit_refine_accumulate(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
+                                   const mg_matrix *w)
+{
+    size_t N = 0;
+    MG__CHECK(mg__fit_check_rows(fit, X, Y, w, 0, &N));
+    if (!fit->refining)
+        return rows_finite(fit, X, Y, 0, N) ? MG_EINVAL : MG_ENONFINITE;
+    const size_t mk = fit->m * fit->k, k = fit->k;
+    /* the call's sums in scratch that refine_accumulate does not otherwise
+     * use (tmp, se: m x k; stat: 5 k) */
+    const replay_sums a = { fit->tmp, fit->se, fit->stat, fit->stat + k };
+    memset(a.gh, 0, mk * sizeof *a.gh);
+    memset(a.gl, 0, mk * sizeof *a.gl);
+    memset(a.rh, 0, 2 * k * sizeof *a.rh);
+#ifdef MG__CPU_X86
+    const int fma_ok = mg__cpu_has_avx2_fma();
+#endif
+    size_t nz = 0;
+    for (size_t i0 = 0; i0 < N; i0 += MG__FIT_BLOCK) {
+        const size_t i1 = N - i0 < MG__FIT_BLOCK ? N : i0 + MG__FIT_BLOCK;
+        /* every row finite (weight zero too, as accumulate checks them),
+         * read once from memory here and then from cache by the kernel */
+        if (!rows_finite(fit, X, Y, i0, i1))
+            return MG_ENONFINITE;
+#ifdef MG__CPU_X86
+        if (fma_ok)
+            nz += refine_rows_fma(fit, &a, X, Y, w, i0, i1);
+        else
+#endif
+            nz += refine_rows_generic(fit, &a, X, Y, w, i0, i1);
+    }
+    for (size_t i = 0; i < mk; i++)
+        dd_merge(&fit->ghi[i], &fit->glo[i], a.gh[i], a.gl[i]);
+    for (size_t c = 0; c < k; c++)
+        dd_merge(&fit->rsshi[c], &fit->rsslo[c], a.rh[c], a.rl[c]);
+    fit->rrows += N;
+    fit->rnonzero += nz;
+    return MG_OK;
 }
 
 mg_status mg_fit_refine_merge(mg_fit *dst, const mg_fit *src)

@@ -74,7 +74,7 @@ static mg_status allocate(mg_fit *f)
     f->nb = n < 32 ? n : 32;
     f->S = mg__alloc_doubles(n, n);
     f->mean = mg__alloc_doubles(n, 1);
-    f->cmax = mg__alloc_doubles(f->p + k, 1);
+    f->cmax = mg__alloc_doubles(f->p + k, 2);
     f->blk = mg__alloc_doubles(f->mb, n);
     f->T = mg__alloc_doubles(f->nb, n);
     f->tpwork = mg__alloc_doubles(f->nb, n);
