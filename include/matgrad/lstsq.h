@@ -12,17 +12,36 @@
  *
  * Accuracy (docs/accuracy.md): columns are equilibrated by exact powers of
  * two, the solve is refined with residuals accumulated in double-double, so
- * the default result is the exact least-squares solution of the double data
- * to about an ulp per coefficient whenever kappa(equilibrated X) * eps < 1
- * (all eleven NIST StRD linear datasets reach their ceiling).
+ * a full-rank result is the exact least-squares solution of the double data
+ * to within a few ulp per coefficient (normwise for coefficients near 0),
+ * or the call returns a status: never MG_OK with a wrong answer.  The
+ * default reaches that whenever kappa(equilibrated X) * eps < 1 (all eleven
+ * NIST StRD linear datasets reach their ceiling).
+ *
+ * How (docs/architecture.md): the normal equations (CHOLESKY, and AUTO when
+ * N p^2 >= 1e7) and every weighted fit run on the fit engine (fit.h): one
+ * pass forms the state, row slices on threads merged in a fixed order
+ * (bitwise the same for any thread count), then corrected semi-normal
+ * refinement replays the rows until the engine proves convergence.  Its
+ * steps contract by about kappa^2 eps, so it refuses kappa beyond about
+ * 1e6 (MG_ENOTPD / MG_ENOCONV); AUTO then takes Householder QR with Q and
+ * Bjorck's refinement (rate kappa eps), which is also the QR and SVD
+ * methods' path without weights.  With weights, QR and SVD use the
+ * engine's QR kind (one-pass TSQR) and the same replayed refinement.
  *
  * Errors: MG_EINVAL for NULL or unusable views (zero rows or columns,
- * stride < cols), a method out of range, rank_tol < 0, >= 1 or NaN, and
- * outputs (B, std_err, residual_sd, r_squared) overlapping the inputs or
- * each other; MG_EDIM for non-conforming shapes; MG_ENONFINITE; MG_ENOTPD
- * when method CHOLESKY meets a Gram matrix that is not numerically positive
- * definite (dpotrf fails, or its rcond is below p * eps: collinear columns);
- * MG_ENOMEM; MG_ENOCONV if LAPACK's SVD (dgesdd) fails to converge.
+ * stride < cols), a method out of range, rank_tol < 0, >= 1 or NaN, a
+ * negative weight, and outputs (B, std_err, residual_sd, r_squared)
+ * overlapping the inputs or each other; MG_EDIM for non-conforming shapes
+ * (weights not N x 1); MG_ENONFINITE (NaN/Inf in X, Y or the weights);
+ * MG_ENOTPD when method CHOLESKY meets a Gram matrix too ill-conditioned
+ * for its refinement to converge (rcond(equilibrated X^T X) < 32 (p + 1)
+ * eps: collinear columns); MG_ENOCONV when a refinement does not converge
+ * within max_refine steps or stops contracting (CHOLESKY, and every method
+ * with weights beyond kappa ~1e6), or LAPACK's SVD (dgesdd) fails to
+ * converge; MG_ERANGE for a weighted fit with a column whose largest
+ * magnitude is outside about 1e-144 .. 1e144 (fit.h, MG_FIT_RANGE; the
+ * unweighted methods equilibrate such columns and solve them); MG_ENOMEM.
  */
 #ifndef MATGRAD_LSTSQ_H
 #define MATGRAD_LSTSQ_H
@@ -36,9 +55,10 @@ extern "C" {
 typedef enum mg_lstsq_method {
     MG_LSTSQ_AUTO = 0,  /* Cholesky when its condition estimate shows the result is
                            accurate, else QR; refinement as needed */
-    MG_LSTSQ_CHOLESKY,  /* normal equations (fast; squares the condition number);
-                           falls back to QR (res->method says so) when X^T X
-                           overflows or underflows */
+    MG_LSTSQ_CHOLESKY,  /* normal equations on the fit engine, refined to the exact
+                           answer (fast; refuses kappa beyond ~1e6); falls back
+                           to QR (res->method says so) when X^T X would
+                           overflow or underflow (a column beyond MG_FIT_RANGE) */
     MG_LSTSQ_QR,        /* Householder QR (with column pivoting when the condition
                            estimate cannot prove full rank) */
     MG_LSTSQ_SVD        /* singular value decomposition */
@@ -52,7 +72,11 @@ typedef struct mg_lstsq_options {
                                 values s_i <= rank_tol s_1 for SVD) are dropped;
                                 0 = default, max(N, p) * DBL_EPSILON */
     size_t max_refine;       /* iterative-refinement steps at most (default 20; 0 = the
-                                plain factorisation's answer) */
+                                plain factorisation's answer, at its own accuracy:
+                                kappa eps for QR, kappa^2 eps for the normal
+                                equations); on the fit engine (normal equations,
+                                weights) a refinement that needs more steps returns
+                                MG_ENOCONV */
     /* Added after the first version (fields only ever go at the end): */
     const mg_matrix *weights; /* N x 1 row weights w_i (finite, >= 0), or NULL (all 1):
                                 minimises sum_i w_i ||Y_i - Z_i B||^2 with R's
