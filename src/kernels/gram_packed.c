@@ -16,7 +16,6 @@
  * when its job array cannot be allocated (docs/reliability.md). */
 #include "gram_packed.h"
 #include "cpu.h"
-#include "gram.h"
 
 #include <string.h>
 #ifdef MG__CPU_X86
@@ -235,5 +234,5 @@ void mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t 
                            const double *next, size_t next_rows)
 {
     mg__gram_packed_block_isa(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows,
-                              mg__gram_available());
+                              mg__cpu_has_avx2_fma());
 }

@@ -16,14 +16,14 @@ MG__MUST_USE size_t mg__gram_packed_len(size_t nb, size_t j);
  * and S[j:, j:] += Y^T Y (upper triangle), S row-major with row stride
  * lds >= j + k (k may be 0, Y then unused).  P is the panel buffer.  The next block's rows of A (next, next_rows) are
  * prefetched while this one is multiplied, so that its packing reads from
- * cache.  The AVX2+FMA variant where the CPU has it (mg__gram_available()),
+ * cache.  The AVX2+FMA variant where the CPU has it (mg__cpu_has_avx2_fma(), cpu.h),
  * the portable one elsewhere. */
 void mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
                            size_t j, size_t k, double *S, size_t lds, double *P,
                            const double *next, size_t next_rows);
 
 /* The same with the variant chosen: avx2 != 0 the AVX2+FMA one (only where
- * mg__gram_available() says the CPU has it), 0 the portable one (tests). */
+ * mg__cpu_has_avx2_fma() says the CPU has it), 0 the portable one (tests). */
 void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, size_t ldy,
                                size_t nb, size_t j, size_t k, double *S, size_t lds, double *P,
                                const double *next, size_t next_rows, int avx2);
