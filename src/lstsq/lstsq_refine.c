@@ -34,6 +34,19 @@ double mg__lsq_rel_change(const double *dx, const double *x, size_t n)
     return worst;
 }
 
+/* max_i |dx_i| / max_i |x_i| (Inf when x = 0 and dx != 0). */
+static double norm_change(const double *dx, const double *x, size_t n)
+{
+    double xn = 0.0, dn = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        xn = fmax(xn, fabs(x[i]));
+        dn = fmax(dn, fabs(dx[i]));
+    }
+    if (dn == 0.0)
+        return 0.0;
+    return xn > 0.0 ? dn / xn : INFINITY;
+}
+
 /* f = y - r - Zd (D x) and, when g != NULL, g = c - D Zd^T r.  The kernel
  * takes the representable factor scale of D; for the rest, scale_lo,
  * g_j = lo_j (c_j / lo_j - scale_j Zd_j^T r) with c_j / lo_j exact, so c
@@ -78,8 +91,13 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
     /* the first solve, from x = 0, r = 0 */
     MG__CHECK(mg__lsq_solve_aug(q, f, full ? c : NULL, r, x));
 
+    /* Two measures of a correction (as the fit engine's, src/fit/refine.c):
+     * d, each coefficient against itself (normwise for those near zero),
+     * says when it is at rounding level; dn = max |dx| / max |x| shows the
+     * contraction (a coefficient whose exact value is 0 keeps a relative
+     * correction of 1 while the error shrinks). */
     size_t steps = 0;
-    double prev = 1.0, last = 1.0;
+    double prev = INFINITY, last = 1.0;
     while (steps < q->max_refine) {
         if (full) {
             residuals(q, y, ys, c, x, r, f, g, bt, acc, cs);
@@ -89,8 +107,8 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
             residuals(q, y, ys, NULL, x, NULL, f, NULL, bt, acc, cs);
         }
         MG__CHECK(mg__lsq_solve_aug(q, f, full ? g : NULL, dr, dx));
-        const double d = mg__lsq_rel_change(dx, x, p);
-        if (!(d < prev))
+        const double d = mg__lsq_rel_change(dx, x, p), dn = norm_change(dx, x, p);
+        if (!(dn < prev))
             break; /* the corrections stopped shrinking: at the noise level */
         for (size_t j = 0; j < p; j++)
             x[j] += dx[j];
@@ -99,11 +117,12 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
                 r[i] += dr[i];
         steps++;
         last = d;
-        /* the next correction would be about d * (d / prev): below the last
-         * bit of x, so another pass cannot change the answer */
-        if (d == 0.0 || d * (d / prev) <= 0.25 * DBL_EPSILON)
+        /* at rounding level, or the next correction would be about d times
+         * the observed contraction dn / prev: below the last bit of x, so
+         * another pass cannot change the answer */
+        if (d <= 2.0 * DBL_EPSILON || (isfinite(prev) && d * (dn / prev) <= 0.25 * DBL_EPSILON))
             break;
-        prev = d;
+        prev = dn;
     }
     *delta = last;
     *steps_out = steps;
