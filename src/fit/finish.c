@@ -209,10 +209,10 @@ static mg_status check_outputs(const mg_fit *f, const mg_matrix *B, const mg_lst
 }
 
 /* The statistics of every output into f->stat (rss, tss, sd, r2, ar2) and,
- * when want_se, standard errors into f->se (m x k, column-major).  tss:
- * the front end's TSS about the mean (NULL: the state's, about the mean
- * with the intercept, about zero without). */
-static mg_status statistics(mg_fit *f, const double *B, int want_se, const long double *tss_mean)
+ * when want_se, standard errors into f->se (m x k, column-major).  ext:
+ * the front end's TSS (NULL: the state's, about the mean with the
+ * intercept, about zero without). */
+static mg_status statistics(mg_fit *f, const double *B, int want_se, const mg__fit_tss *ext)
 {
     const size_t k = f->k, m = f->m;
     double *rss = f->stat, *tss = rss + k, *sd = tss + k, *r2 = sd + k, *ar2 = r2 + k;
@@ -220,9 +220,9 @@ static mg_status statistics(mg_fit *f, const double *B, int want_se, const long 
     if (f->solved)
         memcpy(rss, f->solrss, k * sizeof *rss);
     const size_t df = f->nonzero > f->rank ? f->nonzero - f->rank : 0;
-    const int centred = f->ic || tss_mean;
+    const int centred = ext ? ext->centred : f->ic > 0;
     for (size_t c = 0; c < k; c++) {
-        const long double t = tss_mean ? tss_mean[c] : (long double)tss[c];
+        const long double t = ext ? ext->tss[c] : (long double)tss[c];
         mg__fit_summary(rss[c], t, df, f->nonzero - (centred ? 1u : 0u), &sd[c], &r2[c], &ar2[c]);
     }
     if (!want_se)
@@ -262,8 +262,7 @@ mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res)
     return mg__fit_finish(fit, B, res, NULL);
 }
 
-mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res,
-                         const long double *tss_mean)
+mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res, const mg__fit_tss *tss)
 {
     MG__CHECK(check_outputs(fit, B, res));
     if (fit->nonzero == 0)
@@ -285,7 +284,7 @@ mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res,
     if (!mg__all_finite(fit->tmp, k, m, m))
         return MG_ENONFINITE;
     if (res)
-        MG__CHECK(statistics(fit, fit->tmp, res->std_err != NULL, tss_mean));
+        MG__CHECK(statistics(fit, fit->tmp, res->std_err != NULL, tss));
     copy_out(fit->tmp, m, k, B);
     if (!res)
         return MG_OK;

@@ -227,12 +227,21 @@ void mg__fit_range_commit(mg_fit *fit);
 /* MG_OK if every column is within the range above, MG_ERANGE otherwise. */
 MG__MUST_USE mg_status mg__fit_check_range(const mg_fit *fit);
 
-/* mg_fit_finish, with the TSS about the mean of every output given by the
- * front end (k values; NULL: the state's own convention).  mg_lstsq takes
- * TSS about the mean also for a constant column in X without the
- * intercept option, which the state cannot tell from its sums. */
+/* A TSS computed by a front end from rows it holds: tss[c] (k values),
+ * about the (weighted) mean when centred, about zero otherwise. */
+typedef struct mg__fit_tss {
+    const long double *tss;
+    int centred;
+} mg__fit_tss;
+
+/* mg_fit_finish, with the TSS of every output given by the front end
+ * (NULL: the state's own).  mg_lstsq computes it from the rows in memory:
+ * exactly (two passes, long double) where the state's TSS loses digits to
+ * a big mean (QR's triangle holds y's mean in its first row), and about
+ * the mean also for a constant column in X without the intercept option,
+ * which the state cannot tell from its sums. */
 MG__MUST_USE mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res,
-                                      const long double *tss_mean);
+                                      const mg__fit_tss *tss);
 
 /* The summary statistics of one output, shared by every fit path
  * (stats.c): residual sd sqrt(rss / df), R^2 = 1 - rss / tss and R's

@@ -17,14 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* TSS about the (weighted) mean of each output, in long double: two
- * passes, the mean first, so no cancellation. */
-static void tss_about_mean(const mg_matrix *Y, const mg_matrix *w, long double *tss)
+/* TSS of each output, about the (weighted) mean when centred, about zero
+ * otherwise, in long double: two passes, the mean first, so no
+ * cancellation; rows of weight zero do not count. */
+static void total_sum_of_squares(const mg_matrix *Y, const mg_matrix *w, int centred,
+                                 long double *tss)
 {
     const size_t N = Y->rows;
     for (size_t c = 0; c < Y->cols; c++) {
         long double sw = 0.0L, swy = 0.0L, t = 0.0L;
-        for (size_t i = 0; i < N; i++) {
+        for (size_t i = 0; centred && i < N; i++) {
             const long double wi = w ? w->data[i * w->stride] : 1.0L;
             sw += wi;
             swy += wi * Y->data[i * Y->stride + c];
@@ -87,15 +89,16 @@ mg_status mg__lsq_engine(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_
     mg_matrix Bt = mg_matrix_view(bt, m, k);
     if (s == MG_OK)
         s = fit_rows(fit, X, Y, o, &Bt);
-    /* R^2 about the mean for a constant column as well (mg_lstsq's
-     * convention), which the state's sums cannot show */
-    const int centre = !fo.intercept && mg__lsq_has_constant_column(X, 0);
-    if (s == MG_OK && centre)
-        tss_about_mean(Y, o->weights, tss);
+    /* TSS from the rows themselves: exact where the state's would lose
+     * digits to a big mean, and about the mean also for a constant column
+     * (mg_lstsq's convention), which the state's sums cannot show */
+    const mg__fit_tss ext = { tss, fo.intercept || mg__lsq_has_constant_column(X, 0) };
+    if (s == MG_OK)
+        total_sum_of_squares(Y, o->weights, ext.centred, tss);
     /* the refined (or minimum-norm) solution and its statistics, written
      * only now that everything has succeeded */
     if (s == MG_OK)
-        s = mg__fit_finish(fit, B, res, centre ? tss : NULL);
+        s = mg__fit_finish(fit, B, res, &ext);
     mg_fit_free(fit);
     free(bt);
     free(tss);
