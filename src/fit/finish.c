@@ -119,26 +119,47 @@ static void sums_of_squares(mg_fit *f, const double *B, double *rss, double *tss
     }
 }
 
+/* A (n x n, column-major) = U^-1 for the upper-triangular U (column-major,
+ * leading dimension ldu), column by column by back substitution, and v_i =
+ * ||row i of U^-1||^2, the diagonal of (U^T U)^-1 = U^-1 U^-T.  Plain loops
+ * rather than LAPACK's dtrtri / dpotri: OpenBLAS threads those and their
+ * last bits then depend on its thread count (n^3 / 3 flops, small next to
+ * any pass over the rows).  MG_ESINGULAR for a zero pivot. */
+static mg_status inverse_upper(const double *U, size_t n, size_t ldu, double *A, double *v)
+{
+    for (size_t j = 0; j < n; j++)
+        if (!(U[j * ldu + j] != 0.0))
+            return MG_ESINGULAR;
+    for (size_t j = 0; j < n; j++) {
+        /* column j of U^-1: U a = e_j, a_i = 0 below j */
+        double *a = A + j * n;
+        for (size_t i = j + 1; i < n; i++)
+            a[i] = 0.0;
+        a[j] = 1.0 / U[j * ldu + j];
+        for (size_t i = j; i-- > 0;) {
+            double t = 0.0;
+            for (size_t l = i + 1; l <= j; l++)
+                t += U[l * ldu + i] * a[l];
+            a[i] = -t / U[i * ldu + i];
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        double t = 0.0;
+        for (size_t j = i; j < n; j++)
+            t += A[j * n + i] * A[j * n + i];
+        v[i] = t;
+    }
+    return MG_OK;
+}
+
 /* v_j = [(Z^T W Z)^+]_jj into v (m). */
 static mg_status variances(mg_fit *f, double *v)
 {
     const size_t m = f->m, n = f->n, p = f->p;
-    const lapack_int mm = (lapack_int)m, pp = (lapack_int)p;
     switch (f->fac) {
     case MG__FAC_TRI:
-        for (size_t j = 0; j < m; j++)
-            for (size_t i = 0; i < m; i++)
-                f->A[j * m + i] = i <= j ? f->S[j * n + i] : 0.0;
-        /* A = R_Z^-1;  (Z^T W Z)^-1 = R_Z^-1 R_Z^-T: v_i = ||row i of A||^2 */
-        MG__CHECK(mg__lapack_status(LAPACKE_dtrtri_work(LAPACK_COL_MAJOR, 'U', 'N', mm, f->A, mm),
-                                    MG_ESINGULAR));
-        for (size_t i = 0; i < m; i++) {
-            double s = 0.0;
-            for (size_t j = i; j < m; j++)
-                s += f->A[j * m + i] * f->A[j * m + i];
-            v[i] = s;
-        }
-        return MG_OK;
+        /* (Z^T W Z)^-1 = R_Z^-1 R_Z^-T */
+        return inverse_upper(f->S, m, n, f->A, v);
     case MG__FAC_SVD:
         /* (Z^T W Z)^+ = V_r S_r^-2 V_r^T */
         for (size_t j = 0; j < m; j++) {
@@ -158,20 +179,19 @@ static mg_status variances(mg_fit *f, double *v)
     case MG__FAC_NONE:
         return MG_EINVAL;
     }
-    memcpy(f->A, f->F, p * p * sizeof *f->A);
-    /* A = G^-1 = (U^T U)^-1 (upper triangle);  M_xx^-1 = D G^-1 D */
-    MG__CHECK(mg__lapack_status(LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'U', pp, f->A, pp),
-                                MG_ENOTPD));
+    /* G = D M_xx D = U^T U:  G^-1 = U^-1 U^-T (A = U^-1), M_xx^-1 = D G^-1 D */
+    MG__CHECK(inverse_upper(f->F, p, p, f->A, v + f->ic));
     for (size_t j = 0; j < p; j++)
-        v[f->ic + j] = f->A[j * p + j] * f->D[j] * f->D[j];
+        v[f->ic + j] *= f->D[j] * f->D[j];
     if (f->ic) {
-        /* Var(b_0) / sigma^2 = 1 / W + mu^T M_xx^-1 mu */
+        /* Var(b_0) / sigma^2 = 1 / W + mu^T M_xx^-1 mu = 1 / W + ||U^-T D mu||^2 */
         double q = 0.0;
-        for (size_t j = 0; j < p; j++)
-            for (size_t i = 0; i < p; i++) {
-                const double a = i <= j ? f->A[j * p + i] : f->A[i * p + j];
-                q += f->mean[i] * f->D[i] * a * f->D[j] * f->mean[j];
-            }
+        for (size_t l = 0; l < p; l++) {
+            double t = 0.0;
+            for (size_t i = 0; i <= l; i++)
+                t += f->A[l * p + i] * f->D[i] * f->mean[i];
+            q += t * t;
+        }
         v[0] = 1.0 / f->wsum + q;
     }
     return MG_OK;
