@@ -63,6 +63,12 @@ static int responses_exact(const mgt_pairs *pr)
 mgt_pairs mgt_pairs_make(uint64_t seed, size_t N, size_t p, size_t k, int ic, int weighted,
                          double collinear, double shift, int bits)
 {
+    return mgt_pairs_make_z(seed, N, p, k, ic, weighted, collinear, shift, bits, 1);
+}
+
+mgt_pairs mgt_pairs_make_z(uint64_t seed, size_t N, size_t p, size_t k, int ic, int weighted,
+                           double collinear, double shift, int bits, int zero)
+{
     mgt_rng r = mgt_rng_seed(seed);
     mgt_pairs pr = { N, p, k, p + (size_t)ic, p + 1, ic, NULL, NULL, NULL, NULL, NULL, 0.0, 0 };
     const size_t h = N / 2, m = pr.m;
@@ -82,7 +88,8 @@ mgt_pairs mgt_pairs_make(uint64_t seed, size_t N, size_t p, size_t k, int ic, in
     for (size_t j = 0; j < m; j++)
         for (size_t c = 0; c < k; c++)
             pr.B[j * k + c] = irand(&r, -bmax, bmax) * pr.unit;
-    pr.B[(m - 1) * k] = 0.0; /* an exact zero: the normwise criterion */
+    if (zero)
+        pr.B[(m - 1) * k] = 0.0; /* an exact zero: the normwise criterion */
     pr.B[0] = 5.0;
     for (size_t i = 0; i < h; i++) {
         double *x = pr.X + i * pr.xs;

@@ -35,6 +35,11 @@ typedef struct mgt_pairs {
  * in double (tests/test_fit.c passes 23, its historical draw). */
 mgt_pairs mgt_pairs_make(uint64_t seed, size_t N, size_t p, size_t k, int ic, int weighted,
                          double collinear, double shift, int bits);
+/* The same, with zero = 0: no forced zero coefficient (the last row of
+ * output 0 keeps its random draw; mgt_pairs_make has zero = 1), for the
+ * paths whose stopping rules are componentwise. */
+mgt_pairs mgt_pairs_make_z(uint64_t seed, size_t N, size_t p, size_t k, int ic, int weighted,
+                           double collinear, double shift, int bits, int zero);
 void mgt_pairs_free(mgt_pairs *pr);
 
 /* Views of rows i0 .. i0 + n - 1 of X (stride xs), Y and w. */
