@@ -310,7 +310,11 @@ static void run_lstsq(const ctx *c, mg_lstsq_method meth)
     o.method = meth;
     o.weights = pr->w ? &w : NULL;
     mg_lstsq_result res = { 0 };
-    res.std_err = &SE.v;
+    /* standard errors up to N = 2000 (every p): beyond, their refinement
+     * (p more solves, each a double-double pass over X) dominates the
+     * sanitizer build's time, and the code path is the same */
+    const int want_se = pr->N <= 2000;
+    res.std_err = want_se ? &SE.v : NULL;
     res.residual_sd = sd;
     res.r_squared = r2;
     const mg_status st = mg_lstsq(&X, &Y, &B.v, &o, &res);
@@ -341,7 +345,8 @@ static void run_lstsq(const ctx *c, mg_lstsq_method meth)
                    "%s %s: r_squared[%zu] %.17g, exact %.17g (tol %.3g)", c->name, tag, q, r2[q],
                    c->r2[q], c->r2_tol[q]);
         }
-        (void)check_se(c, &res, &SE.v, tag);
+        if (want_se)
+            (void)check_se(c, &res, &SE.v, tag);
     }
     mgt_free(&B);
     mgt_free(&SE);
@@ -615,8 +620,10 @@ START_TEST(huge)
 END_TEST
 
 /* Results do not depend on the number of OpenMP threads (lstsq.h,
- * linreg.h): bitwise the same B with 1, 2 and 3 threads, when the library
- * runs on OpenMP (the symbol is there only then). */
+ * linreg.h): bitwise the same B with 1 and 2 threads, when the library
+ * runs on OpenMP (the symbol is there only then).  One big weighted fit
+ * with the intercept (mg_lstsq) and mg_normal_solve on the same design,
+ * whose Gram pass is threaded at this size (4 MiB and more). */
 START_TEST(threads_do_not_matter)
 {
     void (*set_threads)(int) = NULL;
@@ -626,39 +633,39 @@ START_TEST(threads_do_not_matter)
     if (!set_threads || !get_threads)
         return;
     const int saved = get_threads();
-    for (int w = 0; w <= 1; w++) {
-        mgt_pairs pr = mgt_pairs_make(4242u + (unsigned)w, 100000, 64, 2, 1, w, 0.0, 0.0, 0);
-        mg_matrix X = mgt_pairs_x(&pr, 0, pr.N), Y = mgt_pairs_y(&pr, 0, pr.N);
-        mg_matrix wv = w ? mgt_pairs_w(&pr, 0, pr.N) : X;
-        mgt_mat A = design(&pr);
-        double *B[3], *W[3];
-        for (int t = 1; t <= 3; t++) {
-            B[t - 1] = calloc(pr.m * pr.k, sizeof(double));
-            W[t - 1] = calloc(pr.m * pr.k, sizeof(double));
-            mg_matrix Bv = mg_matrix_view(B[t - 1], pr.m, pr.k);
-            mg_matrix Wv = mg_matrix_view(W[t - 1], pr.m, pr.k);
-            mg_lstsq_options o = mg_lstsq_defaults();
-            o.intercept = 1;
-            o.weights = w ? &wv : NULL;
-            set_threads(t);
-            ck_assert_int_eq(mg_lstsq(&X, &Y, &Bv, &o, NULL), MG_OK);
-            const mg_status st = mg_normal_solve(&A.v, &Y, 0.0, &Wv);
-            ck_assert(st == MG_OK || st == MG_ENOTPD);
-        }
-        set_threads(saved);
-        for (int t = 1; t < 3; t++) {
-            ck_assert_msg(memcmp(B[0], B[t], pr.m * pr.k * sizeof(double)) == 0,
-                          "mg_lstsq w %d: %d threads differ from 1", w, t + 1);
-            ck_assert_msg(memcmp(W[0], W[t], pr.m * pr.k * sizeof(double)) == 0,
-                          "mg_normal_solve: %d threads differ from 1", t + 1);
-        }
-        for (int t = 0; t < 3; t++) {
-            free(B[t]);
-            free(W[t]);
-        }
-        mgt_free(&A);
-        mgt_pairs_free(&pr);
+    mgt_pairs pr = mgt_pairs_make(4242u, 100000, 64, 2, 1, 1, 0.0, 0.0, 0);
+    mg_matrix X = mgt_pairs_x(&pr, 0, pr.N), Y = mgt_pairs_y(&pr, 0, pr.N);
+    mg_matrix wv = mgt_pairs_w(&pr, 0, pr.N);
+    mgt_mat A = design(&pr);
+    double *B[2], *W[2];
+    mg_status sb[2], sw[2];
+    for (int t = 0; t < 2; t++) {
+        B[t] = calloc(pr.m * pr.k, sizeof(double));
+        W[t] = calloc(pr.m * pr.k, sizeof(double));
+        ck_assert(B[t] && W[t]);
+        mg_matrix Bv = mg_matrix_view(B[t], pr.m, pr.k);
+        mg_matrix Wv = mg_matrix_view(W[t], pr.m, pr.k);
+        mg_lstsq_options o = mg_lstsq_defaults();
+        o.intercept = 1;
+        o.weights = &wv;
+        set_threads(t + 1);
+        sb[t] = mg_lstsq(&X, &Y, &Bv, &o, NULL);
+        sw[t] = mg_normal_solve(&A.v, &Y, 0.0, &Wv);
     }
+    set_threads(saved);
+    ck_assert_int_eq(sb[0], MG_OK);
+    ck_assert_int_eq(sb[1], MG_OK);
+    ck_assert_int_eq(sw[0], sw[1]);
+    ck_assert_msg(memcmp(B[0], B[1], pr.m * pr.k * sizeof(double)) == 0,
+                  "mg_lstsq: 2 threads differ from 1");
+    ck_assert_msg(memcmp(W[0], W[1], pr.m * pr.k * sizeof(double)) == 0,
+                  "mg_normal_solve: 2 threads differ from 1");
+    for (int t = 0; t < 2; t++) {
+        free(B[t]);
+        free(W[t]);
+    }
+    mgt_free(&A);
+    mgt_pairs_free(&pr);
 }
 END_TEST
 
