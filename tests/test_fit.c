@@ -21,7 +21,7 @@
  * last correction's relative error (the contraction, <= 1/4 by the stopping
  * rule) at most 2 eps |B| more: 8 ulp leaves a factor 2 for the rounding of
  * dB itself. */
-#include "mgtest.h"
+#include "mgt_pairs.h"
 
 #include <float.h>
 #include <math.h>
@@ -29,98 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct prob {
-    size_t N, p, k, m, xs;   /* xs: row stride of X (p + 1: padded views) */
-    int ic;
-    double *X, *Y, *w, *B;   /* B*: m x k, row-major */
-    double *rss;             /* RSS* per output */
-} prob;
-
-static double irand(mgt_rng *r, long lo, long hi)
-{
-    return (double)(lo + (long)mgt_below(r, (size_t)(hi - lo + 1)));
-}
-
-/* N rows (N even), p columns; collinear > 0: column 1 = column 0 (entries
- * up to collinear) + {-1, 0, 1}; shift added to every X entry (a large
- * column mean); weighted: pair weights in {0, 1, 2, 3}. */
-static prob make(uint64_t seed, size_t N, size_t p, size_t k, int ic, int weighted,
-                 double collinear, double shift)
-{
-    mgt_rng r = mgt_rng_seed(seed);
-    prob pr = { N, p, k, p + (size_t)ic, p + 1, ic, NULL, NULL, NULL, NULL, NULL };
-    const size_t h = N / 2, m = pr.m;
-    pr.X = calloc(N * pr.xs + 1, sizeof(double));
-    pr.Y = calloc(N * k, sizeof(double));
-    pr.w = weighted ? calloc(N, sizeof(double)) : NULL;
-    pr.B = calloc(m * k, sizeof(double));
-    pr.rss = calloc(k, sizeof(double));
-    /* B* with 23 significant bits (multiples of 2^-20) while X B* stays
-     * exact in double (|x| b 2^20 < 2^53), integers for the largest S */
-    const double unit = collinear >= 1e7 ? 1.0 : ldexp(1.0, -20);
-    for (size_t j = 0; j < m; j++)
-        for (size_t c = 0; c < k; c++)
-            pr.B[j * k + c] = irand(&r, -(8L << 20), 8L << 20) * unit;
-    pr.B[(m - 1) * k] = 0.0; /* an exact zero: the normwise criterion */
-    pr.B[0] = 5.0;
-    for (size_t i = 0; i < h; i++) {
-        double *x = pr.X + i * pr.xs;
-        for (size_t j = 0; j < p; j++)
-            x[j] = irand(&r, -16, 16);
-        if (collinear > 0.0 && p >= 2) {
-            x[0] = irand(&r, -(long)collinear, (long)collinear);
-            x[1] = x[0] + irand(&r, -1, 1);
-        }
-        for (size_t j = 0; j < p; j++)
-            x[j] += shift;
-        memcpy(pr.X + (i + h) * pr.xs, x, p * sizeof *x);
-        /* the first 2 m pairs keep a nonzero weight: full rank */
-        const double wi = weighted ? irand(&r, i < 2 * m ? 1 : 0, 3) : 1.0;
-        if (weighted)
-            pr.w[i] = pr.w[i + h] = wi;
-        for (size_t c = 0; c < k; c++) {
-            double y = ic ? pr.B[c] : 0.0;
-            for (size_t j = 0; j < p; j++)
-                y += x[j] * pr.B[(ic + j) * k + c];
-            const double e = irand(&r, -64, 64);
-            pr.Y[i * k + c] = y + e;
-            pr.Y[(i + h) * k + c] = y - e;
-            pr.rss[c] += 2.0 * wi * e * e;
-            if (wi == 0.0) /* dropped rows: any response */
-                pr.Y[i * k + c] = 1e6;
-        }
-    }
-    return pr;
-}
-
-static void prob_free(prob *pr)
-{
-    free(pr->X); free(pr->Y); free(pr->w); free(pr->B); free(pr->rss);
-}
-
-static double ulp_error(const prob *pr, const double *B);
-
-static mg_matrix xv(const prob *pr, size_t i0, size_t n)
-{
-    return mg_matrix_view_stride(pr->X + i0 * pr->xs, n, pr->p, pr->xs);
-}
-
-static mg_matrix yv(const prob *pr, size_t i0, size_t n)
-{
-    return mg_matrix_view(pr->Y + i0 * pr->k, n, pr->k);
-}
-
-static mg_matrix wv(const prob *pr, size_t i0, size_t n)
-{
-    return mg_matrix_view(pr->w + i0, n, 1);
-}
+typedef mgt_pairs prob;
 
 static mg_status feed(mg_fit *f, const prob *pr, size_t i0, size_t n, int refine)
 {
-    mg_matrix X = xv(pr, i0, n), Y = yv(pr, i0, n), w;
+    mg_matrix X = mgt_pairs_x(pr, i0, n), Y = mgt_pairs_y(pr, i0, n), w;
     const mg_matrix *wp = NULL;
     if (pr->w) {
-        w = wv(pr, i0, n);
+        w = mgt_pairs_w(pr, i0, n);
         wp = &w;
     }
     return refine ? mg_fit_refine_accumulate(f, pr->p ? &X : NULL, &Y, wp)
@@ -209,7 +125,7 @@ static outcome fit(const prob *pr, const mg_fit_options *o, size_t chunk, split 
     if (getenv("FIT_DEBUG"))
         printf("  %s chunk %zu split %d: finish %d rcond %.3g err %.2f ulp\n",
                o->kind == MG_FIT_QR ? "QR" : "GRAM", chunk, (int)sp, (int)out.status, r0.rcond,
-               out.status == MG_OK ? ulp_error(pr, out.B) : -1.0);
+               out.status == MG_OK ? mgt_pairs_ulp_error(pr, out.B, pr->k) : -1.0);
     int converged = 0;
     while (out.status == MG_OK && !converged) {
         ck_assert_uint_lt(out.steps, MAX_STEPS);
@@ -225,7 +141,7 @@ static outcome fit(const prob *pr, const mg_fit_options *o, size_t chunk, split 
         out.steps++;
         if (getenv("FIT_DEBUG"))
             printf("  step %zu status %d conv %d err %.2f ulp\n", out.steps, (int)out.status,
-                   converged, ulp_error(pr, out.B));
+                   converged, mgt_pairs_ulp_error(pr, out.B, pr->k));
     }
     if (out.status == MG_OK) {
         out.res.residual_sd = out.sd;
@@ -235,28 +151,6 @@ static outcome fit(const prob *pr, const mg_fit_options *o, size_t chunk, split 
     mg_fit_free(f);
     mg_fit_free(helper);
     return out;
-}
-
-static double ulp(double x)
-{
-    return x == 0.0 ? DBL_MIN : ldexp(1.0, ilogb(x) - 52);
-}
-
-/* max over coefficients of |B - B*| in ulps of B* (of max_j |B*_jc| where
- * B*_jc = 0) */
-static double ulp_error(const prob *pr, const double *B)
-{
-    double worst = 0.0;
-    for (size_t c = 0; c < pr->k; c++) {
-        double big = 0.0;
-        for (size_t j = 0; j < pr->m; j++)
-            big = fmax(big, fabs(pr->B[j * pr->k + c]));
-        for (size_t j = 0; j < pr->m; j++) {
-            const double b = pr->B[j * pr->k + c];
-            worst = fmax(worst, fabs(B[j * pr->k + c] - b) / ulp(b != 0.0 ? b : big));
-        }
-    }
-    return worst;
 }
 
 static const char *KIND[] = { "QR", "GRAM" };
@@ -288,7 +182,7 @@ static double check_all_splits(const prob *pr, mg_fit_kind kind, int exact, int 
                 free(r.B);
                 continue;
             }
-            const double e = ulp_error(pr, r.B);
+            const double e = mgt_pairs_ulp_error(pr, r.B, pr->k);
             worst = fmax(worst, e);
             ck_assert_msg(e <= 8.0, "%s%s N %zu p %zu ic %d w %d chunk %zu split %d: %.1f ulp",
                           KIND[kind], exact ? "+exact" : "", pr->N, pr->p, pr->ic, pr->w != NULL,
@@ -315,8 +209,8 @@ static void sweep(size_t N, size_t p, size_t k, double collinear, double shift, 
 {
     for (int ic = 0; ic <= 1; ic++)
         for (int wt = 0; wt <= 1; wt++) {
-            prob pr = make(1000 * N + 10 * p + 2 * (size_t)ic + (size_t)wt, N, p, k, ic, wt,
-                           collinear, shift);
+            prob pr = mgt_pairs_make(1000 * N + 10 * p + 2 * (size_t)ic + (size_t)wt, N, p, k, ic, wt,
+                           collinear, shift, 23);
             for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
                 for (int exact = 0; exact <= 1; exact++) {
                     const double e =
@@ -326,7 +220,7 @@ static void sweep(size_t N, size_t p, size_t k, double collinear, double shift, 
                            N, p, k, collinear, shift, ic, wt, KIND[kind], exact ? "+exact" : "",
                            e);
                 }
-            prob_free(&pr);
+            mgt_pairs_free(&pr);
         }
 }
 
@@ -368,14 +262,14 @@ END_TEST
 START_TEST(exact_large)
 {
     static const size_t chunk[] = { 1000 };
-    prob pr = make(77, 100000, 64, 1, 1, 1, 0.0, 0.0);
+    prob pr = mgt_pairs_make(77, 100000, 64, 1, 1, 1, 0.0, 0.0, 23);
     for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
         for (int exact = 0; exact <= 1; exact++) {
             const double e = check_all_splits(&pr, (mg_fit_kind)kind, exact, 1, chunk, 1);
             printf("N 100000 p 64 ic 1 w 1 %-4s%s: worst %.2f ulp\n", KIND[kind],
                    exact ? "+exact" : "", e);
         }
-    prob_free(&pr);
+    mgt_pairs_free(&pr);
 }
 END_TEST
 
