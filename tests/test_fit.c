@@ -209,8 +209,10 @@ static void sweep(size_t N, size_t p, size_t k, double collinear, double shift, 
 {
     for (int ic = 0; ic <= 1; ic++)
         for (int wt = 0; wt <= 1; wt++) {
+            /* bits 0: the widest coefficients (up to 23 bits) that keep every
+             * response exact, so that B* is the answer at S = 1e10 too */
             prob pr = mgt_pairs_make(1000 * N + 10 * p + 2 * (size_t)ic + (size_t)wt, N, p, k, ic, wt,
-                           collinear, shift, 23);
+                           collinear, shift, 0);
             for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
                 for (int exact = 0; exact <= 1; exact++) {
                     const double e =

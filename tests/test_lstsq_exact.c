@@ -268,9 +268,12 @@ enum { SENTINEL = 12345 };
 /* Standard errors sd_j = sd sqrt(v_j), v = diag (Z^T W Z)^-1, as
  * tests/ref/ref_lstsq.c derives them (eps_b = REF_C_B m u, kappa of the
  * equilibrated design, vr_j from Cauchy-Schwarz |v_ij| <= sqrt(v_ii v_jj)):
- * refined on the QR and SVD paths while N m^2 <= 1e8 (docs/accuracy.md
- * step 5): cov_rel = sqrt(m) eps_b (1 + kappa^2 u) sqrt(vr_j); from the
- * factor otherwise (the Cholesky path, or bigger): kappa^2 eps_b vr_j.
+ * refined on the unweighted QR and SVD paths while N m^2 <= 1e8
+ * (docs/accuracy.md step 5): cov_rel = sqrt(m) eps_b (1 + kappa^2 u)
+ * sqrt(vr_j); from the factor otherwise (the Cholesky path, bigger designs,
+ * and every weighted fit, which runs on the fit engine: R_Z^-1 or the
+ * Cholesky factor, docs/accuracy.md "Weights"): kappa^2 eps_b vr_j, the
+ * Cholesky bound, which also covers the triangular factor's kappa eps_b.
  * se_rel = sd_rel + cov_rel / 2 + 2 u.  Returns the number of
  * coefficients whose bound is vacuous (>= 1/2: not checked). */
 static size_t check_se(const ctx *c, const mg_lstsq_result *res, const mg_matrix *SE,
@@ -278,7 +281,7 @@ static size_t check_se(const ctx *c, const mg_lstsq_result *res, const mg_matrix
 {
     const size_t m = c->pr.m, k = c->pr.k;
     const double eps_b = REF_C_B * (double)m * MGT_U, kap2 = c->kappa * c->kappa;
-    const int refined = res->method != MG_LSTSQ_CHOLESKY &&
+    const int refined = res->method != MG_LSTSQ_CHOLESKY && !c->pr.w &&
                         (double)c->pr.N * (double)m * (double)m <= 1e8;
     size_t vacuous = 0;
     for (size_t j = 0; j < m; j++) {
