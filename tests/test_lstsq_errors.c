@@ -207,6 +207,51 @@ START_TEST(cholesky_refuses_collinear_columns)
 END_TEST
 
 /* A design too wide for the BLAS integer once the intercept is added. */
+/* Bad weights, every method, small (engine QR / GRAM) and big designs:
+ * the status, with every output untouched. */
+START_TEST(bad_weights)
+{
+    static const size_t NS[] = { 40, 20000 };
+    for (size_t ni = 0; ni < 2; ni++) {
+        const size_t N = NS[ni];
+        fixture f;
+        make(&f, N, 25, 2, 1);
+        mgt_mat w = mgt_alloc(N, 1, 0), w2 = mgt_alloc(N - 1, 1, 0), w3 = mgt_alloc(N, 2, 0);
+        for (int m = MG_LSTSQ_AUTO; m <= MG_LSTSQ_SVD; m++) {
+            mg_lstsq_options o = mg_lstsq_defaults();
+            o.intercept = 1;
+            o.method = (mg_lstsq_method)m;
+            o.weights = &w.v;
+            /* all zero: no row left to fit */
+            mgt_fill(&w, 0.0);
+            ck_assert_int_eq(mg_lstsq(&f.X.v, &f.Y.v, &f.B.v, &o, &f.res), MG_EINVAL);
+            assert_untouched(&f);
+            /* negative, NaN, Inf */
+            static const double BAD[] = { -1.0, NAN, INFINITY };
+            static const mg_status WANT[] = { MG_EINVAL, MG_ENONFINITE, MG_ENONFINITE };
+            for (int b = 0; b < 3; b++) {
+                mgt_fill(&w, 1.0);
+                *mg_at(&w.v, N / 2, 0) = BAD[b];
+                ck_assert_int_eq(mg_lstsq(&f.X.v, &f.Y.v, &f.B.v, &o, &f.res), WANT[b]);
+                assert_untouched(&f);
+            }
+            /* shapes: N - 1 rows, two columns */
+            o.weights = &w2.v;
+            ck_assert_int_eq(mg_lstsq(&f.X.v, &f.Y.v, &f.B.v, &o, &f.res), MG_EDIM);
+            o.weights = &w3.v;
+            ck_assert_int_eq(mg_lstsq(&f.X.v, &f.Y.v, &f.B.v, &o, &f.res), MG_EDIM);
+            /* a view of the output B (26 rows here): the shape is checked first */
+            mg_matrix wb = mg_matrix_view_stride(f.B.v.data, f.B.v.rows, 1, f.B.v.stride);
+            o.weights = &wb;
+            ck_assert_int_eq(mg_lstsq(&f.X.v, &f.Y.v, &f.B.v, &o, &f.res), MG_EDIM);
+            assert_untouched(&f);
+        }
+        mgt_free(&w); mgt_free(&w2); mgt_free(&w3);
+        release(&f);
+    }
+}
+END_TEST
+
 START_TEST(size_overflow)
 {
     static double one[2] = { 1.0, 1.0 };
@@ -230,6 +275,7 @@ int main(void)
     tcase_add_test(tc, cholesky_not_pd);
     tcase_add_test(tc, cholesky_refuses_collinear_columns);
     tcase_add_test(tc, size_overflow);
+    tcase_add_test(tc, bad_weights);
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }

@@ -31,7 +31,7 @@
  *
  * Errors: MG_EINVAL for NULL or unusable views (zero rows or columns,
  * stride < cols), a method out of range, rank_tol < 0, >= 1 or NaN, a
- * negative weight, and outputs (B, std_err, residual_sd, r_squared)
+ * negative weight or all weights zero, and outputs (B, std_err, residual_sd, r_squared)
  * overlapping the inputs or each other; MG_EDIM for non-conforming shapes
  * (weights not N x 1); MG_ENONFINITE (NaN/Inf in X, Y or the weights);
  * MG_ENOTPD when method CHOLESKY meets a Gram matrix too ill-conditioned

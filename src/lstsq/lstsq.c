@@ -44,6 +44,14 @@ static MG__MUST_USE mg_status check_args(const mg_matrix *X, const mg_matrix *Y,
         return MG_EDIM;
     if (mg__overlaps(B, X) || mg__overlaps(B, Y))
         return MG_EINVAL;
+    if (o->weights) {
+        /* the engine checks the values (finite, >= 0) as it reads them */
+        MG__CHECK(mg_matrix_check(o->weights));
+        if (o->weights->rows != X->rows || o->weights->cols != 1)
+            return MG_EDIM;
+        if (mg__overlaps(B, o->weights) || (res && res->std_err && mg__overlaps(res->std_err, o->weights)))
+            return MG_EINVAL;
+    }
     if (!res)
         return MG_OK;
     if (res->std_err) {
