@@ -480,7 +480,7 @@ int mgcli_csv_feed(mgcli_csv *p, const void *buf, size_t n)
 size_t mgcli_csv_feed_header(mgcli_csv *p, const void *buf, size_t n)
 {
     const char *b = buf, *end = b + n;
-    while (b < end && !p->failed && !mgcli_csv_in_body(p)) {
+    while (b < end && !p->failed && !p->have_header) {
         const char *nl = memchr(b, '\n', (size_t)(end - b));
         size_t len = nl ? (size_t)(nl + 1 - b) : (size_t)(end - b);
         if (mgcli_csv_feed(p, b, len) != 0)
@@ -490,7 +490,12 @@ size_t mgcli_csv_feed_header(mgcli_csv *p, const void *buf, size_t n)
     return (size_t)(b - (const char *)buf);
 }
 
-int mgcli_csv_in_body(const mgcli_csv *p) { return at_line_start(p) && p->bom < 0; }
+int mgcli_csv_header_read(const mgcli_csv *p) { return p->have_header; }
+
+int mgcli_csv_in_body(const mgcli_csv *p)
+{
+    return at_line_start(p) && p->bom < 0 && p->rows == 0;
+}
 
 mgcli_csv *mgcli_csv_new_body(const mgcli_csv *head, const mgcli_csv_sink *sink, int quote_stop)
 {

@@ -86,11 +86,13 @@ void mgcli_csv_free(mgcli_csv *p);
  * byte ranges that start at line starts and parses each with a parser of
  * its own, made from the one that read the header:
  *   mgcli_csv_feed_header  feeds at most the n bytes of buf, a line at a
- *       time, stopping right after the LF that ends the header record (or
- *       at an error); returns the bytes consumed;
- *   mgcli_csv_in_body      the header has been read and the parser is at the
- *       start of a line, outside any record (the next byte may be parsed
- *       by a body parser with the same line count);
+ *       time (up to each LF), stopping after the line that completes the
+ *       header record (or at an error); returns the bytes consumed;
+ *   mgcli_csv_header_read  the header record is complete;
+ *   mgcli_csv_in_body      the header has been read, no data row yet, and
+ *       the parser is at the start of a line, outside any record: the next
+ *       byte may be parsed by a body parser with the same line count (not
+ *       so after a header ended by a lone CR, whose line may hold a row);
  *   mgcli_csv_new_body     a parser for data rows only, with head's columns
  *       (head must outlive it) and lines counted from 1; finish does not
  *       ask for a header or rows.  With quote_stop, it stops (without an
@@ -100,6 +102,7 @@ void mgcli_csv_free(mgcli_csv *p);
  *   mgcli_csv_line         the physical line the parser is on (1 + the line
  *       ends read). */
 size_t mgcli_csv_feed_header(mgcli_csv *p, const void *buf, size_t n);
+int mgcli_csv_header_read(const mgcli_csv *p);
 int mgcli_csv_in_body(const mgcli_csv *p);
 mgcli_csv *mgcli_csv_new_body(const mgcli_csv *head, const mgcli_csv_sink *sink, int quote_stop);
 int mgcli_csv_quoted(const mgcli_csv *p);

@@ -233,7 +233,7 @@ static int read_input(engine *e, mgcli_fit_data *d, FILE *f, off_t size, mgcli_c
     off_t offset = 0;
     size_t n;
     int failed = 0;
-    while (!failed && !mgcli_csv_in_body(p) && (n = fread(buf, 1, CAP, f)) > 0) {
+    while (!failed && !mgcli_csv_header_read(p) && (n = fread(buf, 1, CAP, f)) > 0) {
         size_t used = mgcli_csv_feed_header(p, buf, n);
         offset += (off_t)used;
         if (mgcli_csv_in_body(p) && size >= 0 && size - offset >= 2 * (off_t)mgcli_chunk_bytes()) {
