@@ -33,9 +33,39 @@
 
 #ifdef _OPENMP
 #define MGCLI_OMP(x) _Pragma(#x)
+#include <omp.h>
 #else
 #define MGCLI_OMP(x)
 #endif
+
+/* Threads for the ranges: OpenMP's count (OMP_NUM_THREADS), except for a
+ * QR state (qr, auto, --weights with either) while OpenBLAS may run its
+ * own thread pool.  mg_fit_accumulate and mg_fit_merge of a QR state call
+ * LAPACK (dtpqrt), and the pthreads build of OpenBLAS runs even their
+ * small level-2 calls (dtrmv on 20-odd columns) on its pool, whose lock
+ * two concurrent callers spin on: measured, two threads then took 4 to 8
+ * times as long as one.  OpenBLAS takes its thread count from
+ * OPENBLAS_NUM_THREADS, else GOTO_NUM_THREADS, else OMP_NUM_THREADS, when
+ * it loads; only where that is 1 do QR ranges run in parallel.  GRAM
+ * states (normal) call no BLAS while streaming.  Either way the ranges and
+ * their order are the same, and so are the results. */
+static int reader_threads(const mgcli_engine *e)
+{
+    if (e->o->method != MGCLI_NORMAL) {
+        static const char *const vars[] = { "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",
+                                            "OMP_NUM_THREADS" };
+        const char *v = NULL;
+        for (size_t i = 0; i < sizeof vars / sizeof *vars && !(v && *v); i++)
+            v = getenv(vars[i]);
+        if (!v || strcmp(v, "1") != 0)
+            return 1;
+    }
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
 
 /* Bytes read at a time (one buffer per thread). */
 enum { PIECE = 1 << 18 };
@@ -273,7 +303,8 @@ static void take(reader *r, worker *w, const range_out *out, long i)
 /* Ranges [0, n) in parallel, taken in order. */
 static void parallel_ranges(reader *r, const mgcli_csv *head, const plan *pl)
 {
-    MGCLI_OMP(omp parallel if (pl->n > 1))
+    int threads = reader_threads(r->e);
+    MGCLI_OMP(omp parallel num_threads(threads) if (pl->n > 1 && threads > 1))
     {
         worker w;
         worker_init(&w, r->e, r->d);

@@ -7,7 +7,8 @@
 # file order.  Checked here, with ranges of a few hundred bytes so that
 # many lines straddle a cut:
 #   - the coefficients (-o, every digit) do not depend on the thread count
-#     (OMP_NUM_THREADS 1, 2, 3), bitwise, for every method;
+#     (OMP_NUM_THREADS 1, 2, 3), bitwise, for every method, nor on whether
+#     a QR state is read on one thread (OpenBLAS threaded) or several;
 #   - they agree with the sequential reading within the accuracy of each
 #     method (bounds below);
 #   - errors: the message, line number and exit status are those of the
@@ -35,12 +36,16 @@ awk 'NR > 1 && NR % 97 == 0 { print "" } { print }' data.csv > blanks.csv
 
 methods=("-m normal" "-m qr" "-m auto" "-m qr -w w")
 
-# fit NAME FILE CHUNK THREADS ARGS...: -o NAME.csv, report in NAME.out
+# fit NAME FILE CHUNK THREADS ARGS...: -o NAME.csv, report in NAME.out.
+# THREADS: OpenMP threads, with OPENBLAS_NUM_THREADS=1 (QR states are
+# read in parallel only then, fit_chunks.c); "blas2": OpenBLAS and OpenMP
+# at 2 threads, where QR states are read on one thread.
 fit() {
-    local name=$1 file=$2 chunk=$3 threads=$4
+    local name=$1 file=$2 chunk=$3 threads=$4 blas=1
     shift 4
+    [ "$threads" = blas2 ] && threads=2 blas=2
     run "$name" 0 env MATGRAD_CHUNK_BYTES="$chunk" OMP_NUM_THREADS="$threads" \
-        "$MATGRAD" fit "$file" -t y -i "$@" -o "$name.csv"
+        OPENBLAS_NUM_THREADS=$blas "$MATGRAD" fit "$file" -t y -i "$@" -o "$name.csv"
 }
 
 # close NAME A.csv B.csv TOL: max_j |a_j - b_j| <= TOL max_j |b_j|
@@ -78,11 +83,11 @@ for f in data crlf quoted blanks; do
         chunks="300 4096"
         [ $f = data ] || chunks=300
         for chunk in $chunks; do
-            for t in 1 2 3; do
+            for t in 1 2 3 blas2; do
                 # shellcheck disable=SC2086
                 fit "par-$f-$i-$chunk-$t" $f.csv $chunk $t $m
             done
-            for t in 2 3; do
+            for t in 2 3 blas2; do
                 cmp -s "par-$f-$i-$chunk-1.csv" "par-$f-$i-$chunk-$t.csv" ||
                     fail "$f ($m), ranges of $chunk bytes: $t threads differ from 1"
                 cmp -s "par-$f-$i-$chunk-1.out" "par-$f-$i-$chunk-$t.out" ||
@@ -111,7 +116,8 @@ bad() {
     for chunk in 64 4096; do
         for t in 1 2; do
             got=0
-            MATGRAD_CHUNK_BYTES=$chunk OMP_NUM_THREADS=$t "$MATGRAD" fit "$name.csv" -t y -i "$@" \
+            MATGRAD_CHUNK_BYTES=$chunk OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=1 \
+                "$MATGRAD" fit "$name.csv" -t y -i "$@" \
                 > "$name.par.out" 2> "$name.par.err" || got=$?
             [ "$got" = "$want" ] || fail "$name (ranges of $chunk, $t threads): exit $got, expected $want"
             cmp -s "$name.seq.err" "$name.par.err" || {
