@@ -131,8 +131,10 @@ static int range_start(const plan *pl, long i, char *buf, off_t *out, mgcli_csv_
     }
     off_t pos = pl->start + (off_t)i * pl->chunk - 1;
     *out = pl->size;
+    /* a line is usually far shorter than this: read little at a time */
+    const off_t look = 1 << 13;
     while (pos < pl->size) {
-        size_t want = pl->size - pos < PIECE ? (size_t)(pl->size - pos) : (size_t)PIECE;
+        size_t want = pl->size - pos < look ? (size_t)(pl->size - pos) : (size_t)look;
         ssize_t got = read_at(pl->fd, buf, want, pos);
         if (got < 0)
             return read_error(err, errno);
@@ -274,8 +276,10 @@ static void take(reader *r, worker *w, const range_out *out, long i)
         reader_fail(r, &out->err, out->status);
         return;
     }
+    r->d->n += out->rows;
+    r->line += out->lines;
     if (out->rows == 0)
-        return;   /* an empty range (or blank lines): nothing to merge */
+        return;   /* an empty range, or blank lines: no state to merge */
     mgcli_csv_error err;
     mg_status s = MG_OK;
     if (!r->e->lo && mgcli_engine_ranges(r->e, r->d->p, &err) != 0) {
@@ -296,8 +300,6 @@ static void take(reader *r, worker *w, const range_out *out, long i)
         return;
     }
     mgcli_engine_ranges_merge(r->e, &w->e, r->d->p);
-    r->d->n += out->rows;
-    r->line += out->lines;
 }
 
 /* Ranges [0, n) in parallel, taken in order. */

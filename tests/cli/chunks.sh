@@ -105,11 +105,12 @@ expect_grep auto-replays par-data-2-300-2.out 'refined in [0-9]+ pass'
 
 # Errors: a bad line at several places (before, on and after cuts); the
 # reader must report the sequential reading's first bad line.
-# bad NAME SED_SCRIPT ARGS...: data.csv edited by SED_SCRIPT
+# bad NAME SED_SCRIPT ARGS...: data.csv edited by SED_SCRIPT ("-": NAME.csv
+# is made already)
 bad() {
     local name=$1 script=$2
     shift 2
-    sed "$script" data.csv > "$name.csv"
+    [ "$script" = - ] || sed "$script" data.csv > "$name.csv"
     local want=0 got
     "$MATGRAD" fit "$name.csv" -t y -i "$@" > "$name.seq.out" 2> "$name.seq.err" || want=$?
     [ "$want" != 0 ] || fail "$name: the sequential reading accepted the file"
@@ -139,6 +140,10 @@ bad "range-1234" '1234s/^[^,]*,/1e999,/'
 bad "negweight-888" '888s/,[^,]*,\([^,]*\)$/,-1,\1/' -w w
 # two bad lines: the first is reported, whichever range holds it
 bad "two-errors" '1800s/^[^,]*,/late,/; 1200s/^[^,]*,/early,/'
+# ranges that hold only blank lines still count their lines
+awk 'NR == 500 { for (i = 0; i < 1000; i++) print "" } NR == 1600 { sub(/^[^,]*,/, "abc,") } { print }' \
+    data.csv > blank-run.csv
+bad "blank-run" -
 # an unterminated quote near the end: read in one sequence from its range
 bad "open-quote" '1990s/^[^,]*,/"0.5,/'
 expect_grep open-quote open-quote.par.err 'unterminated quoted field|malformed CSV|non-numeric'
