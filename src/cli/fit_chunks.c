@@ -47,11 +47,13 @@
  * times as long as one.  OpenBLAS takes its thread count from
  * OPENBLAS_NUM_THREADS, else GOTO_NUM_THREADS, else OMP_NUM_THREADS, when
  * it loads; only where that is 1 do QR ranges run in parallel.  GRAM
- * states (normal) call no BLAS while streaming.  Either way the ranges and
- * their order are the same, and so are the results. */
+ * states (normal) call no BLAS while streaming, nor does a refinement
+ * replay (double-double sums in plain C): those run in parallel always.
+ * Either way the ranges and their order are the same, and so are the
+ * results. */
 static int reader_threads(const mgcli_engine *e)
 {
-    if (e->o->method != MGCLI_NORMAL) {
+    if (e->o->method != MGCLI_NORMAL && !e->refining) {
         static const char *const vars[] = { "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",
                                             "OMP_NUM_THREADS" };
         const char *v = NULL;

@@ -39,7 +39,8 @@ methods=("-m normal" "-m qr" "-m auto" "-m qr -w w")
 # fit NAME FILE CHUNK THREADS ARGS...: -o NAME.csv, report in NAME.out.
 # THREADS: OpenMP threads, with OPENBLAS_NUM_THREADS=1 (QR states are
 # read in parallel only then, fit_chunks.c); "blas2": OpenBLAS and OpenMP
-# at 2 threads, where QR states are read on one thread.
+# at 2 threads, where QR states are read on one thread (auto's replays on
+# two).
 fit() {
     local name=$1 file=$2 chunk=$3 threads=$4 blas=1
     shift 4
