@@ -16,6 +16,10 @@
  *           exact least-squares answer of the file's doubles, rounded) or
  *           MAX_REFINE passes.  Standard input cannot be read twice: there
  *           the one-pass QR answer stands, and the report says so.
+ * A regular file large enough is read by the parallel reader instead
+ * (fit_chunks.c): byte ranges parsed on OpenMP threads into states of
+ * their own, merged in file order, for the first pass and the replays
+ * alike; the result does not depend on the number of threads.
  * Every statistic of the report comes from mg_fit_finish. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
