@@ -12,6 +12,10 @@
 #   usage: scripts/cli_scale.sh            (uses build/matgrad; MATGRAD=... overrides)
 #          ROWS=1000000 RUNS=3 METHODS="normal qr" scripts/cli_scale.sh
 #          KEEP=1: keep the generated CSV (its path is printed)
+#          CSV=FILE: fit FILE (made by an earlier KEEP=1 run with the same
+#          ROWS and COLS) instead of generating one
+# The command reads a large regular file on OMP_NUM_THREADS threads; for
+# qr, auto and wqr only with OPENBLAS_NUM_THREADS=1 (docs/cli.md, "Scale").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 matgrad=${MATGRAD:-$root/build/matgrad}
@@ -25,16 +29,17 @@ budget_mb=${BUDGET_MB:-64}
 tmp=${TMPDIR:-/tmp}
 # about 13 bytes per value: refuse to fill the disk
 need_kb=$(( rows * (cols + 2) * 13 / 1024 + 1024 ))
+[ -z "${CSV:-}" ] || need_kb=0
 avail_kb=$(df -Pk "$tmp" | awk 'NR == 2 { print $4 }')
 [ "$avail_kb" -gt "$need_kb" ] || { echo "cli_scale: $tmp has ${avail_kb} KiB free, the CSV needs about ${need_kb}" >&2; exit 1; }
 dir=$(mktemp -d "$tmp/matgrad-scale.XXXXXX")
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$dir"' EXIT
-csv=$dir/data.csv
+csv=${CSV:-$dir/data.csv}
 
 # y = 1 + sum_j j x_j + noise, x_j uniform in [-1, 1), 9 significant
 # digits; w uniform in {0.5, 1, 1.5, 2}
 start=$(date +%s.%N)
-awk -v n="$rows" -v p="$cols" 'BEGIN {
+[ -n "${CSV:-}" ] || awk -v n="$rows" -v p="$cols" 'BEGIN {
     srand(1); h = "y,w"; for (j = 1; j <= p; j++) h = h ",x" j; print h
     for (i = 0; i < n; i++) {
         s = 0; line = ""
@@ -44,6 +49,7 @@ awk -v n="$rows" -v p="$cols" 'BEGIN {
 gen_s=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 bytes=$(stat -c %s "$csv")
 echo "cli_scale: $rows rows x $cols predictors (+ y, w), $bytes bytes in $csv (generated in ${gen_s} s); $runs run(s) per method; $(nproc) cores"
+echo "cli_scale: OMP_NUM_THREADS=${OMP_NUM_THREADS:-(unset)} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-(unset)}; $(uptime | sed 's/.*\(load average\)/\1/')"
 printf '%-7s %10s %7s %12s %10s %12s %s\n' method median_s passes parse_MB/s file_MB/s max_RSS_MB budget
 for m in $methods; do
     args=(--method "$m")
@@ -58,7 +64,7 @@ for m in $methods; do
     grep -q "^Rank: $q of $q coefficients" "$dir/out" || { cat "$dir/out"; exit 1; }
     refine=$(sed -n 's/.*refined in \([0-9]*\) pass.*/\1/p' "$dir/out")
     passes=$((1 + ${refine:-0}))
-    med=$(cut -d' ' -f1 "$dir/times" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    med=$(cut -d' ' -f1 "$dir/times" | sort -g | awk '{ a[NR] = $1 } END { print (a[int((NR + 1) / 2)] + a[int(NR / 2) + 1]) / 2 }')
     rss=$(cut -d' ' -f2 "$dir/times" | sort -g | tail -n 1)
     rss_mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
     rate=$(awk -v b="$bytes" -v t="$med" -v n="$passes" 'BEGIN { printf "%.1f", n * b / t / 1e6 }')

@@ -8,6 +8,7 @@
  * same line end (CRLF) counts once. */
 #include "csv_load.h"
 
+#include "csv_number.h"
 #include "escape.h"
 
 #include <csv.h>
@@ -33,6 +34,11 @@ struct mgcli_csv {
     double *values;       /* the current data record */
     size_t rows;
     int bom;              /* bytes of a leading UTF-8 byte order mark matched; -1 once decided */
+    int idle;             /* libcsv is at the start of a record: the last event was a
+                             record ended by an LF (or nothing was parsed yet) */
+    int body;             /* made by mgcli_csv_new_body: names borrowed, no header */
+    int quote_stop;       /* body parsers: stop at the first '"' (mgcli_csv_quoted) */
+    int quoted;
 };
 
 static const unsigned char BOM[3] = { 0xEF, 0xBB, 0xBF };
@@ -93,6 +99,11 @@ static enum num_status parse_number(const char *s, size_t len, double *out)
     /* strtod would skip other white space (line breaks in a quoted field) */
     if (*s == '\n' || *s == '\r' || *s == '\v' || *s == '\f')
         return NUM_TEXT;
+    const char *last = stop;
+    while (last > s && is_blank(last[-1]))
+        last--;
+    if (mgcli_decimal(s, last, out) == MGCLI_DEC_EXACT)
+        return NUM_OK;   /* strtod's value (csv_number.h) */
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -197,6 +208,7 @@ static void on_field(void *field, size_t len, void *ctx)
 {
     mgcli_csv *p = ctx;
     const char *s = field ? field : "";
+    p->idle = 0;
     if (p->failed)
         return;
     if (p->nfields == 0)
@@ -261,6 +273,7 @@ static void end_record(mgcli_csv *p)
 static void on_record(int c, void *ctx)
 {
     mgcli_csv *p = ctx;
+    p->idle = c == CSV_LF;
     if (p->failed)
         return;
     if (p->nfields > 0) {
@@ -291,6 +304,7 @@ mgcli_csv *mgcli_csv_new(const mgcli_csv_sink *sink)
         p->sink = *sink;
     p->line = 1;
     p->rec_line = 1;
+    p->idle = 1;
     return p;
 }
 
@@ -312,6 +326,9 @@ static int parser_failed(mgcli_csv *p)
 
 static int parse(mgcli_csv *p, const void *buf, size_t n)
 {
+    if (n == 0)
+        return 0;
+    p->idle = 0;
     size_t done = csv_parse(&p->lp, buf, n, on_field, on_record, p);
     if (p->failed)
         return -1;
@@ -340,15 +357,170 @@ static int skip_bom(mgcli_csv *p, const unsigned char **buf, size_t *n)
     return 0;
 }
 
+/* The fast path's limit on a line: longer ones (and so any field near
+ * MGCLI_CSV_MAX_FIELD) go through libcsv, which enforces the field limit. */
+#define FAST_LINE_MAX ((size_t)1 << 16)
+
+/* One field for the fast path: the number in [a, b) (blanks around it
+ * allowed) into *v, exactly as parse_number() would read it; 0 when the
+ * field is anything but a finite decimal number (then libcsv and
+ * parse_number() take the line, and report the error if there is one).
+ * b[0] is a ',', a blank, a CR or the LF, none of which can continue a
+ * number, so strtod stops at b. */
+static int fast_field(const char *a, const char *b, double *v)
+{
+    while (a < b && is_blank(*a))
+        a++;
+    while (b > a && is_blank(b[-1]))
+        b--;
+    switch (mgcli_decimal(a, b, v)) {
+    case MGCLI_DEC_EXACT:
+        return 1;
+    case MGCLI_DEC_STRTOD:
+    {
+        char *end;
+        double x = strtod(a, &end);
+        if (end != b || !isfinite(x))
+            return 0;
+        *v = x;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* The fast path: the line [s, nl) (nl: its LF), read while libcsv is idle
+ * at a record start after the header.  A line of exactly ncols unquoted
+ * decimal numbers separated by commas, ending in LF or CRLF, is what
+ * libcsv and on_field/on_record would make of it: one record of those
+ * values on this line, one line end.  Anything else (quotes, a CR inside,
+ * a blank line, a wrong count, a field that is not a finite number, a very
+ * long line) returns 0 untouched, and libcsv reads the line (with the
+ * messages of the slow path).  -1 when the sink refused the record. */
+static int fast_line(mgcli_csv *p, const char *s, const char *nl)
+{
+    const char *end = nl;
+    if (end > s && end[-1] == '\r')
+        end--;
+    if ((size_t)(end - s) > FAST_LINE_MAX || end == s)
+        return 0;
+    size_t j = 0;
+    for (const char *a = s;; j++) {
+        const char *b = memchr(a, ',', (size_t)(end - a));
+        if (!b)
+            b = end;
+        if (j == p->ncols || !fast_field(a, b, &p->values[j]))
+            return 0;
+        if (b == end)
+            break;
+        a = b + 1;
+    }
+    if (j + 1 != p->ncols)
+        return 0;
+    p->rec_line = p->line;
+    p->rows++;
+    if (p->sink.row && p->sink.row(p->sink.ctx, p->rec_line, p->values, p->ncols, &p->err)) {
+        p->failed = 1;
+        return -1;
+    }
+    p->line++;
+    return 1;
+}
+
+/* libcsv is at a record start after the header, no CR pending: the next
+ * byte begins a line. */
+static int at_line_start(const mgcli_csv *p)
+{
+    return p->idle && p->have_header && !p->pending_cr && !p->failed;
+}
+
+/* Whole lines go through the fast path when libcsv is idle; libcsv is fed
+ * up to and including each LF otherwise, so that it is seen idle again as
+ * soon as a record ends at a line end (a LF inside a quoted field leaves
+ * it busy; input without LFs, CR line ends only, all goes to libcsv). */
+static int feed_lines(mgcli_csv *p, const char *b, size_t n)
+{
+    const char *end = b + n;
+    while (b < end) {
+        const char *nl = memchr(b, '\n', (size_t)(end - b));
+        if (nl && at_line_start(p)) {
+            int r = fast_line(p, b, nl);
+            if (r < 0)
+                return -1;
+            if (r > 0) {
+                b = nl + 1;
+                continue;
+            }
+        }
+        if (p->quote_stop && memchr(b, '"', nl ? (size_t)(nl + 1 - b) : (size_t)(end - b))) {
+            p->quoted = 1;
+            return 0;
+        }
+        size_t len = nl ? (size_t)(nl + 1 - b) : (size_t)(end - b);
+        if (parse(p, b, len) != 0)
+            return -1;
+        b += len;
+    }
+    return 0;
+}
+
 int mgcli_csv_feed(mgcli_csv *p, const void *buf, size_t n)
 {
     if (p->failed)
         return -1;
+    if (p->quoted)
+        return 0;
     const unsigned char *b = buf;
     if (skip_bom(p, &b, &n) != 0)
         return -1;
-    return n ? parse(p, b, n) : 0;
+    return feed_lines(p, (const char *)b, n);
 }
+
+size_t mgcli_csv_feed_header(mgcli_csv *p, const void *buf, size_t n)
+{
+    const char *b = buf, *end = b + n;
+    while (b < end && !p->failed && !p->have_header) {
+        const char *nl = memchr(b, '\n', (size_t)(end - b));
+        size_t len = nl ? (size_t)(nl + 1 - b) : (size_t)(end - b);
+        if (mgcli_csv_feed(p, b, len) != 0)
+            break;
+        b += len;
+    }
+    return (size_t)(b - (const char *)buf);
+}
+
+int mgcli_csv_header_read(const mgcli_csv *p) { return p->have_header; }
+
+int mgcli_csv_in_body(const mgcli_csv *p)
+{
+    return at_line_start(p) && p->bom < 0 && p->rows == 0;
+}
+
+mgcli_csv *mgcli_csv_new_body(const mgcli_csv *head, const mgcli_csv_sink *sink, int quote_stop)
+{
+    mgcli_csv *p = mgcli_csv_new(sink);
+    if (!p)
+        return NULL;
+    p->values = malloc(head->ncols * sizeof *p->values);
+    if (!p->values) {
+        mgcli_csv_free(p);
+        return NULL;
+    }
+    p->names = head->names;
+    p->nnames = head->nnames;
+    p->ncols = head->ncols;
+    p->have_header = 1;
+    p->body = 1;
+    p->bom = -1;
+    p->idle = 1;
+    p->quote_stop = quote_stop;
+    return p;
+}
+
+int mgcli_csv_quoted(const mgcli_csv *p) { return p->quoted; }
+
+size_t mgcli_csv_line(const mgcli_csv *p) { return p->line; }
 
 int mgcli_csv_finish(mgcli_csv *p)
 {
@@ -360,10 +532,14 @@ int mgcli_csv_finish(mgcli_csv *p)
         if (parse(p, BOM, (size_t)held) != 0)
             return -1;
     }
+    if (p->quoted)
+        return 0;
     if (csv_fini(&p->lp, on_field, on_record, p) != 0 && !p->failed)
         return fail(p, p->line, "unterminated quoted field");
     if (p->failed)
         return -1;
+    if (p->body)
+        return 0;
     if (!p->have_header)
         return fail(p, 0, "empty file: no header row");
     if (p->rows == 0)
@@ -380,9 +556,10 @@ void mgcli_csv_free(mgcli_csv *p)
     if (!p)
         return;
     csv_free(&p->lp);
-    for (size_t j = 0; j < p->nnames; j++)
+    for (size_t j = 0; !p->body && j < p->nnames; j++)
         free(p->names[j]);
-    free(p->names);
+    if (!p->body)
+        free(p->names);
     free(p->values);
     free(p);
 }

@@ -19,6 +19,11 @@
  *     UTF-8 byte order mark is ignored;
  *   - a field longer than MGCLI_CSV_MAX_FIELD bytes is an error.
  * Errors carry the physical line number (1-based) where they were found.
+ *
+ * Speed: while the parser is at a line start after the header, a whole line
+ * of unquoted decimal numbers (LF or CRLF) is read without libcsv and its
+ * numbers without strtod where that is exact (csv_number.h); every other
+ * line goes through libcsv and strtod, which also word every error.
  */
 #ifndef MATGRAD_CLI_CSV_LOAD_H
 #define MATGRAD_CLI_CSV_LOAD_H
@@ -76,6 +81,32 @@ const mgcli_csv_error *mgcli_csv_error_of(const mgcli_csv *p);
 size_t mgcli_csv_rows(const mgcli_csv *p);
 
 void mgcli_csv_free(mgcli_csv *p);
+
+/* Parallel reading of a regular file (fit_chunks.c) cuts the data rows into
+ * byte ranges that start at line starts and parses each with a parser of
+ * its own, made from the one that read the header:
+ *   mgcli_csv_feed_header  feeds at most the n bytes of buf, a line at a
+ *       time (up to each LF), stopping after the line that completes the
+ *       header record (or at an error); returns the bytes consumed;
+ *   mgcli_csv_header_read  the header record is complete;
+ *   mgcli_csv_in_body      the header has been read, no data row yet, and
+ *       the parser is at the start of a line, outside any record: the next
+ *       byte may be parsed by a body parser with the same line count (not
+ *       so after a header ended by a lone CR, whose line may hold a row);
+ *   mgcli_csv_new_body     a parser for data rows only, with head's columns
+ *       (head must outlive it) and lines counted from 1; finish does not
+ *       ask for a header or rows.  With quote_stop, it stops (without an
+ *       error) before the first line that holds a '"' byte, and
+ *       mgcli_csv_quoted then says so: a range cut at an LF is only known
+ *       to start outside a quoted field while no quote came before it;
+ *   mgcli_csv_line         the physical line the parser is on (1 + the line
+ *       ends read). */
+size_t mgcli_csv_feed_header(mgcli_csv *p, const void *buf, size_t n);
+int mgcli_csv_header_read(const mgcli_csv *p);
+int mgcli_csv_in_body(const mgcli_csv *p);
+mgcli_csv *mgcli_csv_new_body(const mgcli_csv *head, const mgcli_csv_sink *sink, int quote_stop);
+int mgcli_csv_quoted(const mgcli_csv *p);
+size_t mgcli_csv_line(const mgcli_csv *p);
 
 /* Reads f to its end in fixed-size chunks through a parser.  0 on success;
  * -1 with *err filled on a parse, sink or read error. */

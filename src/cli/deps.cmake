@@ -6,5 +6,11 @@
 # public API (include/matgrad/fit.h).
 find_package(CSV REQUIRED)
 target_link_libraries(matgrad-cli PRIVATE CSV::CSV)
+# OpenMP (found by the top CMakeLists) parses the byte ranges of a large
+# regular file on several threads (fit_chunks.c); without it they are
+# parsed one after the other, with the same results.
+if(OpenMP_C_FOUND)
+  target_link_libraries(matgrad-cli PRIVATE OpenMP::OpenMP_C)
+endif()
 # The manual page.
 install(FILES ${PROJECT_SOURCE_DIR}/docs/matgrad.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -91,6 +91,23 @@ static int alloc_blocks(mgcli_fit_data *d, mgcli_csv_error *err)
     return 0;
 }
 
+int mgcli_fit_data_worker(mgcli_fit_data *w, const mgcli_fit_data *d, mgcli_block_fn fn,
+                          void *ctx, mgcli_csv_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->target = d->target;
+    w->weights = d->weights;
+    w->lead = d->lead;
+    w->target_col = d->target_col;
+    w->weight_col = d->weight_col;
+    w->ncols = d->ncols;
+    w->p = d->p;
+    w->stride = d->stride;
+    w->replay = 1;
+    mgcli_fit_data_blocks(w, d->block, fn, ctx);
+    return alloc_blocks(w, err);
+}
+
 /* A second reading must see the columns of the first in the same places. */
 static int check_replay(mgcli_fit_data *d, size_t line, size_t target, size_t weight,
                         size_t ncols, mgcli_csv_error *err)

@@ -57,6 +57,10 @@ void mgcli_fit_data_init(mgcli_fit_data *d, const char *target, int explicit_int
 /* Block mode with room for `block` rows (allocated once the header gives
  * the width), handing each full block to fn. */
 void mgcli_fit_data_blocks(mgcli_fit_data *d, size_t block, mgcli_block_fn fn, void *ctx);
+/* w: a block-mode twin of d (after d read the header) for one reader
+ * thread: d's columns, a row block of its own handed to fn, no names. */
+int mgcli_fit_data_worker(mgcli_fit_data *w, const mgcli_fit_data *d, mgcli_block_fn fn,
+                          void *ctx, mgcli_csv_error *err);
 /* A CSV sink that fills d (finds the target and weight columns in the
  * header). */
 mgcli_csv_sink mgcli_fit_data_sink(mgcli_fit_data *d);

@@ -16,12 +16,18 @@
  *           exact least-squares answer of the file's doubles, rounded) or
  *           MAX_REFINE passes.  Standard input cannot be read twice: there
  *           the one-pass QR answer stands, and the report says so.
+ * A regular file large enough is read by the parallel reader instead
+ * (fit_chunks.c): byte ranges parsed on OpenMP threads into states of
+ * their own, merged in file order, for the first pass and the replays
+ * alike; the result does not depend on the number of threads.
  * Every statistic of the report comes from mg_fit_finish. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "escape.h"
 #include "fit_data.h"
+#include "fit_engine.h"
 
+#include <errno.h>
 #include <matgrad.h>
 #include <math.h>
 #include <stdio.h>
@@ -39,20 +45,45 @@ enum { BLOCK_ROWS = 1024 };
  * only bounds the time spent on a slowly contracting design. */
 enum { MAX_REFINE = 4 };
 
-typedef struct engine {
-    const mgcli_fit_options *o;
-    mg_fit *fit;
-    int refining;
-    mg_status status;   /* the engine's failure while streaming, or MG_OK */
-    double *lo, *hi;    /* each predictor's range over rows of nonzero weight
-                           (pass 1): names a constant column when the normal
-                           equations fail */
-    double *amax;       /* max |sqrt(w) x| of each predictor, then of the
-                           intercept column sqrt(w) (pass 1): name_out_of_range() */
-} engine;
+typedef mgcli_engine engine;
 
-static int create_state(engine *e, mgcli_fit_data *d, mgcli_csv_error *err)
+int mgcli_engine_ranges(engine *e, size_t p, mgcli_csv_error *err)
 {
+    if (!e->lo) {
+        e->lo = malloc((p ? p : 1) * sizeof *e->lo);
+        e->hi = malloc((p ? p : 1) * sizeof *e->hi);
+        e->amax = malloc((p + 1) * sizeof *e->amax);
+        if (!e->lo || !e->hi || !e->amax)
+            return mgcli_csv_fail_nomem(err, "the column ranges");
+    }
+    mgcli_engine_ranges_clear(e, p);
+    return 0;
+}
+
+void mgcli_engine_ranges_clear(engine *e, size_t p)
+{
+    for (size_t j = 0; j < p; j++) {
+        e->lo[j] = INFINITY;
+        e->hi[j] = -INFINITY;
+    }
+    for (size_t j = 0; j <= p; j++)
+        e->amax[j] = 0.0;
+}
+
+void mgcli_engine_ranges_merge(engine *dst, const engine *src, size_t p)
+{
+    for (size_t j = 0; j < p; j++) {
+        dst->lo[j] = fmin(dst->lo[j], src->lo[j]);
+        dst->hi[j] = fmax(dst->hi[j], src->hi[j]);
+    }
+    for (size_t j = 0; j <= p; j++)
+        dst->amax[j] = fmax(dst->amax[j], src->amax[j]);
+}
+
+int mgcli_engine_state(engine *e, const mgcli_fit_data *d, mgcli_csv_error *err)
+{
+    if (e->fit)
+        return 0;
     if (d->p == 0)
         return mgcli_csv_fail(err, 0, "no predictor columns besides '%s'", d->target);
     mg_fit_options fo = mg_fit_defaults();
@@ -68,16 +99,17 @@ static int create_state(engine *e, mgcli_fit_data *d, mgcli_csv_error *err)
         e->status = s;
         return mgcli_csv_fail(err, 0, "creating the fit state: %s", mg_strerror(s));
     }
-    e->lo = malloc(d->p * sizeof *e->lo);
-    e->hi = malloc(d->p * sizeof *e->hi);
-    e->amax = calloc(d->p + 1, sizeof *e->amax);
-    if (!e->lo || !e->hi || !e->amax)
-        return mgcli_csv_fail_nomem(err, "the column ranges");
-    for (size_t j = 0; j < d->p; j++) {
-        e->lo[j] = INFINITY;
-        e->hi[j] = -INFINITY;
-    }
-    return 0;
+    return e->lo ? 0 : mgcli_engine_ranges(e, d->p, err);
+}
+
+void mgcli_engine_free(engine *e)
+{
+    mg_fit_free(e->fit);
+    free(e->lo);
+    free(e->hi);
+    free(e->amax);
+    e->fit = NULL;
+    e->lo = e->hi = e->amax = NULL;
 }
 
 /* The name of a predictor for a message, safe for a terminal (escape.h). */
@@ -88,18 +120,22 @@ static void column_name(char *buf, size_t size, const char *name)
         strcpy(buf + used, "...");
 }
 
+/* Compare and select rather than fmin/fmax calls: the values are finite
+ * (the loader's rule), so no NaN needs their care. */
 static void track_ranges(engine *e, const mgcli_fit_data *d)
 {
+    double *restrict lo = e->lo, *restrict hi = e->hi, *restrict amax = e->amax;
     for (size_t i = 0; i < d->nb; i++) {
         if (d->w && d->w[i] == 0)
             continue;
         const double *x = d->X + i * d->p, sw = d->w ? sqrt(d->w[i]) : 1.0;
         for (size_t j = 0; j < d->p; j++) {
-            e->lo[j] = fmin(e->lo[j], x[j]);
-            e->hi[j] = fmax(e->hi[j], x[j]);
-            e->amax[j] = fmax(e->amax[j], sw * fabs(x[j]));
+            const double v = x[j], a = sw * fabs(v);
+            lo[j] = v < lo[j] ? v : lo[j];
+            hi[j] = v > hi[j] ? v : hi[j];
+            amax[j] = a > amax[j] ? a : amax[j];
         }
-        e->amax[d->p] = fmax(e->amax[d->p], sw);
+        amax[d->p] = sw > amax[d->p] ? sw : amax[d->p];
     }
 }
 
@@ -130,12 +166,12 @@ static int name_out_of_range(const engine *e, const mgcli_fit_data *d, const cha
 }
 
 /* One block of rows into the state (pass 1) or its refinement (replay). */
-static int on_block(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err)
+int mgcli_engine_block(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err)
 {
     engine *e = ctx;
     if (d->nb == 0)
         return 0;
-    if (!e->fit && create_state(e, d, err) != 0)
+    if (mgcli_engine_state(e, d, err) != 0)
         return -1;
     mg_matrix X = mg_matrix_view(d->X, d->nb, d->p), Y = mg_matrix_view(d->y, d->nb, 1);
     mg_matrix W = mg_matrix_view(d->w, d->nb, 1);
@@ -187,6 +223,42 @@ static int engine_failed(const engine *e, const mgcli_fit_data *d, mg_status s)
     return MGCLI_EXIT_FAIL;
 }
 
+/* f through p: the header a line at a time; then a regular file whose data
+ * rows span two of the parallel reader's ranges or more goes to it
+ * (fit_chunks.c), anything else (standard input, a pipe, a small file) is
+ * read on in one sequence. */
+static int read_input(engine *e, mgcli_fit_data *d, FILE *f, off_t size, mgcli_csv *p,
+                      mgcli_csv_error *err)
+{
+    enum { CAP = 1 << 16 };
+    char *buf = malloc(CAP);
+    if (!buf)
+        return mgcli_csv_fail_nomem(err, "the read buffer");
+    off_t offset = 0;
+    size_t n;
+    int failed = 0;
+    while (!failed && !mgcli_csv_header_read(p) && (n = fread(buf, 1, CAP, f)) > 0) {
+        size_t used = mgcli_csv_feed_header(p, buf, n);
+        offset += (off_t)used;
+        if (mgcli_csv_in_body(p) && size >= 0 && size - offset >= 2 * (off_t)mgcli_chunk_bytes()) {
+            free(buf);
+            return mgcli_read_chunks(e, d, p, fileno(f), offset, size, err);
+        }
+        failed = mgcli_csv_feed(p, buf + used, n - used) != 0;
+    }
+    while (!failed && !ferror(f) && (n = fread(buf, 1, CAP, f)) > 0)
+        failed = mgcli_csv_feed(p, buf, n) != 0;
+    free(buf);
+    if (!failed && ferror(f))
+        return mgcli_csv_fail(err, 0, "read error: %s", strerror(errno));
+    if (failed || mgcli_csv_finish(p) != 0) {
+        *err = *mgcli_csv_error_of(p);
+        return -1;
+    }
+    /* the last, partial block */
+    return mgcli_engine_block(e, d, err);
+}
+
 /* One reading of o->file into the state (or its refinement).  *regular:
  * the input is a regular file, which can be read again. */
 static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
@@ -196,17 +268,18 @@ static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
     if (!f)
         return rc;
     struct stat st;
+    int reg = f != stdin && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     if (regular)
-        *regular = f != stdin && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+        *regular = reg;
     mgcli_csv_sink sink = mgcli_fit_data_sink(d);
     mgcli_csv_error err;
     d->nb = 0;
-    int bad = mgcli_csv_read_stream(f, &sink, &err);
+    mgcli_csv *p = mgcli_csv_new(&sink);
+    int bad = p ? read_input(e, d, f, reg ? st.st_size : -1, p, &err)
+                : mgcli_csv_fail_nomem(&err, "the CSV parser");
+    mgcli_csv_free(p);
     if (f != stdin)
         fclose(f);
-    /* the last, partial block */
-    if (!bad && on_block(e, d, &err) != 0)
-        bad = 1;
     d->nb = 0;
     if (!bad)
         return MGCLI_EXIT_OK;
@@ -266,6 +339,7 @@ static int refine(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, size_t *pas
         if ((s = mg_fit_refine_begin(e->fit, &B)) != MG_OK)
             return engine_failed(e, d, s);
         e->refining = 1;
+        e->B = &B;
         d->replay = 1;
         d->n = 0;
         int rc = read_pass(e, d, NULL);
@@ -329,15 +403,12 @@ int mgcli_fit_stream(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_re
 {
     engine e = { .o = o };
     int regular = 0;
-    mgcli_fit_data_blocks(d, BLOCK_ROWS, on_block, &e);
+    mgcli_fit_data_blocks(d, BLOCK_ROWS, mgcli_engine_block, &e);
     int rc = read_pass(&e, d, &regular);
     if (rc == MGCLI_EXIT_OK && mgcli_fit_result_alloc(r, d->p + (o->intercept ? 1 : 0)) != 0)
         rc = mgcli_out_of_memory("the coefficients");
     if (rc == MGCLI_EXIT_OK)
         rc = solve(&e, d, r, regular);
-    mg_fit_free(e.fit);
-    free(e.lo);
-    free(e.hi);
-    free(e.amax);
+    mgcli_engine_free(&e);
     return rc;
 }

@@ -3,11 +3,19 @@
  * same parser and sink `matgrad fit --target y` uses.  The first byte also
  * picks how the input is cut into chunks (one piece, two pieces at a chosen
  * point, or byte by byte), because the loader must give the same result
- * whatever the chunk boundaries; that result is checked here. */
+ * whatever the chunk boundaries; that result is checked here.
+ *
+ * The first byte also picks where the data rows are cut in two for the
+ * parallel reader's body parsers (src/cli/fit_chunks.c): the header read
+ * by one parser, the rows after it by two body parsers cut at a line
+ * start, with the reader's rule for quotes (a part that meets a '"' is
+ * read again, with the rest of the file, in one sequence).  The rows, or
+ * the first error's line and message, must be those of the whole parse. */
 #include "csv_load.h"
 #include "fit_data.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +56,91 @@ static outcome load(const uint8_t *data, size_t size, int mode, size_t split)
     return o;
 }
 
+static int no_block(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err)
+{
+    (void)ctx;
+    (void)d;
+    (void)err;
+    return 0;
+}
+
+/* One body part [a, b) of the data; *quoted when a quote stopped it. */
+static int body(const mgcli_csv *head, const mgcli_fit_data *dh, const uint8_t *data, size_t a,
+                size_t b, int quote_stop, outcome *o, size_t *lines, int *quoted)
+{
+    mgcli_fit_data d;
+    mgcli_csv_error err;
+    if (mgcli_fit_data_worker(&d, dh, no_block, NULL, &err) != 0)
+        abort();
+    mgcli_csv_sink sink = mgcli_fit_data_sink(&d);
+    mgcli_csv *p = mgcli_csv_new_body(head, &sink, quote_stop);
+    if (!p)
+        abort();
+    int rc = mgcli_csv_feed(p, data + a, b - a);
+    if (rc == 0)
+        rc = mgcli_csv_finish(p);
+    *quoted = mgcli_csv_quoted(p);
+    o->rc = rc;
+    o->rows = d.n;
+    if (rc) {
+        o->line = mgcli_csv_error_of(p)->line;
+        memcpy(o->msg, mgcli_csv_error_of(p)->msg, sizeof o->msg);
+    }
+    *lines = mgcli_csv_line(p) - 1;
+    mgcli_csv_free(p);
+    mgcli_fit_data_free(&d);
+    return rc;
+}
+
+/* The whole input as the parallel reader would read it with two parts cut
+ * near `cut`; 0 when the header is never complete (nothing to compare). */
+static int two_parts(const uint8_t *data, size_t size, size_t cut, outcome *o)
+{
+    mgcli_fit_data dh;
+    mgcli_fit_data_init(&dh, "y", 0);
+    mgcli_fit_data_blocks(&dh, 16, no_block, NULL);
+    mgcli_csv_sink sink = mgcli_fit_data_sink(&dh);
+    mgcli_csv *head = mgcli_csv_new(&sink);
+    if (!head)
+        abort();
+    size_t h = mgcli_csv_feed_header(head, data, size);
+    int ok = mgcli_csv_in_body(head);
+    if (ok) {
+        size_t s = cut < h ? h : cut;
+        while (s < size && s > h && data[s - 1] != '\n')
+            s++;
+        size_t line = mgcli_csv_line(head), la = 0, lb = 0;
+        int quoted;
+        outcome a = { 0 }, b = { 0 };
+        body(head, &dh, data, h, s, 1, &a, &la, &quoted);
+        if (quoted) {
+            body(head, &dh, data, h, size, 0, &a, &la, &quoted);
+            s = size;
+        }
+        if (!a.rc && s < size && body(head, &dh, data, s, size, 1, &b, &lb, &quoted) == 0 &&
+            quoted)
+            body(head, &dh, data, s, size, 0, &b, &lb, &quoted);
+        if (a.rc) {
+            *o = a;
+            o->line += o->line ? line - 1 : 0;
+        } else if (s < size && b.rc) {
+            *o = b;
+            o->line += o->line ? line + la - 1 : 0;
+        } else {
+            o->rc = 0;
+            o->rows = a.rows + b.rows;
+            if (o->rows == 0) {
+                o->rc = -1;
+                o->line = 0;
+                snprintf(o->msg, sizeof o->msg, "no data rows after the header");
+            }
+        }
+    }
+    mgcli_csv_free(head);
+    mgcli_fit_data_free(&dh);
+    return ok;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int mode = size ? data[0] % 3 : 0;
@@ -58,6 +151,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * explicit intercept column, which does not change rows or errors) */
     if (whole.rc != cut.rc || whole.rows != cut.rows || whole.line != cut.line ||
         strcmp(whole.msg, cut.msg) != 0)
+        abort();
+    outcome parts = { 0 };
+    if (two_parts(data, size, split, &parts) &&
+        (whole.rc != parts.rc || (whole.rc == 0 && whole.rows != parts.rows) ||
+         whole.line != parts.line || strcmp(whole.msg, parts.msg) != 0))
         abort();
     return 0;
 }
