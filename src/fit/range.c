@@ -28,20 +28,50 @@ void mg__fit_range_begin(mg_fit *fit)
         call[j] = 0.0;
 }
 
+/* The same over four rows at once, scales s[0..3]: the running maxima are
+ * read and written once per four rows instead of once per row (the loop
+ * cost about a sixth of the Gram kernel's time row by row). */
+static void rows4_max(double *restrict cmax, const double *restrict v, size_t ld, size_t n,
+                      const double *s)
+{
+    const double *v1 = v + ld, *v2 = v1 + ld, *v3 = v2 + ld;
+    for (size_t j = 0; j < n; j++) {
+        const double a0 = fabs(v[j]) * s[0], a1 = fabs(v1[j]) * s[1];
+        const double a2 = fabs(v2[j]) * s[2], a3 = fabs(v3[j]) * s[3];
+        const double b0 = a0 > a1 ? a0 : a1, b1 = a2 > a3 ? a2 : a3, b = b0 > b1 ? b0 : b1;
+        cmax[j] = b > cmax[j] ? b : cmax[j];
+    }
+}
+
+/* sqrt(w_i) of row i (1 without weights), 0 for a row of weight zero (it
+ * is in no sum, so its magnitude does not count): |v| sqrt(w) without
+ * forming a product that could overflow first. */
+static double row_scale(const mg_matrix *w, size_t i)
+{
+    if (!w)
+        return 1.0;
+    const double wi = w->data[i * w->stride];
+    return wi == 0.0 ? 0.0 : sqrt(wi);
+}
+
 void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
                         size_t i0, size_t i1)
 {
     const size_t p = fit->p, k = fit->k;
     double *call = fit->cmax + p + k;
-    for (size_t i = i0; i < i1; i++) {
-        const double wi = w ? w->data[i * w->stride] : 1.0;
-        if (wi == 0.0)
-            continue;
-        /* |v| sqrt(w) without forming a product that could overflow first */
-        const double sw = w ? sqrt(wi) : 1.0;
+    size_t i = i0;
+    for (; i + 4 <= i1; i += 4) {
+        const double s[4] = { row_scale(w, i), row_scale(w, i + 1), row_scale(w, i + 2),
+                              row_scale(w, i + 3) };
         if (p)
-            row_max(call, X->data + i * X->stride, p, sw);
-        row_max(call + p, Y->data + i * Y->stride, k, sw);
+            rows4_max(call, X->data + i * X->stride, X->stride, p, s);
+        rows4_max(call + p, Y->data + i * Y->stride, Y->stride, k, s);
+    }
+    for (; i < i1; i++) {
+        const double s = row_scale(w, i);
+        if (p)
+            row_max(call, X->data + i * X->stride, p, s);
+        row_max(call + p, Y->data + i * Y->stride, k, s);
     }
 }
 
