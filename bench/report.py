@@ -7,6 +7,7 @@ RESULTS_FILE lines: '<source> RESULT workload=.. impl=.. size=.. median_s=..
 rate=.. unit=.. bound_frac=..'.  Ratios to a peer are peer median / our
 median for the same workload and size, both from this one run."""
 import collections
+import os
 import sys
 
 PEERS = ("numpy", "torch")
@@ -307,6 +308,11 @@ def main():
                                               fmt_t(f["median_s"]) if f else "-", ratio))
         w("\n")
     fit_engine(w, by_wl)
+    cli = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "cli_scale.md")
+    if os.path.exists(cli):
+        w("## `matgrad fit` at scale (scripts/cli_scale.sh, run separately)\n\n")
+        with open(cli) as f:
+            w(f.read().rstrip("\n") + "\n\n")
     bounds = [r for r in rows if r["workload"] in ("read_bw", "dgemm_peak")]
     if bounds:
         w("## Measured bounds\n\n| source | what | size | rate |\n|---|---|---|---|\n")
