@@ -38,30 +38,15 @@
 #define MGCLI_OMP(x)
 #endif
 
-/* Threads for the ranges: OpenMP's count (OMP_NUM_THREADS), except for a
- * QR state (qr, auto, --weights with either) while OpenBLAS may run its
- * own thread pool.  mg_fit_accumulate and mg_fit_merge of a QR state call
- * LAPACK (dtpqrt), and the pthreads build of OpenBLAS runs even their
- * small level-2 calls (dtrmv on 20-odd columns) on its pool, whose lock
- * two concurrent callers spin on: measured, two threads then took 4 to 8
- * times as long as one.  OpenBLAS takes its thread count from
- * OPENBLAS_NUM_THREADS, else GOTO_NUM_THREADS, else OMP_NUM_THREADS, when
- * it loads; only where that is 1 do QR ranges run in parallel.  GRAM
- * states (normal) call no BLAS while streaming, nor does a refinement
- * replay (double-double sums in plain C): those run in parallel always.
- * Either way the ranges and their order are the same, and so are the
- * results. */
+/* Threads for the ranges: OpenMP's count (OMP_NUM_THREADS).  Accumulating
+ * and merging states calls no BLAS (the QR kind folds its blocks in plain
+ * loops since OpenBLAS's pool made two concurrent dtpqrt callers 4 to 8
+ * times slower), nor does a refinement replay, so every method reads its
+ * ranges in parallel.  The ranges and their order do not depend on the
+ * thread count, and so the results do not either. */
 static int reader_threads(const mgcli_engine *e)
 {
-    if (e->o->method != MGCLI_NORMAL && !e->refining) {
-        static const char *const vars[] = { "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",
-                                            "OMP_NUM_THREADS" };
-        const char *v = NULL;
-        for (size_t i = 0; i < sizeof vars / sizeof *vars && !(v && *v); i++)
-            v = getenv(vars[i]);
-        if (!v || strcmp(v, "1") != 0)
-            return 1;
-    }
+    (void)e;
 #ifdef _OPENMP
     return omp_get_max_threads();
 #else

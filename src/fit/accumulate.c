@@ -3,7 +3,8 @@
  * of a fit").
  *
  * QR: rows are copied MG__FIT_BLOCK at a time, weighted by sqrt(w_i), into
- * a column-major block, folded in by one dtpqrt.  GRAM: sub-blocks of
+ * a column-major block, folded into the triangle by Householder
+ * reflections (mg__fit_fold_block).  GRAM: sub-blocks of
  * MG__FIT_BLOCK rows go through the packed Gram kernel (kernels/
  * gram_packed.h): in place when unweighted without the intercept, else as
  * a row-major copy weighted by sqrt(w_i) and, with the intercept, centred
@@ -54,25 +55,71 @@ static size_t count_nonzero(const mg_matrix *w, size_t N)
     return nz;
 }
 
+/* sum_i u_i v_i over r entries in eight fixed lanes folded in a fixed
+ * order (the compiler keeps them in two vector registers; a single running
+ * sum would be one dependent add per entry). */
+static double dot8(const double *restrict u, const double *restrict v, size_t r)
+{
+    double a[8] = { 0 };
+    size_t i = 0;
+    for (; i + 8 <= r; i += 8)
+        for (int l = 0; l < 8; l++)
+            a[l] += u[i + l] * v[i + l];
+    for (; i < r; i++)
+        a[0] += u[i] * v[i];
+    return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+}
+
+/* [R; B] = Q [R'; 0] for the n x n upper triangle R (column-major, leading
+ * dimension n) and the r x n block B (column-major, leading dimension ldb):
+ * one Householder reflection per column j, H_j = I - tau v v^T with v = 1
+ * at row j of R and u = B[:, j] / (alpha - beta) in the block, applied to
+ * the columns to its right (LAPACK's dtpqrt2 with a rectangular B, l = 0;
+ * Golub and Van Loan, Sec. 5.2).  Plain loops, not dtpqrt: OpenBLAS
+ * dispatches the small BLAS calls inside dtpqrt to its thread pool, where
+ * two states accumulated on two threads contend for its lock (4-8x slower
+ * in the command, docs/cli.md), and allocates in doing so.  B is
+ * overwritten.  Backward stable as any Householder QR; the squares cannot
+ * overflow for columns within the state's range (MG__FIT_RANGE), and finish
+ * refuses a state that holds others before it reads R. */
+void mg__fit_fold_block(double *restrict R, size_t n, double *restrict B, size_t ldb, size_t r)
+{
+    for (size_t j = 0; j < n; j++) {
+        double *u = B + j * ldb;
+        const double xx = dot8(u, u, r);
+        if (xx == 0.0)
+            continue; /* H_j = I */
+        const double alpha = R[j * n + j], norm = sqrt(alpha * alpha + xx);
+        const double beta = alpha >= 0.0 ? -norm : norm;
+        const double tau = (beta - alpha) / beta, scale = 1.0 / (alpha - beta);
+        for (size_t i = 0; i < r; i++)
+            u[i] *= scale;
+        R[j * n + j] = beta;
+        for (size_t l = j + 1; l < n; l++) {
+            double *b = B + l * ldb;
+            /* s = tau v^T [R(j, l); B(:, l)],  [R(j, l); B(:, l)] -= s v */
+            const double s = tau * (R[l * n + j] + dot8(u, b, r));
+            R[l * n + j] -= s;
+            for (size_t i = 0; i < r; i++)
+                b[i] -= s * u[i];
+        }
+    }
+}
+
 /* QR: X and Y were checked finite first, so nothing below can fail and the
  * state is only touched by complete, valid updates. */
 static mg_status accumulate_qr(mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
                                const mg_matrix *w, size_t N)
 {
-    const lapack_int n = (lapack_int)f->n;
+    const size_t n = f->n;
     for (size_t i0 = 0; i0 < N; i0 += f->mb) {
         const size_t i1 = N - i0 < f->mb ? N : i0 + f->mb;
         const size_t r = fill(f, X, Y, w, i0, i1);
         mg__fit_range_rows(f, X, Y, w, i0, i1);
         if (r == 0)
             continue;
-        /* [R; B] = Q [R'; 0]   (R' overwrites R: Householder update of the
-         * triangle by the block's rows, dtpqrt with a rectangular B, l = 0) */
-        MG__CHECK(mg__lapack_status(
-            LAPACKE_dtpqrt_work(LAPACK_COL_MAJOR, (lapack_int)r, n, 0, (lapack_int)f->nb, f->S,
-                                n, f->blk, (lapack_int)f->mb, f->T, (lapack_int)f->nb,
-                                f->tpwork),
-            MG_EINVAL));
+        /* [R; B] = Q [R'; 0]   (R' overwrites R) */
+        mg__fit_fold_block(f->S, n, f->blk, f->mb, r);
     }
     return MG_OK;
 }

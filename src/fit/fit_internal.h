@@ -178,6 +178,12 @@ MG__MUST_USE mg_status mg__fit_compatible(const mg_fit *a, const mg_fit *b);
 /* Forget everything derived from the sums (factor, refinement, solution). */
 void mg__fit_invalidate(mg_fit *fit);
 
+/* QR: [R; B] = Q [R'; 0] for the n x n upper triangle R (column-major,
+ * leading dimension n) and an r x n block B (column-major, leading
+ * dimension ldb, overwritten) by Householder reflections in plain loops
+ * (no BLAS: see accumulate.c). */
+void mg__fit_fold_block(double *restrict R, size_t n, double *restrict B, size_t ldb, size_t r);
+
 /* Chan-Golub-LeVeque merge of GRAM sums: (wa, ma, Sa) <- union with
  * (wb, mb, Sb); ma, mb NULL without the intercept (plain addition). */
 void mg__fit_gram_merge(size_t n, double *wa, double *ma, double *Sa, double wb,

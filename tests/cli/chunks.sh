@@ -8,7 +8,7 @@
 # many lines straddle a cut:
 #   - the coefficients (-o, every digit) do not depend on the thread count
 #     (OMP_NUM_THREADS 1, 2, 3), bitwise, for every method, nor on whether
-#     a QR state is read on one thread (OpenBLAS threaded) or several;
+#     OpenBLAS runs its own thread pool or not;
 #   - they agree with the sequential reading within the accuracy of each
 #     method (bounds below);
 #   - errors: the message, line number and exit status are those of the
@@ -37,10 +37,8 @@ awk 'NR > 1 && NR % 97 == 0 { print "" } { print }' data.csv > blanks.csv
 methods=("-m normal" "-m qr" "-m auto" "-m qr -w w")
 
 # fit NAME FILE CHUNK THREADS ARGS...: -o NAME.csv, report in NAME.out.
-# THREADS: OpenMP threads, with OPENBLAS_NUM_THREADS=1 (QR states are
-# read in parallel only then, fit_chunks.c); "blas2": OpenBLAS and OpenMP
-# at 2 threads, where QR states are read on one thread (auto's replays on
-# two).
+# THREADS: OpenMP threads, with OPENBLAS_NUM_THREADS=1; "blas2": OpenBLAS
+# and OpenMP at 2 threads (the default environment on this machine).
 fit() {
     local name=$1 file=$2 chunk=$3 threads=$4 blas=1
     shift 4
