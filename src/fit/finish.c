@@ -316,11 +316,6 @@ mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res, const 
     res->df_residual = fit->nonzero > fit->rank ? fit->nonzero - fit->rank : 0;
     if (res->std_err)
         copy_out(fit->se, m, k, res->std_err);
-    if (res->residual_sd)
-        memcpy(res->residual_sd, sd, k * sizeof *sd);
-    if (res->r_squared)
-        memcpy(res->r_squared, r2, k * sizeof *r2);
-    if (res->adj_r_squared)
-        memcpy(res->adj_r_squared, ar2, k * sizeof *ar2);
+    mg__fit_result_vectors(res, k, sd, r2, ar2);
     return MG_OK;
 }

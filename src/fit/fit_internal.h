@@ -256,6 +256,11 @@ MG__MUST_USE mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result
 void mg__fit_summary(long double rss, long double tss, size_t df, size_t dft, double *sd,
                      double *r2, double *ar2);
 
+/* Copies the k-vectors sd, R^2 and adjusted R^2 into the result fields
+ * the caller asked for (non-NULL): every fit path's last step. */
+void mg__fit_result_vectors(mg_lstsq_result *res, size_t k, const double *sd, const double *r2,
+                            const double *ar2);
+
 /* refine_begin's work once B is checked: the refinement sums zeroed, B
  * kept as the estimate being refined. */
 void mg__fit_refine_start(mg_fit *fit, const mg_matrix *B);

@@ -4,6 +4,8 @@
  * TSS of finite data may exceed the double range. */
 #include "fit_internal.h"
 
+#include <string.h>
+
 void mg__fit_summary(long double rss, long double tss, size_t df, size_t dft, double *sd,
                      double *r2, double *ar2)
 {
@@ -14,4 +16,15 @@ void mg__fit_summary(long double rss, long double tss, size_t df, size_t dft, do
     *ar2 = (tss > 0.0L && df > 0 && dft > 0)
                ? (double)(1.0L - (rss / (long double)df) / (tss / (long double)dft))
                : NAN;
+}
+
+void mg__fit_result_vectors(mg_lstsq_result *res, size_t k, const double *sd, const double *r2,
+                            const double *ar2)
+{
+    if (res->residual_sd)
+        memcpy(res->residual_sd, sd, k * sizeof *sd);
+    if (res->r_squared)
+        memcpy(res->r_squared, r2, k * sizeof *r2);
+    if (res->adj_r_squared)
+        memcpy(res->adj_r_squared, ar2, k * sizeof *ar2);
 }

@@ -310,12 +310,7 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
             res->df_residual = q.d.N - q.rank;
             if (res->std_err)
                 mg__copy(res->std_err->data, res->std_err->stride, se, k, p, k);
-            if (res->residual_sd)
-                memcpy(res->residual_sd, sd, k * sizeof *sd);
-            if (res->r_squared)
-                memcpy(res->r_squared, r2, k * sizeof *r2);
-            if (res->adj_r_squared)
-                memcpy(res->adj_r_squared, ar2, k * sizeof *ar2);
+            mg__fit_result_vectors(res, k, sd, r2, ar2);
         }
     }
     release(&q);
