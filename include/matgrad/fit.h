@@ -19,8 +19,8 @@
  * Two kinds behind the same calls (docs/derivations.md, "One model of a fit"):
  *   MG_FIT_QR    the upper-triangular factor R of the weighted augmented
  *                matrix W^(1/2) [1 X Y] (q x q, q = intercept + p + k),
- *                updated by Householder (LAPACK dtpqrt: the triangle on top
- *                of a block of rows; two states merge by dtpqrt of a triangle
+ *                updated by Householder reflections (the triangle on top
+ *                of a block of rows; two states merge by folding a triangle
  *                on a triangle).  The empty state's R is zero, so the first
  *                block needs no dgeqrt of its own: one code path, and a
  *                state is the same object whether it holds 0 or N rows.

@@ -14,8 +14,8 @@
 #include <math.h>
 #include <stddef.h>
 
-/* Rows per block: QR copies them (weighted, column-major) for one dtpqrt,
- * big enough for BLAS-3 speed; GRAM hands them to the packed Gram kernel,
+/* Rows per block: QR copies them (weighted, column-major) for one
+ * Householder fold (mg__fit_fold_block); GRAM hands them to the packed Gram kernel,
  * whose tiles keep their panels in L1 at this size (the Gram pass
  * measured 128 best of 64..512).  Small enough for the block to stay in
  * cache (MG__FIT_BLOCK x q doubles). */
@@ -44,7 +44,7 @@ struct mg_fit {
     double *blk;            /* mb x n: QR column-major, GRAM row-major (row stride n) */
     double *sw;             /* mb: GRAM, sqrt(w) of blk's rows */
     double *P;              /* GRAM: the packed kernel's panels for mb rows of n columns */
-    size_t nb;              /* dtpqrt block size */
+    size_t nb;              /* rows of the T and tpwork scratch (GRAM's shift, deltas) */
     double *T, *tpwork;     /* nb x n each */
     double *bS, *bmean;     /* GRAM: the block's own sums (n x n, n); bS row-major
                              * upper while accumulating, column-major upper after */
