@@ -292,7 +292,8 @@ static void take(reader *r, worker *w, const range_out *out, long i)
 /* Ranges [0, n) in parallel, taken in order. */
 static void parallel_ranges(reader *r, const mgcli_csv *head, const plan *pl)
 {
-    int threads = reader_threads(r->e);
+    const int threads = reader_threads(r->e);
+    (void)threads; /* unused where OpenMP is off (MGCLI_OMP expands to nothing) */
     MGCLI_OMP(omp parallel num_threads(threads) if (pl->n > 1 && threads > 1))
     {
         worker w;
