@@ -7,12 +7,21 @@
 #
 # Record formats (one record a line, fields separated by blanks; every real
 # number printed with 17 significant digits, so it reads back exactly):
-#   pt x df lower log value        value = pt(x, df, lower.tail, log.p)
-#   pf x df1 df2 lower log value   value = pf(x, df1, df2, lower.tail, log.p)
-#   qt p df lower log value        value = qt(p, df, lower.tail, log.p)
-#   qf p df1 df2 lower log value   value = qf(p, df1, df2, lower.tail, log.p)
+#   pt x df lower log value cond        value = pt(x, df, lower.tail, log.p)
+#   pf x df1 df2 lower log value cond   value = pf(x, df1, df2, lower.tail, log.p)
+#   qt p df lower log value cond        value = qt(p, df, lower.tail, log.p)
+#   qf p df1 df2 lower log value cond   value = qf(p, df1, df2, lower.tail, log.p)
 # lower and log are 0 or 1 (FALSE or TRUE).  With log = 1 the p of qt/qf is
-# the natural logarithm of the probability.
+# the natural logarithm of the probability.  cond (3 digits, may be Inf) is
+# the relative condition number of value with respect to its first argument:
+# with P the probability, f the density at the quantile or point x,
+#   pt, pf:  cond = |x f(x) / P|,            divided by |log P| when log = 1;
+#   qt, qf:  cond = |P / (q f(q))|,          times |log P| when log = 1.
+# Rounding the argument alone moves value by about eps * cond relatively, so
+# a test compares within c * eps * max(1, cond) (R's own error included), not
+# within a fixed relative tolerance: in the deep tails cond reaches 1e3.
+# cond = Inf marks a value to compare absolutely (a quantile 0 at p = 0.5, a
+# log probability that rounds to -0).
 #
 # Grid: df (and df2) in {1, 2, 3, 5, 10, 30, 100, 1e3, 1e4, 1e5, 1e6, 1e7}
 # plus the non-integers 0.5, 2.5, 7.3, 45.6; df1 of pf/qf only up to 1e3
@@ -27,6 +36,14 @@
 # quantiles, they are only points, exact as printed.
 out <- "tests/data/r/distributions.txt"
 fmt <- function(v) sprintf("%.17g", v)
+fmc <- function(v) sprintf("%.3g", v)
+# cond of a probability value at x, from the log density ld at x
+pcond <- function(x, ld, v, lg) {
+  lP <- if (lg) v else log(v)
+  c <- exp(log(abs(x)) + ld - lP)
+  if (lg) c <- c / abs(v)
+  if (is.nan(c)) Inf else c  # log value rounded to 0: compare absolutely
+}
 dfs <- c(1, 2, 3, 5, 10, 30, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 0.5, 2.5, 7.3, 45.6)
 df1s <- c(1, 2, 3, 5, 10, 30, 100, 1e3, 2.5, 7.3)
 tails <- 10^-c(1, 2, 3, 5, 10, 20, 50, 100, 200, 300)
@@ -55,7 +72,8 @@ for (df in dfs) {
   for (x in sort(xs)) for (k in seq_len(nrow(flags))) {
     lo <- flags$lower[k]; lg <- flags$log[k]
     v <- quiet(pt(x, df, lower.tail = lo, log.p = lg))
-    if (!is.na(v)) add("pt", fmt(x), fmt(df), as.integer(lo), as.integer(lg), fmt(v))
+    if (!is.na(v)) add("pt", fmt(x), fmt(df), as.integer(lo), as.integer(lg), fmt(v),
+                       fmc(pcond(x, dt(x, df, log = TRUE), v, lg)))
   }
 }
 for (df1 in df1s) for (df2 in dfs) {
@@ -67,7 +85,7 @@ for (df1 in df1s) for (df2 in dfs) {
     lo <- flags$lower[k]; lg <- flags$log[k]
     v <- quiet(pf(x, df1, df2, lower.tail = lo, log.p = lg))
     if (!is.na(v)) add("pf", fmt(x), fmt(df1), fmt(df2), as.integer(lo), as.integer(lg),
-                       fmt(v))
+                       fmt(v), fmc(pcond(x, df(x, df1, df2, log = TRUE), v, lg)))
   }
 }
 # R's qt and qbeta stop short in some extreme tails (for example R 4.2.2
@@ -80,7 +98,9 @@ roundtrip <- 0L
 qrec <- function(tag, pars, p, lo, lg, v, cdf, dens) {
   if (is.na(v)) return(invisible())
   P <- if (lg) exp(p) else p
+  qc <- Inf
   if (is.finite(v) && v != 0) {
+    qc <- abs(P / (v * dens(v))) * (if (lg) abs(p) else 1)
     back <- cdf(v, lo)
     cond <- abs(v * dens(v) / P)
     if (!is.finite(back) || abs(back / P - 1) > 1e-12 * max(1, cond)) {
@@ -89,7 +109,7 @@ qrec <- function(tag, pars, p, lo, lg, v, cdf, dens) {
     }
   }
   add(tag, fmt(p), paste(fmt(pars), collapse = " "),
-      as.integer(lo), as.integer(lg), fmt(v))
+      as.integer(lo), as.integer(lg), fmt(v), fmc(qc))
 }
 for (df in dfs) for (p in probs) for (lo in c(TRUE, FALSE)) {
   cdf <- function(q, lo) pt(q, df, lower.tail = lo)
@@ -111,11 +131,12 @@ con <- file(out, "w")
 writeLines(c(
   "# R's pt, pf, qt, qf: written by scripts/ref_distributions.R (see there)",
   paste0("# ", R.version.string),
-  "# pt x df lower log value       = pt(x, df, lower.tail = lower, log.p = log)",
-  "# pf x df1 df2 lower log value  = pf(x, df1, df2, lower.tail = lower, log.p = log)",
-  "# qt p df lower log value       = qt(p, df, lower.tail = lower, log.p = log)",
-  "# qf p df1 df2 lower log value  = qf(p, df1, df2, lower.tail = lower, log.p = log)",
+  "# pt x df lower log value cond       value = pt(x, df, lower.tail = lower, log.p = log)",
+  "# pf x df1 df2 lower log value cond  value = pf(x, df1, df2, lower.tail = lower, log.p = log)",
+  "# qt p df lower log value cond       value = qt(p, df, lower.tail = lower, log.p = log)",
+  "# qf p df1 df2 lower log value cond  value = qf(p, df1, df2, lower.tail = lower, log.p = log)",
   "# lower, log: 0 or 1; with log = 1, p is log(probability); 17 significant digits",
+  "# cond: relative condition number of value in its first argument (see the script)",
   paste("# records left out because R warned:", dropped),
   paste("# quantile records left out because p(q) missed p:", roundtrip)), con)
 writeLines(recs, con)
