@@ -88,13 +88,17 @@ for (df1 in df1s) for (df2 in dfs) {
                        fmt(v), fmc(pcond(x, df(x, df1, df2, log = TRUE), v, lg)))
   }
 }
-# R's qt and qbeta stop short in some extreme tails (for example R 4.2.2
-# gives qt(1e-300, 2.5, lower.tail = FALSE) about 9e-6 too large; checked
-# against 60-digit mpmath): a quantile q is kept only if the probability at q
-# agrees with p within 1e-12 * max(1, cond), cond = |q f(q) / P| being the
-# condition number of the probability with respect to q (f the density), so
-# a record that errs by more than rounding-level amounts is dropped.
+# R's qt and qf stop short in some extreme tails (R 4.2.2 gives
+# qt(1e-300, 2.5, lower.tail = FALSE) 9e-6 too large, and qf loses digits
+# to 1/qbeta - 1 when df2 is large; checked against 60-digit mpmath): a
+# quantile q is kept only if the probability at q agrees with P within
+# 32 eps (1 + cp + |log P|), cp = |q f(q) / P| being the condition number of
+# the probability in q (f the density): that is, q errs by no more than
+# about 32 eps (1 + (1 + |log P|) / cp) relatively, rounding-level amounts
+# (pt and pf themselves err by up to about 2 eps (cp + |log P|), the
+# |log P| from exponentiating a logarithm in the deep tails).
 roundtrip <- 0L
+eps <- .Machine$double.eps
 qrec <- function(tag, pars, p, lo, lg, v, cdf, dens) {
   if (is.na(v)) return(invisible())
   P <- if (lg) exp(p) else p
@@ -102,8 +106,9 @@ qrec <- function(tag, pars, p, lo, lg, v, cdf, dens) {
   if (is.finite(v) && v != 0) {
     qc <- abs(P / (v * dens(v))) * (if (lg) abs(p) else 1)
     back <- cdf(v, lo)
-    cond <- abs(v * dens(v) / P)
-    if (!is.finite(back) || abs(back / P - 1) > 1e-12 * max(1, cond)) {
+    cp <- abs(v * dens(v) / P)
+    if (!is.finite(back) ||
+        abs(back / P - 1) > 32 * eps * (1 + cp + abs(log(P)))) {
       roundtrip <<- roundtrip + 1L
       return(invisible())
     }
