@@ -40,7 +40,7 @@
 
 /* Threads for the ranges: OpenMP's count (OMP_NUM_THREADS).  Accumulating
  * and merging states calls no BLAS (the QR kind folds its blocks in plain
- * loops since OpenBLAS's pool made two concurrent dtpqrt callers 4 to 8
+ * loops since OpenBLAS's pool made two concurrent dtpqrt callers several
  * times slower), nor does a refinement replay, so every method reads its
  * ranges in parallel.  The ranges and their order do not depend on the
  * thread count, and so the results do not either. */

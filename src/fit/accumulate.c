@@ -77,8 +77,8 @@ static double dot8(const double *restrict u, const double *restrict v, size_t r)
  * the columns to its right (LAPACK's dtpqrt2 with a rectangular B, l = 0;
  * Golub and Van Loan, Sec. 5.2).  Plain loops, not dtpqrt: OpenBLAS
  * dispatches the small BLAS calls inside dtpqrt to its thread pool, where
- * two states accumulated on two threads contend for its lock (4-8x slower
- * in the command, docs/cli.md), and allocates in doing so.  B is
+ * two states accumulated on two threads contend for its lock (several
+ * times slower in the command, docs/cli.md), and allocates in doing so.  B is
  * overwritten.  Backward stable as any Householder QR; the squares cannot
  * overflow for columns within the state's range (MG__FIT_RANGE), and finish
  * refuses a state that holds others before it reads R. */

@@ -30,7 +30,7 @@ void mg__fit_range_begin(mg_fit *fit)
 
 /* The same over four rows at once, scales s[0..3]: the running maxima are
  * read and written once per four rows instead of once per row (the loop
- * cost about a sixth of the Gram kernel's time row by row). */
+ * cost a large part of the Gram kernel's time row by row). */
 static void rows4_max(double *restrict cmax, const double *restrict v, size_t ld, size_t n,
                       const double *s)
 {

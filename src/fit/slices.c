@@ -12,8 +12,8 @@
 #include <string.h>
 
 /* A slice is worth its own state (and a thread) from this many elements
- * of [X Y] on: the packed Gram kernel needs about 0.1 ms for 2^18, against
- * a few microseconds to wake a thread and merge two states. */
+ * of [X Y] on: the packed Gram kernel's work on 2^18 elements is far more
+ * than waking a thread and merging two states. */
 #define MG__FIT_SLICE_MIN ((size_t)1 << 18)
 /* At most this many slices: enough to balance two to eight threads, few
  * enough that the states' memory (O(q^2) each) and merges stay small. */
