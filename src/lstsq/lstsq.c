@@ -181,10 +181,8 @@ static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, c
     const int centered = mg__lsq_has_constant_column(q->d.X, q->d.intercept);
 
     for (size_t c = 0; c < k; c++) {
-        const double *y = Y->data + c;
-        const double mean = centered ? (double)(mg__xsum(y, N, Y->stride) / (long double)N) : 0.0;
         /* TSS about the mean (a model with a constant) or about zero */
-        const long double tss = mg__xsumsq(y, N, Y->stride, mean);
+        const long double tss = mg__lsq_tss(Y->data + c, N, Y->stride, NULL, centered);
         mg__fit_summary(out->rss[c], tss, df, N - (centered ? 1u : 0u), &sd[c], &r2[c], &ar2[c]);
     }
     if (!res->std_err)

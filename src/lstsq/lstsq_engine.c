@@ -17,30 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* TSS of each output, about the (weighted) mean when centred, about zero
- * otherwise, in long double: two passes, the mean first, so no
- * cancellation; rows of weight zero do not count. */
-static void total_sum_of_squares(const mg_matrix *Y, const mg_matrix *w, int centred,
-                                 long double *tss)
-{
-    const size_t N = Y->rows;
-    for (size_t c = 0; c < Y->cols; c++) {
-        long double sw = 0.0L, swy = 0.0L, t = 0.0L;
-        for (size_t i = 0; centred && i < N; i++) {
-            const long double wi = w ? w->data[i * w->stride] : 1.0L;
-            sw += wi;
-            swy += wi * Y->data[i * Y->stride + c];
-        }
-        const long double mean = sw > 0.0L ? swy / sw : 0.0L;
-        for (size_t i = 0; i < N; i++) {
-            const long double wi = w ? w->data[i * w->stride] : 1.0L;
-            const long double d = Y->data[i * Y->stride + c] - mean;
-            t += wi * d * d;
-        }
-        tss[c] = t;
-    }
-}
-
 /* Refinement steps until the engine reports convergence.  MG_ENOCONV
  * when max_refine steps (> 0) did not get there, or a step diverged. */
 static mg_status refine(mg__fit_slices *sl, const mg_matrix *X, const mg_matrix *Y,
@@ -93,8 +69,8 @@ mg_status mg__lsq_engine(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_
      * digits to a big mean, and about the mean also for a constant column
      * (mg_lstsq's convention), which the state's sums cannot show */
     const mg__fit_tss ext = { tss, fo.intercept || mg__lsq_has_constant_column(X, 0) };
-    if (s == MG_OK)
-        total_sum_of_squares(Y, o->weights, ext.centred, tss);
+    for (size_t c = 0; s == MG_OK && c < k; c++)
+        tss[c] = mg__lsq_tss(Y->data + c, Y->rows, Y->stride, o->weights, ext.centred);
     /* the refined (or minimum-norm) solution and its statistics, written
      * only now that everything has succeeded */
     if (s == MG_OK)

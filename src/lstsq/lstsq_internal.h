@@ -116,6 +116,13 @@ MG__MUST_USE mg_status mg__lsq_engine(const mg_matrix *X, const mg_matrix *Y,
                                       const mg_lstsq_options *o, mg_fit_kind kind, mg_matrix *B,
                                       mg_lstsq_result *res);
 
+/* TSS of one output y (N entries, stride ys): about the (weighted) mean
+ * when centred, about zero otherwise, in long double from two passes (the
+ * mean first), so no cancellation; rows of weight zero add nothing.  w:
+ * N x 1 weights or NULL.  Both of mg_lstsq's paths take TSS from here. */
+MG__MUST_USE long double mg__lsq_tss(const double *y, size_t N, size_t ys, const mg_matrix *w,
+                                     int centred);
+
 /* Unscaled diagonal of (Z^T Z)^+ from the factors: v (p). */
 MG__MUST_USE mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);
 

@@ -109,3 +109,24 @@ mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
     free(c); free(x); free(r); free(scratch);
     return s;
 }
+
+long double mg__lsq_tss(const double *y, size_t N, size_t ys, const mg_matrix *w, int centred)
+{
+    if (!w) {
+        /* the mean in long double, then exactly formed deviations (xdot.h) */
+        const double mean = centred ? (double)(mg__xsum(y, N, ys) / (long double)N) : 0.0;
+        return mg__xsumsq(y, N, ys, mean);
+    }
+    long double sw = 0.0L, swy = 0.0L, t = 0.0L;
+    for (size_t i = 0; centred && i < N; i++) {
+        const long double wi = w->data[i * w->stride];
+        sw += wi;
+        swy += wi * y[i * ys];
+    }
+    const long double mean = sw > 0.0L ? swy / sw : 0.0L;
+    for (size_t i = 0; i < N; i++) {
+        const long double d = y[i * ys] - mean;
+        t += (long double)w->data[i * w->stride] * d * d;
+    }
+    return t;
+}
