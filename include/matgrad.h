@@ -11,5 +11,7 @@
 #include "matgrad/rules.h"
 #include "matgrad/act.h"
 #include "matgrad/fd.h"
+#include "matgrad/dist.h"
+#include "matgrad/infer.h"
 
 #endif /* MATGRAD_H */
