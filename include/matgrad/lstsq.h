@@ -36,10 +36,10 @@
  * (weights not N x 1); MG_ENONFINITE (NaN/Inf in X, Y or the weights);
  * MG_ENOTPD when method CHOLESKY meets a Gram matrix too ill-conditioned
  * for its refinement to converge (rcond(equilibrated X^T X) < 32 (p + 1)
- * eps: collinear columns); MG_ENOCONV when a refinement does not converge
- * within max_refine steps or stops contracting (CHOLESKY, and every method
- * with weights beyond kappa ~1e6), or LAPACK's SVD (dgesdd) fails to
- * converge; MG_ERANGE for a weighted fit with a column whose largest
+ * eps: collinear columns); MG_ENOCONV when a full-rank refinement does not
+ * reach rounding level within max_refine steps or stops contracting above
+ * it (every method; CHOLESKY and weighted fits beyond kappa ~1e6), or
+ * LAPACK's SVD (dgesdd) fails to converge; MG_ERANGE for a weighted fit with a column whose largest
  * magnitude is outside about 1e-144 .. 1e144 (fit.h, MG_FIT_RANGE; the
  * unweighted methods equilibrate such columns and solve them); MG_ENOMEM.
  */

@@ -95,7 +95,15 @@ MG__MUST_USE mg_status mg__lsq_solve_aug(const mg__lsq *q, const double *f, cons
  * the extra term Z^T r = c (c == NULL: 0), y of N entries with stride ys
  * (y == NULL: zero).  x (p, scaled coordinates) and r (N) are outputs.
  * *steps gets the number of refinement steps, *delta the last relative
- * correction.  scratch: MG__LSQ_REFINE_SCRATCH(N, p) doubles. */
+ * correction.  MG_ENOCONV when a full-rank refinement did not reach
+ * rounding level (max_refine steps, or a stall above MG__LSQ_STALL_ULPS):
+ * x unproven.
+ * scratch: MG__LSQ_REFINE_SCRATCH(N, p) doubles. */
+/* A refinement that stalls is still proven when the correction it
+ * rejected, the estimate of the remaining error, is within this many ulp
+ * of each coefficient (normwise for coefficients near 0): the answer is
+ * then within the documented few ulp (tests/test_lstsq_exact.c asserts 8). */
+#define MG__LSQ_STALL_ULPS 4.0
 MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys,
                                       const double *c, double *x, double *r, double *scratch,
                                       size_t *steps, double *delta);

@@ -98,6 +98,10 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
      * correction of 1 while the error shrinks). */
     size_t steps = 0;
     double prev = INFINITY, last = 1.0;
+    /* Only a full-rank x has an exact answer to prove; a rank-deficient
+     * one is the truncated factorisation's minimum-norm solution, which the
+     * steps only polish.  0 steps: the factorisation's own answer. */
+    int proven = !full || q->max_refine == 0;
     while (steps < q->max_refine) {
         if (full) {
             residuals(q, y, ys, c, x, r, f, g, bt, acc, cs);
@@ -108,8 +112,14 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
         }
         MG__CHECK(mg__lsq_solve_aug(q, f, full ? g : NULL, dr, dx));
         const double d = mg__lsq_rel_change(dx, x, p), dn = norm_change(dx, x, p);
-        if (!(dn < prev))
-            break; /* the corrections stopped shrinking: at the noise level */
+        if (!(dn < prev)) {
+            /* The corrections stopped shrinking.  That is the noise floor
+             * only if this correction, the estimate of x's remaining error,
+             * is at rounding level; above it the stall is kappa(Z) eps ~ 1
+             * and x is not proven. */
+            proven = proven || d <= MG__LSQ_STALL_ULPS * DBL_EPSILON;
+            break;
+        }
         for (size_t j = 0; j < p; j++)
             x[j] += dx[j];
         if (full)
@@ -120,10 +130,14 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
         /* at rounding level, or the next correction would be about d times
          * the observed contraction dn / prev: below the last bit of x, so
          * another pass cannot change the answer */
-        if (d <= 2.0 * DBL_EPSILON || (isfinite(prev) && d * (dn / prev) <= 0.25 * DBL_EPSILON))
+        if (d <= 2.0 * DBL_EPSILON || (isfinite(prev) && d * (dn / prev) <= 0.25 * DBL_EPSILON)) {
+            proven = 1;
             break;
+        }
         prev = dn;
     }
+    if (!proven)
+        return MG_ENOCONV; /* max_refine steps, or a stall above rounding level */
     *delta = last;
     *steps_out = steps;
     return MG_OK;

@@ -85,7 +85,7 @@ static MG__MUST_USE double rhs_scale(const mg__lsq *q)
  * c = -e_j (r + Z x = 0, Z^T r = -e_j), so the refinement that makes the
  * coefficients accurate makes the variances accurate too.  The system is
  * solved for c = -t e_j (t = rhs_scale, a power of two: x / t is exact); a
- * non-finite refined value keeps the unrefined v_j. */
+ * non-finite or unproven refined value keeps the unrefined v_j. */
 mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
 {
     const size_t N = q->d.N, p = q->d.p;
@@ -103,6 +103,12 @@ mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
         c[j] = -t;
         s = mg__lsq_refine(q, NULL, 0, c, x, r, scratch, &steps, &delta);
         c[j] = 0.0;
+        if (s == MG_ENOCONV) {
+            /* unproven refinement: v_j keeps the factor's value (relative
+             * error about kappa eps, as documented for standard errors) */
+            s = MG_OK;
+            continue;
+        }
         if (s == MG_OK && isfinite(x[j] / t))
             v[j] = x[j] / t;
     }
