@@ -25,6 +25,8 @@ static const struct {
     {"vcov", 2, 1},          {"cov_unscaled", 2, 1}, {"hc", 3, 1},
     {"predict", 1, 6},       {"hat", 1, 1},        {"cooks", 1, 1},
     {"resid", 1, 1},         {"fitted", 1, 1},     {"warning", -1, 0},
+    /* <case>_exact.txt (scripts/ref_lm_exact.py) */
+    {"coef_exact", 1, 2},    {"sigma_exact", 0, 1}, {"r_squared_exact", 0, 1},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
