@@ -16,6 +16,9 @@
  * R 4.2.2 src/library/stats/R/lm.R) plus those of the check itself, stated
  * next to each assertion; u = eps / 2, gamma_n = n u / (1 - n u) for a sum
  * of n terms in any order (Higham, ASNA, Sec. 3.1). */
+/* mkstemp, for the loader test's temporary files */
+#define _POSIX_C_SOURCE 200809L
+
 #include "mgtest.h"
 #include "rlm_ref.h"
 
@@ -589,10 +592,89 @@ START_TEST(r_within_bound_of_exact)
 }
 END_TEST
 
+/* ------------------------------------------------------------- loader */
+
+/* Writes text to a fresh temporary file; returns its path (static). */
+static const char *temp_file(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/rlm_ref_XXXXXX");
+    const int fd = mkstemp(path);
+    ck_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    ck_assert(f != NULL);
+    ck_assert(fputs(text, f) >= 0);
+    ck_assert(fclose(f) == 0);
+    return path;
+}
+
+/* A file that drifts from the format fails to load, with a message,
+ * instead of being half read; a well-formed one reads exactly. */
+START_TEST(loader_rejects_malformed)
+{
+    static const char *const bad_ref[] = {
+        "sigma 1\nsigmas 2\n",          /* unknown key */
+        "coef (Intercept) 1 2 3\n",      /* coef needs 4 numbers */
+        "confint 0.95 x 1\n",            /* one bound */
+        "rank two\n",                    /* not a number */
+        "hat 1 0.5x\n",                  /* trailing garbage */
+        "vcov a\n",                      /* labels only */
+    };
+    static const char *const bad_table[] = {
+        "a,b\n1,2\n3\n",               /* ragged */
+        "a,b\n1,NA\n",                  /* NA in a plain table */
+        "a,b\n1,2\n\n3,4\n",            /* blank line inside */
+        "a\n1e400\n",                   /* overflow */
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof bad_ref / sizeof bad_ref[0]; i++) {
+        const char *path = temp_file(bad_ref[i]);
+        rlm_ref r;
+        err[0] = '\0';
+        ck_assert_msg(rlm_ref_load(path, &r, err, sizeof err) != 0, "accepted: %s", bad_ref[i]);
+        ck_assert(err[0] != '\0');
+        remove(path);
+    }
+    for (size_t i = 0; i < sizeof bad_table / sizeof bad_table[0]; i++) {
+        const char *path = temp_file(bad_table[i]);
+        rlm_table t;
+        err[0] = '\0';
+        ck_assert_msg(rlm_table_load(path, &t, err, sizeof err) != 0, "accepted: %s", bad_table[i]);
+        ck_assert(err[0] != '\0');
+        remove(path);
+    }
+    rlm_ref r;
+    ck_assert(rlm_ref_load("/nonexistent/rlm_ref.txt", &r, err, sizeof err) != 0);
+
+    const char *path = temp_file("# comment\n\nconfint 0.95 (Intercept) -1.5 NA\n"
+                                 "warning essentially perfect fit: x\nsigma NaN\n");
+    ck_assert_int_eq(rlm_ref_load(path, &r, err, sizeof err), 0);
+    remove(path);
+    ck_assert_uint_eq(r.nrec, 3);
+    const char *lab[2] = {"0.95", "(Intercept)"};
+    const rlm_record *c = rlm_ref_find(&r, "confint", 2, lab);
+    ck_assert(c != NULL && c->nv == 2 && c->v[0] == -1.5 && !c->na[0] && c->na[1] && isnan(c->v[1]));
+    ck_assert(c->line == 3);
+    ck_assert_str_eq(rlm_ref_nth(&r, "warning", 0)->text, "essentially perfect fit: x");
+    ck_assert(isnan(rlm_ref_scalar(&r, "sigma")) && !rlm_ref_find(&r, "sigma", 0, NULL)->na[0]);
+    ck_assert(isnan(rlm_ref_scalar(&r, "rank")));
+    rlm_ref_free(&r);
+
+    path = temp_file("x,\"y\"\r\n0.1,-2\r\n3,4e-300\r\n");
+    rlm_table t;
+    ck_assert_int_eq(rlm_table_load(path, &t, err, sizeof err), 0);
+    remove(path);
+    ck_assert(t.rows == 2 && t.cols == 2 && rlm_table_col(&t, "y") == 1 && rlm_table_col(&t, "z") == -1);
+    ck_assert(rlm_table_get(&t, 0, 0) == 0.1 && rlm_table_get(&t, 1, 1) == 4e-300);
+    rlm_table_free(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rlm_ref");
     TCase *tc = tcase_create("r_lm");
+    tcase_add_test(tc, loader_rejects_malformed);
     tcase_add_loop_test(tc, records_match_design, 0, NCASES);
     tcase_add_loop_test(tc, inference_identities, 0, NCASES);
     tcase_add_loop_test(tc, diagnostics_identities, 0, NCASES);
