@@ -592,6 +592,105 @@ START_TEST(r_within_bound_of_exact)
 }
 END_TEST
 
+/* ------------------------------------------------------- CSV vs design */
+
+/* Splits an R write.csv / write.table line in place at sep, removing the
+ * quotes around a field (R's files here quote no separator). */
+static size_t split_r_line(char *line, char sep, char **field, size_t max)
+{
+    size_t n = 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    for (char *p = line;;) {
+        char *end = strchr(p, sep);
+        if (end)
+            *end = '\0';
+        const size_t len = strlen(p);
+        if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
+            p[len - 1] = '\0';
+            p++;
+        }
+        ck_assert_uint_lt(n, max);
+        field[n++] = p;
+        if (!end)
+            return n;
+        p = end + 1;
+    }
+}
+
+/* Every cell of <file> read as the command would (strtod of the text) is
+ * the design's double, row for row after dropping rows with an NA; a text
+ * column is the 0/1 columns <name><level> of R's treatment coding.  The
+ * files' first header field is "", followed by the separator. */
+static void check_csv(const fixture *f, const char *suffix, const rlm_table *des,
+                      size_t want_deleted)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "r/lm/%s%s", f->name, suffix);
+    FILE *in = fopen(mgt_data_path(rel), "r");
+    ck_assert_msg(in != NULL, "cannot open %s", rel);
+    enum { MAXF = 32 };
+    char head[4096], line[4096], *hf[MAXF], *df[MAXF];
+    ck_assert(fgets(head, sizeof head, in) && strchr(head, '\n'));
+    ck_assert(strncmp(head, "\"\"", 2) == 0);
+    const char sep = head[2];
+    const size_t nh = split_r_line(head, sep, hf, MAXF);
+    size_t row = 0, deleted = 0, matched = 0;
+    while (fgets(line, sizeof line, in)) {
+        ck_assert(strchr(line, '\n') != NULL);
+        ck_assert_uint_eq(split_r_line(line, sep, df, MAXF), nh);
+        int na = 0;
+        for (size_t j = 1; j < nh; j++)
+            na |= strcmp(df[j], "NA") == 0;
+        if (na) {
+            deleted++;
+            continue;
+        }
+        ck_assert_uint_lt(row, des->rows);
+        for (size_t j = 1; j < nh; j++) {
+            char *end;
+            const double v = strtod(df[j], &end);
+            const long c = rlm_table_col(des, hf[j]);
+            if (*df[j] != '\0' && *end == '\0') {
+                if (c >= 0) {
+                    ck_assert_msg(rlm_table_get(des, row, (size_t)c) == v, "%s: row %zu %s: %s vs %.17g",
+                                  rel, row + 1, hf[j], df[j], rlm_table_get(des, row, (size_t)c));
+                    matched++;
+                }
+                continue;
+            }
+            /* a factor: each dummy <name><level> is 1 exactly on its level */
+            const size_t len = strlen(hf[j]);
+            for (size_t k = 0; k < des->cols; k++) {
+                if (strncmp(des->names[k], hf[j], len) != 0)
+                    continue;
+                const double want = strcmp(des->names[k] + len, df[j]) == 0;
+                ck_assert_msg(rlm_table_get(des, row, k) == want, "%s: row %zu %s", rel, row + 1,
+                              des->names[k]);
+                matched++;
+            }
+        }
+        row++;
+    }
+    fclose(in);
+    ck_assert_msg(row == des->rows, "%s: %zu complete rows, design %zu", rel, row, des->rows);
+    ck_assert_msg(deleted == want_deleted, "%s: %zu rows with NA, R deleted %zu", rel, deleted,
+                  want_deleted);
+    /* every design cell was matched by one CSV cell */
+    ck_assert_msg(matched == des->rows * des->cols, "%s: %zu of %zu design cells from the CSV", rel,
+                  matched, des->rows * des->cols);
+}
+
+START_TEST(csv_reads_as_design)
+{
+    fixture f;
+    load(&f, cases[_i]);
+    check_csv(&f, ".csv", &f.des, count_value(&f, "deleted"));
+    if (f.has_new)
+        check_csv(&f, "_new.csv", &f.nd, 0);
+    unload(&f);
+}
+END_TEST
+
 /* ------------------------------------------------------------- loader */
 
 /* Writes text to a fresh temporary file; returns its path (static). */
@@ -675,6 +774,7 @@ int main(void)
     Suite *s = suite_create("rlm_ref");
     TCase *tc = tcase_create("r_lm");
     tcase_add_test(tc, loader_rejects_malformed);
+    tcase_add_loop_test(tc, csv_reads_as_design, 0, NCASES);
     tcase_add_loop_test(tc, records_match_design, 0, NCASES);
     tcase_add_loop_test(tc, inference_identities, 0, NCASES);
     tcase_add_loop_test(tc, diagnostics_identities, 0, NCASES);
