@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The R lm() references of tests/data/r/lm (scripts/ref_lm.R, R 4.2.2)
  * are complete and agree with themselves, before any other suite trusts
- * them: every case loads through tests/ref/rlm_ref.c; the records describe
- * the committed design (names, counts, rows, weights); and the statistics
+ * them: every case loads through tests/ref/rlm_ref.c; every cell of the
+ * committed CSV reads (strtod) as the design's double, factors as R's
+ * dummies; the records describe that design (names, counts, rows,
+ * weights); R's coefficients are within the QR error bound of the 80-digit
+ * answer (<case>_exact.txt); and the statistics
  * R printed satisfy the identities that tie them together (vcov and
  * sigma^2 cov_unscaled, t = estimate / SE, confidence half-widths over SE
  * one t quantile, F and R^2 from the same sums, logLik from the residual
