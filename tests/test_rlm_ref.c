@@ -16,7 +16,8 @@
  *
  * Tolerances: the files hold R's doubles exactly (%.17g round-trips), so
  * every bound is the rounding of the operations R performed (its source,
- * R 4.2.2 src/library/stats/R/lm.R) plus those of the check itself, stated
+ * R 4.2.2's stats sources: lm.R, lm.influence.R, logLik.R, confint.R)
+ * plus those of the check itself, stated
  * next to each assertion; u = eps / 2, gamma_n = n u / (1 - n u) for a sum
  * of n terms in any order (Higham, ASNA, Sec. 3.1). */
 /* mkstemp, for the loader test's temporary files */
@@ -410,7 +411,7 @@ START_TEST(diagnostics_identities)
     load(&f, cases[_i]);
     const char *nm = f.name;
     const double u = MGT_U;
-    const double sigma = scalar(&f, "sigma"), rdf = scalar(&f, "df_residual");
+    const double rdf = scalar(&f, "df_residual");
     const long double rss = rss_of(&f);
 
     double *wr = malloc(f.n * sizeof *wr);
@@ -444,7 +445,6 @@ START_TEST(diagnostics_identities)
         ck_assert_msg(fabsl(D - Dc) <= (20 * u + 2 * gn) * Dc, "%s: Cook %zu: %.17g vs %.17Lg", nm,
                       i + 1, D, Dc);
     }
-    (void)sigma;
     /* trace of the hat matrix = rank.  R: hat_i = ||Q1^T e_i||^2 with Q1
      * from rank Householder reflectors, orthonormal columns to within
      * gamma_{8 n rank} each (Higham, ASNA, Lemma 19.3, c = 8), so
