@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Heteroskedasticity-consistent covariances HC0..HC3 of one output's
+ * coefficients (sandwich::vcovHC of an lm; docs/derivations.md, "Robust
+ * covariances and prediction"), over the identified columns:
+ *   V = C M C,  M = sum_i omega_i z_i z_i^T,
+ *   e_i = y_i - z_i^T b,  h_i = w_i z_i^T C z_i,
+ *   omega_i = w_i^2 e_i^2 a_i,  a_i = 1 (HC0, HC1), 1 / (1 - h_i) (HC2),
+ *             1 / (1 - h_i)^2 (HC3),
+ *   HC1: V scaled by n / (n - rank) at finish (n: rows of nonzero weight).
+ * Rows of zero weight contribute nothing and are not counted in n.
+ *
+ * The state holds C_id and b_id (copies), the lower triangle of M, n and a
+ * flag for a row of leverage 1; accumulate folds rows in blocks of
+ * MG__INFER_BLOCK into M with one dsyrk per block, on scratch allocated by
+ * create (no other call but finish allocates). */
+#include "model.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mg_hc {
+    mg_hc_type type;
+    int intercept;
+    size_t p, k, m, m_id, output;
+    size_t *idx;        /* m_id identified columns of Z */
+    double *b;          /* m_id: coef[idx, output] */
+    double *C;          /* m_id x m_id: cov_unscaled[idx, idx] */
+    double *M;          /* m_id x m_id: lower triangle of sum omega_i z_i z_i^T */
+    size_t n;           /* rows of nonzero weight */
+    int leverage_one;   /* some row had h_i >= 1 - 8 eps */
+    /* Scratch for one block of rows: */
+    double *Zb;         /* MG__INFER_BLOCK x m_id: z_i, then sqrt(omega_i) z_i */
+    double *T;          /* MG__INFER_BLOCK x m_id: Z_b C (HC2, HC3) */
+    double *r;          /* MG__INFER_BLOCK: y_i, then e_i */
+    double *wb;         /* MG__INFER_BLOCK: w_i */
+};
+
+/* A leverage this close to 1 is 1 up to the rounding of h_i itself
+ * (gamma_2m |z|^T |C| |z| w, a few eps for a well-scaled C): 1 / (1 - h_i)
+ * would be noise, or infinite. */
+#define LEVERAGE_ONE (1.0 - 8.0 * DBL_EPSILON)
+
+void mg_hc_free(mg_hc *hc)
+{
+    if (!hc)
+        return;
+    free(hc->idx);
+    free(hc->b);
+    free(hc->C);
+    free(hc->M);
+    free(hc->Zb);
+    free(hc->T);
+    free(hc->r);
+    free(hc->wb);
+    free(hc);
+}
+
+/* Sizes are at least 1 so that malloc(0) never reads as a failure. */
+static mg_status hc_alloc(mg_hc *hc)
+{
+    const size_t mi = hc->m_id ? hc->m_id : 1;
+    hc->b = mg__alloc_doubles(mi, 1);
+    hc->C = mg__alloc_doubles(mi, mi);
+    hc->M = calloc(mi * mi, sizeof *hc->M);
+    hc->Zb = mg__alloc_doubles(MG__INFER_BLOCK, mi);
+    hc->T = hc->type >= MG_HC2 ? mg__alloc_doubles(MG__INFER_BLOCK, mi) : NULL;
+    hc->r = mg__alloc_doubles(MG__INFER_BLOCK, 1);
+    hc->wb = mg__alloc_doubles(MG__INFER_BLOCK, 1);
+    if (!hc->b || !hc->C || !hc->M || !hc->Zb || (hc->type >= MG_HC2 && !hc->T) || !hc->r ||
+        !hc->wb)
+        return MG_ENOMEM;
+    return MG_OK;
+}
+
+mg_status mg_hc_create(const mg_model *model, size_t output, mg_hc_type type, mg_hc **out)
+{
+    if (!out || !model)
+        return MG_EINVAL;
+    if (type != MG_HC0 && type != MG_HC1 && type != MG_HC2 && type != MG_HC3)
+        return MG_EINVAL;
+    MG__CHECK(mg__model_check(model, 1));
+    if (output >= model->k)
+        return MG_EINVAL;
+    mg_hc *hc = calloc(1, sizeof *hc);
+    if (!hc)
+        return MG_ENOMEM;
+    hc->type = type;
+    hc->intercept = model->intercept != 0;
+    hc->p = model->p;
+    hc->k = model->k;
+    hc->m = model->coef->rows;
+    hc->output = output;
+    hc->idx = malloc(hc->m * sizeof *hc->idx);
+    if (!hc->idx) {
+        mg_hc_free(hc);
+        return MG_ENOMEM;
+    }
+    hc->m_id = mg__model_identified(model, hc->idx);
+    if (hc_alloc(hc) != MG_OK) {
+        mg_hc_free(hc);
+        return MG_ENOMEM;
+    }
+    const mg_matrix *B = model->coef;
+    for (size_t l = 0; l < hc->m_id; l++)
+        hc->b[l] = B->data[hc->idx[l] * B->stride + output];
+    mg__gather_sym(model->cov_unscaled, hc->idx, hc->m_id, hc->C);
+    *out = hc;
+    return MG_OK;
+}
+
+/* ---- accumulate ---- */
+
+static mg_status check_rows(const mg_hc *hc, const mg_matrix *X, const mg_matrix *Y,
+                            const mg_matrix *w)
+{
+    if (!hc || !Y || (hc->p > 0 && !X))
+        return MG_EINVAL;
+    MG__CHECK(mg_matrix_check(Y));
+    if (X)
+        MG__CHECK(mg_matrix_check(X));
+    if (w)
+        MG__CHECK(mg_matrix_check(w));
+    const size_t N = Y->rows;
+    if (Y->cols != hc->k || (X && (X->rows != N || X->cols != hc->p)) ||
+        (w && (w->rows != N || w->cols != 1)))
+        return MG_EDIM;
+    if ((X && !mg__all_finite(X->data, N, X->cols, X->stride)) ||
+        !mg__all_finite(Y->data + hc->output, N, 1, Y->stride) ||
+        (w && !mg__all_finite(w->data, N, 1, w->stride)))
+        return MG_ENONFINITE;
+    for (size_t i = 0; w && i < N; i++)
+        if (w->data[i * w->stride] < 0.0)
+            return MG_EINVAL;
+    return MG_OK;
+}
+
+/* sqrt(a_i) of the type from the leverage h_i; 0 (with the flag set) for a
+ * leverage of 1, where a_i is undefined and finish refuses. */
+static double sqrt_a(mg_hc *hc, double h)
+{
+    if (hc->type < MG_HC2)
+        return 1.0;
+    if (h >= LEVERAGE_ONE) {
+        hc->leverage_one = 1;
+        return 0.0;
+    }
+    return hc->type == MG_HC2 ? 1.0 / sqrt(1.0 - h) : 1.0 / (1.0 - h);
+}
+
+/* hs[r] = h_i = w_i z_i^T C z_i for the block's rows. */
+static void block_leverage(const mg_hc *hc, size_t nb, double *hs)
+{
+    const size_t mi = hc->m_id;
+    /* T = Z_b C   (C symmetric: its lower triangle is read) */
+    cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, (int)nb, (int)mi, 1.0, hc->C, (int)mi,
+                hc->Zb, (int)mi, 0.0, hc->T, (int)mi);
+    for (size_t r = 0; r < nb; r++) {
+        double v = 0.0;
+        for (size_t l = 0; l < mi; l++)
+            v += hc->T[r * mi + l] * hc->Zb[r * mi + l];
+        hs[r] = hc->wb[r] * v;
+    }
+}
+
+/* Folds the nb gathered rows (Zb, r = y, wb) into M. */
+static void fold_block(mg_hc *hc, size_t nb)
+{
+    const size_t mi = hc->m_id;
+    hc->n += nb;
+    if (mi == 0)
+        return; /* nothing identified: the rows only count */
+    /* e = y - Z_b b */
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)mi, -1.0, hc->Zb, (int)mi, hc->b, 1,
+                1.0, hc->r, 1);
+    double hs[MG__INFER_BLOCK];
+    if (hc->type >= MG_HC2)
+        block_leverage(hc, nb, hs);
+    for (size_t r = 0; r < nb; r++) {
+        /* sqrt(omega_i) = |w_i e_i| sqrt(a_i): the row of W E A^(1/2) Z */
+        double s = fabs(hc->wb[r] * hc->r[r]) * sqrt_a(hc, hc->type >= MG_HC2 ? hs[r] : 0.0);
+        for (size_t l = 0; l < mi; l++)
+            hc->Zb[r * mi + l] *= s;
+    }
+    /* M += S^T S,  S = diag(sqrt(omega)) Z_b   (lower triangle) */
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)mi, (int)nb, 1.0, hc->Zb, (int)mi,
+                1.0, hc->M, (int)mi);
+}
+
+mg_status mg_hc_accumulate(mg_hc *hc, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w)
+{
+    MG__CHECK(check_rows(hc, X, Y, w));
+    const size_t mi = hc->m_id;
+    size_t nb = 0;
+    for (size_t i = 0; i < Y->rows; i++) {
+        double wi = w ? w->data[i * w->stride] : 1.0;
+        if (wi == 0.0)
+            continue; /* no contribution, and not one of the n rows */
+        mg__gather_z(X ? X->data + i * X->stride : NULL, hc->intercept, hc->idx, mi,
+                     hc->Zb + nb * mi);
+        hc->r[nb] = Y->data[i * Y->stride + hc->output];
+        hc->wb[nb] = wi;
+        if (++nb == MG__INFER_BLOCK) {
+            fold_block(hc, nb);
+            nb = 0;
+        }
+    }
+    if (nb > 0)
+        fold_block(hc, nb);
+    return MG_OK;
+}
+
+/* ---- merge ---- */
+
+static int same_model(const mg_hc *a, const mg_hc *b)
+{
+    if (a->type != b->type || a->intercept != b->intercept || a->p != b->p || a->k != b->k ||
+        a->m != b->m || a->m_id != b->m_id || a->output != b->output)
+        return 0;
+    const size_t mi = a->m_id;
+    return memcmp(a->idx, b->idx, mi * sizeof *a->idx) == 0 &&
+           memcmp(a->b, b->b, mi * sizeof *a->b) == 0 &&
+           memcmp(a->C, b->C, mi * mi * sizeof *a->C) == 0;
+}
+
+mg_status mg_hc_merge(mg_hc *dst, const mg_hc *src)
+{
+    if (!dst || !src || dst == src || !same_model(dst, src))
+        return MG_EINVAL;
+    for (size_t l = 0; l < dst->m_id * dst->m_id; l++)
+        dst->M[l] += src->M[l];
+    dst->n += src->n;
+    dst->leverage_one |= src->leverage_one;
+    return MG_OK;
+}
+
+/* ---- finish ---- */
+
+/* Vid = C M C (symmetrised), scaled by HC1's n / (n - rank); MG_ERANGE if
+ * not finite (finite data whose meat overflowed). */
+static mg_status sandwich(const mg_hc *hc, double *T2, double *Vid)
+{
+    const int mi = (int)hc->m_id;
+    /* T2 = C M   (M symmetric: its lower triangle, the one dsyrk wrote) */
+    cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, mi, mi, 1.0, hc->M, mi, hc->C, mi, 0.0,
+                T2, mi);
+    /* V = T2 C = C M C   (C symmetric: lower triangle) */
+    cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, mi, mi, 1.0, hc->C, mi, T2, mi, 0.0,
+                Vid, mi);
+    const double f =
+        hc->type == MG_HC1 ? (double)hc->n / (double)(hc->n - hc->m_id) : 1.0;
+    /* The two triangles differ by rounding; their mean is as accurate and
+     * makes V exactly symmetric (a covariance callers may factor). */
+    for (int a = 0; a < mi; a++)
+        for (int b = 0; b <= a; b++) {
+            double v = f * (0.5 * (Vid[a * mi + b] + Vid[b * mi + a]));
+            if (!isfinite(v))
+                return MG_ERANGE;
+            Vid[a * mi + b] = Vid[b * mi + a] = v;
+        }
+    return MG_OK;
+}
+
+static void write_v(const mg_hc *hc, const double *Vid, mg_matrix *V)
+{
+    for (size_t a = 0; a < hc->m; a++)
+        for (size_t b = 0; b < hc->m; b++)
+            V->data[a * V->stride + b] = NAN;
+    for (size_t a = 0; a < hc->m_id; a++)
+        for (size_t b = 0; b < hc->m_id; b++)
+            V->data[hc->idx[a] * V->stride + hc->idx[b]] = Vid[a * hc->m_id + b];
+}
+
+static mg_status check_finish(const mg_hc *hc, const mg_matrix *V)
+{
+    if (!hc || !V)
+        return MG_EINVAL;
+    MG__CHECK(mg_matrix_check(V));
+    if (V->rows != hc->m || V->cols != hc->m)
+        return MG_EDIM;
+    if (hc->n == 0)
+        return MG_EINVAL;
+    /* HC2, HC3: 1 / (1 - h_i) at h_i = 1; HC1: n / (n - rank) without
+     * residual degrees of freedom. */
+    if ((hc->type >= MG_HC2 && hc->leverage_one) || (hc->type == MG_HC1 && hc->n <= hc->m_id))
+        return MG_ERANGE;
+    return MG_OK;
+}
+
+mg_status mg_hc_finish(const mg_hc *hc, mg_matrix *V)
+{
+    MG__CHECK(check_finish(hc, V));
+    const size_t mi = hc->m_id ? hc->m_id : 1;
+    double *T2 = mg__alloc_doubles(mi, mi), *Vid = mg__alloc_doubles(mi, mi);
+    mg_status st = T2 && Vid ? MG_OK : MG_ENOMEM;
+    if (st == MG_OK && hc->m_id > 0)
+        st = sandwich(hc, T2, Vid);
+    if (st == MG_OK)
+        write_v(hc, Vid, V);
+    free(T2);
+    free(Vid);
+    return st;
+}
+
+mg_status mg_hc_cov(const mg_model *model, size_t output, mg_hc_type type, const mg_matrix *X,
+                    const mg_matrix *Y, const mg_matrix *w, mg_matrix *V)
+{
+    /* V first: a bad output should not cost a pass over the rows. */
+    if (!V)
+        return MG_EINVAL;
+    MG__CHECK(mg_matrix_check(V));
+    mg_hc *hc = NULL;
+    MG__CHECK(mg_hc_create(model, output, type, &hc));
+    mg_status st = mg_hc_accumulate(hc, X, Y, w);
+    if (st == MG_OK)
+        st = mg_hc_finish(hc, V);
+    mg_hc_free(hc);
+    return st;
+}
