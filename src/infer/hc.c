@@ -30,7 +30,8 @@ struct mg_hc {
     double *C;          /* m_id x m_id: cov_unscaled[idx, idx] */
     double *M;          /* m_id x m_id: lower triangle of sum omega_i z_i z_i^T */
     size_t n;           /* rows of nonzero weight */
-    int leverage_one;   /* some row had h_i >= 1 - 8 eps */
+    double c_inf;       /* || |C| ||_inf, for the leverage's rounding bound */
+    int leverage_one;   /* some row had a leverage of 1 (leverage_slack) */
     /* Scratch for one block of rows: */
     double *Zb;         /* MG__INFER_BLOCK x m_id: z_i, then sqrt(omega_i) z_i */
     double *T;          /* MG__INFER_BLOCK x m_id: Z_b C (HC2, HC3) */
@@ -38,10 +39,20 @@ struct mg_hc {
     double *wb;         /* MG__INFER_BLOCK: w_i */
 };
 
-/* A leverage this close to 1 is 1 up to the rounding of h_i itself
- * (gamma_2m |z|^T |C| |z| w, a few eps for a well-scaled C): 1 / (1 - h_i)
- * would be noise, or infinite. */
-#define LEVERAGE_ONE (1.0 - 8.0 * DBL_EPSILON)
+/* A row's leverage counts as 1 when 1 - h_i <= max(8 eps, dh_i), dh_i the
+ * rounding bound of the computed h_i (two dot products of length m_id,
+ * Higham's gamma model): |h^_i - h_i| <= gamma_(2m+1) w_i |z_i|^T |C| |z_i|
+ * <= gamma_(2m+1) w_i ||z_i||_2^2 || |C| ||_inf (|C| symmetric, so its
+ * 2-norm is at most its infinity norm).  Within that distance of 1 the
+ * factor 1 / (1 - h_i) is not known to one digit, or infinite. */
+static double leverage_slack(const mg_hc *hc, double w, const double *z)
+{
+    double zz = 0.0;
+    for (size_t l = 0; l < hc->m_id; l++)
+        zz += z[l] * z[l];
+    double g = (double)(2 * hc->m_id + 2) * (DBL_EPSILON / 2.0);
+    return fmax(8.0 * DBL_EPSILON, g * w * zz * hc->c_inf);
+}
 
 void mg_hc_free(mg_hc *hc)
 {
@@ -107,6 +118,12 @@ mg_status mg_hc_create(const mg_model *model, size_t output, mg_hc_type type, mg
     for (size_t l = 0; l < hc->m_id; l++)
         hc->b[l] = B->data[hc->idx[l] * B->stride + output];
     mg__gather_sym(model->cov_unscaled, hc->idx, hc->m_id, hc->C);
+    for (size_t a = 0; a < hc->m_id; a++) {
+        double rs = 0.0;
+        for (size_t b = 0; b < hc->m_id; b++)
+            rs += fabs(hc->C[a * hc->m_id + b]);
+        hc->c_inf = fmax(hc->c_inf, rs);
+    }
     *out = hc;
     return MG_OK;
 }
@@ -139,19 +156,20 @@ static mg_status check_rows(const mg_hc *hc, const mg_matrix *X, const mg_matrix
 
 /* sqrt(a_i) of the type from the leverage h_i; 0 (with the flag set) for a
  * leverage of 1, where a_i is undefined and finish refuses. */
-static double sqrt_a(mg_hc *hc, double h)
+static double sqrt_a(mg_hc *hc, double h, double slack)
 {
     if (hc->type < MG_HC2)
         return 1.0;
-    if (h >= LEVERAGE_ONE) {
+    if (1.0 - h <= slack) {
         hc->leverage_one = 1;
         return 0.0;
     }
     return hc->type == MG_HC2 ? 1.0 / sqrt(1.0 - h) : 1.0 / (1.0 - h);
 }
 
-/* hs[r] = h_i = w_i z_i^T C z_i for the block's rows. */
-static void block_leverage(const mg_hc *hc, size_t nb, double *hs)
+/* hs[r] = h_i = w_i z_i^T C z_i for the block's rows, slack[r] its
+ * rounding bound (leverage_slack). */
+static void block_leverage(const mg_hc *hc, size_t nb, double *hs, double *slack)
 {
     const size_t mi = hc->m_id;
     /* T = Z_b C   (C symmetric: its lower triangle is read) */
@@ -162,6 +180,7 @@ static void block_leverage(const mg_hc *hc, size_t nb, double *hs)
         for (size_t l = 0; l < mi; l++)
             v += hc->T[r * mi + l] * hc->Zb[r * mi + l];
         hs[r] = hc->wb[r] * v;
+        slack[r] = leverage_slack(hc, hc->wb[r], hc->Zb + r * mi);
     }
 }
 
@@ -175,12 +194,12 @@ static void fold_block(mg_hc *hc, size_t nb)
     /* e = y - Z_b b */
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)mi, -1.0, hc->Zb, (int)mi, hc->b, 1,
                 1.0, hc->r, 1);
-    double hs[MG__INFER_BLOCK];
+    double hs[MG__INFER_BLOCK] = { 0 }, slack[MG__INFER_BLOCK] = { 0 };
     if (hc->type >= MG_HC2)
-        block_leverage(hc, nb, hs);
+        block_leverage(hc, nb, hs, slack);
     for (size_t r = 0; r < nb; r++) {
         /* sqrt(omega_i) = |w_i e_i| sqrt(a_i): the row of W E A^(1/2) Z */
-        double s = fabs(hc->wb[r] * hc->r[r]) * sqrt_a(hc, hc->type >= MG_HC2 ? hs[r] : 0.0);
+        double s = fabs(hc->wb[r] * hc->r[r]) * sqrt_a(hc, hs[r], slack[r]);
         for (size_t l = 0; l < mi; l++)
             hc->Zb[r * mi + l] *= s;
     }
