@@ -16,6 +16,10 @@
 #include "mgtest.h"
 #include "ref_infer.h"
 
+#ifdef MGT_FAILALLOC
+#include "failalloc.h"
+#endif
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -498,6 +502,44 @@ START_TEST(mean_model_by_hand)
 }
 END_TEST
 
+#ifdef MGT_FAILALLOC
+/* For n = 1, 2, ... the n-th allocation of mg_hc_cov (create, finish)
+ * fails until a call runs with none failed: MG_ENOMEM with V untouched, or
+ * MG_OK with bitwise the undisturbed answer (warm-up and OpenMP as in
+ * test_predict's sweep). */
+START_TEST(alloc_failures)
+{
+    problem pr = make_problem(78, 600, 1, 2, 1);
+    const size_t m = pr.rm.m;
+    mgt_mat ref = mgt_alloc(m, m, 1), out = mgt_alloc(m, m, 1);
+    ck_assert_int_eq(mg_hc_cov(&pr.rm.model, 1, MG_HC3, &pr.X.v, &pr.Y.v, &pr.w.v, &ref.v), MG_OK);
+    mgt_failalloc_spare("omp");
+    int done = 0;
+    for (size_t n = 1; n < 1000 && !done; n++) {
+        mgt_fill(&out, 42.0);
+        double *snap = mgt_snapshot(&out);
+        mgt_failalloc_arm(n);
+        mg_status st = mg_hc_cov(&pr.rm.model, 1, MG_HC3, &pr.X.v, &pr.Y.v, &pr.w.v, &out.v);
+        mgt_failalloc_disarm();
+        if (st == MG_ENOMEM && mgt_failalloc_injected()) {
+            ck_assert_msg(mgt_unchanged(&out, snap), "allocation %zu: V written", n);
+        } else {
+            ck_assert_msg(st == MG_OK, "allocation %zu failed: status %d", n, (int)st);
+            ck_assert(memcmp(out.buf, ref.buf, out.len * sizeof(double)) == 0);
+            done = !mgt_failalloc_injected();
+        }
+        free(snap);
+        ck_assert_uint_eq(mgt_failalloc_live(NULL, NULL), 0); /* no leak on any path */
+    }
+    mgt_failalloc_spare(NULL);
+    ck_assert(done);
+    mgt_free(&ref);
+    mgt_free(&out);
+    free_problem(&pr);
+}
+END_TEST
+#endif
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hc");
@@ -512,6 +554,9 @@ static Suite *suite(void)
     tcase_add_test(t, merge_finish_errors);
     tcase_add_test(t, finish_erange);
     tcase_add_test(t, mean_model_by_hand);
+#ifdef MGT_FAILALLOC
+    tcase_add_test(t, alloc_failures);
+#endif
     suite_add_tcase(s, t);
     return s;
 }

@@ -13,6 +13,10 @@
 #include "mgtest.h"
 #include "ref_infer.h"
 
+#ifdef MGT_FAILALLOC
+#include "failalloc.h"
+#endif
+
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -350,6 +354,19 @@ START_TEST(errors_enonfinite)
     EXPECT(MG_ENONFINITE, e.c[4] = NAN);       /* identified C */
     EXPECT(MG_ENONFINITE, e.c[5] = INFINITY);
     EXPECT(MG_ENONFINITE, e.sigma[0] = INFINITY);
+    /* fitted values alone read neither C nor sigma (mg_fit_infer's
+     * r_aliased = 0 on a rank-deficient design: NaN C, coefficients) */
+    {
+        err_fixture e;
+        fixture(&e);
+        for (int i = 0; i < 9; i++)
+            e.c[i] = NAN;
+        e.sigma[0] = INFINITY;
+        ck_assert_int_eq(
+            mg_predict(&e.model, &e.X, NULL, MG_INTERVAL_NONE, 0.95, &e.F, NULL, NULL, NULL),
+            MG_OK);
+        ck_assert(e.f[0] == 1.0 + 3.0 * e.x[0] + 5.0 * e.x[1]);
+    }
     /* an aliased column's C entries are not read: NaN there is fine */
     err_fixture e;
     fixture(&e);
@@ -374,6 +391,56 @@ START_TEST(errors_erange)
 }
 END_TEST
 
+#ifdef MGT_FAILALLOC
+/* For n = 1, 2, ... the n-th allocation of the call fails until a call
+ * runs with none failed: each point returns MG_ENOMEM with the outputs
+ * untouched, or MG_OK with bitwise the answer of an undisturbed call.  A
+ * warm-up call first (OpenBLAS's buffers exist); the OpenMP runtime's
+ * allocations are spared (it ends the process when it cannot allocate a
+ * team: the fault-injection suite's matter, not this one's). */
+START_TEST(alloc_failures)
+{
+    problem pr = make_problem(77, 1, 1, 1);
+    mgt_mat ref[4], out[4];
+    for (int i = 0; i < 4; i++) {
+        ref[i] = mgt_alloc(NNEW, K, 1);
+        out[i] = mgt_alloc(NNEW, K, 1);
+    }
+    ck_assert_int_eq(mg_predict(&pr.rm.model, &pr.X0.v, &pr.w0.v, MG_INTERVAL_PREDICTION, 0.95,
+                                &ref[0].v, &ref[1].v, &ref[2].v, &ref[3].v),
+                     MG_OK);
+    mgt_failalloc_spare("omp");
+    int done = 0;
+    for (size_t n = 1; n < 1000 && !done; n++) {
+        for (int i = 0; i < 4; i++)
+            mgt_fill(&out[i], 42.0);
+        double *snap = mgt_snapshot(&out[0]);
+        mgt_failalloc_arm(n);
+        mg_status st = mg_predict(&pr.rm.model, &pr.X0.v, &pr.w0.v, MG_INTERVAL_PREDICTION,
+                                  0.95, &out[0].v, &out[1].v, &out[2].v, &out[3].v);
+        mgt_failalloc_disarm();
+        if (st == MG_ENOMEM && mgt_failalloc_injected()) {
+            for (int i = 0; i < 4; i++)
+                ck_assert_msg(mgt_unchanged(&out[i], snap), "allocation %zu: output written", n);
+        } else {
+            ck_assert_msg(st == MG_OK, "allocation %zu failed: status %d", n, (int)st);
+            for (int i = 0; i < 4; i++)
+                ck_assert(memcmp(out[i].buf, ref[i].buf, out[i].len * sizeof(double)) == 0);
+            done = !mgt_failalloc_injected();
+        }
+        free(snap);
+    }
+    mgt_failalloc_spare(NULL);
+    ck_assert(done);
+    for (int i = 0; i < 4; i++) {
+        mgt_free(&ref[i]);
+        mgt_free(&out[i]);
+    }
+    free_problem(&pr);
+}
+END_TEST
+#endif
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("predict");
@@ -387,6 +454,9 @@ static Suite *suite(void)
     tcase_add_test(t, errors_edim);
     tcase_add_test(t, errors_enonfinite);
     tcase_add_test(t, errors_erange);
+#ifdef MGT_FAILALLOC
+    tcase_add_test(t, alloc_failures);
+#endif
     suite_add_tcase(s, t);
     return s;
 }

@@ -9,11 +9,22 @@
  *   HC1: V scaled by n / (n - rank) at finish (n: rows of nonzero weight).
  * Rows of zero weight contribute nothing and are not counted in n.
  *
- * The state holds C_id and b_id (copies), the lower triangle of M, n and a
+ * The state holds C_id and b_id (copies), the upper triangle of M, n and a
  * flag for a row of leverage 1; accumulate folds rows in blocks of
- * MG__INFER_BLOCK into M with one dsyrk per block, on scratch allocated by
- * create (no other call but finish allocates). */
+ * MG__INFER_BLOCK into M with one call of the packed Gram kernel per block
+ * (kernels/gram_packed.h), on scratch allocated by create (no other call
+ * but finish allocates).
+ *
+ * No OpenBLAS level-3 call: OpenBLAS runs dsyrk and dsymm (at any size)
+ * and dgemm (above a size) on its threaded level-3 driver, which calls
+ * exit(1) when it cannot allocate its job array (docs/reliability.md).
+ * The Gram kernel is the library's replacement for dsyrk (the fit
+ * engine's GRAM pass), with the same register-tiled BLAS-3 shape; the
+ * products with C are level-2 (dgemv, dsymv: no allocation), O(m^2) per
+ * row on a C that stays in cache. */
 #include "model.h"
+
+#include "kernels/gram_packed.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -28,13 +39,14 @@ struct mg_hc {
     size_t *idx;        /* m_id identified columns of Z */
     double *b;          /* m_id: coef[idx, output] */
     double *C;          /* m_id x m_id: cov_unscaled[idx, idx] */
-    double *M;          /* m_id x m_id: lower triangle of sum omega_i z_i z_i^T */
+    double *M;          /* m_id x m_id: upper triangle of sum omega_i z_i z_i^T */
     size_t n;           /* rows of nonzero weight */
     double c_inf;       /* || |C| ||_inf, for the leverage's rounding bound */
     int leverage_one;   /* some row had a leverage of 1 (leverage_slack) */
     /* Scratch for one block of rows: */
     double *Zb;         /* MG__INFER_BLOCK x m_id: z_i, then sqrt(omega_i) z_i */
-    double *T;          /* MG__INFER_BLOCK x m_id: Z_b C (HC2, HC3) */
+    double *P;          /* the packed Gram kernel's panels for Zb */
+    double *t;          /* m_id: C z_i (HC2, HC3) */
     double *r;          /* MG__INFER_BLOCK: y_i, then e_i */
     double *wb;         /* MG__INFER_BLOCK: w_i */
 };
@@ -63,7 +75,8 @@ void mg_hc_free(mg_hc *hc)
     free(hc->C);
     free(hc->M);
     free(hc->Zb);
-    free(hc->T);
+    free(hc->P);
+    free(hc->t);
     free(hc->r);
     free(hc->wb);
     free(hc);
@@ -77,11 +90,11 @@ static mg_status hc_alloc(mg_hc *hc)
     hc->C = mg__alloc_doubles(mi, mi);
     hc->M = calloc(mi * mi, sizeof *hc->M);
     hc->Zb = mg__alloc_doubles(MG__INFER_BLOCK, mi);
-    hc->T = hc->type >= MG_HC2 ? mg__alloc_doubles(MG__INFER_BLOCK, mi) : NULL;
+    hc->P = mg__alloc_doubles(mg__gram_packed_len(MG__INFER_BLOCK, mi), 1);
+    hc->t = mg__alloc_doubles(mi, 1);
     hc->r = mg__alloc_doubles(MG__INFER_BLOCK, 1);
     hc->wb = mg__alloc_doubles(MG__INFER_BLOCK, 1);
-    if (!hc->b || !hc->C || !hc->M || !hc->Zb || (hc->type >= MG_HC2 && !hc->T) || !hc->r ||
-        !hc->wb)
+    if (!hc->b || !hc->C || !hc->M || !hc->Zb || !hc->P || !hc->t || !hc->r || !hc->wb)
         return MG_ENOMEM;
     return MG_OK;
 }
@@ -172,13 +185,13 @@ static double sqrt_a(mg_hc *hc, double h, double slack)
 static void block_leverage(const mg_hc *hc, size_t nb, double *hs, double *slack)
 {
     const size_t mi = hc->m_id;
-    /* T = Z_b C   (C symmetric: its lower triangle is read) */
-    cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, (int)nb, (int)mi, 1.0, hc->C, (int)mi,
-                hc->Zb, (int)mi, 0.0, hc->T, (int)mi);
     for (size_t r = 0; r < nb; r++) {
+        const double *z = hc->Zb + r * mi;
+        /* t = C z_i   (C symmetric: its lower triangle is read) */
+        cblas_dsymv(CblasRowMajor, CblasLower, (int)mi, 1.0, hc->C, (int)mi, z, 1, 0.0, hc->t, 1);
         double v = 0.0;
         for (size_t l = 0; l < mi; l++)
-            v += hc->T[r * mi + l] * hc->Zb[r * mi + l];
+            v += hc->t[l] * z[l];
         hs[r] = hc->wb[r] * v;
         slack[r] = leverage_slack(hc, hc->wb[r], hc->Zb + r * mi);
     }
@@ -203,9 +216,8 @@ static void fold_block(mg_hc *hc, size_t nb)
         for (size_t l = 0; l < mi; l++)
             hc->Zb[r * mi + l] *= s;
     }
-    /* M += S^T S,  S = diag(sqrt(omega)) Z_b   (lower triangle) */
-    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)mi, (int)nb, 1.0, hc->Zb, (int)mi,
-                1.0, hc->M, (int)mi);
+    /* M += S^T S,  S = diag(sqrt(omega)) Z_b   (upper triangle) */
+    mg__gram_packed_block(hc->Zb, mi, NULL, 0, nb, mi, 0, hc->M, mi, hc->P, NULL, 0);
 }
 
 mg_status mg_hc_accumulate(mg_hc *hc, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w)
@@ -258,16 +270,20 @@ mg_status mg_hc_merge(mg_hc *dst, const mg_hc *src)
 /* ---- finish ---- */
 
 /* Vid = C M C (symmetrised), scaled by HC1's n / (n - rank); MG_ERANGE if
- * not finite (finite data whose meat overflowed). */
-static mg_status sandwich(const mg_hc *hc, double *T2, double *Vid)
+ * not finite (finite data whose meat overflowed).  One dsymv per column,
+ * not dsymm: see the file comment. */
+static mg_status sandwich(const mg_hc *hc, double *UT, double *Vid)
 {
     const int mi = (int)hc->m_id;
-    /* T2 = C M   (M symmetric: its lower triangle, the one dsyrk wrote) */
-    cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, mi, mi, 1.0, hc->M, mi, hc->C, mi, 0.0,
-                T2, mi);
-    /* V = T2 C = C M C   (C symmetric: lower triangle) */
-    cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, mi, mi, 1.0, hc->C, mi, T2, mi, 0.0,
-                Vid, mi);
+    for (int c = 0; c < mi; c++)
+        /* row c of U^T = M C(:, c),  U = M C   (C symmetric: C(:, c) is row c;
+         * M: the upper triangle the Gram kernel wrote) */
+        cblas_dsymv(CblasRowMajor, CblasUpper, mi, 1.0, hc->M, mi, hc->C + c * mi, 1, 0.0,
+                    UT + c * mi, 1);
+    for (int c = 0; c < mi; c++)
+        /* row c of V^T = C U(:, c) = (C M C)(:, c) */
+        cblas_dsymv(CblasRowMajor, CblasLower, mi, 1.0, hc->C, mi, UT + c * mi, 1, 0.0,
+                    Vid + c * mi, 1);
     const double f =
         hc->type == MG_HC1 ? (double)hc->n / (double)(hc->n - hc->m_id) : 1.0;
     /* The two triangles differ by rounding; their mean is as accurate and

@@ -22,12 +22,14 @@
 enum { MG__INFER_BLOCK = 256 };
 
 /* Shapes and values of model: coef (m x k, m = intercept + p >= 1, k >= 1)
- * given; cov_unscaled m x m when given (need_cov: required); sigma, when
- * given, each sigma_j >= 0 or NaN (an undefined sigma, df_residual = 0).  A coef row is NaN everywhere (aliased) or finite
- * everywhere; C is finite on the identified rows and columns.
- * MG_EINVAL (NULL, m = 0, k = 0, negative sigma, need_cov without a
+ * given; cov_unscaled m x m when given (sigma is mg_predict's to check).
+ * A coef row is NaN
+ * everywhere (aliased) or finite everywhere.  need_cov: C is required and
+ * finite on the identified rows and columns (otherwise its values are not
+ * read: a NaN C, mg_fit_infer's r_aliased = 0 on a rank-deficient design,
+ * still predicts).  MG_EINVAL (NULL, m = 0, k = 0, need_cov without a
  * covariance), MG_EDIM (shapes), MG_ENONFINITE (a partly NaN or infinite
- * coef row, a non-finite identified C entry or an infinite sigma). */
+ * coef row, a non-finite identified C entry with need_cov). */
 MG__MUST_USE mg_status mg__model_check(const mg_model *model, int need_cov);
 
 /* Fills idx[0 .. m_id) with the identified columns of Z (idx holds m) and

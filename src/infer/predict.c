@@ -67,7 +67,6 @@ static mg_status check_sigma(const mg_model *model)
 mg_status mg__model_check(const mg_model *model, int need_cov)
 {
     MG__CHECK(check_shapes(model, need_cov));
-    MG__CHECK(check_sigma(model));
     const mg_matrix *B = model->coef, *C = model->cov_unscaled;
     const size_t m = B->rows;
     for (size_t l = 0; l < m; l++) {
@@ -75,8 +74,8 @@ mg_status mg__model_check(const mg_model *model, int need_cov)
             continue;
         if (!mg__all_finite(B->data + l * B->stride, 1, B->cols, B->stride))
             return MG_ENONFINITE;
-        if (!C)
-            continue;
+        if (!need_cov)
+            continue; /* C unused: a NaN C (no standard errors) is no error */
         /* C on identified rows and columns: row l against every identified r. */
         for (size_t r = 0; r < m; r++)
             if (!row_all_nan(B, r) && !isfinite(C->data[l * C->stride + r]))
@@ -218,6 +217,8 @@ static mg_status check_args(pred_args *a)
 {
     MG__CHECK(check_options(a));
     MG__CHECK(mg__model_check(a->model, a->want_se));
+    if (a->want_se)
+        MG__CHECK(check_sigma(a->model));
     MG__CHECK(check_shapes_n(a));
     return check_overlaps(a);
 }
@@ -272,7 +273,7 @@ static mg_status check_range(const pred_args *a, const double *Bid, const double
 
 typedef struct pred_work {
     size_t *idx;
-    double *Bid, *Cid, *Zb, *T;
+    double *Bid, *Cid, *Zb, *t; /* B_id m_id x k, C_id, a block of Z0_id, C z0_i */
     size_t m_id, nb;
 } pred_work;
 
@@ -282,7 +283,7 @@ static void work_free(pred_work *wk)
     free(wk->Bid);
     free(wk->Cid);
     free(wk->Zb);
-    free(wk->T);
+    free(wk->t);
 }
 
 /* Sizes are at least 1 so that malloc(0) never reads as a failure. */
@@ -300,8 +301,8 @@ static mg_status work_alloc(pred_work *wk, const pred_args *a)
     wk->Bid = mg__alloc_doubles(mi, model->k);
     wk->Cid = a->want_se ? mg__alloc_doubles(mi, mi) : NULL;
     wk->Zb = mg__alloc_doubles(wk->nb, mi);
-    wk->T = a->want_se ? mg__alloc_doubles(wk->nb, mi) : NULL;
-    if (!wk->Bid || !wk->Zb || (a->want_se && (!wk->Cid || !wk->T))) {
+    wk->t = a->want_se ? mg__alloc_doubles(mi, 1) : NULL;
+    if (!wk->Bid || !wk->Zb || (a->want_se && (!wk->Cid || !wk->t))) {
         work_free(wk);
         return MG_ENOMEM;
     }
@@ -320,35 +321,51 @@ static void put(mg_matrix *o, size_t i, size_t j, double v)
         o->data[i * o->stride + j] = v;
 }
 
-/* se_fit and the interval of the block's rows, from v_i = z0_i^T C z0_i. */
-static void block_intervals(const pred_args *a, const pred_work *wk, size_t i0, size_t nb,
-                            double q)
+/* se_fit and the interval of row i, from v_i = z0_i^T C z0_i. */
+static void row_intervals(const pred_args *a, size_t i, double v, double q)
 {
     const mg_model *model = a->model;
-    const size_t mi = wk->m_id;
-    for (size_t r = 0; r < nb; r++) {
-        const size_t i = i0 + r;
-        double v = 0.0;
-        for (size_t l = 0; l < mi; l++)
-            v += wk->T[r * mi + l] * wk->Zb[r * mi + l];
-        /* C is positive definite, so v >= 0; a negative v is rounding of a
-         * v within gamma_2m |z0|^T |C| |z0| of 0, whose square root is at
-         * most the error bound's. */
-        v = v > 0.0 ? v : 0.0;
-        double w0 = a->w ? a->w->data[i * a->w->stride] : 1.0;
-        for (size_t j = 0; j < model->k; j++) {
-            double s = model->sigma[j];
-            double fit = a->out[0]->data[i * a->out[0]->stride + j];
-            put(a->out[1], i, j, s * sqrt(v));
-            if (a->interval == MG_INTERVAL_NONE)
-                continue;
-            double hw = q * s * sqrt(a->interval == MG_INTERVAL_PREDICTION ? v + 1.0 / w0 : v);
-            put(a->out[2], i, j, fit - hw);
-            put(a->out[3], i, j, fit + hw);
-        }
+    const double w0 = a->w ? a->w->data[i * a->w->stride] : 1.0;
+    for (size_t j = 0; j < model->k; j++) {
+        const double s = model->sigma[j];
+        const double fit = a->out[0]->data[i * a->out[0]->stride + j];
+        put(a->out[1], i, j, s * sqrt(v));
+        if (a->interval == MG_INTERVAL_NONE)
+            continue;
+        const double hw =
+            q * s * sqrt(a->interval == MG_INTERVAL_PREDICTION ? v + 1.0 / w0 : v);
+        put(a->out[2], i, j, fit - hw);
+        put(a->out[3], i, j, fit + hw);
     }
 }
 
+/* v_i for the block's rows, then their se_fit and intervals. */
+static void block_intervals(const pred_args *a, const pred_work *wk, size_t i0, size_t nb,
+                            double q)
+{
+    const size_t mi = wk->m_id;
+    for (size_t r = 0; r < nb; r++) {
+        const double *z = wk->Zb + r * mi;
+        double v = 0.0;
+        if (mi > 0) {
+            /* t = C z0_i   (C symmetric: its lower triangle is read) */
+            cblas_dsymv(CblasRowMajor, CblasLower, (int)mi, 1.0, wk->Cid, (int)mi, z, 1, 0.0,
+                        wk->t, 1);
+            for (size_t l = 0; l < mi; l++)
+                v += wk->t[l] * z[l];
+        }
+        /* C is positive definite, so v >= 0; a negative v is rounding of a
+         * v within gamma_2m |z0|^T |C| |z0| of 0, whose square root is at
+         * most the error bound's. */
+        row_intervals(a, i0 + r, v > 0.0 ? v : 0.0, q);
+    }
+}
+
+/* Level-2 calls, not dgemm / dsymm: OpenBLAS runs dsymm at any size, and
+ * dgemm above a size, on its threaded level-3 driver, which calls exit(1)
+ * when it cannot allocate its job array (docs/reliability.md); dgemv and
+ * dsymv allocate nothing.  A block's rows stay in cache across the k
+ * products and the row-by-row C z0_i. */
 static void predict_block(const pred_args *a, const pred_work *wk, size_t i0, size_t nb,
                           double q)
 {
@@ -358,24 +375,20 @@ static void predict_block(const pred_args *a, const pred_work *wk, size_t i0, si
     for (size_t r = 0; r < nb; r++)
         mg__gather_z(a->X ? a->X->data + (i0 + r) * a->X->stride : NULL, model->intercept,
                      wk->idx, mi, wk->Zb + r * mi);
-    if (mi == 0) {
-        /* No identified coefficient: the model predicts 0 with no variance. */
-        for (size_t r = 0; r < nb; r++)
-            memset(fit->data + (i0 + r) * fit->stride, 0, k * sizeof(double));
-    } else {
-        /* fit_block = Z0_id B_id   (rows i0 .. i0 + nb) */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)mi, 1.0,
-                    wk->Zb, (int)mi, wk->Bid, (int)k, 0.0, fit->data + i0 * fit->stride,
-                    (int)fit->stride);
+    for (size_t j = 0; j < k; j++) {
+        double *fj = fit->data + i0 * fit->stride + j;
+        if (mi == 0) {
+            /* No identified coefficient: the model predicts 0, with no variance. */
+            for (size_t r = 0; r < nb; r++)
+                fj[r * fit->stride] = 0.0;
+            continue;
+        }
+        /* fit(i0 .. i0 + nb, j) = Z0_id b_j   (b_j: column j of B_id, stride k) */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)mi, 1.0, wk->Zb, (int)mi,
+                    wk->Bid + j, (int)k, 0.0, fj, (int)fit->stride);
     }
-    if (!a->want_se)
-        return;
-    if (mi > 0) {
-        /* T = Z0_id C_id   (C symmetric: its lower triangle is read) */
-        cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, (int)nb, (int)mi, 1.0, wk->Cid,
-                    (int)mi, wk->Zb, (int)mi, 0.0, wk->T, (int)mi);
-    }
-    block_intervals(a, wk, i0, nb, q);
+    if (a->want_se)
+        block_intervals(a, wk, i0, nb, q);
 }
 
 mg_status mg_predict(const mg_model *model, const mg_matrix *X, const mg_matrix *w,
