@@ -138,9 +138,10 @@ int ref_model_fit(const mg_matrix *X, int intercept, const mg_matrix *Y, const m
         }
         out->sigma[j] = n > mi ? (double)sqrtl(rss / (long double)(n - mi)) : NAN;
     }
-    out->coef_v = mg_matrix_view(out->coef, m, k);
-    out->cov_v = mg_matrix_view(out->cov, m, m);
-    out->model = (mg_model){ p, k, intercept, &out->coef_v, &out->cov_v, out->sigma,
+    out->views = malloc(2 * sizeof *out->views);
+    out->views[0] = mg_matrix_view(out->coef, m, k);
+    out->views[1] = mg_matrix_view(out->cov, m, m);
+    out->model = (mg_model){ p, k, intercept, &out->views[0], &out->views[1], out->sigma,
                              n > mi ? n - mi : 0 };
     free(idx);
     free(G);
@@ -155,6 +156,7 @@ void ref_model_free(ref_model *rm)
     free(rm->coef);
     free(rm->cov);
     free(rm->sigma);
+    free(rm->views);
     memset(rm, 0, sizeof *rm);
 }
 

@@ -15,11 +15,12 @@
  * nonzero: column l of Z left out, its coef row and C row/column NaN):
  * C = (Z_id^T W Z_id)^-1, B_id = C Z_id^T W Y, sigma_j^2 = RSS_j /
  * (n - rank), n the rows of nonzero weight; each rounded to double.  The
- * mg_model `model` points into the struct's own storage. */
+ * mg_model `model` points to heap storage only (views[0] = coef, views[1]
+ * = C), so the struct may be copied. */
 typedef struct ref_model {
     size_t m, n, rank;
     double *coef, *cov, *sigma;
-    mg_matrix coef_v, cov_v;
+    mg_matrix *views;
     mg_model model;
 } ref_model;
 
