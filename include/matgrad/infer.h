@@ -129,12 +129,26 @@ typedef enum mg_interval {
 /* Predictions for the n new rows X (n x p): fit = Z0 B (n x k), se_fit_ij =
  * sigma_j sqrt(z0_i^T C z0_i), and with an interval lower / upper with
  * q = qt((1 + level) / 2, df_residual) (R's predict.lm(se.fit = TRUE,
- * interval =, level =, weights = w0)).  w: n x 1 prediction weights (> 0,
- * finite) or NULL (1).  se_fit, lower, upper may be NULL; they need
- * model->cov_unscaled and sigma.  Errors: MG_EINVAL (NULL model / X / fit,
- * level outside (0, 1) with an interval, bad weights, an interval or
- * se_fit without a covariance), MG_EDIM (shapes), MG_ENONFINITE (NaN/Inf in
- * X).  Outputs are untouched on error. */
+ * interval =, level =, weights = w0)).  Aliased columns (NaN coef rows)
+ * are left out, as R does; their rows and columns of C are not read.
+ * X is NULL when p == 0 (a mean model; n is then fit's rows).  w: n x 1
+ * prediction weights (> 0, finite) or NULL (1), used by the prediction
+ * interval only.  se_fit, lower, upper may be NULL; lower and upper only
+ * with an interval.  se_fit and intervals need model->cov_unscaled (its
+ * lower triangle over the identified columns is read) and sigma; a NaN
+ * sigma_j (df_residual = 0) gives NaN se_fit and bounds for output j, and
+ * df_residual = 0 gives NaN bounds.  Fitted values alone read neither C nor
+ * sigma.  No identified column: fit and se_fit are 0.  Errors: MG_EINVAL
+ * (NULL model / X / fit, level outside (0, 1) with an interval, an unknown
+ * interval, lower or upper without one, bad weights, an interval or se_fit
+ * without a covariance and sigma, a negative sigma_j, outputs overlapping
+ * each other or an input), MG_EDIM (shapes, X given with p == 0),
+ * MG_ENONFINITE (NaN/Inf in X; a coef row partly NaN or infinite; with
+ * standard errors, a non-finite C entry on the identified columns, e.g.
+ * mg_fit_infer's r_aliased = 0 on a rank-deficient design, or an infinite
+ * sigma_j), MG_ERANGE (finite inputs whose fit, variance or interval would
+ * overflow, from bounds on their magnitudes), MG_ENOMEM.  Outputs are
+ * untouched on error. */
 MG_API mg_status mg_predict(const mg_model *model, const mg_matrix *X, const mg_matrix *w,
                             mg_interval interval, double level, mg_matrix *fit,
                             mg_matrix *se_fit, mg_matrix *lower, mg_matrix *upper);
@@ -142,28 +156,46 @@ MG_API mg_status mg_predict(const mg_model *model, const mg_matrix *X, const mg_
 /* Heteroskedasticity-consistent covariance of one output's coefficients
  * (sandwich::vcovHC of an lm, types HC0..HC3):
  *   V = C (sum_i omega_i z_i z_i^T) C,  omega_i = w_i^2 e_i^2 * a_i,
- *   h_i = w_i z_i^T C z_i (the leverage),
+ *   e_i = y_i - z_i^T b,  h_i = w_i z_i^T C z_i (the leverage),
  *   HC0: a_i = 1;  HC1: a_i = n / (n - rank);  HC2: 1 / (1 - h_i);
  *   HC3: 1 / (1 - h_i)^2,
- * over the identified columns (NaN rows and columns where aliased).  Rows
- * are fed as for the fit (any blocking, the same weights); partial states
- * over disjoint rows merge.  A row of leverage h_i = 1 (HC2, HC3) makes the
- * result undefined: finish returns MG_ERANGE. */
+ * over the identified columns (NaN rows and columns where aliased; C's
+ * lower triangle is read), n the rows of nonzero weight: a zero weight
+ * drops the row, as lm's degrees of freedom do.  (R's sandwich 3.0.2 on an
+ * lm with zero weights scales by all N rows in places and recycles the n
+ * hat values against N residuals; on lm(subset = w > 0) it agrees with
+ * this.)  Rows are fed as for
+ * the fit (any blocking, the same weights); partial states over disjoint
+ * rows merge.  V is exactly symmetric.  A row whose leverage is 1 to within
+ * its rounding error (1 - h_i <= max(8 eps, gamma_(2m+1) w_i ||z_i||^2
+ * || |C| ||_inf), or h_i > 1 for a C that does not belong to the rows)
+ * makes HC2 and HC3 undefined: finish returns MG_ERANGE. */
 typedef enum mg_hc_type { MG_HC0 = 0, MG_HC1, MG_HC2, MG_HC3 } mg_hc_type;
 typedef struct mg_hc mg_hc;
-/* model needs coef and cov_unscaled; output < k.  MG_EINVAL / MG_ENOMEM. */
+/* model needs coef and cov_unscaled (sigma is not read); output < k.  The
+ * state copies what it needs (the model may go away).  *out is set only on
+ * success.  MG_EINVAL (NULL, output >= k, unknown type), MG_EDIM (shapes),
+ * MG_ENONFINITE (a coef row partly NaN or infinite, a non-finite C entry on
+ * the identified columns), MG_ENOMEM. */
 MG_API mg_status mg_hc_create(const mg_model *model, size_t output, mg_hc_type type,
                               mg_hc **out);
+/* NULL is a no-op. */
 MG_API void mg_hc_free(mg_hc *hc);
-/* Folds N rows (X: N x p, Y: N x k, w: N x 1 or NULL).  MG_EDIM,
- * MG_ENONFINITE, MG_EINVAL (negative weight). */
+/* Folds N rows (X: N x p, NULL when p == 0; Y: N x k, of which column
+ * `output` is read; w: N x 1 or NULL).  MG_EINVAL (NULL state or Y, X NULL
+ * with p > 0, a negative weight), MG_EDIM, MG_ENONFINITE (NaN/Inf in X,
+ * the output's column of Y or w).  The state is untouched on error. */
 MG_API mg_status mg_hc_accumulate(mg_hc *hc, const mg_matrix *X, const mg_matrix *Y,
                                   const mg_matrix *w);
-/* dst <- dst + src (same model, output and type; disjoint rows). */
+/* dst <- dst + src (disjoint rows).  MG_EINVAL: NULL, dst == src, or not
+ * the same model (coefficients, C, aliasing), output and type. */
 MG_API mg_status mg_hc_merge(mg_hc *dst, const mg_hc *src);
-/* V (m x m).  MG_EINVAL with no rows; MG_ERANGE as above. */
+/* V (m x m).  MG_EINVAL (NULL, no rows), MG_EDIM, MG_ERANGE (a leverage of
+ * 1 with HC2 / HC3; HC1 with n <= rank; finite data whose V overflows),
+ * MG_ENOMEM.  V is untouched on error. */
 MG_API mg_status mg_hc_finish(const mg_hc *hc, mg_matrix *V);
-/* The whole pass over rows held in memory. */
+/* The whole pass over rows held in memory: create, accumulate, finish;
+ * their errors, V untouched. */
 MG_API mg_status mg_hc_cov(const mg_model *model, size_t output, mg_hc_type type,
                            const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
                            mg_matrix *V);
