@@ -135,11 +135,12 @@ void mgcli_rzapsmall(double *x, size_t n, int digits)
     for (size_t i = 0; i < n; i++)
         if (isfinite(x[i]))
             mx = fmax(mx, fabs(x[i]));
+    /* R: round(x, max(0, digits - log10(mx))), and round() takes the
+     * nearest whole number of digits (half up) */
     int d = digits;
     if (mx > 0.0) {
-        d = digits - (int)ceil(log10(mx));
-        if (d < 0)
-            d = 0;
+        const double r = floor((double)digits - log10(mx) + 0.5);
+        d = r > 0.0 ? (int)r : 0;
     }
     for (size_t i = 0; i < n; i++)
         x[i] = mgcli_rround(x[i], d);

@@ -286,10 +286,11 @@ int mgcli_summary_print(FILE *out, const mgcli_summary *s)
         double fp = s->f_p;
         mgcli_rnum p;
         mgcli_rformat_pval(&fp, 1, DIGITS, DBL_EPSILON, &p);
-        /* formatC(x, digits = 4): C's %.4g */
-        snprintf(a, sizeof a, "%.*g", DIGITS, s->r2);
-        snprintf(b, sizeof b, "%.*g", DIGITS, s->adj_r2);
-        snprintf(c, sizeof c, "%.*g", DIGITS, s->f);
+        /* formatC(x, digits = 4): C's %5.4g (formatC's width defaults to
+         * digits + 1) */
+        snprintf(a, sizeof a, "%*.*g", DIGITS + 1, DIGITS, s->r2);
+        snprintf(b, sizeof b, "%*.*g", DIGITS + 1, DIGITS, s->adj_r2);
+        snprintf(c, sizeof c, "%*.*g", DIGITS + 1, DIGITS, s->f);
         fprintf(out, "Multiple R-squared:  %s,\tAdjusted R-squared:  %s \n", a, b);
         fprintf(out, "F-statistic: %s on %zu and %zu DF,  p-value: %s\n", c, s->df1, s->df2, p);
     }
