@@ -48,7 +48,7 @@ static void put_quoted(FILE *g, const char *s)
     fputc('\'', g);
 }
 
-static void put_setting(FILE *g, const char *what, const char *text)
+void mgcli_plot_setting(FILE *g, const char *what, const char *text)
 {
     fprintf(g, "set %s ", what);
     put_quoted(g, text);
@@ -58,14 +58,23 @@ static void put_setting(FILE *g, const char *what, const char *text)
 static void write_script(FILE *g, const char *out, const mgcli_plot *p)
 {
     fputs("set terminal pngcairo size 800,500 font 'sans,10'\n", g);
-    put_setting(g, "output", out);
-    put_setting(g, "title", p->title);
-    put_setting(g, "xlabel", p->xlabel);
-    put_setting(g, "ylabel", p->ylabel);
+    mgcli_plot_setting(g, "output", out);
+    mgcli_plot_setting(g, "title", p->title);
+    mgcli_plot_setting(g, "xlabel", p->xlabel);
+    mgcli_plot_setting(g, "ylabel", p->ylabel);
     fputs("set grid\nset key off\n", g);
     if (p->logy)
         fputs("set logscale y\nset format y '10^{%L}'\n", g);
-    fputs("plot '-' using 1:2 with lines linewidth 2\n", g);
+    if (p->ref_label) {
+        /* the reference level as a dashed line, named in the key */
+        fputs("set key top right\n", g);
+        fprintf(g, "plot '-' using 1:2 with lines linewidth 2 title 'loss', %.17g with lines "
+                   "dashtype 2 linewidth 1.5 title ", p->ref);
+        put_quoted(g, p->ref_label);
+        fputc('\n', g);
+    } else {
+        fputs("plot '-' using 1:2 with lines linewidth 2\n", g);
+    }
     for (size_t i = 0; i < p->n; i++)
         fprintf(g, "%zu %.17g\n", i, p->y[i]);
     fputs("e\nunset output\nexit\n", g);
@@ -91,7 +100,7 @@ int mgcli_plot_open(mgcli_outfile *out, const char *path)
     return 0;
 }
 
-int mgcli_plot_png(mgcli_outfile *out, const mgcli_plot *plot)
+int mgcli_plot_script(mgcli_outfile *out, mgcli_plot_writer write, const void *ctx)
 {
     if (!mgcli_have_gnuplot()) {
         fprintf(stderr, "matgrad: gnuplot not found; no plot written\n");
@@ -109,7 +118,7 @@ int mgcli_plot_png(mgcli_outfile *out, const mgcli_plot *plot)
         mgcli_outfile_discard(out);
         return MGCLI_PLOT_FAILED;
     }
-    write_script(g, mgcli_outfile_program_path(out), plot);
+    write(g, mgcli_outfile_program_path(out), ctx);
     int st = pclose(g);
     signal(SIGPIPE, old);
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -119,4 +128,14 @@ int mgcli_plot_png(mgcli_outfile *out, const mgcli_plot *plot)
         return MGCLI_PLOT_FAILED;
     }
     return mgcli_outfile_commit(out) == 0 ? MGCLI_PLOT_OK : MGCLI_PLOT_FAILED;
+}
+
+static void write_line_plot(FILE *g, const char *png, const void *ctx)
+{
+    write_script(g, png, ctx);
+}
+
+int mgcli_plot_png(mgcli_outfile *out, const mgcli_plot *plot)
+{
+    return mgcli_plot_script(out, write_line_plot, plot);
 }
