@@ -374,34 +374,55 @@ START_TEST(constant_column_weighted_rows)
 }
 END_TEST
 
-/* y = c with the intercept: an exact fit; RSS at rounding level, so t, p,
- * F and its p-value are NaN, not ratios of rounding errors (1e16). */
-START_TEST(constant_target_perfect_fit)
+/* y = c with the intercept, and y = 1 + x1 - 2 x2 (exact in double for
+ * the dyadic x of this test): exact fits.  RSS at rounding level, so t, p,
+ * F and its p-value are NaN, not ratios of rounding errors (1e16).  At
+ * 20000 rows the QR state's RSS of y = 3 is above R's 1e-30 rule
+ * (measured sigma^2 / 9 = 1.9e-30 at 1e4 rows): the state's own rounding
+ * bound flags it (a regression test of that rule). */
+START_TEST(perfect_fits)
 {
+    const size_t sizes[2] = { 300, 20000 };
     for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
-        for (int wt = 0; wt <= 1; wt++) {
-            prob d = make(51 + (uint64_t)(2 * kind + wt), 300, 2, 1, wt);
-            for (size_t i = 0; i < d.N; i++)
-                d.Y[i] = 3.0;
-            mg_fit *f = fit_of(&d, (mg_fit_kind)kind, 1, 0);
-            outs o;
-            outs_init(&o, 3, 1);
-            ck_assert_int_eq(mg_fit_infer(f, NULL, &o.inf), MG_OK);
-            ck_assert_int_eq(o.perfect[0], 1);
-            ck_assert(isnan(o.F[0]) && isnan(o.Fp[0]));
-            /* sigma: the residuals of a backward-stable fit of y = 3 are
-             * at most c n eps |y| in norm (c = 4): sigma <= 4 n eps 3 */
-            ck_assert(o.sigma[0] <= 4.0 * (double)d.N * EPS * 3.0);
-            for (size_t j = 0; j < 3; j++) {
-                ck_assert(isnan(at(&o.t, j, 0)) && isnan(at(&o.p, j, 0)));
-                ck_assert(at(&o.se, j, 0) <= o.sigma[0] * sqrt(at(&o.cov, j, j)) * (1 + 4 * EPS));
-            }
-            /* the intercept is 3 to the same accuracy */
-            near(at(&o.coef, 0, 0), 3.0L, 4.0 * (double)d.N * EPS, 0.0, "intercept");
-            mg_fit_free(f);
-            outs_free(&o);
-            prob_free(&d);
-        }
+        for (int wt = 0; wt <= 1; wt++)
+            for (int s = 0; s < 2; s++)
+                for (int target = 0; target < 2; target++) {
+                    prob d = make(51 + (uint64_t)(4 * kind + 2 * wt + s), sizes[s], 2, 1, wt);
+                    for (size_t i = 0; i < d.N; i++) {
+                        d.X[2 * i] = ldexp(round(ldexp(d.X[2 * i], 10)), -10);
+                        d.X[2 * i + 1] = ldexp(round(ldexp(d.X[2 * i + 1], 10)), -10);
+                        d.Y[i] = target ? 1.0 + d.X[2 * i] - 2.0 * d.X[2 * i + 1] : 3.0;
+                    }
+                    mg_fit *f = fit_of(&d, (mg_fit_kind)kind, 1, 0);
+                    outs o;
+                    outs_init(&o, 3, 1);
+                    ck_assert_int_eq(mg_fit_infer(f, NULL, &o.inf), MG_OK);
+                    ck_assert_int_eq(o.perfect[0], 1);
+                    ck_assert(isnan(o.F[0]) && isnan(o.Fp[0]));
+                    /* sigma: QR, the residual norm of a backward-stable
+                     * fit of an exact y, at most c n eps max |y| per row
+                     * (c = 4, max |y| <= 5); GRAM, the cancellation of
+                     * M_yy - b^T M_xy, RSS <= 8 (p + 2)^2 u sum w y^2 */
+                    double yy = 0.0;
+                    for (size_t i = 0; i < d.N; i++)
+                        yy += d.w[i] * d.Y[i] * d.Y[i];
+                    const double sb = kind == MG_FIT_QR
+                                          ? 4.0 * (double)d.N * EPS * 5.0
+                                          : sqrt(8.0 * 16.0 * 0.5 * EPS * yy / (double)o.inf.df_residual);
+                    ck_assert_msg(o.sigma[0] <= sb, "sigma %g > %g", o.sigma[0], sb);
+                    for (size_t j = 0; j < 3; j++) {
+                        ck_assert(isnan(at(&o.t, j, 0)) && isnan(at(&o.p, j, 0)));
+                        ck_assert(at(&o.se, j, 0) <=
+                                  o.sigma[0] * sqrt(at(&o.cov, j, j)) * (1 + 4 * EPS));
+                    }
+                    /* the intercept is 3 (or 1): QR to c kappa eps, GRAM to
+                     * c kappa^2 eps (kappa ~ 10 with the intercept) */
+                    near(at(&o.coef, 0, 0), target ? 1.0L : 3.0L, 0.0,
+                         64.0 * 100.0 * 4.0 * EPS * 5.0, "intercept");
+                    mg_fit_free(f);
+                    outs_free(&o);
+                    prob_free(&d);
+                }
 }
 END_TEST
 
@@ -805,7 +826,7 @@ static Suite *suite(void)
     tcase_add_test(tc, full_rank_is_finish);
     tcase_add_test(tc, constant_column_about_mean);
     tcase_add_test(tc, constant_column_weighted_rows);
-    tcase_add_test(tc, constant_target_perfect_fit);
+    tcase_add_test(tc, perfect_fits);
     tcase_add_test(tc, aliased_columns);
     tcase_add_test(tc, alias_tolerance);
     tcase_add_test(tc, refined_state);

@@ -343,6 +343,38 @@ static mg_status subset_gram(mg_fit *f, results *r, size_t rx)
 
 /* ---- summaries and tests ------------------------------------------------ */
 
+/* A bound on the rounding error of an unrefined state's RSS of output c,
+ * below which the RSS is not known to any digit (docs/inference.md,
+ * "Perfect fit"):
+ *   - QR: the trailing entries of y's column carry the rounding of every
+ *     fold that touched them: about u ||W^(1/2) y|| per fold, growing like
+ *     the square root of their number (measured: sqrt(RSS) of y = 3 fitted
+ *     exactly is 0.75 sqrt(folds) eps ||y|| at 1e3 .. 1e5 rows); with
+ *     folds <= n / MG__FIT_BLOCK + 1 and a factor 4 q of margin,
+ *     RSS_noise = 16 q (n / MG__FIT_BLOCK + 1) u^2 ||W^(1/2) y||^2;
+ *   - GRAM: M_yy - 2 b^T M_xy + b^T M b cancels to RSS from terms of size
+ *     M_yy, each moment rounded by about (p + 2) u relative:
+ *     RSS_noise = 8 (p + 2)^2 u M_yy;
+ *   - refined (replayed or exact-sum) RSS: double-double residuals, R's
+ *     rule alone (0). */
+static double rss_noise(const mg_fit *f, const results *r, size_t c)
+{
+    const double u = 0.5 * DBL_EPSILON;
+    if (f->solved && !r->subset)
+        return 0.0;
+    const size_t n = f->n;
+    if (f->opt.kind == MG_FIT_QR) {
+        const double *y = f->S + (f->m + c) * n;
+        long double yy = 0.0L;
+        for (size_t i = 0; i <= f->m + c; i++)
+            yy += (long double)y[i] * y[i];
+        const double folds = (double)(f->nonzero / MG__FIT_BLOCK + 1);
+        return 16.0 * (double)f->q * folds * u * u * (double)yy;
+    }
+    const double p2 = (double)(f->p + 2);
+    return 8.0 * p2 * p2 * u * f->S[(f->p + c) * n + f->p + c];
+}
+
 /* sigma, R^2, adjusted R^2, F and its p-value, logLik, AIC, BIC and the
  * perfect-fit flag of every output (docs/inference.md). */
 static void summaries(const mg_fit *f, results *r)
@@ -361,9 +393,11 @@ static void summaries(const mg_fit *f, results *r)
             Fp = mg_f_cdf(F, (double)dfm, (double)r->df, 0);
         }
         /* R's "essentially perfect fit": the residual variance at rounding
-         * level beside the fitted values' mean square */
-        const int perfect = r->df > 0 &&
-                            rss / (double)r->df < MG__PERFECT_FIT * (r->fss[c] / (double)n);
+         * level beside the fitted values' mean square; or an RSS below the
+         * state's own rounding error of it (rss_noise) */
+        const int perfect =
+            r->df > 0 && (rss / (double)r->df < MG__PERFECT_FIT * (r->fss[c] / (double)n) ||
+                          rss <= rss_noise(f, r, c));
         r->perfect[c] = perfect;
         r->F[c] = perfect ? NAN : F;
         r->Fp[c] = perfect ? NAN : Fp;
@@ -495,6 +529,7 @@ mg_status mg_fit_infer(mg_fit *fit, const mg_infer_options *opt, mg_infer *out)
     MG__CHECK(check_outputs(fit, out));
     MG__CHECK(mg__fit_check_sums(fit));
     results r;
+    memset(&r, 0, sizeof r);
     layout(fit, &r);
     const int qr = fit->opt.kind == MG_FIT_QR;
     /* R's test first: it needs only the sums (a GRAM design with an
