@@ -185,11 +185,16 @@ static void check_against(mg_fit *f, const prob *d, int ic, const unsigned char 
         near(o.r2[c], 1.0L - rss / tss, 0.0, (double)(rss / tss) * (trss + ttss), "R^2");
         near(o.ar2[c], 1.0L - (rss / (long double)df) / (tss / (long double)(n - (size_t)about_mean)),
              0.0, (double)(rss / tss) * (trss + ttss) * 2.0, "adjusted R^2");
-        const long double Fr = ((tss - rss) / (long double)dfm) / (rss / (long double)df);
-        const double tF = (trss + ttss) * (double)(1.0L + tss / (tss - rss));
-        near(o.F[c], Fr, tF, 0.0, "F");
-        bracket(o.Fp[c], mg_f_cdf((double)Fr * (1.0 + tF), (double)dfm, (double)df, 0),
-                mg_f_cdf((double)Fr * (1.0 - tF), (double)dfm, (double)df, 0), "F p-value");
+        if (dfm == 0) {
+            /* no model beyond the constant: no F */
+            ck_assert(isnan(o.F[c]) && isnan(o.Fp[c]));
+        } else {
+            const long double Fr = ((tss - rss) / (long double)dfm) / (rss / (long double)df);
+            const double tF = (trss + ttss) * (double)(1.0L + tss / (tss - rss));
+            near(o.F[c], Fr, tF, 0.0, "F");
+            bracket(o.Fp[c], mg_f_cdf((double)Fr * (1.0 + tF), (double)dfm, (double)df, 0),
+                    mg_f_cdf((double)Fr * (1.0 - tF), (double)dfm, (double)df, 0), "F p-value");
+        }
         const long double llr =
             0.5L * (rf.logw - (long double)n * (logl(2.0L * 3.14159265358979323846264338327950288L) +
                                                 1.0L - logl((long double)n) + logl(rss)));
@@ -239,23 +244,43 @@ static void check_against(mg_fit *f, const prob *d, int ic, const unsigned char 
     outs_free(&o);
 }
 
-/* Every combination of kind, intercept, weights and k. */
+/* One state against the reference, at the default level and at 0.8 (the
+ * intervals follow the level). */
+static void reference_case(int kind, int ic, int wt, size_t k, int exact)
+{
+    prob d = make(100u + (uint64_t)(8 * kind + 4 * ic + 2 * wt) + k, 90, 3, k, wt);
+    mg_fit *f = fit_of(&d, (mg_fit_kind)kind, ic, exact);
+    check_against(f, &d, ic, NULL, ic, NULL);
+    mg_infer_options o = mg_infer_defaults();
+    o.level = 0.8;
+    check_against(f, &d, ic, NULL, ic, &o);
+    mg_fit_free(f);
+    prob_free(&d);
+}
+
+/* Every combination of kind, intercept, weights, k and the exact option. */
 START_TEST(matches_reference)
 {
     for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
         for (int ic = 0; ic <= 1; ic++)
             for (int wt = 0; wt <= 1; wt++)
-                for (size_t k = 1; k <= 2; k++) {
-                    prob d = make(100u + (uint64_t)(8 * kind + 4 * ic + 2 * wt) + k, 90, 3, k, wt);
-                    mg_fit *f = fit_of(&d, (mg_fit_kind)kind, ic, 0);
-                    check_against(f, &d, ic, NULL, ic, NULL);
-                    /* another level: the intervals follow it */
-                    mg_infer_options o = mg_infer_defaults();
-                    o.level = 0.8;
-                    check_against(f, &d, ic, NULL, ic, &o);
-                    mg_fit_free(f);
-                    prob_free(&d);
-                }
+                for (size_t k = 1; k <= 2; k++)
+                    for (int exact = 0; exact <= 1; exact++)
+                        reference_case(kind, ic, wt, k, exact);
+}
+END_TEST
+
+/* The mean model (p = 0 with the intercept): rank 1, df_model 0, no F. */
+START_TEST(mean_model)
+{
+    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
+        for (int wt = 0; wt <= 1; wt++) {
+            prob d = make(21 + (uint64_t)(2 * kind + wt), 40, 0, 2, wt);
+            mg_fit *f = fit_of(&d, (mg_fit_kind)kind, 1, 0);
+            check_against(f, &d, 1, NULL, 1, NULL);
+            mg_fit_free(f);
+            prob_free(&d);
+        }
 }
 END_TEST
 
@@ -823,6 +848,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("infer");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, matches_reference);
+    tcase_add_test(tc, mean_model);
     tcase_add_test(tc, full_rank_is_finish);
     tcase_add_test(tc, constant_column_about_mean);
     tcase_add_test(tc, constant_column_weighted_rows);
