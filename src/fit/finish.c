@@ -352,7 +352,6 @@ mg_status mg__fit_inverse(mg_fit *f, double *C, double *A)
         q += t * f->mean[j];
     }
     C[0] = 1.0 / f->wsum + q;
-    (void)n;
     return MG_OK;
 }
 

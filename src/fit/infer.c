@@ -247,29 +247,38 @@ static mg_status subset_qr(mg_fit *f, results *r, size_t ri)
  *   b_I = D U^-1 U^-T D M_Iy,  b_0 = mean_y - mu_I^T b_I,
  *   RSS = M_yy - 2 b_I^T M_Iy + b_I^T M_I b_I,
  *   C_I = D U^-1 U^-T D (and the intercept's row as mg__fit_inverse). */
-static mg_status subset_gram(mg_fit *f, results *r, size_t rx)
+/* MG_ENOTPD when the identified columns' scaled Gram matrix G_I = U^T U
+ * is below the engine's rcond threshold (factor.c), as finish refuses a
+ * whole design. */
+static mg_status gram_subset_rcond(mg_fit *f, const results *r, size_t rx)
+{
+    const double *D = r->D;
+    const size_t *kept = f->kept;
+    if (rx == 0)
+        return MG_OK;
+    /* ||G_I||_1 for the condition estimate */
+    double anorm = 0.0;
+    for (size_t b = 0; b < rx; b++) {
+        double s = 0.0;
+        for (size_t a = 0; a < rx; a++)
+            s += fabs(moment_of(f, kept[a], kept[b]) * D[kept[a]] * D[kept[b]]);
+        anorm = fmax(anorm, s);
+    }
+    double rc = 0.0;
+    /* rc ~ 1 / (||G_I||_1 ||G_I^-1||_1), as the engine's factor */
+    MG__CHECK(mg__lapack_status(LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'U', (lapack_int)rx, f->U,
+                                                    (lapack_int)f->m, anorm, &rc, f->lwork,
+                                                    f->iwork),
+                                MG_EINVAL));
+    return rc >= mg__fit_gram_min_rcond(f, rx + f->ic) ? MG_OK : MG_ENOTPD;
+}
+
+/* b_I, b_0, RSS and FSS of every output (see subset_gram). */
+static void gram_subset_solve(mg_fit *f, results *r, size_t rx)
 {
     const size_t m = f->m, k = f->k, p = f->p, n = f->n, ic = f->ic;
     const double *U = f->U, *D = r->D;
     const size_t *kept = f->kept;
-    if (rx > 0) {
-        /* ||G_I||_1 for the condition estimate */
-        double anorm = 0.0;
-        for (size_t b = 0; b < rx; b++) {
-            double s = 0.0;
-            for (size_t a = 0; a < rx; a++)
-                s += fabs(moment_of(f, kept[a], kept[b]) * D[kept[a]] * D[kept[b]]);
-            anorm = fmax(anorm, s);
-        }
-        double rc = 0.0;
-        /* rc ~ 1 / (||G_I||_1 ||G_I^-1||_1), as the engine's factor */
-        MG__CHECK(mg__lapack_status(LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'U', (lapack_int)rx,
-                                                        U, (lapack_int)m, anorm, &rc, f->lwork,
-                                                        f->iwork),
-                                    MG_EINVAL));
-        if (!(rc >= mg__fit_gram_min_rcond(f, rx + ic)))
-            return MG_ENOTPD;
-    }
     double *x = f->tmp;
     nan_fill(r->B, m * k);
     for (size_t c = 0; c < k; c++) {
@@ -313,6 +322,14 @@ static mg_status subset_gram(mg_fit *f, results *r, size_t rx)
         }
         r->fss[c] = (double)fss;
     }
+}
+
+/* C over the identified columns (see subset_gram). */
+static mg_status gram_subset_cov(mg_fit *f, results *r, size_t rx)
+{
+    const size_t m = f->m, ic = f->ic;
+    const double *U = f->U, *D = r->D;
+    const size_t *kept = f->kept;
     /* C_I: A = U^-1, M_I^-1 = D A A^T D */
     MG__CHECK(mg__fit_inverse_upper(U, rx, m, r->A, NULL));
     nan_fill(r->C, m * m);
@@ -336,7 +353,15 @@ static mg_status subset_gram(mg_fit *f, results *r, size_t rx)
         }
         r->C[0] = 1.0 / f->wsum + qf;
     }
-    r->rank = ic + rx;
+    return MG_OK;
+}
+
+static mg_status subset_gram(mg_fit *f, results *r, size_t rx)
+{
+    MG__CHECK(gram_subset_rcond(f, r, rx));
+    gram_subset_solve(f, r, rx);
+    MG__CHECK(gram_subset_cov(f, r, rx));
+    r->rank = f->ic + rx;
     r->tests = 1;
     return MG_OK;
 }
