@@ -373,9 +373,9 @@ static mg_status subset_gram(mg_fit *f, results *r, size_t rx)
  * "Perfect fit"):
  *   - QR: the trailing entries of y's column carry the rounding of every
  *     fold that touched them: about u ||W^(1/2) y|| per fold, growing like
- *     the square root of their number (measured: sqrt(RSS) of y = 3 fitted
- *     exactly is 0.75 sqrt(folds) eps ||y|| at 1e3 .. 1e5 rows); with
- *     folds <= n / MG__FIT_BLOCK + 1 and a factor 4 q of margin,
+ *     the square root of their number (so an exact fit's sigma^2 passes
+ *     R's 1e-30 of the fitted mean square from a few thousand rows on);
+ *     with folds <= n / MG__FIT_BLOCK + 1 and a factor 4 q of margin,
  *     RSS_noise = 16 q (n / MG__FIT_BLOCK + 1) u^2 ||W^(1/2) y||^2;
  *   - GRAM: M_yy - 2 b^T M_xy + b^T M b cancels to RSS from terms of size
  *     M_yy, each moment rounded by about (p + 2) u relative:
