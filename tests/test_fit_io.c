@@ -169,7 +169,7 @@ START_TEST(save_layout_little_endian)
     unsigned char *b = image(f, &len);
     static const unsigned char magic[8] = { 'M', 'G', 'F', 'I', 'T', 0, '\r', '\n' };
     ck_assert(memcmp(b, magic, 8) == 0);
-    ck_assert_int_eq(b[8], 1);        /* version 1, least significant byte first */
+    ck_assert_int_eq(b[8], 2);        /* version 2, least significant byte first */
     ck_assert_int_eq(b[32], 1);       /* p */
     ck_assert_int_eq(b[40], 1);       /* k */
     /* S_00 = x^2 = 9 = 0x4022000000000000, bytes reversed */

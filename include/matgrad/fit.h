@@ -14,7 +14,13 @@
  *   4. refine (optional): where the caller can replay the rows, passes that
  *      accumulate residual sums in double-double lift B to the exact
  *      least-squares answer of the double data (rounded);
- *   5. save/load: a versioned, little-endian byte image of the state.
+ *   5. save/load: a versioned, little-endian byte image of the state;
+ *   6. infer (matgrad/infer.h): every regression statistic with R's
+ *      conventions.
+ * Besides the sums, a state keeps sum log w_i over the rows of nonzero
+ * weight (R's logLik of a weighted fit) and each column of X's smallest and
+ * largest value over those rows (a constant column puts TSS about the
+ * mean); both merge exactly (a sum, a min and a max).
  *
  * Two kinds behind the same calls (docs/derivations.md, "One model of a fit"):
  *   MG_FIT_QR    the upper-triangular factor R of the weighted augmented
@@ -39,11 +45,12 @@
  * the same state and results, run to run; the order of merges is the
  * caller's (merge is not commutative bitwise, only mathematically).
  *
- * Memory: every buffer (state, scratch, factorisation and refinement
- * workspace) is allocated by mg_fit_create; no other call allocates, so a
- * state reset with mg_fit_reset is a reusable workspace.  Distinct states
- * share nothing (one per thread, then merge); one state is not safe to use
- * from two threads at once (finish writes its scratch too).
+ * Memory: every buffer (state, scratch, factorisation, refinement and
+ * mg_fit_infer's workspace) is allocated by mg_fit_create; no other call
+ * allocates, so a state reset with mg_fit_reset is a reusable workspace.
+ * Distinct states share nothing (one per thread, then merge); one state is
+ * not safe to use from two threads at once (finish and infer write its
+ * scratch too).
  *
  * Errors: every function returns MG_EINVAL for a NULL state or a NULL /
  * unusable view, and leaves the state's sums, its refinement and its
@@ -72,9 +79,12 @@ typedef enum mg_fit_kind {
 typedef struct mg_fit_options {
     mg_fit_kind kind;   /* MG_FIT_QR by default */
     int intercept;      /* nonzero: an implicit leading column of ones; B gets a
-                           first row (the intercept), TSS is taken about the
-                           weighted mean (R's lm: a formula intercept, not a
-                           detected constant column) */
+                           first row (the intercept).  TSS (R^2, adjusted R^2,
+                           and mg_fit_infer's F) is taken about the weighted
+                           mean with it, and also without it when a column of X
+                           has one nonzero value on every row of nonzero weight
+                           (an intercept in all but name: the state keeps each
+                           column's range to tell); about zero otherwise */
     double ridge;       /* GRAM only: minimises ||W^(1/2)(Y - Z B)||^2 + ridge ||B_x||^2
                            (the intercept is not penalised); >= 0, finite; QR
                            requires 0 (MG_EINVAL otherwise) */
@@ -204,16 +214,24 @@ MG_API mg_status mg_fit_refine_end(mg_fit *fit, mg_matrix *B, int *converged);
 
 /* Serialization: the state's sums and counts, and the refinement sums when
  * a refinement is in progress (so that a replay split among processes can
- * be gathered), not a refined solution.  Format version 1: magic
+ * be gathered), not a refined solution.  Format version 2: magic
  * "MGFIT\0\r\n", then unsigned integers as 8-byte little-endian and doubles
  * as the little-endian bytes of their IEEE 754 binary64 encoding, then a
- * 64-bit FNV-1a checksum of everything before it.
+ * 64-bit FNV-1a checksum of everything before it (the layout is in
+ * src/fit/serialize.c).  Version 2 adds, at the end, sum log w_i and the
+ * ranges of X.  mg_fit_save writes version 2; mg_fit_load reads both.  A
+ * version-1 image has no record of them, so its state has them unknown:
+ * mg_fit_infer's logLik, AIC and BIC are NaN (the weights' logs cannot be
+ * recovered from their sum: an unweighted image is not told apart from a
+ * weighted one), and TSS is about the mean only with the intercept option
+ * (version 1's rule); everything else is as saved.  Unknown stays unknown
+ * through merges and version-2 saves, until mg_fit_reset.
  *   mg_fit_save_size: the bytes mg_fit_save will write.
  *   mg_fit_save: writes *len bytes into buf (MG_EINVAL when cap is too small).
  *   mg_fit_peek: reads shape and options from an image (to create a state
  *     that can load it).
  *   mg_fit_load: replaces the state by the image; MG_EPARSE for a wrong
- *     magic, version, length or checksum, MG_EDIM / MG_EINVAL when the
+ *     magic, version, length or checksum (or a column range with min > max), MG_EDIM / MG_EINVAL when the
  *     image's shape / options differ from the state's, MG_ENONFINITE for
  *     non-finite sums.  Never reads beyond len. */
 MG_API mg_status mg_fit_save_size(const mg_fit *fit, size_t *size);

@@ -31,14 +31,20 @@ typedef struct mg_infer_options {
                            design.  Columns of Z are tested in order; a column is
                            aliased when its distance to the span of the earlier
                            non-aliased columns is <= alias_tol times its norm
-                           (R's lm, qr(tol = 1e-7)).  Aliased coefficients are
-                           NaN with NaN statistics and aliased[j] = 1; the others
-                           are the fit without the aliased columns.
+                           (R's lm, qr(tol = 1e-7)), both in the weighted metric
+                           W^(1/2) Z.  Aliased coefficients are NaN with NaN
+                           statistics and aliased[j] = 1; the others are the fit
+                           without the aliased columns, from the state's sums
+                           (not refined; a GRAM state refuses, MG_ENOTPD, when
+                           their Gram matrix is as ill-conditioned as finish
+                           refuses a whole design).  How exactly each kind
+                           decides near the threshold: docs/inference.md.
                            Zero: the minimum-norm estimates of mg_fit_finish;
                            aliased[] still flags the same columns, and on a
                            rank-deficient design every per-coefficient statistic
                            (std_err, t, p, intervals, cov_unscaled) is NaN (the
-                           individual coefficients are not estimable). */
+                           individual coefficients are not estimable); rank is
+                           then the engine's (mg_fit_finish's). */
     double alias_tol;   /* in (0, 1) */
 } mg_infer_options;
 
@@ -52,9 +58,12 @@ typedef struct mg_infer {
     size_t df_residual;  /* n - rank */
     size_t df_model;     /* numerator df of the F test: rank - about_mean */
     int about_mean;      /* 1: TSS (R^2, F) about the weighted mean, because of the
-                            intercept option or a constant nonzero column of X (an
-                            intercept in all but name); 0: about zero.  The same
-                            convention for R^2, adjusted R^2 and F, everywhere */
+                            intercept option or a column of X with one nonzero
+                            value on every row of nonzero weight (an intercept in
+                            all but name); 0: about zero.  The same convention
+                            for R^2, adjusted R^2 and F, and for mg_fit_finish's
+                            R^2 (a state loaded from a version-1 image, which
+                            lacks the columns' ranges: the intercept option only) */
     double level;        /* the confidence level used */
     /* Optional: point at caller storage (m x k matrices, k or m arrays) to
      * receive these, or leave NULL. */
@@ -73,24 +82,36 @@ typedef struct mg_infer {
     double *f_value;          /* k: ((TSS - RSS) / df_model) / (RSS / df_residual) */
     double *f_p_value;        /* k: P[F(df_model, df_residual) > f_value] */
     double *loglik;           /* k: R's logLik.lm: (sum log w_i - n (log(2 pi) + 1
-                                 - log n + log RSS)) / 2 over rows of nonzero weight */
+                                 - log n + log RSS)) / 2 over rows of nonzero weight
+                                 (+Inf when RSS = 0, as R; NaN, with AIC and BIC,
+                                 for a state whose sum log w is unknown: loaded
+                                 from, or merged with, a version-1 image) */
     double *aic;              /* k: -2 loglik + 2 (rank + 1) */
     double *bic;              /* k: -2 loglik + log(n) (rank + 1) */
-    int *perfect_fit;         /* k: 1 when the residual is at rounding level
-                                 (RSS / df_residual < 1e-30 * (sum of squares of the
-                                 fitted values / n), R's "essentially perfect fit"):
+    int *perfect_fit;         /* k: 1 when the residual is at rounding level:
+                                 RSS / df_residual < 1e-30 * (sum_i w_i f_i^2 / n)
+                                 (f the fitted values, R's "essentially perfect
+                                 fit"), or, for a state's own (unrefined) RSS, RSS
+                                 below the bound of its rounding error (QR's grows
+                                 with the rows, so R's rule alone misses y = c
+                                 beyond a few thousand rows; docs/inference.md).
                                  t, p, F and its p are then NaN instead of the
-                                 ratios of rounding errors */
+                                 ratios of rounding errors; SE, sigma, R^2 stay */
 } mg_infer;
 
 /* Every statistic above from a fit state (after mg_fit_finish's
  * requirements: rows accumulated; a refined solution, if the state holds
- * one, is used with its replayed RSS).  opt == NULL means
+ * one, is used with its replayed RSS, and with no aliased column the
+ * coefficients are bitwise mg_fit_finish's).  opt == NULL means
  * mg_infer_defaults().  Statistics that are undefined (df_residual = 0,
- * df_model = 0, TSS = 0) are NaN.  Errors: those of mg_fit_finish;
- * MG_EINVAL for a state with a ridge penalty (no classical inference), bad
- * options, out NULL or overlapping outputs; MG_EDIM for output shapes.
- * Outputs are untouched on any error. */
+ * df_model = 0, TSS = 0) are NaN.  Errors: those of mg_fit_finish (with
+ * r_aliased and an aliased column, those of the fit on the identified
+ * columns: MG_ENOTPD for an ill-conditioned GRAM one); MG_EINVAL for a
+ * state with a ridge penalty (no classical inference), bad options, out
+ * NULL or overlapping outputs; MG_EDIM for output shapes; MG_ENONFINITE if
+ * the coefficients or C overflow.  Outputs are untouched on any error; the
+ * state's sums are too (its cached factor and scratch are not).  No
+ * allocation. */
 MG_API mg_status mg_fit_infer(mg_fit *fit, const mg_infer_options *opt, mg_infer *out);
 
 /* Coefficient tests for one output from a covariance V (m x m, e.g.

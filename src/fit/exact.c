@@ -259,7 +259,7 @@ static double diag_change(const double *dV, const double *V, size_t m)
  * of G x = e_j, so they are refined as coefficients are).  Stops when the
  * diagonal's correction is at rounding level, or stops shrinking (then the
  * best V so far is kept: still at least as accurate as the factor's). */
-void mg__fit_exact_variances(mg_fit *f, double *v)
+void mg__fit_exact_inverse(mg_fit *f)
 {
     const size_t m = f->m;
     double *V = f->V, *dV = f->V + m * m;
@@ -293,6 +293,11 @@ void mg__fit_exact_variances(mg_fit *f, double *v)
             break;
         prev = d;
     }
-    for (size_t j = 0; j < m; j++)
-        v[j] = V[j * m + j];
+}
+
+void mg__fit_exact_variances(mg_fit *f, double *v)
+{
+    mg__fit_exact_inverse(f);
+    for (size_t j = 0; j < f->m; j++)
+        v[j] = f->V[j * f->m + j];
 }

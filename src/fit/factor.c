@@ -22,13 +22,13 @@
  * dpocon may be low by a small factor.  rcond >= 32 (m + 1) eps keeps
  * rho <= 1/4 with a factor 8 for both (refinement then gains at least 2
  * bits per step). */
-static double gram_min_rcond(const mg_fit *f)
+double mg__fit_gram_min_rcond(const mg_fit *f, size_t order)
 {
     /* mg_normal_solve's plain normal equations: only a Gram matrix with no
      * correct digit in its solve (rcond < m eps) is refused */
     if (f->plain)
-        return (double)f->m * DBL_EPSILON;
-    return 32.0 * (double)(f->m + 1) * DBL_EPSILON;
+        return (double)order * DBL_EPSILON;
+    return 32.0 * (double)(order + 1) * DBL_EPSILON;
 }
 
 static mg_status factor_qr(mg_fit *f)
@@ -125,7 +125,7 @@ static mg_status factor_gram(mg_fit *f)
     MG__CHECK(mg__lapack_status(LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'U', pp, f->F, pp, anorm,
                                                     &rc, f->lwork, f->iwork),
                                 MG_EINVAL));
-    if (!(rc >= gram_min_rcond(f)))
+    if (!(rc >= mg__fit_gram_min_rcond(f, f->m)))
         return MG_ENOTPD;
     /* kappa(Z) = sqrt(kappa(Z^T W Z)) */
     f->rcond = f->rkept = sqrt(rc);

@@ -77,18 +77,16 @@ static void coefficients(mg_fit *f, double *out)
         }
 }
 
-/* RSS and TSS of each output from the state (rss, tss: k each). */
-static void sums_of_squares(mg_fit *f, const double *B, double *rss, double *tss)
+/* RSS of each output from the state for the coefficients B (rss: k). */
+static void rss_of(mg_fit *f, const double *B, double *rss)
 {
     const size_t m = f->m, n = f->n, k = f->k, p = f->p;
     for (size_t c = 0; c < k; c++) {
-        long double r = 0.0L, t = 0.0L;
+        long double r = 0.0L;
         if (f->opt.kind == MG_FIT_QR) {
             const double *col = f->S + (m + c) * n;
             for (size_t i = m; i <= m + c; i++)
                 r += (long double)col[i] * col[i];
-            for (size_t i = f->ic; i <= m + c; i++)
-                t += (long double)col[i] * col[i];
             if (f->fac == MG__FAC_SVD) {
                 /* + the part of r_c outside the numerical range of R_Z:
                  * ||R_Z b - r_c||^2 */
@@ -112,11 +110,16 @@ static void sums_of_squares(mg_fit *f, const double *B, double *rss, double *tss
             }
             if (r < 0.0L)
                 r = 0.0L;
-            t = f->S[(p + c) * n + p + c];
         }
         rss[c] = (double)r;
-        tss[c] = (double)t;
     }
+}
+
+void mg__fit_rss(mg_fit *fit, const double *B, double *rss)
+{
+    rss_of(fit, B, rss);
+    if (fit->solved)
+        memcpy(rss, fit->solrss, fit->k * sizeof *rss);
 }
 
 /* A (n x n, column-major) = U^-1 for the upper-triangular U (column-major,
@@ -125,7 +128,7 @@ static void sums_of_squares(mg_fit *f, const double *B, double *rss, double *tss
  * rather than LAPACK's dtrtri / dpotri: OpenBLAS threads those and their
  * last bits then depend on its thread count (n^3 / 3 flops, small next to
  * any pass over the rows).  MG_ESINGULAR for a zero pivot. */
-static mg_status inverse_upper(const double *U, size_t n, size_t ldu, double *A, double *v)
+mg_status mg__fit_inverse_upper(const double *U, size_t n, size_t ldu, double *A, double *v)
 {
     for (size_t j = 0; j < n; j++)
         if (!(U[j * ldu + j] != 0.0))
@@ -143,7 +146,7 @@ static mg_status inverse_upper(const double *U, size_t n, size_t ldu, double *A,
             a[i] = -t / U[i * ldu + i];
         }
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; v && i < n; i++) {
         double t = 0.0;
         for (size_t j = i; j < n; j++)
             t += A[j * n + i] * A[j * n + i];
@@ -159,7 +162,7 @@ static mg_status variances(mg_fit *f, double *v)
     switch (f->fac) {
     case MG__FAC_TRI:
         /* (Z^T W Z)^-1 = R_Z^-1 R_Z^-T */
-        return inverse_upper(f->S, m, n, f->A, v);
+        return mg__fit_inverse_upper(f->S, m, n, f->A, v);
     case MG__FAC_SVD:
         /* (Z^T W Z)^+ = V_r S_r^-2 V_r^T */
         for (size_t j = 0; j < m; j++) {
@@ -180,7 +183,7 @@ static mg_status variances(mg_fit *f, double *v)
         return MG_EINVAL;
     }
     /* G = D M_xx D = U^T U:  G^-1 = U^-1 U^-T (A = U^-1), M_xx^-1 = D G^-1 D */
-    MG__CHECK(inverse_upper(f->F, p, p, f->A, v + f->ic));
+    MG__CHECK(mg__fit_inverse_upper(f->F, p, p, f->A, v + f->ic));
     for (size_t j = 0; j < p; j++)
         v[f->ic + j] *= f->D[j] * f->D[j];
     if (f->ic) {
@@ -235,14 +238,13 @@ static mg_status check_outputs(const mg_fit *f, const mg_matrix *B, const mg_lst
 static mg_status statistics(mg_fit *f, const double *B, int want_se, const mg__fit_tss *ext)
 {
     const size_t k = f->k, m = f->m;
-    double *rss = f->stat, *tss = rss + k, *sd = tss + k, *r2 = sd + k, *ar2 = r2 + k;
-    sums_of_squares(f, B, rss, tss);
-    if (f->solved)
-        memcpy(rss, f->solrss, k * sizeof *rss);
+    double *rss = f->stat, *sd = rss + 2 * k, *r2 = sd + k, *ar2 = r2 + k;
+    mg__fit_rss(f, B, rss);
     const size_t df = f->nonzero > f->rank ? f->nonzero - f->rank : 0;
-    const int centred = ext ? ext->centred : f->ic > 0;
+    size_t col;
+    const int centred = ext ? ext->centred : mg__fit_about_mean(f, &col);
     for (size_t c = 0; c < k; c++) {
-        const long double t = ext ? ext->tss[c] : (long double)tss[c];
+        const long double t = ext ? ext->tss[c] : mg__fit_state_tss(f, c);
         mg__fit_summary(rss[c], t, df, f->nonzero - (centred ? 1u : 0u), &sd[c], &r2[c], &ar2[c]);
     }
     if (!want_se)
@@ -277,21 +279,19 @@ static void copy_out(const double *cm, size_t m, size_t k, mg_matrix *out)
             out->data[j * out->stride + c] = cm[c * m + j];
 }
 
-mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res)
+mg_status mg__fit_check_sums(const mg_fit *fit)
 {
-    return mg__fit_finish(fit, B, res, NULL);
-}
-
-mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res, const mg__fit_tss *tss)
-{
-    MG__CHECK(check_outputs(fit, B, res));
     if (fit->nonzero == 0)
         return MG_EINVAL;
     /* the range first: finite data beyond it makes the sums overflow, and
      * that is MG_ERANGE (rescale), not MG_ENONFINITE */
     MG__CHECK(mg__fit_check_range(fit));
-    if (!sums_finite(fit))
-        return MG_ENONFINITE;
+    return sums_finite(fit) ? MG_OK : MG_ENONFINITE;
+}
+
+mg_status mg__fit_solution(mg_fit *fit)
+{
+    MG__CHECK(mg__fit_check_sums(fit));
     MG__CHECK(mg__fit_factor(fit));
     const size_t m = fit->m, k = fit->k;
     if (!fit->solved) {
@@ -303,6 +303,68 @@ mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res, const 
         memcpy(fit->tmp, fit->sol, m * k * sizeof *fit->tmp);
     if (!mg__all_finite(fit->tmp, k, m, m))
         return MG_ENONFINITE;
+    return MG_OK;
+}
+
+/* C = (Z^T W Z)^-1 of a full-rank factor, A = the triangle's inverse. */
+mg_status mg__fit_inverse(mg_fit *f, double *C, double *A)
+{
+    const size_t m = f->m, n = f->n, p = f->p;
+    if (f->fac == MG__FAC_MEAN) {
+        C[0] = 1.0 / f->wsum;
+        return MG_OK;
+    }
+    if (f->fac == MG__FAC_TRI) {
+        /* (Z^T W Z)^-1 = R_Z^-1 R_Z^-T = A A^T */
+        MG__CHECK(mg__fit_inverse_upper(f->S, m, n, A, NULL));
+        for (size_t j = 0; j < m; j++)
+            for (size_t i = 0; i <= j; i++) {
+                double t = 0.0;
+                for (size_t l = j; l < m; l++)
+                    t += A[l * m + i] * A[l * m + j];
+                C[j * m + i] = C[i * m + j] = t;
+            }
+        return MG_OK;
+    }
+    if (f->fac != MG__FAC_CHOL)
+        return MG_EINVAL;
+    /* M_xx^-1 = D G^-1 D = D A A^T D  (G = D M_xx D = U^T U, A = U^-1) */
+    MG__CHECK(mg__fit_inverse_upper(f->F, p, p, A, NULL));
+    const size_t ic = f->ic;
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i <= j; i++) {
+            double t = 0.0;
+            for (size_t l = j; l < p; l++)
+                t += A[l * p + i] * A[l * p + j];
+            t *= f->D[i] * f->D[j];
+            C[(ic + j) * m + ic + i] = C[(ic + i) * m + ic + j] = t;
+        }
+    if (!ic)
+        return MG_OK;
+    /* with the intercept (Z^T W Z = [W, W mu^T; W mu, M_xx + W mu mu^T]):
+     *   C_x0 = -M_xx^-1 mu,  C_00 = 1 / W + mu^T M_xx^-1 mu */
+    double q = 0.0;
+    for (size_t j = 0; j < p; j++) {
+        double t = 0.0;
+        for (size_t i = 0; i < p; i++)
+            t += C[(1 + j) * m + 1 + i] * f->mean[i];
+        C[1 + j] = C[(1 + j) * m] = -t;
+        q += t * f->mean[j];
+    }
+    C[0] = 1.0 / f->wsum + q;
+    return MG_OK;
+}
+
+mg_status mg_fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res)
+{
+    return mg__fit_finish(fit, B, res, NULL);
+}
+
+mg_status mg__fit_finish(mg_fit *fit, mg_matrix *B, mg_lstsq_result *res, const mg__fit_tss *tss)
+{
+    MG__CHECK(check_outputs(fit, B, res));
+    MG__CHECK(mg__fit_solution(fit));
+    const size_t m = fit->m, k = fit->k;
     if (res)
         MG__CHECK(statistics(fit, fit->tmp, res->std_err != NULL, tss));
     copy_out(fit->tmp, m, k, B);

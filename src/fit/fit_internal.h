@@ -38,6 +38,15 @@ struct mg_fit {
     double *cmax;           /* p + k: max |v_ij| sqrt(w_i) of each column of X and Y
                                (the range guard, MG__FIT_RANGE); then p + k more:
                                the same for the accumulate call in progress */
+    double *xmin, *xmax;    /* p each, then p more for the call in progress: the
+                               smallest and largest value of each column of X over
+                               rows of nonzero weight (+Inf / -Inf before any): a
+                               column with xmin == xmax != 0 is a constant, and the
+                               model then has one (mg__fit_about_mean) */
+    int xknown;             /* 0: xmin / xmax unknown (a state loaded from a
+                               version-1 image, or merged with one) */
+    double logw;            /* sum of log w_i over rows of nonzero weight (R's
+                               logLik.lm); NaN when unknown (a version-1 image) */
 
     /* accumulate scratch */
     size_t mb;              /* block rows (>= n so that a triangle fits) */
@@ -95,7 +104,26 @@ struct mg_fit {
     double *tmp;            /* m x k scratch */
     double *se;             /* m x k scratch (standard errors) */
     double *stat;           /* 5 k scratch (RSS, TSS, sd, R^2, adjusted R^2) */
+    size_t *kept;           /* m: mg_fit_infer's identified columns (GRAM) */
+    unsigned char *flags;   /* m: mg_fit_infer's aliased flags */
+    double *inf;            /* mg__fit_infer_scratch(m, k) doubles: mg_fit_infer's
+                               results before they are written out (infer.c) */
 };
+
+/* R's aliasing test (alias.c): alias[j] = 1 for the aliased columns of Z
+ * (m flags); returns the number of identified columns r.  QR: work (q x q,
+ * leading dimension q) <- the state's triangle with the aliased columns
+ * deleted and re-triangularised.  GRAM: work (leading dimension ld) <- the
+ * upper Cholesky factor of D M D over the identified columns of X, whose
+ * indices go to kept[0 .. r - ic - 1]; D (p) <- the scales. */
+size_t mg__fit_alias(const mg_fit *fit, double tol, unsigned char *alias, double *work,
+                     size_t ld, double *D, size_t *kept);
+
+/* The doubles of mg_fit_infer's scratch (infer.c): six m x k coefficient
+ * tables, twelve k-vectors and m scales.  Its m x m work goes into buffers
+ * the state has anyway (blk, A, and F or U / Vt, whichever the kind's
+ * factor does not use). */
+size_t mg__fit_infer_scratch(size_t m, size_t k);
 
 /* s + e = a + b exactly (Knuth's TwoSum): the kernels' one definition. */
 #define mg__two_sum mg__xdot_two_sum
@@ -230,8 +258,60 @@ void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, con
                         size_t i0, size_t i1);
 void mg__fit_range_commit(mg_fit *fit);
 
+/* xmin / xmax <- the elementwise min / max with mn / mx (p each): the
+ * union of two row sets (commit, merge). */
+void mg__fit_xrange_merge(mg_fit *fit, const double *mn, const double *mx);
+
+/* sum of log w_i over the N entries w_i > 0 of w (rounding error about
+ * N u of long double, absolute; see accumulate.c). */
+double mg__fit_sum_log_weights(const mg_matrix *w, size_t N);
+
 /* MG_OK if every column is within the range above, MG_ERANGE otherwise. */
 MG__MUST_USE mg_status mg__fit_check_range(const mg_fit *fit);
+
+/* 1 when the model contains the constant: the intercept option, or a
+ * column of X constant and nonzero over the rows of nonzero weight (an
+ * intercept in all but name); *col is then that column of X (the first
+ * such), or (size_t)-1 for the intercept option.  TSS, R^2, adjusted R^2
+ * and F are about the weighted mean exactly when this is 1 (stats.c). */
+int mg__fit_about_mean(const mg_fit *fit, size_t *col);
+
+/* TSS of output c from the state, about the weighted mean when
+ * mg__fit_about_mean, about zero otherwise (stats.c). */
+long double mg__fit_state_tss(const mg_fit *fit, size_t c);
+
+/* A state finish can use: MG_EINVAL without rows of nonzero weight,
+ * MG_ERANGE outside the range, MG_ENONFINITE for non-finite sums. */
+MG__MUST_USE mg_status mg__fit_check_sums(const mg_fit *fit);
+
+/* The solution a finish reports, into fit->tmp (m x k, column-major): the
+ * range and finiteness checks, the factor, B (refined from the exact sums
+ * with the exact option; the refined solution when the state holds one).
+ * The errors of mg_fit_finish that do not concern its outputs. */
+MG__MUST_USE mg_status mg__fit_solution(mg_fit *fit);
+
+/* RSS of each output for the coefficients B (m x k column-major) from the
+ * state (rss: k); the refined RSS when the state holds a solution. */
+void mg__fit_rss(mg_fit *fit, const double *B, double *rss);
+
+/* The refinement of (Z^T W Z)^-1 from the exact sums (exact option,
+ * full-rank factor): the whole matrix into fit->V (m x m column-major). */
+void mg__fit_exact_inverse(mg_fit *fit);
+
+/* (Z^T W Z)^-1 of a full-rank factor (TRI, CHOL, MEAN) into C (m x m,
+ * column-major); A: m x m scratch that is not C.  MG_ESINGULAR for a zero
+ * pivot. */
+MG__MUST_USE mg_status mg__fit_inverse(mg_fit *fit, double *C, double *A);
+
+/* A = U^-1 (n x n column-major) of the upper-triangular U (leading
+ * dimension ldu) and v_i = ||row i of U^-1||^2 (v may be NULL).
+ * MG_ESINGULAR for a zero pivot. */
+MG__MUST_USE mg_status mg__fit_inverse_upper(const double *U, size_t n, size_t ldu, double *A,
+                                             double *v);
+
+/* The reciprocal condition number below which a GRAM factor of order
+ * `order` is refused (factor.c). */
+double mg__fit_gram_min_rcond(const mg_fit *fit, size_t order);
 
 /* A TSS computed by a front end from rows it holds: tss[c] (k values),
  * about the (weighted) mean when centred, about zero otherwise. */

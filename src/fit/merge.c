@@ -58,6 +58,9 @@ mg_status mg_fit_merge(mg_fit *dst, const mg_fit *src)
     }
     for (size_t j = 0; j < dst->p + dst->k; j++)
         dst->cmax[j] = fmax(dst->cmax[j], src->cmax[j]);
+    mg__fit_xrange_merge(dst, src->xmin, src->xmax);
+    dst->xknown = dst->xknown && src->xknown;
+    dst->logw += src->logw;
     if (dst->opt.exact)
         mg__fit_exact_merge(dst, src);
     dst->rows += src->rows;

@@ -26,6 +26,29 @@ void mg__fit_range_begin(mg_fit *fit)
     double *call = fit->cmax + fit->p + fit->k;
     for (size_t j = 0; j < fit->p + fit->k; j++)
         call[j] = 0.0;
+    for (size_t j = 0; j < fit->p; j++) {
+        fit->xmin[fit->p + j] = INFINITY;
+        fit->xmax[fit->p + j] = -INFINITY;
+    }
+}
+
+/* The call's smallest and largest value of each column of X over rows
+ * [i0, i1) of nonzero weight (the constant-column test of
+ * mg__fit_about_mean); compare-and-select, as row_max. */
+static void xrange_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *w, size_t i0,
+                        size_t i1)
+{
+    const size_t p = fit->p;
+    double *restrict mn = fit->xmin + p, *restrict mx = fit->xmax + p;
+    for (size_t i = i0; i < i1; i++) {
+        if (w && w->data[i * w->stride] == 0.0)
+            continue;
+        const double *restrict v = X->data + i * X->stride;
+        for (size_t j = 0; j < p; j++) {
+            mn[j] = v[j] < mn[j] ? v[j] : mn[j];
+            mx[j] = v[j] > mx[j] ? v[j] : mx[j];
+        }
+    }
 }
 
 /* The same over four rows at once, scales s[0..3]: the running maxima are
@@ -59,6 +82,8 @@ void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, con
 {
     const size_t p = fit->p, k = fit->k;
     double *call = fit->cmax + p + k;
+    if (p)
+        xrange_rows(fit, X, w, i0, i1);
     size_t i = i0;
     for (; i + 4 <= i1; i += 4) {
         const double s[4] = { row_scale(w, i), row_scale(w, i + 1), row_scale(w, i + 2),
@@ -79,6 +104,15 @@ void mg__fit_range_commit(mg_fit *fit)
 {
     const double *call = fit->cmax + fit->p + fit->k;
     row_max(fit->cmax, call, fit->p + fit->k, 1.0);
+    mg__fit_xrange_merge(fit, fit->xmin + fit->p, fit->xmax + fit->p);
+}
+
+void mg__fit_xrange_merge(mg_fit *fit, const double *mn, const double *mx)
+{
+    for (size_t j = 0; j < fit->p; j++) {
+        fit->xmin[j] = mn[j] < fit->xmin[j] ? mn[j] : fit->xmin[j];
+        fit->xmax[j] = mx[j] > fit->xmax[j] ? mx[j] : fit->xmax[j];
+    }
 }
 
 mg_status mg__fit_check_range(const mg_fit *fit)

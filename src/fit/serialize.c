@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* fit: a portable byte image of a state (format version 1).
+/* fit: a portable byte image of a state (format version 2; version 1
+ * images load too).
  *
  *   magic "MGFIT\0\r\n" (8 bytes: the CR LF catches text-mode mangling)
  *   u64 version, kind, intercept, p, k;  f64 ridge, rank_tol;  u64 exact
@@ -9,7 +10,15 @@
  *   with the exact option: f64 Hhi, Hlo, upper triangles column by column
  *   when refining: f64 rb, ghi, glo (m k each, column-major), rsshi,
  *                  rsslo (k each);  u64 rrows, rnonzero
+ *   version 2 only: u64 known (bit 0: sum log w, bit 1: the ranges of X);
+ *                  f64 sum log w_i over rows of nonzero weight, then the
+ *                  smallest and the largest value of each column of X over
+ *                  those rows (p each); 0 where unknown or without rows
  *   u64 FNV-1a (64-bit) hash of every byte before it
+ * A version-1 image lacks the last section: it loads as a state whose sum
+ * of log weights and column ranges are unknown (logLik, AIC, BIC are then
+ * NaN, and only the intercept option puts TSS about the mean, as version 1
+ * did).
  * u64 is 8 bytes little-endian; f64 is the little-endian byte order of the
  * IEEE 754 binary64 bit pattern, so an image moves between any two
  * machines whose double is binary64 (every platform matgrad builds on). */
@@ -18,7 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { MG__FIT_VERSION = 1, HEADER = 104 };
+enum { MG__FIT_VERSION = 2, HEADER = 104 };
 static const unsigned char MAGIC[8] = { 'M', 'G', 'F', 'I', 'T', 0, '\r', '\n' };
 
 typedef struct writer { unsigned char *p; } writer;
@@ -63,12 +72,14 @@ static uint64_t fnv1a(const unsigned char *b, size_t len)
     return h;
 }
 
-static size_t image_size(const mg_fit *f, int refining)
+static size_t image_size(const mg_fit *f, int refining, uint64_t version)
 {
     const size_t n = f->n, mk = f->m * f->k;
     size_t doubles = n * (n + 1) / 2 + n + f->p + f->k + (f->opt.exact ? f->q * (f->q + 1) : 0);
     if (refining)
         doubles += 3 * mk + 2 * f->k + 2;
+    if (version >= 2)
+        doubles += 2 + 2 * f->p;
     return HEADER + 8 * doubles + 8;
 }
 
@@ -76,7 +87,7 @@ mg_status mg_fit_save_size(const mg_fit *fit, size_t *size)
 {
     if (!fit || !size)
         return MG_EINVAL;
-    *size = image_size(fit, fit->refining);
+    *size = image_size(fit, fit->refining, MG__FIT_VERSION);
     return MG_OK;
 }
 
@@ -90,7 +101,8 @@ mg_status mg_fit_save(const mg_fit *fit, void *buf, size_t cap, size_t *len)
 {
     if (!fit || !buf || !len)
         return MG_EINVAL;
-    const size_t size = image_size(fit, fit->refining), n = fit->n, mk = fit->m * fit->k;
+    const size_t size = image_size(fit, fit->refining, MG__FIT_VERSION), n = fit->n,
+                 mk = fit->m * fit->k;
     if (cap < size)
         return MG_EINVAL;
     writer w = { buf };
@@ -133,6 +145,13 @@ mg_status mg_fit_save(const mg_fit *fit, void *buf, size_t cap, size_t *len)
         put_u64(&w, fit->rrows);
         put_u64(&w, fit->rnonzero);
     }
+    const int logw_known = !isnan(fit->logw), x_known = fit->xknown && fit->nonzero > 0;
+    put_u64(&w, (uint64_t)logw_known | (uint64_t)x_known << 1);
+    put_f64(&w, logw_known ? fit->logw : 0.0);
+    for (size_t j = 0; j < fit->p; j++)
+        put_f64(&w, x_known ? fit->xmin[j] : 0.0);
+    for (size_t j = 0; j < fit->p; j++)
+        put_f64(&w, x_known ? fit->xmax[j] : 0.0);
     put_u64(&w, fnv1a(buf, size - 8));
     *len = size;
     return MG_OK;
@@ -141,7 +160,7 @@ mg_status mg_fit_save(const mg_fit *fit, void *buf, size_t cap, size_t *len)
 /* The fixed header, checked for magic, version, hash and field ranges. */
 typedef struct header {
     mg_fit_options opt;
-    uint64_t p, k, rows, nonzero, refining;
+    uint64_t version, p, k, rows, nonzero, refining;
     double wsum;
 } header;
 
@@ -152,7 +171,8 @@ static mg_status read_header(const void *buf, size_t len, header *h)
     if (len < HEADER + 8 || memcmp(buf, MAGIC, sizeof MAGIC) != 0)
         return MG_EPARSE;
     reader r = { (const unsigned char *)buf + sizeof MAGIC };
-    if (get_u64(&r) != MG__FIT_VERSION)
+    h->version = get_u64(&r);
+    if (h->version != 1 && h->version != MG__FIT_VERSION)
         return MG_EPARSE;
     reader t = { (const unsigned char *)buf + len - 8 };
     if (get_u64(&t) != fnv1a(buf, len - 8))
@@ -207,6 +227,40 @@ static void get_doubles(reader *r, double *x, size_t n)
         x[i] = get_f64(r);
 }
 
+/* Version 2's last section (validated by the caller): sum log w and the
+ * ranges of X, or "unknown" (NaN, xknown = 0) where the image lacks them. */
+static void load_extension(mg_fit *fit, reader *r, uint64_t version, uint64_t known)
+{
+    fit->logw = NAN;
+    fit->xknown = 0;
+    for (size_t j = 0; j < fit->p; j++) {
+        fit->xmin[j] = INFINITY;
+        fit->xmax[j] = -INFINITY;
+    }
+    if (version < 2) {
+        /* no rows: nothing unknown */
+        if (fit->nonzero == 0) {
+            fit->logw = 0.0;
+            fit->xknown = 1;
+        }
+        return;
+    }
+    (void)get_u64(r);
+    const double lw = get_f64(r);
+    fit->logw = (known & 1) ? lw : NAN;
+    fit->xknown = (known & 2) || fit->nonzero == 0;
+    for (size_t j = 0; j < fit->p; j++) {
+        const double v = get_f64(r);
+        if (known & 2)
+            fit->xmin[j] = v;
+    }
+    for (size_t j = 0; j < fit->p; j++) {
+        const double v = get_f64(r);
+        if (known & 2)
+            fit->xmax[j] = v;
+    }
+}
+
 mg_status mg_fit_load(mg_fit *fit, const void *buf, size_t len)
 {
     if (!fit)
@@ -220,7 +274,7 @@ mg_status mg_fit_load(mg_fit *fit, const void *buf, size_t len)
         memcmp(&h.opt.ridge, &fit->opt.ridge, sizeof(double)) != 0 ||
         memcmp(&h.opt.rank_tol, &fit->opt.rank_tol, sizeof(double)) != 0)
         return MG_EINVAL;
-    if (len != image_size(fit, (int)h.refining))
+    if (len != image_size(fit, (int)h.refining, h.version))
         return MG_EPARSE;
     const size_t n = fit->n, mk = fit->m * fit->k;
     const size_t body = n * (n + 1) / 2 + n + fit->p + fit->k + (fit->opt.exact ? fit->q * (fit->q + 1) : 0) +
@@ -233,6 +287,21 @@ mg_status mg_fit_load(mg_fit *fit, const void *buf, size_t len)
         const uint64_t rrows = get_u64(&r), rnz = get_u64(&r);
         if (rnz > rrows)
             return MG_EPARSE;
+    }
+    uint64_t known = 0;
+    if (h.version >= 2) {
+        known = get_u64(&r);
+        if (known > 3)
+            return MG_EPARSE;
+        if (!finite_run(&r, 1 + 2 * fit->p))
+            return MG_ENONFINITE;
+        /* each column's smallest value is at most its largest */
+        const unsigned char *ranges = r.p - 16 * fit->p;
+        for (size_t j = 0; (known & 2) && j < fit->p; j++) {
+            reader a = { ranges + 8 * j }, b = { ranges + 8 * (fit->p + j) };
+            if (!(get_f64(&a) <= get_f64(&b)) || h.nonzero == 0)
+                return MG_EPARSE;
+        }
     }
     r.p = (const unsigned char *)buf + HEADER;
     memset(fit->S, 0, n * n * sizeof *fit->S);
@@ -263,5 +332,6 @@ mg_status mg_fit_load(mg_fit *fit, const void *buf, size_t len)
         fit->rnonzero = (size_t)get_u64(&r);
         fit->refining = 1;
     }
+    load_extension(fit, &r, h.version, known);
     return MG_OK;
 }

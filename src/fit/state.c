@@ -35,14 +35,16 @@ void mg_fit_free(mg_fit *fit)
 {
     if (!fit)
         return;
-    double *bufs[] = { fit->S, fit->mean, fit->cmax, fit->blk, fit->T, fit->tpwork, fit->bS, fit->bmean,
+    double *bufs[] = { fit->S, fit->mean, fit->cmax, fit->xmin, fit->xmax, fit->blk, fit->T, fit->tpwork, fit->bS, fit->bmean,
                        fit->D, fit->F, fit->U, fit->s, fit->Vt, fit->A, fit->tau, fit->lwork,
                        fit->rb, fit->ghi, fit->glo, fit->rsshi, fit->rsslo, fit->sol,
                        fit->solrss, fit->tmp, fit->se, fit->stat, fit->Hhi, fit->Hlo,
-                       fit->arow, fit->V, fit->sw, fit->P };
+                       fit->arow, fit->V, fit->sw, fit->P, fit->inf };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
     free(fit->iwork);
+    free(fit->kept);
+    free(fit->flags);
     free(fit);
 }
 
@@ -75,6 +77,9 @@ static mg_status allocate(mg_fit *f)
     f->S = mg__alloc_doubles(n, n);
     f->mean = mg__alloc_doubles(n, 1);
     f->cmax = mg__alloc_doubles(f->p + k, 2);
+    f->xmin = mg__alloc_doubles(f->p + 1, 2);
+    f->xmax = mg__alloc_doubles(f->p + 1, 2);
+    f->inf = mg__alloc_doubles(mg__fit_infer_scratch(m, k), 1);
     f->blk = mg__alloc_doubles(f->mb, n);
     f->T = mg__alloc_doubles(f->nb, n);
     f->tpwork = mg__alloc_doubles(f->nb, n);
@@ -100,6 +105,8 @@ static mg_status allocate(mg_fit *f)
     f->se = mg__alloc_doubles(m, k);
     f->stat = mg__alloc_doubles(5, k);
     f->iwork = calloc(8 * m, sizeof *f->iwork);
+    f->kept = calloc(m, sizeof *f->kept);
+    f->flags = calloc(m, sizeof *f->flags);
     if (f->opt.exact) {
         f->Hhi = mg__alloc_doubles(3 * f->q, f->q);
         f->Hlo = mg__alloc_doubles(3 * f->q, f->q);
@@ -108,10 +115,11 @@ static mg_status allocate(mg_fit *f)
         if (!f->Hhi || !f->Hlo || !f->arow || !f->V)
             return MG_ENOMEM;
     }
-    if (!f->S || !f->mean || !f->cmax || !f->blk || !f->T || !f->tpwork ||
+    if (!f->S || !f->mean || !f->cmax || !f->xmin || !f->xmax || !f->inf || !f->blk || !f->T || !f->tpwork ||
         (gram && (!f->bS || !f->sw || !f->P)) || !f->bmean ||
         !f->D || !f->F || !f->U || !f->s || !f->Vt || !f->A || !f->tau || !f->rb || !f->ghi ||
-        !f->glo || !f->rsshi || !f->rsslo || !f->sol || !f->solrss || !f->tmp || !f->se || !f->stat || !f->iwork)
+        !f->glo || !f->rsshi || !f->rsslo || !f->sol || !f->solrss || !f->tmp || !f->se || !f->stat || !f->iwork ||
+        !f->kept || !f->flags)
         return MG_ENOMEM;
     MG__CHECK(query_lwork(m, &f->lwork_len));
     f->lwork = mg__alloc_doubles(f->lwork_len, 1);
@@ -173,6 +181,12 @@ mg_status mg_fit_reset(mg_fit *fit)
     memset(fit->S, 0, fit->n * fit->n * sizeof *fit->S);
     memset(fit->mean, 0, fit->n * sizeof *fit->mean);
     memset(fit->cmax, 0, (fit->p + fit->k) * sizeof *fit->cmax);
+    for (size_t j = 0; j < fit->p; j++) {
+        fit->xmin[j] = INFINITY;
+        fit->xmax[j] = -INFINITY;
+    }
+    fit->xknown = 1;
+    fit->logw = 0.0;
     if (fit->opt.exact) {
         memset(fit->Hhi, 0, 3 * fit->q * fit->q * sizeof *fit->Hhi);
         memset(fit->Hlo, 0, 3 * fit->q * fit->q * sizeof *fit->Hlo);
