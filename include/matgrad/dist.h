@@ -10,7 +10,9 @@
  *   - degrees of freedom are real, > 0; +Inf is allowed (t: the standard
  *     normal limit; F: the chi-square limit of the corresponding side);
  *   - NaN arguments, df <= 0 and probabilities outside [0, 1] give NaN;
- *     quantiles of 0 and 1 are -Inf / +Inf (t) and 0 / +Inf (F).
+ *     quantiles of 0 and 1 are -Inf / +Inf (t) and 0 / +Inf (F) (in the
+ *     log variants: log p = -Inf and 0, and log p > 0 gives NaN);
+ *   - the log variants take or return natural logarithms of probabilities.
  * Accuracy: documented in docs/accuracy.md and tested against R's values
  * (tests/data/r/distributions.txt) over df 0.5 .. 1e7 and tails to 1e-300.
  * All functions are pure: thread-safe, no allocation, no status. */
@@ -30,11 +32,22 @@ MG_API double mg_beta_inc(double x, double a, double b, int lower_tail);
 MG_API double mg_t_cdf(double t, double df, int lower_tail);
 /* Its quantile: the t with mg_t_cdf(t, df, lower_tail) == p (R's qt). */
 MG_API double mg_t_quantile(double p, double df, int lower_tail);
+/* log P: R's pt(t, df, lower_tail, log.p = TRUE); finite wherever P > 0,
+ * also far below the smallest double (|t| up to DBL_MAX). */
+MG_API double mg_t_logcdf(double t, double df, int lower_tail);
+/* The quantile of log probability logp <= 0 (R's qt(logp, df, lower_tail,
+ * log.p = TRUE)): probabilities below the smallest double, and upper tails
+ * 1 - P with P = exp(logp) near 1, keep full accuracy. */
+MG_API double mg_t_quantile_log(double logp, double df, int lower_tail);
 
 /* Fisher's F with (df1, df2) degrees of freedom: R's pf(f, df1, df2, lower_tail). */
 MG_API double mg_f_cdf(double f, double df1, double df2, int lower_tail);
 /* Its quantile (R's qf). */
 MG_API double mg_f_quantile(double p, double df1, double df2, int lower_tail);
+/* log P (R's pf(f, df1, df2, lower_tail, log.p = TRUE)). */
+MG_API double mg_f_logcdf(double f, double df1, double df2, int lower_tail);
+/* The quantile of log probability logp <= 0 (R's qf(..., log.p = TRUE)). */
+MG_API double mg_f_quantile_log(double logp, double df1, double df2, int lower_tail);
 
 #ifdef __cplusplus
 }
