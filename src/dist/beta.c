@@ -12,12 +12,18 @@
 #include <float.h>
 #include <math.h>
 
-/* log(x / x0) - u, x0 the mean, u = x / x0 - 1 given; lx0 = log x0. */
-static double log_ratio_m1(double u, double lx, double lx0)
+/* log(x / x0) - u, x0 = a / (a + b) the mean, u = x / x0 - 1 given, lx = log x. */
+static double log_ratio_m1(double u, double x, double lx, double a, double b)
 {
-    if (u < -0.5)   /* x well below x0: 1 + u has lost digits, log x has not */
-        return (lx - lx0) - u;
-    return mg__log1pmx(u);
+    if (u >= -0.5)
+        return mg__log1pmx(u);
+    /* x well below x0: 1 + u has lost digits; x (a + b) / a carries 2
+     * roundings, an absolute 2 eps in its log, unless it leaves the normal
+     * range, where log x - log x0 errs by eps (|log x| + |log x0|). */
+    double r = x * ((a + b) / a);
+    if (r >= DBL_MIN)
+        return log(r) - u;
+    return (lx + log1p(b / a)) - u;
 }
 
 /* log(x^a y^b / B(a, b)) from the deviance: with x0 = a / (a + b),
@@ -29,8 +35,8 @@ static double lfront_deviance(const mg__beta_arg *g, double *size)
 {
     double a = g->a, b = g->b;
     double u = g->d / a, v = -g->d / b;
-    double ta = a * log_ratio_m1(u, g->lx, -log1p(b / a));
-    double tb = b * log_ratio_m1(v, g->ly, -log1p(a / b));
+    double ta = a * log_ratio_m1(u, g->x, g->lx, a, b);
+    double tb = b * log_ratio_m1(v, g->y, g->ly, b, a);
     double p = fmin(a, b), q = fmax(a, b);
     double lhm = log(p) - log1p(p / q);
     *size = fabs(ta) + fabs(tb);
@@ -38,17 +44,29 @@ static double lfront_deviance(const mg__beta_arg *g, double *size)
            mg__stirlerr(b);
 }
 
-/* x^a by pow when x < 1/2 (x exact to an ulp or two, so the relative error
- * is about a eps), else exp(a log x) with log x = log1p(-y) exact: error
- * about |a log x| eps.  *err collects these error factors. */
-static double power(double x, double lx, double a, double *err)
+/* x^a as m 2^e2: by pow when x < 1/2 (x exact to an ulp or two, so the
+ * relative error is about a eps), else exp(a log x) with log x = log1p(-y)
+ * exact (error about |a log x| eps).  *err collects these error factors.
+ * The binary exponent is split off exactly (x = f 2^k, k a = hi + lo by
+ * fma) so that x^a below the smallest double still has full precision when
+ * 1 / B(a, b) brings the product back into range. */
+static double power(double x, double lx, double a, int *e2, double *err)
 {
-    if (x < 0.5) {
-        *err += a + 1.0;
-        return pow(x, a);
+    *e2 = 0;
+    if (x >= 0.5) {
+        *err += fabs(a * lx) + 1.0;
+        return exp(a * lx);
     }
-    *err += fabs(a * lx) + 1.0;
-    return exp(a * lx);
+    *err += a + 2.0;
+    int k;
+    double f = frexp(x, &k);
+    double ka = k * a, ka_lo = fma((double)k, a, -ka);
+    double fl = floor(ka);
+    if (!(fabs(fl) < 1e8))
+        return 0.0;   /* the deviance form takes over */
+    *e2 = (int)fl;
+    /* 2^(ka - fl) with ka - fl in [0, 1) exact, times 2^ka_lo = 1 + ka_lo ln 2 */
+    return pow(f, a) * exp2(ka - fl) * (1.0 + ka_lo * MG__LN2);
 }
 
 /* front = x^a y^b / B(a, b) and its log: by powers when that form is the
@@ -59,13 +77,13 @@ static void front_factor(const mg__beta_arg *g, double *front, double *lfront)
     double size;
     double ldev = lfront_deviance(g, &size);
     double err = 0.0;
-    double xa = power(g->x, g->lx, g->a, &err);
-    double yb = power(g->y, g->ly, g->b, &err);
+    int ex, ey;
+    double xa = power(g->x, g->lx, g->a, &ex, &err);
+    double yb = power(g->y, g->ly, g->b, &ey, &err);
     double lb = mg__lbeta(g->a, g->b);
     err += fabs(lb);
-    double inv_b = exp(-lb);
-    double fp = xa * yb * inv_b;
-    if (err < size && xa >= DBL_MIN && yb >= DBL_MIN && fp >= DBL_MIN && isfinite(fp)) {
+    double fp = ldexp(xa * yb * exp(-lb), ex + ey);
+    if (err < size && fp >= DBL_MIN && isfinite(fp)) {
         *front = fp;
         *lfront = log(fp);
         return;

@@ -12,7 +12,8 @@
 static double gamma_lfront(double a, double x)
 {
     double u = (x - a) / a;
-    double dev = u < -0.5 ? (log(x) - log(a)) - u : mg__log1pmx(u);
+    double r = x / a;   /* one rounding, not the eps (|log x| + |log a|) of log x - log a */
+    double dev = u >= -0.5 ? mg__log1pmx(u) : (r >= DBL_MIN ? log(r) : log(x) - log(a)) - u;
     return a * dev + 0.5 * log(a) - MG__LN_SQRT_2PI - mg__stirlerr(a);
 }
 

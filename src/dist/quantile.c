@@ -29,7 +29,7 @@ static void f_ev(double x, const double *par, mg__cdf *out)
  * by the bracket's geometric midpoint.  The iteration stops when a step is
  * at rounding level, or stops shrinking at the level of the evaluation's own
  * rounding noise (then x is as good as the data allow). */
-static double solve(cdf_eval ev, const double *par, int side, double target, double x)
+static double solve_log(cdf_eval ev, const double *par, int side, double target, double x)
 {
     double lo = 0.0, hi = INFINITY, prev = INFINITY;
     for (int it = 0; it < 400; it++) {
@@ -69,19 +69,53 @@ static double solve(cdf_eval ev, const double *par, int side, double target, dou
     return x;
 }
 
+/* Newton's step on the probability itself, (P - p) / p over the slope of
+ * log P in log x: near the root P - p is exact, so the error left is that of
+ * P, a few eps, rather than eps |log p| from representing log p (which
+ * matters in the far tails: cond * 230 eps at p = 1e-100).  For a p given as
+ * a probability (p_lin > 0); two steps at most, each tiny. */
+static double polish(cdf_eval ev, const double *par, int side, double p_lin, double x)
+{
+    for (int it = 0; it < 2 && x > 0.0 && x < INFINITY; it++) {
+        mg__cdf c;
+        ev(x, par, &c);
+        double P = c.p[side];
+        if (!(P >= DBL_MIN && p_lin >= DBL_MIN))
+            break;
+        double step = (P - p_lin) / p_lin / exp(c.lslope - c.lp[side]);
+        if (!(fabs(step) <= 1e-8))
+            break;   /* not converged on the log scale: leave x alone */
+        x *= exp(side ? step : -step);
+        if (fabs(step) <= DBL_EPSILON)
+            break;
+    }
+    return x;
+}
+
+static double solve(cdf_eval ev, const double *par, int side, double target, double p_lin,
+                    double x)
+{
+    x = solve_log(ev, par, side, target, x);
+    return p_lin > 0.0 ? polish(ev, par, side, p_lin, x) : x;
+}
+
 /* The tail (0 lower, 1 upper) whose probability is at most 1/2 and the log of
  * that probability, from the caller's p (log p when log_p) of tail lower_tail:
  * 1 - p is exact for p >= 1/2, and -expm1 keeps log probabilities near 0
  * accurate. */
-static void small_side(double p, int log_p, int lower_tail, int *side, double *lsmall)
+static void small_side(double p, int log_p, int lower_tail, int *side, double *lsmall,
+                       double *psmall)
 {
     int given = lower_tail ? 0 : 1;
     int flip = log_p ? p > -MG__LN2 : p > 0.5;
     *side = flip ? 1 - given : given;
+    *psmall = 0.0;   /* a log p is polished on the log scale only */
     if (log_p)
         *lsmall = flip ? log(-expm1(p)) : p;
-    else
-        *lsmall = flip ? log(1.0 - p) : log(p);
+    else {
+        *psmall = flip ? 1.0 - p : p;
+        *lsmall = log(*psmall);
+    }
 }
 
 /* A rough upper-tail normal quantile (error < 5e-4): Abramowitz & Stegun
@@ -120,15 +154,15 @@ static double t_quantile(double p, double df, int lower_tail, int log_p)
     if (bad_p(p, log_p) || isnan(df) || !(df > 0.0))
         return NAN;
     int side;
-    double lq;
-    small_side(p, log_p, lower_tail, &side, &lq);
+    double lq, pq;
+    small_side(p, log_p, lower_tail, &side, &lq, &pq);
     double sign = side == 0 ? -1.0 : 1.0;   /* the lower tail is the small one left of 0 */
     if (lq == -INFINITY)
         return sign * INFINITY;
     if (lq >= -MG__LN2)
         return 0.0;
     double par[1] = { df };
-    return sign * solve(t_ev, par, 1, lq, t_start(lq, df));
+    return sign * solve(t_ev, par, 1, lq, pq, t_start(lq, df));
 }
 
 double mg_t_quantile(double p, double df, int lower_tail)
@@ -170,10 +204,10 @@ static double f_quantile(double p, double df1, double df2, int lower_tail, int l
     if (isinf(df1) && isinf(df2))
         return 1.0;
     int side;
-    double lq;
-    small_side(p, log_p, lower_tail, &side, &lq);
+    double lq, pq;
+    small_side(p, log_p, lower_tail, &side, &lq, &pq);
     double par[2] = { df1, df2 };
-    return solve(f_ev, par, side, lq, f_start(side, lq, df1, df2));
+    return solve(f_ev, par, side, lq, pq, f_start(side, lq, df1, df2));
 }
 
 double mg_f_quantile(double p, double df1, double df2, int lower_tail)
