@@ -36,6 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define LN2 0.693147180559945309417
+#define PI 3.14159265358979323846
+#define SQRT2 1.41421356237309504880
 #define C_CDF 8.0
 #define C_Q 128.0
 /* The requirement for well-conditioned records (cond <= 10). */
@@ -586,6 +589,244 @@ START_TEST(test_against_r)
 }
 END_TEST
 
+
+/* Relative difference, 0 when both are equal (including both infinite). */
+static double reldiff(double got, double want)
+{
+    return got == want ? 0.0 : fabs(got - want) / fabs(want);
+}
+
+START_TEST(test_invalid_arguments)
+{
+    const double bad_df[] = { 0.0, -1.0, -INFINITY, NAN };
+    for (size_t i = 0; i < sizeof bad_df / sizeof bad_df[0]; i++) {
+        double d = bad_df[i];
+        for (int lo = 0; lo < 2; lo++) {
+            ck_assert(isnan(mg_t_cdf(1.0, d, lo)));
+            ck_assert(isnan(mg_t_logcdf(1.0, d, lo)));
+            ck_assert(isnan(mg_t_quantile(0.3, d, lo)));
+            ck_assert(isnan(mg_t_quantile_log(-1.0, d, lo)));
+            ck_assert(isnan(mg_f_cdf(1.0, d, 3.0, lo)));
+            ck_assert(isnan(mg_f_cdf(1.0, 3.0, d, lo)));
+            ck_assert(isnan(mg_f_logcdf(1.0, d, 3.0, lo)));
+            ck_assert(isnan(mg_f_quantile(0.3, 3.0, d, lo)));
+            ck_assert(isnan(mg_f_quantile_log(-1.0, d, 3.0, lo)));
+            ck_assert(isnan(mg_beta_inc(0.5, d, 2.0, lo)));
+            ck_assert(isnan(mg_beta_inc(0.5, 2.0, d, lo)));
+        }
+    }
+    for (int lo = 0; lo < 2; lo++) {
+        ck_assert(isnan(mg_t_cdf(NAN, 3.0, lo)));
+        ck_assert(isnan(mg_t_logcdf(NAN, 3.0, lo)));
+        ck_assert(isnan(mg_f_cdf(NAN, 3.0, 4.0, lo)));
+        ck_assert(isnan(mg_f_logcdf(NAN, 3.0, 4.0, lo)));
+        ck_assert(isnan(mg_beta_inc(NAN, 2.0, 3.0, lo)));
+        const double bad_x[] = { -1e-300, 1.0 + DBL_EPSILON, -INFINITY, INFINITY };
+        for (size_t i = 0; i < 4; i++)
+            ck_assert(isnan(mg_beta_inc(bad_x[i], 2.0, 3.0, lo)));
+        const double bad_p[] = { NAN, -1e-300, 1.0 + DBL_EPSILON, -INFINITY, INFINITY };
+        for (size_t i = 0; i < 5; i++) {
+            ck_assert(isnan(mg_t_quantile(bad_p[i], 3.0, lo)));
+            ck_assert(isnan(mg_f_quantile(bad_p[i], 3.0, 4.0, lo)));
+        }
+        const double bad_logp[] = { NAN, 1e-300, INFINITY };
+        for (size_t i = 0; i < 3; i++) {
+            ck_assert(isnan(mg_t_quantile_log(bad_logp[i], 3.0, lo)));
+            ck_assert(isnan(mg_f_quantile_log(bad_logp[i], 3.0, 4.0, lo)));
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_boundaries)
+{
+    const double dfs[] = { 0.5, 3.0, 1e7, INFINITY };
+    for (size_t i = 0; i < 4; i++) {
+        double d = dfs[i];
+        /* t = +-Inf, t = 0 */
+        ck_assert(mg_t_cdf(INFINITY, d, 1) == 1.0 && mg_t_cdf(INFINITY, d, 0) == 0.0);
+        ck_assert(mg_t_cdf(-INFINITY, d, 1) == 0.0 && mg_t_cdf(-INFINITY, d, 0) == 1.0);
+        ck_assert(mg_t_logcdf(INFINITY, d, 1) == 0.0 && mg_t_logcdf(-INFINITY, d, 1) == -INFINITY);
+        ck_assert(mg_t_cdf(0.0, d, 1) == 0.5 && mg_t_cdf(-0.0, d, 0) == 0.5);
+        /* p = 0, 1 and 1/2 */
+        ck_assert(mg_t_quantile(0.0, d, 1) == -INFINITY && mg_t_quantile(1.0, d, 1) == INFINITY);
+        ck_assert(mg_t_quantile(0.0, d, 0) == INFINITY && mg_t_quantile(1.0, d, 0) == -INFINITY);
+        ck_assert(mg_t_quantile_log(-INFINITY, d, 1) == -INFINITY);
+        ck_assert(mg_t_quantile_log(0.0, d, 1) == INFINITY);
+        ck_assert(mg_t_quantile(0.5, d, 1) == 0.0 && mg_t_quantile_log(-LN2, d, 0) == 0.0);
+        /* F at 0 and Inf, quantiles at 0 and 1 */
+        ck_assert(mg_f_cdf(0.0, 2.0, d, 1) == 0.0 && mg_f_cdf(-1.0, d, 2.0, 0) == 1.0);
+        ck_assert(mg_f_cdf(INFINITY, 2.0, d, 1) == 1.0 && mg_f_logcdf(INFINITY, d, 2.0, 0) == -INFINITY);
+        ck_assert(mg_f_logcdf(0.0, 2.0, d, 1) == -INFINITY && mg_f_logcdf(0.0, 2.0, d, 0) == 0.0);
+        ck_assert(mg_f_quantile(0.0, 2.0, d, 1) == 0.0 && mg_f_quantile(1.0, 2.0, d, 1) == INFINITY);
+        ck_assert(mg_f_quantile(0.0, d, 2.0, 0) == INFINITY && mg_f_quantile(1.0, d, 2.0, 0) == 0.0);
+        ck_assert(mg_f_quantile_log(-INFINITY, 2.0, d, 1) == 0.0);
+        ck_assert(mg_f_quantile_log(0.0, 2.0, d, 1) == INFINITY);
+    }
+    /* beta at x = 0 and 1 */
+    ck_assert(mg_beta_inc(0.0, 2.0, 3.0, 1) == 0.0 && mg_beta_inc(0.0, 2.0, 3.0, 0) == 1.0);
+    ck_assert(mg_beta_inc(1.0, 2.0, 3.0, 1) == 1.0 && mg_beta_inc(1.0, 2.0, 3.0, 0) == 0.0);
+    /* F with both df infinite is 1 surely */
+    ck_assert(mg_f_cdf(0.999, INFINITY, INFINITY, 1) == 0.0 && mg_f_cdf(1.0, INFINITY, INFINITY, 1) == 1.0);
+    ck_assert(mg_f_quantile(0.3, INFINITY, INFINITY, 1) == 1.0);
+    /* no overflow of t^2 or df1 f: tails of the largest arguments */
+    ck_assert(isfinite(mg_t_logcdf(DBL_MAX, 3.0, 0)) && mg_t_logcdf(DBL_MAX, 3.0, 0) < -2000.0);
+    ck_assert(isfinite(mg_f_logcdf(DBL_MAX, 3.0, 5.0, 0)) && mg_f_logcdf(DBL_MAX, 3.0, 5.0, 0) < -1000.0);
+    ck_assert(isfinite(mg_f_logcdf(DBL_TRUE_MIN, 3.0, 5.0, 1)));
+}
+END_TEST
+
+/* Closed forms, each evaluated without cancellation here. */
+START_TEST(test_closed_forms)
+{
+    /* c = 8 as for the R records: the closed forms are good to 2-3 libm ulp */
+    const double c = 8.0 * DBL_EPSILON;
+    const double ts[] = { 1e-8, 0.3, 1.0, 2.5, 40.0, 1e6, 1e20, 1e100, 1e200, 1e300 };
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+        double t = ts[i];
+        /* df = 1 (Cauchy): P[T > t] = atan2(1, t) / pi, cond = t f / P <= 1 */
+        double q1 = atan2(1.0, t) / PI;
+        ck_assert_msg(reldiff(mg_t_cdf(t, 1.0, 0), q1) <= c * (2.0 + fabs(log(q1))), "t %g", t);
+        ck_assert_msg(reldiff(mg_t_cdf(-t, 1.0, 1), q1) <= c * (2.0 + fabs(log(q1))), "t %g", t);
+        /* df = 2: P[T > t] = 1 / (s (s + t)), s = sqrt(2 + t^2) (cond <= 2) */
+        if (t < 1e150) {
+            double s = sqrt(2.0 + t * t), q2 = 1.0 / (s * (s + t));
+            ck_assert_msg(reldiff(mg_t_cdf(t, 2.0, 0), q2) <= c * (3.0 + fabs(log(q2))), "t %g", t);
+        } else {
+            /* log P = -log(2 t^2) to rounding: t^2 would overflow */
+            double l2 = -(LN2 + 2.0 * log(t));
+            ck_assert_msg(reldiff(mg_t_logcdf(t, 2.0, 0), l2) <= c, "t %g", t);
+        }
+    }
+    /* df = Inf: the normal; P[Z <= -z] = erfc(z / sqrt 2) / 2 (erfc good to a few ulp;
+     * z / sqrt 2 rounded moves it by eps z^2) */
+    const double zs[] = { 1e-3, 0.5, 1.0, 2.0, 5.0, 8.0, 20.0, 37.0 };
+    for (size_t i = 0; i < sizeof zs / sizeof zs[0]; i++) {
+        double z = zs[i], p = 0.5 * erfc(z / SQRT2);
+        ck_assert_msg(reldiff(mg_t_cdf(-z, INFINITY, 1), p) <= c * (2.0 + z * z), "z %g", z);
+        ck_assert_msg(reldiff(mg_t_cdf(z, INFINITY, 0), p) <= c * (2.0 + z * z), "z %g", z);
+        ck_assert_msg(reldiff(mg_t_cdf(z, INFINITY, 1), 1.0 - p) <= c, "z %g", z);
+    }
+    /* beyond the doubles: log P[Z <= -z] = -z^2/2 - log(z sqrt(2 pi)) + log(1 - 1/z^2 + 3/z^4 - ...),
+     * the series truncated after 1e-17 */
+    const double bigz[] = { 40.0, 100.0, 1e5 };
+    for (size_t i = 0; i < 3; i++) {
+        double z = bigz[i], r = 1.0 / (z * z);
+        double corr = log1p(-r * (1.0 - r * (3.0 - r * (15.0 - r * (105.0 - r * 945.0)))));
+        double lp = -0.5 * z * z - log(z) - 0.5 * log(2.0 * PI) + corr;
+        ck_assert_msg(reldiff(mg_t_logcdf(-z, INFINITY, 1), lp) <= c, "z %g", z);
+    }
+    /* chi-square limits: df1 F -> chi2(2) = Exp(1/2) when df2 = Inf: P[F > f] = exp(-f);
+     * df1 = Inf, df2 = 2: P[F <= f] = P[chi2(2) >= 2 / f] = exp(-1 / f) */
+    const double fs[] = { 1e-3, 0.5, 1.0, 3.0, 40.0, 700.0 };
+    for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) {
+        double f = fs[i];
+        ck_assert_msg(reldiff(mg_f_cdf(f, 2.0, INFINITY, 0), exp(-f)) <= c * (2.0 + f), "f %g", f);
+        ck_assert_msg(reldiff(mg_f_cdf(f, 2.0, INFINITY, 1), -expm1(-f)) <= c * 3.0, "f %g", f);
+        ck_assert_msg(reldiff(mg_f_logcdf(f, 2.0, INFINITY, 0), -f) <= c, "f %g", f);
+        ck_assert_msg(reldiff(mg_f_cdf(f, INFINITY, 2.0, 1), exp(-1.0 / f)) <= c * (2.0 + 1.0 / f),
+                      "f %g", f);
+    }
+    /* incomplete beta: I_x(a, 1) = x^a, I_x(1, b) = 1 - (1 - x)^b, and 1 - I_x(1, b) = y^b */
+    const double xs[] = { 1e-300, 1e-9, 0.125, 0.5, 0.875, 1.0 - 1.0 / 1024 };
+    const double as[] = { 0.25, 1.5, 7.0, 300.0, 1e5 };
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+        for (size_t j = 0; j < sizeof as / sizeof as[0]; j++) {
+            double x = xs[i], a = as[j], y = 1.0 - x;   /* y exact */
+            double xa = pow(x, a), yb = pow(y, a);
+            /* cond of x^a in x is a; of y^b in x is b x / y */
+            if (xa >= DBL_MIN)
+                ck_assert_msg(reldiff(mg_beta_inc(x, a, 1.0, 1), xa) <= c * (2.0 + a), "x %g a %g", x, a);
+            if (yb >= DBL_MIN)
+                ck_assert_msg(reldiff(mg_beta_inc(x, 1.0, a, 0), yb) <= c * (2.0 + a), "x %g b %g", x, a);
+            ck_assert_msg(reldiff(mg_beta_inc(x, 1.0, a, 1), -expm1(a * log1p(-x))) <= c * (2.0 + a),
+                          "x %g b %g", x, a);
+        }
+}
+END_TEST
+
+/* Identities that the implementation does not use directly. */
+START_TEST(test_identities)
+{
+    const double c = 8.0 * DBL_EPSILON;
+    const double dfs[] = { 0.5, 1.0, 3.7, 30.0, 1e3, 1e6, 1e9, 1e15 };
+    /* t values whose squares are exact */
+    const double ts[] = { 0.25, 1.0, 1.5, 3.0, 12.0, 64.0, 1024.0 };
+    for (size_t i = 0; i < sizeof dfs / sizeof dfs[0]; i++)
+        for (size_t j = 0; j < sizeof ts / sizeof ts[0]; j++) {
+            double d = dfs[i], t = ts[j];
+            double up = mg_t_cdf(t, d, 0), lo = mg_t_cdf(t, d, 1);
+            /* symmetry, exactly */
+            ck_assert(mg_t_cdf(-t, d, 1) == up && mg_t_cdf(-t, d, 0) == lo);
+            /* complement: both tails computed directly sum to 1 */
+            ck_assert_msg(fabs(up + lo - 1.0) <= c, "t %g df %g", t, d);
+            if (up < DBL_MIN)
+                continue;
+            /* the log variant, to eps |log P| */
+            ck_assert_msg(reldiff(exp(mg_t_logcdf(t, d, 0)), up) <= c * (1.0 + fabs(log(up))),
+                          "t %g df %g", t, d);
+            /* T^2 ~ F(1, df): 2 P[T > t] = P[F > t^2] (its cond, t f / P, is at most
+             * 1 + t^2 (df + 1) / (df + t^2) in the tails) */
+            double cond = 1.0 + t * t * (d + 1.0) / (d + t * t);
+            double pf = mg_f_cdf(t * t, 1.0, d, 0);
+            ck_assert_msg(reldiff(2.0 * up, pf) <= c * (1.0 + cond + fabs(log(pf))), "t %g df %g", t,
+                          d);
+            /* F(df1, df2) <= f  iff  F(df2, df1) >= 1 / f (f a power of two: 1 / f exact) */
+            double f = t * t;
+            double l1 = mg_f_cdf(f, 2.5, d, 1), u2 = mg_f_cdf(1.0 / f, d, 2.5, 0);
+            ck_assert_msg(reldiff(u2, l1) <= c * (1.0 + cond + fabs(log(fmin(l1, 1.0 - l1)))),
+                          "f %g df %g", f, d);
+        }
+    /* I_x(a, b) = 1 - I_{1-x}(b, a) with x dyadic (1 - x exact) */
+    const double xs[] = { 0.0625, 0.375, 0.5, 0.9375 };
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+        for (size_t j = 0; j < sizeof dfs / sizeof dfs[0]; j++) {
+            double x = xs[i], a = dfs[j], b = 2.5;
+            double l = mg_beta_inc(x, a, b, 1), u = mg_beta_inc(1.0 - x, b, a, 0);
+            if (l >= DBL_MIN)
+                ck_assert_msg(reldiff(u, l) <= c * 4.0, "x %g a %g", x, a);
+        }
+}
+END_TEST
+
+/* Quantiles invert the CDFs beyond R's grid (df down to 0.05 and up to 1e15):
+ * P(q) matches p within the CDF's error plus the rounding of q, which moves
+ * P by eps times the cond of P in q (t f / P), and P errs by C_CDF eps
+ * (1 + cond + |ln P|). */
+START_TEST(test_round_trips)
+{
+    const double dfs[] = { 0.05, 0.7, 4.0, 77.0, 3e4, 1e8, 1e15, INFINITY };
+    const double ps[] = { 1e-300, 1e-30, 1e-7, 0.01, 0.3, 0.4999, 0.5001, 0.8, 0.999999 };
+    for (size_t i = 0; i < sizeof dfs / sizeof dfs[0]; i++)
+        for (size_t j = 0; j < sizeof ps / sizeof ps[0]; j++)
+            for (int lo = 0; lo < 2; lo++) {
+                double d = dfs[i], p = ps[j];
+                double q = mg_t_quantile(p, d, lo);
+                if (!isfinite(q))
+                    continue;   /* 1e-300 at df 0.05 is beyond the doubles */
+                double back = mg_t_cdf(q, d, lo);
+                double ps_ = fmin(p, 1.0 - p);
+                /* cond of P in q: |q| f(q) / P, from the t's two sides */
+                double h = fabs(q) * 1e-7;
+                double cond = h > 0.0 ? fabs(mg_t_cdf(q + h, d, lo) - mg_t_cdf(q - h, d, lo)) / (2e-7 * p) : 0.0;
+                ck_assert_msg(reldiff(back, p) <= C_CDF * DBL_EPSILON * (2.0 + 2.0 * cond + fabs(log(ps_))),
+                              "qt(%g, %g, %d) = %.17g: P = %.17g", p, d, lo, q, back);
+                double lq = mg_t_quantile_log(log(p), d, lo);
+                ck_assert_msg(reldiff(lq, q) <= C_Q * DBL_EPSILON * (1.0 + (1.0 + fabs(log(p))) / fmax(cond, 1e-300)) ||
+                              fabs(lq - q) <= C_Q * DBL_EPSILON, "qt log %g %g", p, d);
+                double f2 = dfs[(i + 3) % 8];
+                double qf = mg_f_quantile(p, d, f2, lo);
+                if (!(qf > 0.0 && isfinite(qf)))
+                    continue;
+                double bf = mg_f_cdf(qf, d, f2, lo);
+                double hf = qf * 1e-7;
+                double condf = fabs(mg_f_cdf(qf + hf, d, f2, lo) - mg_f_cdf(qf - hf, d, f2, lo)) / (2e-7 * p);
+                ck_assert_msg(reldiff(bf, p) <= C_CDF * DBL_EPSILON * (2.0 + 2.0 * condf + fabs(log(ps_))),
+                              "qf(%g, %g, %g, %d) = %.17g: P = %.17g", p, d, f2, lo, qf, bf);
+            }
+}
+END_TEST
+
 Suite *dist_suite(void);
 Suite *dist_suite(void)
 {
@@ -594,6 +835,13 @@ Suite *dist_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_against_r);
     suite_add_tcase(s, tc);
+    TCase *te = tcase_create("edges");
+    tcase_add_test(te, test_invalid_arguments);
+    tcase_add_test(te, test_boundaries);
+    tcase_add_test(te, test_closed_forms);
+    tcase_add_test(te, test_identities);
+    tcase_add_test(te, test_round_trips);
+    suite_add_tcase(s, te);
     return s;
 }
 
