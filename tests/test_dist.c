@@ -15,7 +15,7 @@
  *   by powers or as exp of a log of size about |ln Ps| (error <= 2 eps
  *   (1 + |ln Ps|) with the Stirling terms), the series or continued fraction
  *   to about 2 eps (positive terms; the fraction evaluated backwards), and a
- *   final log1p / 1 - s (1 eps, amplified at most 2.3x since s <= 0.7):
+ *   final log1p / 1 - s (1 eps, amplified at most 3x since s <= 0.75):
  *   about 4 eps (1 + cond + |ln Ps|) in all.  R's own error is within 4 of
  *   these units except on the records listed in `fixes` below (checked
  *   with mpmath; they carry the exact value), so C_CDF = 8 holds both.
@@ -52,8 +52,8 @@ static const char *fun_name[NFUN] = { "pt", "pf", "qt", "qf" };
  * values with df2 >= 1e3 off by 20-90 eps, log probabilities of a tail near 1
  * whose complement is below 1e-250 (off by up to 1e41 relative), qt(p, 0.5) =
  * Inf for finite quantiles, qf = 0 for quantiles near 1e-12 and 1e-14,
- * deep-tail qf off by up to 1e-9, and tails near 1e-300 (exp of a log, off by
- * up to 9e-14).  Each was found as a disagreement of at least 3 units (or
+ * deep-tail qf off by up to 1e-9, tails near 1e-300 (exp of a log, off by
+ * up to 9e-14), and qt(1/2, 0.5) = 2.6e-16 for 0.  Each was found as a disagreement of at least 3 units (or
  * 3e-14) between matgrad and R and recomputed with 50-digit mpmath (betainc
  * of the tail on its own side; quantiles by Newton's iteration on betainc to
  * 1e-30), which agreed with matgrad within the bounds above in every case
@@ -419,6 +419,9 @@ static const fix fixes[] = {
     { "qf -23.025850929940457 7.2999999999999998 7.2999999999999998 1 1", 0.0007769784228301636, 6.32 },
     { "qf 1e-10 7.2999999999999998 45.600000000000001 1 0", 0.0009801538847088675, 0.274 },
     { "qf -23.025850929940457 7.2999999999999998 45.600000000000001 1 1", 0.0009801538847088675, 6.31 },
+    /* R: 2.6e-16; the median of t is 0 */
+    { "qt 0.5 0.5 1 0", 0.0, INFINITY },
+    { "qt 0.5 0.5 0 0", 0.0, INFINITY },
     { NULL, 0.0, 0.0 }
 };
 

@@ -164,8 +164,9 @@ void mg__beta_tail(const mg__beta_arg *arg, mg__tail *out)
     mg__beta_arg g = *arg;
     out->upper = 0;
     /* Below the mean a / (a + b) (d < 0) I_x is the smaller tail or near
-     * 1/2; above it, work with I_y(b, a) = 1 - I_x(a, b), so the tail asked
-     * for is either computed directly or as 1 - s with s <~ 0.7. */
+     * 1/2 (at most 0.75 for a >= 1/4); above it, work with I_y(b, a) =
+     * 1 - I_x(a, b), so the tail asked for is either computed directly or as
+     * 1 - s with s <= 0.75. */
     if (g.d > 0.0) {
         mg__beta_arg h = { g.b, g.a, g.y, g.x, g.ly, g.lx, -g.d };
         g = h;
