@@ -19,7 +19,7 @@
  * of P in its argument, P the smaller tail), quantiles within
  * 128 eps (1 + cond (1 + |ln P|)), both including R's own error; to 1e-13
  * wherever cond <= 10.  Quantiles come from Newton's iteration on log P, so
- * they cost several CDF evaluations (about 1 us each).
+ * they cost several CDF evaluations.
  * All functions are pure: thread-safe, no allocation, no status. */
 #ifndef MATGRAD_DIST_H
 #define MATGRAD_DIST_H
