@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* mg_fit_infer: every statistic against a long double reference
- * (tests/ref/ref_infer.c) for both kinds, with and without the intercept,
+ * (tests/ref/ref_fit_infer.c) for both kinds, with and without the intercept,
  * weighted (some zero weights) and not, k = 1 and 2; the about-mean rule
  * for a constant column; perfect fits; R's aliased coefficients; refined
  * states; the state's sum of log weights through save/load (version 2, and
  * version-1 images); every error status. */
 #include "mgtest.h"
-#include "ref_infer.h"
+#include "ref_fit_infer.h"
 
 #include <float.h>
 #include <math.h>
