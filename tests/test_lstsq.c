@@ -343,6 +343,44 @@ START_TEST(no_refinement)
 }
 END_TEST
 
+/* A column constant over the rows of nonzero weight is an intercept in all
+ * but name, even when a zero-weight row holds another value: mg_lstsq's
+ * weighted R^2 and adjusted R^2 are then about the weighted mean, the same
+ * convention as mg_fit_infer's (it used to look at every row, zero weights
+ * included, and measure about zero). */
+START_TEST(constant_column_over_weighted_rows)
+{
+    double x[6 * 2] = { 1, 0.5, 1, 1.5, 1, 2.0, 1, 3.5, 1, 4.0, 7, 9.0 };
+    double y[6] = { 1.0, 2.2, 2.9, 4.4, 5.1, 100.0 };
+    double w[6] = { 1, 2, 1, 0.5, 1, 0 };
+    mg_matrix X = mg_matrix_view(x, 6, 2), Y = mg_matrix_view(y, 6, 1), W = mg_matrix_view(w, 6, 1);
+    double b[2], r2, ar2, b2[2], r2i, ar2i, f;
+    mg_matrix B = mg_matrix_view(b, 2, 1), B2 = mg_matrix_view(b2, 2, 1);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.weights = &W;
+    mg_lstsq_result res = { 0 };
+    res.r_squared = &r2;
+    res.adj_r_squared = &ar2;
+    ck_assert_int_eq(mg_lstsq(&X, &Y, &B, &o, &res), MG_OK);
+    mg_fit *fit = NULL;
+    ck_assert_int_eq(mg_fit_create(2, 1, NULL, &fit), MG_OK);
+    ck_assert_int_eq(mg_fit_accumulate(fit, &X, &Y, &W), MG_OK);
+    mg_infer inf = { 0 };
+    inf.coef = &B2;
+    inf.r_squared = &r2i;
+    inf.adj_r_squared = &ar2i;
+    inf.f_value = &f;
+    ck_assert_int_eq(mg_fit_infer(fit, NULL, &inf), MG_OK);
+    ck_assert_int_eq(inf.about_mean, 1);
+    ck_assert_uint_eq(inf.df_model, 1);
+    /* both are 1 - RSS/TSS of the same 5-row weighted problem, kappa ~ 10:
+     * the two paths' RSS and TSS agree to a few hundred eps */
+    ck_assert_double_eq_tol(r2, r2i, 1e-12);
+    ck_assert_double_eq_tol(ar2, ar2i, 1e-12);
+    mg_fit_free(fit);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lstsq");
@@ -354,6 +392,7 @@ int main(void)
     tcase_add_test(tc, wide_minimum_norm);
     tcase_add_test(tc, tall_rank_deficient_min_norm);
     tcase_add_test(tc, zero_design);
+    tcase_add_test(tc, constant_column_over_weighted_rows);
     tcase_add_test(tc, undefined_statistics_are_nan);
     tcase_add_test(tc, no_refinement);
     suite_add_tcase(s, tc);

@@ -66,9 +66,12 @@ mg_status mg__lsq_engine(const mg_matrix *X, const mg_matrix *Y, const mg_lstsq_
     if (s == MG_OK)
         s = fit_rows(fit, X, Y, o, &Bt);
     /* TSS from the rows themselves: exact where the state's would lose
-     * digits to a big mean, and about the mean also for a constant column
-     * (mg_lstsq's convention), which the state's sums cannot show */
-    const mg__fit_tss ext = { tss, fo.intercept || mg__lsq_has_constant_column(X, 0) };
+     * digits to a big mean; about the mean by the state's own rule (the
+     * intercept, or a column constant and nonzero over the rows of nonzero
+     * weight: mg__fit_about_mean), so that mg_lstsq, mg_fit_finish and
+     * mg_fit_infer agree */
+    size_t const_col;
+    const mg__fit_tss ext = { tss, s == MG_OK && mg__fit_about_mean(fit, &const_col) };
     for (size_t c = 0; s == MG_OK && c < k; c++)
         tss[c] = mg__lsq_tss(Y->data + c, Y->rows, Y->stride, o->weights, ext.centred);
     /* the refined (or minimum-norm) solution and its statistics, written
