@@ -135,8 +135,9 @@ typedef struct mg_model {
                                        contributes nothing) */
     const mg_matrix *cov_unscaled;  /* m x m C (NaN rows/columns where aliased), or
                                        NULL when no standard errors are wanted */
-    const double *sigma;            /* k residual standard errors, or NULL with
-                                       cov_unscaled NULL */
+    const double *sigma;            /* k residual standard errors: needed only by
+                                       mg_predict's se_fit and intervals (HC
+                                       never reads them); may be NULL otherwise */
     size_t df_residual;
 } mg_model;
 
