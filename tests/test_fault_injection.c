@@ -369,6 +369,46 @@ static mg_status call_grad_sandwich(fctx *c)
     return mg_grad_sandwich(IN(c, 0), IN(c, 1), IN(c, 2), &GX);
 }
 
+/* infer: a model of m = 4 coefficients (intercept + 3) on X 40 x 3, y 40 x
+ * 1, with C = 0.01 I + 0.001 (off the diagonal): positive definite, every
+ * leverage far below 1. */
+static void setup_infer(fctx *c)
+{
+    add_in(c, 40, 3, 0);
+    add_in(c, 40, 1, 0);
+    add_in(c, 4, 4, 0);
+    add_in(c, 4, 1, 0);
+    mg_matrix *C = IN(c, 2);
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 4; j++)
+            C->data[i * C->stride + j] = i == j ? 0.01 : 0.001;
+    c->nout = c->variant ? 4 * 40 : 16;
+}
+
+static mg_model infer_model(fctx *c)
+{
+    static const double sigma = 0.5;
+    mg_model m = { 3, 1, 1, IN(c, 3), IN(c, 2), &sigma, 36 };
+    return m;
+}
+
+static mg_status call_hc_cov(fctx *c)
+{
+    size_t off = 0;
+    mg_matrix V = out_view(c, &off, 4, 4);
+    const mg_model m = infer_model(c);
+    return mg_hc_cov(&m, 0, MG_HC3, IN(c, 0), IN(c, 1), NULL, &V);
+}
+
+static mg_status call_predict(fctx *c)
+{
+    size_t off = 0;
+    mg_matrix fit = out_view(c, &off, 40, 1), se = out_view(c, &off, 40, 1);
+    mg_matrix lo = out_view(c, &off, 40, 1), hi = out_view(c, &off, 40, 1);
+    const mg_model m = infer_model(c);
+    return mg_predict(&m, IN(c, 0), NULL, MG_INTERVAL_PREDICTION, 0.95, &fit, &se, &lo, &hi);
+}
+
 /* fd: f(X) = sum_ij x_ij^3 / 3 + x_00 x_ij (no allocation in the callbacks),
  * y = f(x) componentwise for the Jacobian; X 3 x 2, h = 1e-4. */
 static double cubic(const mg_matrix *X, void *ctx)
@@ -469,6 +509,8 @@ static const fcase CASES[] = {
     { "mg_fd_gradient", "3x2", setup_fd, NULL, call_fd_gradient, 0 },
     { "mg_fd_jacobian", "4 <- 4", setup_fd, NULL, call_fd_jacobian, 0 },
     { "mg_grad_check", "3x2", setup_fd, NULL, call_grad_check, 0 },
+    { "mg_hc_cov", "HC3, 40 x 4", setup_infer, NULL, call_hc_cov, 0 },
+    { "mg_predict", "prediction intervals, 40 rows", setup_infer, NULL, call_predict, 1 },
 };
 enum { NCASES = sizeof CASES / sizeof CASES[0] };
 
@@ -962,7 +1004,7 @@ END_TEST
  * so each of its allocations is failed in turn (MG_ENOMEM, *out left NULL,
  * nothing left allocated); after it, a whole fit (accumulate with weights,
  * merge, finish with statistics, a refinement replay split over two
- * states, save, peek, load, reset) runs armed to fail the very first
+ * states, mg_fit_infer, save, peek, load, reset) runs armed to fail the very first
  * allocation and must make none: the state doubles as a workspace. */
 static mg_status engine_round(mg_fit *f, mg_fit *g, const mgt_mat *X, const mgt_mat *Y,
                               const mgt_mat *w, unsigned char *img, size_t cap)
@@ -994,6 +1036,19 @@ static mg_status engine_round(mg_fit *f, mg_fit *g, const mgt_mat *X, const mgt_
     MG__TRY(mg_fit_refine_merge(f, g));
     MG__TRY(mg_fit_refine_end(f, &Bv, &conv));
     MG__TRY(mg_fit_finish(f, &Bv, &res));
+    double ci[16], cov[64], f_value, loglik;
+    mg_matrix Lo = mg_matrix_view(ci, X->v.cols + 1, 1), Hi = mg_matrix_view(ci + 8, X->v.cols + 1, 1);
+    mg_matrix Cv = mg_matrix_view(cov, X->v.cols + 1, X->v.cols + 1);
+    mg_infer inf;
+    memset(&inf, 0, sizeof inf);
+    inf.coef = &Bv;
+    inf.std_err = &Sv;
+    inf.conf_low = &Lo;
+    inf.conf_high = &Hi;
+    inf.cov_unscaled = &Cv;
+    inf.f_value = &f_value;
+    inf.loglik = &loglik;
+    MG__TRY(mg_fit_infer(f, NULL, &inf));
     MG__TRY(mg_fit_save_size(f, &len));
     if (len > cap)
         return MG_EINVAL;
