@@ -47,8 +47,19 @@ static void fit_usage(FILE *out)
           "  -o, --output FILE.csv write the coefficient table as CSV\n"
           "                        ('-' for either: standard output; the report then\n"
           "                        goes to standard error)\n"
+          "      --sep S           field separator: ',', ';', tab or auto (default: the\n"
+          "                        most frequent of the three in the header line)\n"
+          "      --na-action A     omit (default): drop rows with a missing value (NA,\n"
+          "                        NaN or an empty cell) and count them, as R's lm;\n"
+          "                        fail: a missing value is an error\n"
+          "  -f, --factor COLS     read these columns (comma-separated) as factors even\n"
+          "                        if numeric; a column whose first value is text is one\n"
+          "                        anyway (treatment coding: one 0/1 column per level\n"
+          "                        but the first, named <column><level>, as R's lm)\n"
           "  -h, --help            show this help\n"
           "\n"
+          "R's write.csv output reads as it is: an empty first header name marks a\n"
+          "column of row names, which is skipped; repeated names become x, x.1, ...\n"
           "See docs/cli.md for the input format and the methods.\n",
           out);
 }
@@ -78,10 +89,31 @@ static int parse_method(const char *s, mgcli_method *m)
     return -1;
 }
 
+static int parse_sep(const char *s, char *sep)
+{
+    if (!strcmp(s, ",") || !strcmp(s, ";"))
+        *sep = s[0];
+    else if (!strcmp(s, "tab") || !strcmp(s, "\t"))
+        *sep = '\t';
+    else if (!strcmp(s, "auto"))
+        *sep = 0;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_na_action(const char *s, int *na_fail)
+{
+    if (strcmp(s, "omit") && strcmp(s, "fail"))
+        return -1;
+    *na_fail = !strcmp(s, "fail");
+    return 0;
+}
+
 /* Parses argv into o; returns -1 when done, else the exit status. */
 static int parse_args(int argc, char **argv, mgcli_fit_options *o)
 {
-    enum { OPT_LR = 256, OPT_EPOCHS, OPT_RIDGE };
+    enum { OPT_LR = 256, OPT_EPOCHS, OPT_RIDGE, OPT_SEP, OPT_NA };
     static const struct option longopts[] = {
         { "target", required_argument, NULL, 't' },
         { "intercept", no_argument, NULL, 'i' },
@@ -92,13 +124,16 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
         { "weights", required_argument, NULL, 'w' },
         { "plot", required_argument, NULL, 'p' },
         { "output", required_argument, NULL, 'o' },
+        { "sep", required_argument, NULL, OPT_SEP },
+        { "na-action", required_argument, NULL, OPT_NA },
+        { "factor", required_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int lr_set = 0, epochs_set = 0, ridge_set = 0, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":t:im:p:o:w:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:im:p:o:w:f:h", longopts, NULL)) != -1) {
         switch (c) {
         case 't': o->target = optarg; break;
         case 'i': o->intercept = 1; break;
@@ -129,6 +164,21 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
         case 'p': o->plot = optarg; break;
         case 'w': o->weights = optarg; break;
         case 'o': o->output = optarg; break;
+        case 'f':
+            if (!*optarg || *optarg == ',' || optarg[strlen(optarg) - 1] == ',' ||
+                strstr(optarg, ",,"))
+                return usage_error("--factor needs column names separated by commas, not '%s'",
+                                   optarg);
+            o->factors = optarg;
+            break;
+        case OPT_SEP:
+            if (parse_sep(optarg, &o->sep))
+                return usage_error("--sep needs ',', ';', tab or auto, not '%s'", optarg);
+            break;
+        case OPT_NA:
+            if (parse_na_action(optarg, &o->na_fail))
+                return usage_error("--na-action needs omit or fail, not '%s'", optarg);
+            break;
         case 'h': fit_usage(stdout); return MGCLI_EXIT_OK;
         case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -169,10 +219,18 @@ int mgcli_fit_load_failed(const char *shown, const mgcli_csv_error *err)
         fprintf(stderr, "matgrad: out of memory (%s, reading %s)\n", err->msg, shown);
         return MGCLI_EXIT_FAIL;
     }
+    const char *gap = err->hint[0] ? " " : "";
     if (err->line)
-        fprintf(stderr, "matgrad: %s:%zu: %s\n", shown, err->line, err->msg);
+        fprintf(stderr, "matgrad: %s:%zu: %s%s%s\n", shown, err->line, err->msg, gap, err->hint);
     else
-        fprintf(stderr, "matgrad: %s: %s\n", shown, err->msg);
+        fprintf(stderr, "matgrad: %s: %s%s%s\n", shown, err->msg, gap, err->hint);
+    return MGCLI_EXIT_USAGE;
+}
+
+int mgcli_fit_no_rows(const mgcli_fit_options *o, const mgcli_fit_data *d)
+{
+    fprintf(stderr, "matgrad: %s: no complete rows: each of the %zu data rows has a missing "
+                    "value\n", mgcli_fit_shown(o->file), d->deleted);
     return MGCLI_EXIT_USAGE;
 }
 
@@ -196,10 +254,15 @@ static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
         return rc;
     mgcli_csv_sink sink = mgcli_fit_data_sink(d);
     mgcli_csv_error err;
-    int bad = mgcli_csv_read_stream(f, &sink, &err);
+    int bad = mgcli_csv_read_stream(f, &sink, o->sep, &err);
     if (f != stdin)
         fclose(f);
-    return bad ? mgcli_fit_load_failed(mgcli_fit_shown(o->file), &err) : MGCLI_EXIT_OK;
+    /* a file with factors: its design, from the rows held */
+    if (!bad)
+        bad = mgcli_fit_data_design(d, &err);
+    if (bad)
+        return mgcli_fit_load_failed(mgcli_fit_shown(o->file), &err);
+    return d->n == 0 ? mgcli_fit_no_rows(o, d) : MGCLI_EXIT_OK;
 }
 
 /* Every output checked and prepared before the input is read, so that a bad
@@ -253,6 +316,8 @@ int mgcli_fit(int argc, char **argv)
     mgcli_fit_data d;
     mgcli_fit_data_init(&d, o.target, o.intercept && o.method == MGCLI_GD);
     d.weights = o.weights;
+    d.factors = o.factors;
+    d.na_fail = o.na_fail;
     mgcli_fit_result r = { 0 };
     rc = open_outputs(&o, &out, &plot);
     if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD) {
@@ -262,6 +327,9 @@ int mgcli_fit(int argc, char **argv)
     } else if (rc == MGCLI_EXIT_OK) {
         rc = mgcli_fit_stream(&o, &d, &r);
     }
+    if (d.note[0])
+        fprintf(stderr, "matgrad: note: %s\n", d.note);
+    r.n_deleted = d.deleted;
     if (rc == MGCLI_EXIT_OK)
         rc = write_results(&o, &d, &r, &out, &plot);
     mgcli_outfile_discard(&out);

@@ -82,7 +82,8 @@ typedef struct range_out {
     int bad, quoted;
     mgcli_csv_error err;   /* bad: line numbered within the range */
     mg_status status;      /* bad: the engine's failure, or MG_OK */
-    size_t rows, lines;    /* data rows; line ends read */
+    size_t rows, lines;    /* data rows kept; line ends read */
+    size_t deleted;        /* data rows dropped for a missing value */
 } range_out;
 
 /* One thread's parser state, row block and fit state. */
@@ -166,6 +167,7 @@ static int fresh_state(worker *w, mgcli_csv_error *err)
     mgcli_engine_ranges_clear(&w->e, w->d.p);
     w->d.nb = 0;
     w->d.n = 0;
+    w->d.deleted = 0;
     if (!w->e.fit && !w->e.refining)
         return 0;   /* made at the first block (mgcli_engine_state) */
     mg_status s = MG_OK;
@@ -228,6 +230,7 @@ static void parse_range(worker *w, const mgcli_csv *head, const plan *pl, off_t 
     out->bad = failed;
     out->status = w->e.status;
     out->rows = w->d.n;
+    out->deleted = w->d.deleted;
     out->lines = mgcli_csv_line(p) - 1;
     mgcli_csv_free(p);
 }
@@ -264,6 +267,7 @@ static void take(reader *r, worker *w, const range_out *out, long i)
         return;
     }
     r->d->n += out->rows;
+    r->d->deleted += out->deleted;
     r->line += out->lines;
     if (out->rows == 0)
         return;   /* an empty range, or blank lines: no state to merge */
@@ -350,7 +354,7 @@ int mgcli_read_chunks(mgcli_engine *e, mgcli_fit_data *d, const mgcli_csv *head,
         take(&r, &w, &out, r.sequence);
         worker_free(&w);
     }
-    if (!r.bad && d->n == 0)
+    if (!r.bad && d->n == 0 && d->deleted == 0)
         return mgcli_csv_fail(err, 0, "no data rows after the header");
     if (r.bad)
         *err = r.err;

@@ -4,6 +4,7 @@
 #define MATGRAD_CLI_FIT_DATA_H
 
 #include "csv_load.h"
+#include "factor.h"
 
 #include <stddef.h>
 
@@ -11,6 +12,9 @@ typedef enum mgcli_method { MGCLI_AUTO, MGCLI_NORMAL, MGCLI_QR, MGCLI_GD } mgcli
 
 typedef struct mgcli_fit_options {
     const char *file, *target, *weights, *plot, *output;
+    const char *factors;   /* --factor: comma-separated column names, or NULL */
+    char sep;              /* --sep: ',', ';', '\t', or 0 for auto */
+    int na_fail;           /* --na-action fail */
     int intercept;
     mgcli_method method;
     double lr, ridge;
@@ -35,7 +39,20 @@ typedef int (*mgcli_block_fn)(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err
  *     so memory does not grow with the file.
  * `replay` marks a second reading of the same file (refinement): the
  * header must name the same columns in the same places, and nothing is
- * allocated again. */
+ * allocated again.
+ *
+ * Missing cells (NaN from the loader): a row with one is dropped and
+ * counted in `deleted` (R's na.omit), or is an error with na_fail.
+ *
+ * Factors.  A predictor column read as text (the loader's rule, or
+ * --factor) makes d `held`: the kept rows are stored in H, ncols values
+ * each (a factor's cell as the index of its level), since the design's
+ * width is known only when every level is.  mgcli_fit_data_design then
+ * orders the levels and fixes the design: p columns, a factor of L levels
+ * giving L - 1 treatment-coded dummies named <column><level> in its place
+ * (R's contr.treatment, the first level the baseline); in memory mode it
+ * fills X, y, w from H, in block mode mgcli_fit_data_held_blocks hands
+ * the rows to on_block as the streaming read would. */
 struct mgcli_fit_data {
     const char *target, *weights;
     size_t lead;
@@ -51,6 +68,18 @@ struct mgcli_fit_data {
     mgcli_block_fn on_block;
     void *block_ctx;
     int replay;
+    int na_fail;         /* a missing value is an error */
+    const char *factors; /* --factor's list */
+    size_t deleted;      /* rows dropped for a missing value */
+    char **colnames;     /* the ncols names of the CSV (for messages) */
+    int borrowed;        /* colnames belong to another mgcli_fit_data */
+    char note[224];      /* the loader's note on renamed columns, or "" */
+    int held;            /* factor mode (above) */
+    mgcli_levels **lev;  /* ncols: a factor column's levels, else NULL */
+    unsigned char *by_value;   /* ncols: --factor (levels sorted by value) */
+    size_t *nlev;        /* ncols: levels used (after mgcli_fit_data_design) */
+    double *H;           /* held rows, ncols values each */
+    size_t hcap;
 };
 
 void mgcli_fit_data_init(mgcli_fit_data *d, const char *target, int explicit_intercept);
@@ -64,6 +93,12 @@ int mgcli_fit_data_worker(mgcli_fit_data *w, const mgcli_fit_data *d, mgcli_bloc
 /* A CSV sink that fills d (finds the target and weight columns in the
  * header). */
 mgcli_csv_sink mgcli_fit_data_sink(mgcli_fit_data *d);
+/* Held rows: the design fixed (see above); nothing to do when not held.
+ * 0, or -1 with *err (no line: a factor of one level, too wide a design,
+ * out of memory). */
+int mgcli_fit_data_design(mgcli_fit_data *d, mgcli_csv_error *err);
+/* Held rows, block by block, to on_block (the last, partial one too). */
+int mgcli_fit_data_held_blocks(mgcli_fit_data *d, mgcli_csv_error *err);
 void mgcli_fit_data_free(mgcli_fit_data *d);
 
 typedef struct mgcli_fit_result {
@@ -73,6 +108,7 @@ typedef struct mgcli_fit_result {
     double rcond;             /* reciprocal condition estimate; NaN if not available */
     size_t rank, df;
     size_t nonzero;           /* rows with a nonzero weight (all rows without weights) */
+    size_t n_deleted;         /* rows dropped for a missing value (R's na.omit) */
     int have_rank;
     int least_squares;        /* the estimates minimise the (weighted) RSS: the F test applies */
     const char *method;       /* what actually ran, for the report */
@@ -95,6 +131,8 @@ int mgcli_fit_stream(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_re
 const char *mgcli_fit_shown(const char *file);
 FILE *mgcli_fit_open(const char *file, int *rc);
 int mgcli_fit_load_failed(const char *shown, const mgcli_csv_error *err);
+/* The message and exit status when every row had a missing value. */
+int mgcli_fit_no_rows(const mgcli_fit_options *o, const mgcli_fit_data *d);
 int mgcli_fit_result_alloc(mgcli_fit_result *r, size_t q);
 void mgcli_fit_result_free(mgcli_fit_result *r);
 

@@ -16,6 +16,8 @@
  *           exact least-squares answer of the file's doubles, rounded) or
  *           MAX_REFINE passes.  Standard input cannot be read twice: there
  *           the one-pass QR answer stands, and the report says so.
+ * A file with factor columns is held in memory (fit_data.h) and its rows
+ * go to the same engine calls from there, block by block, for every pass.
  * A regular file large enough is read by the parallel reader instead
  * (fit_chunks.c): byte ranges parsed on OpenMP threads into states of
  * their own, merged in file order, for the first pass and the replays
@@ -237,11 +239,19 @@ static int read_input(engine *e, mgcli_fit_data *d, FILE *f, off_t size, mgcli_c
     off_t offset = 0;
     size_t n;
     int failed = 0;
-    while (!failed && !mgcli_csv_header_read(p) && (n = fread(buf, 1, CAP, f)) > 0) {
+    while (!failed && !mgcli_csv_decided(p) && (n = fread(buf, 1, CAP, f)) > 0) {
         size_t used = mgcli_csv_feed_header(p, buf, n);
         offset += (off_t)used;
-        if (mgcli_csv_in_body(p) && size >= 0 && size - offset >= 2 * (off_t)mgcli_chunk_bytes()) {
+        /* the parallel reader needs every column's kind known and none
+         * text: the rows of a file with factors are held in memory, read
+         * in one sequence */
+        if (mgcli_csv_in_body(p) && !d->held && !mgcli_csv_has_text(p) && size >= 0 &&
+            size - offset >= 2 * (off_t)mgcli_chunk_bytes()) {
             free(buf);
+            /* rows kept before the kinds were decided, as one block */
+            if (mgcli_engine_block(e, d, err) != 0)
+                return -1;
+            d->nb = 0;
             return mgcli_read_chunks(e, d, p, fileno(f), offset, size, err);
         }
         failed = mgcli_csv_feed(p, buf + used, n - used) != 0;
@@ -259,10 +269,32 @@ static int read_input(engine *e, mgcli_fit_data *d, FILE *f, off_t size, mgcli_c
     return mgcli_engine_block(e, d, err);
 }
 
+/* A failed read: the engine's message, or the loader's. */
+static int pass_failed(const engine *e, const mgcli_fit_data *d, const mgcli_csv_error *err)
+{
+    if (e->status != MG_OK)
+        return engine_failed(e, d, e->status);
+    return mgcli_fit_load_failed(mgcli_fit_shown(e->o->file), err);
+}
+
+/* The held rows of a file with factors into the state (or its
+ * refinement), from memory. */
+static int held_pass(engine *e, mgcli_fit_data *d)
+{
+    mgcli_csv_error err;
+    if (mgcli_fit_data_held_blocks(d, &err) != 0)
+        return pass_failed(e, d, &err);
+    return MGCLI_EXIT_OK;
+}
+
 /* One reading of o->file into the state (or its refinement).  *regular:
- * the input is a regular file, which can be read again. */
+ * the input is a regular file, which can be read again.  A file with
+ * factors is read once: its rows are held, the design is fixed at the
+ * end, and every pass replays them from memory. */
 static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
 {
+    if (d->held && d->replay)
+        return held_pass(e, d);
     int rc = MGCLI_EXIT_OK;
     FILE *f = mgcli_fit_open(e->o->file, &rc);
     if (!f)
@@ -275,17 +307,19 @@ static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
     mgcli_csv_error err;
     d->nb = 0;
     mgcli_csv *p = mgcli_csv_new(&sink);
+    if (p)
+        mgcli_csv_set_sep(p, e->o->sep);
     int bad = p ? read_input(e, d, f, reg ? st.st_size : -1, p, &err)
                 : mgcli_csv_fail_nomem(&err, "the CSV parser");
     mgcli_csv_free(p);
     if (f != stdin)
         fclose(f);
     d->nb = 0;
-    if (!bad)
-        return MGCLI_EXIT_OK;
-    if (e->status != MG_OK)
-        return engine_failed(e, d, e->status);
-    return mgcli_fit_load_failed(mgcli_fit_shown(e->o->file), &err);
+    if (bad)
+        return pass_failed(e, d, &err);
+    if (d->held && (mgcli_fit_data_design(d, &err) != 0 || mgcli_fit_data_held_blocks(d, &err) != 0))
+        return pass_failed(e, d, &err);
+    return MGCLI_EXIT_OK;
 }
 
 /* Coefficients and statistics from the state into r; *how: the engine's
@@ -341,8 +375,11 @@ static int refine(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, size_t *pas
         e->refining = 1;
         e->B = &B;
         d->replay = 1;
-        d->n = 0;
+        size_t deleted = d->deleted;
+        if (!d->held)
+            d->n = d->deleted = 0;
         int rc = read_pass(e, d, NULL);
+        d->deleted = deleted;
         e->refining = 0;
         if (rc != MGCLI_EXIT_OK)
             return rc;
@@ -405,6 +442,9 @@ int mgcli_fit_stream(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_re
     int regular = 0;
     mgcli_fit_data_blocks(d, BLOCK_ROWS, mgcli_engine_block, &e);
     int rc = read_pass(&e, d, &regular);
+    regular = regular || d->held;   /* held rows replay from memory */
+    if (rc == MGCLI_EXIT_OK && d->n == 0)
+        rc = mgcli_fit_no_rows(o, d);
     if (rc == MGCLI_EXIT_OK && mgcli_fit_result_alloc(r, d->p + (o->intercept ? 1 : 0)) != 0)
         rc = mgcli_out_of_memory("the coefficients");
     if (rc == MGCLI_EXIT_OK)

@@ -97,6 +97,7 @@ int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data 
     char buf[32];
     fprintf(out, "\nResidual standard error: %s on %zu degrees of freedom\n",
             mgcli_fmt_g(buf, sizeof buf, 12, r->residual_sd), r->df);
+    if (r->n_deleted) fprintf(out, "  (%zu observation%s deleted due to missingness)\n", r->n_deleted, r->n_deleted == 1 ? "" : "s");
     fprintf(out, "R-squared: %s\n", mgcli_fmt_g(buf, sizeof buf, 12, r->r_squared));
     print_adjusted(out, o, r);
     if (r->have_rank)

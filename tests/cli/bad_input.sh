@@ -5,10 +5,12 @@
 # status 2, prints nothing on stdout and leaves no output file behind.
 . "$(dirname "$0")/lib.sh"
 
-# case NAME REGEX: fits NAME.csv with --output and checks the outcome.
+# case NAME REGEX [ARGS...]: fits NAME.csv with --output (and ARGS) and
+# checks the outcome.
 case_() {
     local name=$1 regex=$2
-    run "$name" 2 "$MATGRAD" fit "$name.csv" --target y --output "out_$name.csv"
+    shift 2
+    run "$name" 2 "$MATGRAD" fit "$name.csv" --target y --output "out_$name.csv" "$@"
     expect_grep "$name" "$name.err" "^matgrad: $regex"
     [ ! -s "$name.out" ] || fail "$name: printed results on stdout"
     [ "$(find . -name "out_$name.csv*" | wc -l)" -eq 0 ] || fail "$name: left an output file"
@@ -19,9 +21,11 @@ case_ ragged 'ragged\.csv:3: expected 3 fields \(as in the header\), found 2$'
 printf 'a,b,y\n1,2,3\n4,5,6,7\n' > ragged_long.csv
 case_ ragged_long 'ragged_long\.csv:3: expected 3 fields \(as in the header\), found 4$'
 printf 'a,b,y\n1,2,3\n4,abc,6\n' > text.csv
-case_ text "text\.csv:3: non-numeric value 'abc' in column 2$"
+case_ text "text\.csv:3: column 'b': non-numeric value 'abc' \(the column began with numbers; --factor b reads it as a factor\)$"
 printf 'a,b,y\n1,,3\n' > empty_cell.csv
-case_ empty_cell "empty_cell\.csv:2: empty cell in column 'b' \(missing values are not supported\)$"
+case_ empty_cell "empty_cell\.csv:2: column 'b': missing value \(--na-action fail\)$" --na-action fail
+printf 'a,b,y\n1,,3\n2,NA,4\n' > all_missing.csv
+case_ all_missing "all_missing\.csv: no complete rows: each of the 2 data rows has a missing value$"
 : > empty.csv
 case_ empty 'empty\.csv: empty file: no header row$'
 printf 'a,b,y\n' > header_only.csv
@@ -31,21 +35,21 @@ case_ no_header "no_header\.csv:1: no header row: the first record is all number
 printf 'a,b,z\n1,2,3\n' > no_target.csv
 case_ no_target "no_target\.csv:1: no column named 'y' \(columns: a, b, z\)$"
 printf 'a,b,y\n1,2,3\n4,NaN,6\n' > nan.csv
-case_ nan "nan\.csv:3: non-finite value 'NaN' in column 2$"
+case_ nan "nan\.csv:3: column 'b': missing value \(--na-action fail\)$" --na-action fail
 printf 'a,b,y\n1,2,3\n4,5,-inf\n' > inf.csv
-case_ inf "inf\.csv:3: non-finite value '-inf' in column 3$"
+case_ inf "inf\.csv:3: column 'y': non-finite value '-inf'$"
 printf 'a,b,y\n1,2,3\n4,5,1e999\n' > overflow.csv
-case_ overflow "overflow\.csv:3: number '1e999' in column 3 is out of range for a double$"
+case_ overflow "overflow\.csv:3: column 'y': number '1e999' is out of range for a double$"
 printf 'a,b,y\r\n1,2,3\r\n\r\n4,5\r\n' > crlf_ragged.csv
 case_ crlf_ragged 'crlf_ragged\.csv:4: expected 3 fields \(as in the header\), found 2$'
 printf 'a,"b\nc",y\n1,2,3\n4,x,6\n' > multiline_header.csv
-case_ multiline_header "multiline_header\.csv:4: non-numeric value 'x' in column 2$"
+case_ multiline_header "multiline_header\.csv:4: column 'b\?c': non-numeric value 'x' "
 printf 'a,b,y\n1,"2"x,3\n' > bad_quote.csv
 case_ bad_quote 'bad_quote\.csv:2: malformed CSV'
 printf 'a,b,y\n1,"2,3\n' > unterminated.csv
 case_ unterminated 'unterminated\.csv:2: unterminated quoted field$'
-printf 'y,y\n1,2\n' > dup_target.csv
-case_ dup_target "dup_target\.csv:1: column name 'y' appears 2 times$"
+printf 'a,y\n1,x\n2,z\n' > text_target.csv
+case_ text_target "text_target\.csv:2: column 'y': non-numeric value 'x' \(the target must be numeric\)$"
 printf 'y\n1\n2\n' > only_target.csv
 case_ only_target "only_target\.csv: no predictor columns besides 'y'$"
 # Limits that keep a binary file or a lost quote from filling memory.

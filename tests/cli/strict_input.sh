@@ -72,10 +72,15 @@ printf 'a\2339m,b\302\2331,c\303\251\342\202\254,d\377,e\001\n1,2,3,4,5\n' > c1.
 run c1 2 "$MATGRAD" fit c1.csv -t y
 printf "matgrad: c1.csv:1: no column named 'y' (columns: a?9m, b?1, c\303\251\342\202\254, d\377, e?)\n" > c1.want
 cmp -s c1.err c1.want || { fail "c1: message not escaped as expected"; od -c c1.err | sed 's/^/    /' >&2; }
-printf 'y,x\n1,ab\2331\n' > c1_cell.csv
+printf 'y,x\n1,2\n1,ab\2331\n' > c1_cell.csv
 run c1_cell 2 "$MATGRAD" fit c1_cell.csv -t y
-printf "matgrad: c1_cell.csv:2: non-numeric value 'ab?1' in column 2\n" > c1_cell.want
+printf "matgrad: c1_cell.csv:3: column 'x': non-numeric value 'ab?1' (the column began with numbers; --factor x reads it as a factor)\n" > c1_cell.want
 cmp -s c1_cell.err c1_cell.want || { fail "c1_cell: message not escaped"; od -c c1_cell.err | sed 's/^/    /' >&2; }
+# a factor level in a message
+printf 'y,x\n1,ab\2331\n2,ab\2331\n' > c1_level.csv
+run c1_level 2 "$MATGRAD" fit c1_level.csv -t y
+printf "matgrad: c1_level.csv: column 'x' is a factor with one level ('ab?1') in the rows fitted: a factor needs two or more\n" > c1_level.want
+cmp -s c1_level.err c1_level.want || { fail "c1_level: message not escaped"; od -c c1_level.err | sed 's/^/    /' >&2; }
 # a constant column's name, from --method normal
 printf 'y,k\2330\n1,5\n2,5\n3,5\n' > c1_const.csv
 run c1_const 1 "$MATGRAD" fit c1_const.csv -t y --intercept --method normal

@@ -92,16 +92,23 @@ for m in auto qr normal; do
     close "zero_f_$m" "$fz" "$fd" 1e-5   # F is printed with 6 digits
 done
 
-# Errors: a negative weight is the data's fault, on its line; a NaN is the
-# loader's non-finite value; all weights zero leaves nothing to fit.
+# Errors: a negative weight is the data's fault, on its line; a NaN weight
+# is a missing value (the row is dropped, as R's lm drops it), an Inf one
+# the loader's non-finite value; all weights zero leaves nothing to fit.
 awk -F, -v OFS=, 'NR == 5 { $2 = -1 } { print }' data.csv > negative.csv
 run negative 2 "$MATGRAD" fit negative.csv -t y -w w -o out_negative.csv
-expect_grep negative negative.err "^matgrad: negative\\.csv:5: negative weight -1 in column 'w' \\(weights must be >= 0\\)$"
+expect_grep negative negative.err "^matgrad: negative\\.csv:5: column 'w': negative weight -1 \\(weights must be >= 0\\)$"
 [ ! -e out_negative.csv ] || fail "negative: left an output file"
 [ ! -s negative.out ] || fail "negative: printed results"
 awk -F, -v OFS=, 'NR == 7 { $2 = "NaN" } { print }' data.csv > nan.csv
-run nan 2 "$MATGRAD" fit nan.csv -t y -w w
-expect_grep nan nan.err "^matgrad: nan\\.csv:7: non-finite value 'NaN' in column 2$"
+awk -F, -v OFS=, 'NR != 7 { print }' data.csv > nan_dropped.csv
+run nan 0 "$MATGRAD" fit nan.csv -t y -w w -o nan_coef.csv
+run nan_dropped 0 "$MATGRAD" fit nan_dropped.csv -t y -w w -o nan_dropped_coef.csv
+cmp -s nan_coef.csv nan_dropped_coef.csv || fail "nan: a NaN weight's row is not simply dropped"
+expect_grep nan nan.out '^  \(1 observation deleted due to missingness\)$'
+awk -F, -v OFS=, 'NR == 7 { $2 = "Inf" } { print }' data.csv > inf.csv
+run inf 2 "$MATGRAD" fit inf.csv -t y -w w
+expect_grep inf inf.err "^matgrad: inf\\.csv:7: column 'w': non-finite value 'Inf'$"
 awk -F, -v OFS=, 'NR > 1 { $2 = 0 } { print }' data.csv > allzero.csv
 run allzero 2 "$MATGRAD" fit allzero.csv -t y -w w
 expect_grep allzero allzero.err '^matgrad: allzero\.csv: every weight is zero: no rows to fit$'

@@ -104,7 +104,8 @@ static int two_parts(const uint8_t *data, size_t size, size_t cut, outcome *o)
     if (!head)
         abort();
     size_t h = mgcli_csv_feed_header(head, data, size);
-    int ok = mgcli_csv_in_body(head);
+    /* as the reader: only once every column's kind is known, none text */
+    int ok = mgcli_csv_in_body(head) && !dh.held && !mgcli_csv_has_text(head);
     if (ok) {
         size_t s = cut < h ? h : cut;
         while (s < size && s > h && data[s - 1] != '\n')
@@ -128,7 +129,7 @@ static int two_parts(const uint8_t *data, size_t size, size_t cut, outcome *o)
             o->line += o->line ? line + la - 1 : 0;
         } else {
             o->rc = 0;
-            o->rows = a.rows + b.rows;
+            o->rows = dh.n + a.rows + b.rows;
             if (o->rows == 0) {
                 o->rc = -1;
                 o->line = 0;
