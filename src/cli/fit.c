@@ -11,7 +11,9 @@
 #include "cli.h"
 #include "csv_load.h"
 #include "fit_data.h"
+#include "diagnostics.h"
 #include "fit_report.h"
+#include "fit_save.h"
 #include "outfile.h"
 #include "plot.h"
 #include "progress.h"
@@ -43,8 +45,16 @@ static void fit_usage(FILE *out)
           "      --ridge X         ridge penalty X * ||b||^2 (method normal; default 0)\n"
           "  -w, --weights COLUMN  weighted least squares with the (finite, >= 0) weights\n"
           "                        in COLUMN, as R's lm(weights=); not a predictor\n"
-          "  -p, --plot FILE.png   gradient descent's loss curve as a PNG (needs gnuplot)\n"
-          "  -o, --output FILE.csv write the coefficient table as CSV\n"
+          "  -p, --plot FILE.png   R's four diagnostic plots (residuals vs fitted, normal\n"
+          "                        Q-Q, scale-location, residuals vs leverage); for gd, the\n"
+          "                        loss curve with the least-squares optimum (needs gnuplot)\n"
+          "      --conf-level X    confidence level of the intervals (default 0.95)\n"
+          "      --robust TYPE     heteroskedasticity-consistent standard errors: hc0, hc1,\n"
+          "                        hc2 or hc3 (R's sandwich::vcovHC)\n"
+          "      --vcov            print the coefficients' covariance matrix (and add its\n"
+          "                        rows to --output)\n"
+          "      --save MODEL      write the fitted model for 'matgrad predict'\n"
+          "  -o, --output FILE.csv write the coefficient table and every statistic as CSV\n"
           "                        ('-' for either: standard output; the report then\n"
           "                        goes to standard error)\n"
           "      --sep S           field separator: ',', ';', tab or auto (default: the\n"
@@ -113,7 +123,8 @@ static int parse_na_action(const char *s, int *na_fail)
 /* Parses argv into o; returns -1 when done, else the exit status. */
 static int parse_args(int argc, char **argv, mgcli_fit_options *o)
 {
-    enum { OPT_LR = 256, OPT_EPOCHS, OPT_RIDGE, OPT_SEP, OPT_NA };
+    enum { OPT_LR = 256, OPT_EPOCHS, OPT_RIDGE, OPT_SEP, OPT_NA, OPT_LEVEL, OPT_ROBUST, OPT_VCOV,
+           OPT_SAVE };
     static const struct option longopts[] = {
         { "target", required_argument, NULL, 't' },
         { "intercept", no_argument, NULL, 'i' },
@@ -127,6 +138,10 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
         { "sep", required_argument, NULL, OPT_SEP },
         { "na-action", required_argument, NULL, OPT_NA },
         { "factor", required_argument, NULL, 'f' },
+        { "conf-level", required_argument, NULL, OPT_LEVEL },
+        { "robust", required_argument, NULL, OPT_ROBUST },
+        { "vcov", no_argument, NULL, OPT_VCOV },
+        { "save", required_argument, NULL, OPT_SAVE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -179,6 +194,19 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
             if (parse_na_action(optarg, &o->na_fail))
                 return usage_error("--na-action needs omit or fail, not '%s'", optarg);
             break;
+        case OPT_LEVEL:
+            if (mgcli_parse_real(optarg, &o->level) || !(o->level > 0 && o->level < 1))
+                return usage_error("--conf-level needs a number between 0 and 1, not '%s'",
+                                   optarg);
+            break;
+        case OPT_ROBUST:
+            if (strlen(optarg) != 3 || (optarg[0] != 'h' && optarg[0] != 'H') ||
+                (optarg[1] != 'c' && optarg[1] != 'C') || optarg[2] < '0' || optarg[2] > '3')
+                return usage_error("--robust needs hc0, hc1, hc2 or hc3, not '%s'", optarg);
+            o->robust = optarg[2] - '0';
+            break;
+        case OPT_VCOV: o->vcov = 1; break;
+        case OPT_SAVE: o->save = optarg; break;
         case 'h': fit_usage(stdout); return MGCLI_EXIT_OK;
         case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -201,8 +229,15 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
         return usage_error("%s", "--weights applies to --method auto, qr or normal");
     if (o->weights && !strcmp(o->weights, o->target))
         return usage_error("--weights '%s' names the target column", o->weights);
-    if (o->method != MGCLI_GD && o->plot)
-        return usage_error("%s", "--plot draws the loss curve of --method gd");
+    if ((o->method == MGCLI_GD || o->ridge > 0) && (o->robust >= 0 || o->vcov || o->save))
+        return usage_error("%s", "--robust, --vcov and --save need a least-squares fit "
+                                 "(--method auto, qr or normal without --ridge)");
+    if (o->ridge > 0 && o->plot)
+        return usage_error("%s", "--plot draws least-squares diagnostics: not with --ridge");
+    if (o->save && (mgcli_outfile_is_stdout(o->save) &&
+                    (mgcli_outfile_is_stdout(o->output) || mgcli_outfile_is_stdout(o->plot))))
+        return usage_error("%s", "only one of --output, --plot and --save can be standard "
+                                 "output ('-')");
     if (mgcli_outfile_is_stdout(o->output) && mgcli_outfile_is_stdout(o->plot))
         return usage_error("%s", "--output and --plot cannot both be standard output ('-')");
     return -1;
@@ -268,14 +303,18 @@ static int load(const mgcli_fit_options *o, mgcli_fit_data *d)
 /* Every output checked and prepared before the input is read, so that a bad
  * path fails at once; an output on standard output moves the report to
  * standard error, keeping the CSV or PNG stream clean. */
-static int open_outputs(const mgcli_fit_options *o, mgcli_outfile *out, mgcli_outfile *plot)
+static int open_outputs(const mgcli_fit_options *o, mgcli_outfile *out, mgcli_outfile *plot,
+                        mgcli_outfile *save)
 {
     int rc = 0;
     if (o->output)
         rc = mgcli_outfile_open(out, o->output);
     if (rc == 0 && o->plot)
         rc = mgcli_plot_open(plot, o->plot);
-    if (rc == 0 && (mgcli_outfile_is_stdout(o->output) || mgcli_outfile_is_stdout(o->plot))) {
+    if (rc == 0 && o->save)
+        rc = mgcli_outfile_open(save, o->save);
+    if (rc == 0 && (mgcli_outfile_is_stdout(o->output) || mgcli_outfile_is_stdout(o->plot) ||
+                    mgcli_outfile_is_stdout(o->save))) {
         fflush(stdout);
         if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
             perror("matgrad: standard output");
@@ -286,40 +325,67 @@ static int open_outputs(const mgcli_fit_options *o, mgcli_outfile *out, mgcli_ou
 }
 
 /* The report, the CSV and the plot of a successful fit. */
+/* The plot: gradient descent's loss curve against the least-squares
+ * optimum, or R's diagnostic panels of a least-squares fit. */
+static int draw_plot(const mgcli_fit_options *o, const mgcli_fit_result *r, mgcli_outfile *plot)
+{
+    int rc;
+    if (o->method == MGCLI_GD) {
+        mgcli_plot p = { .title = "matgrad fit: gradient descent", .xlabel = "epoch",
+                         .ylabel = "loss (mean squared error)", .logy = 1,
+                         .y = r->losses, .n = r->epochs_run + 1,
+                         .ref_label = isfinite(r->gd_optimum) ? "least-squares optimum" : NULL,
+                         .ref = r->gd_optimum };
+        rc = mgcli_plot_png(plot, &p);
+    } else {
+        if (!r->fitted) {
+            fputs("matgrad: --plot: the diagnostic plots need a second reading of the rows, "
+                  "which standard input does not allow; no plot written\n", stderr);
+            mgcli_outfile_discard(plot);
+            return MGCLI_EXIT_FAIL;
+        }
+        char title[512];
+        snprintf(title, sizeof title, "matgrad fit %s --target %s", o->file, o->target);
+        mgcli_diag dg = { r->n_resid, r->fitted, r->resid, r->hat, r->residual_sd, r->rank,
+                          title };
+        rc = mgcli_plot_diagnostics(plot, &dg);
+    }
+    return rc == MGCLI_PLOT_FAILED ? MGCLI_EXIT_FAIL : MGCLI_EXIT_OK;
+}
+
 static int write_results(const mgcli_fit_options *o, const mgcli_fit_data *d,
-                         const mgcli_fit_result *r, mgcli_outfile *out, mgcli_outfile *plot)
+                         const mgcli_fit_result *r, mgcli_outfile *out, mgcli_outfile *plot,
+                         mgcli_outfile *save)
 {
     if (mgcli_fit_print(stdout, o, d, r) != 0)
         return mgcli_out_of_memory("the report table");
-    if (o->output && mgcli_fit_write_csv(out->f, d, r) != 0)
+    if (o->output && mgcli_fit_write_csv(out->f, o, d, r) != 0)
         return mgcli_out_of_memory("the coefficient table");
     if (o->output && mgcli_outfile_commit(out) != 0)
         return MGCLI_EXIT_FAIL;
-    if (o->plot) {
-        mgcli_plot p = { .title = "matgrad fit: gradient descent", .xlabel = "epoch",
-                         .ylabel = "loss (mean squared error)", .logy = 1,
-                         .y = r->losses, .n = r->epochs_run + 1 };
-        if (mgcli_plot_png(plot, &p) == MGCLI_PLOT_FAILED)
-            return MGCLI_EXIT_FAIL;
-    }
-    return MGCLI_EXIT_OK;
+    if (o->save && mgcli_fit_save_model(save->f, o, d, r) != 0)
+        return mgcli_out_of_memory("the model file");
+    if (o->save && mgcli_outfile_commit(save) != 0)
+        return MGCLI_EXIT_FAIL;
+    return o->plot ? draw_plot(o, r, plot) : MGCLI_EXIT_OK;
 }
 
 int mgcli_fit(int argc, char **argv)
 {
-    mgcli_fit_options o = { .method = MGCLI_AUTO, .lr = 0.01, .epochs = 1000 };
+    mgcli_fit_options o = { .method = MGCLI_AUTO, .lr = 0.01, .epochs = 1000, .level = 0.95,
+                            .robust = -1 };
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
 
-    mgcli_outfile out = { 0 }, plot = { 0 };
+    mgcli_outfile out = { 0 }, plot = { 0 }, save = { 0 };
     mgcli_fit_data d;
     mgcli_fit_data_init(&d, o.target, o.intercept && o.method == MGCLI_GD);
     d.weights = o.weights;
     d.factors = o.factors;
     d.na_fail = o.na_fail;
     mgcli_fit_result r = { 0 };
-    rc = open_outputs(&o, &out, &plot);
+    rc = open_outputs(&o, &out, &plot, &save);
     if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD) {
         rc = load(&o, &d);
         if (rc == MGCLI_EXIT_OK)
@@ -331,9 +397,10 @@ int mgcli_fit(int argc, char **argv)
         fprintf(stderr, "matgrad: note: %s\n", d.note);
     r.n_deleted = d.deleted;
     if (rc == MGCLI_EXIT_OK)
-        rc = write_results(&o, &d, &r, &out, &plot);
+        rc = write_results(&o, &d, &r, &out, &plot, &save);
     mgcli_outfile_discard(&out);
     mgcli_outfile_discard(&plot);
+    mgcli_outfile_discard(&save);
     mgcli_fit_result_free(&r);
     mgcli_fit_data_free(&d);
     return rc;

@@ -13,6 +13,10 @@ typedef enum mgcli_method { MGCLI_AUTO, MGCLI_NORMAL, MGCLI_QR, MGCLI_GD } mgcli
 typedef struct mgcli_fit_options {
     const char *file, *target, *weights, *plot, *output;
     const char *factors;   /* --factor: comma-separated column names, or NULL */
+    const char *save;      /* --save MODEL, or NULL */
+    double level;          /* --conf-level (default 0.95) */
+    int robust;            /* --robust: 0..3 for HC0..HC3, -1 for none */
+    int vcov;              /* --vcov: print the coefficient covariance matrix */
     char sep;              /* --sep: ',', ';', '\t', or 0 for auto */
     int na_fail;           /* --na-action fail */
     int intercept;
@@ -116,6 +120,28 @@ typedef struct mgcli_fit_result {
     const char *note;         /* one line for the report (refinement), or NULL */
     double *losses;           /* gradient descent: loss after each epoch (epochs_run + 1) */
     size_t epochs_run;
+    double gd_optimum;        /* gradient descent: the least-squares loss of the same
+                                 rows (the value its loss should reach), or NaN */
+    /* Inference (least-squares fits: mg_fit_infer, mg_coef_tests); q each
+     * unless said otherwise.  se above holds the standard errors of `vcov`. */
+    int have_infer;
+    double *t, *p, *lo, *hi;  /* t value, Pr(>|t|), confidence interval */
+    unsigned char *aliased;
+    double *cov;              /* q x q: (Z^T W Z)^-1 (NaN rows/columns where aliased) */
+    double *vcov;             /* q x q: the covariance behind se, t, p (classical
+                                 sigma^2 cov, or the robust one) */
+    const char *robust;       /* "HC0".."HC3" when vcov is robust, else NULL */
+    double level;             /* of lo, hi */
+    size_t n_aliased, df_model;
+    int about_mean, perfect_fit;
+    double f, f_p, loglik, aic, bic;
+    /* Residuals (the diagnostics pass over the rows of nonzero weight, or
+     * NULL when the input cannot be read again): sqrt(w) e, and with plots
+     * the fitted values and leverages. */
+    double *resid, *fitted, *hat;
+    size_t n_resid;
+    int have_quantiles;
+    double quantiles[5];
 } mgcli_fit_result;
 
 /* Gradient descent on the rows in memory (fit_solve.c). */

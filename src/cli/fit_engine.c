@@ -22,11 +22,14 @@
  * (fit_chunks.c): byte ranges parsed on OpenMP threads into states of
  * their own, merged in file order, for the first pass and the replays
  * alike; the result does not depend on the number of threads.
- * Every statistic of the report comes from mg_fit_finish. */
+ * Every statistic of the report comes from the library: mg_fit_finish,
+ * mg_fit_infer, and a last diagnostics pass over the rows (fit_diag.c:
+ * residual quantiles, plots, --robust) when the input can be read again. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "escape.h"
 #include "fit_data.h"
+#include "fit_diag.h"
 #include "fit_engine.h"
 
 #include <errno.h>
@@ -173,6 +176,8 @@ int mgcli_engine_block(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err)
     engine *e = ctx;
     if (d->nb == 0)
         return 0;
+    if (e->diag)
+        return mgcli_diag_block(e->diag, d, err);
     if (mgcli_engine_state(e, d, err) != 0)
         return -1;
     mg_matrix X = mg_matrix_view(d->X, d->nb, d->p), Y = mg_matrix_view(d->y, d->nb, 1);
@@ -245,7 +250,9 @@ static int read_input(engine *e, mgcli_fit_data *d, FILE *f, off_t size, mgcli_c
         /* the parallel reader needs every column's kind known and none
          * text: the rows of a file with factors are held in memory, read
          * in one sequence */
-        if (mgcli_csv_in_body(p) && !d->held && !mgcli_csv_has_text(p) && size >= 0 &&
+        /* the diagnostics pass keeps per-row values in file order: one
+         * sequence */
+        if (mgcli_csv_in_body(p) && !d->held && !e->diag && !mgcli_csv_has_text(p) && size >= 0 &&
             size - offset >= 2 * (off_t)mgcli_chunk_bytes()) {
             free(buf);
             /* rows kept before the kinds were decided, as one block */
@@ -436,6 +443,101 @@ static int solve(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int regular)
     return MGCLI_EXIT_OK;
 }
 
+/* Every statistic of the report from the final state (mg_fit_infer, R's
+ * conventions: aliased coefficients NaN); vcov = sigma^2 C. */
+static int infer(engine *e, mgcli_fit_data *d, mgcli_fit_result *r)
+{
+    const size_t q = r->q;
+    mg_matrix B = mg_matrix_view(r->beta, q, 1), SE = mg_matrix_view(r->se, q, 1);
+    mg_matrix T = mg_matrix_view(r->t, q, 1), P = mg_matrix_view(r->p, q, 1);
+    mg_matrix LO = mg_matrix_view(r->lo, q, 1), HI = mg_matrix_view(r->hi, q, 1);
+    mg_matrix C = mg_matrix_view(r->cov, q, q);
+    mg_infer inf = { 0 };
+    inf.coef = &B;
+    inf.std_err = &SE;
+    inf.t_value = &T;
+    inf.p_value = &P;
+    inf.conf_low = &LO;
+    inf.conf_high = &HI;
+    inf.cov_unscaled = &C;
+    inf.aliased = r->aliased;
+    inf.sigma = &r->residual_sd;
+    inf.r_squared = &r->r_squared;
+    inf.adj_r_squared = &r->adj_r_squared;
+    inf.f_value = &r->f;
+    inf.f_p_value = &r->f_p;
+    inf.loglik = &r->loglik;
+    inf.aic = &r->aic;
+    inf.bic = &r->bic;
+    inf.perfect_fit = &r->perfect_fit;
+    mg_infer_options io = mg_infer_defaults();
+    io.level = e->o->level;
+    mg_status s = mg_fit_infer(e->fit, &io, &inf);
+    if (s != MG_OK)
+        return engine_failed(e, d, s);
+    r->have_infer = 1;
+    r->rank = inf.rank;
+    r->df = inf.df_residual;
+    r->df_model = inf.df_model;
+    r->about_mean = inf.about_mean;
+    r->level = inf.level;
+    r->n_aliased = 0;
+    for (size_t i = 0; i < q; i++)
+        r->n_aliased += r->aliased[i] != 0;
+    const double s2 = r->residual_sd * r->residual_sd;
+    for (size_t i = 0; i < q * q; i++)
+        r->vcov[i] = s2 * r->cov[i];
+    return MGCLI_EXIT_OK;
+}
+
+/* The robust covariance's name, for the report. */
+static const char *const HC_NAMES[4] = { "HC0", "HC1", "HC2", "HC3" };
+
+/* One more reading of the rows with the final coefficients: residuals
+ * (quantiles), fitted values and leverages (plots), the robust covariance
+ * (--robust) and its coefficient tests.  Not possible on standard input:
+ * the report then says the residuals are not available. */
+static int diagnostics(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int regular)
+{
+    if (!regular)
+        return MGCLI_EXIT_OK;
+    mgcli_diag_acc a;
+    if (mgcli_diag_init(&a, r, d->p, e->o->intercept, e->o->robust, e->o->plot != NULL) != 0) {
+        mg_status s = a.status;
+        mgcli_diag_free(&a);
+        return engine_failed(e, d, s);
+    }
+    size_t rows = d->n, deleted = d->deleted;
+    e->diag = &a;
+    d->replay = 1;
+    if (!d->held)
+        d->n = d->deleted = 0;
+    int rc = read_pass(e, d, NULL);
+    d->deleted = deleted;
+    e->diag = NULL;
+    if (rc == MGCLI_EXIT_OK && d->n != rows) {
+        fprintf(stderr, "matgrad: %s: the file changed while it was being read (%zu rows, then "
+                        "%zu)\n", e->o->file, rows, d->n);
+        rc = MGCLI_EXIT_USAGE;
+    }
+    if (rc == MGCLI_EXIT_OK && mgcli_diag_finish(&a, r) != 0)
+        rc = engine_failed(e, d, a.status);
+    if (rc == MGCLI_EXIT_OK && e->o->robust >= 0) {
+        /* the coefficient tests again, on the robust covariance */
+        const size_t q = r->q;
+        mg_matrix B = mg_matrix_view(r->beta, q, 1), V = mg_matrix_view(r->vcov, q, q);
+        mg_matrix SE = mg_matrix_view(r->se, q, 1), T = mg_matrix_view(r->t, q, 1);
+        mg_matrix P = mg_matrix_view(r->p, q, 1), LO = mg_matrix_view(r->lo, q, 1);
+        mg_matrix HI = mg_matrix_view(r->hi, q, 1);
+        mg_status s = mg_coef_tests(&B, &V, r->df, r->level, &SE, &T, &P, &LO, &HI);
+        if (s != MG_OK)
+            rc = engine_failed(e, d, s);
+        r->robust = HC_NAMES[e->o->robust];
+    }
+    mgcli_diag_free(&a);
+    return rc;
+}
+
 int mgcli_fit_stream(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
 {
     engine e = { .o = o };
@@ -449,6 +551,12 @@ int mgcli_fit_stream(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_re
         rc = mgcli_out_of_memory("the coefficients");
     if (rc == MGCLI_EXIT_OK)
         rc = solve(&e, d, r, regular);
+    /* inference: least squares only (a ridge estimate has no classical
+     * standard errors) */
+    if (rc == MGCLI_EXIT_OK && o->ridge == 0)
+        rc = infer(&e, d, r);
+    if (rc == MGCLI_EXIT_OK && o->ridge == 0)
+        rc = diagnostics(&e, d, r, regular);
     mgcli_engine_free(&e);
     return rc;
 }

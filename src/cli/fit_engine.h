@@ -24,6 +24,7 @@ typedef struct mgcli_engine {
     double *amax;        /* max |sqrt(w) x| of each predictor, then of the
                             intercept column sqrt(w) (pass 1): names a column
                             out of the engine's range */
+    struct mgcli_diag_acc *diag;   /* the diagnostics pass: rows go there */
 } mgcli_engine;
 
 /* The fit state for d's columns (and the column ranges), if not made yet. */

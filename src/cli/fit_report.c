@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The fit summary, laid out like R's summary(lm): one row per coefficient
- * with its estimate, standard error and t value, then the residual standard
- * error, R^2, rank and condition estimate. */
+/* The fit report: R's summary(lm) (summary.c) for least-squares fits, the
+ * estimates alone for gradient descent and ridge, then what matgrad adds
+ * (method, rank and condition, log-likelihood, notes and warnings); the
+ * --vcov matrix; and the --output CSV with every statistic at 17
+ * significant digits. */
 #include "fit_report.h"
 
-#include "table.h"
+#include "rformat.h"
+#include "summary.h"
 
 #include <csv.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *method_label(mgcli_method m)
@@ -22,92 +26,159 @@ static const char *term_name(const mgcli_fit_data *d, const mgcli_fit_result *r,
     return i < k ? "(Intercept)" : d->names[i - k];
 }
 
-static double t_value(const mgcli_fit_result *r, size_t i)
+/* The command line that made the fit, as the summary's Call. */
+static void call_line(char *buf, size_t size, const mgcli_fit_options *o)
 {
-    return r->se[i] > 0 ? r->beta[i] / r->se[i] : NAN;
+    int n = snprintf(buf, size, "matgrad fit %s --target %s%s", o->file, o->target,
+                     o->intercept ? " --intercept" : "");
+    if (n >= 0 && (size_t)n < size && o->weights)
+        n += snprintf(buf + n, size - (size_t)n, " --weights %s", o->weights);
+    if (n >= 0 && (size_t)n < size && o->method != MGCLI_AUTO)
+        n += snprintf(buf + n, size - (size_t)n, " --method %s", method_label(o->method));
+    if (n >= 0 && (size_t)n < size && o->robust >= 0)
+        snprintf(buf + n, size - (size_t)n, " --robust hc%d", o->robust);
 }
 
-/* The F statistic of the regression against the intercept-only (or empty)
- * model, (R^2 / (rank - c)) / ((1 - R^2) / df) with c = 1 for an intercept,
- * as R's summary.lm (weighted R^2 with weights).  Computed here because
- * mg_lstsq_result has no F field yet: it belongs in mg_fit_finish beside
- * adj_r_squared (src/fit/finish.c, statistics()).  NaN where undefined. */
-static double f_statistic(const mgcli_fit_options *o, const mgcli_fit_result *r)
+/* The gradient-descent warning: its loss against the least-squares
+ * optimum of the same rows.  Converged within rounding: nothing. */
+static void print_gd_convergence(FILE *out, const mgcli_fit_result *r)
 {
-    size_t c = o->intercept ? 1 : 0;
-    double r2 = r->r_squared;
-    if (r->df == 0 || r->rank <= c || !(r2 < 1))
-        return NAN;
-    return (r2 / (double)(r->rank - c)) / ((1 - r2) / (double)r->df);
-}
-
-/* R's adjusted R^2 (from mg_fit_finish) and the F statistic: statistics of
- * a least-squares fit, so not for ridge or gradient descent. */
-static void print_adjusted(FILE *out, const mgcli_fit_options *o, const mgcli_fit_result *r)
-{
-    if (!r->least_squares || isnan(r->adj_r_squared))
+    const double loss = r->losses[r->epochs_run], best = r->gd_optimum;
+    if (!isfinite(best))
         return;
-    char buf[32];
-    fprintf(out, "Adjusted R-squared: %s\n", mgcli_fmt_g(buf, sizeof buf, 12, r->adj_r_squared));
-    double f = f_statistic(o, r);
-    if (!isnan(f))
-        fprintf(out, "F-statistic: %.6g on %zu and %zu DF\n", f, r->rank - (o->intercept ? 1 : 0),
-                r->df);
+    /* the losses are sums of squares computed to a few hundred eps of
+     * relative accuracy: 1e-10 separates "not converged" from rounding */
+    const double gap = best > 0 ? (loss - best) / best : loss;
+    if (gap <= 1e-10)
+        return;
+    fprintf(out, "Warning: gradient descent has not converged: its loss %.10g is %.3g%% above "
+                 "the least-squares optimum %.10g of the same rows; the estimates are not the "
+                 "least-squares ones (use --method auto, or more --epochs or a larger --lr)\n",
+            loss, 100.0 * gap, best);
+}
+
+static int print_estimates_only(FILE *out, const char *call, const mgcli_fit_data *d,
+                                const mgcli_fit_result *r)
+{
+    const char **names = malloc(r->q * sizeof *names);
+    if (!names)
+        return -1;
+    for (size_t i = 0; i < r->q; i++)
+        names[i] = term_name(d, r, i);
+    mgcli_summary s = { 0 };
+    s.call = call;
+    s.m = r->q;
+    s.names = names;
+    s.coef = r->beta;
+    s.sigma = r->residual_sd;
+    s.df_residual = r->df;
+    s.n_deleted = r->n_deleted;
+    int rc = mgcli_summary_print_estimates(out, &s);
+    free(names);
+    if (rc == 0) {
+        mgcli_rnum a;
+        fprintf(out, "R-squared: %s\n", mgcli_rformat1(mgcli_rsignif(r->r_squared, 4), 7, a));
+    }
+    return rc;
+}
+
+static int print_summary(FILE *out, const char *call, const mgcli_fit_options *o,
+                         const mgcli_fit_data *d, const mgcli_fit_result *r)
+{
+    const char **names = malloc(r->q * sizeof *names);
+    if (!names)
+        return -1;
+    for (size_t i = 0; i < r->q; i++)
+        names[i] = term_name(d, r, i);
+    char label[32];
+    snprintf(label, sizeof label, "%s SE", r->robust ? r->robust : "");
+    mgcli_summary s = { 0 };
+    s.call = call;
+    s.m = r->q;
+    s.names = names;
+    s.coef = r->beta;
+    s.se = r->se;
+    s.t = r->t;
+    s.p = r->p;
+    s.se_label = r->robust ? label : NULL;
+    s.n_aliased = r->n_aliased;
+    s.weighted = o->weights != NULL;
+    s.have_quantiles = r->have_quantiles;
+    memcpy(s.quantiles, r->quantiles, sizeof s.quantiles);
+    s.resid = r->resid;
+    s.n_resid = r->n_resid;
+    s.sigma = r->residual_sd;
+    s.df_residual = r->df;
+    s.n_deleted = r->n_deleted;
+    s.have_f = r->df_model > 0;
+    s.r2 = r->r_squared;
+    s.adj_r2 = r->adj_r_squared;
+    s.f = r->f;
+    s.f_p = r->f_p;
+    s.df1 = r->df_model;
+    s.df2 = r->df;
+    int rc = mgcli_summary_print(out, &s);
+    free(names);
+    return rc;
 }
 
 int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
-                     const mgcli_fit_result *r)
+                    const mgcli_fit_result *r)
 {
-    fprintf(out, "Linear model: %s ~ %s%zu column%s of %s (%zu rows)\n", d->target,
-            o->intercept ? "intercept + " : "", d->p, d->p == 1 ? "" : "s",
-            strcmp(o->file, "-") ? o->file : "(stdin)", d->n);
-    if (o->weights)
-        fprintf(out, "Weights: column '%s' (%zu rows with a nonzero weight)\n", o->weights,
-                r->nonzero);
+    char call[512];
+    call_line(call, sizeof call, o);
+    int rc = r->have_infer ? print_summary(out, call, o, d, r)
+                           : print_estimates_only(out, call, d, r);
+    if (rc != 0)
+        return -1;
+    fputc('\n', out);
     fprintf(out, "Method: %s (%s)\n", method_label(o->method), r->method);
-    if (r->note)
-        fprintf(out, "%s\n", r->note);
     if (o->method == MGCLI_GD)
         fprintf(out, "Gradient descent: %zu epochs, learning rate %g, final loss %.10g\n",
                 r->epochs_run, o->lr, r->losses[r->epochs_run]);
     if (o->ridge > 0)
-        fprintf(out, "Ridge penalty: %g (intercept not penalised)\n", o->ridge);
-
-    fputs("\nCoefficients:\n", out);
-    mgcli_table *t = mgcli_table_new(4, "lrrr");
-    const char *head[4] = { "", "Estimate", "Std. Error", "t value" };
-    int ok = t && mgcli_table_row(t, head) == 0;
-    for (size_t i = 0; ok && i < r->q; i++) {
-        char est[32], se[32], tv[32];
-        double tt = t_value(r, i);
-        if (isnan(tt))
-            strcpy(tv, "NA");
-        else
-            snprintf(tv, sizeof tv, "%.3f", tt);
-        const char *row[4] = { term_name(d, r, i), mgcli_fmt_g(est, sizeof est, 12, r->beta[i]),
-                               mgcli_fmt_g(se, sizeof se, 12, r->se[i]), tv };
-        ok = mgcli_table_row(t, row) == 0;
-    }
-    if (ok)
-        mgcli_table_print(t, out);
-    mgcli_table_free(t);
-    if (!ok)
-        return -1;
-
-    char buf[32];
-    fprintf(out, "\nResidual standard error: %s on %zu degrees of freedom\n",
-            mgcli_fmt_g(buf, sizeof buf, 12, r->residual_sd), r->df);
-    if (r->n_deleted) fprintf(out, "  (%zu observation%s deleted due to missingness)\n", r->n_deleted, r->n_deleted == 1 ? "" : "s");
-    fprintf(out, "R-squared: %s\n", mgcli_fmt_g(buf, sizeof buf, 12, r->r_squared));
-    print_adjusted(out, o, r);
+        fprintf(out, "Ridge penalty: %g (intercept not penalised); no standard errors\n",
+                o->ridge);
+    if (o->weights)
+        fprintf(out, "Weights: column '%s' (%zu rows with a nonzero weight)\n", o->weights,
+                r->nonzero);
     if (r->have_rank)
         fprintf(out, "Rank: %zu of %zu coefficients; condition estimate: %.3g\n", r->rank, r->q,
                 r->rcond > 0 ? 1 / r->rcond : INFINITY);
-    if (r->have_rank && r->rank < r->q)
-        fputs("Note: the design is rank-deficient: the estimates are the minimum-norm\n"
-              "solution, and the columns' separate effects are not identifiable.\n",
-              out);
-    return 0;
+    if (r->have_infer) {
+        fprintf(out, "Log-likelihood: %.10g (df = %zu); AIC: %.10g; BIC: %.10g\n", r->loglik,
+                r->rank + 1, r->aic, r->bic);
+        if (r->robust)
+            fprintf(out, "Standard errors: heteroskedasticity-consistent %s (sandwich::vcovHC)\n",
+                    r->robust);
+        if (!r->about_mean && r->df_model > 0)
+            fputs("R-squared and F are about zero: the model has no intercept\n", out);
+        else if (r->about_mean && !o->intercept)
+            fputs("R-squared and F are about the mean: a constant column acts as the intercept\n",
+                  out);
+        if (r->n_aliased)
+            fputs("Note: NA coefficients are aliased: their columns are linear combinations of "
+                  "earlier ones\n", out);
+        if (r->perfect_fit)
+            fputs("Warning: essentially perfect fit: the residuals are at rounding level; t "
+                  "values, p-values and F are not defined\n", out);
+    }
+    if (o->method == MGCLI_GD)
+        print_gd_convergence(out, r);
+    if (r->note)
+        fprintf(out, "%s\n", r->note);
+    if (o->vcov && r->have_infer) {
+        const char **names = malloc(r->q * sizeof *names);
+        if (!names)
+            return -1;
+        for (size_t i = 0; i < r->q; i++)
+            names[i] = term_name(d, r, i);
+        fprintf(out, "\nCovariance matrix of the coefficients%s%s%s:\n", r->robust ? " (" : "",
+                r->robust ? r->robust : "", r->robust ? ")" : "");
+        rc = mgcli_summary_print_matrix(out, names, r->q, r->vcov);
+        free(names);
+    }
+    return rc;
 }
 
 static void put_field(FILE *out, const char *s)
@@ -126,14 +197,57 @@ static void put_number(FILE *out, double x)
         fprintf(out, ",%.17g", x);
 }
 
-int mgcli_fit_write_csv(FILE *out, const mgcli_fit_data *d, const mgcli_fit_result *r)
+static void put_count(FILE *out, size_t n, int have)
 {
-    fputs("term,estimate,std_error,t_value\n", out);
+    if (have)
+        fprintf(out, ",%zu", n);
+    else
+        fputs(",NA", out);
+}
+
+int mgcli_fit_write_csv(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
+                        const mgcli_fit_result *r)
+{
+    /* one row per coefficient; the model's statistics repeat on every row
+     * (one table, each row complete); with --vcov, that row of the
+     * covariance matrix */
+    fputs("term,estimate,std_error,t_value,p_value,conf_low,conf_high,aliased,sigma,"
+          "df_residual,r_squared,adj_r_squared,f_statistic,f_df1,f_df2,f_p_value,loglik,aic,"
+          "bic,n,deleted,conf_level",
+          out);
+    for (size_t j = 0; o->vcov && j < r->q; j++) {
+        fputs(",", out);
+        char name[512];
+        snprintf(name, sizeof name, "vcov_%s", term_name(d, r, j));
+        put_field(out, name);
+    }
+    fputc('\n', out);
+    const int inf = r->have_infer;
     for (size_t i = 0; i < r->q; i++) {
         put_field(out, term_name(d, r, i));
         put_number(out, r->beta[i]);
         put_number(out, r->se[i]);
-        put_number(out, t_value(r, i));
+        put_number(out, inf ? r->t[i] : NAN);
+        put_number(out, inf ? r->p[i] : NAN);
+        put_number(out, inf ? r->lo[i] : NAN);
+        put_number(out, inf ? r->hi[i] : NAN);
+        fprintf(out, ",%d", inf ? r->aliased[i] != 0 : 0);
+        put_number(out, r->residual_sd);
+        put_count(out, r->df, 1);
+        put_number(out, r->r_squared);
+        put_number(out, r->adj_r_squared);
+        put_number(out, inf && r->df_model ? r->f : NAN);
+        put_count(out, r->df_model, inf && r->df_model);
+        put_count(out, r->df, inf && r->df_model);
+        put_number(out, inf && r->df_model ? r->f_p : NAN);
+        put_number(out, inf ? r->loglik : NAN);
+        put_number(out, inf ? r->aic : NAN);
+        put_number(out, inf ? r->bic : NAN);
+        put_count(out, r->nonzero, 1);
+        put_count(out, r->n_deleted, 1);
+        put_number(out, inf ? r->level : NAN);
+        for (size_t j = 0; o->vcov && j < r->q; j++)
+            put_number(out, inf ? r->vcov[i * r->q + j] : NAN);
         fputc('\n', out);
     }
     return ferror(out) ? -1 : 0;

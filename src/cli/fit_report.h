@@ -11,8 +11,12 @@
 int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
                      const mgcli_fit_result *r);
 
-/* term,estimate,std_error,t_value with round-trip (17-digit) numbers.
+/* One row per coefficient: term, estimate, std_error, t_value, p_value,
+ * conf_low, conf_high, aliased, then the model's statistics (the same on
+ * every row) and, with --vcov, the row of the covariance matrix; numbers
+ * at 17 significant digits (they read back exactly), NA where undefined.
  * 0, or -1 on a write error. */
-int mgcli_fit_write_csv(FILE *out, const mgcli_fit_data *d, const mgcli_fit_result *r);
+int mgcli_fit_write_csv(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
+                        const mgcli_fit_result *r);
 
 #endif

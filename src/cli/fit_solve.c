@@ -18,10 +18,20 @@ int mgcli_fit_result_alloc(mgcli_fit_result *r, size_t q)
     r->q = q;
     r->beta = calloc(q, sizeof *r->beta);
     r->se = malloc(q * sizeof *r->se);
-    if (!r->beta || !r->se)
+    r->t = malloc(q * sizeof *r->t);
+    r->p = malloc(q * sizeof *r->p);
+    r->lo = malloc(q * sizeof *r->lo);
+    r->hi = malloc(q * sizeof *r->hi);
+    r->aliased = calloc(q, 1);
+    r->cov = malloc(q * q * sizeof *r->cov);
+    r->vcov = malloc(q * q * sizeof *r->vcov);
+    if (!r->beta || !r->se || !r->t || !r->p || !r->lo || !r->hi || !r->aliased || !r->cov ||
+        !r->vcov)
         return -1;
     for (size_t i = 0; i < q; i++)
-        r->se[i] = NAN;
+        r->se[i] = r->t[i] = r->p[i] = r->lo[i] = r->hi[i] = NAN;
+    r->gd_optimum = NAN;
+    r->f = r->f_p = r->loglik = r->aic = r->bic = NAN;
     r->rcond = NAN;
     r->residual_sd = NAN;
     r->r_squared = NAN;
@@ -84,6 +94,22 @@ static void fill_fit_stats(mgcli_fit_result *r, size_t n, double rss, double tss
     r->r_squared = tss > 0 ? 1 - rss / tss : NAN;
 }
 
+/* The loss gradient descent should reach: that of the least-squares
+ * solution of the same rows (mg_lstsq, accurate to the data's ceiling), by
+ * the same loss function; NaN when it cannot be had (the report then makes
+ * no claim about convergence). */
+static double optimum_loss(const mg_matrix *X, const mg_matrix *Y, size_t q)
+{
+    double *b = malloc(q * sizeof *b), loss = NAN;
+    if (!b)
+        return NAN;
+    mg_matrix B = mg_matrix_view(b, q, 1);
+    if (mg_lstsq(X, Y, &B, NULL, NULL) != MG_OK || mg_mse_loss(X, &B, Y, &loss) != MG_OK)
+        loss = NAN;
+    free(b);
+    return loss;
+}
+
 typedef struct gd_watch {
     double *losses;
     mgcli_progress bar;
@@ -118,6 +144,7 @@ static int run_gd(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_resul
     fill_fit_stats(r, d->n, rss_of(d->X, d->stride, d->n, r->q, d->y, r->beta),
                    tss_of(d->y, d->n, o->intercept));
     r->method = "gradient descent";
+    r->gd_optimum = optimum_loss(&X, &Y, r->q);
     return MGCLI_EXIT_OK;
 }
 
@@ -138,5 +165,15 @@ void mgcli_fit_result_free(mgcli_fit_result *r)
     free(r->beta);
     free(r->se);
     free(r->losses);
+    free(r->t);
+    free(r->p);
+    free(r->lo);
+    free(r->hi);
+    free(r->aliased);
+    free(r->cov);
+    free(r->vcov);
+    free(r->resid);
+    free(r->fitted);
+    free(r->hat);
     memset(r, 0, sizeof *r);
 }

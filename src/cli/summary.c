@@ -95,6 +95,8 @@ static int print_residuals(FILE *out, const mgcli_summary *s)
     }
     if (s->df_residual == 0)
         fprintf(out, "ALL %zu residuals are 0: no residual degrees of freedom!\n", s->m - s->n_aliased);
+    else
+        fputs("  (not available: the input cannot be read a second time)\n", out);
     return 0;
 }
 
@@ -197,35 +199,46 @@ static int format_stars(coef_cells *c, const mgcli_summary *s, size_t col)
     return any;
 }
 
-/* print.default of the cells: row names left-aligned, columns right-
- * aligned under right-aligned titles, one space apart, wrapped in blocks
- * of columns that fit 80 characters. */
-static void print_cells(FILE *out, coef_cells *c, const char *const *names)
+/* print.default of a character matrix: row names left-aligned, columns
+ * right-aligned under right-aligned titles, one space apart, wrapped in
+ * blocks of columns that fit 80 characters. */
+static void print_matrix(FILE *out, coef_cells *c, const char *const *names,
+                         const char *const *head, size_t ncol)
 {
-    size_t wn = 0, wc[5];
+    size_t wn = 0;
     for (size_t i = 0; i < c->m; i++)
         wn = strlen(names[i]) > wn ? strlen(names[i]) : wn;
-    for (size_t j = 0; j < c->ncol; j++) {
-        wc[j] = strlen(c->head[j]);
+    size_t *wc = malloc((ncol ? ncol : 1) * sizeof *wc);
+    if (!wc) {
+        wn = 0; /* still printed, unaligned, rather than lost */
+    }
+    for (size_t j = 0; wc && j < ncol; j++) {
+        wc[j] = strlen(head[j]);
         for (size_t i = 0; i < c->m; i++)
             wc[j] = strlen(*cell(c, i, j)) > wc[j] ? strlen(*cell(c, i, j)) : wc[j];
     }
-    for (size_t j0 = 0; j0 < c->ncol;) {
+    for (size_t j0 = 0; j0 < ncol;) {
         size_t j1 = j0, width = wn;
-        while (j1 < c->ncol && (j1 == j0 || width + 1 + wc[j1] <= LINE_WIDTH))
-            width += 1 + wc[j1++];
+        while (j1 < ncol && (j1 == j0 || !wc || width + 1 + wc[j1] <= LINE_WIDTH))
+            width += 1 + (wc ? wc[j1++] : (j1++, 0));
         fprintf(out, "%*s", (int)wn, "");
         for (size_t j = j0; j < j1; j++)
-            fprintf(out, " %*s", (int)wc[j], c->head[j]);
+            fprintf(out, " %*s", wc ? (int)wc[j] : 0, head[j]);
         fputc('\n', out);
         for (size_t i = 0; i < c->m; i++) {
             fprintf(out, "%-*s", (int)wn, names[i]);
             for (size_t j = j0; j < j1; j++)
-                fprintf(out, " %*s", (int)wc[j], *cell(c, i, j));
+                fprintf(out, " %*s", wc ? (int)wc[j] : 0, *cell(c, i, j));
             fputc('\n', out);
         }
         j0 = j1;
     }
+    free(wc);
+}
+
+static void print_cells(FILE *out, coef_cells *c, const char *const *names)
+{
+    print_matrix(out, c, names, c->head, c->ncol);
 }
 
 static int print_coefficients(FILE *out, const mgcli_summary *s)
@@ -271,6 +284,16 @@ static int print_coefficients(FILE *out, const mgcli_summary *s)
     return 0;
 }
 
+/* formatC(x, digits = 4): C's %5.4g (formatC's width defaults to
+ * digits + 1); an undefined statistic prints NA. */
+static void format_c(mgcli_rnum out, double x)
+{
+    if (isnan(x))
+        snprintf(out, MGCLI_RNUM, "%*s", DIGITS + 1, "NA");
+    else
+        snprintf(out, MGCLI_RNUM, "%*.*g", DIGITS + 1, DIGITS, x);
+}
+
 int mgcli_summary_print(FILE *out, const mgcli_summary *s)
 {
     fprintf(out, "\nCall:\n%s\n\n", s->call);
@@ -286,13 +309,52 @@ int mgcli_summary_print(FILE *out, const mgcli_summary *s)
         double fp = s->f_p;
         mgcli_rnum p;
         mgcli_rformat_pval(&fp, 1, DIGITS, DBL_EPSILON, &p);
-        /* formatC(x, digits = 4): C's %5.4g (formatC's width defaults to
-         * digits + 1) */
-        snprintf(a, sizeof a, "%*.*g", DIGITS + 1, DIGITS, s->r2);
-        snprintf(b, sizeof b, "%*.*g", DIGITS + 1, DIGITS, s->adj_r2);
-        snprintf(c, sizeof c, "%*.*g", DIGITS + 1, DIGITS, s->f);
+        format_c(a, s->r2);
+        format_c(b, s->adj_r2);
+        format_c(c, s->f);
         fprintf(out, "Multiple R-squared:  %s,\tAdjusted R-squared:  %s \n", a, b);
         fprintf(out, "F-statistic: %s on %zu and %zu DF,  p-value: %s\n", c, s->df1, s->df2, p);
     }
+    return 0;
+}
+
+int mgcli_summary_print_estimates(FILE *out, const mgcli_summary *s)
+{
+    fprintf(out, "\nCall:\n%s\n", s->call);
+    mgcli_summary e = *s;
+    e.se = e.t = e.p = NULL;
+    e.n_aliased = 0;
+    if (print_coefficients(out, &e) != 0)
+        return -1;
+    if (s->n_deleted)
+        fprintf(out, "  (%zu observation%s deleted due to missingness)\n", s->n_deleted,
+                s->n_deleted == 1 ? "" : "s");
+    return 0;
+}
+
+int mgcli_summary_print_matrix(FILE *out, const char *const *names, size_t m, const double *v)
+{
+    coef_cells c = { m, 0, NULL, { 0 } };
+    c.cell = calloc(m * m + 1, sizeof *c.cell);
+    double *col = malloc((m ? m : 1) * sizeof *col);
+    const char **head = malloc((m ? m : 1) * sizeof *head);
+    if (!c.cell || !col || !head) {
+        free(c.cell);
+        free(col);
+        free(head);
+        return -1;
+    }
+    /* print.default of a numeric matrix: each column formatted on its own
+     * at 7 significant digits */
+    for (size_t j = 0; j < m; j++) {
+        for (size_t i = 0; i < m; i++)
+            col[i] = v[i * m + j];
+        mgcli_rformat(col, m, 7, &c.cell[j * m]);
+        head[j] = names[j];
+    }
+    print_matrix(out, &c, names, head, m);
+    free(c.cell);
+    free(col);
+    free(head);
     return 0;
 }

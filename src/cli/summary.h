@@ -38,6 +38,15 @@ typedef struct mgcli_summary {
  * -1 when out of memory (nothing printed). */
 int mgcli_summary_print(FILE *out, const mgcli_summary *s);
 
+/* The coefficient estimates alone (fits without standard errors: gradient
+ * descent, ridge): Call and the Estimate column.  0, or -1 when out of
+ * memory. */
+int mgcli_summary_print_estimates(FILE *out, const mgcli_summary *s);
+
+/* An m x m matrix (row-major) as R prints a numeric matrix (each column at
+ * 7 significant digits), rows and columns named.  0, or -1. */
+int mgcli_summary_print_matrix(FILE *out, const char *const *names, size_t m, const double *v);
+
 /* min, 1Q, median, 3Q, max of n values (type-7 quantiles, as R's
  * quantile(); unrounded: the printer applies print.summary.lm's zapsmall).
  * 0, or -1 when out of memory. */
