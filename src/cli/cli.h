@@ -30,5 +30,6 @@ int mgcli_out_of_memory(const char *what);
 int mgcli_demo(int argc, char **argv);
 int mgcli_fit(int argc, char **argv);
 int mgcli_gradcheck(int argc, char **argv);
+int mgcli_predict(int argc, char **argv);
 
 #endif

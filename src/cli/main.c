@@ -21,6 +21,7 @@ static void usage(FILE *out)
           "             regression, then the closed-form minimum-norm answer\n"
           "  fit        linear regression of one column of a CSV file on the others\n"
           "  gradcheck  check every analytic gradient rule against finite differences\n"
+          "  predict    predictions of a model saved by 'fit --save' for new rows\n"
           "\n"
           "options:\n"
           "  -h, --help     show this help\n"
@@ -35,7 +36,8 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } commands[] = { { "demo", mgcli_demo }, { "fit", mgcli_fit }, { "gradcheck", mgcli_gradcheck } };
+    } commands[] = { { "demo", mgcli_demo }, { "fit", mgcli_fit }, { "gradcheck", mgcli_gradcheck },
+                     { "predict", mgcli_predict } };
 
     if (argc < 2) {
         usage(stderr);
