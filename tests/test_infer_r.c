@@ -472,7 +472,7 @@ static double mat(const mg_matrix *a, size_t i, size_t j) { return a->data[i * a
  * above about 4e6); then the state keeps its unrefined (or last accepted)
  * solution and the unrefined error model, whose bounds also hold for a
  * partly refined B, is used.  None of these cases is refused today
- * (longley's equilibrated kappa is about 2e4): every line of the log says
+ * (longley's column-equilibrated kappa is 4.3e4): every line of the log says
  * "refined" except swiss_aliased's. */
 static mg_fit *fit_case(ctx *c)
 {
