@@ -433,6 +433,11 @@ START_TEST(perfect_fits)
                     ck_assert_int_eq(mg_fit_infer(f, NULL, &o.inf), MG_OK);
                     ck_assert_int_eq(o.perfect[0], 1);
                     ck_assert(isnan(o.F[0]) && isnan(o.Fp[0]));
+                    /* y = c about its mean: TSS is 0, within the state's
+                     * rounding of it; R^2 and adjusted R^2 are 0/0, NaN
+                     * (they used to be 1 - noise/noise) */
+                    if (!target)
+                        ck_assert(isnan(o.r2[0]) && isnan(o.ar2[0]));
                     /* sigma: QR, the residual norm of a backward-stable
                      * fit of an exact y, at most c n eps max |y| per row
                      * (c = 4, max |y| <= 5); GRAM, the cancellation of

@@ -382,11 +382,20 @@ static mg_status subset_gram(mg_fit *f, results *r, size_t rx)
  *     RSS_noise = 8 (p + 2)^2 u M_yy;
  *   - refined (replayed or exact-sum) RSS: double-double residuals, R's
  *     rule alone (0). */
+static double state_noise(const mg_fit *f, size_t c);
+
 static double rss_noise(const mg_fit *f, const results *r, size_t c)
 {
-    const double u = 0.5 * DBL_EPSILON;
     if (f->solved && !r->subset)
         return 0.0;
+    return state_noise(f, c);
+}
+
+/* The same bound for any sum of squares of output c taken from the state's
+ * sums (RSS unrefined, and TSS always: it is never replayed). */
+static double state_noise(const mg_fit *f, size_t c)
+{
+    const double u = 0.5 * DBL_EPSILON;
     const size_t n = f->n;
     if (f->opt.kind == MG_FIT_QR) {
         const double *y = f->S + (f->m + c) * n;
@@ -408,7 +417,10 @@ static void summaries(const mg_fit *f, results *r)
     const size_t dfm = r->rank > am ? r->rank - am : 0;
     const double ln = log((double)n), npar = (double)r->rank + 1.0;
     for (size_t c = 0; c < r->k; c++) {
-        const double rss = r->rss[c], tss = r->tss[c];
+        /* a TSS within the state's rounding error of 0 (a constant target
+         * with the intercept) is 0: R^2, adjusted R^2 and F are then 0/0,
+         * undefined (NaN), not ratios of rounding errors */
+        const double rss = r->rss[c], tss = r->tss[c] <= state_noise(f, c) ? 0.0 : r->tss[c];
         mg__fit_summary(rss, tss, r->df, n - am, &r->sd[c], &r->r2[c], &r->ar2[c]);
         /* F = ((TSS - RSS) / df_model) / (RSS / df_residual) */
         double F = NAN, Fp = NAN;
