@@ -625,6 +625,8 @@ static int ingest(mgcli_csv *p, const char *b, size_t n)
 {
     if (!p->sniffing)
         return feed_lines(p, b, n);
+    if (n == 0)
+        return 0;
     if (p->sniff_len + n > p->sniff_cap) {
         size_t cap = p->sniff_cap ? p->sniff_cap : 4096;
         while (cap < p->sniff_len + n)
