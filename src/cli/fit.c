@@ -6,7 +6,9 @@
  * methods auto, qr and normal fold each block of rows into the library's
  * fit engine and drop it, so memory does not grow with the rows
  * (fit_engine.c); gradient descent needs the design matrix (N x p
- * doubles) itself (fit_solve.c). */
+ * doubles) itself (fit_solve.c).  A file with a factor column is the
+ * exception: its rows are held as numbers until the levels, and so the
+ * design's width, are known (fit_data.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "csv_load.h"
