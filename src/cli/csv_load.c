@@ -527,8 +527,8 @@ static int fast_field(const char *a, const char *b, double *v)
  * libcsv and on_field/on_record would make of it: one record of those
  * values on this line, one line end.  Anything else (quotes, a CR inside,
  * a blank line, a wrong count, a field that is not a finite number: a
- * missing or text cell too, a very long line) returns 0 untouched, and libcsv reads the line (with the
- * messages of the slow path).  -1 when the sink refused the record. */
+ * missing or text cell too, a very long line) returns 0 untouched, and
+ * libcsv reads the line (with the messages of the slow path).  -1 when the sink refused the record. */
 static int fast_line(mgcli_csv *p, const char *s, const char *nl)
 {
     const char *end = nl;
@@ -625,6 +625,8 @@ static int ingest(mgcli_csv *p, const char *b, size_t n)
 {
     if (!p->sniffing)
         return feed_lines(p, b, n);
+    if (n == 0)
+        return 0;
     if (p->sniff_len + n > p->sniff_cap) {
         size_t cap = p->sniff_cap ? p->sniff_cap : 4096;
         while (cap < p->sniff_len + n)

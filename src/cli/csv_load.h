@@ -132,8 +132,9 @@ void mgcli_csv_free(mgcli_csv *p);
  *       so after a header ended by a lone CR, whose line may hold a row);
  *   mgcli_csv_new_body     a parser for data rows only, with head's columns
  *       (head must outlive it) and lines counted from 1; finish does not
- *       ask for a header or rows; kinds and separator are head's.  With quote_stop, it stops (without an
- *       error) before the first line that holds a '"' byte, and
+ *       ask for a header or rows; kinds and separator are head's.  With
+ *       quote_stop, it stops (without an error) before the first line that
+ *       holds a '"' byte, and
  *       mgcli_csv_quoted then says so: a range cut at an LF is only known
  *       to start outside a quoted field while no quote came before it;
  *   mgcli_csv_line         the physical line the parser is on (1 + the line

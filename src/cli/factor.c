@@ -214,7 +214,7 @@ int mgcli_make_unique(char **names, size_t n, size_t *renamed, size_t *first)
         *first = n;
     /* every name (the originals, then each new one) goes into the set; a
      * name found there already came earlier, or is a suffix taken */
-    char **all = malloc((2 * n + 1) * sizeof *all);
+    char **all = calloc(2 * n + 1, sizeof *all);
     size_t *next = calloc(n + 1, sizeof *next);   /* per first occurrence: next suffix to try */
     strset t = { NULL, 0 };
     int rc = all && next && reserve(&t, all, 2 * n + 1) == 0 ? 0 : -1;

@@ -6,7 +6,9 @@
  * methods auto, qr and normal fold each block of rows into the library's
  * fit engine and drop it, so memory does not grow with the rows
  * (fit_engine.c); gradient descent needs the design matrix (N x p
- * doubles) itself (fit_solve.c). */
+ * doubles) itself (fit_solve.c).  A file with a factor column is the
+ * exception: its rows are held as numbers until the levels, and so the
+ * design's width, are known (fit_data.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "csv_load.h"
@@ -64,8 +66,9 @@ static void fit_usage(FILE *out)
           "                        fail: a missing value is an error\n"
           "  -f, --factor COLS     read these columns (comma-separated) as factors even\n"
           "                        if numeric; a column whose first value is text is one\n"
-          "                        anyway (treatment coding: one 0/1 column per level\n"
-          "                        but the first, named <column><level>, as R's lm)\n"
+          "                        anyway (as R's lm: one 0/1 column per level but the\n"
+          "                        first, named <column><level>; without --intercept\n"
+          "                        the first factor gets every level)\n"
           "  -h, --help            show this help\n"
           "\n"
           "R's write.csv output reads as it is: an empty first header name marks a\n"
@@ -384,6 +387,7 @@ int mgcli_fit(int argc, char **argv)
     d.weights = o.weights;
     d.factors = o.factors;
     d.na_fail = o.na_fail;
+    d.no_intercept = !o.intercept;
     mgcli_fit_result r = { 0 };
     rc = open_outputs(&o, &out, &plot, &save);
     if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD) {

@@ -351,11 +351,23 @@ mgcli_csv_sink mgcli_fit_data_sink(mgcli_fit_data *d)
     return s;
 }
 
+/* The first level with a dummy column of factor column j: 1 (the first
+ * level is the baseline), or 0 for the first factor of a model without
+ * intercept. */
+static size_t first_dummy(const mgcli_fit_data *d, size_t j)
+{
+    return d->no_intercept && j == d->full_col ? 0 : 1;
+}
+
 /* Levels ordered, the design's width and names. */
 static int design_names(mgcli_fit_data *d, mgcli_csv_error *err)
 {
     size_t p = 0;
     char name[64];
+    d->full_col = d->ncols;
+    for (size_t j = 0; j < d->ncols && d->full_col == d->ncols; j++)
+        if (is_predictor(d, j) && d->lev[j])
+            d->full_col = j;
     for (size_t j = 0; j < d->ncols; j++) {
         if (!is_predictor(d, j))
             continue;
@@ -377,7 +389,7 @@ static int design_names(mgcli_fit_data *d, mgcli_csv_error *err)
                                   shown_col(d, j, name, sizeof name), level);
         }
         d->nlev[j] = L;
-        p += L - 1;
+        p += L - first_dummy(d, j);
         if (p > MGCLI_CSV_MAX_COLS)
             return mgcli_csv_fail(err, 0, "column '%s' is a factor with %zu levels: the design "
                                   "would have more than %zu columns",
@@ -392,7 +404,8 @@ static int design_names(mgcli_fit_data *d, mgcli_csv_error *err)
     for (size_t j = 0, k = 0; j < d->ncols; j++) {
         if (!is_predictor(d, j))
             continue;
-        for (size_t r = d->lev[j] ? 1 : 0; r < (d->lev[j] ? d->nlev[j] : 1); r++) {
+        for (size_t r = d->lev[j] ? first_dummy(d, j) : 0; r < (d->lev[j] ? d->nlev[j] : 1);
+             r++) {
             const char *a = d->colnames[j], *b = d->lev[j] ? mgcli_levels_name(d->lev[j], r) : "";
             if (!(d->names[k] = malloc(strlen(a) + strlen(b) + 1)))
                 return mgcli_csv_fail_nomem(err, "the column names");
@@ -414,7 +427,7 @@ static void expand(const mgcli_fit_data *d, const double *h, double *x, double *
             continue;
         }
         size_t r = mgcli_levels_rank(d->lev[j], (size_t)h[j]);
-        for (size_t k = 1; k < d->nlev[j]; k++)
+        for (size_t k = first_dummy(d, j); k < d->nlev[j]; k++)
             *x++ = r == k ? 1.0 : 0.0;
     }
     *y = h[d->target_col];

@@ -54,7 +54,10 @@ typedef int (*mgcli_block_fn)(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err
  * width is known only when every level is.  mgcli_fit_data_design then
  * orders the levels and fixes the design: p columns, a factor of L levels
  * giving L - 1 treatment-coded dummies named <column><level> in its place
- * (R's contr.treatment, the first level the baseline); in memory mode it
+ * (R's contr.treatment, the first level the baseline), except the first
+ * factor of a model without intercept, which gets all L (R's rule: a
+ * factor whose lower-order term, here the intercept, is absent is coded
+ * by indicators of every level); in memory mode it
  * fills X, y, w from H, in block mode mgcli_fit_data_held_blocks hands
  * the rows to on_block as the streaming read would. */
 struct mgcli_fit_data {
@@ -79,6 +82,8 @@ struct mgcli_fit_data {
     int borrowed;        /* colnames belong to another mgcli_fit_data */
     char note[224];      /* the loader's note on renamed columns, or "" */
     int held;            /* factor mode (above) */
+    int no_intercept;    /* the model has none: its first factor is coded in full */
+    size_t full_col;     /* that factor's column (mgcli_fit_data_design) */
     mgcli_levels **lev;  /* ncols: a factor column's levels, else NULL */
     unsigned char *by_value;   /* ncols: --factor (levels sorted by value) */
     size_t *nlev;        /* ncols: levels used (after mgcli_fit_data_design) */

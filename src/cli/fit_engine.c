@@ -324,7 +324,8 @@ static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
     d->nb = 0;
     if (bad)
         return pass_failed(e, d, &err);
-    if (d->held && (mgcli_fit_data_design(d, &err) != 0 || mgcli_fit_data_held_blocks(d, &err) != 0))
+    if (d->held &&
+        (mgcli_fit_data_design(d, &err) != 0 || mgcli_fit_data_held_blocks(d, &err) != 0))
         return pass_failed(e, d, &err);
     return MGCLI_EXIT_OK;
 }

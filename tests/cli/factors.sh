@@ -39,6 +39,18 @@ done
 [ "$(cut -d, -f1 iris_auto.csv | tr '\n' ' ')" = "term (Intercept) Sepal.Width Petal.Length Petal.Width Speciesversicolor Speciesvirginica " ] ||
     fail "iris: terms $(cut -d, -f1 iris_auto.csv | tr '\n' ' ')"
 expect_grep iris_auto iris_auto.out '^Linear model: Sepal\.Length ~ intercept \+ 5 columns of iris\.csv \(15 rows\)$'
+# Without an intercept R codes the first factor in full (lm(Sepal.Length ~
+# 0 + .) has Speciessetosa too), a later factor with treatment contrasts.
+awk -F, 'NR == 1 { print "Sepal.Length,Sepal.Width,Petal.Length,Petal.Width,Speciessetosa,Speciesversicolor,Speciesvirginica"; next }
+         { gsub(/"/, ""); print $2 "," $3 "," $4 "," $5 "," ($6 == "setosa") "," ($6 == "versicolor") "," ($6 == "virginica") }' \
+    iris.csv > iris_full.csv
+run iris_noint 0 "$MATGRAD" fit iris.csv -t Sepal.Length -o iris_noint.csv
+run full_noint 0 "$MATGRAD" fit iris_full.csv -t Sepal.Length -o full_noint.csv
+cmp -s iris_noint.csv full_noint.csv || fail "iris without intercept: coefficients differ from the full dummy file's"
+awk -F, -v OFS=, 'NR == 1 { print $0, "\"size\""; next } { print $0, ($2 > 6 ? "\"big\"" : "\"small\"") }' iris.csv > iris_two.csv
+run iris_two 0 "$MATGRAD" fit iris_two.csv -t Petal.Width -o iris_two.csv.out
+[ "$(cut -d, -f1 iris_two.csv.out | tr '\n' ' ')" = "term Sepal.Length Sepal.Width Petal.Length Speciessetosa Speciesversicolor Speciesvirginica sizesmall " ] ||
+    fail "iris_two: terms $(cut -d, -f1 iris_two.csv.out | tr '\n' ' ')"
 # the factor file is held in memory and refined from there, even from a pipe
 run iris_pipe 0 sh -c "cat iris.csv | '$MATGRAD' fit - -t Sepal.Length -i -o iris_pipe.csv"
 cmp -s iris_auto.csv iris_pipe.csv || fail "iris from a pipe: coefficients differ"
@@ -65,7 +77,9 @@ run iris_sorted 0 "$MATGRAD" fit iris_sorted.csv -t Sepal.Length -i -o iris_sort
 # only in a dropped row (not a level of the fit, as lm drops unused levels),
 # and levels sorted by strcmp (C locale: upper case first).
 printf 'g,x,y\nNA,1,2\n,2,3\nb,1,4\nZ,2,5\na,3,7\nb,4,9\nZ,5,9\na,6,13\nc,NA,1\nb,7,15\n' > mixed.csv
-printf 'ga,gb,x,y\n0,1,1,4\n0,0,2,5\n1,0,3,7\n0,1,4,9\n0,0,5,9\n1,0,6,13\n0,1,7,15\n' > mixed_dummy.csv
+# (no intercept: as R's lm(y ~ 0 + g + x), the first factor gets a column
+# for every level, the baseline too)
+printf 'gZ,ga,gb,x,y\n0,0,1,1,4\n1,0,0,2,5\n0,1,0,3,7\n0,0,1,4,9\n1,0,0,5,9\n0,1,0,6,13\n0,0,1,7,15\n' > mixed_dummy.csv
 run mixed 0 "$MATGRAD" fit mixed.csv -t y -o mixed_coef.csv
 run mixed_dummy 0 "$MATGRAD" fit mixed_dummy.csv -t y -o mixed_dummy_coef.csv
 cmp -s mixed_coef.csv mixed_dummy_coef.csv || fail "mixed: coefficients differ from the hand-made dummy file's"

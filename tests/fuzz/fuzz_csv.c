@@ -22,6 +22,7 @@
 typedef struct outcome {
     int rc;
     size_t rows, line;
+    size_t deleted;   /* rows dropped for a missing value */
     char msg[256];
 } outcome;
 
@@ -82,6 +83,7 @@ static int body(const mgcli_csv *head, const mgcli_fit_data *dh, const uint8_t *
     *quoted = mgcli_csv_quoted(p);
     o->rc = rc;
     o->rows = d.n;
+    o->deleted = d.deleted;
     if (rc) {
         o->line = mgcli_csv_error_of(p)->line;
         memcpy(o->msg, mgcli_csv_error_of(p)->msg, sizeof o->msg);
@@ -130,7 +132,9 @@ static int two_parts(const uint8_t *data, size_t size, size_t cut, outcome *o)
         } else {
             o->rc = 0;
             o->rows = dh.n + a.rows + b.rows;
-            if (o->rows == 0) {
+            /* the reader's rule: rows all dropped for missing values are
+             * rows (the command then says none is complete) */
+            if (o->rows == 0 && dh.deleted + a.deleted + b.deleted == 0) {
                 o->rc = -1;
                 o->line = 0;
                 snprintf(o->msg, sizeof o->msg, "no data rows after the header");
