@@ -85,8 +85,10 @@ static MG__MUST_USE mg_status ws_alloc(ws *w, size_t N, size_t p, size_t k)
 static MG__MUST_USE int factor(mg__lsq *q, ws *w)
 {
     const size_t N = q->d.N, p = q->d.p;
-    mg__lsq_scales(&q->d, w->scale, w->scale + p);
-    mg__lsq_copy_design(&q->d, w->scale, w->scale + p, w->Z);
+    q->scale = w->scale;
+    q->scale_lo = w->scale + p;
+    mg__lsq_scales(&q->d, q->scale, q->scale_lo);
+    mg__lsq_copy_design(&q->d, q->scale, q->scale_lo, w->Z);
     /* Z = Q R   (dgeqr2: Householder QR, one reflector at a time) */
     lapack_int info = LAPACKE_dgeqr2_work(LAPACK_COL_MAJOR, (lapack_int)N, (lapack_int)p, w->Z,
                                           (lapack_int)N, w->tau, w->dw);
