@@ -77,12 +77,13 @@ MG_API mg_status mg_window_push(mg_window *win, const mg_matrix *x, const mg_mat
  * (intercept + p) x k; residual_sd and r_squared (k values each, either
  * may be NULL) get sqrt(RSS_c / (n - m)) (NaN when n == m) and
  * 1 - RSS_c / TSS_c (NaN when TSS_c == 0), n = rows, m = intercept + p.
- * *rcond (may be NULL) gets the 1-norm reciprocal condition estimate of
- * the window's column-equilibrated design.
+ * *rcond (may be NULL) gets 1 / kappa_1 of the window's column-equilibrated
+ * design (columns scaled to unit 2-norm), computed exactly from the
+ * triangle (not an estimate).
  * Errors: MG_EINVAL with no rows, or outputs that overlap; MG_EDIM for B's
  * shape; MG_ESINGULAR when the window's design is rank-deficient to
- * working precision (fewer rows than m, a zero column, or a condition
- * estimate rcond <= max(n, m) eps, mg_lstsq's rank tolerance), where the
+ * working precision (fewer rows than m, a zero column, or
+ * rcond <= max(n, m) eps, mg_lstsq's rank tolerance), where the
  * coefficients are not determined; MG_ENONFINITE if B overflows.
  * Accuracy: B is the exact least-squares solution of a window whose every
  * column is perturbed by a relative amount below about c W q eps

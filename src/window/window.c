@@ -28,7 +28,6 @@ void mg_window_free(mg_window *win)
     free(win->rows);
     free(win->suf);
     free(win->run);
-    free(win->iwork);
     free(win);
 }
 
@@ -48,9 +47,8 @@ static MG__MUST_USE mg_status allocate(mg_window *win)
     win->rows = mg__alloc_doubles(rown, 1);
     win->suf = mg__alloc_doubles(sufn, 1);
     /* run, tri, blk (q^2 each) and the coef scratch */
-    win->run = mg__alloc_doubles(3 * qq + m * m + 3 * m + 2 * m * k + 3 * k, 1);
-    win->iwork = malloc(m * sizeof *win->iwork);
-    if (!win->rows || !win->suf || !win->run || !win->iwork)
+    win->run = mg__alloc_doubles(3 * qq + 2 * m * m + m * k + 2 * k, 1);
+    if (!win->rows || !win->suf || !win->run)
         return MG_ENOMEM;
     win->tri = win->run + qq;
     win->blk = win->tri + qq;

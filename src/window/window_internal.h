@@ -25,8 +25,7 @@ struct mg_window {
     double *run;                /* q x q: the back's triangle */
     double *tri;                /* q x q: the window's triangle (coef) */
     double *blk;                /* q x q: the fold's scratch block */
-    double *work;               /* coef scratch: m^2 + 3 m + 2 m k + 3 k doubles */
-    int *iwork;                 /* m ints for dtrcon */
+    double *work;               /* coef scratch: 2 m^2 + m k + 2 k doubles */
     size_t head, n, nfront;
 };
 
