@@ -39,8 +39,9 @@ typedef struct cfg {
 
 /* Row t of the stream: x_1 drifts, x_3 = x_2 + delta(t) noise (the
  * condition number follows 1 / delta, kappa(Z D) from 1 to about 1e8 in
- * phases), one row in 97 carries a column 1e9 times its usual size, and in
- * the last fifth every other row shrinks to 1e-9; y follows the model with noise
+ * phases), one row in 131 (more than W apart) carries a column 1e9 times
+ * its usual size, and in the last fifth every other row shrinks to 1e-9;
+ * y follows the model with noise
  * proportional to delta (an ill-conditioned window with a large residual
  * has no accurate answer at all, fresh fit or not). */
 static void stream_row(const cfg *c, mgt_rng *r, size_t t, double *x, double *y)
@@ -48,7 +49,7 @@ static void stream_row(const cfg *c, mgt_rng *r, size_t t, double *x, double *y)
     static const double deltas[] = { 1.0, 1e-2, 1e-4, 1e-6, 1e-7, 1e-3 };
     const size_t phase = (t / 700) % (sizeof deltas / sizeof deltas[0]);
     const double delta = deltas[phase];
-    const double big = (t % 97 == 13) ? 1e9 : 1.0;
+    const double big = (t % 131 == 13) ? 1e9 : 1.0;
     const double small = (t > c->rows * 4 / 5 && t % 2 == 1) ? 1e-9 : 1.0;
     for (size_t j = 0; j < c->p; j++)
         x[j] = mgt_uniform(r);
@@ -82,10 +83,13 @@ static double col_norm(const double *Xw, const double *Yw, size_t n, const cfg *
     return (double)sqrtl(s);
 }
 
-/* Checks one window's answer against a fresh mg_lstsq of its rows. */
-static void check_window(const cfg *c, size_t t, const double *Xw, const double *Yw, size_t n,
-                         const double *B, const double *sd)
+/* Checks one window's answer against a fresh mg_lstsq of its rows; returns
+ * the largest error / tolerance of Bdd (plain downdating's answer, not
+ * asserted; NaN counts as failing), 0 when Bdd is NULL. */
+static double check_window(const cfg *c, size_t t, const double *Xw, const double *Yw, size_t n,
+                           const double *B, const double *sd, const double *Bdd)
 {
+    double worst_dd = 0.0;
     const size_t m = c->p + (size_t)c->ic, k = c->k, q = m + k;
     double Bref[16], sdref[4];
     mg_matrix Xv = mg_matrix_view((double *)Xw, n, c->p), Yv = mg_matrix_view((double *)Yw, n, k);
@@ -134,6 +138,15 @@ static void check_window(const cfg *c, size_t t, const double *Xw, const double 
                            16.0 * DBL_EPSILON * bnorm;
         ck_assert_msg(err <= tol, "row %zu output %zu: |dB| %.3g > %.3g (kappa %.3g)", t, o2, err,
                       tol, kappa);
+        if (Bdd) {
+            long double ddn = 0.0L;
+            for (size_t j = 0; j < m; j++) {
+                const long double dj = ((long double)Bdd[j * k + o2] - Bref[j * k + o2]) / D[j];
+                ddn += dj * dj;
+            }
+            const double ratio = (double)sqrtl(ddn) / tol;
+            worst_dd = isnan(ratio) ? INFINITY : fmax(worst_dd, ratio);
+        }
         /* residual norm: moved by at most the backward perturbation */
         const double ynorm = col_norm(Xw, Yw, n, c, m + o2);
         const double tol_r = eps_b * (ynorm + znorm * bnorm) + 16.0 * DBL_EPSILON * rnorm;
@@ -141,6 +154,66 @@ static void check_window(const cfg *c, size_t t, const double *Xw, const double 
         ck_assert_msg(fabs(rgot - rnorm) <= tol_r, "row %zu: residual %.17g vs %.17g (tol %.3g)", t,
                       rgot, rnorm, tol_r);
     }
+    return worst_dd;
+}
+
+/* Plain updating and downdating of a triangle, the method the window
+ * avoids (the reference only shows that the stream defeats it): R (q x q,
+ * row-major upper, positive diagonal) gains a row by Givens rotations and
+ * loses one by hyperbolic rotations in the mixed form (Bojanczyk, Brent,
+ * Van Dooren and de Hoog, 1987), the more stable of the plain ways.  A
+ * breakdown (|z_j| >= R_jj) poisons R with NaN. */
+static void dd_add(double *R, size_t q, const double *a)
+{
+    double z[8];
+    memcpy(z, a, q * sizeof *z);
+    for (size_t j = 0; j < q; j++) {
+        const double r = hypot(R[j * q + j], z[j]);
+        if (r == 0.0)
+            continue;
+        const double cs = R[j * q + j] / r, sn = z[j] / r;
+        for (size_t l = j; l < q; l++) {
+            const double u = R[j * q + l], v = z[l];
+            R[j * q + l] = cs * u + sn * v;
+            z[l] = -sn * u + cs * v;
+        }
+    }
+}
+
+static void dd_remove(double *R, size_t q, const double *a)
+{
+    double z[8];
+    memcpy(z, a, q * sizeof *z);
+    for (size_t j = 0; j < q; j++) {
+        const double rjj = R[j * q + j], sn = z[j] / rjj;
+        const double cs = sqrt((1.0 - sn) * (1.0 + sn)); /* NaN on breakdown */
+        R[j * q + j] = rjj * cs;
+        for (size_t l = j + 1; l < q; l++) {
+            R[j * q + l] = (R[j * q + l] - sn * z[l]) / cs;
+            z[l] = cs * z[l] - sn * R[j * q + l];
+        }
+    }
+}
+
+/* B (m x k, row-major) from the downdated triangle. */
+static void dd_solve(const double *R, size_t q, size_t m, size_t k, double *B)
+{
+    for (size_t c = 0; c < k; c++)
+        for (size_t i = m; i-- > 0;) {
+            double s = R[i * q + m + c];
+            for (size_t j = i + 1; j < m; j++)
+                s -= R[i * q + j] * B[j * k + c];
+            B[i * k + c] = s / R[i * q + i];
+        }
+}
+
+static void augmented(const cfg *c, const double *x, const double *y, double *a)
+{
+    const size_t ic = (size_t)c->ic;
+    if (ic)
+        a[0] = 1.0;
+    memcpy(a + ic, x, c->p * sizeof *a);
+    memcpy(a + ic + c->p, y, c->k * sizeof *a);
 }
 
 static void run_stream(const cfg *c)
@@ -153,11 +226,20 @@ static void run_stream(const cfg *c)
     double *X = malloc(c->rows * c->p * sizeof *X), *Y = malloc(c->rows * k * sizeof *Y);
     ck_assert(X && Y);
     mgt_rng r = mgt_rng_seed(c->seed);
-    size_t checked = 0;
+    size_t checked = 0, dd_failed = 0;
+    const size_t q = m + k;
+    double Rdd[64] = { 0 }, a[8];
+    ck_assert_uint_le(q, 8);
     for (size_t t = 0; t < c->rows; t++) {
         stream_row(c, &r, t, X + t * c->p, Y + t * k);
         mg_matrix xv = mg_matrix_view(X + t * c->p, 1, c->p), yv = mg_matrix_view(Y + t * k, 1, k);
         ck_assert_int_eq(mg_window_push(w, &xv, &yv), MG_OK);
+        augmented(c, X + t * c->p, Y + t * k, a);
+        dd_add(Rdd, q, a);
+        if (t >= c->W) {
+            augmented(c, X + (t - c->W) * c->p, Y + (t - c->W) * k, a);
+            dd_remove(Rdd, q, a);
+        }
         size_t n = 0;
         ck_assert_int_eq(mg_window_rows(w, &n), MG_OK);
         ck_assert_uint_eq(n, t + 1 < c->W ? t + 1 : c->W);
@@ -169,10 +251,21 @@ static void run_stream(const cfg *c)
         const mg_status cs = mg_window_coef(w, &Bv, sd, r2, &rc);
         ck_assert_msg(cs == MG_OK, "row %zu: status %d (rcond %.3g)", t, (int)cs, rc);
         const size_t first = t + 1 - n;
-        check_window(c, t, X + first * c->p, Y + first * k, n, B, sd);
+        double Bdd[16];
+        dd_solve(Rdd, q, m, k, Bdd);
+        const double dd = check_window(c, t, X + first * c->p, Y + first * k, n, B, sd, Bdd);
+        dd_failed += !(dd <= 1.0);
+        if (getenv("MGT_VERBOSE") && !(dd <= 1.0) && dd_failed == 1)
+            fprintf(stderr, "downdating first beyond the bound at row %zu (%.3g)\n", t, dd);
         checked++;
     }
     ck_assert_uint_eq(checked, c->rows - m);
+    /* the stream is one where downdating fails: the bound the window meets
+     * on every window is broken by plain downdating on many */
+    ck_assert_msg(dd_failed >= checked / 2, "downdating failed on only %zu of %zu windows",
+                  dd_failed, checked);
+    if (getenv("MGT_VERBOSE"))
+        fprintf(stderr, "downdating beyond the bound on %zu of %zu windows\n", dd_failed, checked);
     mg_window_free(w);
     free(X);
     free(Y);
