@@ -93,8 +93,8 @@ static mg_status run(batch_data *d, int threads)
 static void check_fit(const batch_data *d, size_t f)
 {
     const size_t m = d->m, k = d->k;
-    double Bref[64], sd[8], r2[8];
-    ck_assert_uint_le(m * k, 64);
+    double Bref[128], sd[8], r2[8];
+    ck_assert_uint_le(m * k, 128);
     mg_matrix Bv = mg_matrix_view(Bref, m, k);
     mg_lstsq_options o = mg_lstsq_defaults();
     o.intercept = d->ic;
@@ -141,8 +141,11 @@ START_TEST(several_outputs) { against_loop(40, 3, 3, 0, 2); }
 END_TEST
 START_TEST(square_and_tiny) { against_loop(5, 4, 2, 1, 3); }
 END_TEST
-/* 40 design columns: beyond the parallel path, every fit through mg_lstsq */
-START_TEST(wide_fits) { against_loop(60, 40, 1, 0, 4); }
+/* 40 design columns: still the parallel path */
+START_TEST(medium_fits) { against_loop(60, 40, 1, 0, 4); }
+END_TEST
+/* 70 design columns: beyond the parallel path, every fit through mg_lstsq */
+START_TEST(wide_fits) { against_loop(100, 70, 1, 0, 10); }
 END_TEST
 
 /* 1 and 3 threads: bitwise the same B, statistics and statuses. */
@@ -250,6 +253,7 @@ int main(void)
     tcase_add_test(tc, small_fits);
     tcase_add_test(tc, several_outputs);
     tcase_add_test(tc, square_and_tiny);
+    tcase_add_test(tc, medium_fits);
     tcase_add_test(tc, wide_fits);
     tcase_add_test(tc, threads_identical);
     tcase_add_test(tc, errors);
