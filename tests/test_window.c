@@ -332,6 +332,61 @@ START_TEST(square_window)
 }
 END_TEST
 
+/* A reset window is a new one: the same pushes give bitwise the same
+ * answers (no state survives a reset); and W = 1, one column, no
+ * intercept: every window is one row, B = y / x to within gamma_4: the
+ * fold of one row onto the zero triangle gives beta = -sqrt(fl(x^2)) =
+ * -|x| exactly (no under/overflow), the reflector's vector x fl(1 / |x|)
+ * and R_zy = -fl(v y) carry three roundings, the division a fourth. */
+START_TEST(reset_and_single_row)
+{
+    mg_window_options wo = { 1 };
+    mg_window *a = NULL, *b = NULL;
+    ck_assert_int_eq(mg_window_create(2, 2, 7, &wo, &a), MG_OK);
+    ck_assert_int_eq(mg_window_create(2, 2, 7, &wo, &b), MG_OK);
+    mgt_rng r = mgt_rng_seed(21);
+    double X[40 * 2], Y[40 * 2];
+    for (size_t i = 0; i < 80; i++) {
+        X[i] = mgt_uniform(&r);
+        Y[i] = mgt_uniform(&r);
+    }
+    for (size_t t = 0; t < 33; t++) { /* leave a in mid-cycle */
+        mg_matrix xv = mg_matrix_view(X + (t % 40) * 2, 1, 2), yv = mg_matrix_view(Y + (t % 40) * 2, 1, 2);
+        ck_assert_int_eq(mg_window_push(a, &xv, &yv), MG_OK);
+    }
+    ck_assert_int_eq(mg_window_reset(a), MG_OK);
+    for (size_t t = 0; t < 40; t++) {
+        mg_matrix xv = mg_matrix_view(X + t * 2, 1, 2), yv = mg_matrix_view(Y + t * 2, 1, 2);
+        ck_assert_int_eq(mg_window_push(a, &xv, &yv), MG_OK);
+        ck_assert_int_eq(mg_window_push(b, &xv, &yv), MG_OK);
+        double Ba[6], Bb[6], sa[2], sb[2];
+        mg_matrix Bav = mg_matrix_view(Ba, 3, 2), Bbv = mg_matrix_view(Bb, 3, 2);
+        const mg_status s1 = mg_window_coef(a, &Bav, sa, NULL, NULL);
+        ck_assert_int_eq(s1, mg_window_coef(b, &Bbv, sb, NULL, NULL));
+        if (s1 == MG_OK) {
+            ck_assert_mem_eq(Ba, Bb, sizeof Ba);
+            ck_assert_mem_eq(sa, sb, sizeof sa);
+        }
+    }
+    mg_window_free(a);
+    mg_window_free(b);
+
+    mg_window *w = NULL;
+    ck_assert_int_eq(mg_window_create(1, 1, 1, NULL, &w), MG_OK);
+    for (size_t t = 0; t < 40; t++) {
+        mg_matrix xv = mg_matrix_view(X + t, 1, 1), yv = mg_matrix_view(Y + t, 1, 1);
+        ck_assert_int_eq(mg_window_push(w, &xv, &yv), MG_OK);
+        double B, sd, r2;
+        mg_matrix Bv = mg_matrix_view(&B, 1, 1);
+        ck_assert_int_eq(mg_window_coef(w, &Bv, &sd, &r2, NULL), MG_OK);
+        const long double exact = (long double)Y[t] / X[t];
+        ck_assert_double_le(fabsl(B - exact), mgt_gamma(4.0) * fabsl(exact));
+        ck_assert(isnan(sd));
+    }
+    mg_window_free(w);
+}
+END_TEST
+
 START_TEST(errors)
 {
     mg_window *w = NULL;
@@ -437,6 +492,7 @@ int main(void)
     tcase_add_test(tc, stream_intercept);
     tcase_add_test(tc, stream_no_intercept_two_outputs);
     tcase_add_test(tc, square_window);
+    tcase_add_test(tc, reset_and_single_row);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
     return mgt_run(s);
