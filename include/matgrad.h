@@ -13,5 +13,6 @@
 #include "matgrad/fd.h"
 #include "matgrad/dist.h"
 #include "matgrad/infer.h"
+#include "matgrad/window.h"
 
 #endif /* MATGRAD_H */

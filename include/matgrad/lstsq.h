@@ -120,6 +120,34 @@ typedef struct mg_lstsq_result {
 MG_API mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
                    const mg_lstsq_options *opt, mg_lstsq_result *res);
 
+/* Many independent least-squares problems of one shape: for i < count,
+ * B[i] minimises ||Y[i] - X[i] B[i]||_F with the same options, as
+ * mg_lstsq(&X[i], &Y[i], &B[i], opt, res) would.  X, Y, B are arrays of
+ * count views (every X[i] N x p, Y[i] N x k, B[i] (p + intercept) x k);
+ * opt->weights, when set, weights every fit alike.
+ * residual_sd and r_squared (count x k doubles, fit i at [i k], either may
+ * be NULL) get each fit's statistics as mg_lstsq_result's; status (count
+ * entries, or NULL) gets each fit's own status: a bad problem (NaN, a
+ * failed refinement, ...) does not stop the others, and a failed fit's
+ * outputs are untouched.
+ * Threads: the fits run on OpenMP threads (OMP_NUM_THREADS), each with a
+ * workspace allocated once per call.  Unweighted QR / auto fits with
+ * N >= p + intercept and at most 64 design columns take a parallel path
+ * with mg_lstsq's accuracy contract (equilibrated Householder QR and
+ * Bjorck's refinement in double-double, as small loops that call no BLAS:
+ * coefficients within a few ulp of mg_lstsq's); every other fit (weights,
+ * CHOLESKY or SVD, a rank not proven full, a refinement that does not
+ * converge there) is solved by mg_lstsq itself on the calling thread,
+ * after the parallel ones (docs/performance.md, "Many small fits").
+ * Results are bitwise the same for every thread count.
+ * Returns MG_OK when every fit succeeded; MG_EINVAL (count 0, NULL arrays,
+ * unusable views, bad options, an output overlapping any other view), MG_EDIM
+ * (fits of different shapes), MG_ENOMEM before any fit is solved (nothing
+ * written); otherwise the status of the first fit that failed. */
+MG_API mg_status mg_lstsq_batch(size_t count, const mg_matrix *X, const mg_matrix *Y,
+                                mg_matrix *B, const mg_lstsq_options *opt, double *residual_sd,
+                                double *r_squared, mg_status *status);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lstsq: many independent fits of one shape (mg_lstsq_batch, lstsq.h).
+ *
+ * The fits run on OpenMP threads, each thread with one workspace allocated
+ * before the region.  Each fit is mg_lstsq's QR path as small loops
+ * (lstsq_batch_fit.c), with mg_lstsq's accuracy contract: a full-rank B is
+ * the exact least-squares solution of the double data to within a few ulp.
+ * Nothing inside the parallel region calls BLAS or LAPACK: OpenBLAS's
+ * level-3 driver can end the process when it cannot allocate, and its
+ * threads would compete with ours (docs/reliability.md); at this size the
+ * per-call overhead of the level-2 routines also counts.  Fits that path
+ * does not prove (rank not proven full, a refinement that does not
+ * converge, weights, CHOLESKY or SVD asked for, N < p, more than
+ * MG__BATCH_MAX_P columns) are handed to mg_lstsq itself, one after another
+ * on the calling thread after the parallel region: the same answers as a
+ * loop of mg_lstsq calls.
+ *
+ * Determinism: a fit's arithmetic does not depend on which thread runs it,
+ * so the results are bitwise the same for any thread count. */
+#include "lstsq_batch.h"
+#include "kernels/parallel.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct span {
+    const char *lo, *hi;
+    int out;
+} span;
+
+static int span_cmp(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+static span span_of(const mg_matrix *m, int out)
+{
+    const double *end = m->data + (m->rows - 1) * m->stride + m->cols;
+    return (span){ (const char *)m->data, (const char *)end, out };
+}
+
+/* 1 if some output (a B_i, the statistics arrays) overlaps any other view:
+ * sorted by start, an interval overlaps an earlier one exactly when it
+ * starts before the furthest end reached so far. */
+static MG__MUST_USE int outputs_overlap(span *s, size_t n)
+{
+    qsort(s, n, sizeof *s, span_cmp);
+    const char *end_any = NULL, *end_out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if ((end_out && s[i].lo < end_out) || (s[i].out && end_any && s[i].lo < end_any))
+            return 1;
+        if (!end_any || s[i].hi > end_any)
+            end_any = s[i].hi;
+        if (s[i].out && (!end_out || s[i].hi > end_out))
+            end_out = s[i].hi;
+    }
+    return 0;
+}
+
+static MG__MUST_USE mg_status check_batch(size_t count, const mg_matrix *X, const mg_matrix *Y,
+                                          const mg_matrix *B, const mg_lstsq_options *o,
+                                          const double *sd, const double *r2)
+{
+    if (count == 0 || !X || !Y || !B)
+        return MG_EINVAL;
+    if (o->method < MG_LSTSQ_AUTO || o->method > MG_LSTSQ_SVD || !(o->rank_tol >= 0.0) ||
+        !(o->rank_tol < 1.0))
+        return MG_EINVAL;
+    const size_t N = X[0].rows, px = X[0].cols, k = Y[0].cols;
+    for (size_t i = 0; i < count; i++) {
+        const mg_matrix *all[] = { &X[i], &Y[i], &B[i] };
+        MG__CHECK(mg__check_all(all, 3));
+        if (X[i].rows != N || X[i].cols != px || Y[i].rows != N || Y[i].cols != k ||
+            B[i].rows != px + (o->intercept ? 1u : 0u) || B[i].cols != k)
+            return MG_EDIM;
+    }
+    if (px > (size_t)INT_MAX - 1 || count > (size_t)-1 / (3 * sizeof(span) + 2))
+        return MG_ENOMEM;
+    size_t ns = 0, nk;
+    if (mg__mul_overflows(count, k, &nk))
+        return MG_ENOMEM;
+    span *s = malloc((3 * count + 2) * sizeof *s);
+    if (!s)
+        return MG_ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        s[ns++] = span_of(&X[i], 0);
+        s[ns++] = span_of(&Y[i], 0);
+        s[ns++] = span_of(&B[i], 1);
+    }
+    if (sd)
+        s[ns++] = (span){ (const char *)sd, (const char *)(sd + nk), 1 };
+    if (r2)
+        s[ns++] = (span){ (const char *)r2, (const char *)(r2 + nk), 1 };
+    const int bad = outputs_overlap(s, ns);
+    free(s);
+    return bad ? MG_EINVAL : MG_OK;
+}
+
+/* The parallel path applies: no weights, QR (or auto, whose answer is the
+ * same exact solution), a tall design of at most MG__BATCH_MAX_P columns. */
+static int fast_path(const mg_lstsq_options *o, size_t N, size_t p)
+{
+    return !o->weights && (o->method == MG_LSTSQ_AUTO || o->method == MG_LSTSQ_QR) && N >= p &&
+           p <= MG__BATCH_MAX_P;
+}
+
+typedef struct batch {
+    size_t count, k;
+    const mg_matrix *X, *Y;
+    mg_matrix *B;
+    const mg_lstsq_options *o;
+    double *sd, *r2;
+    mg_status *st;
+    unsigned char *defer;
+} batch;
+
+static void run_fit(const batch *b, size_t i, mg__batch_ws *w)
+{
+    const size_t k = b->k;
+    b->defer[i] = (unsigned char)mg__batch_fit(&b->X[i], &b->Y[i], &b->B[i], b->o, w,
+                                           b->sd ? b->sd + i * k : NULL,
+                                           b->r2 ? b->r2 + i * k : NULL, &b->st[i]);
+}
+
+/* Every fit on the parallel path, on up to nt threads (dynamic chunks:
+ * which thread runs a fit changes nothing in it). */
+static void run_parallel(const batch *b, mg__batch_ws *w, int nt)
+{
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        {
+            mg__batch_ws *mine = &w[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 8)
+            for (size_t i = 0; i < b->count; i++)
+                run_fit(b, i, mine);
+        }
+        return;
+    }
+#endif
+    (void)nt;
+    for (size_t i = 0; i < b->count; i++)
+        run_fit(b, i, w);
+}
+
+/* The fits the parallel path did not prove, through mg_lstsq in order. */
+static void run_deferred(const batch *b)
+{
+    const size_t k = b->k;
+    for (size_t i = 0; i < b->count; i++) {
+        if (!b->defer[i])
+            continue;
+        mg_lstsq_result res;
+        memset(&res, 0, sizeof res);
+        res.residual_sd = b->sd ? b->sd + i * k : NULL;
+        res.r_squared = b->r2 ? b->r2 + i * k : NULL;
+        b->st[i] = mg_lstsq(&b->X[i], &b->Y[i], &b->B[i], b->o, &res);
+    }
+}
+
+static MG__MUST_USE mg_status run_batch(batch *b, size_t N, size_t p)
+{
+    const int nt = mg__slice_threads(mg__max_threads(), b->count);
+    mg__batch_ws *w = calloc((size_t)nt, sizeof *w);
+    if (!w)
+        return MG_ENOMEM;
+    mg_status s = MG_OK;
+    int made = 0;
+    for (; s == MG_OK && made < nt; made++)
+        s = mg__batch_ws_alloc(&w[made], N, p, b->k);
+    if (s != MG_OK)
+        made--; /* the failed one freed itself */
+    if (s == MG_OK)
+        run_parallel(b, w, nt);
+    for (int t = 0; t < made; t++)
+        mg__batch_ws_free(&w[t]);
+    free(w);
+    return s;
+}
+
+mg_status mg_lstsq_batch(size_t count, const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
+                         const mg_lstsq_options *opt, double *residual_sd, double *r_squared,
+                         mg_status *status)
+{
+    const mg_lstsq_options o = opt ? *opt : mg_lstsq_defaults();
+    MG__CHECK(check_batch(count, X, Y, B, &o, residual_sd, r_squared));
+    const size_t N = X[0].rows, p = X[0].cols + (o.intercept ? 1u : 0u);
+    batch b = { count, Y[0].cols, X, Y, B, &o, residual_sd, r_squared,
+                status ? status : malloc(count * sizeof(mg_status)), calloc(count, 1) };
+    mg_status s = (b.st && b.defer) ? MG_OK : MG_ENOMEM;
+    if (s == MG_OK && fast_path(&o, N, p))
+        s = run_batch(&b, N, p);
+    else if (s == MG_OK)
+        memset(b.defer, 1, count);
+    if (s == MG_OK)
+        run_deferred(&b);
+    for (size_t i = 0; s == MG_OK && i < count; i++)
+        if (b.st[i] != MG_OK)
+            s = b.st[i];
+    if (!status)
+        free(b.st);
+    free(b.defer);
+    return s;
+}

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lstsq: one fit of mg_lstsq_batch's parallel path (lstsq_batch.c has the
+ * driver and the reasons).
+ *
+ * mg_lstsq's QR path written as small loops: the same equilibration by
+ * powers of two (mg__lsq_scales), Householder QR of the scaled design, a
+ * full-rank proof from the condition number of R (here the exact 1-norm
+ * condition from R^-1, never below LAPACK's estimate, so a fit proven here
+ * is proven there), and Bjorck's refinement of the augmented system with
+ * residuals in double-double (src/kernels/xdot.h) and the stopping rules
+ * of mg__lsq_refine (lstsq_refine.c): the same accuracy contract.  No BLAS
+ * or LAPACK call: this runs inside an OpenMP region. */
+#include "lstsq_batch.h"
+#include "fit/fit_internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mg__batch_ws_free(mg__batch_ws *w)
+{
+    free(w->Z);
+}
+
+mg_status mg__batch_ws_alloc(mg__batch_ws *w, size_t N, size_t p, size_t k)
+{
+    memset(w, 0, sizeof *w);
+    size_t np;
+    if (mg__mul_overflows(N, p, &np) || np > (size_t)-1 / 16 - 16 * (N + p * p + p * k + k))
+        return MG_ENOMEM;
+    const size_t total = np + p * p + 11 * p + 5 * N + p * k + 2 * k;
+    w->Z = mg__alloc_doubles(total, 1);
+    if (!w->Z)
+        return MG_ENOMEM;
+    w->N = N;
+    w->p = p;
+    w->k = k;
+    double *t = w->Z + np;
+    w->Ri = t;        t += p * p;
+    w->tau = t;       t += p;
+    w->scale = t;     t += p;
+    w->scale_lo = t;  t += p;
+    w->x = t;         t += p;
+    w->g = t;         t += p;
+    w->dx = t;        t += p;
+    w->bt = t;        t += p;
+    w->acc = t;       t += 2 * p;
+    w->zero = t;      t += p;
+    w->r = t;         t += N;
+    w->f = t;         t += N;
+    w->dr = t;        t += N;
+    w->w = t;         t += 2 * N;
+    w->Bs = t;        t += p * k;
+    w->sd = t;        t += k;
+    w->r2 = t;
+    memset(w->zero, 0, p * sizeof *w->zero);
+    return MG_OK;
+}
+
+/* Column j's Householder reflector H = I - tau v v^T (v_0 = 1) that maps
+ * Z[j:N, j] to beta e_1, as LAPACK's dlarfg; beta overwrites Z_jj, v the
+ * rest.  Columns are equilibrated (largest entry in [1/2, 1)), so the sum
+ * of squares cannot overflow. */
+static double reflector(double *col, size_t len)
+{
+    double xx = 0.0;
+    for (size_t i = 1; i < len; i++)
+        xx += col[i] * col[i];
+    if (xx == 0.0)
+        return 0.0; /* H = I */
+    const double alpha = col[0], norm = sqrt(alpha * alpha + xx);
+    const double beta = alpha >= 0.0 ? -norm : norm;
+    const double scale = 1.0 / (alpha - beta);
+    for (size_t i = 1; i < len; i++)
+        col[i] *= scale;
+    col[0] = beta;
+    return (beta - alpha) / beta;
+}
+
+/* c <- H c for the reflector (v, tau) of length len (v_0 = 1 implied). */
+static void apply_reflector(const double *v, double tau, double *c, size_t len)
+{
+    if (tau == 0.0)
+        return;
+    double s = c[0];
+    for (size_t i = 1; i < len; i++)
+        s += v[i] * c[i];
+    s *= tau;
+    /* c -= tau (v^T c) v */
+    c[0] -= s;
+    for (size_t i = 1; i < len; i++)
+        c[i] -= s * v[i];
+}
+
+/* Z = Q R by Householder reflections, column by column (Golub). */
+static void householder_qr(mg__batch_ws *w)
+{
+    const size_t N = w->N, p = w->p;
+    for (size_t j = 0; j < p; j++) {
+        double *col = w->Z + j * N + j;
+        w->tau[j] = reflector(col, N - j);
+        for (size_t l = j + 1; l < p; l++)
+            apply_reflector(col, w->tau[j], w->Z + l * N + j, N - j);
+    }
+}
+
+/* v <- Q^T v (trans) or Q v: the reflectors in order or in reverse. */
+static void apply_q(const mg__batch_ws *w, int trans, double *v)
+{
+    const size_t N = w->N, p = w->p;
+    for (size_t t = 0; t < p; t++) {
+        const size_t j = trans ? t : p - 1 - t;
+        apply_reflector(w->Z + j * N + j, w->tau[j], v + j, N - j);
+    }
+}
+
+/* b <- R^-1 b (trans 0) or R^-T b (trans 1), R the leading p x p of Z. */
+static void tri_solve(const mg__batch_ws *w, int trans, double *b)
+{
+    const size_t N = w->N, p = w->p;
+    const double *R = w->Z;
+    if (!trans) {
+        for (size_t i = p; i-- > 0;) {
+            double s = b[i];
+            for (size_t j = i + 1; j < p; j++)
+                s -= R[j * N + i] * b[j];
+            b[i] = s / R[i * N + i];
+        }
+    } else {
+        for (size_t i = 0; i < p; i++) {
+            double s = b[i];
+            for (size_t j = 0; j < i; j++)
+                s -= R[i * N + j] * b[j];
+            b[i] = s / R[i * N + i];
+        }
+    }
+}
+
+/* 1 / (||R||_1 ||R^-1||_1), R^-1 by columns into Ri (0 for a zero pivot). */
+static double exact_rcond(mg__batch_ws *w)
+{
+    const size_t N = w->N, p = w->p;
+    double rn = 0.0, in = 0.0;
+    for (size_t j = 0; j < p; j++) {
+        if (w->Z[j * N + j] == 0.0)
+            return 0.0;
+        double s = 0.0;
+        for (size_t i = 0; i <= j; i++)
+            s += fabs(w->Z[j * N + i]);
+        rn = fmax(rn, s);
+    }
+    for (size_t j = 0; j < p; j++) {
+        double *c = w->Ri + j * p;
+        memset(c, 0, p * sizeof *c);
+        c[j] = 1.0;
+        /* column j of R^-1: R c = e_j */
+        for (size_t i = j + 1; i-- > 0;) {
+            double s = c[i];
+            for (size_t l = i + 1; l <= j; l++)
+                s -= w->Z[l * N + i] * c[l];
+            c[i] = s / w->Z[i * N + i];
+        }
+        double s = 0.0;
+        for (size_t i = 0; i <= j; i++)
+            s += fabs(c[i]);
+        in = fmax(in, s);
+    }
+    const double rc = 1.0 / (rn * in);
+    return isfinite(rc) ? rc : 0.0;
+}
+
+/* [I Z; Z^T 0] [dr; dx] = [f; g] with Z = Q [R; 0] (g NULL: 0):
+ *   R^T d1 = g,  R dx = Q_1^T f - d1,  dr = f + Q [d1 - Q_1^T f; 0]. */
+static void solve_aug(mg__batch_ws *w, const double *f, const double *g, double *dr, double *dx)
+{
+    const size_t N = w->N, p = w->p;
+    double *q = w->w, *d1 = w->w + N;
+    memcpy(q, f, N * sizeof *q);
+    apply_q(w, 1, q);
+    for (size_t i = 0; i < p; i++)
+        d1[i] = g ? g[i] : 0.0;
+    tri_solve(w, 1, d1);
+    for (size_t i = 0; i < p; i++)
+        dx[i] = q[i] - d1[i];
+    tri_solve(w, 0, dx);
+    for (size_t i = 0; i < p; i++)
+        q[i] = d1[i] - q[i];
+    memset(q + p, 0, (N - p) * sizeof *q);
+    apply_q(w, 0, q);
+    for (size_t i = 0; i < N; i++)
+        dr[i] = f[i] + q[i];
+}
+
+/* max_i |dx_i| / max_i |x_i| (Inf when x = 0 and dx != 0), as
+ * lstsq_refine.c's norm_change. */
+static double norm_change(const double *dx, const double *x, size_t n)
+{
+    double xn = 0.0, dn = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        xn = fmax(xn, fabs(x[i]));
+        dn = fmax(dn, fabs(dx[i]));
+    }
+    if (dn == 0.0)
+        return 0.0;
+    return xn > 0.0 ? dn / xn : INFINITY;
+}
+
+/* f = y - r - Zd (D x), g = -D Zd^T r, both in double-double (the
+ * residuals of lstsq_refine.c with c = 0). */
+static void residuals(mg__batch_ws *w, const mg__design *d, const double *y, size_t ys)
+{
+    const size_t p = w->p;
+    for (size_t j = 0; j < p; j++)
+        w->bt[j] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]); /* exact */
+    mg__xresid(d->X->data, d->X->stride, d->X->cols, d->intercept, w->bt, p, 1, y, ys, w->r, 1,
+               w->f, 1, 0, d->N);
+    /* g = lo .* (0 - diag(scale) Zd^T r) */
+    mg__xgemv_t(d->X->data, d->X->stride, d->N, d->X->cols, d->intercept, w->scale, w->r, 1,
+                w->zero, w->g, w->acc);
+    for (size_t j = 0; j < p; j++)
+        w->g[j] *= w->scale_lo[j];
+}
+
+/* Bjorck's refinement of one output (mg__lsq_refine's steps and stopping
+ * rules for a full-rank factor): MG__FIT_DONE with x (scaled coordinates)
+ * proven to rounding level, MG__FIT_DEFER otherwise. */
+static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const double *y, size_t ys,
+                               size_t max_refine)
+{
+    const size_t N = d->N, p = w->p;
+    for (size_t i = 0; i < N; i++)
+        w->f[i] = y[i * ys];
+    /* the first solve, from x = 0, r = 0 */
+    solve_aug(w, w->f, NULL, w->r, w->x);
+    size_t steps = 0;
+    double prev = INFINITY;
+    int proven = max_refine == 0;
+    while (steps < max_refine) {
+        residuals(w, d, y, ys);
+        solve_aug(w, w->f, w->g, w->dr, w->dx);
+        const double dd = mg__lsq_rel_change(w->dx, w->x, p), dn = norm_change(w->dx, w->x, p);
+        if (!(dn < prev)) {
+            /* stalled: the noise floor only if the rejected correction is at
+             * rounding level */
+            proven = dd <= MG__LSQ_STALL_ULPS * DBL_EPSILON;
+            break;
+        }
+        for (size_t j = 0; j < p; j++)
+            w->x[j] += w->dx[j];
+        for (size_t i = 0; i < N; i++)
+            w->r[i] += w->dr[i];
+        steps++;
+        if (dd <= 2.0 * DBL_EPSILON || (isfinite(prev) && dd * (dn / prev) <= 0.25 * DBL_EPSILON)) {
+            proven = 1;
+            break;
+        }
+        prev = dn;
+    }
+    return proven ? MG__FIT_DONE : MG__FIT_DEFER;
+}
+
+/* Refined coefficients of every output into w->Bs and the statistics
+ * into w->sd, w->r2 (as mg_lstsq's); MG__FIT_DEFER when a refinement fails. */
+static MG__MUST_USE int refine_all(mg__batch_ws *w, const mg__design *d, const mg_matrix *Y,
+                                   size_t max_refine)
+{
+    const size_t N = d->N, p = d->p, k = Y->cols;
+    const int centred = mg__lsq_has_constant_column(d->X, d->intercept);
+    for (size_t c = 0; c < k; c++) {
+        if (refine(w, d, Y->data + c, Y->stride, max_refine) != MG__FIT_DONE)
+            return MG__FIT_DEFER;
+        for (size_t j = 0; j < p; j++) {
+            w->bt[j] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]);
+            w->Bs[j * k + c] = w->bt[j];
+        }
+        /* RSS of the returned coefficients: f = y - Zd b in double-double */
+        mg__xresid(d->X->data, d->X->stride, d->X->cols, d->intercept, w->bt, p, 1, Y->data + c,
+                   Y->stride, NULL, 0, w->f, 1, 0, N);
+        const long double rss = mg__xsumsq(w->f, N, 1, 0.0);
+        const long double tss = mg__lsq_tss(Y->data + c, N, Y->stride, NULL, centred);
+        double ar2;
+        mg__fit_summary(rss, tss, N - p, N - (centred ? 1u : 0u), &w->sd[c], &w->r2[c], &ar2);
+    }
+    return MG__FIT_DONE;
+}
+
+int mg__batch_fit(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
+                  const mg_lstsq_options *o, mg__batch_ws *w, double *sd, double *r2,
+                  mg_status *st)
+{
+    const size_t k = Y->cols;
+    *st = MG_OK;
+    if (!mg__all_finite(X->data, X->rows, X->cols, X->stride) ||
+        !mg__all_finite(Y->data, Y->rows, k, Y->stride)) {
+        *st = MG_ENONFINITE;
+        return MG__FIT_DONE;
+    }
+    const mg__design d = { X, o->intercept ? 1 : 0, X->rows, w->p };
+    const double rank_tol = o->rank_tol > 0.0 ? o->rank_tol
+                                              : (double)(d.N > d.p ? d.N : d.p) * DBL_EPSILON;
+    mg__lsq_scales(&d, w->scale, w->scale_lo);
+    mg__lsq_copy_design(&d, w->scale, w->scale_lo, w->Z);
+    householder_qr(w);
+    /* full rank proven as mg__lsq_qr proves it (sigma_min / sigma_max >=
+     * rcond_1 / p), with the exact rcond_1 */
+    if (!(exact_rcond(w) >= 10.0 * (double)d.p * rank_tol))
+        return MG__FIT_DEFER;
+    if (refine_all(w, &d, Y, o->max_refine) != MG__FIT_DONE)
+        return MG__FIT_DEFER;
+    if (!mg__all_finite(w->Bs, d.p, k, k)) {
+        *st = MG_ENONFINITE;
+        return MG__FIT_DONE;
+    }
+    mg__copy(B->data, B->stride, w->Bs, k, d.p, k);
+    if (sd)
+        memcpy(sd, w->sd, k * sizeof *sd);
+    if (r2)
+        memcpy(r2, w->r2, k * sizeof *r2);
+    return MG__FIT_DONE;
+}
