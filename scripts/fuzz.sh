@@ -18,7 +18,8 @@ clang -std=c11 -g -O1 -fno-omit-frame-pointer \
       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
       -I "$root/src/cli" \
       "$root/tests/fuzz/fuzz_csv.c" "$root/src/cli/csv_load.c" "$root/src/cli/fit_data.c" \
-      -lcsv -o "$out/fuzz_csv"
+      "$root/src/cli/csv_sep.c" "$root/src/cli/factor.c" \
+      -lcsv -lm -o "$out/fuzz_csv"
 # The first directory receives new inputs; the seed corpus is read only.
 "$out/fuzz_csv" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -dict="$root/tests/fuzz/csv.dict" \
