@@ -26,6 +26,14 @@ int mgcli_parse_real(const char *s, double *out);
  * allocation failure is never the input's fault. */
 int mgcli_out_of_memory(const char *what);
 
+/* "matgrad CMD: " + the message (fmt with one string argument), then the
+ * --help hint, on stderr; returns MGCLI_EXIT_USAGE. */
+int mgcli_usage_error(const char *cmd, const char *fmt, const char *arg)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 0)))
+#endif
+    ;
+
 /* The subcommands; argv[0] is the subcommand's name. */
 int mgcli_demo(int argc, char **argv);
 int mgcli_fit(int argc, char **argv);

@@ -79,10 +79,7 @@ static void fit_usage(FILE *out)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("matgrad fit: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nTry 'matgrad fit --help' for more information.\n", stderr);
-    return MGCLI_EXIT_USAGE;
+    return mgcli_usage_error("fit", fmt, arg);
 }
 
 /* Gradient descent keeps one loss per epoch (8 bytes each): past 10^8

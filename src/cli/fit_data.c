@@ -62,7 +62,7 @@ static int find_column(size_t line, const char *const *names, size_t ncols, cons
     return 0;
 }
 
-static int is_predictor(const mgcli_fit_data *d, size_t j)
+int mgcli_fit_data_is_predictor(const mgcli_fit_data *d, size_t j)
 {
     return j != d->target_col && !(d->weights && j == d->weight_col);
 }
@@ -161,7 +161,7 @@ static int mark_factors(mgcli_fit_data *d, size_t line, mgcli_csv_header *h,
         size_t j;
         if (find_column(line, h->names, h->ncols, name, &j, err))
             return -1;
-        if (!is_predictor(d, j))
+        if (!mgcli_fit_data_is_predictor(d, j))
             return mgcli_csv_fail(err, 0, "--factor '%s': the %s must be numeric", name,
                                   j == d->target_col ? "target" : "weights column");
         h->as_text[j] = 1;
@@ -182,7 +182,7 @@ static int copy_names(mgcli_fit_data *d, const char *const *names, size_t ncols)
         if (!(d->colnames[j] = malloc(len)))
             return -1;
         memcpy(d->colnames[j], names[j], len);
-        if (!is_predictor(d, j))
+        if (!mgcli_fit_data_is_predictor(d, j))
             continue;
         if (!(d->names[k] = malloc(len)))
             return -1;
@@ -221,7 +221,7 @@ static int on_text(void *ctx, size_t line, size_t col, const char *s, size_t len
                    mgcli_csv_error *err)
 {
     mgcli_fit_data *d = ctx;
-    if (!is_predictor(d, col)) {
+    if (!mgcli_fit_data_is_predictor(d, col)) {
         char name[64], cell[48];
         size_t used = 0, shown = mgcli_escape(cell, 41, &used, s, len);
         if (shown < len)
@@ -331,7 +331,7 @@ static int on_row(void *ctx, size_t line, const double *v, size_t ncols, mgcli_c
     if (d->lead)
         *x++ = 1.0;
     for (size_t j = 0; j < ncols; j++)
-        if (is_predictor(d, j))
+        if (mgcli_fit_data_is_predictor(d, j))
             *x++ = v[j];
     d->y[i] = v[d->target_col];
     if (d->weights)
@@ -366,10 +366,10 @@ static int design_names(mgcli_fit_data *d, mgcli_csv_error *err)
     char name[64];
     d->full_col = d->ncols;
     for (size_t j = 0; j < d->ncols && d->full_col == d->ncols; j++)
-        if (is_predictor(d, j) && d->lev[j])
+        if (mgcli_fit_data_is_predictor(d, j) && d->lev[j])
             d->full_col = j;
     for (size_t j = 0; j < d->ncols; j++) {
-        if (!is_predictor(d, j))
+        if (!mgcli_fit_data_is_predictor(d, j))
             continue;
         if (!d->lev[j]) {
             p++;
@@ -402,7 +402,7 @@ static int design_names(mgcli_fit_data *d, mgcli_csv_error *err)
     if (!(d->names = calloc(p ? p : 1, sizeof *d->names)))
         return mgcli_csv_fail_nomem(err, "the column names");
     for (size_t j = 0, k = 0; j < d->ncols; j++) {
-        if (!is_predictor(d, j))
+        if (!mgcli_fit_data_is_predictor(d, j))
             continue;
         for (size_t r = d->lev[j] ? first_dummy(d, j) : 0; r < (d->lev[j] ? d->nlev[j] : 1);
              r++) {
@@ -420,7 +420,7 @@ static int design_names(mgcli_fit_data *d, mgcli_csv_error *err)
 static void expand(const mgcli_fit_data *d, const double *h, double *x, double *y, double *w)
 {
     for (size_t j = 0; j < d->ncols; j++) {
-        if (!is_predictor(d, j))
+        if (!mgcli_fit_data_is_predictor(d, j))
             continue;
         if (!d->lev[j]) {
             *x++ = h[j];

@@ -109,6 +109,8 @@ int mgcli_fit_data_design(mgcli_fit_data *d, mgcli_csv_error *err);
 /* Held rows, block by block, to on_block (the last, partial one too). */
 int mgcli_fit_data_held_blocks(mgcli_fit_data *d, mgcli_csv_error *err);
 void mgcli_fit_data_free(mgcli_fit_data *d);
+/* 1 if CSV column j is a predictor (neither the target nor the weights). */
+int mgcli_fit_data_is_predictor(const mgcli_fit_data *d, size_t j);
 
 typedef struct mgcli_fit_result {
     size_t q;                 /* coefficients: intercept (if any) then the p predictors */

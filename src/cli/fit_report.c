@@ -26,6 +26,15 @@ static const char *term_name(const mgcli_fit_data *d, const mgcli_fit_result *r,
     return i < k ? "(Intercept)" : d->names[i - k];
 }
 
+/* The q coefficient names (malloc'd array of borrowed strings), or NULL. */
+static const char **term_names(const mgcli_fit_data *d, const mgcli_fit_result *r)
+{
+    const char **names = malloc((r->q ? r->q : 1) * sizeof *names);
+    for (size_t i = 0; names && i < r->q; i++)
+        names[i] = term_name(d, r, i);
+    return names;
+}
+
 /* The command line that made the fit, as the summary's Call. */
 static void call_line(char *buf, size_t size, const mgcli_fit_options *o)
 {
@@ -60,11 +69,9 @@ static void print_gd_convergence(FILE *out, const mgcli_fit_result *r)
 static int print_estimates_only(FILE *out, const char *call, const mgcli_fit_data *d,
                                 const mgcli_fit_result *r)
 {
-    const char **names = malloc(r->q * sizeof *names);
+    const char **names = term_names(d, r);
     if (!names)
         return -1;
-    for (size_t i = 0; i < r->q; i++)
-        names[i] = term_name(d, r, i);
     mgcli_summary s = { 0 };
     s.call = call;
     s.m = r->q;
@@ -85,11 +92,9 @@ static int print_estimates_only(FILE *out, const char *call, const mgcli_fit_dat
 static int print_summary(FILE *out, const char *call, const mgcli_fit_options *o,
                          const mgcli_fit_data *d, const mgcli_fit_result *r)
 {
-    const char **names = malloc(r->q * sizeof *names);
+    const char **names = term_names(d, r);
     if (!names)
         return -1;
-    for (size_t i = 0; i < r->q; i++)
-        names[i] = term_name(d, r, i);
     char label[32];
     snprintf(label, sizeof label, "%s SE", r->robust ? r->robust : "");
     mgcli_summary s = { 0 };
@@ -168,11 +173,9 @@ int mgcli_fit_print(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data 
     if (r->note)
         fprintf(out, "%s\n", r->note);
     if (o->vcov && r->have_infer) {
-        const char **names = malloc(r->q * sizeof *names);
+        const char **names = term_names(d, r);
         if (!names)
             return -1;
-        for (size_t i = 0; i < r->q; i++)
-            names[i] = term_name(d, r, i);
         fprintf(out, "\nCovariance matrix of the coefficients%s%s%s:\n", r->robust ? " (" : "",
                 r->robust ? r->robust : "", r->robust ? ")" : "");
         rc = mgcli_summary_print_matrix(out, names, r->q, r->vcov);

@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_predictor(const mgcli_fit_data *d, size_t j)
-{
-    return j != d->target_col && !(d->weights && j == d->weight_col);
-}
-
 int mgcli_fit_save_model(FILE *out, const mgcli_fit_options *o, const mgcli_fit_data *d,
                          const mgcli_fit_result *r)
 {
@@ -28,13 +23,13 @@ int mgcli_fit_save_model(FILE *out, const mgcli_fit_options *o, const mgcli_fit_
     m.cov = r->cov;
     size_t ncols = 0;
     for (size_t j = 0; j < d->ncols; j++)
-        ncols += is_predictor(d, j);
+        ncols += mgcli_fit_data_is_predictor(d, j);
     m.cols = calloc(ncols ? ncols : 1, sizeof *m.cols);
     m.names = malloc(r->q * sizeof *m.names);
     char ***levels = calloc(ncols ? ncols : 1, sizeof *levels);
     int rc = m.cols && m.names && levels ? 0 : -1;
     for (size_t j = 0, k = 0; rc == 0 && j < d->ncols; j++) {
-        if (!is_predictor(d, j))
+        if (!mgcli_fit_data_is_predictor(d, j))
             continue;
         mgcli_model_column *c = &m.cols[k];
         c->name = d->colnames[j];

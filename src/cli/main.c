@@ -12,6 +12,14 @@ int mgcli_out_of_memory(const char *what)
     return MGCLI_EXIT_FAIL;
 }
 
+int mgcli_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "matgrad %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'matgrad %s --help' for more information.\n", cmd);
+    return MGCLI_EXIT_USAGE;
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: matgrad <command> [options]\n"

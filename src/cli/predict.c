@@ -72,10 +72,7 @@ static void predict_usage(FILE *out)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fputs("matgrad predict: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nTry 'matgrad predict --help' for more information.\n", stderr);
-    return MGCLI_EXIT_USAGE;
+    return mgcli_usage_error("predict", fmt, arg);
 }
 
 static int parse_args(int argc, char **argv, predict_opts *o)
