@@ -6,7 +6,10 @@
  * thread, same data, timed round-robin in the same run.  The goal: mg_lstsq
  * at most 1.25x dgels and at most GSL's time at every point.
  *
- *   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 build-bench/bench/bench_appsizes
+ *   build-bench/bench/bench_appsizes
+ *
+ * (it sets one OpenMP thread and one OpenBLAS thread itself: the goal is
+ * per core, and applications with many small fits parallelise over fits).
  *
  * GSL (Debian's libgsl-dev) is a benchmark-only peer: without it the GSL
  * column is "-". */
@@ -20,6 +23,12 @@
 #ifdef MG_BENCH_HAVE_GSL
 #include <gsl/gsl_multifit.h>
 #endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* OpenBLAS's own call (its cblas.h clashes with GSL's declarations). */
+void openblas_set_num_threads(int n);
 
 typedef struct problem {
     size_t N, p;
@@ -70,6 +79,10 @@ static void run_gsl(void *ctx)
 
 int main(void)
 {
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+    openblas_set_num_threads(1);
     static const size_t grid[][2] = { { 20, 2 }, { 100, 4 }, { 1000, 10 }, { 10000, 20 },
                                       { 100000, 50 } };
     printf("# mg_lstsq (default, with std. errors, sd, R^2) vs LAPACKE_dgels vs GSL "

@@ -93,12 +93,54 @@ def goals(w, rows):
     for peer in ("numpy", "torch_autograd"):
         peer_goal(w, rows, "dense_backward", "4096x1024x1024", peer, 1.0,
                   "dense backward 4096 x 1024 x 1024: no slower than %s" % peer)
+    app_goals(w, rows)
+    small_goals(w, rows)
     m = [r for r in rows if r["workload"] == "dense_backward" and r["impl"] == "matgrad"
          and r["size"] == "4096x1024x1024" and r.get("bound_frac", "-") != "-"]
     if m:
         w("| dense backward 4096 x 1024 x 1024: fraction of dgemm peak | %.0f%% | reported |\n"
           % (100 * float(m[0]["bound_frac"])))
     w("\n")
+
+
+def app_goals(w, rows):
+    """Issue 13, goal 1 (bench_appsizes, one thread): mg_lstsq with statistics at most
+    1.25x LAPACKE_dgels and at most GSL's gsl_multifit_linear at every size."""
+    for r in rows:
+        if r["workload"] != "lstsq_app" or r["impl"] != "mg_lstsq":
+            continue
+        d = find(rows, "lstsq_app", "dgels", r["size"])
+        g = find(rows, "lstsq_app", "gsl", r["size"])
+        t = float(r["median_s"])
+        if d:
+            ratio = t / float(d["median_s"])
+            w("| mg_lstsq + statistics %s, 1 thread: <= 1.25x dgels | %.2fx (%s vs %s) | %s |\n"
+              % (r["size"], ratio, fmt_t(t), fmt_t(d["median_s"]), "yes" if ratio <= 1.25 else "no"))
+        if g:
+            ratio = t / float(g["median_s"])
+            w("| mg_lstsq + statistics %s, 1 thread: <= GSL | %.2fx (%s vs %s) | %s |\n"
+              % (r["size"], ratio, fmt_t(t), fmt_t(g["median_s"]), "yes" if ratio <= 1.0 else "no"))
+
+
+def small_goals(w, rows):
+    """Issue 13, goal 2 (bench_small): batched fits >= 1.8x a loop of single calls;
+    a sliding-window step >= 10x refitting the window."""
+    b = find_any(rows, "batch_fits", "mg_lstsq_batch")
+    l = find_any(rows, "batch_fits", "mg_lstsq_loop")
+    if b and l:
+        ratio = float(l["median_s"]) / float(b["median_s"])
+        w("| 10000 fits of 100 x 4: mg_lstsq_batch >= 1.8x a loop of mg_lstsq | %.2fx (%s vs %s) | %s |\n"
+          % (ratio, fmt_t(b["median_s"]), fmt_t(l["median_s"]), "yes" if ratio >= 1.8 else "no"))
+    s = find_any(rows, "window_step", "mg_window")
+    f = find_any(rows, "window_step", "mg_lstsq_refit")
+    if s and f:
+        ratio = float(f["median_s"]) / float(s["median_s"])
+        w("| sliding window W = 100, p = 4: a step >= 10x refitting | %.1fx (%s vs %s) | %s |\n"
+          % (ratio, fmt_t(s["median_s"]), fmt_t(f["median_s"]), "yes" if ratio >= 10 else "no"))
+
+
+def find_any(rows, wl, impl):
+    return next((r for r in rows if r["workload"] == wl and r["impl"] == impl), None)
 
 
 def peer_goal(w, rows, wl, size, peer, target, label, ours="matgrad"):
