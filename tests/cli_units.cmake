@@ -15,3 +15,8 @@ if(TARGET test_cli_lowess)
   target_sources(test_cli_lowess PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/lowess.c)
   target_include_directories(test_cli_lowess PRIVATE ${PROJECT_SOURCE_DIR}/src/cli)
 endif()
+if(TARGET test_cli_quantiles)
+  target_sources(test_cli_quantiles PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/quantiles.c
+    ${PROJECT_SOURCE_DIR}/src/cli/rformat.c)
+  target_include_directories(test_cli_quantiles PRIVATE ${PROJECT_SOURCE_DIR}/src/cli)
+endif()

@@ -31,7 +31,7 @@ void mgcli_diag_standardize(const mgcli_diag *d, double *r, double *cook)
 typedef struct panel {
     size_t n;
     double *x, *y, *trend;
-    size_t *row;
+    size_t *row;   /* each point's index in the caller's arrays */
 } panel;
 
 static const double *sort_key;
@@ -71,7 +71,7 @@ static int panel_make(panel *p, const double *x, const double *y, size_t n, int 
             xy[2 * m] = x[i];
             xy[2 * m + 1] = y[i];
             idx[m] = m;
-            p->row[m++] = i + 1;
+            p->row[m++] = i; /* the point's index in the caller's arrays */
         }
     if (rc == 0) {
         /* qsort has no context argument: the key is a file-level pointer,
@@ -131,12 +131,14 @@ static void put_trend(FILE *g, const panel *p)
     fputs("e\n", g);
 }
 
-static void put_labels(FILE *g, const panel *p, const double *by)
+static void put_labels(FILE *g, const panel *p, const double *by, const size_t *label)
 {
     size_t top[3], c;
     extremes(p, by, top, &c);
-    for (size_t j = 0; j < c; j++)
-        fprintf(g, "%.17g %.17g %zu\n", p->x[top[j]], p->y[top[j]], p->row[top[j]]);
+    for (size_t j = 0; j < c; j++) {
+        const size_t i = p->row[top[j]];
+        fprintf(g, "%.17g %.17g %zu\n", p->x[top[j]], p->y[top[j]], label ? label[i] : i + 1);
+    }
     if (!c)
         fputs("0 0 \"\"\n", g);
     fputs("e\n", g);
@@ -172,7 +174,7 @@ static void write_panels(FILE *g, const char *png, const void *ctx)
     fprintf(g, "plot %s, %s, %s, 0 with lines dashtype 3 lc rgb 'gray' notitle\n", POINTS, TREND, LABELS);
     put_points(g, &dp->fit_res);
     put_trend(g, &dp->fit_res);
-    put_labels(g, &dp->fit_res, dp->fit_res.y);
+    put_labels(g, &dp->fit_res, dp->fit_res.y, dp->d->row);
 
     mgcli_plot_setting(g, "title", "Normal Q-Q");
     mgcli_plot_setting(g, "xlabel", "Theoretical Quantiles");
@@ -180,7 +182,7 @@ static void write_panels(FILE *g, const char *png, const void *ctx)
     fprintf(g, "plot %s, %s, %.17g + %.17g * x with lines dashtype 3 lc rgb 'gray' notitle\n", POINTS,
             LABELS, dp->qq_icpt, dp->qq_slope);
     put_points(g, &dp->qq);
-    put_labels(g, &dp->qq, dp->qq.y);
+    put_labels(g, &dp->qq, dp->qq.y, dp->d->row);
 
     mgcli_plot_setting(g, "title", "Scale-Location");
     mgcli_plot_setting(g, "xlabel", "Fitted values");
@@ -188,7 +190,7 @@ static void write_panels(FILE *g, const char *png, const void *ctx)
     fprintf(g, "plot %s, %s, %s\n", POINTS, TREND, LABELS);
     put_points(g, &dp->scale);
     put_trend(g, &dp->scale);
-    put_labels(g, &dp->scale, dp->scale.y);
+    put_labels(g, &dp->scale, dp->scale.y, dp->d->row);
 
     mgcli_plot_setting(g, "title", "Residuals vs Leverage");
     mgcli_plot_setting(g, "xlabel", "Leverage");
@@ -214,7 +216,7 @@ static void write_panels(FILE *g, const char *png, const void *ctx)
             POINTS, TREND, LABELS);
     put_points(g, &dp->lev);
     put_trend(g, &dp->lev);
-    put_labels(g, &dp->lev, dp->cook_sorted); /* R labels the largest Cook's distances */
+    put_labels(g, &dp->lev, dp->cook_sorted, dp->d->row); /* R: the largest Cook's distances */
     fputs("unset multiplot\nunset output\nexit\n", g);
 }
 
@@ -272,7 +274,7 @@ int mgcli_plot_diagnostics(mgcli_outfile *out, const mgcli_diag *d)
         dp.cook_sorted = malloc((dp.lev.n ? dp.lev.n : 1) * sizeof *dp.cook_sorted);
         rc = dp.cook_sorted ? 0 : -1;
         for (size_t k = 0; rc == 0 && k < dp.lev.n; k++)
-            dp.cook_sorted[k] = cook[dp.lev.row[k] - 1];
+            dp.cook_sorted[k] = cook[dp.lev.row[k]];
     }
     free(r);
     free(cook);

@@ -25,6 +25,7 @@ typedef struct mgcli_diag {
     double sigma;           /* residual standard error */
     size_t rank;
     const char *title;      /* the model, shown above the panels */
+    const size_t *row;      /* n labels for the points (their rows), or NULL: 1..n */
 } mgcli_diag;
 
 /* Standardized residuals and Cook's distances (NaN where h_i >= 1 or

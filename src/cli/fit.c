@@ -338,7 +338,7 @@ static int draw_plot(const mgcli_fit_options *o, const mgcli_fit_result *r, mgcl
                          .ref = r->gd_optimum };
         rc = mgcli_plot_png(plot, &p);
     } else {
-        if (!r->fitted) {
+        if (!r->hat) {
             fputs("matgrad: --plot: the diagnostic plots need a second reading of the rows, "
                   "which standard input does not allow; no plot written\n", stderr);
             mgcli_outfile_discard(plot);
@@ -347,7 +347,7 @@ static int draw_plot(const mgcli_fit_options *o, const mgcli_fit_result *r, mgcl
         char title[512];
         snprintf(title, sizeof title, "matgrad fit %s --target %s", o->file, o->target);
         mgcli_diag dg = { r->n_resid, r->fitted, r->resid, r->hat, r->residual_sd, r->rank,
-                          title };
+                          title, r->row };
         rc = mgcli_plot_diagnostics(plot, &dg);
     }
     return rc == MGCLI_PLOT_FAILED ? MGCLI_EXIT_FAIL : MGCLI_EXIT_OK;

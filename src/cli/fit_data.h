@@ -143,10 +143,13 @@ typedef struct mgcli_fit_result {
     int about_mean, perfect_fit;
     double f, f_p, loglik, aic, bic;
     /* Residuals (the diagnostics pass over the rows of nonzero weight, or
-     * NULL when the input cannot be read again): sqrt(w) e, and with plots
-     * the fitted values and leverages. */
+     * NULL when the input cannot be read again): sqrt(w) e, fitted values
+     * and with plots leverages, of every row or (plots of many rows) of
+     * every k-th (fit_diag.h). */
     double *resid, *fitted, *hat;
+    size_t *row;              /* the kept rows' positions among the rows fitted */
     size_t n_resid;
+    int resid_all;            /* resid holds every residual (not a sample) */
     int have_quantiles;
     double quantiles[5];
 } mgcli_fit_result;

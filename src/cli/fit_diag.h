@@ -1,40 +1,57 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The diagnostics pass of `matgrad fit`: once the coefficients are final,
- * one more reading of the rows computes for each row of nonzero weight its
- * residual sqrt(w) e (the residual quantiles of the summary, R's weighted
- * residuals), and with plots its fitted value and leverage
- * h = w z^T C z (from mg_predict with sigma = 1: se_fit^2 = z^T C z), and
- * feeds the rows to a robust-covariance state (mg_hc_accumulate) when
- * --robust asks for one.  Every number comes from the library. */
+ * one more reading of the rows computes each row's residual sqrt(w) e (R's
+ * weighted residuals; a zero-weight row counts as 0 in R's quartiles), and
+ * with plots the fitted value and leverage h = w z^T C z (from mg_predict
+ * with sigma = 1: se_fit^2 = z^T C z), and feeds the rows to a robust
+ * covariance state (mg_hc_accumulate) when --robust asks for one.  Every
+ * number comes from the library.
+ *
+ * Memory stays bounded whatever the row count: the residual quartiles are
+ * exact order statistics found by quantiles.c (all residuals held only up
+ * to MGCLI_QSEL_KEEP rows; beyond, usually one more pass of residuals
+ * only), and the plots keep at most MGCLI_DIAG_PLOT_MAX rows (every k-th
+ * row of nonzero weight, k fixed by the count). */
 #ifndef MATGRAD_CLI_FIT_DIAG_H
 #define MATGRAD_CLI_FIT_DIAG_H
 
 #include "fit_data.h"
+#include "quantiles.h"
 
 #include <matgrad.h>
+
+#define MGCLI_DIAG_PLOT_MAX ((size_t)1 << 16)
 
 typedef struct mgcli_diag_acc {
     mg_model model;       /* coef, cov_unscaled of the fit; sigma = 1 */
     mg_matrix B, C;       /* the views model points to (the struct is not copied) */
     double one;
     mg_hc *hc;            /* NULL: no robust covariance */
-    int keep_plot;        /* keep fitted values and leverages too */
-    size_t n, cap;
-    size_t n_zero;        /* rows of zero weight seen */
+    mgcli_qsel *qsel;     /* the residual quartiles */
+    int resid_only;       /* a later pass: residuals for the quartiles only */
+    int keep_plot;
+    size_t stride;        /* plots: every stride-th row of nonzero weight */
+    size_t seen;          /* rows of nonzero weight seen in the first pass */
+    size_t n, cap;        /* rows kept for the plots / the small-df listing */
     double *resid, *fitted, *hat;
-    double *fit_blk, *se_blk;   /* one block's scratch */
+    size_t *row;          /* kept rows' positions among the rows of nonzero weight */
+    double *fit_blk, *se_blk, *q_blk;   /* one block's scratch */
     size_t blk_cap;
     mg_status status;     /* the library's failure, or MG_OK */
 } mgcli_diag_acc;
 
-/* A pass for the model of r (beta with NaN where aliased, cov); hc_type < 0:
- * no robust covariance.  0, or -1 when out of memory (a->status set). */
+/* A pass over rows rows (nonzero of nonzero weight) for the model of r
+ * (beta with NaN where aliased, cov); hc_type < 0: no robust covariance.
+ * 0, or -1 (a->status set). */
 int mgcli_diag_init(mgcli_diag_acc *a, const mgcli_fit_result *r, size_t p, int intercept,
-                    int hc_type, int keep_plot);
+                    int hc_type, int keep_plot, size_t rows, size_t nonzero);
 /* One block of d's rows (d->nb of them).  0, or -1 with *err. */
 int mgcli_diag_block(mgcli_diag_acc *a, const mgcli_fit_data *d, mgcli_csv_error *err);
-/* Hands the residual arrays to r (r owns them after), the quantiles and,
- * with --robust, V into r->vcov.  0, or -1 with a->status set. */
+/* Ends a pass: 0 when done, 1 when the quartiles need another pass of the
+ * same rows (then a->resid_only is set), -1 (a->status set). */
+int mgcli_diag_end_pass(mgcli_diag_acc *a);
+/* The quartiles, the kept residuals (r owns them after) and, with --robust,
+ * V into r->vcov.  0, or -1 with a->status set. */
 int mgcli_diag_finish(mgcli_diag_acc *a, mgcli_fit_result *r);
 void mgcli_diag_free(mgcli_diag_acc *a);
 

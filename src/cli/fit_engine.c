@@ -503,7 +503,8 @@ static int diagnostics(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int re
     if (!regular)
         return MGCLI_EXIT_OK;
     mgcli_diag_acc a;
-    if (mgcli_diag_init(&a, r, d->p, e->o->intercept, e->o->robust, e->o->plot != NULL) != 0) {
+    if (mgcli_diag_init(&a, r, d->p, e->o->intercept, e->o->robust, e->o->plot != NULL, d->n,
+                        r->nonzero) != 0) {
         mg_status s = a.status;
         mgcli_diag_free(&a);
         return engine_failed(e, d, s);
@@ -511,16 +512,23 @@ static int diagnostics(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int re
     size_t rows = d->n, deleted = d->deleted;
     e->diag = &a;
     d->replay = 1;
-    if (!d->held)
-        d->n = d->deleted = 0;
-    int rc = read_pass(e, d, NULL);
-    d->deleted = deleted;
-    e->diag = NULL;
-    if (rc == MGCLI_EXIT_OK && d->n != rows) {
-        fprintf(stderr, "matgrad: %s: the file changed while it was being read (%zu rows, then "
-                        "%zu)\n", e->o->file, rows, d->n);
-        rc = MGCLI_EXIT_USAGE;
+    int rc = MGCLI_EXIT_OK, more = 1;
+    /* the diagnostics pass, then (many rows) residual passes until the
+     * quartiles are exact */
+    while (rc == MGCLI_EXIT_OK && more == 1) {
+        if (!d->held)
+            d->n = d->deleted = 0;
+        rc = read_pass(e, d, NULL);
+        d->deleted = deleted;
+        if (rc == MGCLI_EXIT_OK && d->n != rows) {
+            fprintf(stderr, "matgrad: %s: the file changed while it was being read (%zu rows, "
+                            "then %zu)\n", e->o->file, rows, d->n);
+            rc = MGCLI_EXIT_USAGE;
+        }
+        if (rc == MGCLI_EXIT_OK && (more = mgcli_diag_end_pass(&a)) < 0)
+            rc = engine_failed(e, d, a.status);
     }
+    e->diag = NULL;
     if (rc == MGCLI_EXIT_OK && mgcli_diag_finish(&a, r) != 0)
         rc = engine_failed(e, d, a.status);
     if (rc == MGCLI_EXIT_OK && e->o->robust >= 0) {

@@ -110,7 +110,7 @@ static int print_summary(FILE *out, const char *call, const mgcli_fit_options *o
     s.weighted = o->weights != NULL;
     s.have_quantiles = r->have_quantiles;
     memcpy(s.quantiles, r->quantiles, sizeof s.quantiles);
-    s.resid = r->resid;
+    s.resid = r->resid_all ? r->resid : NULL;
     s.n_resid = r->n_resid;
     s.sigma = r->residual_sd;
     s.df_residual = r->df;

@@ -175,5 +175,6 @@ void mgcli_fit_result_free(mgcli_fit_result *r)
     free(r->resid);
     free(r->fitted);
     free(r->hat);
+    free(r->row);
     memset(r, 0, sizeof *r);
 }
