@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# auto, qr and normal stream the CSV through the fit engine: their peak
-# resident memory does not grow with the rows.  Measured as the growth of
-# the peak RSS from a 1000-row file to a 300000-row one (the same columns):
-# holding the rows would take 300000 x 11 doubles = 26 MB more, streaming
-# takes the same memory (a 1024-row block and an O((p+2)^2) state), so the
-# growth must stay under 4 MB, far below the file's ~30 MB.  Gradient
+# auto, qr and normal stream the CSV through the fit engine: they never
+# hold the rows.  Measured as the growth of the peak RSS from a 1000-row
+# file to a 300000-row one (the same columns): holding the rows would take
+# 300000 x 11 doubles = 26 MB more.  The fit itself takes the same memory
+# (a 1024-row block and an O((p+2)^2) state), but since the report became
+# R's summary(lm), the diagnostics pass keeps one residual per row for the
+# exact residual quantiles R prints (src/cli/fit_diag.c): the old "does not
+# grow" (under 4 MB) is intentionally gone.  What it costs is bounded here:
+# 4 MB plus 4 doubles per row (the residual array, grown by doubling, up to
+# 2 per row; its copy with the zero-weight rows, 1; the sorted copy of
+# mgcli_summary_quantiles, 1): 13.6 MB at 300000 rows, still far below the
+# rows' 26 MB on top of it.  Gradient
 # descent, which does hold the design matrix, is the control: its growth
 # must exceed 12 MB, or the measurement sees nothing (python3's fallback
 # counts the forked interpreter, about 14 MB, as the floor of every run).
@@ -50,7 +56,9 @@ for m in normal qr auto gd; do
     if [ "$m" = gd ]; then
         [ "$growth" -gt 12288 ] || fail "gd (control): peak RSS grew by only $growth KiB with the rows in memory"
     else
-        [ "$growth" -lt 4096 ] || fail "$m: peak RSS grew by $growth KiB with the rows (streaming should not grow)"
+        limit=$((4096 + 4 * 8 * (300000 - 1000) / 1024))
+        [ "$growth" -lt "$limit" ] ||
+            fail "$m: peak RSS grew by $growth KiB with the rows (streaming plus the residuals: under $limit KiB)"
     fi
 done
 finish
