@@ -24,12 +24,14 @@ paste -d, ls.csv gd.csv | tail -n +2 | awk -F, '{ e = ($2 - $24) / $2; if (e < 0
     if (e > 1e-8) { print "gd " $1 ": " $24 " vs " $2; bad = 1 } } END { exit bad }' ||
     fail "gradient descent does not reach the least-squares answer"
 expect_grep gd gd.out '^Gradient descent: 20000 epochs, learning rate 0\.5, final loss '
+# the Call line names the fit made: gd's rate and steps (once left out)
+expect_grep gd gd.out '^matgrad fit lin\.csv --target y --intercept --method gd --lr 0\.5 --epochs 20000$'
 [ ! -s gd.err ] || fail "gd: stderr is not a terminal, yet something was written there"
 
 # converged to rounding: no "has not converged" warning
 if grep -q '^Warning: gradient descent' gd.out; then fail "gd: a convergence warning after convergence"; fi
 
-# gnuplot must be installed in CI (scripts/deps.sh, the CI workflow): there
+# gnuplot must be installed in CI (scripts/deps.sh installs gnuplot-nox): there
 # the PNG checks below always run.  Only a machine without it skips them.
 if command -v gnuplot > /dev/null; then
     run plot_fit 0 "$MATGRAD" fit lin.csv --target y --intercept --method gd --lr 0.5 --plot fit.png

@@ -25,6 +25,8 @@ run ridge 0 "$MATGRAD" fit data.csv --target y --intercept --ridge "$lambda" --o
 run augmented 0 "$MATGRAD" fit augmented.csv --target y --method qr --output augmented_coef.csv
 expect_grep ridge ridge.out '^Ridge penalty: 2\.5 \(intercept not penalised\); no standard errors$'
 expect_grep ridge ridge.out '^Method: normal '
+# the Call line names the fit made, penalty included (it once left --ridge out)
+expect_grep ridge ridge.out '^matgrad fit data\.csv --target y --intercept --method normal --ridge 2\.5$'
 # The tolerance (u = 2^-53, p = 3 slopes, N = 50 rows).  Both routes solve
 # the ridge problem M b = Xc^T y, M = Xc^T Xc + lambda I, up to normwise
 # relative perturbations of M of at most eps_M = (N + 12) p u: the Gram sums
