@@ -52,6 +52,14 @@ for c in mtcars iris cars swiss_aliased; do
     cmp -s "${c}_stdout.out" "${c}_prediction.csv" || fail "$c: standard output differs from -o"
 done
 
+# A missing value in a row the model needs: that row NA (as R's
+# predict(na.action = na.pass)), the others as without it
+sed '3s/,1\.3,/,NA,/' "$RLM/iris_new.csv" > iris_na.csv
+grep -q ',NA,' iris_na.csv || fail "iris_na: the NA was not put in"
+run iris_na 0 "$MATGRAD" predict iris.model iris_na.csv --interval confidence -o iris_na_out.csv
+[ "$(sed -n 3p iris_na_out.csv)" = NA,NA,NA,NA ] || fail "iris_na: row 2 is '$(sed -n 3p iris_na_out.csv)', expected NA,NA,NA,NA"
+cmp -s <(sed 3d iris_na_out.csv) <(sed 3d iris_confidence.csv) || fail "iris_na: the other rows changed"
+
 # A damaged model: cut after every line and inside lines (every 7th byte),
 # a wrong format version, text that is no model: each exit status 2 with a
 # message naming the model file, nothing written on standard output.
