@@ -18,6 +18,7 @@ cases="airquality cars cars_weighted_zero iris longley mtcars mtcars_weighted ro
        stackloss_semicolon swiss_aliased trees_noint"
 for c in $cases; do
     mapfile -t args < <(r_args "$c")
+    auto_args=("${args[@]}")
     # the separator as given (detection is checked by regressions.sh (g))
     case $c in
         stackloss_semicolon) args+=(--sep ';') ;;
@@ -29,7 +30,7 @@ for c in $cases; do
     diff "$c.block" "$RLM/${c}_summary.txt" > "$c.diff" ||
         { fail "$c: the summary differs from R's (< matgrad, > R):"; sed 's/^/    /' "$c.diff" >&2; }
     # and with the separator detected, the same report
-    run "${c}_auto" 0 "$MATGRAD" fit "$RLM/$c.csv" $(r_args "$c")
+    run "${c}_auto" 0 "$MATGRAD" fit "$RLM/$c.csv" "${auto_args[@]}"
     cmp -s "$c.out" "${c}_auto.out" || fail "$c: the report with the separator detected differs"
 done
 finish
