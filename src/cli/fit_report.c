@@ -35,21 +35,40 @@ static const char **term_names(const mgcli_fit_data *d, const mgcli_fit_result *
     return names;
 }
 
-/* The command line that made the fit, as the summary's Call. */
+/* x in the fewest of 15 or 17 significant digits that read back as x, so
+ * a Call line reproduces the fit (0.1 stays 0.1). */
+static void real_text(char *buf, size_t size, double x)
+{
+    snprintf(buf, size, "%.15g", x);
+    if (strtod(buf, NULL) != x)
+        snprintf(buf, size, "%.17g", x);
+}
+
+/* The command line that made the fit, as the summary's Call: every option
+ * that changes the estimates or the standard errors (gradient descent's
+ * rate and steps, also when they are the defaults, and the ridge penalty
+ * included: without them the Call would name another fit). */
 static void call_line(char *buf, size_t size, const mgcli_fit_options *o)
 {
+    char x[32];
     int n = snprintf(buf, size, "matgrad fit %s --target %s%s", o->file, o->target,
                      o->intercept ? " --intercept" : "");
     if (n >= 0 && (size_t)n < size && o->weights)
         n += snprintf(buf + n, size - (size_t)n, " --weights %s", o->weights);
     if (n >= 0 && (size_t)n < size && o->method != MGCLI_AUTO)
         n += snprintf(buf + n, size - (size_t)n, " --method %s", method_label(o->method));
+    if (n >= 0 && (size_t)n < size && o->method == MGCLI_GD) {
+        real_text(x, sizeof x, o->lr);
+        n += snprintf(buf + n, size - (size_t)n, " --lr %s --epochs %zu", x, o->epochs);
+    }
+    if (n >= 0 && (size_t)n < size && o->ridge > 0) {
+        real_text(x, sizeof x, o->ridge);
+        n += snprintf(buf + n, size - (size_t)n, " --ridge %s", x);
+    }
     if (n >= 0 && (size_t)n < size && o->robust >= 0)
         snprintf(buf + n, size - (size_t)n, " --robust hc%d", o->robust);
 }
 
-/* The gradient-descent warning: its loss against the least-squares
- * optimum of the same rows.  Converged within rounding: nothing. */
 static void print_gd_convergence(FILE *out, const mgcli_fit_result *r)
 {
     const double loss = r->losses[r->epochs_run], best = r->gd_optimum;

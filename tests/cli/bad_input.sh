@@ -111,7 +111,10 @@ usage_case bad_lr "^matgrad fit: --lr needs a positive finite number, not '-1'$"
 usage_case bad_epochs "^matgrad fit: --epochs needs a whole number from 1 to 100000000, not '1.5'$" fit ok.csv -t y -m gd --epochs 1.5
 usage_case lr_without_gd '^matgrad fit: --lr and --epochs apply to --method gd$' fit ok.csv -t y --lr 0.1
 usage_case ridge_with_qr '^matgrad fit: --ridge applies to --method normal' fit ok.csv -t y -m qr --ridge 1
-usage_case plot_without_gd '^matgrad fit: --plot draws the loss curve of --method gd$' fit ok.csv -t y --plot x.png
+# --plot without gd is no longer refused: for least squares it draws R's four
+# diagnostic panels (tests/cli/plot.sh).  Ridge has no such diagnostics.
+usage_case plot_with_ridge '^matgrad fit: --plot draws least-squares diagnostics: not with --ridge$' fit ok.csv -t y --ridge 1 --plot x.png
+[ ! -e x.png ] || fail "plot_with_ridge: a plot file was written"
 usage_case missing_arg "^matgrad fit: option '--target' needs an argument$" fit ok.csv --target
 usage_case unknown_command "^matgrad: unknown command 'fitt'$" fitt
 usage_case demo_unknown "^matgrad demo: unknown argument '--bogus'$" demo --bogus

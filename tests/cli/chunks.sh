@@ -94,7 +94,7 @@ for f in data crlf quoted blanks; do
             done
             close "$f ($m), ranges of $chunk bytes" "seq-$f-$i.csv" "par-$f-$i-$chunk-1.csv" \
                 "$(bound "$m")"
-            rows=$(sed -n 's/^Linear model: .*(\([0-9]*\) rows)$/\1/p' "par-$f-$i-$chunk-1.out")
+            rows=$(out_col "par-$f-$i-$chunk-1.csv" n)
             [ "$rows" = 2000 ] || fail "$f ($m), ranges of $chunk bytes: $rows rows, expected 2000"
         done
     done

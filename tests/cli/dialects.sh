@@ -14,7 +14,10 @@ same() {   # same NAME FILE ARGS...: FILE fits to plain.csv's coefficients
     local name=$1 file=$2
     shift 2
     run "$name" 0 "$MATGRAD" fit "$file" -t y -i -o "${name}_coef.csv" "$@"
-    cmp -s plain_coef.csv "${name}_coef.csv" || fail "$name: coefficients differ from plain.csv's"
+    # every column but 'deleted' (21st: semi_r drops an NA row, checked by
+    # its report line below); the rest is the same fit to the last digit
+    cmp -s <(cut -d, -f1-20,22- plain_coef.csv) <(cut -d, -f1-20,22- "${name}_coef.csv") ||
+        fail "$name: coefficients differ from plain.csv's"
 }
 
 # R's write.csv(df): an empty first name over the row names, which are

@@ -14,9 +14,12 @@ sed -n '1p;2p;4p;5p;7p;9p;10p;12p' na.csv > na_removed.csv
 for m in auto qr normal; do
     run "full_$m" 0 "$MATGRAD" fit na_removed.csv -t y -i -m "$m" -o "full_$m.csv"
     run "na_$m" 0 "$MATGRAD" fit na.csv -t y -i -m "$m" -o "na_$m.csv"
-    cmp -s "full_$m.csv" "na_$m.csv" || fail "na ($m): coefficients differ from the file without those rows"
+    same_fit "full_$m.csv" "na_$m.csv" || fail "na ($m): coefficients differ from the file without those rows"
     expect_grep "na_$m" "na_$m.out" '^  \(4 observations deleted due to missingness\)$'
-    expect_grep "na_$m" "na_$m.out" '^Linear model: y ~ intercept \+ 2 columns of na\.csv \(7 rows\)$'
+    # 7 rows kept, 3 coefficients: 4 residual degrees of freedom; n and deleted in the CSV
+    expect_grep "na_$m" "na_$m.out" '^Residual standard error: [0-9.e+-]+ on 4 degrees of freedom$'
+    [ "$(out_col "na_$m.csv" n),$(out_col "na_$m.csv" deleted)" = 7,4 ] ||
+        fail "na ($m): n,deleted = $(out_col "na_$m.csv" n),$(out_col "na_$m.csv" deleted), expected 7,4"
     if grep -q 'deleted due to missingness' "full_$m.out"; then fail "full ($m): a deletion line without deletions"; fi
 done
 # the line comes right after the residual standard error, as in R
@@ -25,7 +28,7 @@ grep -A1 '^Residual standard error' na_auto.out | tail -1 | grep -q '^  (4 obser
 # gradient descent drops the same rows
 run na_gd 0 "$MATGRAD" fit na.csv -t y -i -m gd --epochs 50 -o na_gd.csv
 run full_gd 0 "$MATGRAD" fit na_removed.csv -t y -i -m gd --epochs 50 -o full_gd.csv
-cmp -s na_gd.csv full_gd.csv || fail "na (gd): coefficients differ from the file without those rows"
+same_fit na_gd.csv full_gd.csv || fail "na (gd): coefficients differ from the file without those rows"
 # one deletion: singular
 printf 'a,y\n1,2\n2,NA\n3,5\n4,9\n' > one.csv
 run one 0 "$MATGRAD" fit one.csv -t y
@@ -33,7 +36,7 @@ expect_grep one one.out '^  \(1 observation deleted due to missingness\)$'
 # quoted empty and blank cells are missing too; a CRLF file the same
 printf 'a,b,y\r\n1,2,5.5\r\n"",9,9\r\n2,1,4\r\n3,5,12.25\r\n4, ,3\r\n4,3,10.5\r\n" NA ",1,1\r\n5,7,17\r\n6,2,9.75\r\n7,4, NaN\r\n7,4,14\r\n' > na_crlf.csv
 run na_crlf 0 "$MATGRAD" fit na_crlf.csv -t y -i -o na_crlf_coef.csv
-cmp -s full_auto.csv na_crlf_coef.csv || fail "na_crlf: coefficients differ"
+same_fit full_auto.csv na_crlf_coef.csv || fail "na_crlf: coefficients differ"
 expect_grep na_crlf na_crlf.out '^  \(4 observations deleted'
 
 # --na-action fail: the first missing value is an error (file, line, column)
@@ -66,8 +69,9 @@ grep -v -e '^NA,' -e ',,' -e ',NaN$' big_na.csv > big_removed.csv
 deleted=$(( $(wc -l < big_na.csv) - $(wc -l < big_removed.csv) ))
 run big_removed 0 "$MATGRAD" fit big_removed.csv -t y -i -m qr -o big_removed_coef.csv
 run big_na 0 "$MATGRAD" fit big_na.csv -t y -i -m qr -o big_na_coef.csv
-cmp -s big_removed_coef.csv big_na_coef.csv || fail "big_na: coefficients differ from the file without those rows"
+same_fit big_removed_coef.csv big_na_coef.csv || fail "big_na: coefficients differ from the file without those rows"
 expect_grep big_na big_na.out "^  \\($deleted observations deleted due to missingness\\)$"
+[ "$(out_col big_na_coef.csv deleted)" = "$deleted" ] || fail "big_na: deleted column $(out_col big_na_coef.csv deleted), expected $deleted"
 # parallel ranges: bitwise the same for 1 and 2 threads, the same count
 for t in 1 2; do
     MATGRAD_CHUNK_BYTES=4096 OMP_NUM_THREADS=$t run "big_par_$t" 0 "$MATGRAD" fit big_na.csv -t y -i -m qr -o "big_par_$t.csv"
@@ -86,9 +90,10 @@ expect_grep late late.out '^  \(2 observations deleted due to missingness\)$'
 # each estimate within c m kappa eps ||b|| of the sequential one (m = 3
 # coefficients, kappa the printed condition estimate, ||b|| the largest
 # |estimate|, c = 10 for the constants of the Householder updates).
+# --output has 22 columns: the second file's estimate is $(22 + 2) = $24.
 cond=$(sed -n 's/.*condition estimate: //p' late.out)
 paste -d, late_coef.csv big_removed_coef.csv | tail -n +2 |
-    awk -F, -v k="$cond" '{ b[NR] = $6; d[NR] = $2 - $6 }
+    awk -F, -v k="$cond" '{ b[NR] = $24; d[NR] = $2 - $24 }
         END { m = 0; for (i in b) { a = b[i] < 0 ? -b[i] : b[i]; if (a > m) m = a }
               for (i in d) { e = d[i] < 0 ? -d[i] : d[i]; if (e > 10 * 3 * k * 2^-52 * m) exit 1 } }' ||
     fail "late: coefficients differ from the file without those rows beyond QR's bound"

@@ -75,19 +75,20 @@ bad_path link_loop '^matgrad: loop_a: Too many levels of symbolic links$' -o loo
 no_temp symlink
 
 # '-' is standard output: the CSV alone there, the report on standard error.
+# (The report names the model by R's Call line.)
 "$MATGRAD" fit ok.csv -t y -o - > dash.out 2> dash.err || fail "dash: exit status $?"
 cmp -s dash.out ref.csv || fail "dash: standard output is not the CSV alone"
-expect_grep dash dash.err '^Linear model: y ~ 1 column of ok\.csv'
+expect_grep dash dash.err '^matgrad fit ok\.csv --target y$'
 
 # A link in /proc to a pipe (what /dev/stdout and /dev/fd/N are) is written
 # in place, after the report; so is the file standard output already writes
 # to, which is not replaced behind the shell's back (the report would go to
 # a file without a name).
 "$MATGRAD" fit ok.csv -t y -o /proc/self/fd/1 2> proc.err | cat > proc.out || fail "proc: exit status $?"
-expect_grep proc proc.out '^Linear model: y ~ 1 column of ok\.csv'
+expect_grep proc proc.out '^matgrad fit ok\.csv --target y$'
 tail -n 2 proc.out | cmp -s - ref.csv || fail "proc: the CSV does not follow the report"
 "$MATGRAD" fit ok.csv -t y -o same.out > same.out 2> same.err || fail "same: exit status $?"
-expect_grep same same.out '^Linear model: y ~ 1 column of ok\.csv'
+expect_grep same same.out '^matgrad fit ok\.csv --target y$'
 tail -n 2 same.out | cmp -s - ref.csv || fail "same: the CSV does not follow the report"
 
 # A FIFO is written in place, completely, and stays a FIFO.  The coefficient

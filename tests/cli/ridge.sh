@@ -23,8 +23,10 @@ awk -F, -v l="$lambda" 'NR == 1 { print; next }
           printf "%.17g,0,0,0\n0,%.17g,0,0\n0,0,%.17g,0\n", r, r, r }' data.csv > augmented.csv
 run ridge 0 "$MATGRAD" fit data.csv --target y --intercept --ridge "$lambda" --output ridge.csv
 run augmented 0 "$MATGRAD" fit augmented.csv --target y --method qr --output augmented_coef.csv
-expect_grep ridge ridge.out '^Ridge penalty: 2\.5 \(intercept not penalised\)$'
+expect_grep ridge ridge.out '^Ridge penalty: 2\.5 \(intercept not penalised\); no standard errors$'
 expect_grep ridge ridge.out '^Method: normal '
+# the Call line names the fit made, penalty included (it once left --ridge out)
+expect_grep ridge ridge.out '^matgrad fit data\.csv --target y --intercept --method normal --ridge 2\.5$'
 # The tolerance (u = 2^-53, p = 3 slopes, N = 50 rows).  Both routes solve
 # the ridge problem M b = Xc^T y, M = Xc^T Xc + lambda I, up to normwise
 # relative perturbations of M of at most eps_M = (N + 12) p u: the Gram sums
@@ -42,9 +44,10 @@ awk -F, -v l="$lambda" 'NR > 1 { n++; for (j = 1; j <= 3; j++) { x[n, j] = $j; s
     END { f = 0; for (i = 1; i <= n; i++) for (j = 1; j <= 3; j++) { d = x[i, j] - s[j] / n; f += d * d }
           u = 2 ^ -53; printf "%.17g\n", 4 * (f + l) / l * (n + 12) * 3 * u * sqrt(3) }' data.csv > tol.txt
 tol=$(cat tol.txt)
+# (--output has 22 columns: the augmented fit's estimate is $(22 + 2) = $24)
 paste -d, <(tail -n +3 ridge.csv) <(tail -n +2 augmented_coef.csv) | awk -F, -v tol="$tol" '
-    { d = $2 - $6; if (d < 0) d = -d; if (d > e) e = d; m = $6 < 0 ? -$6 : $6; if (m > mx) mx = m
-      line = line $1 ": " $2 " vs " $6 "\n" }
+    { d = $2 - $24; if (d < 0) d = -d; if (d > e) e = d; m = $24 < 0 ? -$24 : $24; if (m > mx) mx = m
+      line = line $1 ": " $2 " vs " $24 "\n" }
     END { if (NR != 3 || !(e <= tol * mx)) { printf "%s(normwise %.3g > %.3g)\n", line, e / mx, tol; exit 1 }
           if (ENVIRON["MGT_VERBOSE"] != "") printf "ridge slopes: normwise %.3g, bound %.3g\n", e / mx, tol > "/dev/stderr" }' ||
     fail "ridge slopes differ from the augmented least squares"
@@ -62,6 +65,6 @@ paste <(head -3 means.txt) <(tail -n +3 ridge.csv | cut -d, -f2) | awk -v b0="$b
           if (ENVIRON["MGT_VERBOSE"] != "") printf "ridge intercept: error %.3g, bound %.3g\n", abs(b0 - w), bound > "/dev/stderr"
           exit abs(b0 - w) > bound }' ||
     fail "ridge intercept is not mean(y) - mean(x) . b"
-# ridge statistics: no standard errors
-expect_grep ridge ridge.csv '^a,[^,]*,NA,NA$'
+# ridge statistics: no standard errors, so no t, p or interval either
+expect_grep ridge ridge.csv '^a,[^,]*,NA,NA,NA,NA,NA,'
 finish

@@ -21,11 +21,12 @@ awk -F, -v OFS=, 'NR == 1 { print $1, $3, $4, $5; next } { for (k = 0; k < $2; k
 awk -F, -v OFS=, 'NR == 1 { print; next } { $2 = (NR % 3 == 0) ? 0 : 1; print }' data.csv > zero.csv
 awk -F, -v OFS=, 'NR == 1 { print $1, $3, $4, $5; next } $2 != 0 { print $1, $3, $4, $5 }' zero.csv > dropped.csv
 
-# stat NAME.out: residual sd, df, R^2, adjusted R^2, F, condition estimate
+# stat NAME: residual sd, df, R^2, adjusted R^2, F (from --output NAME.csv,
+# 17 significant digits), condition estimate (the report's Rank line)
 stat() {
-    awk '/^Residual standard error:/ { sd = $4; df = $6 } /^R-squared:/ { r2 = $2 }
-         /^Adjusted R-squared:/ { ar2 = $3 } /^F-statistic:/ { f = $2 }
-         /^Rank:/ { kappa = $NF } END { print sd, df, r2, ar2, f, kappa }' "$1"
+    echo "$(out_col "$1.csv" sigma) $(out_col "$1.csv" df_residual) $(out_col "$1.csv" r_squared)" \
+        "$(out_col "$1.csv" adj_r_squared) $(out_col "$1.csv" f_statistic)" \
+        "$(awk '/^Rank:/ { print $NF }' "$1.out")"
 }
 
 # Tolerance.  Each route's estimates have a normwise relative error of at
@@ -33,8 +34,9 @@ stat() {
 # equations' forward bound; QR's and the refined answer's are smaller),
 # kappa the larger printed condition estimate of the equilibrated design
 # (the same design up to row repetition and weighting); the two routes
-# differ by twice that.  The statistics printed with 12 significant digits
-# add 1e-11 relative; RSS-derived ones (residual sd, R^2) also lose up to
+# differ by twice that.  The statistics (read from --output's 17 digits,
+# formerly from 12 printed ones) keep the 1e-11 relative that was added for
+# that printing; RSS-derived ones (residual sd, R^2) also lose up to
 # TSS/RSS (< 50 here: R^2 < 0.98) times as much to the cancellation in the
 # normal equations' RSS.
 tolerance() {
@@ -49,9 +51,10 @@ compare() {
     local name=$1 a=$2 b=$3 tol=$4 sa=$5 sb=$6
     paste -d, <(tail -n +2 "$a.csv") <(tail -n +2 "$b.csv") | awk -F, -v tol="$tol" -v sa="$sa" -v sb="$sb" '
         function abs(v) { return v < 0 ? -v : v }
-        { if ($1 != $5) bad = 1
-          e = abs($2 - $6); if (e > de) de = e; if (abs($6) > me) me = abs($6)
-          s = abs($3 / sa - $7 / sb); if (s > ds) ds = s; if (abs($7 / sb) > ms) ms = abs($7 / sb) }
+        # 22 columns each: B'"'"'s term, estimate, std_error are $23, $24, $25
+        { if ($1 != $23) bad = 1
+          e = abs($2 - $24); if (e > de) de = e; if (abs($24) > me) me = abs($24)
+          s = abs($3 / sa - $25 / sb); if (s > ds) ds = s; if (abs($25 / sb) > ms) ms = abs($25 / sb) }
         END { if (bad || !(de <= tol * me) || !(ds <= tol * ms)) {
                   printf "estimates %.3g, std errors %.3g (tolerance %.3g)\n", de / me, ds / ms, tol; exit 1 } }' ||
         fail "$name: $a.csv and $b.csv differ"
@@ -66,13 +69,18 @@ close() {
 for m in auto qr normal; do
     run "w_$m" 0 "$MATGRAD" fit data.csv -t y -i -w w -m "$m" -o "w_$m.csv"
     run "rep_$m" 0 "$MATGRAD" fit repeated.csv -t y -i -m "$m" -o "rep_$m.csv"
-    read -r sdw dfw r2w _ _ kw <<< "$(stat "w_$m.out")"
-    read -r sdr dfr r2r _ _ kr <<< "$(stat "rep_$m.out")"
+    read -r sdw dfw r2w _ _ kw <<< "$(stat "w_$m")"
+    read -r sdr dfr r2r _ _ kr <<< "$(stat "rep_$m")"
     tol=$(tolerance "$kw" "$kr")
     nz=$(awk -F, 'NR > 1 && $2 != 0' data.csv | wc -l)
     [ "$dfw" = $((nz - 4)) ] || fail "w_$m: $dfw residual degrees of freedom, expected $((nz - 4))"
     expect_grep "w_$m" "w_$m.out" "^Weights: column 'w' \\($nz rows with a nonzero weight\\)$"
-    expect_grep "w_$m" "w_$m.out" '^Linear model: y ~ intercept \+ 3 columns of data\.csv \(40 rows\)$'
+    # the CSV's n is R's nobs: the rows with a nonzero weight; the 40 rows
+    # read all count in the summary's residual quantiles (zero-weight ones as 0)
+    [ "$(out_col "w_$m.csv" n)" = "$nz" ] || fail "w_$m: n = $(out_col "w_$m.csv" n), expected $nz rows with a nonzero weight"
+    mcall=" --method $m"
+    [ "$m" = auto ] && mcall=""   # the Call line leaves the default method out
+    expect_grep "w_$m" "w_$m.out" "^matgrad fit data\\.csv --target y --intercept --weights w$mcall\$"
     [ "$(cut -d, -f1 "w_$m.csv" | tr '\n' ' ')" = "term (Intercept) a b c " ] || fail "w_$m: terms (w is not a predictor)"
     compare "weights_vs_repeats_$m" "w_$m" "rep_$m" "$tol" "$sdw" "$sdr"
     close "rss_$m" "$(awk -v s="$sdw" -v d="$dfw" 'BEGIN { printf "%.17g", s * s * d }')" \
@@ -81,15 +89,17 @@ for m in auto qr normal; do
 
     run "z_$m" 0 "$MATGRAD" fit zero.csv -t y -i -w w -m "$m" -o "z_$m.csv"
     run "d_$m" 0 "$MATGRAD" fit dropped.csv -t y -i -m "$m" -o "d_$m.csv"
-    read -r sdz dfz r2z ar2z fz kz <<< "$(stat "z_$m.out")"
-    read -r sdd dfd r2d ar2d fd kd <<< "$(stat "d_$m.out")"
+    read -r sdz dfz r2z ar2z fz kz <<< "$(stat "z_$m")"
+    read -r sdd dfd r2d ar2d fd kd <<< "$(stat "d_$m")"
     tol=$(tolerance "$kz" "$kd")
     [ "$dfz" = "$dfd" ] || fail "z_$m: $dfz residual degrees of freedom, dropping the rows gives $dfd"
     compare "zero_vs_dropped_$m" "z_$m" "d_$m" "$tol" 1 1
     close "zero_sd_$m" "$sdz" "$sdd" "$tol"
     close "zero_r2_$m" "$r2z" "$r2d" "$tol"
     close "zero_adj_r2_$m" "$ar2z" "$ar2d" "$tol"
-    close "zero_f_$m" "$fz" "$fd" 1e-5   # F is printed with 6 digits
+    # F = (R^2 / 3) / ((1 - R^2) / df): R^2's error amplified by 1 / (1 - R^2)
+    # < 50, which tol already allows for the RSS-derived statistics
+    close "zero_f_$m" "$fz" "$fd" "$tol"
 done
 
 # Errors: a negative weight is the data's fault, on its line; a NaN weight
@@ -104,8 +114,9 @@ awk -F, -v OFS=, 'NR == 7 { $2 = "NaN" } { print }' data.csv > nan.csv
 awk -F, -v OFS=, 'NR != 7 { print }' data.csv > nan_dropped.csv
 run nan 0 "$MATGRAD" fit nan.csv -t y -w w -o nan_coef.csv
 run nan_dropped 0 "$MATGRAD" fit nan_dropped.csv -t y -w w -o nan_dropped_coef.csv
-cmp -s nan_coef.csv nan_dropped_coef.csv || fail "nan: a NaN weight's row is not simply dropped"
+same_fit nan_coef.csv nan_dropped_coef.csv || fail "nan: a NaN weight's row is not simply dropped"
 expect_grep nan nan.out '^  \(1 observation deleted due to missingness\)$'
+[ "$(out_col nan_coef.csv deleted)" = 1 ] || fail "nan: deleted = $(out_col nan_coef.csv deleted), expected 1"
 awk -F, -v OFS=, 'NR == 7 { $2 = "Inf" } { print }' data.csv > inf.csv
 run inf 2 "$MATGRAD" fit inf.csv -t y -w w
 expect_grep inf inf.err "^matgrad: inf\\.csv:7: column 'w': non-finite value 'Inf'$"
