@@ -232,6 +232,12 @@ static int parse_args(int argc, char **argv, mgcli_fit_options *o)
     if ((o->method == MGCLI_GD || o->ridge > 0) && (o->robust >= 0 || o->vcov || o->save))
         return usage_error("%s", "--robust, --vcov and --save need a least-squares fit "
                                  "(--method auto, qr or normal without --ridge)");
+    /* the diagnostics need a second reading of the rows: say so before any
+     * work when the input is standard input (a pipe given by name is only
+     * known once opened: the fit reports it then) */
+    if (o->plot && o->method != MGCLI_GD && !strcmp(o->file, "-"))
+        return usage_error("%s", "--plot: the diagnostic plots need a second reading of the "
+                                 "rows, which standard input does not allow");
     if (o->ridge > 0 && o->plot)
         return usage_error("%s", "--plot draws least-squares diagnostics: not with --ridge");
     if (o->save && (mgcli_outfile_is_stdout(o->save) &&
@@ -340,7 +346,7 @@ static int draw_plot(const mgcli_fit_options *o, const mgcli_fit_result *r, mgcl
     } else {
         if (!r->hat) {
             fputs("matgrad: --plot: the diagnostic plots need a second reading of the rows, "
-                  "which standard input does not allow; no plot written\n", stderr);
+                  "which a pipe does not allow; no plot written\n", stderr);
             mgcli_outfile_discard(plot);
             return MGCLI_EXIT_FAIL;
         }

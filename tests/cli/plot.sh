@@ -57,8 +57,16 @@ fi
 # On standard input the rows cannot be read a second time for the
 # diagnostics: an error (exit status 1, after the results), no file; the
 # same for a pipe given by name.  Checked with and without gnuplot.
-run plot_stdin 1 "$MATGRAD" fit - --target y --intercept --plot stdin.png < lin.csv
-expect_grep plot_stdin plot_stdin.err '^matgrad: --plot: the diagnostic plots need a second reading of the rows, which standard input does not allow; no plot written$'
+# standard input by name: a usage error before any work (exit 2, no report);
+# a FIFO given by name is found out only once read: exit 1 after the report
+run plot_stdin 2 "$MATGRAD" fit - --target y --intercept --plot stdin.png < lin.csv
+expect_grep plot_stdin plot_stdin.err '^matgrad fit: --plot: the diagnostic plots need a second reading of the rows, which standard input does not allow$'
+[ ! -s plot_stdin.out ] || fail "plot_stdin: a report was printed before the usage error"
+mkfifo fifo.csv
+( cat lin.csv > fifo.csv & )
+run plot_fifo 1 "$MATGRAD" fit fifo.csv --target y --intercept --plot fifo.png
+expect_grep plot_fifo plot_fifo.err '^matgrad: --plot: the diagnostic plots need a second reading of the rows, which a pipe does not allow; no plot written$'
+[ ! -e fifo.png ] || fail "plot_fifo: a plot file was written"
 [ ! -e stdin.png ] || fail "plot_stdin: a plot file was written"
 [ "$(find . -name 'stdin.png*' | wc -l)" -eq 0 ] || fail "plot_stdin: a temporary file was left"
 # gd holds its rows: its loss curve needs no second reading, from a pipe too
