@@ -24,6 +24,7 @@
  * read in one sequence, by one parser (a file with quoted data fields is
  * read as fast as before, not faster). */
 #define _POSIX_C_SOURCE 200809L
+#include "fit_diag.h"
 #include "fit_engine.h"
 
 #include <errno.h>
@@ -89,6 +90,7 @@ typedef struct range_out {
 /* One thread's parser state, row block and fit state. */
 typedef struct worker {
     mgcli_engine e;
+    mgcli_diag_acc diag;   /* a diagnostics pass: this thread's quartile counts */
     mgcli_fit_data d;
     char *buf;
     int ready;             /* allocated */
@@ -147,6 +149,11 @@ static int worker_init(worker *w, const mgcli_engine *e, const mgcli_fit_data *d
     w->buf = malloc(PIECE);
     if (!w->buf)
         return mgcli_csv_fail_nomem(&w->err, "the read buffer");
+    if (e->diag) {
+        if (mgcli_diag_child(&w->diag, e->diag) != 0)
+            return mgcli_csv_fail_nomem(&w->err, "the residual quartiles");
+        w->e.diag = &w->diag;
+    }
     if (mgcli_fit_data_worker(&w->d, d, mgcli_engine_block, &w->e, &w->err) != 0 ||
         mgcli_engine_ranges(&w->e, d->p, &w->err) != 0)
         return -1;
@@ -156,6 +163,7 @@ static int worker_init(worker *w, const mgcli_engine *e, const mgcli_fit_data *d
 
 static void worker_free(worker *w)
 {
+    mgcli_diag_free(&w->diag);
     mgcli_engine_free(&w->e);
     mgcli_fit_data_free(&w->d);
     free(w->buf);
@@ -273,6 +281,14 @@ static void take(reader *r, worker *w, const range_out *out, long i)
         return;   /* an empty range, or blank lines: no state to merge */
     mgcli_csv_error err;
     mg_status s = MG_OK;
+    if (r->e->diag) {
+        /* a diagnostics pass: the range's quartile counts, then empty */
+        if (mgcli_diag_merge(r->e->diag, w->e.diag) != 0) {
+            mgcli_csv_fail_nomem(&err, "the residual quartiles");
+            reader_fail(r, &err, MG_ENOMEM);
+        }
+        return;
+    }
     if (!r->e->lo && mgcli_engine_ranges(r->e, r->d->p, &err) != 0) {
         reader_fail(r, &err, MG_OK);
         return;

@@ -152,9 +152,39 @@ int mgcli_diag_finish(mgcli_diag_acc *a, mgcli_fit_result *r)
     r->hat = a->hat;
     r->row = a->row;
     r->n_resid = a->n;
-    r->resid_all = a->n == a->seen; /* every residual kept (the listing needs it) */
+    r->resid_all = !a->split && a->n == a->seen; /* every residual kept (the listing) */
     a->resid = a->fitted = a->hat = NULL;
     a->row = NULL;
+    return 0;
+}
+
+int mgcli_diag_parallel(const mgcli_diag_acc *a)
+{
+    /* the quartiles' counts merge exactly; a robust covariance's sums and
+     * the plots' sample do not (rounding, row positions) */
+    return !a->hc && !a->keep_plot;
+}
+
+int mgcli_diag_child(mgcli_diag_acc *c, const mgcli_diag_acc *parent)
+{
+    memset(c, 0, sizeof *c);
+    c->model = parent->model; /* parent's views: read only, outlive the child */
+    c->resid_only = 1;        /* no rows kept: the parent's listing is of small inputs only */
+    c->stride = 1;
+    if (!(c->qsel = mgcli_qsel_child(parent->qsel))) {
+        c->status = MG_ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+int mgcli_diag_merge(mgcli_diag_acc *a, mgcli_diag_acc *child)
+{
+    a->split = 1;
+    if (mgcli_qsel_merge(a->qsel, child->qsel) != 0) {
+        a->status = MG_ENOMEM;
+        return -1;
+    }
     return 0;
 }
 

@@ -29,6 +29,7 @@ typedef struct mgcli_diag_acc {
     mg_hc *hc;            /* NULL: no robust covariance */
     mgcli_qsel *qsel;     /* the residual quartiles */
     int resid_only;       /* a later pass: residuals for the quartiles only */
+    int split;            /* rows went to children (parallel reader): none kept here */
     int keep_plot;
     size_t stride;        /* plots: every stride-th row of nonzero weight */
     size_t seen;          /* rows of nonzero weight seen in the first pass */
@@ -54,5 +55,13 @@ int mgcli_diag_end_pass(mgcli_diag_acc *a);
  * V into r->vcov.  0, or -1 with a->status set. */
 int mgcli_diag_finish(mgcli_diag_acc *a, mgcli_fit_result *r);
 void mgcli_diag_free(mgcli_diag_acc *a);
+
+/* The parallel reader (fit_chunks.c): 1 when a pass can be split among
+ * threads with an exact, split-independent result (no --robust, no plot);
+ * a child accumulator for one thread's ranges, merged into its parent
+ * range by range in file order (and emptied). */
+int mgcli_diag_parallel(const mgcli_diag_acc *a);
+int mgcli_diag_child(mgcli_diag_acc *child, const mgcli_diag_acc *parent);
+int mgcli_diag_merge(mgcli_diag_acc *a, mgcli_diag_acc *child);
 
 #endif

@@ -250,9 +250,10 @@ static int read_input(engine *e, mgcli_fit_data *d, FILE *f, off_t size, mgcli_c
         /* the parallel reader needs every column's kind known and none
          * text: the rows of a file with factors are held in memory, read
          * in one sequence */
-        /* the diagnostics pass keeps per-row values in file order: one
-         * sequence */
-        if (mgcli_csv_in_body(p) && !d->held && !e->diag && !mgcli_csv_has_text(p) && size >= 0 &&
+        /* a diagnostics pass with --robust or a plot keeps per-row values
+         * and floating sums: one sequence (fit_diag.h) */
+        if (mgcli_csv_in_body(p) && !d->held && (!e->diag || mgcli_diag_parallel(e->diag)) &&
+            !mgcli_csv_has_text(p) && size >= 0 &&
             size - offset >= 2 * (off_t)mgcli_chunk_bytes()) {
             free(buf);
             /* rows kept before the kinds were decided, as one block */

@@ -208,6 +208,75 @@ void mgcli_qsel_result(const mgcli_qsel *s, double q[5])
     }
 }
 
+mgcli_qsel *mgcli_qsel_child(const mgcli_qsel *parent)
+{
+    mgcli_qsel *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->n = parent->n;
+    c->keep = parent->keep;
+    c->first = parent->first;
+    c->mn = INFINITY;
+    c->mx = -INFINITY;
+    int ok = 1;
+    if (c->first && c->keep)
+        ok = (c->all = malloc(c->n * sizeof *c->all)) != NULL;
+    else if (c->first)
+        ok = (c->hist0 = calloc(BINS, sizeof *c->hist0)) != NULL;
+    for (int j = 0; ok && j < NT; j++) {
+        const target *p = &parent->t[j];
+        target *t = &c->t[j];
+        t->rank = p->rank;
+        t->prefix = p->prefix;
+        t->level = p->level;
+        t->mode = p->mode;
+        t->value = p->value;
+        if (t->mode == HIST)
+            ok = (t->hist = calloc(BINS, sizeof *t->hist)) != NULL;
+    }
+    if (!ok) {
+        mgcli_qsel_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int mgcli_qsel_merge(mgcli_qsel *dst, mgcli_qsel *src)
+{
+    if (dst->seen + src->seen > dst->n && dst->first && dst->keep)
+        return -1;
+    if (src->first) {
+        dst->mn = src->mn < dst->mn ? src->mn : dst->mn;
+        dst->mx = src->mx > dst->mx ? src->mx : dst->mx;
+        if (src->keep)
+            memcpy(dst->all + dst->seen, src->all, src->seen * sizeof *src->all);
+        else
+            for (size_t b = 0; b < BINS; b++)
+                dst->hist0[b] += src->hist0[b];
+    } else {
+        for (int j = 0; j < NT; j++) {
+            target *d = &dst->t[j], *t = &src->t[j];
+            if (t->mode == HIST) {
+                for (size_t b = 0; b < BINS; b++)
+                    d->hist[b] += t->hist[b];
+                memset(t->hist, 0, BINS * sizeof *t->hist);
+            } else if (t->mode == COLLECT) {
+                for (size_t i = 0; i < t->nv; i++)
+                    if (push(d, t->vals[i]) != 0)
+                        return -1;
+                t->nv = 0;
+            }
+        }
+    }
+    dst->seen += src->seen;
+    src->seen = 0;
+    src->mn = INFINITY;
+    src->mx = -INFINITY;
+    if (src->hist0)
+        memset(src->hist0, 0, BINS * sizeof *src->hist0);
+    return 0;
+}
+
 void mgcli_qsel_free(mgcli_qsel *s)
 {
     if (!s)

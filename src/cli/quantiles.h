@@ -35,4 +35,12 @@ int mgcli_qsel_end_pass(mgcli_qsel *s);
 void mgcli_qsel_result(const mgcli_qsel *s, double q[5]);
 void mgcli_qsel_free(mgcli_qsel *s);
 
+/* Parallel passes: a child takes the values of some rows of the current
+ * pass (mgcli_qsel_add), and mgcli_qsel_merge moves them into the parent
+ * and empties the child for more.  Counts and collected values are exact,
+ * so the result does not depend on how the values were split.  NULL / -1
+ * when out of memory. */
+mgcli_qsel *mgcli_qsel_child(const mgcli_qsel *parent);
+int mgcli_qsel_merge(mgcli_qsel *dst, mgcli_qsel *src);
+
 #endif
