@@ -7,7 +7,8 @@
 # times the passes over the file / median time, and file bytes / time) and
 # the peak resident memory (/usr/bin/time's maximum RSS), against the
 # issue's budget of 64 MB resident.  auto reads a regular file 1 + r times
-# (r refinement passes, printed in the report); normal and qr once; "wqr"
+# (r refinement passes, printed in the report), normal and qr once, and
+# every method once or more for the report's residuals (printed too); "wqr"
 # is --method qr with --weights w (the other methods fit w as a predictor).  docs/cli.md quotes its output.
 #   usage: scripts/cli_scale.sh            (uses build/matgrad; MATGRAD=... overrides)
 #          ROWS=1000000 RUNS=3 METHODS="normal qr" scripts/cli_scale.sh
@@ -63,7 +64,8 @@ for m in $methods; do
     q=$((cols + 2)); [ "$m" = wqr ] && q=$((cols + 1))
     grep -q "^Rank: $q of $q coefficients" "$dir/out" || { cat "$dir/out"; exit 1; }
     refine=$(sed -n 's/.*refined in \([0-9]*\) pass.*/\1/p' "$dir/out")
-    passes=$((1 + ${refine:-0}))
+    resid=$(sed -n 's/.*residuals in \([0-9]*\) pass.*/\1/p' "$dir/out")
+    passes=$((1 + ${refine:-0} + ${resid:-0}))
     med=$(cut -d' ' -f1 "$dir/times" | sort -g | awk '{ a[NR] = $1 } END { print (a[int((NR + 1) / 2)] + a[int(NR / 2) + 1]) / 2 }')
     rss=$(cut -d' ' -f2 "$dir/times" | sort -g | tail -n 1)
     rss_mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')

@@ -514,12 +514,14 @@ static int diagnostics(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int re
     e->diag = &a;
     d->replay = 1;
     int rc = MGCLI_EXIT_OK, more = 1;
+    size_t passes = 0;
     /* the diagnostics pass, then (many rows) residual passes until the
      * quartiles are exact */
     while (rc == MGCLI_EXIT_OK && more == 1) {
         if (!d->held)
             d->n = d->deleted = 0;
         rc = read_pass(e, d, NULL);
+        passes++;
         d->deleted = deleted;
         if (rc == MGCLI_EXIT_OK && d->n != rows) {
             fprintf(stderr, "matgrad: %s: the file changed while it was being read (%zu rows, "
@@ -530,6 +532,13 @@ static int diagnostics(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int re
             rc = engine_failed(e, d, a.status);
     }
     e->diag = NULL;
+    if (rc == MGCLI_EXIT_OK) {
+        /* the report says what the passes were (scripts/cli_scale.sh counts them) */
+        size_t used = strlen(r->method_buf);
+        snprintf(r->method_buf + used, sizeof r->method_buf - used, "; residuals in %zu pass%s",
+                 passes, passes == 1 ? "" : "es");
+        r->method = r->method_buf;
+    }
     if (rc == MGCLI_EXIT_OK && mgcli_diag_finish(&a, r) != 0)
         rc = engine_failed(e, d, a.status);
     if (rc == MGCLI_EXIT_OK && e->o->robust >= 0) {

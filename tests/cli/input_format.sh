@@ -28,7 +28,7 @@ run reordered 0 "$MATGRAD" fit reordered.csv -t y -i -o reordered_coef.csv
 paste -d, <(grep '^a,' reordered_coef.csv) <(grep '^a,' plain_coef.csv) |
     awk -F, '{ d = ($3 - $25) / $25; if (d < 0) d = -d; exit !(d <= 2 * 3 * 6 * 2 ^ -52) }' ||
     fail "reordered: standard error of a"
-expect_grep plain plain.out '^Method: auto \(streamed Householder QR, refined in 1 pass over the file\)$'
+expect_grep plain plain.out '^Method: auto \(streamed Householder QR, refined in 1 pass over the file; residuals in 1 pass\)$'
 # From a pipe, which cannot be read twice: the one-pass QR answer, i.e.
 # bit for bit --method qr on the file (the same blocks into the same state).
 run plain_qr 0 "$MATGRAD" fit plain.csv -t y -i -m qr -o plain_qr_coef.csv

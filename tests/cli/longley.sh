@@ -76,7 +76,7 @@ run fit_stdin 0 "$MATGRAD" fit - --target y --intercept --output coef_stdin.csv 
 cmp -s coef_qr.csv coef_stdin.csv || fail "stdin: coefficients differ from --method qr's on the file"
 expect_grep fit_stdin fit_stdin.out '^Note: the input cannot be read twice'
 # On the file, auto refines the QR answer by passes over the file.
-expect_grep fit_auto fit_auto.out '^Method: auto \(streamed Householder QR, refined in [1-4] pass(es)? over the file\)$'
+expect_grep fit_auto fit_auto.out '^Method: auto \(streamed Householder QR, refined in [1-4] pass(es)? over the file; residuals in [1-4] pass(es)?\)$'
 # the report names standard input as the data (R's Call line) and counts its 16 rows
 expect_grep fit_stdin fit_stdin.out '^matgrad fit - --target y --intercept$'
 expect_grep fit_stdin fit_stdin.out '^Residual standard error: [0-9.]+ on 9 degrees of freedom$'

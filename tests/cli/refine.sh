@@ -15,7 +15,7 @@ awk 'function u() { s = (16807 * s) % 2147483647; return s / 2147483647 }
       e = int(50 * u()) - 25; yv = 7 + 3 * a - 5 * b + 11 * c
       printf "%d,%d,%d,%d\n%d,%d,%d,%d\n", a, b, c, yv + e, a, b, c, yv - e } }' > exact.csv
 run exact 0 "$MATGRAD" fit exact.csv -t y -i -o exact_coef.csv
-expect_grep exact exact.out '^Method: auto \(streamed Householder QR, refined in [1-4] pass(es)? over the file\)$'
+expect_grep exact exact.out '^Method: auto \(streamed Householder QR, refined in [1-4] pass(es)? over the file; residuals in [1-4] pass(es)?\)$'
 if grep -q '^Note:' exact.out; then fail "exact: a note: $(grep '^Note:' exact.out)"; fi
 # within 8 ulp of the exact answer (the issue's bound; ulp(x) <= |x| 2^-52)
 paste -d, <(tail -n +2 exact_coef.csv | cut -d, -f2) <(printf '7\n3\n-5\n11\n') |
