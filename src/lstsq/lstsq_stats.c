@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the diagonal of (Z^T Z)^-1 for the coefficient standard errors,
  *     se_j = sigma * sqrt([(X^T X)^-1]_jj) = sigma * d_j * sqrt([(Z^T Z)^-1]_jj),
- * from the factors, then refined where the problem is small enough. */
+ * from the factors (R^-1 by triangular solves, or the SVD), then refined where
+ * the factor may hold fewer than about 12 digits (lstsq.c, cov_needs_refining). */
 #include "lstsq_internal.h"
 #include "internal.h"
 
