@@ -270,13 +270,28 @@ enum { SENTINEL = 12345 };
 
 /* Standard errors sd_j = sd sqrt(v_j), v = diag (Z^T W Z)^-1, as
  * tests/ref/ref_lstsq.c derives them (eps_b = REF_C_B m u, kappa of the
- * equilibrated design, vr_j from Cauchy-Schwarz |v_ij| <= sqrt(v_ii v_jj)):
- * refined on the unweighted QR and SVD paths while N m^2 <= 1e8
- * (docs/accuracy.md step 5): cov_rel = sqrt(m) eps_b (1 + kappa^2 u)
- * sqrt(vr_j); from the factor otherwise (the Cholesky path, bigger designs,
- * and every weighted fit, which runs on the fit engine: R_Z^-1 or the
- * Cholesky factor, docs/accuracy.md "Weights"): kappa^2 eps_b vr_j, the
- * Cholesky bound, which also covers the triangular factor's kappa eps_b.
+ * equilibrated design, vr_j from Cauchy-Schwarz |v_ij| <= sqrt(v_ii v_jj)).
+ * Three sources, as src/lstsq/lstsq.c chooses them (docs/accuracy.md
+ * step 5):
+ *   - refined, on the unweighted QR and SVD paths while N m^2 <= 1e8,
+ *     except a full-rank QR with rcond >= 1e-3: cov_rel = sqrt(m) eps_b
+ *     (1 + kappa^2 u) sqrt(vr_j);
+ *   - the QR factor's R^-1 (unweighted QR otherwise): the computed R is
+ *     exact for Z + dZ, ||dz_j|| <= eps_b ||z_j|| (Householder QR,
+ *     column by column: Higham, ASNA, Thm 19.4, with the realistic
+ *     constant of ref_lstsq.h), and each row of R^-1 comes from a
+ *     triangular solve exact for R + dR, |dR| <= gamma_m |R| (Thm 8.5), so
+ *     v_j is exact for (Z + E)^T (Z + E), ||E||_2 <= sqrt(m) (eps_b +
+ *     gamma_m) ||Z||_2 (Frobenius to 2-norm).  With Z = Q_1 R and delta =
+ *     kappa ||E|| / ||Z||, (Z + E)^T (Z + E) = R^T (I + F) R, ||F|| <= 2 delta
+ *     + delta^2, so v_j = u^T (I + F)^-1 u with u = R^-T e_j, v*_j = u^T u:
+ *     |v_j / v*_j - 1| <= ||F|| / (1 - ||F||), first order in kappa and
+ *     without vr_j (each diagonal entry separately); plus gamma_m for the
+ *     sum of squares;
+ *   - the Cholesky path, bigger designs on SVD, and every weighted fit
+ *     (the fit engine: R_Z^-1 or the Cholesky factor, docs/accuracy.md
+ *     "Weights"): kappa^2 eps_b vr_j, the Cholesky bound, which also
+ *     covers the triangular factor's kappa eps_b.
  * se_rel = sd_rel + cov_rel / 2 + 2 u.  Returns the number of
  * coefficients whose bound is vacuous (>= 1/2: not checked). */
 static size_t check_se(const ctx *c, const mg_lstsq_result *res, const mg_matrix *SE,
@@ -284,12 +299,19 @@ static size_t check_se(const ctx *c, const mg_lstsq_result *res, const mg_matrix
 {
     const size_t m = c->pr.m, k = c->pr.k;
     const double eps_b = REF_C_B * (double)m * MGT_U, kap2 = c->kappa * c->kappa;
+    /* src/lstsq/lstsq.c: MG__COV_REFINE_MAX_WORK, MG__COV_FACTOR_RCOND */
+    const int qr_factor = res->method == MG_LSTSQ_QR && !c->pr.w && res->rank == m;
     const int refined = res->method != MG_LSTSQ_CHOLESKY && !c->pr.w &&
-                        (double)c->pr.N * (double)m * (double)m <= 1e8;
+                        (double)c->pr.N * (double)m * (double)m <= 1e8 &&
+                        !(qr_factor && res->rcond >= 1e-3);
+    const double delta = sqrt((double)m) * c->kappa * (eps_b + mgt_gamma((double)m));
+    const double fq = 2.0 * delta + delta * delta;
+    const double qr_rel = fq < 0.5 ? fq / (1.0 - fq) + mgt_gamma((double)m) : INFINITY;
     size_t vacuous = 0;
     for (size_t j = 0; j < m; j++) {
-        const double cov_rel = refined ? sqrt((double)m) * eps_b * (1.0 + kap2 * MGT_U) * sqrt(c->vr[j])
-                                       : kap2 * eps_b * c->vr[j];
+        const double cov_rel = refined     ? sqrt((double)m) * eps_b * (1.0 + kap2 * MGT_U) * sqrt(c->vr[j])
+                               : qr_factor ? qr_rel
+                                           : kap2 * eps_b * c->vr[j];
         for (size_t o = 0; o < k; o++) {
             const double t = c->sd_tol[o] / c->sd[o] + 0.5 * cov_rel + 2.0 * MGT_U;
             if (t >= 0.5) {

@@ -104,7 +104,12 @@ typedef struct mg_lstsq_result {
     size_t df_residual;      /* N - rank */
     /* Optional: point at caller storage to receive these, or leave NULL. */
     mg_matrix *std_err;      /* (p + intercept) x k coefficient standard errors,
-                                residual_sd * sqrt(diag((X^T X)^+)) */
+                                residual_sd * sqrt(diag((X^T X)^+)); on the QR path
+                                from R^-1 (relative error about kappa eps, ~12+
+                                digits) when rcond >= 1e-3, refined to a few ulp
+                                below that (while N p^2 <= 1e8); from the Cholesky
+                                factor on that path (about kappa^2 eps):
+                                docs/accuracy.md, step 5 */
     double *residual_sd;     /* k values: sqrt(RSS_c / df_residual) */
     double *r_squared;       /* k values: 1 - RSS/TSS (TSS about the mean with an
                                 intercept or a constant nonzero column in X, about

@@ -17,6 +17,14 @@
 #define MG__AUTO_CHOL_MIN_WORK 1.0e7
 /* Variances are refined (p extra refinement solves) while N p^2 is below. */
 #define MG__COV_REFINE_MAX_WORK 1.0e8
+/* ... and only where the QR factor's own variances may have fewer than
+ * about 12 correct digits.  The factor is exact for Z + dZ with ||dZ|| <=
+ * eta ||Z|| (eta of order p eps), and then each [(Z^T Z)^-1]_jj is within a
+ * relative (2 delta + delta^2) / (1 - 2 delta - delta^2), delta = kappa_2(Z)
+ * eta, of the exact one (docs/accuracy.md, step 5): first order in kappa,
+ * not kappa^2.  kappa_2 <= p / rcond_1, so rcond >= 1e-3 keeps delta near
+ * 1e3 p^2 eps: about 1e-12 for p up to 64 in practice. */
+#define MG__COV_FACTOR_RCOND 1.0e-3
 
 mg_lstsq_options mg_lstsq_defaults(void)
 {
@@ -173,6 +181,17 @@ int mg__lsq_has_constant_column(const mg_matrix *X, int intercept)
     return 0;
 }
 
+/* 1 if the factor's variances are refined: a full-rank fit small enough
+ * (N p^2) whose factor does not already give them to about 12 digits (a QR
+ * with rcond >= MG__COV_FACTOR_RCOND does; the SVD path always refines). */
+static int cov_needs_refining(const mg__lsq *q)
+{
+    const double N = (double)q->d.N, p = (double)q->d.p;
+    if (q->rank != q->d.p || N * p * p > MG__COV_REFINE_MAX_WORK)
+        return 0;
+    return !(q->kind == MG__LSQ_QR && q->rcond >= MG__COV_FACTOR_RCOND);
+}
+
 static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs *out,
                                          mg_lstsq_result *res, double *se, double *sd, double *r2,
                                          double *ar2)
@@ -195,8 +214,7 @@ static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, c
         memset(v, 0, p * sizeof *v);
     } else {
         s = mg__lsq_cov_diag(q, v);
-        if (s == MG_OK && q->rank == p &&
-            (double)N * (double)p * (double)p <= MG__COV_REFINE_MAX_WORK)
+        if (s == MG_OK && cov_needs_refining(q))
             s = mg__lsq_cov_refine(q, v);
     }
     /* se = sd d_j sqrt(v_j), in long double: d_j may be up to 2^1074 */

@@ -43,9 +43,9 @@ typedef struct mg__lsq {
     size_t rank;
     double rcond;
     /* QR: Householder factor of Z P (N x p, column-major), tau (m), perm
-     *     (p, 0-based: column i of Z P is column perm[i] of Z); P = I and
-     *     dgeqrt's block factors in T when the rank was proven full
-     *     without pivoting.
+     *     (p, 0-based: column i of Z P is column perm[i] of Z); P = I when
+     *     the rank was proven full without pivoting, and then for
+     *     p > 32 dgeqrt's block factors in T (NULL otherwise).
      * SVD: U (N x m, column-major) in F, s (m), Vt (m x p, column-major).
      */
     double *F, *tau, *s, *Vt;

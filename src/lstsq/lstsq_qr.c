@@ -23,10 +23,15 @@ void mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo)
         scale[j] = 0.0;
     if (ic)
         scale[0] = 1.0;
+    /* X is finite here (checked first), so a comparison does what fmax
+     * would, without its NaN handling: a library call per entry at -O2 */
     for (size_t i = 0; i < d->N; i++) {
         const double *xi = X->data + i * X->stride;
-        for (size_t j = 0; j < X->cols; j++)
-            scale[ic + j] = fmax(scale[ic + j], fabs(xi[j]));
+        double *sj = scale + ic;
+        for (size_t j = 0; j < X->cols; j++) {
+            const double a = fabs(xi[j]);
+            sj[j] = a > sj[j] ? a : sj[j];
+        }
     }
     /* 2^-e with max |Zd_ij| in [2^(e-1), 2^e): the scaled column's largest
      * entry lies in [1/2, 1) and no bit of it changes.  e >= -1073 (the
@@ -109,6 +114,35 @@ static MG__MUST_USE mg_status qr_blocked(double *Z, size_t N, size_t p, size_t n
     return s;
 }
 
+/* Z = Q R, Householder vectors and tau only, for p <= MG__QR_NB: one block,
+ * where dgeqrf takes LAPACK's unblocked dgeqr2 (BLAS-2 updates of the
+ * trailing columns, what dgels does), and Q is applied by dormqr's
+ * unblocked dorm2r, which needs no T.  dgeqrt's recursive dgeqrt3 would
+ * spend most of its time packing tiny dgemm operands (measured at 1e4 x 20:
+ * 2-3x dgeqrf's time). */
+static MG__MUST_USE mg_status qr_householder(double *Z, size_t N, size_t p, double *tau)
+{
+    const lapack_int n = (lapack_int)N, pp = (lapack_int)p;
+    double query = 0.0;
+    /* workspace query: the optimal lwork in query */
+    mg_status s = mg__lapack_status(
+        LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, n, pp, Z, n, tau, &query, -1), MG_EINVAL);
+    if (s != MG_OK)
+        return s;
+    const double want = fmax(query, (double)p);
+    if (!(want < (double)INT_MAX))
+        return MG_ENOMEM;
+    double *work = mg__alloc_doubles((size_t)want, 1);
+    if (!work)
+        return MG_ENOMEM;
+    /* Z = Q R   (Householder QR, no pivoting) */
+    s = mg__lapack_status(
+        LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, n, pp, Z, n, tau, work, (lapack_int)want),
+        MG_EINVAL);
+    free(work);
+    return s;
+}
+
 /* Z P = Q R with column pivoting; jpvt (p, zeroed: all columns free) gets
  * the 1-based permutation. */
 static MG__MUST_USE mg_status qr_pivoted(double *Z, size_t N, size_t p, lapack_int *jpvt,
@@ -135,8 +169,9 @@ static MG__MUST_USE mg_status qr_pivoted(double *Z, size_t N, size_t p, lapack_i
     return s;
 }
 
-/* Factors the scaled design: the blocked QR when N >= p and its condition
- * estimate proves full rank (T set), else the pivoted QR (*pivoted = 1). */
+/* Factors the scaled design: the unpivoted QR when N >= p and its condition
+ * estimate proves full rank (T set when p > MG__QR_NB: blocked), else the
+ * pivoted QR (*pivoted = 1). */
 static MG__MUST_USE mg_status qr_factor(mg__lsq *q, double *Z, double *tau, lapack_int *jpvt,
                                         size_t nb, double **T, double *rcond, int *pivoted)
 {
@@ -146,7 +181,11 @@ static MG__MUST_USE mg_status qr_factor(mg__lsq *q, double *Z, double *tau, lapa
     *pivoted = 0;
     if (N >= p) {
         mg__lsq_copy_design(&q->d, q->scale, q->scale_lo, Z);
-        MG__CHECK(qr_blocked(Z, N, p, nb, T));
+        if (p <= MG__QR_NB) {
+            MG__CHECK(qr_householder(Z, N, p, tau));
+        } else {
+            MG__CHECK(qr_blocked(Z, N, p, nb, T));
+        }
         mg_status s = tri_rcond(Z, p, N, rcond);
         if (s != MG_OK) {
             free(*T);
@@ -219,8 +258,9 @@ mg_status mg__lsq_qr(mg__lsq *q)
     return MG_OK;
 }
 
-/* w = Q w or Q^T w (trans 'N' or 'T'), with the stored T factors when the
- * QR was unpivoted, else from the Householder vectors and tau. */
+/* w = Q w or Q^T w (trans 'N' or 'T'), with the stored T factors of the
+ * blocked QR, else from the Householder vectors and tau (pivoted, or one
+ * block: dormqr then applies the reflectors one by one, dorm2r). */
 static MG__MUST_USE mg_status apply_q(const mg__lsq *q, char trans, double *w)
 {
     const lapack_int n = (lapack_int)q->d.N, pp = (lapack_int)q->d.p;

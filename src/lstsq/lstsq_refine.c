@@ -47,6 +47,45 @@ static double norm_change(const double *dx, const double *x, size_t n)
     return xn > 0.0 ? dn / xn : INFINITY;
 }
 
+/* An a-priori bound on the contraction of one step, from the condition
+ * estimate of the factor: Bjorck's iteration with a backward-stable QR (or
+ * SVD) solve contracts the error by at most c kappa_2(Z) eps (Higham, ASNA,
+ * Sec. 20.5); c = 8 (p + 1) as for the fit engine's bound (docs/derivations.md
+ * "When to stop"), and kappa_2 <= p / rcond with rcond the 1-norm estimate
+ * of R (||R||_2 <= sqrt(p) ||R||_1 and the same for R^-1; for the SVD rcond
+ * is already s_min / s_max, and p / rcond only overstates it).  Infinite
+ * when the rank is not full (no exact answer to bound). */
+static double contraction_bound(const mg__lsq *q)
+{
+    const double p = (double)q->d.p;
+    if (q->rank != q->d.p || !(q->rcond > 0.0))
+        return INFINITY;
+    return 8.0 * (p + 1.0) * p * DBL_EPSILON / q->rcond;
+}
+
+/* 1 if x (after the correction dx) is within a quarter ulp of the exact
+ * solution by the bound: with e the error before the step and ||e + dx||
+ * <= rho ||e||, ||e|| <= ||dx|| / (1 - rho), so the error after it is at
+ * most rho / (1 - rho) ||dx||_2 <= rho / (1 - rho) sqrt(p) max |dx_i|.
+ * When that is below a quarter ulp of every |x_j| (of eps max |x| for the
+ * coefficients near zero, as mg__lsq_rel_change measures them), another
+ * step could not change x: the one that would only confirm it is saved. */
+static int within_bound(double rho, const double *dx, const double *x, size_t p)
+{
+    if (!(rho <= 0.25))
+        return 0;
+    double dmax = 0.0, xn = 0.0;
+    for (size_t j = 0; j < p; j++) {
+        dmax = fmax(dmax, fabs(dx[j]));
+        xn = fmax(xn, fabs(x[j]));
+    }
+    const double err = rho / (1.0 - rho) * sqrt((double)p) * dmax;
+    for (size_t j = 0; j < p; j++)
+        if (!(err <= 0.25 * DBL_EPSILON * fmax(fabs(x[j]), DBL_EPSILON * xn)))
+            return 0;
+    return 1;
+}
+
 /* f = y - r - Zd (D x) and, when g != NULL, g = c - D Zd^T r.  The kernel
  * takes the representable factor scale of D; for the rest, scale_lo,
  * g_j = lo_j (c_j / lo_j - scale_j Zd_j^T r) with c_j / lo_j exact, so c
@@ -102,6 +141,7 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
      * one is the truncated factorisation's minimum-norm solution, which the
      * steps only polish.  0 steps: the factorisation's own answer. */
     int proven = !full || q->max_refine == 0;
+    const double rho = contraction_bound(q);
     while (steps < q->max_refine) {
         if (full) {
             residuals(q, y, ys, c, x, r, f, g, bt, acc, cs);
@@ -128,9 +168,11 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
         steps++;
         last = d;
         /* at rounding level, or the next correction would be about d times
-         * the observed contraction dn / prev: below the last bit of x, so
-         * another pass cannot change the answer */
-        if (d <= 2.0 * DBL_EPSILON || (isfinite(prev) && d * (dn / prev) <= 0.25 * DBL_EPSILON)) {
+         * the observed contraction dn / prev, or the a-priori bound puts x
+         * within a quarter ulp: below the last bit of x, so another pass
+         * cannot change the answer */
+        if (d <= 2.0 * DBL_EPSILON || (isfinite(prev) && d * (dn / prev) <= 0.25 * DBL_EPSILON) ||
+            within_bound(rho, dx, x, p)) {
             proven = 1;
             break;
         }

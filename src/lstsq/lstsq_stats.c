@@ -1,42 +1,38 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: the diagonal of (Z^T Z)^-1 for the coefficient standard errors,
  *     se_j = sigma * sqrt([(X^T X)^-1]_jj) = sigma * d_j * sqrt([(Z^T Z)^-1]_jj),
- * from the factors, then refined where the problem is small enough. */
+ * from the factors (R^-1 by triangular solves, or the SVD), then refined where
+ * the factor may hold fewer than about 12 digits (lstsq.c, cov_needs_refining). */
 #include "lstsq_internal.h"
 #include "internal.h"
 
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* v_j = ||row j of T^-1||^2 for an n x n upper-triangular T (column-major,
- * leading dimension ld; row-major callers pass the transpose's layout). */
-static MG__MUST_USE mg_status inv_row_norms(const double *T, size_t n, size_t ld, int row_major,
-                                            double *v)
+/* v_i = ||row i of R^-1||^2 for the n x n upper-triangular R (column-major,
+ * leading dimension ld).  Row i of R^-1 is u^T with R^T u = e_i, and u_l = 0
+ * for l < i, so only the trailing block R[i:, i:] enters.  One triangular
+ * solve per row rather than an explicit inverse: each solve is backward
+ * stable on its own, (R + dR_i)^T u = e_i with |dR_i| <= gamma_n |R|
+ * (Higham, ASNA, Thm 8.5), which the error bound of docs/accuracy.md
+ * (step 5) needs.  u: n doubles of scratch. */
+static void inv_row_norms(const double *R, size_t n, size_t ld, double *u, double *v)
 {
-    double *Ti = mg__alloc_doubles(n, n);
-    if (!Ti)
-        return MG_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            Ti[j * n + i] = (i <= j) ? (row_major ? T[i * ld + j] : T[j * ld + i]) : 0.0;
-    /* Ti = T^-1   (column-major upper; a zero diagonal entry: info > 0) */
-    const mg_status s = mg__lapack_status(
-        LAPACKE_dtrtri_work(LAPACK_COL_MAJOR, 'U', 'N', (lapack_int)n, Ti, (lapack_int)n),
-        MG_ESINGULAR);
-    if (s != MG_OK) {
-        free(Ti);
-        return s;
-    }
     for (size_t i = 0; i < n; i++) {
+        const size_t len = n - i;
+        u[0] = 1.0;
+        memset(u + 1, 0, (len - 1) * sizeof *u);
+        /* u = R[i:, i:]^-T e_1   (forward substitution with R^T) */
+        cblas_dtrsv(CblasColMajor, CblasUpper, CblasTrans, CblasNonUnit, (lapack_int)len,
+                    R + i * ld + i, (lapack_int)ld, u, 1);
         double s = 0.0;
-        for (size_t j = i; j < n; j++)
-            s += Ti[j * n + i] * Ti[j * n + i];
+        for (size_t l = 0; l < len; l++)
+            s += u[l] * u[l];
         v[i] = s;
     }
-    free(Ti);
-    return MG_OK;
 }
 
 mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
@@ -55,16 +51,17 @@ mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
         }
         return MG_OK;
     }
-    /* Z P = Q R:  (Z^T Z)^-1 = P R^-1 R^-T P^T */
-    double *w = mg__alloc_doubles(p, 1);
+    /* Z P = Q R:  (Z^T Z)^-1 = P R^-1 R^-T P^T.  Full rank here (a
+     * rank-deficient fit is refactored by the SVD), so R's diagonal is
+     * nonzero. */
+    double *w = mg__alloc_doubles(p, 2);
     if (!w)
         return MG_ENOMEM;
-    mg_status s = inv_row_norms(q->F, p, q->d.N, 0, w);
-    if (s == MG_OK)
-        for (size_t i = 0; i < p; i++)
-            v[q->perm[i]] = w[i];
+    inv_row_norms(q->F, p, q->d.N, w + p, w);
+    for (size_t i = 0; i < p; i++)
+        v[q->perm[i]] = w[i];
     free(w);
-    return s;
+    return MG_OK;
 }
 
 /* 2^-sigma with D x 2^-sigma safely inside the double range for any x of
