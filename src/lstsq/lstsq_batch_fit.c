@@ -192,20 +192,6 @@ static void solve_aug(mg__batch_ws *w, const double *f, const double *g, double 
         dr[i] = f[i] + q[i];
 }
 
-/* max_i |dx_i| / max_i |x_i| (Inf when x = 0 and dx != 0), as
- * lstsq_refine.c's norm_change. */
-static double norm_change(const double *dx, const double *x, size_t n)
-{
-    double xn = 0.0, dn = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        xn = fmax(xn, fabs(x[i]));
-        dn = fmax(dn, fabs(dx[i]));
-    }
-    if (dn == 0.0)
-        return 0.0;
-    return xn > 0.0 ? dn / xn : INFINITY;
-}
-
 /* f = y - r - Zd (D x), g = -D Zd^T r, both in double-double (the
  * residuals of lstsq_refine.c with c = 0). */
 static void residuals(mg__batch_ws *w, const mg__design *d, const double *y, size_t ys)
@@ -239,7 +225,7 @@ static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const doubl
     while (steps < max_refine) {
         residuals(w, d, y, ys);
         solve_aug(w, w->f, w->g, w->dr, w->dx);
-        const double dd = mg__lsq_rel_change(w->dx, w->x, p), dn = norm_change(w->dx, w->x, p);
+        const double dd = mg__lsq_rel_change(w->dx, w->x, p), dn = mg__lsq_norm_change(w->dx, w->x, p);
         if (!(dn < prev)) {
             /* stalled: the noise floor only if the rejected correction is at
              * rounding level */

@@ -99,6 +99,11 @@ MG__MUST_USE mg_status mg__lsq_solve_aug(const mg__lsq *q, const double *f, cons
  * rounding level (max_refine steps, or a stall above MG__LSQ_STALL_ULPS):
  * x unproven.
  * scratch: MG__LSQ_REFINE_SCRATCH(N, p) doubles. */
+/* max_i |dx_i| / max_i |x_i| (Inf when x = 0 and dx != 0): the normwise
+ * size of a correction, which shows contraction where a coefficient near 0
+ * keeps a relative correction of 1. */
+MG__MUST_USE double mg__lsq_norm_change(const double *dx, const double *x, size_t n);
+
 /* A refinement that stalls is still proven when the correction it
  * rejected, the estimate of the remaining error, is within this many ulp
  * of each coefficient (normwise for coefficients near 0): the answer is

@@ -34,8 +34,7 @@ double mg__lsq_rel_change(const double *dx, const double *x, size_t n)
     return worst;
 }
 
-/* max_i |dx_i| / max_i |x_i| (Inf when x = 0 and dx != 0). */
-static double norm_change(const double *dx, const double *x, size_t n)
+double mg__lsq_norm_change(const double *dx, const double *x, size_t n)
 {
     double xn = 0.0, dn = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -151,7 +150,7 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
             residuals(q, y, ys, NULL, x, NULL, f, NULL, bt, acc, cs);
         }
         MG__CHECK(mg__lsq_solve_aug(q, f, full ? g : NULL, dr, dx));
-        const double d = mg__lsq_rel_change(dx, x, p), dn = norm_change(dx, x, p);
+        const double d = mg__lsq_rel_change(dx, x, p), dn = mg__lsq_norm_change(dx, x, p);
         if (!(dn < prev)) {
             /* The corrections stopped shrinking.  That is the noise floor
              * only if this correction, the estimate of x's remaining error,
