@@ -225,7 +225,8 @@ static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const doubl
     while (steps < max_refine) {
         residuals(w, d, y, ys);
         solve_aug(w, w->f, w->g, w->dr, w->dx);
-        const double dd = mg__lsq_rel_change(w->dx, w->x, p), dn = mg__lsq_norm_change(w->dx, w->x, p);
+        const double dd = mg__lsq_rel_change(w->dx, w->x, p);
+        const double dn = mg__lsq_norm_change(w->dx, w->x, p);
         if (!(dn < prev)) {
             /* stalled: the noise floor only if the rejected correction is at
              * rounding level */
