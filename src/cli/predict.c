@@ -368,10 +368,13 @@ int mgcli_predict(int argc, char **argv)
     mgcli_model m;
     if ((rc = read_model(o.model, &m)) != MGCLI_EXIT_OK)
         return rc;
-    if (m.weights && o.interval == MG_INTERVAL_PREDICTION)
+    if (m.weights && o.interval == MG_INTERVAL_PREDICTION) {
+        char name[64];
+        shown(name, sizeof name, m.weights);
         fprintf(stderr, "matgrad: note: the model was fitted with weights ('%s'); the prediction "
                         "intervals take weight 1 for the new rows (R's predict.lm warns the "
-                        "same)\n", m.weights);
+                        "same)\n", name);
+    }
     mgcli_outfile out = { 0 };
     rc = mgcli_outfile_open(&out, o.output);
     if (rc == 0)
