@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# The MPI layer's suites (tests/mpi/test_mpi_*.c, docs/mpi.md), each run
+# under mpirun with 1, 2, 3 and 4 ranks on this machine, when matgrad_mpi
+# is built.  They are plain C with an exit status (Check's forking runner
+# does not mix with MPI).
+if(NOT TARGET matgrad_mpi)
+  return()
+endif()
+
+# Open MPI: as root it needs the two ALLOW variables; more ranks than
+# cores need --oversubscribe; the shared-memory transport (vader) without
+# its single-copy mechanism (CMA needs ptrace rights that containers often
+# withhold), and the self transport: loopback only, no network.
+set(MG_MPIEXEC_FLAGS "")
+set(MG_MPI_ENV "")
+execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE MG_MPIEXEC_VERSION
+  ERROR_QUIET RESULT_VARIABLE MG_MPIEXEC_RC)
+if(MG_MPIEXEC_VERSION MATCHES "Open MPI|OpenRTE")
+  set(MG_MPIEXEC_FLAGS --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none)
+  set(MG_MPI_ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1)
+endif()
+# Open MPI's own allocations that outlive MPI_Finalize are not ours.
+if(MATGRAD_SANITIZE)
+  list(APPEND MG_MPI_ENV "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/mpi/lsan.supp")
+endif()
+
+file(GLOB MG_MPI_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/mpi/test_mpi_*.c)
+foreach(src ${MG_MPI_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/mpi)
+  target_link_libraries(${name} PRIVATE matgrad_mpi mgtestref)
+  foreach(np 1 2 3 4)
+    add_test(NAME ${name}_np${np}
+      COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} ${MG_MPIEXEC_FLAGS}
+              ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${name}> ${MPIEXEC_POSTFLAGS})
+    # A deadlock must fail, not hang: the suites take seconds.
+    set_tests_properties(${name}_np${np} PROPERTIES
+      ENVIRONMENT "${MG_MPI_ENV}" TIMEOUT 120 PROCESSORS ${np}
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS mpi)
+  endforeach()
+endforeach()
