@@ -40,3 +40,15 @@ foreach(src ${MG_MPI_TESTS})
       WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS mpi)
   endforeach()
 endforeach()
+
+# The installed MPI layer: find_package(matgrad COMPONENTS mpi) and
+# pkg-config matgrad_mpi consumers, run on 2 ranks.  Not in sanitizer
+# builds (the consumer would need the sanitizer runtime).
+if(NOT MATGRAD_SANITIZE)
+  add_test(NAME install_consumer_mpi
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mpi/install.sh ${PROJECT_BINARY_DIR}
+            ${CMAKE_CURRENT_BINARY_DIR}/install-check-mpi
+            ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2 ${MG_MPIEXEC_FLAGS})
+  set_tests_properties(install_consumer_mpi PROPERTIES
+    ENVIRONMENT "${MG_MPI_ENV}" TIMEOUT 300 LABELS mpi)
+endif()

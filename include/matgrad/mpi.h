@@ -39,6 +39,7 @@
 
 #include "core.h"
 #include "fit.h"
+#include "linreg.h"
 #include "lstsq.h"
 
 #ifdef __cplusplus
@@ -103,6 +104,27 @@ MG_MPI_API mg_status mg_mpi_lstsq(MPI_Comm comm, const mg_matrix *X, const mg_ma
  * ranks; MG_EIO as above. */
 MG_MPI_API mg_status mg_mpi_normal_solve(MPI_Comm comm, const mg_matrix *A, const mg_matrix *Y,
                                          double ridge, mg_matrix *W);
+
+/* The MSE gradient over every rank's rows (linreg.h's mg_mse_grad, N the
+ * total row count):  G = -(2/N) A^T (Y - A W),  *loss (may be NULL) =
+ * (1/N) ||Y - A W||_F^2.  Each rank's mg_mse_grad on its own rows, scaled
+ * back to sums (n_r G_r), then one reduction of a j x k + 3 packet up the
+ * tree and its broadcast: the same G and loss on every rank, bitwise the
+ * same run to run for a given rank count.  W (j x k, rank 0's is used on
+ * every rank) and G (j x k) must be given on every rank.  Errors as
+ * mg_mse_grad; MG_EINVAL when no rank holds rows; MG_EDIM when shapes
+ * differ between ranks. */
+MG_MPI_API mg_status mg_mpi_mse_grad(MPI_Comm comm, const mg_matrix *A, const mg_matrix *W,
+                                     const mg_matrix *Y, mg_matrix *G, double *loss);
+
+/* Gradient descent on the rows of every rank (linreg.h's mg_gd_fit with
+ * the direct strategy: one reduction of the gradient per epoch; the
+ * option's strategy is not used).  Every rank starts from rank 0's W, takes
+ * the same steps, calls opt->on_epoch (if set) with the same losses, and
+ * returns the same W and *epochs_run.  The options must agree across
+ * ranks (MG_EDIM otherwise).  Errors as mg_gd_fit, agreed by every rank. */
+MG_MPI_API mg_status mg_mpi_gd_fit(MPI_Comm comm, const mg_matrix *A, const mg_matrix *Y,
+                                   mg_matrix *W, const mg_gd_options *opt, size_t *epochs_run);
 
 #ifdef __cplusplus
 }

@@ -38,7 +38,8 @@ static inline mg_status mg__mpi_worse(mg_status a, mg_status b)
 }
 
 /* Collective.  Duplicates comm; when local == MG_OK, creates the states
- * (p, k, *fo) and the buffers (npkt doubles of packet); then one
+ * (p, k, *fo; none when fo == NULL) and the buffers (npkt doubles of
+ * packet); then one
  * MPI_Allreduce agrees on the worst status of all ranks and on the nshape
  * values in shape (which must be equal on every rank: MG_EDIM otherwise).
  * Returns the agreed status, the same on every rank; call mg__mpi_close
@@ -57,6 +58,12 @@ MG__MPI_HIDDEN void mg__mpi_close(mg__mpi_fit *t);
  * all ranks; on the others, their subtree's (to be replaced by rank 0's
  * broadcast). */
 MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_reduce(mg__mpi_fit *t, mg_status s, int refine);
+
+/* Collective: the packets of every rank summed up the tree (element 0,
+ * a status, by its maximum; the others added, children after parent in
+ * the tree's fixed order: bitwise the same run to run for a given rank
+ * count), then broadcast from rank 0: every rank gets the same sums. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_sum(mg__mpi_fit *t);
 
 /* Collective: rank 0's first n doubles of the packet to every rank. */
 MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_bcast(mg__mpi_fit *t, size_t n);

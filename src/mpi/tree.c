@@ -36,12 +36,18 @@ static mg_status image_cap(mg_fit *spare, size_t m, size_t k, size_t *cap)
 
 static mg_status create(mg__mpi_fit *t, size_t p, size_t k, const mg_fit_options *fo, size_t npkt)
 {
-    mg_status s = mg_fit_create(p, k, fo, &t->fit);
-    if (s == MG_OK)
-        s = mg_fit_create(p, k, fo, &t->child);
-    const size_t m = p + (fo->intercept ? 1u : 0u);
-    if (s == MG_OK)
-        s = image_cap(t->child, m, k, &t->cap);
+    mg_status s = MG_OK;
+    if (fo) {
+        s = mg_fit_create(p, k, fo, &t->fit);
+        if (s == MG_OK)
+            s = mg_fit_create(p, k, fo, &t->child);
+        const size_t m = p + (fo->intercept ? 1u : 0u);
+        if (s == MG_OK)
+            s = image_cap(t->child, m, k, &t->cap);
+    } else {
+        /* no states: the buffer receives a child's packet (mg__mpi_sum) */
+        t->cap = npkt * sizeof(double);
+    }
     /* MPI counts are int */
     if (s == MG_OK && (t->cap > INT_MAX || npkt > INT_MAX))
         s = MG_ENOMEM;
@@ -149,6 +155,28 @@ mg_status mg__mpi_reduce(mg__mpi_fit *t, mg_status s, int refine)
         }
     }
     return s;
+}
+
+mg_status mg__mpi_sum(mg__mpi_fit *t)
+{
+    const int n = (int)t->npkt;
+    double *child = (double *)(void *)t->buf;
+    for (long step = 1; step < t->size; step *= 2) {
+        if (t->rank % (2 * step) == step) {
+            if (MPI_Send(t->pkt, n, MPI_DOUBLE, (int)(t->rank - step), TAG, t->comm) != MPI_SUCCESS)
+                return MG_EIO;
+            break;
+        }
+        if (t->rank + step < t->size) {
+            if (MPI_Recv(child, n, MPI_DOUBLE, (int)(t->rank + step), TAG, t->comm,
+                         MPI_STATUS_IGNORE) != MPI_SUCCESS)
+                return MG_EIO;
+            t->pkt[0] = t->pkt[0] > child[0] ? t->pkt[0] : child[0];
+            for (int i = 1; i < n; i++)
+                t->pkt[i] += child[i];
+        }
+    }
+    return mg__mpi_bcast(t, t->npkt);
 }
 
 mg_status mg__mpi_bcast(mg__mpi_fit *t, size_t n)
