@@ -2,7 +2,8 @@
 # The MPI layer's suites (tests/mpi/test_mpi_*.c, docs/mpi.md), each run
 # under mpirun with 1, 2, 3 and 4 ranks on this machine, when matgrad_mpi
 # is built.  They are plain C with an exit status (Check's forking runner
-# does not mix with MPI).
+# does not mix with MPI).  Labelled "numeric" too: scripts/test.sh reruns
+# them under each thread count and kernel of its matrix.
 if(NOT TARGET matgrad_mpi)
   return()
 endif()
@@ -41,7 +42,7 @@ foreach(src ${MG_MPI_TESTS})
     # A deadlock must fail, not hang: the suites take seconds.
     set_tests_properties(${name}_np${np} PROPERTIES
       ENVIRONMENT "${MG_MPI_ENV}" TIMEOUT 120 PROCESSORS ${np}
-      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS mpi)
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS "mpi;numeric")
   endforeach()
 endforeach()
 
