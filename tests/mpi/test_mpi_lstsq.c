@@ -73,7 +73,7 @@ static mg_status mpi_fit(const mg_matrix *X, const mg_matrix *Y, const mg_matrix
 
 /* One process, every row: the engine's QR state refined by replays until
  * it converges (the algorithm the ranks distribute). */
-static mg_status single_fit(const nist_set *S, double *B)
+static mg_status single_fit(const nist_set *S, double *B, double *se, double *rsd, double *r2)
 {
     mg_fit_options fo = mg_fit_defaults();
     fo.intercept = S->intercept;
@@ -91,6 +91,13 @@ static mg_status single_fit(const nist_set *S, double *B)
         if (s == MG_OK)
             s = mg_fit_refine_end(f, &Bv, &done);
     }
+    mg_matrix Ev = mg_matrix_view(se, S->p, 1);
+    mg_lstsq_result res = { 0 };
+    res.std_err = &Ev;
+    res.residual_sd = rsd;
+    res.r_squared = r2;
+    if (s == MG_OK)
+        s = mg_fit_finish(f, &Bv, &res);
     mg_fit_free(f);
     return s;
 }
@@ -98,6 +105,55 @@ static mg_status single_fit(const nist_set *S, double *B)
 static double ulp(double x)
 {
     return x == 0.0 ? DBL_MIN : ldexp(1.0, ilogb(x) - 52);
+}
+
+/* The statistics of the ranks' fit against one process's.  Both B lie
+ * within 8 ulp of b* (checked by the caller), so each replayed residual
+ * (double-double, then rounded) moves by at most 16 eps (|Z| |b*|)_i and
+ * the residual sd by at most
+ *     d_rsd = 16 eps sqrt(sum_i (|Z| |b*|)_i^2 / df)   (+ its own rounding);
+ * std_err = rsd sqrt(diag((Z^T Z)^-1)) from the factor, whose relative
+ * error is about kappa(Z) eps (fit.h) on each side: within d_rsd / rsd +
+ * 4 m eps / rcond relative (rcond, a 1-norm estimate, within a factor m
+ * of 1 / kappa); R^2 = 1 - RSS / TSS moves by (2 rsd + d_rsd) d_rsd df /
+ * TSS plus (1 - R^2) times TSS's relative error from the merged states
+ * (a few N eps). */
+static void stats(const nist_set *S, const double *bh, const fit_out *a, const double *se1,
+                  double rsd1, double r21)
+{
+    const double eps = DBL_EPSILON, df = (double)(S->N - S->p), m = (double)S->p;
+    double ssq = 0.0, mean = 0.0, tss = 0.0;
+    for (size_t i = 0; i < S->N; i++) {
+        double t = 0.0;
+        for (size_t j = 0; j < S->p; j++)
+            t += fabs(S->Z[i * S->p + j] * bh[j]);
+        ssq += t * t;
+        mean += S->y[i] / (double)S->N;
+    }
+    for (size_t i = 0; i < S->N; i++) {
+        const double c = S->y[i] - (S->intercept ? mean : 0.0);
+        tss += c * c;
+    }
+    const double d_rsd = 16.0 * eps * sqrt(ssq / df) + 4.0 * eps * rsd1;
+    const double rsd = a->v[6 + 2 * S->p], r2 = a->v[6 + 2 * S->p + 1], rc = a->v[2];
+    MPIT_CHECK(fabs(rsd - rsd1) <= d_rsd, "%s: residual sd %.17g, one process %.17g", S->name, rsd,
+               rsd1);
+    double dse = 0.0;
+    for (size_t j = 0; j < S->p; j++) {
+        const double se = a->v[6 + S->p + j],
+                     tol = rsd1 > 0.0 ? se1[j] * (d_rsd / rsd1 + 4.0 * m * eps / rc) : 0.0;
+        MPIT_CHECK(fabs(se - se1[j]) <= tol, "%s: std_err %zu %.17g, one process %.17g", S->name, j,
+                   se, se1[j]);
+        if (se1[j] > 0.0)
+            dse = fmax(dse, fabs(se - se1[j]) / se1[j]);
+    }
+    const double tol_r2 = (2.0 * rsd1 + d_rsd) * d_rsd * df / tss + (1.0 - r21) * 4.0 * (double)S->N * eps;
+    MPIT_CHECK(fabs(r2 - r21) <= tol_r2, "%s: R^2 %.17g, one process %.17g", S->name, r2, r21);
+    if (mpit_rank == 0)
+        printf("%-9s statistics against one process: std_err %.1e, residual_sd %.1e, R^2 %.1e "
+               "(bounds %.1e, %.1e)\n",
+               S->name, dse, rsd1 > 0.0 ? fabs(rsd - rsd1) / rsd1 : fabs(rsd - rsd1), fabs(r2 - r21),
+               d_rsd / (rsd1 > 0.0 ? rsd1 : 1.0), tol_r2);
 }
 
 static void nist(const char *name)
@@ -109,10 +165,10 @@ static void nist(const char *name)
         MPIT_CHECK(0, "cannot load %s", path);
         return;
     }
-    double bh[NIST_MAXP], bl[NIST_MAXP], cov[NIST_MAXP], b1[NIST_MAXP];
+    double bh[NIST_MAXP], bl[NIST_MAXP], cov[NIST_MAXP], b1[NIST_MAXP], se1[NIST_MAXP], rsd1, r21;
     ref_lstsq ref = { bh, bl, cov, 0.0, S.intercept, 0.0 };
     MPIT_CHECK(ref_lstsq_exact(S.Z, S.p, S.N, S.p, S.y, 1, &ref) == 0, "%s: reference", name);
-    const mg_status s1 = single_fit(&S, b1);
+    const mg_status s1 = single_fit(&S, b1, se1, &rsd1, &r21);
 
     size_t i0, n;
     mpit_split(S.N, &i0, &n);
@@ -160,6 +216,7 @@ static void nist(const char *name)
                    "%s: coefficient %zu farther from the certified value than mg_lstsq's", name, j);
         lre_l = fmin(lre_l, ref_lre(bl1[j], S.beta[j], 0.0));
     }
+    stats(&S, bh, &a, se1, rsd1, r21);
     if (mpit_rank == 0)
         printf("%-9s %d ranks: %.2f ulp from the exact solution (one process %.2f), "
                "LRE %.1f (one process %.1f, mg_lstsq %.1f), %g steps\n",
