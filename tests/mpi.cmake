@@ -46,6 +46,25 @@ foreach(src ${MG_MPI_TESTS})
   endforeach()
 endforeach()
 
+# Allocation failures on one rank (tests/mpi/alloc_mpi_lstsq.c): the layer's
+# sources and the static matgrad in the executable, so that the interposer
+# (tests/failalloc.cmake) can fail their allocations and spare Open MPI's.
+# Not under the sanitizers, whose allocator the interposer would bypass.
+if(NOT MATGRAD_SANITIZE)
+  add_executable(alloc_mpi_lstsq ${CMAKE_CURRENT_SOURCE_DIR}/mpi/alloc_mpi_lstsq.c ${MG_MPI_SOURCES})
+  target_include_directories(alloc_mpi_lstsq PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/mpi
+                             ${PROJECT_SOURCE_DIR}/src/mpi)
+  target_link_libraries(alloc_mpi_lstsq PRIVATE mgtfailalloc mgtestref MPI::MPI_C ${CMAKE_DL_LIBS})
+  foreach(np 1 2 3 4)
+    add_test(NAME alloc_mpi_lstsq_np${np}
+      COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} ${MG_MPIEXEC_FLAGS}
+              ${MPIEXEC_PREFLAGS} $<TARGET_FILE:alloc_mpi_lstsq> ${MPIEXEC_POSTFLAGS})
+    set_tests_properties(alloc_mpi_lstsq_np${np} PROPERTIES
+      ENVIRONMENT "${MG_MPI_ENV}" TIMEOUT 120 PROCESSORS ${np}
+      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} LABELS mpi)
+  endforeach()
+endif()
+
 # The installed MPI layer: find_package(matgrad COMPONENTS mpi) and
 # pkg-config matgrad_mpi consumers, run on 2 ranks.  Not in sanitizer
 # builds (the consumer would need the sanitizer runtime).
