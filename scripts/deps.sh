@@ -5,9 +5,12 @@
 # Package names given as arguments replace the list (bench/deps.sh).
 set -euo pipefail
 # clang, its sanitizer/fuzzer runtime and its OpenMP runtime (libomp-dev)
-# serve the clang build and the fuzz stage of scripts/test.sh.
+# serve the clang build and the fuzz stage of scripts/test.sh; Open MPI
+# (libopenmpi-dev, openmpi-bin: mpicc's library and mpirun) the MPI layer
+# and its tests (docs/mpi.md).
 pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev check
-      libcsv-dev gnuplot-nox clang libclang-rt-14-dev libomp-dev libgmp-dev)
+      libcsv-dev gnuplot-nox clang libclang-rt-14-dev libomp-dev libgmp-dev
+      libopenmpi-dev openmpi-bin)
 [ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

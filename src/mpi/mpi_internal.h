@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The MPI layer's shared machinery: a private communicator, the ranks'
+ * fit states and the fixed binary reduction tree (docs/mpi.md).  Built on
+ * matgrad's public API only (include/matgrad/fit.h), never src/internal.h. */
+#ifndef MATGRAD_MPI_INTERNAL_H
+#define MATGRAD_MPI_INTERNAL_H
+
+#include "matgrad/mpi.h"
+
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define MG__MPI_MUST_USE __attribute__((warn_unused_result))
+#define MG__MPI_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define MG__MPI_MUST_USE
+#define MG__MPI_HIDDEN
+#endif
+
+/* One collective fit: the duplicate communicator, this rank's state (after
+ * the reduction, its subtree's), a state to load a child's image into, and
+ * a message buffer (an 8-byte status, then the image). */
+typedef struct mg__mpi_fit {
+    MPI_Comm comm;
+    int rank, size;
+    mg_fit *fit, *child;
+    unsigned char *buf;
+    size_t cap;      /* bytes of buf: the header and the largest image */
+    double *pkt;     /* broadcast packet (npkt doubles) */
+    size_t npkt;
+} mg__mpi_fit;
+
+/* The worse of two statuses: the larger code, so that every rank agrees
+ * on one whatever order the statuses meet in. */
+static inline mg_status mg__mpi_worse(mg_status a, mg_status b)
+{
+    return a > b ? a : b;
+}
+
+/* Collective.  Duplicates comm; when local == MG_OK, creates the states
+ * (p, k, *fo; none when fo == NULL) and the buffers (npkt doubles of
+ * packet); then one
+ * MPI_Allreduce agrees on the worst status of all ranks and on the nshape
+ * values in shape (which must be equal on every rank: MG_EDIM otherwise).
+ * Returns the agreed status, the same on every rank; call mg__mpi_close
+ * whatever it returns. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_open(mg__mpi_fit *t, MPI_Comm comm, mg_status local,
+                                                      size_t p, size_t k, const mg_fit_options *fo,
+                                                      size_t npkt, const double *shape,
+                                                      size_t nshape);
+MG__MPI_HIDDEN void mg__mpi_close(mg__mpi_fit *t);
+
+/* Collective.  Merges the ranks' states up the tree into rank 0's (refine:
+ * the refinement sums, mg_fit_refine_merge; else the sums, mg_fit_merge).
+ * s is this rank's status so far; a failed rank still sends its status
+ * (without an image) and a parent that fails or receives a failure stops
+ * merging but keeps forwarding.  Returns, on rank 0, the worst status of
+ * all ranks; on the others, their subtree's (to be replaced by rank 0's
+ * broadcast). */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_reduce(mg__mpi_fit *t, mg_status s, int refine);
+
+/* Collective: the packets of every rank summed up the tree (element 0,
+ * a status, by its maximum; the others added, children after parent in
+ * the tree's fixed order: bitwise the same run to run for a given rank
+ * count), then broadcast from rank 0: every rank gets the same sums. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_sum(mg__mpi_fit *t);
+
+/* Collective: rank 0's first n doubles of the packet to every rank. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_bcast(mg__mpi_fit *t, size_t n);
+
+/* This rank's rows: Y == NULL means none (*n = 0); else Y n x k, X n x p
+ * (NULL when p == 0), w NULL or n x 1. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_check_rows(const mg_matrix *X, const mg_matrix *Y,
+                                                            const mg_matrix *w, size_t p, size_t k,
+                                                            size_t *n);
+
+#endif /* MATGRAD_MPI_INTERNAL_H */
