@@ -32,22 +32,36 @@ void mg__fit_range_begin(mg_fit *fit)
     }
 }
 
-/* The call's smallest and largest value of each column of X over rows
- * [i0, i1) of nonzero weight (the constant-column test of
- * mg__fit_about_mean); compare-and-select, as row_max. */
-static void xrange_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *w, size_t i0,
-                        size_t i1)
+/* The call's smallest and largest value of each column of X (the
+ * constant-column test of mg__fit_about_mean), over one row of nonzero
+ * weight; compare-and-select, as row_max. */
+static void row_minmax(double *restrict mn, double *restrict mx, const double *restrict v,
+                       size_t n)
 {
-    const size_t p = fit->p;
-    double *restrict mn = fit->xmin + p, *restrict mx = fit->xmax + p;
-    for (size_t i = i0; i < i1; i++) {
-        if (w && w->data[i * w->stride] == 0.0)
-            continue;
-        const double *restrict v = X->data + i * X->stride;
-        for (size_t j = 0; j < p; j++) {
-            mn[j] = v[j] < mn[j] ? v[j] : mn[j];
-            mx[j] = v[j] > mx[j] ? v[j] : mx[j];
-        }
+    for (size_t j = 0; j < n; j++) {
+        mn[j] = v[j] < mn[j] ? v[j] : mn[j];
+        mx[j] = v[j] > mx[j] ? v[j] : mx[j];
+    }
+}
+
+/* Four rows of X at once, all of nonzero weight (scales s[0..3] > 0): the
+ * weighted maxima and the minima and maxima in one sweep, each running value
+ * read and written once per four rows (row by row, these loops cost a large
+ * part of the Gram kernel's time). */
+static void rows4_range(double *restrict cmax, double *restrict mn, double *restrict mx,
+                        const double *restrict v, size_t ld, size_t n, const double *s)
+{
+    const double *v1 = v + ld, *v2 = v1 + ld, *v3 = v2 + ld;
+    for (size_t j = 0; j < n; j++) {
+        const double a0 = fabs(v[j]) * s[0], a1 = fabs(v1[j]) * s[1];
+        const double a2 = fabs(v2[j]) * s[2], a3 = fabs(v3[j]) * s[3];
+        const double b0 = a0 > a1 ? a0 : a1, b1 = a2 > a3 ? a2 : a3, b = b0 > b1 ? b0 : b1;
+        cmax[j] = b > cmax[j] ? b : cmax[j];
+        const double l0 = v[j] < v1[j] ? v[j] : v1[j], l1 = v2[j] < v3[j] ? v2[j] : v3[j];
+        const double h0 = v[j] > v1[j] ? v[j] : v1[j], h1 = v2[j] > v3[j] ? v2[j] : v3[j];
+        const double l = l0 < l1 ? l0 : l1, h = h0 > h1 ? h0 : h1;
+        mn[j] = l < mn[j] ? l : mn[j];
+        mx[j] = h > mx[j] ? h : mx[j];
     }
 }
 
@@ -81,21 +95,30 @@ void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, con
                         size_t i0, size_t i1)
 {
     const size_t p = fit->p, k = fit->k;
-    double *call = fit->cmax + p + k;
-    if (p)
-        xrange_rows(fit, X, w, i0, i1);
+    double *call = fit->cmax + p + k, *mn = fit->xmin + p, *mx = fit->xmax + p;
     size_t i = i0;
     for (; i + 4 <= i1; i += 4) {
         const double s[4] = { row_scale(w, i), row_scale(w, i + 1), row_scale(w, i + 2),
                               row_scale(w, i + 3) };
-        if (p)
-            rows4_max(call, X->data + i * X->stride, X->stride, p, s);
+        const double *x = p ? X->data + i * X->stride : NULL;
+        if (p && s[0] > 0.0 && s[1] > 0.0 && s[2] > 0.0 && s[3] > 0.0) {
+            rows4_range(call, mn, mx, x, X->stride, p, s);
+        } else if (p) {
+            /* a row of zero weight among the four: in no sum, not in the range */
+            rows4_max(call, x, X->stride, p, s);
+            for (int r = 0; r < 4; r++)
+                if (s[r] > 0.0)
+                    row_minmax(mn, mx, x + (size_t)r * X->stride, p);
+        }
         rows4_max(call + p, Y->data + i * Y->stride, Y->stride, k, s);
     }
     for (; i < i1; i++) {
         const double s = row_scale(w, i);
-        if (p)
+        if (p) {
             row_max(call, X->data + i * X->stride, p, s);
+            if (s > 0.0)
+                row_minmax(mn, mx, X->data + i * X->stride, p);
+        }
         row_max(call + p, Y->data + i * Y->stride, k, s);
     }
 }
