@@ -212,7 +212,7 @@ static void residuals(mg__batch_ws *w, const mg__design *d, const double *y, siz
  * rules for a full-rank factor): MG__FIT_DONE with x (scaled coordinates)
  * proven to rounding level, MG__FIT_DEFER otherwise. */
 static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const double *y, size_t ys,
-                               size_t max_refine)
+                               size_t max_refine, double rho)
 {
     const size_t N = d->N, p = w->p;
     for (size_t i = 0; i < N; i++)
@@ -238,7 +238,8 @@ static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const doubl
         for (size_t i = 0; i < N; i++)
             w->r[i] += w->dr[i];
         steps++;
-        if (dd <= 2.0 * DBL_EPSILON || (isfinite(prev) && dd * (dn / prev) <= 0.25 * DBL_EPSILON)) {
+        if (dd <= 2.0 * DBL_EPSILON || (isfinite(prev) && dd * (dn / prev) <= 0.25 * DBL_EPSILON) ||
+            mg__lsq_within_bound(rho, w->dx, w->x, p)) {
             proven = 1;
             break;
         }
@@ -250,12 +251,16 @@ static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const doubl
 /* Refined coefficients of every output into w->Bs and the statistics
  * into w->sd, w->r2 (as mg_lstsq's); MG__FIT_DEFER when a refinement fails. */
 static MG__MUST_USE int refine_all(mg__batch_ws *w, const mg__design *d, const mg_matrix *Y,
-                                   size_t max_refine)
+                                   size_t max_refine, double rcond)
 {
+    /* the refinement's contraction bound, as mg_lstsq's (lstsq_refine.c):
+     * rho <= 8 (p + 1) p eps / rcond_1 of the equilibrated factor */
+    const double pd = (double)d->p;
+    const double rho = rcond > 0.0 ? 8.0 * (pd + 1.0) * pd * DBL_EPSILON / rcond : INFINITY;
     const size_t N = d->N, p = d->p, k = Y->cols;
     const int centred = mg__lsq_has_constant_column(d->X, d->intercept);
     for (size_t c = 0; c < k; c++) {
-        if (refine(w, d, Y->data + c, Y->stride, max_refine) != MG__FIT_DONE)
+        if (refine(w, d, Y->data + c, Y->stride, max_refine, rho) != MG__FIT_DONE)
             return MG__FIT_DEFER;
         for (size_t j = 0; j < p; j++) {
             w->bt[j] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]);
@@ -291,9 +296,10 @@ int mg__batch_fit(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
     householder_qr(w);
     /* full rank proven as mg__lsq_qr proves it (sigma_min / sigma_max >=
      * rcond_1 / p), with the exact rcond_1 */
-    if (!(exact_rcond(w) >= 10.0 * (double)d.p * rank_tol))
+    const double rcond = exact_rcond(w);
+    if (!(rcond >= 10.0 * (double)d.p * rank_tol))
         return MG__FIT_DEFER;
-    if (refine_all(w, &d, Y, o->max_refine) != MG__FIT_DONE)
+    if (refine_all(w, &d, Y, o->max_refine, rcond) != MG__FIT_DONE)
         return MG__FIT_DEFER;
     if (!mg__all_finite(w->Bs, d.p, k, k)) {
         *st = MG_ENONFINITE;

@@ -104,6 +104,12 @@ MG__MUST_USE mg_status mg__lsq_solve_aug(const mg__lsq *q, const double *f, cons
  * keeps a relative correction of 1. */
 MG__MUST_USE double mg__lsq_norm_change(const double *dx, const double *x, size_t n);
 
+/* 1 if x, after the correction dx of a refinement contracting by at most
+ * rho per step, is within a quarter ulp of the exact solution in every
+ * coefficient (normwise near zero): the a-priori stop (docs/accuracy.md,
+ * step 3); 0 when rho > 1/4 or the bound is not that small. */
+MG__MUST_USE int mg__lsq_within_bound(double rho, const double *dx, const double *x, size_t p);
+
 /* A refinement that stalls is still proven when the correction it
  * rejected, the estimate of the remaining error, is within this many ulp
  * of each coefficient (normwise for coefficients near 0): the answer is

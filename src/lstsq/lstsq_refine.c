@@ -69,7 +69,7 @@ static double contraction_bound(const mg__lsq *q)
  * When that is below a quarter ulp of every |x_j| (of eps max |x| for the
  * coefficients near zero, as mg__lsq_rel_change measures them), another
  * step could not change x: the one that would only confirm it is saved. */
-static int within_bound(double rho, const double *dx, const double *x, size_t p)
+int mg__lsq_within_bound(double rho, const double *dx, const double *x, size_t p)
 {
     if (!(rho <= 0.25))
         return 0;
@@ -171,7 +171,7 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
          * within a quarter ulp: below the last bit of x, so another pass
          * cannot change the answer */
         if (d <= 2.0 * DBL_EPSILON || (isfinite(prev) && d * (dn / prev) <= 0.25 * DBL_EPSILON) ||
-            within_bound(rho, dx, x, p)) {
+            mg__lsq_within_bound(rho, dx, x, p)) {
             proven = 1;
             break;
         }
