@@ -85,12 +85,10 @@ static void print_gd_convergence(FILE *out, const mgcli_fit_result *r)
             loss, 100.0 * gap, best);
 }
 
-static int print_estimates_only(FILE *out, const char *call, const mgcli_fit_data *d,
-                                const mgcli_fit_result *r)
+/* What every report prints: the call, the estimates, sigma and its df,
+ * the rows dropped for missing values. */
+static mgcli_summary summary_of(const char *call, const char **names, const mgcli_fit_result *r)
 {
-    const char **names = term_names(d, r);
-    if (!names)
-        return -1;
     mgcli_summary s = { 0 };
     s.call = call;
     s.m = r->q;
@@ -99,6 +97,16 @@ static int print_estimates_only(FILE *out, const char *call, const mgcli_fit_dat
     s.sigma = r->residual_sd;
     s.df_residual = r->df;
     s.n_deleted = r->n_deleted;
+    return s;
+}
+
+static int print_estimates_only(FILE *out, const char *call, const mgcli_fit_data *d,
+                                const mgcli_fit_result *r)
+{
+    const char **names = term_names(d, r);
+    if (!names)
+        return -1;
+    mgcli_summary s = summary_of(call, names, r);
     int rc = mgcli_summary_print_estimates(out, &s);
     free(names);
     if (rc == 0) {
@@ -116,11 +124,7 @@ static int print_summary(FILE *out, const char *call, const mgcli_fit_options *o
         return -1;
     char label[32];
     snprintf(label, sizeof label, "%s SE", r->robust ? r->robust : "");
-    mgcli_summary s = { 0 };
-    s.call = call;
-    s.m = r->q;
-    s.names = names;
-    s.coef = r->beta;
+    mgcli_summary s = summary_of(call, names, r);
     s.se = r->se;
     s.t = r->t;
     s.p = r->p;
@@ -131,9 +135,6 @@ static int print_summary(FILE *out, const char *call, const mgcli_fit_options *o
     memcpy(s.quantiles, r->quantiles, sizeof s.quantiles);
     s.resid = r->resid_all ? r->resid : NULL;
     s.n_resid = r->n_resid;
-    s.sigma = r->residual_sd;
-    s.df_residual = r->df;
-    s.n_deleted = r->n_deleted;
     s.have_f = r->df_model > 0;
     s.r2 = r->r_squared;
     s.adj_r2 = r->adj_r_squared;
