@@ -8,10 +8,12 @@
 #include "../src/kernels/mse_fused.h"
 #include "../src/kernels/mse_pass.h"
 #include "../src/kernels/gram_packed.h"
+#include "../src/kernels/xdot.h"
 #include "../src/fit/fit_internal.h"
 #include "../src/linreg_internal.h"
 
 #include <dlfcn.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,6 +413,67 @@ START_TEST(augmented_gram_matches_reference)
 }
 END_TEST
 
+/* The double-double residual kernels (xdot.h): the generic and AVX2+FMA
+ * variants give the same bits (the row-blocked narrow kernel reorders no
+ * operation of a row's chain), and each residual is within Dot2's bound of
+ * a long-double reference: |F - s| <= eps |s| + gamma_{n+2}^2 S for the
+ * exact s (Ogita, Rump and Oishi), S = |y| + |r| + sum |x b|; the long-double
+ * reference itself is within (n + 3) 2^-64 S, so the assertion allows
+ * eps |ref| + 2 (n + 3) 2^-64 S.  Shapes: row counts around the 4-row
+ * blocks, column counts around the 4-wide steps and the narrow/wide switch
+ * (32), several outputs, strided rows, with and without an intercept and
+ * an incoming residual. */
+START_TEST(xdot_residuals_variants_and_bound)
+{
+    static const size_t NX[] = { 1, 2, 3, 4, 5, 9, 10, 20, 31, 32, 33, 47 };
+    static const size_t NR[] = { 1, 3, 4, 5, 8, 13 };
+    mgt_rng rng = mgt_rng_seed(211 + (uint64_t)_i);
+    const size_t nx = NX[_i % 12], N = NR[(_i / 12) % 6], k = 1 + (size_t)_i % 3;
+    const int ic = _i % 2, with_r = (_i / 2) % 2;
+    const size_t ldx = nx + (size_t)(_i % 3), p = nx + (size_t)ic;
+    double *X = malloc(N * ldx * sizeof *X), *Bt = malloc(k * p * sizeof *Bt);
+    double *Y = malloc(N * k * sizeof *Y), *R = malloc(N * k * sizeof *R);
+    double *F0 = malloc(N * k * sizeof *F0), *F1 = malloc(N * k * sizeof *F1);
+    double *sc = malloc(p * sizeof *sc), *g0 = malloc(p * sizeof *g0), *g1 = malloc(p * sizeof *g1);
+    double *acc = malloc(2 * p * sizeof *acc);
+    ck_assert(X && Bt && Y && R && F0 && F1 && sc && g0 && g1 && acc);
+    for (size_t i = 0; i < N * ldx; i++)
+        X[i] = mgt_uniform(&rng) * 8.0;
+    for (size_t i = 0; i < k * p; i++)
+        Bt[i] = mgt_uniform(&rng);
+    for (size_t i = 0; i < N * k; i++) {
+        Y[i] = mgt_uniform(&rng) * 16.0;
+        R[i] = mgt_uniform(&rng) * 1e-3;
+    }
+    for (size_t j = 0; j < p; j++)
+        sc[j] = ldexp(1.0, (int)(j % 5) - 2);
+    const double *Rin = with_r ? R : NULL;
+    mg__xresid_isa(X, ldx, nx, ic, Bt, p, k, Y, k, Rin, k, F0, k, 0, N, 0);
+    mg__xresid_isa(X, ldx, nx, ic, Bt, p, k, Y, k, Rin, k, F1, k, 0, N,
+                   mg__xdot_fma_variant());
+    ck_assert(memcmp(F0, F1, N * k * sizeof *F0) == 0);
+    for (size_t i = 0; i < N; i++)
+        for (size_t c = 0; c < k; c++) {
+            const double *b = Bt + c * p;
+            long double ref = (long double)Y[i * k + c] - (Rin ? Rin[i * k + c] : 0.0) -
+                              (ic ? b[0] : 0.0);
+            long double S = fabsl((long double)Y[i * k + c]) + fabs(R[i * k + c]) + fabs(b[0]);
+            for (size_t j = 0; j < nx; j++) {
+                ref -= (long double)X[i * ldx + j] * b[ic + j];
+                S += fabsl((long double)X[i * ldx + j] * b[ic + j]);
+            }
+            const double tol = DBL_EPSILON * fabs((double)ref) + 2.0 * (double)(nx + 3) * ldexp((double)S, -64);
+            ck_assert_msg(fabs(F0[i * k + c] - (double)ref) <= tol, "row %zu out %zu: %a vs %La diff %g tol %g",
+                          i, c, F0[i * k + c], ref, fabs(F0[i * k + c] - (double)ref), tol);
+        }
+    mg__xgemv_t_isa(X, ldx, N, nx, ic, sc, Y, k, NULL, g0, acc, 0);
+    mg__xgemv_t_isa(X, ldx, N, nx, ic, sc, Y, k, NULL, g1, acc, mg__xdot_fma_variant());
+    ck_assert(memcmp(g0, g1, p * sizeof *g0) == 0);
+    free(X); free(Bt); free(Y); free(R); free(F0); free(F1); free(sc); free(g0); free(g1);
+    free(acc);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("kernels");
@@ -420,6 +483,7 @@ int main(void)
     tcase_add_loop_test(tc, fused_is_bitwise_deterministic, 0, 3);
     tcase_add_loop_test(tc, isa_variants_agree_bitwise, 0, NSHAPES);
     tcase_add_test(tc, path_and_slices_by_shape);
+    tcase_add_loop_test(tc, xdot_residuals_variants_and_bound, 0, 72);
     tcase_add_test(tc, public_grad_uses_the_pass);
     tcase_add_test(tc, gd_auto_strategy_by_cost);
     tcase_add_test(tc, blas_paths_thread_count_within_rounding);

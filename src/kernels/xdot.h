@@ -14,6 +14,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "internal.h"
+
 #define MG__XDOT_INLINE static inline __attribute__((always_inline))
 
 /* s + e = a + b exactly (Knuth's TwoSum). */
@@ -110,6 +112,17 @@ void mg__xresid(const double *X, size_t ldx, size_t nx, int intercept, const dou
 void mg__xgemv_t(const double *X, size_t ldx, size_t N, size_t nx, int intercept,
                  const double *scale, const double *r, size_t rs, const double *c, double *g,
                  double *acc);
+
+/* The kernels above with their instruction-set variant chosen by the
+ * caller (tests): 1 for the AVX2+FMA clone (where the CPU has it: check
+ * mg__xdot_fma_variant()), 0 for the generic one.  Both give the same bits. */
+MG__MUST_USE int mg__xdot_fma_variant(void);
+void mg__xresid_isa(const double *X, size_t ldx, size_t nx, int intercept, const double *Bt,
+                    size_t ldbt, size_t k, const double *Y, size_t ldy, const double *Rin,
+                    size_t ldr, double *F, size_t ldf, size_t i0, size_t i1, int fma_variant);
+void mg__xgemv_t_isa(const double *X, size_t ldx, size_t N, size_t nx, int intercept,
+                     const double *scale, const double *r, size_t rs, const double *c,
+                     double *g, double *acc, int fma_variant);
 
 /* sum_i (v_i - shift)^2 over n entries with stride vs.  The deviation is
  * formed exactly (TwoSum) and the squares summed in long double: its 64-bit

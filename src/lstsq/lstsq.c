@@ -107,7 +107,8 @@ static MG__MUST_USE mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y,
     const size_t N = q->d.N, p = q->d.p, k = Y->cols;
     mg_status s;
 
-    mg__lsq_scales(&q->d, q->scale, q->scale_lo);
+    if (!mg__lsq_scales(&q->d, q->scale, q->scale_lo))
+        return MG_ENONFINITE; /* a NaN or Inf in X */
     if (method == MG_LSTSQ_SVD) {
         MG__CHECK(mg__lsq_svd(q, 0));
     } else {
@@ -137,27 +138,22 @@ static MG__MUST_USE mg_status solve_orthogonal(mg__lsq *q, const mg_matrix *Y,
     double *x = mg__alloc_doubles(p, 1), *r = mg__alloc_doubles(N, 1);
     double *scratch = mg__alloc_doubles(MG__LSQ_REFINE_SCRATCH(N, p), 1);
     double *f = mg__alloc_doubles(N, 1);
-    double *bt = mg__alloc_doubles(p, 1);
     q->work = mg__alloc_doubles(N + 3 * p + MG__LSQ_QWORK, 1);
-    s = (x && r && scratch && f && bt && q->work) ? MG_OK : MG_ENOMEM;
+    s = (x && r && scratch && f && q->work) ? MG_OK : MG_ENOMEM;
     for (size_t c = 0; s == MG_OK && c < k; c++) {
         double delta;
         size_t n = 0;
-        s = mg__lsq_refine(q, Y->data + c, Y->stride, NULL, x, r, scratch, &n, &delta);
+        /* f: the residual y - Zd b of the returned coefficients */
+        s = mg__lsq_refine(q, Y->data + c, Y->stride, NULL, x, r, scratch, &n, &delta, f);
         if (s != MG_OK)
             break;
         if (n > out->steps)
             out->steps = n;
-        for (size_t j = 0; j < p; j++) {
+        for (size_t j = 0; j < p; j++)
             out->Bs[j * k + c] = x[j];
-            bt[j] = mg__lsq_scaled(q->scale, q->scale_lo, j, x[j]);
-        }
-        /* RSS of the returned coefficients: f = y - Zd b in double-double */
-        mg__xresid(q->d.X->data, q->d.X->stride, q->d.X->cols, q->d.intercept, bt, p, 1,
-                   Y->data + c, Y->stride, NULL, 0, f, 1, 0, N);
         out->rss[c] = mg__xsumsq(f, N, 1, 0.0);
     }
-    free(x); free(r); free(scratch); free(f); free(bt);
+    free(x); free(r); free(scratch); free(f);
     return s; /* q->work stays for the variance refinement */
 }
 
@@ -236,8 +232,8 @@ static MG__MUST_USE mg_lstsq_method method_of(mg__lsq_kind kind)
 static MG__MUST_USE mg_status run(mg__lsq *q, const mg_matrix *Y, const mg_lstsq_options *o,
                                   outputs *out)
 {
-    if (!mg__all_finite(q->d.X->data, q->d.N, q->d.X->cols, q->d.X->stride) ||
-        !mg__all_finite(Y->data, q->d.N, Y->cols, Y->stride))
+    /* X's entries are checked by the pass that finds its column scales */
+    if (!mg__all_finite(Y->data, q->d.N, Y->cols, Y->stride))
         return MG_ENONFINITE;
     return solve_orthogonal(q, Y, o->method == MG_LSTSQ_SVD ? MG_LSTSQ_SVD : MG_LSTSQ_QR, out);
 }

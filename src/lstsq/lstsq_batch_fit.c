@@ -283,15 +283,18 @@ int mg__batch_fit(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
 {
     const size_t k = Y->cols;
     *st = MG_OK;
-    if (!mg__all_finite(X->data, X->rows, X->cols, X->stride) ||
-        !mg__all_finite(Y->data, Y->rows, k, Y->stride)) {
+    /* X's entries are checked by the pass that finds its column scales */
+    if (!mg__all_finite(Y->data, Y->rows, k, Y->stride)) {
         *st = MG_ENONFINITE;
         return MG__FIT_DONE;
     }
     const mg__design d = { X, o->intercept ? 1 : 0, X->rows, w->p };
     const double rank_tol = o->rank_tol > 0.0 ? o->rank_tol
                                               : (double)(d.N > d.p ? d.N : d.p) * DBL_EPSILON;
-    mg__lsq_scales(&d, w->scale, w->scale_lo);
+    if (!mg__lsq_scales(&d, w->scale, w->scale_lo)) {
+        *st = MG_ENONFINITE;
+        return MG__FIT_DONE;
+    }
     mg__lsq_copy_design(&d, w->scale, w->scale_lo, w->Z);
     householder_qr(w);
     /* full rank proven as mg__lsq_qr proves it (sigma_min / sigma_max >=

@@ -69,8 +69,9 @@ static inline MG__MUST_USE double mg__lsq_scaled(const double *scale, const doub
 }
 
 /* Column scales: exact powers of two, D_jj = scale_j scale_lo_j near
- * 1 / max_i |Zd_ij| (1 for a zero column).  Both have p entries. */
-void mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo);
+ * 1 / max_i |Zd_ij| (1 for a zero column).  Both have p entries.  Returns
+ * 0 when X has a NaN or an Inf (the scales are then meaningless). */
+MG__MUST_USE int mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo);
 
 /* Z = Zd D (or Zd when scale == NULL) into a column-major N x p buffer. */
 void mg__lsq_copy_design(const mg__design *d, const double *scale, const double *scale_lo,
@@ -97,7 +98,9 @@ MG__MUST_USE mg_status mg__lsq_solve_aug(const mg__lsq *q, const double *f, cons
  * *steps gets the number of refinement steps, *delta the last relative
  * correction.  MG_ENOCONV when a full-rank refinement did not reach
  * rounding level (max_refine steps, or a stall above MG__LSQ_STALL_ULPS):
- * x unproven.
+ * x unproven.  resid (N doubles, or NULL) gets y - Zd D x of the returned
+ * x, each entry to a few ulp of itself (from the last step's double-double
+ * residual: docs/accuracy.md, step 5).
  * scratch: MG__LSQ_REFINE_SCRATCH(N, p) doubles. */
 /* max_i |dx_i| / max_i |x_i| (Inf when x = 0 and dx != 0): the normwise
  * size of a correction, which shows contraction where a coefficient near 0
@@ -117,7 +120,7 @@ MG__MUST_USE int mg__lsq_within_bound(double rho, const double *dx, const double
 #define MG__LSQ_STALL_ULPS 4.0
 MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys,
                                       const double *c, double *x, double *r, double *scratch,
-                                      size_t *steps, double *delta);
+                                      size_t *steps, double *delta, double *resid);
 
 /* Scratch doubles mg__lsq_refine needs. */
 #define MG__LSQ_REFINE_SCRATCH(N, p) (3 * (N) + 6 * (p))

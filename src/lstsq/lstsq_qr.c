@@ -13,26 +13,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-void mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo)
+int mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo)
 {
     const mg_matrix *X = d->X;
     const size_t ic = (size_t)d->intercept;
 
-    /* max_i |Zd_ij| per column, one pass over X in storage order */
+    /* max_i |Zd_ij| per column, one pass over X in storage order; the same
+     * pass finds a non-finite entry: a NaN is taken (a != a) and then kept
+     * (no a > NaN), an Inf is the largest.  Comparisons, not fmax, which is
+     * a library call per entry at -O2. */
     for (size_t j = 0; j < d->p; j++)
         scale[j] = 0.0;
     if (ic)
         scale[0] = 1.0;
-    /* X is finite here (checked first), so a comparison does what fmax
-     * would, without its NaN handling: a library call per entry at -O2 */
     for (size_t i = 0; i < d->N; i++) {
         const double *xi = X->data + i * X->stride;
         double *sj = scale + ic;
         for (size_t j = 0; j < X->cols; j++) {
             const double a = fabs(xi[j]);
-            sj[j] = a > sj[j] ? a : sj[j];
+            sj[j] = (a > sj[j] || a != a) ? a : sj[j];
         }
     }
+    int finite = 1;
+    for (size_t j = 0; j < d->p; j++)
+        finite &= isfinite(scale[j]) != 0;
     /* 2^-e with max |Zd_ij| in [2^(e-1), 2^e): the scaled column's largest
      * entry lies in [1/2, 1) and no bit of it changes.  e >= -1073 (the
      * smallest subnormal is 2^-1074) but 2^-e is a double only for
@@ -44,6 +48,7 @@ void mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo)
         scale[j] = ldexp(1.0, hi);
         scale_lo[j] = ldexp(1.0, -e - hi);
     }
+    return finite;
 }
 
 void mg__lsq_copy_design(const mg__design *d, const double *scale, const double *scale_lo,

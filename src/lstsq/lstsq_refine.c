@@ -110,9 +110,34 @@ static void residuals(const mg__lsq *q, const double *y, size_t ys, const double
         g[j] *= q->scale_lo[j];
 }
 
+/* res -= Zd (D x - bt), bt = D x_old: the residual of x from that of
+ * x_old.  D x - bt is a correction at rounding level, so double precision
+ * suffices here: its product's error is about eps |Zd| |D x - bt|, some eps
+ * times the change it makes (lstsq_refine's last-step residual, below). */
+static void residual_update(const mg__lsq *q, const double *x, const double *bt, double *res,
+                            double *delta)
+{
+    const mg_matrix *X = q->d.X;
+    const size_t ic = (size_t)q->d.intercept;
+    int moved = 0;
+    for (size_t j = 0; j < q->d.p; j++) {
+        delta[j] = mg__lsq_scaled(q->scale, q->scale_lo, j, x[j]) - bt[j];
+        moved |= delta[j] != 0.0;
+    }
+    if (!moved)
+        return;
+    for (size_t i = 0; i < q->d.N; i++) {
+        const double *xi = X->data + i * X->stride;
+        double s = ic ? delta[0] : 0.0;
+        for (size_t j = 0; j < X->cols; j++)
+            s += xi[j] * delta[ic + j];
+        res[i] -= s;
+    }
+}
+
 mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double *c,
                          double *x, double *r, double *scratch, size_t *steps_out,
-                         double *delta)
+                         double *delta, double *resid)
 {
     const size_t N = q->d.N, p = q->d.p;
     const int full = q->rank == p;
@@ -141,7 +166,9 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
      * steps only polish.  0 steps: the factorisation's own answer. */
     int proven = !full || q->max_refine == 0;
     const double rho = contraction_bound(q);
+    int moved = 0; /* x changed after resid was last set */
     while (steps < q->max_refine) {
+        moved = 0;
         if (full) {
             residuals(q, y, ys, c, x, r, f, g, bt, acc, cs);
         } else {
@@ -151,6 +178,11 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
         }
         MG__CHECK(mg__lsq_solve_aug(q, f, full ? g : NULL, dr, dx));
         const double d = mg__lsq_rel_change(dx, x, p), dn = mg__lsq_norm_change(dx, x, p);
+        /* y - Zd D x = f + r exactly, but for f's one rounding: the
+         * residual of x at no extra pass over Zd */
+        if (resid)
+            for (size_t i = 0; i < N; i++)
+                resid[i] = full ? f[i] + r[i] : f[i];
         if (!(dn < prev)) {
             /* The corrections stopped shrinking.  That is the noise floor
              * only if this correction, the estimate of x's remaining error,
@@ -159,6 +191,7 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
             proven = proven || d <= MG__LSQ_STALL_ULPS * DBL_EPSILON;
             break;
         }
+        moved = 1;
         for (size_t j = 0; j < p; j++)
             x[j] += dx[j];
         if (full)
@@ -179,6 +212,13 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
     }
     if (!proven)
         return MG_ENOCONV; /* max_refine steps, or a stall above rounding level */
+    if (resid && steps == 0 && !moved && q->max_refine == 0) {
+        /* no step: the factorisation's x, its residual in double-double */
+        residuals(q, y, ys, NULL, x, NULL, resid, NULL, bt, acc, cs);
+    } else if (resid && moved) {
+        /* resid is y - Zd bt (bt = D x before the last step) */
+        residual_update(q, x, bt, resid, dx);
+    }
     *delta = last;
     *steps_out = steps;
     return MG_OK;

@@ -98,7 +98,7 @@ mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
         double delta;
         size_t steps;
         c[j] = -t;
-        s = mg__lsq_refine(q, NULL, 0, c, x, r, scratch, &steps, &delta);
+        s = mg__lsq_refine(q, NULL, 0, c, x, r, scratch, &steps, &delta, NULL);
         c[j] = 0.0;
         if (s == MG_ENOCONV) {
             /* unproven refinement: v_j keeps the factor's value (relative
