@@ -2,6 +2,7 @@
 /* lstsq: the public entry point — validation, the choice of solver, the
  * per-output refinement, the statistics, and the copy-out (outputs are
  * written only once everything has succeeded). */
+#include "lstsq_batch.h"
 #include "lstsq_internal.h"
 #include "internal.h"
 #include "fit/fit_internal.h"
@@ -17,14 +18,6 @@
 #define MG__AUTO_CHOL_MIN_WORK 1.0e7
 /* Variances are refined (p extra refinement solves) while N p^2 is below. */
 #define MG__COV_REFINE_MAX_WORK 1.0e8
-/* ... and only where the QR factor's own variances may have fewer than
- * about 12 correct digits.  The factor is exact for Z + dZ with ||dZ|| <=
- * eta ||Z|| (eta of order p eps), and then each [(Z^T Z)^-1]_jj is within a
- * relative (2 delta + delta^2) / (1 - 2 delta - delta^2), delta = kappa_2(Z)
- * eta, of the exact one (docs/accuracy.md, step 5): first order in kappa,
- * not kappa^2.  kappa_2 <= p / rcond_1, so rcond >= 1e-3 keeps delta near
- * 1e3 p^2 eps: about 1e-12 for p up to 64 in practice. */
-#define MG__COV_FACTOR_RCOND 1.0e-3
 
 mg_lstsq_options mg_lstsq_defaults(void)
 {
@@ -179,13 +172,13 @@ int mg__lsq_has_constant_column(const mg_matrix *X, int intercept)
 
 /* 1 if the factor's variances are refined: a full-rank fit small enough
  * (N p^2) whose factor does not already give them to about 12 digits (a QR
- * with rcond >= MG__COV_FACTOR_RCOND does; the SVD path always refines). */
+ * with rcond >= MG__LSQ_COV_FACTOR_RCOND does; the SVD path always refines). */
 static int cov_needs_refining(const mg__lsq *q)
 {
     const double N = (double)q->d.N, p = (double)q->d.p;
     if (q->rank != q->d.p || N * p * p > MG__COV_REFINE_MAX_WORK)
         return 0;
-    return !(q->kind == MG__LSQ_QR && q->rcond >= MG__COV_FACTOR_RCOND);
+    return !(q->kind == MG__LSQ_QR && q->rcond >= MG__LSQ_COV_FACTOR_RCOND);
 }
 
 static MG__MUST_USE mg_status statistics(const mg__lsq *q, const mg_matrix *Y, const outputs *out,
@@ -259,6 +252,51 @@ static int engine_declined(mg_status s)
     return s == MG_ENOTPD || s == MG_ENOCONV || s == MG_ERANGE;
 }
 
+/* Fits this small (N p^2 flops) take the batch path's kernel, one fit on
+ * the calling thread: plain loops with one allocation and no BLAS or
+ * LAPACK call, whose fixed costs (argument checks, workspace queries,
+ * the condition estimator) dominate below it.  Measured with
+ * bench/bench_appsizes (docs/performance.md "Application sizes"). */
+#define MG__LSQ_SMALL_MAX_WORK 1.0e4
+
+/* 1 if the fit may take the small path: what the batch path takes
+ * (unweighted QR or auto, tall, at most MG__BATCH_MAX_P columns), small. */
+static int small_fit(const mg_matrix *X, const mg_lstsq_options *o)
+{
+    const size_t N = X->rows, p = X->cols + (o->intercept ? 1u : 0u);
+    return !o->weights && (o->method == MG_LSTSQ_AUTO || o->method == MG_LSTSQ_QR) && N >= p &&
+           p <= MG__BATCH_MAX_P && (double)N * (double)p * (double)p <= MG__LSQ_SMALL_MAX_WORK;
+}
+
+/* The small path: *done = 1 with the fit's status (outputs written on
+ * MG_OK), or *done = 0 when it cannot prove the answer (rank or condition
+ * in doubt, a refinement that does not converge): the general path then
+ * solves the fit from the start. */
+static MG__MUST_USE mg_status lstsq_small(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
+                                          const mg_lstsq_options *o, mg_lstsq_result *res,
+                                          int *done)
+{
+    const size_t N = X->rows, p = X->cols + (o->intercept ? 1u : 0u), k = Y->cols;
+    mg__batch_ws w;
+    *done = 1;
+    MG__CHECK(mg__batch_ws_alloc(&w, N, p, k));
+    /* the statistics land in the workspace; copied out on success */
+    const mg__batch_out out = { NULL, NULL, NULL, res ? res->std_err : NULL };
+    mg_status st = MG_OK;
+    if (mg__batch_fit(X, Y, B, o, &w, &out, &st) == MG__FIT_DEFER) {
+        *done = 0;
+    } else if (st == MG_OK && res) {
+        res->rank = p;
+        res->rcond = w.rcond;
+        res->refine_steps = w.steps;
+        res->method = MG_LSTSQ_QR;
+        res->df_residual = N - p;
+        mg__fit_result_vectors(res, k, w.sd, w.r2, w.ar2);
+    }
+    mg__batch_ws_free(&w);
+    return st;
+}
+
 mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
                    const mg_lstsq_options *opt, mg_lstsq_result *res)
 {
@@ -278,6 +316,13 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
          * equations decline; CHOLESKY only where the Gram matrix cannot hold
          * the columns (the old "overflows or underflows") */
         if (!engine_declined(s) || (o.method == MG_LSTSQ_CHOLESKY && s != MG_ERANGE))
+            return s;
+    }
+
+    if (small_fit(X, &o)) {
+        int done;
+        const mg_status s = lstsq_small(X, Y, B, &o, res, &done);
+        if (done)
             return s;
     }
 

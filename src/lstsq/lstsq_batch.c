@@ -119,9 +119,10 @@ typedef struct batch {
 static void run_fit(const batch *b, size_t i, mg__batch_ws *w)
 {
     const size_t k = b->k;
-    b->defer[i] = (unsigned char)mg__batch_fit(&b->X[i], &b->Y[i], &b->B[i], b->o, w,
-                                           b->sd ? b->sd + i * k : NULL,
-                                           b->r2 ? b->r2 + i * k : NULL, &b->st[i]);
+    const mg__batch_out out = { b->sd ? b->sd + i * k : NULL, b->r2 ? b->r2 + i * k : NULL,
+                                NULL, NULL };
+    b->defer[i] = (unsigned char)mg__batch_fit(&b->X[i], &b->Y[i], &b->B[i], b->o, w, &out,
+                                               &b->st[i]);
 }
 
 /* Every fit on the parallel path, on up to nt threads (dynamic chunks:

@@ -29,7 +29,7 @@ mg_status mg__batch_ws_alloc(mg__batch_ws *w, size_t N, size_t p, size_t k)
     size_t np;
     if (mg__mul_overflows(N, p, &np) || np > (size_t)-1 / 16 - 16 * (N + p * p + p * k + k))
         return MG_ENOMEM;
-    const size_t total = np + p * p + 11 * p + 5 * N + p * k + 2 * k;
+    const size_t total = np + p * p + 11 * p + 6 * N + 2 * p * k + 3 * k;
     w->Z = mg__alloc_doubles(total, 1);
     if (!w->Z)
         return MG_ENOMEM;
@@ -53,7 +53,10 @@ mg_status mg__batch_ws_alloc(mg__batch_ws *w, size_t N, size_t p, size_t k)
     w->w = t;         t += 2 * N;
     w->Bs = t;        t += p * k;
     w->sd = t;        t += k;
-    w->r2 = t;
+    w->r2 = t;        t += k;
+    w->ar2 = t;       t += k;
+    w->se = t;        t += p * k;
+    w->res = t;
     memset(w->zero, 0, p * sizeof *w->zero);
     return MG_OK;
 }
@@ -221,18 +224,23 @@ static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const doubl
     solve_aug(w, w->f, NULL, w->r, w->x);
     size_t steps = 0;
     double prev = INFINITY;
-    int proven = max_refine == 0;
+    int proven = max_refine == 0, moved = 0;
     while (steps < max_refine) {
+        moved = 0;
         residuals(w, d, y, ys);
         solve_aug(w, w->f, w->g, w->dr, w->dx);
         const double dd = mg__lsq_rel_change(w->dx, w->x, p);
         const double dn = mg__lsq_norm_change(w->dx, w->x, p);
+        /* y - Zd D x = f + r but for f's rounding (as mg__lsq_refine) */
+        for (size_t i = 0; i < N; i++)
+            w->res[i] = w->f[i] + w->r[i];
         if (!(dn < prev)) {
             /* stalled: the noise floor only if the rejected correction is at
              * rounding level */
             proven = dd <= MG__LSQ_STALL_ULPS * DBL_EPSILON;
             break;
         }
+        moved = 1;
         for (size_t j = 0; j < p; j++)
             w->x[j] += w->dx[j];
         for (size_t i = 0; i < N; i++)
@@ -245,7 +253,21 @@ static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const doubl
         }
         prev = dn;
     }
-    return proven ? MG__FIT_DONE : MG__FIT_DEFER;
+    if (!proven)
+        return MG__FIT_DEFER;
+    if (steps > w->steps)
+        w->steps = steps;
+    if (max_refine == 0) {
+        /* no step: the factorisation's x, its residual in double-double */
+        for (size_t j = 0; j < p; j++)
+            w->bt[j] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]);
+        mg__xresid(d->X->data, d->X->stride, d->X->cols, d->intercept, w->bt, p, 1, y, ys, NULL,
+                   0, w->res, 1, 0, N);
+    } else if (moved) {
+        /* res is y - Zd bt, bt = D x before the last step */
+        mg__lsq_resid_update(d, w->scale, w->scale_lo, w->x, w->bt, w->res, w->dx);
+    }
+    return MG__FIT_DONE;
 }
 
 /* Refined coefficients of every output into w->Bs and the statistics
@@ -262,23 +284,35 @@ static MG__MUST_USE int refine_all(mg__batch_ws *w, const mg__design *d, const m
     for (size_t c = 0; c < k; c++) {
         if (refine(w, d, Y->data + c, Y->stride, max_refine, rho) != MG__FIT_DONE)
             return MG__FIT_DEFER;
-        for (size_t j = 0; j < p; j++) {
-            w->bt[j] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]);
-            w->Bs[j * k + c] = w->bt[j];
-        }
-        /* RSS of the returned coefficients: f = y - Zd b in double-double */
-        mg__xresid(d->X->data, d->X->stride, d->X->cols, d->intercept, w->bt, p, 1, Y->data + c,
-                   Y->stride, NULL, 0, w->f, 1, 0, N);
-        const long double rss = mg__xsumsq(w->f, N, 1, 0.0);
+        for (size_t j = 0; j < p; j++)
+            w->Bs[j * k + c] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]);
+        /* RSS of the returned coefficients, from the residual refine left */
+        const long double rss = mg__xsumsq(w->res, N, 1, 0.0);
         const long double tss = mg__lsq_tss(Y->data + c, N, Y->stride, NULL, centred);
-        double ar2;
-        mg__fit_summary(rss, tss, N - p, N - (centred ? 1u : 0u), &w->sd[c], &w->r2[c], &ar2);
+        mg__fit_summary(rss, tss, N - p, N - (centred ? 1u : 0u), &w->sd[c], &w->r2[c],
+                        &w->ar2[c]);
     }
     return MG__FIT_DONE;
 }
 
+/* se_jc = sd_c d_j sqrt(v_j), v_j = [(Z^T Z)^-1]_jj = ||row j of R^-1||^2
+ * from the exact inverse in Ri (by columns), with d_j = D_jj (mg_lstsq's
+ * statistics: long double, d_j may be up to 2^1074). */
+static void std_errors(mg__batch_ws *w, size_t k)
+{
+    const size_t p = w->p;
+    for (size_t j = 0; j < p; j++) {
+        double v = 0.0;
+        for (size_t l = j; l < p; l++)
+            v += w->Ri[l * p + j] * w->Ri[l * p + j];
+        const long double dj = (long double)w->scale[j] * w->scale_lo[j];
+        for (size_t c = 0; c < k; c++)
+            w->se[j * k + c] = (double)(w->sd[c] * dj * sqrtl(v));
+    }
+}
+
 int mg__batch_fit(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
-                  const mg_lstsq_options *o, mg__batch_ws *w, double *sd, double *r2,
+                  const mg_lstsq_options *o, mg__batch_ws *w, const mg__batch_out *out,
                   mg_status *st)
 {
     const size_t k = Y->cols;
@@ -302,16 +336,27 @@ int mg__batch_fit(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
     const double rcond = exact_rcond(w);
     if (!(rcond >= 10.0 * (double)d.p * rank_tol))
         return MG__FIT_DEFER;
+    /* standard errors from R^-1 only where they keep about 12 digits */
+    if (out->std_err && !(rcond >= MG__LSQ_COV_FACTOR_RCOND))
+        return MG__FIT_DEFER;
+    w->rcond = rcond;
+    w->steps = 0;
     if (refine_all(w, &d, Y, o->max_refine, rcond) != MG__FIT_DONE)
         return MG__FIT_DEFER;
     if (!mg__all_finite(w->Bs, d.p, k, k)) {
         *st = MG_ENONFINITE;
         return MG__FIT_DONE;
     }
+    if (out->std_err)
+        std_errors(w, k);
     mg__copy(B->data, B->stride, w->Bs, k, d.p, k);
-    if (sd)
-        memcpy(sd, w->sd, k * sizeof *sd);
-    if (r2)
-        memcpy(r2, w->r2, k * sizeof *r2);
+    if (out->std_err)
+        mg__copy(out->std_err->data, out->std_err->stride, w->se, k, d.p, k);
+    if (out->sd)
+        memcpy(out->sd, w->sd, k * sizeof *out->sd);
+    if (out->r2)
+        memcpy(out->r2, w->r2, k * sizeof *out->r2);
+    if (out->ar2)
+        memcpy(out->ar2, w->ar2, k * sizeof *out->ar2);
     return MG__FIT_DONE;
 }

@@ -122,6 +122,23 @@ MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t 
                                       const double *c, double *x, double *r, double *scratch,
                                       size_t *steps, double *delta, double *resid);
 
+/* The QR factor's own variances are used (not refined) where they have
+ * about 12 correct digits.  The factor is exact for Z + dZ with ||dZ|| <=
+ * eta ||Z|| (eta of order p eps), and then each [(Z^T Z)^-1]_jj is within a
+ * relative (2 delta + delta^2) / (1 - 2 delta - delta^2), delta = kappa_2(Z)
+ * eta, of the exact one (docs/accuracy.md, step 5): first order in kappa,
+ * not kappa^2.  kappa_2 <= p / rcond_1, so rcond >= 1e-3 keeps delta near
+ * 1e3 p^2 eps: about 1e-12 for p up to 64 in practice. */
+#define MG__LSQ_COV_FACTOR_RCOND 1.0e-3
+
+/* y - Zd D x from res = y - Zd bt (bt = D x_old, the coefficients of the
+ * last refinement step's double-double residual), for x at rounding level
+ * from x_old: res -= Zd (D x - bt) in double (delta: p doubles of scratch).
+ * The product's error is some eps times the change, so res keeps a few ulp
+ * per entry (docs/accuracy.md step 5). */
+void mg__lsq_resid_update(const mg__design *d, const double *scale, const double *scale_lo,
+                          const double *x, const double *bt, double *res, double *delta);
+
 /* Scratch doubles mg__lsq_refine needs. */
 #define MG__LSQ_REFINE_SCRATCH(N, p) (3 * (N) + 6 * (p))
 

@@ -110,23 +110,19 @@ static void residuals(const mg__lsq *q, const double *y, size_t ys, const double
         g[j] *= q->scale_lo[j];
 }
 
-/* res -= Zd (D x - bt), bt = D x_old: the residual of x from that of
- * x_old.  D x - bt is a correction at rounding level, so double precision
- * suffices here: its product's error is about eps |Zd| |D x - bt|, some eps
- * times the change it makes (lstsq_refine's last-step residual, below). */
-static void residual_update(const mg__lsq *q, const double *x, const double *bt, double *res,
-                            double *delta)
+void mg__lsq_resid_update(const mg__design *d, const double *scale, const double *scale_lo,
+                          const double *x, const double *bt, double *res, double *delta)
 {
-    const mg_matrix *X = q->d.X;
-    const size_t ic = (size_t)q->d.intercept;
+    const mg_matrix *X = d->X;
+    const size_t ic = (size_t)d->intercept;
     int moved = 0;
-    for (size_t j = 0; j < q->d.p; j++) {
-        delta[j] = mg__lsq_scaled(q->scale, q->scale_lo, j, x[j]) - bt[j];
+    for (size_t j = 0; j < d->p; j++) {
+        delta[j] = mg__lsq_scaled(scale, scale_lo, j, x[j]) - bt[j];
         moved |= delta[j] != 0.0;
     }
     if (!moved)
         return;
-    for (size_t i = 0; i < q->d.N; i++) {
+    for (size_t i = 0; i < d->N; i++) {
         const double *xi = X->data + i * X->stride;
         double s = ic ? delta[0] : 0.0;
         for (size_t j = 0; j < X->cols; j++)
@@ -217,7 +213,7 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
         residuals(q, y, ys, NULL, x, NULL, resid, NULL, bt, acc, cs);
     } else if (resid && moved) {
         /* resid is y - Zd bt (bt = D x before the last step) */
-        residual_update(q, x, bt, resid, dx);
+        mg__lsq_resid_update(&q->d, q->scale, q->scale_lo, x, bt, resid, dx);
     }
     *delta = last;
     *steps_out = steps;
