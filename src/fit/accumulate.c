@@ -82,26 +82,61 @@ static double dot8(const double *restrict u, const double *restrict v, size_t r)
  * overwritten.  Backward stable as any Householder QR; the squares cannot
  * overflow for columns within the state's range (MG__FIT_RANGE), and finish
  * refuses a state that holds others before it reads R. */
-void mg__fit_fold_block(double *restrict R, size_t n, double *restrict B, size_t ldb, size_t r)
+/* The fold, for a full block (tri = 0) or an upper-triangular one (tri =
+ * 1: rows j + 1 and below of B's column j are zero, and stay zero, since
+ * reflector j only mixes rows 0..j of the columns to its right). */
+static inline void fold(double *restrict R, size_t n, double *restrict B, size_t ldb, size_t r,
+                        int tri)
 {
     for (size_t j = 0; j < n; j++) {
         double *u = B + j * ldb;
-        const double xx = dot8(u, u, r);
+        const size_t rj = tri && j + 1 < r ? j + 1 : r;
+        const double xx = dot8(u, u, rj);
         if (xx == 0.0)
             continue; /* H_j = I */
         const double alpha = R[j * n + j], norm = sqrt(alpha * alpha + xx);
         const double beta = alpha >= 0.0 ? -norm : norm;
         const double tau = (beta - alpha) / beta, scale = 1.0 / (alpha - beta);
-        for (size_t i = 0; i < r; i++)
+        for (size_t i = 0; i < rj; i++)
             u[i] *= scale;
         R[j * n + j] = beta;
         for (size_t l = j + 1; l < n; l++) {
             double *b = B + l * ldb;
             /* s = tau v^T [R(j, l); B(:, l)],  [R(j, l); B(:, l)] -= s v */
-            const double s = tau * (R[l * n + j] + dot8(u, b, r));
+            const double s = tau * (R[l * n + j] + dot8(u, b, rj));
             R[l * n + j] -= s;
-            for (size_t i = 0; i < r; i++)
+            for (size_t i = 0; i < rj; i++)
                 b[i] -= s * u[i];
+        }
+    }
+}
+
+void mg__fit_fold_block(double *restrict R, size_t n, double *restrict B, size_t ldb, size_t r)
+{
+    fold(R, n, B, ldb, r, 0);
+}
+
+void mg__fit_fold_triangle(double *restrict R, size_t n, double *restrict T, size_t ldt)
+{
+    fold(R, n, T, ldt, n, 1);
+}
+
+void mg__fit_fold_row(double *restrict R, size_t n, double *restrict a)
+{
+    /* fold with r = 1, unrolled: the same operations (a one-term dot8 is
+     * the term itself) without the block loops' set-up per column */
+    for (size_t j = 0; j < n; j++) {
+        const double xx = a[j] * a[j];
+        if (xx == 0.0)
+            continue;
+        const double alpha = R[j * n + j], norm = sqrt(alpha * alpha + xx);
+        const double beta = alpha >= 0.0 ? -norm : norm;
+        const double tau = (beta - alpha) / beta, u = a[j] * (1.0 / (alpha - beta));
+        R[j * n + j] = beta;
+        for (size_t l = j + 1; l < n; l++) {
+            const double s = tau * (R[l * n + j] + u * a[l]);
+            R[l * n + j] -= s;
+            a[l] -= s * u;
         }
     }
 }

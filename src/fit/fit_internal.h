@@ -211,6 +211,12 @@ void mg__fit_invalidate(mg_fit *fit);
  * dimension ldb, overwritten) by Householder reflections in plain loops
  * (no BLAS: see accumulate.c). */
 void mg__fit_fold_block(double *restrict R, size_t n, double *restrict B, size_t ldb, size_t r);
+/* The same fold for an upper-triangular n x n block T (leading dimension
+ * ldt; its zeros below the diagonal are never read: about n^3 / 3 flops
+ * instead of n^3, and the same values as the block fold), and for one row
+ * a of n entries (the window's push).  Both overwrite their block. */
+void mg__fit_fold_triangle(double *restrict R, size_t n, double *restrict T, size_t ldt);
+void mg__fit_fold_row(double *restrict R, size_t n, double *restrict a);
 
 /* Chan-Golub-LeVeque merge of GRAM sums: (wa, ma, Sa) <- union with
  * (wb, mb, Sb); ma, mb NULL without the intercept (plain addition). */

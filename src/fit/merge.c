@@ -36,9 +36,9 @@ static mg_status merge_qr(mg_fit *dst, const mg_fit *src)
     for (size_t j = 0; j < n; j++)
         for (size_t i = 0; i < n; i++)
             dst->blk[j * mb + i] = i <= j ? src->S[j * n + i] : 0.0;
-    /* [R_a; R_b] = Q [R; 0]   (the same Householder fold as a block of rows:
-     * R_b's zeros below its diagonal cost flops, not accuracy) */
-    mg__fit_fold_block(dst->S, n, dst->blk, mb, n);
+    /* [R_a; R_b] = Q [R; 0]   (the Householder fold of a block of rows, on
+     * R_b's upper triangle only) */
+    mg__fit_fold_triangle(dst->S, n, dst->blk, mb);
     return MG_OK;
 }
 

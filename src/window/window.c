@@ -47,7 +47,7 @@ static MG__MUST_USE mg_status allocate(mg_window *win)
     win->rows = mg__alloc_doubles(rown, 1);
     win->suf = mg__alloc_doubles(sufn, 1);
     /* run, tri, blk (q^2 each) and the coef scratch */
-    win->run = mg__alloc_doubles(3 * qq + 2 * m * m + m * k + 2 * k, 1);
+    win->run = mg__alloc_doubles(3 * qq + 2 * m * m + m * k + 2 * k + m, 1);
     if (!win->rows || !win->suf || !win->run)
         return MG_ENOMEM;
     win->tri = win->run + qq;
@@ -144,7 +144,7 @@ static MG__MUST_USE mg_status check_row(const mg_window *win, const mg_matrix *x
 static void fold_row(double *R, size_t q, double *a)
 {
     /* [R; a] = Q [R'; 0]   (one Householder reflection per column) */
-    mg__fit_fold_block(R, q, a, 1, 1);
+    mg__fit_fold_row(R, q, a);
 }
 
 /* The back becomes the front: suffix triangles of its rows, last to first
@@ -206,5 +206,5 @@ void mg__window_triangle(mg_window *win)
         for (size_t i = 0; i < q; i++)
             win->blk[j * q + i] = i <= j ? win->run[j * q + i] : 0.0;
     /* [R_front; R_back] = Q [R; 0]   (TSQR merge, fit.h) */
-    mg__fit_fold_block(win->tri, q, win->blk, q, q);
+    mg__fit_fold_triangle(win->tri, q, win->blk, q);
 }

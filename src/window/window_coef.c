@@ -48,13 +48,17 @@ static MG__MUST_USE mg_status check_outputs(const mg_window *win, const mg_matri
 static double norm2(const double *v, size_t n)
 {
     double big = 0.0, s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        big = fmax(big, fabs(v[i]));
+    for (size_t i = 0; i < n; i++) {
+        const double a = fabs(v[i]);
+        big = a > big ? a : big; /* v is finite: no fmax (a call at -O2) */
+    }
     if (big == 0.0)
         return 0.0;
+    /* a power of two near 1 / big: exact scaling, no division per entry */
+    const double inv = ldexp(1.0, -ilogb(big));
     for (size_t i = 0; i < n; i++)
-        s += (v[i] / big) * (v[i] / big);
-    return big * sqrt(s);
+        s += (v[i] * inv) * (v[i] * inv);
+    return sqrt(s) / inv;
 }
 
 /* 1 / (||A||_1 ||A^-1||_1) of the upper-triangular A = R_zz D (m x m,
@@ -66,6 +70,7 @@ static double equilibrated_rcond(const mg_window *win, double *A, double *Ai)
 {
     const size_t m = win->m, q = win->q;
     double an = 0.0, in = 0.0;
+    double *dinv = Ai + m * m + m * win->k + 2 * win->k; /* after coef's Bt, sd, r2 */
     for (size_t j = 0; j < m; j++) {
         const double nrm = norm2(win->tri + j * q, j + 1);
         if (nrm == 0.0)
@@ -75,19 +80,23 @@ static double equilibrated_rcond(const mg_window *win, double *A, double *Ai)
             A[j * m + i] = win->tri[j * q + i] / nrm;
             s += fabs(A[j * m + i]);
         }
-        an = fmax(an, s);
+        an = s > an ? s : an;
     }
+    for (size_t i = 0; i < m; i++)
+        dinv[i] = 1.0 / A[i * m + i]; /* Inf for a zero pivot: rcond 0 below */
     for (size_t j = 0; j < m; j++) {
         double *c = Ai + j * m, s = 0.0;
-        /* column j of A^-1: A c = e_j, back substitution */
+        /* column j of A^-1: A c = e_j, back substitution (by the pivots'
+         * reciprocals: a relative error of eps more per entry, no matter
+         * for a condition number) */
         for (size_t i = j + 1; i-- > 0;) {
             double t = i == j ? 1.0 : 0.0;
             for (size_t l = i + 1; l <= j; l++)
                 t -= A[l * m + i] * c[l];
-            c[i] = t / A[i * m + i];
+            c[i] = t * dinv[i];
             s += fabs(c[i]);
         }
-        in = fmax(in, s);
+        in = s > in || s != s ? s : in;
     }
     const double rc = 1.0 / (an * in);
     return isfinite(rc) ? rc : 0.0;
