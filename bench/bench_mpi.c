@@ -18,8 +18,9 @@
  * and each function's local share alone, the same way: the row passes a
  * rank makes on its own rows with the single-process engine (QR accumulate
  * and as many refinement replays as the fit took; GRAM accumulate; one or
- * eleven mg_mse_grad).  Call minus local is what the ranks add: messages,
- * merges, waiting, the finish on rank 0.
+ * eleven mg_mse_grad), timed in rounds alternating with the call's (load
+ * that drifts over seconds hits both alike).  Call minus local is what
+ * the ranks add: messages, merges, waiting, the finish on rank 0.
  *
  * Messages are counted, not assumed: this executable defines MPI_Send,
  * MPI_Recv, MPI_Bcast, ... (exported: CMake ENABLE_EXPORTS), so the calls
@@ -30,19 +31,21 @@
  *
  * Also: on 2 ranks, a ping-pong between ranks 0 and 1 (the transport's
  * latency and bandwidth); on 1 rank, in strong mode, the cost of loading
- * and merging one state image of each kind (the tree's work per level);
- * each rank's peak resident memory.
+ * and merging one state image of each kind (the tree's work per level)
+ * and the heap bytes of one state; each rank's peak resident memory.
  *
  * Output (rank 0), one record per line, read by bench/mpi_report.py:
  *   MPI  mode= np= fn= rows= rows_per_rank= p= reps= median_s= min_s=
  *        local_median_s= refine=
- *   COMM mode= np= fn= op= calls_sum= bytes_sum= calls_max= bytes_max=
- *   PING np=2 bytes= half_rtt_s=
- *   PART part= image_bytes= median_s=
- *   MEM  mode= np= rows_per_rank= data_bytes= maxrss_kb=
- *   CHECK mode= np= max_coef_err= */
+ *   COMM mode= np= p= fn= op= calls_sum= bytes_sum= calls_max= bytes_max=
+ *   PING np=2 p= bytes= half_rtt_s=
+ *   PART p= part= image_bytes= median_s=
+ *   STATE kind= p= bytes=      (heap bytes of one state, glibc's mallinfo2)
+ *   MEM  mode= np= p= rows_per_rank= data_bytes= maxrss_kb=
+ *   CHECK mode= np= p= max_coef_err= refine= */
 #include "bench_common.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <matgrad/mpi.h>
 #include <stdio.h>
@@ -337,24 +340,40 @@ static void local_gd(bench *b)
 
 /* ---- measurement ------------------------------------------------------ */
 
-/* Median and minimum over reps of the slowest rank's time of fn. */
-static void timed(bench *b, void (*fn)(bench *), int reps, double *med, double *min)
+typedef struct workload {
+    const char *name;
+    void (*call)(bench *);
+    void (*local)(bench *);
+} workload;
+
+/* The slowest rank's time of one call of fn, after a barrier. */
+static double slowest(bench *b, void (*fn)(bench *))
 {
-    double *t = malloc((size_t)reps * sizeof *t);
+    PMPI_Barrier(b->comm);
+    const double t0 = bc_now();
+    fn(b);
+    double dt = bc_now() - t0, top = 0.0;
+    PMPI_Allreduce(&dt, &top, 1, MPI_DOUBLE, MPI_MAX, b->comm);
+    return top;
+}
+
+/* The call and its local share in alternating rounds (load on the shared
+ * machine that drifts over seconds then hits both alike): medians of each,
+ * and the call's fastest round. */
+static void timed(bench *b, const workload *w, int reps, double *med, double *min, double *lmed)
+{
+    double *t = malloc(2 * (size_t)reps * sizeof *t);
     if (!t)
         fail(b, "timing", MG_ENOMEM);
     for (int r = 0; r < reps; r++) {
-        PMPI_Barrier(b->comm);
-        const double t0 = bc_now();
-        fn(b);
-        double dt = bc_now() - t0, slowest = 0.0;
-        PMPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, b->comm);
-        t[r] = slowest;
+        t[r] = slowest(b, w->call);
+        t[reps + r] = slowest(b, w->local);
     }
     *min = t[0];
     for (int r = 1; r < reps; r++)
         *min = t[r] < *min ? t[r] : *min;
     *med = bc_median(t, (size_t)reps);
+    *lmed = bc_median(t + reps, (size_t)reps);
     free(t);
 }
 
@@ -372,25 +391,18 @@ static void counted(bench *b, void (*fn)(bench *), const char *mode, const char 
         return;
     for (int op = 0; op < NOPS; op++)
         if (sum[op] > 0)
-            printf("COMM mode=%s np=%d fn=%s op=%s calls_sum=%.0f bytes_sum=%.0f calls_max=%.0f "
+            printf("COMM mode=%s np=%d p=%zu fn=%s op=%s calls_sum=%.0f bytes_sum=%.0f calls_max=%.0f "
                    "bytes_max=%.0f\n",
-                   mode, b->size, name, OP_NAME[op], sum[op], sum[NOPS + op], max[op],
+                   mode, b->size, b->p, name, OP_NAME[op], sum[op], sum[NOPS + op], max[op],
                    max[NOPS + op]);
 }
-
-typedef struct workload {
-    const char *name;
-    void (*call)(bench *);
-    void (*local)(bench *);
-} workload;
 
 static void run_workload(bench *b, const workload *w, const char *mode, size_t N, int reps)
 {
     counted(b, w->call, mode, w->name); /* also the warm-up */
-    double med, min, lmed, lmin;
-    timed(b, w->call, reps, &med, &min);
-    w->local(b); /* warm-up */
-    timed(b, w->local, reps, &lmed, &lmin);
+    w->local(b); /* its warm-up */
+    double med, min, lmed;
+    timed(b, w, reps, &med, &min, &lmed);
     if (b->rank == 0)
         printf("MPI mode=%s np=%d fn=%s rows=%zu rows_per_rank=%zu p=%zu reps=%d median_s=%.6g "
                "min_s=%.6g local_median_s=%.6g refine=%zu\n",
@@ -424,7 +436,7 @@ static void ping_pong(bench *b)
             t[rep] = (bc_now() - t0) / (2.0 * iters);
         }
         if (b->rank == 0)
-            printf("PING np=%d bytes=%d half_rtt_s=%.6g\n", b->size, bytes, bc_median(t, 5));
+            printf("PING np=%d p=%zu bytes=%d half_rtt_s=%.6g\n", b->size, b->p, bytes, bc_median(t, 5));
     }
     free(buf);
 }
@@ -447,7 +459,7 @@ static void part(bench *b, mg_fit *dst, mg_fit *child, const unsigned char *img,
         }
         t[r] = (bc_now() - t0) / ITERS;
     }
-    printf("PART part=%s image_bytes=%zu median_s=%.6g\n", name, len, bc_median(t, REPS));
+    printf("PART p=%zu part=%s image_bytes=%zu median_s=%.6g\n", b->p, name, len, bc_median(t, REPS));
 }
 
 static void parts_of_kind(bench *b, mg_fit *f, const char *name, int with_refine)
@@ -488,10 +500,31 @@ static void parts_of_kind(bench *b, mg_fit *f, const char *name, int with_refine
     mg_fit_free(child);
 }
 
+/* Heap bytes of one state of f's shape (glibc's count of the bytes in
+ * use, before and after mg_fit_create): the layer keeps two per rank. */
+static void state_bytes(bench *b, const mg_fit *f, const char *name)
+{
+    size_t p = 0, k = 0;
+    mg_fit_options o;
+    mg_fit *g = NULL;
+    mg_status s = mg_fit_shape(f, &p, &k, &o);
+    const struct mallinfo2 before = mallinfo2();
+    if (s == MG_OK)
+        s = mg_fit_create(p, k, &o, &g);
+    const struct mallinfo2 after = mallinfo2();
+    if (s != MG_OK)
+        fail(b, "state size", s);
+    printf("STATE kind=%s p=%zu bytes=%zu\n", name, p,
+           (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd));
+    mg_fit_free(g);
+}
+
 static void parts(bench *b)
 {
     if (b->n == 0)
         return;
+    state_bytes(b, b->qr, "qr");
+    state_bytes(b, b->gram, "gram");
     parts_of_kind(b, b->qr, "qr", 0);
     parts_of_kind(b, b->qr, "qr", 1);
     parts_of_kind(b, b->gram, "gram", 0);
@@ -504,8 +537,8 @@ static void memory(bench *b, const char *mode)
     double kb = (double)u.ru_maxrss, top = 0.0;
     PMPI_Reduce(&kb, &top, 1, MPI_DOUBLE, MPI_MAX, 0, b->comm);
     if (b->rank == 0)
-        printf("MEM mode=%s np=%d rows_per_rank=%zu data_bytes=%zu maxrss_kb=%.0f\n", mode, b->size,
-               b->n, b->n * (b->p + 1) * sizeof(double), top);
+        printf("MEM mode=%s np=%d p=%zu rows_per_rank=%zu data_bytes=%zu maxrss_kb=%.0f\n", mode, b->size,
+               b->p, b->n, b->n * (b->p + 1) * sizeof(double), top);
 }
 
 static void check(bench *b, const char *mode)
@@ -514,7 +547,8 @@ static void check(bench *b, const char *mode)
     for (size_t j = 0; j < b->p; j++)
         err = fmax(err, fabs(b->B[1 + j] - beta(j, b->p)));
     if (b->rank == 0)
-        printf("CHECK mode=%s np=%d max_coef_err=%.3g refine=%zu\n", mode, b->size, err, b->refine);
+        printf("CHECK mode=%s np=%d p=%zu max_coef_err=%.3g refine=%zu\n", mode, b->size, b->p, err,
+               b->refine);
 }
 
 int main(int argc, char **argv)
