@@ -31,8 +31,8 @@
  *
  * Also: on 2 ranks, a ping-pong between ranks 0 and 1 (the transport's
  * latency and bandwidth); on 1 rank, in strong mode, the cost of loading
- * and merging one state image of each kind (the tree's work per level)
- * and the heap bytes of one state; each rank's peak resident memory.
+ * and merging one state image of each kind (the tree's work per level),
+ * each call on few rows (its fixed cost) and the heap bytes of one state; each rank's peak resident memory.
  *
  * Output (rank 0), one record per line, read by bench/mpi_report.py:
  *   MPI  mode= np= fn= rows= rows_per_rank= p= reps= median_s= min_s=
@@ -40,6 +40,7 @@
  *   COMM mode= np= p= fn= op= calls_sum= bytes_sum= calls_max= bytes_max=
  *   PING np=2 p= bytes= half_rtt_s=
  *   PART p= part= image_bytes= median_s=
+ *   FIXED p= fn= rows= median_s= refine=   (a call on 4 (p + 1) and 8 (p + 1) rows)
  *   STATE kind= p= bytes=      (heap bytes of one state, glibc's mallinfo2)
  *   MEM  mode= np= p= rows_per_rank= data_bytes= maxrss_kb=
  *   CHECK mode= np= p= max_coef_err= refine= */
@@ -519,10 +520,35 @@ static void state_bytes(bench *b, const mg_fit *f, const char *name)
     mg_fit_free(g);
 }
 
-static void parts(bench *b)
+/* What a call costs beyond its row passes (the agreement, the finish,
+ * the statistics, the copies: rank 0's fixed work), timed on one rank
+ * with r = 4 (p + 1) rows (enough for a full-rank fit) and with 2 r: the
+ * report extrapolates to no rows, 2 T(r) - T(2 r). */
+static void fixed_costs(bench *b, const workload *W, size_t nw)
+{
+    enum { REPS = 21 };
+    const size_t n = b->n;
+    for (size_t rows = 4 * (b->p + 1); rows <= 8 * (b->p + 1) && rows <= n; rows *= 2) {
+        b->n = rows;
+        b->Xv.rows = b->Yv.rows = rows;
+        for (size_t i = 0; i < nw; i++) {
+            double t[REPS];
+            W[i].call(b); /* warm-up */
+            for (int r = 0; r < REPS; r++)
+                t[r] = slowest(b, W[i].call);
+            printf("FIXED p=%zu fn=%s rows=%zu median_s=%.6g refine=%zu\n", b->p, W[i].name, rows,
+                   bc_median(t, REPS), W[i].call == call_lstsq ? b->refine : (size_t)0);
+        }
+    }
+    b->n = n;
+    b->Xv.rows = b->Yv.rows = n;
+}
+
+static void parts(bench *b, const workload *W, size_t nw)
 {
     if (b->n == 0)
         return;
+    fixed_costs(b, W, nw);
     state_bytes(b, b->qr, "qr");
     state_bytes(b, b->gram, "gram");
     parts_of_kind(b, b->qr, "qr", 0);
@@ -594,7 +620,7 @@ int main(int argc, char **argv)
     if (b.size == 2 && !weak)
         ping_pong(&b);
     if (b.size == 1 && !weak)
-        parts(&b);
+        parts(&b, W, sizeof W / sizeof W[0]);
     memory(&b, mode);
     mg_fit_free(b.qr);
     mg_fit_free(b.gram);

@@ -35,7 +35,7 @@ def parse(path):
     recs = collections.defaultdict(list)
     for line in open(path):
         parts = line.split()
-        if not parts or parts[0] not in ("MPI", "COMM", "PING", "PART", "STATE", "MEM", "CHECK", "ENV"):
+        if not parts or parts[0] not in ("MPI", "COMM", "PING", "PART", "FIXED", "STATE", "MEM", "CHECK", "ENV"):
             continue
         d = {}
         for p in parts[1:]:
@@ -100,7 +100,19 @@ class Model:
         self.R = one["lstsq"]["refine"]
         # per row of a rank's passes, and what the call adds on one rank
         self.t_row = {f: one[f]["local_median_s"] / one[f]["rows"] for f in FNS}
-        self.t_fixed_raw = {f: one[f]["median_s"] - one[f]["local_median_s"] for f in FNS}
+        # the call on r and 2 r rows, extrapolated to none: 2 T(r) - T(2 r)
+        fixed = collections.defaultdict(dict)
+        for r in recs["FIXED"]:
+            if r["p"] == p:
+                fixed[r["fn"]][r["rows"]] = r["median_s"]
+        self.ok = all(len(fixed[f]) == 2 for f in FNS)
+        if not self.ok:
+            return
+        self.fixed_rows = sorted(fixed["lstsq"])
+        self.t_fixed_raw = {}
+        for f in FNS:
+            (r1, t1), (r2, t2) = sorted(fixed[f].items())
+            self.t_fixed_raw[f] = t1 - (t2 - t1) / (r2 - r1) * r1
         self.t_fixed = {f: max(0.0, v) for f, v in self.t_fixed_raw.items()}
         part = {r["part"]: r for r in recs["PART"] if r["p"] == p}
         self.part = part
@@ -272,8 +284,9 @@ def params(w, recs, model, extra):
               % (fn, m.p, 1e9 * m.t_row[fn], 1e-6 / m.t_row[fn], m.N1))
         for fn in FNS:
             raw = m.t_fixed_raw[fn]
-            w("| t_fixed %s, p = %d | %s%s | call - local passes, 1 rank |\n"
-              % (fn, m.p, fmt_t(m.t_fixed[fn]), "" if raw >= 0 else " (measured %s: noise; taken as 0)" % ("-" + fmt_t(-raw))))
+            w("| t_fixed %s, p = %d | %s%s | the call on %d and %d rows, 1 rank, extrapolated to 0 rows |\n"
+              % (fn, m.p, fmt_t(m.t_fixed[fn]), "" if raw >= 0 else " (measured %s: noise; taken as 0)"
+                 % ("-" + fmt_t(-raw)), m.fixed_rows[0], m.fixed_rows[1]))
         for k, v in sorted(m.part.items()):
             w("| merge per level: %s, p = %d | %s | load + merge of a %d-byte image, 1 rank |\n"
               % (k.replace("_load_merge", "").replace("_", " "), m.p, fmt_t(v["median_s"]), v["image_bytes"]))
@@ -284,7 +297,7 @@ def params(w, recs, model, extra):
         w("| alpha (loopback) | %s | ping-pong, 2 ranks: the fastest of 8 B and 64 B |\n" % fmt_t(model.alpha))
         w("| 1 / beta (loopback) | %.2f GB/s | ping-pong: median over 4 KiB - 1 MiB of bytes / (time - alpha) |\n"
           % (1e-9 / model.beta))
-    w("| cores C | %d | nproc |\n\n" % model.cores)
+    w("| cores C | %d | getconf _NPROCESSORS_ONLN |\n\n" % model.cores)
     for m in [model] + extra:
         for kind, key, ref in (("qr", "qr_load_merge", False), ("qr", "qr_refine_load_merge", True),
                                ("gram", "gram_load_merge", False)):
