@@ -47,6 +47,8 @@ command -v mpirun > /dev/null || { echo "run_mpi: mpirun not found (Debian: open
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMATGRAD_NATIVE=ON -DMATGRAD_TESTS=OFF \
   > "$build.configure.log" 2>&1 || { cat "$build.configure.log" >&2; exit 1; }
+grep -q "MPI layer: building" "$build.configure.log" || {
+  echo "run_mpi: $(grep "MPI layer" "$build.configure.log" || echo "MPI layer not configured")" >&2; exit 1; }
 cmake --build "$build" -j 2 --target bench_mpi > "$build.build.log" 2>&1 || { tail -40 "$build.build.log" >&2; exit 1; }
 exe=$build/bench/mpi/bench_mpi
 [ -x "$exe" ] || { echo "run_mpi: $exe not built (is MPI found? see $build.configure.log)" >&2; exit 1; }
