@@ -433,7 +433,7 @@ def main():
     body = "".join(buf)
 
     with open(out_path, "w") as f:
-        f.write("# MPI scaling: measured (bench/run_mpi.sh)\n\n" + body)
+        f.write("# MPI scaling: measured (bench/run_mpi.sh)\n\n" + body.rstrip("\n") + "\n")
     doc = open(doc_path).read()
     if BEGIN not in doc or END not in doc:
         sys.exit("mpi_report: %s lacks the markers" % doc_path)
