@@ -71,7 +71,13 @@ mkdir -p "$out"
 run() {
   local np=$1; shift
   echo "== mpirun -np $np bench_mpi $*"
-  mpirun -np "$np" "${mpiflags[@]}" "$exe" "$@" | tee -a "$out/raw.txt" | grep -E '^(MPI|CHECK)' | cut -c1-150 || true
+  if ! mpirun -np "$np" "${mpiflags[@]}" "$exe" "$@" > "$out/last.txt" 2>&1; then
+    cat "$out/last.txt" >&2
+    echo "run_mpi: bench_mpi failed on $np ranks" >&2
+    exit 1
+  fi
+  cat "$out/last.txt" >> "$out/raw.txt"
+  grep -E '^(MPI|CHECK)' "$out/last.txt" | cut -c1-150 || true
 }
 start=$(date +%s)
 for np in $nps; do run "$np" strong "$rows" "$cols"; done
