@@ -96,8 +96,10 @@ typedef struct mg_lstsq_result {
     size_t rank;             /* numerical rank of the design (with the intercept column) */
     double rcond;            /* reciprocal condition estimate of the equilibrated design
                                 (columns scaled by powers of two): 1-norm estimate from
-                                R for QR, s_min / s_max for SVD, sqrt of the estimate for
-                                X^T X on the Cholesky path; ~0 when rank-deficient */
+                                R for QR (exact, 1 / (||R||_1 ||R^-1||_1), on the small
+                                path, N p^2 <= 1e4), s_min / s_max for SVD, sqrt of the
+                                estimate for X^T X on the Cholesky path; ~0 when
+                                rank-deficient */
     size_t refine_steps;     /* iterative-refinement steps taken (the most over outputs) */
     mg_lstsq_method method;  /* the method actually used: SVD for every rank-deficient
                                 fit (minimum norm), QR after auto's fallback */
