@@ -606,6 +606,49 @@ START_TEST(merge_errors)
 }
 END_TEST
 
+/* A replay that meets NaN/Inf returns MG_ENONFINITE and leaves the
+ * refining state bitwise unchanged: in a row of nonzero weight (found from
+ * the call's sums), in a row of weight zero (which the replay skips), in X
+ * or Y, for each kind; the clean replay then succeeds. */
+START_TEST(replay_errors_leave_state)
+{
+    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++) {
+        data d = make(6, 40, 3, 2);
+        mg_fit *f = new_fit(3, 2, (mg_fit_kind)kind, 1);
+        mgt_mat B = mgt_alloc(4, 2, 0);
+        feed(f, &d, 0, 40, 1);
+        ck_assert_int_eq(mg_fit_finish(f, &B.v, NULL), MG_OK);
+        ck_assert_int_eq(mg_fit_refine_begin(f, &B.v), MG_OK);
+        size_t len;
+        unsigned char *before = image(f, &len);
+        mg_matrix X = d.X.v, Y = d.Y.v, w = d.w.v;
+        double *cells[] = { mg_at(&X, 13, 2), mg_at(&Y, 31, 1), mg_at(&X, 39, 0) };
+        const double bad[] = { NAN, INFINITY, -INFINITY };
+        for (int c = 0; c < 3; c++) {
+            const double keep = *cells[c];
+            *cells[c] = bad[c];
+            ck_assert_int_eq(mg_fit_refine_accumulate(f, &X, &Y, NULL), MG_ENONFINITE);
+            ck_assert_int_eq(mg_fit_refine_accumulate(f, &X, &Y, &w), MG_ENONFINITE);
+            assert_image(f, before, len);
+            *cells[c] = keep;
+        }
+        /* a bad value in a row of weight zero */
+        const double wkeep = *mg_at(&w, 13, 0), keep = *mg_at(&X, 13, 2);
+        *mg_at(&w, 13, 0) = 0.0;
+        *mg_at(&X, 13, 2) = NAN;
+        ck_assert_int_eq(mg_fit_refine_accumulate(f, &X, &Y, &w), MG_ENONFINITE);
+        assert_image(f, before, len);
+        *mg_at(&X, 13, 2) = keep;
+        *mg_at(&w, 13, 0) = wkeep;
+        replay(f, &d, 0, 40, 1);
+        free(before);
+        mgt_free(&B);
+        mg_fit_free(f);
+        data_free(&d);
+    }
+}
+END_TEST
+
 START_TEST(finish_and_refine_errors)
 {
     data d = make(4, 20, 2, 1);
@@ -768,6 +811,7 @@ int main(void)
     tcase_add_test(tc, accumulate_errors);
     tcase_add_test(tc, merge_errors);
     tcase_add_test(tc, finish_and_refine_errors);
+    tcase_add_test(tc, replay_errors_leave_state);
     tcase_add_test(tc, gram_refusal_and_ridge);
     tcase_add_test(tc, mean_model);
     suite_add_tcase(s, tc);

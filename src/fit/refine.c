@@ -149,6 +149,16 @@ static int rows_finite(const mg_fit *f, const mg_matrix *X, const mg_matrix *Y, 
            mg__all_finite(Y->data + i0 * Y->stride, i1 - i0, f->k, Y->stride);
 }
 
+/* 1 if the rows of weight zero among [0, N) are finite. */
+static int zero_weight_rows_finite(const mg_fit *f, const mg_matrix *X, const mg_matrix *Y,
+                                   const mg_matrix *w, size_t N)
+{
+    for (size_t i = 0; i < N; i++)
+        if (w->data[i * w->stride] == 0.0 && !rows_finite(f, X, Y, i, i + 1))
+            return 0;
+    return 1;
+}
+
 /* (hi, lo) += (h2, l2) */
 static void dd_merge(double *hi, double *lo, double h2, double l2)
 {
@@ -177,10 +187,6 @@ mg_status mg_fit_refine_accumulate(mg_fit *fit, const mg_matrix *X, const mg_mat
     size_t nz = 0;
     for (size_t i0 = 0; i0 < N; i0 += MG__FIT_BLOCK) {
         const size_t i1 = N - i0 < MG__FIT_BLOCK ? N : i0 + MG__FIT_BLOCK;
-        /* every row finite (weight zero too, as accumulate checks them),
-         * read once from memory here and then from cache by the kernel */
-        if (!rows_finite(fit, X, Y, i0, i1))
-            return MG_ENONFINITE;
 #ifdef MG__CPU_X86
         if (fma_ok)
             nz += refine_rows_fma(fit, &a, X, Y, w, i0, i1);
@@ -188,6 +194,18 @@ mg_status mg_fit_refine_accumulate(mg_fit *fit, const mg_matrix *X, const mg_mat
 #endif
             nz += refine_rows_generic(fit, &a, X, Y, w, i0, i1);
     }
+    /* Every row must be finite (weight zero too, as accumulate checks
+     * them).  A NaN or Inf in a row of nonzero weight reaches the call's
+     * sums, which are in scratch: their finiteness stands for a scan of the
+     * data, which then runs only when they are not finite (a sum can also
+     * overflow from finite rows; that is not a data error, and goes on as
+     * before) and over the rows of weight zero, which the kernel skips. */
+    if (!(mg__all_finite(a.gh, 1, mk, mk) && mg__all_finite(a.gl, 1, mk, mk) &&
+          mg__all_finite(a.rh, 1, 2 * k, 2 * k)) &&
+        !rows_finite(fit, X, Y, 0, N))
+        return MG_ENONFINITE;
+    if (w && !zero_weight_rows_finite(fit, X, Y, w, N))
+        return MG_ENONFINITE;
     for (size_t i = 0; i < mk; i++)
         dd_merge(&fit->ghi[i], &fit->glo[i], a.gh[i], a.gl[i]);
     for (size_t c = 0; c < k; c++)
