@@ -9,9 +9,13 @@ dtrsv) are split by their LAPACK caller only where the names allow."""
 import re
 import sys
 
+# the driver's own set-up (its random data), not part of a call
+SKIP = r"^(bc_random.*|clear_page.*|exc_page_fault|.*page_fault.*)$"
+
 STAGES = [
     ("validation", r"^(mg__overlaps|mg_matrix_check|mg__check_all|check_args|mg__all_finite|"
-                   r"mg__mul_overflows|mg__lsq_has_constant_column|small_fit|engine_kind)$"),
+                   r"mg__mul_overflows|mg__lsq_has_constant_column|small_fit|engine_kind|"
+                   r"mg__fit_range_rows|rows4_.*|row_max|row_minmax|mg__fit_check_.*)$"),
     ("allocation", r"^(malloc|_int_malloc|_int_free|free|cfree.*|calloc|malloc_consolidate|"
                    r"mg__alloc_doubles|mg__batch_ws_alloc|mg__batch_ws_free|release|"
                    r"__libc_.*alloc.*|tcache.*|unlink_chunk.*|__memset.*)$"),
@@ -21,11 +25,14 @@ STAGES = [
                       r"mg__lsq_qr|dgeqr.*|dgeqrt.*|dlarf.*|dnrm2.*|dlapy2.*|dtrcon.*|dlatrs.*|"
                       r"dlacn2.*|idamax.*|dlamch.*|dlange.*|dlantr.*|ilaenv.*|iparmq.*|ieeeck.*|"
                       r"lsame.*|dger.*|dscal.*|dgemv_t.*|dgemv_n.*|dgemv_|daxpy.*|"
-                      r"blas_memory.*|pthread_mutex.*|__GI___pthread_mutex.*|LAPACKE_.*)$"),
+                      r"blas_memory.*|pthread_mutex.*|__GI___pthread_mutex.*|LAPACKE_.*|"
+                      r"tile|cross|gram_block|mg__gram_packed.*|mg__fit_gram_merge|dpotr.*|"
+                      r"dpocon.*|dsyrk.*|dtrsm.*|dgemm.*|mg_fit_finish|mg__fit_finish.*)$"),
     ("refinement", r"^(solve_aug|apply_q|tri_solve|mg__lsq_solve_aug|mg__lsq_refine|refine|"
                    r"residuals|xresid.*|mg__xresid.*|xgemv_t.*|mg__xgemv_t.*|mg__lsq_resid_update|"
                    r"mg__lsq_rel_change|mg__lsq_norm_change|mg__lsq_within_bound|contraction_bound|"
-                   r"dorm2r.*|dormqr.*|dtrsv.*|cblas_dtrsv|ddot.*|dcopy.*|fmax.*|__fmax.*)$"),
+                   r"dorm2r.*|dormqr.*|dtrsv.*|cblas_dtrsv|ddot.*|dcopy.*|fmax.*|__fmax.*|"
+                   r"refine_rows.*|mg_fit_refine_.*|mg__fit_refine.*|dd_merge)$"),
     ("statistics", r"^(mg__xsumsq|mg__xsum|mg__lsq_tss|mg__fit_summary|mg__fit_result_vectors|"
                    r"std_errors|statistics|mg__lsq_cov_diag|mg__lsq_cov_refine|refine_all|sqrtl?)$"),
 ]
@@ -46,6 +53,8 @@ def main():
             continue
         pct, sym = float(m.group(1)), m.group(2)
         sym = sym.split("@")[0]
+        if re.match(SKIP, sym):
+            continue
         total += pct
         for name, pat in STAGES:
             if re.match(pat, sym):
