@@ -54,8 +54,15 @@ static double norm2(const double *v, size_t n)
     }
     if (big == 0.0)
         return 0.0;
+    const int e = ilogb(big);
+    if (e < -1000 || e > 1000) {
+        /* 2^-e would overflow or lose bits: divide by big itself */
+        for (size_t i = 0; i < n; i++)
+            s += (v[i] / big) * (v[i] / big);
+        return big * sqrt(s);
+    }
     /* a power of two near 1 / big: exact scaling, no division per entry */
-    const double inv = ldexp(1.0, -ilogb(big));
+    const double inv = ldexp(1.0, -e);
     for (size_t i = 0; i < n; i++)
         s += (v[i] * inv) * (v[i] * inv);
     return sqrt(s) / inv;
