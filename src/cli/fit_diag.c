@@ -201,3 +201,91 @@ void mgcli_diag_free(mgcli_diag_acc *a)
     free(a->q_blk);
     memset(a, 0, sizeof *a);
 }
+
+#ifdef MATGRAD_CLI_MPI
+#include <limits.h>
+#include <stdint.h>
+
+/* The first pass's kept rows of every rank, in rank order, the first
+ * MGCLI_QSEL_KEEP of them (one process keeps those); row positions made
+ * the file's with the counts of the ranks before. */
+static int gather_kept(mgcli_diag_acc *a, MPI_Comm comm)
+{
+    int size, rank;
+    if (MPI_Comm_size(comm, &size) != MPI_SUCCESS || MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
+        return -1;
+    uint64_t seen = a->seen, before = 0, total = 0;
+    if (MPI_Exscan(&seen, &before, 1, MPI_UINT64_T, MPI_SUM, comm) != MPI_SUCCESS ||
+        MPI_Allreduce(&seen, &total, 1, MPI_UINT64_T, MPI_SUM, comm) != MPI_SUCCESS)
+        return -1;
+    if (rank == 0)
+        before = 0;
+    /* this rank's rows among the first KEEP of the file's */
+    size_t mine = before >= MGCLI_QSEL_KEEP ? 0 : (size_t)(MGCLI_QSEL_KEEP - before);
+    mine = mine < a->n ? mine : a->n;
+    const size_t all = total < MGCLI_QSEL_KEEP ? (size_t)total : MGCLI_QSEL_KEEP;
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    double *buf = malloc((3 * all + 1) * sizeof *buf), *pos = malloc((mine + 1) * sizeof *pos);
+    size_t *row = malloc((all + 1) * sizeof *row);
+    int ok = counts && displs && buf && pos && row;
+    if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        ok = 0;
+    int n = (int)mine;
+    if (ok && MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, comm) != MPI_SUCCESS)
+        ok = 0;
+    for (int r = 0, at = 0; ok && r < size; r++) {
+        displs[r] = at;
+        at += counts[r];
+    }
+    /* positions travel as doubles: exact below 2^53 */
+    for (size_t i = 0; ok && i < mine; i++)
+        pos[i] = (double)(a->row[i] + (size_t)before);
+    const double *src[3] = { a->resid, a->fitted, pos };
+    for (int v = 0; ok && v < 3; v++)
+        ok = MPI_Allgatherv(src[v], n, MPI_DOUBLE, buf + (size_t)v * all, counts, displs, MPI_DOUBLE,
+                            comm) == MPI_SUCCESS;
+    if (ok) {
+        for (size_t i = 0; i < all; i++)
+            row[i] = (size_t)buf[2 * all + i];
+        free(a->resid);
+        free(a->fitted);
+        free(a->row);
+        a->resid = buf;
+        free(a->hat);
+        a->fitted = malloc((all + 1) * sizeof *a->fitted);
+        a->hat = malloc((all + 1) * sizeof *a->hat);   /* the plots' (refused on ranks): NaN */
+        a->row = row;
+        ok = a->fitted && a->hat;
+        if (a->fitted)
+            memcpy(a->fitted, buf + all, all * sizeof *buf);
+        for (size_t i = 0; ok && i < all; i++)
+            a->hat[i] = NAN;
+        a->n = all;
+        a->cap = all;
+        a->seen = (size_t)total;
+        buf = NULL;
+        row = NULL;
+    }
+    free(counts);
+    free(displs);
+    free(buf);
+    free(pos);
+    free(row);
+    return ok ? 0 : -1;
+}
+
+int mgcli_diag_allreduce(mgcli_diag_acc *a, MPI_Comm comm)
+{
+    int ok = a->resid_only || gather_kept(a, comm) == 0;
+    /* a failure after the messages is one rank's: agree before the next */
+    if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        ok = 0;
+    if (ok)
+        ok = mgcli_qsel_allreduce(a->qsel, comm) == 0;
+    if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        ok = 0;
+    if (!ok)
+        a->status = MG_ENOMEM;
+    return ok ? 0 : -1;
+}
+#endif

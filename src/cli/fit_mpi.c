@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The command on MPI ranks (fit_mpi.h, docs/mpi.md "The command").
+ *
+ * One pass, on every rank:
+ *   1. the header, read by every rank itself from the file's start (the
+ *      same bytes give the same names, separator and column kinds on every
+ *      rank: nothing to broadcast).  A file whose rows hold text (factor
+ *      columns, --factor) is refused: a factor's levels, and so the
+ *      design's width, are only known once every row has been read;
+ *   2. the rank's byte share of the data rows [offset, size): rank r takes
+ *      from the first line start at or after offset + r L / N to the first
+ *      at or after offset + (r + 1) L / N (L = size - offset), read in one
+ *      sequence by a body parser (csv_load.h) into the rank's state, its
+ *      refinement sums or its diagnostics accumulator.  The rows that the
+ *      header read consumed to decide the column kinds are rank 0's;
+ *   3. agreement, whatever happened locally: the first rank with a bad line
+ *      (MPI_Allreduce MIN), the line ends of the ranks before each one
+ *      (MPI_Exscan) and the row counts (MPI_Allreduce SUM).  A bad line is
+ *      reported by the rank that found it, numbered in the file as one
+ *      process numbers it, and its exit status goes to every rank;
+ *   4. combination: the states merge up src/mpi/tree.c's fixed binary tree
+ *      (mg_fit_merge, or mg_fit_refine_merge on a replay) and rank 0's
+ *      result goes back to every rank (mg__mpi_share_state); the column
+ *      ranges by exact MIN / MAX; a diagnostics pass's quartile counts
+ *      and kept residuals by fit_diag.c.
+ * The merge order is a function of N only, so the result is bitwise the
+ * same run to run for a given N.
+ *
+ * Quotes: a cut at an LF is a row end only while no '"' came before it in
+ * the file.  A rank's body parser stops before the first line holding a
+ * '"' (its quote_stop); the pass then fails on every rank with that line
+ * named, unless a bad line comes first. */
+#define _POSIX_C_SOURCE 200809L
+#include "fit_mpi.h"
+
+#include "cli.h"
+#include "fit_diag.h"
+
+#ifndef MATGRAD_CLI_MPI
+
+void mgcli_mpi_start(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+}
+
+void mgcli_mpi_stop(void)
+{
+}
+
+int mgcli_mpi_rank(void)
+{
+    return 0;
+}
+
+int mgcli_mpi_split(void)
+{
+    return 0;
+}
+
+int mgcli_mpi_bcast_rc(int rc)
+{
+    return rc;
+}
+
+int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
+{
+    (void)e;
+    (void)d;
+    return MGCLI_EXIT_FAIL;   /* never called: mgcli_mpi_split() is 0 */
+}
+
+#else
+
+#include "mpi_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <mpi.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct {
+    int on;                 /* MPI_Init was called */
+    MPI_Comm comm;          /* the command's duplicate of MPI_COMM_WORLD */
+    int rank, size;
+    int out, err, null;     /* ranks > 0: the real stdout, stderr; /dev/null */
+} g = { 0, MPI_COMM_NULL, 0, 1, -1, -1, -1 };
+
+/* Bytes read at a time. */
+enum { CAP = 1 << 16, PIECE = 1 << 18 };
+
+static int launched(void)
+{
+    static const char *const vars[] = { "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE",
+                                        "PMI_RANK" };
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return 1;
+    }
+    return 0;
+}
+
+/* Ranks above 0: the report and every message common to all ranks come
+ * from rank 0 only. */
+static void mute(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    g.out = dup(STDOUT_FILENO);
+    g.err = dup(STDERR_FILENO);
+    g.null = open("/dev/null", O_WRONLY);
+    if (g.out < 0 || g.err < 0 || g.null < 0 || dup2(g.null, STDOUT_FILENO) < 0 ||
+        dup2(g.null, STDERR_FILENO) < 0) {
+        /* duplicated messages are better than none */
+        if (g.out >= 0)
+            dup2(g.out, STDOUT_FILENO);
+        if (g.err >= 0)
+            dup2(g.err, STDERR_FILENO);
+        g.err = -1;
+    }
+}
+
+/* A rank's own message (a bad line in its share) on the real stderr. */
+static void speak(int on)
+{
+    if (g.err < 0)
+        return;
+    fflush(stderr);
+    dup2(on ? g.err : g.null, STDERR_FILENO);
+}
+
+void mgcli_mpi_start(int *argc, char ***argv)
+{
+    if (!launched())
+        return;
+    /* failures here abort the job (MPI_ERRORS_ARE_FATAL) */
+    MPI_Init(argc, argv);
+    g.on = 1;
+    MPI_Comm_dup(MPI_COMM_WORLD, &g.comm);
+    MPI_Comm_rank(g.comm, &g.rank);
+    MPI_Comm_size(g.comm, &g.size);
+    if (g.size > 1 && g.rank > 0)
+        mute();
+}
+
+void mgcli_mpi_stop(void)
+{
+    if (!g.on)
+        return;
+    fflush(stdout);
+    fflush(stderr);
+    if (g.err >= 0) {
+        dup2(g.out, STDOUT_FILENO);
+        dup2(g.err, STDERR_FILENO);
+    }
+    MPI_Comm_free(&g.comm);
+    MPI_Finalize();
+    g.on = 0;
+}
+
+int mgcli_mpi_rank(void)
+{
+    return g.rank;
+}
+
+int mgcli_mpi_split(void)
+{
+    return g.on && g.size > 1;
+}
+
+int mgcli_mpi_bcast_rc(int rc)
+{
+    if (!mgcli_mpi_split())
+        return rc;
+    MPI_Bcast(&rc, 1, MPI_INT, 0, g.comm);
+    return rc;
+}
+
+/* Ranks above 0 drop the rows that the header read consumed. */
+static int drop_block(void *ctx, mgcli_fit_data *d, mgcli_csv_error *err)
+{
+    (void)ctx;
+    (void)d;
+    (void)err;
+    return 0;
+}
+
+/* What a rank's reading gave. */
+typedef struct share {
+    int bad;                /* err holds the first bad line (or failure) */
+    int absolute;           /* err's line is the file's (the header's), not the share's */
+    int quoted;             /* the share stopped before a line with a '"' */
+    size_t lines;           /* line ends read in the share */
+    size_t line0;           /* the file's line at the start of the data rows */
+    mgcli_csv_error err;
+} share;
+
+static void refuse(share *sh, const char *msg)
+{
+    sh->bad = 1;
+    sh->absolute = 1;
+    mgcli_csv_fail(&sh->err, 0, "%s", msg);
+}
+
+/* Step 1: the header, up to the line that decides the column kinds, into
+ * head; *offset: the bytes it took (a line start). */
+static void read_header(FILE *f, mgcli_csv *head, mgcli_fit_data *d, off_t *offset, share *sh)
+{
+    char *buf = malloc(CAP);
+    if (!buf) {
+        sh->bad = sh->absolute = 1;
+        mgcli_csv_fail_nomem(&sh->err, "the read buffer");
+        return;
+    }
+    size_t n;
+    int failed = 0;
+    while (!failed && !mgcli_csv_decided(head) && (n = fread(buf, 1, CAP, f)) > 0) {
+        size_t used = mgcli_csv_feed_header(head, buf, n);
+        *offset += (off_t)used;
+        if (mgcli_csv_in_body(head))
+            break;
+        failed = mgcli_csv_feed(head, buf + used, n - used) != 0;
+    }
+    free(buf);
+    if (!failed && ferror(f)) {
+        sh->bad = sh->absolute = 1;
+        mgcli_csv_fail(&sh->err, 0, "read error: %s", strerror(errno));
+    } else if (!failed && !mgcli_csv_decided(head)) {
+        failed = mgcli_csv_finish(head) != 0;   /* no rows, or none that decides */
+        if (!failed)
+            refuse(sh, "every data row has a missing value in some column: nothing to split "
+                       "among MPI ranks");
+    } else if (!failed && (d->held || mgcli_csv_has_text(head))) {
+        refuse(sh, "factor columns (text values or --factor) are not split among MPI ranks: "
+                   "a factor's levels are only known once every row is read; run it with "
+                   "one process");
+    } else if (!failed && !mgcli_csv_in_body(head)) {
+        refuse(sh, "the header line ends with a lone CR: the rows cannot be split among MPI "
+                   "ranks; run it with one process");
+    }
+    if (failed) {
+        sh->bad = sh->absolute = 1;
+        sh->err = *mgcli_csv_error_of(head);
+    }
+}
+
+/* offset + r L / N without overflow (L = size - offset). */
+static off_t share_point(off_t offset, off_t size, int r)
+{
+    const uint64_t len = (uint64_t)(size - offset), n = (uint64_t)g.size, rr = (uint64_t)r;
+    return offset + (off_t)(len / n * rr + len % n * rr / n);
+}
+
+/* Step 2: bytes [a, b) of fd through a body parser into d (and so e). */
+static void parse_share(mgcli_engine *e, mgcli_fit_data *d, const mgcli_csv *head, int fd,
+                        off_t a, off_t b, share *sh)
+{
+    mgcli_csv_sink sink = mgcli_fit_data_sink(d);
+    mgcli_csv *p = mgcli_csv_new_body(head, &sink, 1);
+    char *buf = malloc(PIECE);
+    if (!p || !buf) {
+        mgcli_csv_free(p);
+        free(buf);
+        sh->bad = 1;
+        mgcli_csv_fail_nomem(&sh->err, "the CSV parser");
+        return;
+    }
+    int failed = 0;
+    for (off_t pos = a; !failed && pos < b && !mgcli_csv_quoted(p);) {
+        const size_t want = b - pos < PIECE ? (size_t)(b - pos) : (size_t)PIECE;
+        ssize_t got;
+        do
+            got = pread(fd, buf, want, pos);
+        while (got < 0 && errno == EINTR);
+        if (got < 0) {
+            sh->bad = 1;
+            mgcli_csv_fail(&sh->err, 0, "read error: %s", strerror(errno));
+            break;
+        }
+        if (got == 0)
+            break;   /* the file shrank: the row count tells */
+        failed = mgcli_csv_feed(p, buf, (size_t)got) != 0;
+        pos += got;
+    }
+    if (!sh->bad && !failed)
+        failed = mgcli_csv_finish(p) != 0;
+    sh->quoted = mgcli_csv_quoted(p);
+    sh->lines = mgcli_csv_line(p) - 1;
+    if (!sh->bad && failed) {
+        sh->bad = 1;
+        sh->err = *mgcli_csv_error_of(p);
+    } else if (!sh->bad && !sh->quoted && mgcli_engine_block(e, d, &sh->err) != 0) {
+        sh->bad = 1;   /* the last, partial block */
+    }
+    mgcli_csv_free(p);
+    free(buf);
+}
+
+/* Steps 1 and 2 on this rank (no message: step 3 decides who speaks). */
+static void read_share(mgcli_engine *e, mgcli_fit_data *d, share *sh)
+{
+    FILE *f = fopen(e->o->file, "rb");
+    if (!f) {
+        sh->bad = sh->absolute = 1;
+        mgcli_csv_fail(&sh->err, 0, "%s", strerror(errno));
+        return;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        refuse(sh, "not a regular file: MPI ranks split a file by byte ranges, which a pipe "
+                   "or a device does not have; give a regular file or run one process");
+        return;
+    }
+    mgcli_csv_sink sink = mgcli_fit_data_sink(d);
+    mgcli_csv *head = mgcli_csv_new(&sink);
+    off_t offset = 0;
+    /* ranks above 0 drop the rows read with the header (rank 0's) */
+    const mgcli_block_fn keep = d->on_block;
+    if (g.rank > 0)
+        d->on_block = drop_block;
+    d->nb = 0;
+    if (!head) {
+        sh->bad = sh->absolute = 1;
+        mgcli_csv_fail_nomem(&sh->err, "the CSV parser");
+    } else {
+        mgcli_csv_set_sep(head, e->o->sep);
+        read_header(f, head, d, &offset, sh);
+    }
+    d->on_block = keep;
+    if (g.rank > 0)
+        d->nb = d->n = d->deleted = 0;
+    /* every rank has a state, rows or none (the tree merges them all) */
+    if (!sh->bad && !e->diag && mgcli_engine_state(e, d, &sh->err) != 0)
+        sh->bad = sh->absolute = 1;
+    if (!sh->bad) {
+        sh->line0 = mgcli_csv_line(head);
+        const int fd = fileno(f);
+        off_t a = offset, b = st.st_size;
+        if (mgcli_line_start(fd, offset, st.st_size, share_point(offset, st.st_size, g.rank),
+                             &a, &sh->err) != 0 ||
+            (g.rank + 1 < g.size &&
+             mgcli_line_start(fd, offset, st.st_size, share_point(offset, st.st_size, g.rank + 1),
+                              &b, &sh->err) != 0))
+            sh->bad = 1;
+        else
+            parse_share(e, d, head, fd, a, b, sh);
+    }
+    mgcli_csv_free(head);
+    fclose(f);
+    d->nb = 0;
+}
+
+/* Step 3's reporter: its message, numbered in the file, on its real
+ * stderr; its exit status to every rank. */
+static int report(const mgcli_engine *e, const mgcli_fit_data *d, share *sh, int who,
+                  uint64_t before)
+{
+    int rc = MGCLI_EXIT_USAGE;
+    if (g.rank == who) {
+        if (!sh->bad)
+            mgcli_csv_fail(&sh->err, sh->lines + 1,
+                           "a quoted field ('\"'): MPI ranks split the rows at line ends, and "
+                           "a line end inside quotes cannot be told from a row end; run it "
+                           "with one process");
+        if (sh->err.line && !sh->absolute)
+            sh->err.line += sh->line0 - 1 + (size_t)before;
+        speak(1);
+        rc = mgcli_engine_pass_failed(e, d, &sh->err);
+        speak(0);
+    }
+    MPI_Bcast(&rc, 1, MPI_INT, who, g.comm);
+    return rc;
+}
+
+/* Step 4 for the fit states: merged up the tree, rank 0's to every rank. */
+static mg_status combine_states(mgcli_engine *e, const mgcli_fit_data *d)
+{
+    mgcli_engine spare = { .o = e->o };
+    mgcli_csv_error err;
+    mg__mpi_fit t;
+    memset(&t, 0, sizeof t);
+    mg_status s = MG_OK;
+    if (mgcli_engine_state(&spare, d, &err) != 0)
+        s = spare.status != MG_OK ? spare.status : MG_ENOMEM;
+    if (s == MG_OK)
+        s = mg__mpi_attach(&t, g.comm, e->fit, spare.fit, d->p + (e->o->intercept ? 1 : 0), 1);
+    /* the tree needs every rank's buffer: agree first */
+    int64_t worst = (int64_t)s;
+    if (MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT64_T, MPI_MAX, g.comm) != MPI_SUCCESS)
+        worst = MG_EIO;
+    s = (mg_status)worst;
+    if (s == MG_OK)
+        s = mg__mpi_reduce(&t, MG_OK, e->refining);
+    if (worst == MG_OK)
+        s = mg__mpi_share_state(&t, s);
+    mg__mpi_detach(&t);
+    mgcli_engine_free(&spare);
+    /* the first pass's column ranges (for the engine's messages): exact */
+    if (s == MG_OK && !e->refining && d->p > 0 &&
+        (MPI_Allreduce(MPI_IN_PLACE, e->lo, (int)d->p, MPI_DOUBLE, MPI_MIN, g.comm) != MPI_SUCCESS ||
+         MPI_Allreduce(MPI_IN_PLACE, e->hi, (int)d->p, MPI_DOUBLE, MPI_MAX, g.comm) != MPI_SUCCESS ||
+         MPI_Allreduce(MPI_IN_PLACE, e->amax, (int)d->p + 1, MPI_DOUBLE, MPI_MAX, g.comm) !=
+             MPI_SUCCESS))
+        s = MG_EIO;
+    return s;
+}
+
+int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
+{
+    share sh;
+    memset(&sh, 0, sizeof sh);
+    read_share(e, d, &sh);
+    /* step 3: the first bad rank and the first quoted one; the line ends
+     * before this rank; the row counts */
+    int first[2] = { sh.bad ? g.rank : g.size, sh.quoted ? g.rank : g.size };
+    uint64_t lines = sh.lines, before = 0, rows[2] = { d->n, d->deleted };
+    if (MPI_Allreduce(MPI_IN_PLACE, first, 2, MPI_INT, MPI_MIN, g.comm) != MPI_SUCCESS ||
+        MPI_Exscan(&lines, &before, 1, MPI_UINT64_T, MPI_SUM, g.comm) != MPI_SUCCESS ||
+        MPI_Allreduce(MPI_IN_PLACE, rows, 2, MPI_UINT64_T, MPI_SUM, g.comm) != MPI_SUCCESS)
+        return mgcli_engine_failed(e, d, MG_EIO);
+    if (g.rank == 0)
+        before = 0;   /* MPI_Exscan leaves rank 0's undefined */
+    /* a bad line counts when no quote came before it in the file */
+    if (first[0] < g.size && first[0] <= first[1])
+        return report(e, d, &sh, first[0], before);
+    if (first[1] < g.size)
+        return report(e, d, &sh, first[1], before);
+    d->n = (size_t)rows[0];
+    d->deleted = (size_t)rows[1];
+    /* step 4 */
+    if (e->diag) {
+        if (mgcli_diag_allreduce(e->diag, g.comm) != 0)
+            return mgcli_engine_failed(e, d, e->diag->status);
+        return MGCLI_EXIT_OK;
+    }
+    mg_status s = combine_states(e, d);
+    return s == MG_OK ? MGCLI_EXIT_OK : mgcli_engine_failed(e, d, s);
+}
+
+#endif
