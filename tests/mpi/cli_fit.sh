@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# `mpirun -np N matgrad fit` (src/cli/fit_mpi.c, docs/mpi.md "The command")
+# against the plain one-process command (tests/mpi.cmake runs it for N = 1,
+# 2, 3 and 4):
+#   - the report (stdout) is the same, byte for byte: every printed number
+#     has 4-5 significant digits (coefficients, standard errors, quartiles,
+#     R^2, F) or comes from exact counts, and the ranks' answer differs
+#     from one process's by far less than half a unit in the 5th digit (the
+#     bounds below are 1e-11 or smaller), so the digits agree unless a
+#     value sits within that distance of a rounding boundary, which these
+#     fixed data sets do not;
+#   - --output (every digit of every statistic) within the bound of each
+#     method, derived below, and bitwise the same on a second run with the
+#     same N; --save bitwise the same run to run;
+#   - N = 1 is the plain command exactly (--output and --save too);
+#   - data: Longley (16 rows), a weighted file (2000 rows), a file of 70000
+#     rows (the residual quartiles by counting, more than one pass) and one
+#     of 4 rows whose first line is long, so that some ranks get no rows
+#     (and df = 2: the report lists every residual);
+#   - a bad line in the last rank's share: the plain command's message
+#     (FILE:LINE:) and exit status 2 from every rank, nothing on stdout, an
+#     existing --output file untouched; a quoted field and standard input
+#     are refused on 2 ranks or more with exit 2.
+# Arguments: MATGRAD DATA WORKDIR N MPIEXEC NUMPROC_FLAG [MPIEXEC FLAGS...]
+. "$(dirname "$0")/../cli/lib.sh"
+N=$4
+MPIEXEC=$5
+NPFLAG=$6
+shift 6
+MPIFLAGS=("$@")
+
+# mpi NAME STATUS N ARGS...: mpirun -np N matgrad ARGS (as run)
+mpi() {
+    local name=$1 want=$2 n=$3
+    shift 3
+    run "$name" "$want" "$MPIEXEC" "$NPFLAG" "$n" "${MPIFLAGS[@]}" "$MATGRAD" "$@"
+}
+
+longley_csv > longley.csv
+# y = 1 + sum_j j x_j + noise, 5 predictors, weights 0.5 .. 2 (Park-Miller
+# generator, fixed seed)
+awk 'function u() { s = (16807 * s) % 2147483647; return s / 2147483647 }
+     BEGIN { s = 7; print "x1,x2,x3,x4,x5,w,y"
+             for (i = 0; i < 2000; i++) { t = 1; line = ""
+                 for (j = 1; j <= 5; j++) { x = u(); t += j * x; line = line sprintf("%.9f,", x) }
+                 printf "%s%g,%.9f\n", line, 0.5 * (1 + int(4 * u())), t + 0.01 * u() } }' > weighted.csv
+awk 'function u() { s = (16807 * s) % 2147483647; return s / 2147483647 }
+     BEGIN { s = 3; print "x1,x2,y"
+             for (i = 0; i < 70000; i++) { a = u(); b = u()
+                 printf "%.6f,%.6f,%.6f\n", a, b, 2 - a + 3 * b + 0.1 * (u() - 0.5) } }' > big.csv
+# the header read takes the first data row (it decides the column kinds:
+# rank 0's); of the 76 bytes after it, the second row's 64 hold most, so
+# that on 3 and 4 ranks rank 1's share begins and ends at the same line
+# start: no rows
+printf 'x,y\n1,2.1\n2.000000000000000000000000000000000000000000000000000000000,3.9\n3,6.2\n4,7.8\n' > small.csv
+
+# Bounds on max_j |b_j(N ranks) - b_j(1)| / max_j |b_j(1)|, from fit.h's
+# accuracy statements (eps = 2.2e-16; m <= 7 coefficients; kappa(Z) is
+# about 10 for the generated designs and 4.9e9... for Longley after its
+# scaling, i.e. the report's condition estimate, 1/rcond):
+#   auto: each run refined to the exact least-squares solution of the
+#     file's doubles, rounded (a few ulps each): 64 m eps = 1e-13;
+#   qr: backward stable, each within about m kappa eps + kappa^2 eps
+#     ||r|| / (||Z|| ||b||) of the exact answer; for the generated files
+#     1e-12 is 100 times that; Longley (kappa 5e9 unscaled) is run with
+#     auto only;
+#   normal: Cholesky on the normal equations, m kappa^2 eps each: 1e-11
+#     is 100 times that for the generated files.
+# Every other statistic of --output (se, t, p, R^2, F, sigma, quartiles)
+# is a smooth function of the same sums and moves by the same relative
+# order: checked on the coefficients' column and, for the quartiles, by
+# the report's digits.
+bound() {
+    case "$1" in
+        normal) echo 1e-11 ;;
+        auto) echo 1e-13 ;;
+        *) echo 1e-12 ;;
+    esac
+}
+
+# close NAME A.csv B.csv TOL: max_j |a_j - b_j| <= TOL max_j |b_j| (the
+# Estimate column)
+close() {
+    awk -F, -v tol="$4" -v name="$1" 'NR == FNR { if (FNR > 1) a[FNR] = $2; next }
+        FNR > 1 { d = $2 - a[FNR]; if (d < 0) d = -d; if (d > dm) dm = d
+                  b = $2 < 0 ? -$2 : $2; if (b > bm) bm = b }
+        END { if (!(dm <= tol * bm)) { printf "%s: max |diff| %g > %g * %g\n", name, dm, tol, bm; exit 1 } }' \
+        "$2" "$3" || fail "$1: coefficients differ beyond the bound"
+}
+
+# same_report NAME PLAIN.out RANKS.out METHOD: every line the same but two,
+# which are checked for what they promise:
+#   - "condition estimate": LAPACK's 1-norm estimate (dtrcon) of the
+#     factor, whose rows' signs, and so the estimator's path, depend on the
+#     merge order (docs/mpi.md, "Determinism"); each estimate is a lower
+#     bound of the same condition number (equal up to rounding), rarely low
+#     by more than a factor 3 (Higham, Accuracy and Stability, 15.3): the
+#     two within a factor 3 of each other;
+#   - with normal equations, "Log-likelihood" (10 digits): -n/2 log RSS
+#     + const moves by n/2 dRSS/RSS, and the RSS from the Gram sums (y'Wy
+#     - b'Z'Wy) carries an absolute error of about c m eps y'Wy; for the
+#     weighted file (n = 2000, y'Wy / RSS about 1e7, m = 7) 100 times that
+#     is 1000 * 100 * 7 * 2.2e-16 * 1e7 = 1.6e-3 on the log-likelihood,
+#     twice that on AIC and BIC.
+same_report() {
+    local name=$1 a=$2 b=$3 m=$4 skip='condition estimate'
+    [ "$m" = normal ] && skip='condition estimate|^Log-likelihood'
+    diff <(grep -Ev "$skip" "$a") <(grep -Ev "$skip" "$b") > /dev/null || {
+        fail "$name: the report differs from one process's"
+        diff "$a" "$b" | sed 's/^/    /' >&2
+    }
+    paste -d '\n' <(grep -E "$skip" "$a") <(grep -E "$skip" "$b") |
+        awk -v name="$name" '
+            # the numbers of a line, in order, into v[1..]; their count
+            function nums(s, v,   k) { k = 0
+                while (match(s, /-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?/)) {
+                    v[++k] = substr(s, RSTART, RLENGTH) + 0; s = substr(s, RSTART + RLENGTH) }
+                return k }
+            function abs(x) { return x < 0 ? -x : x }
+            NR % 2 == 1 { a = $0; next }
+            { na = nums(a, x); nb = nums($0, y)
+              if (na != nb) { print name ": " a " / " $0; bad = 1; next } }
+            /condition estimate/ { if (!(x[3] > 0 && y[3] > 0 && x[3] / y[3] <= 3 && y[3] / x[3] <= 3)) {
+                print name ": condition estimates " x[3] ", " y[3]; bad = 1 } }
+            /^Log-likelihood/ { for (k = 1; k <= na; k++) if (!(abs(x[k] - y[k]) <= 3.2e-3)) {
+                print name ": " a " / " $0; bad = 1 } }
+            END { exit bad }' || fail "$name: a checked line of the report is out of bounds"
+}
+
+# check NAME FILE METHOD ARGS...: plain, then N ranks twice
+check() {
+    local name=$1 file=$2 m=$3
+    shift 3
+    run "$name-plain" 0 "$MATGRAD" fit "$file" -t y -m "$m" "$@" -o "$name-plain.csv" \
+        --save "$name-plain.model"
+    for n in $N; do
+        for k in a b; do
+            mpi "$name-$n$k" 0 "$n" fit "$file" -t y -m "$m" "$@" -o "$name-$n$k.csv" \
+                --save "$name-$n$k.model"
+        done
+        if [ "$n" = 1 ]; then
+            cmp -s "$name-plain.out" "$name-${n}a.out" || fail "$name: the report on 1 rank differs"
+        else
+            same_report "$name on $n ranks" "$name-plain.out" "$name-${n}a.out" "$m"
+        fi
+        cmp -s "$name-${n}a.out" "$name-${n}b.out" || fail "$name: the report differs run to run on $n ranks"
+        cmp -s "$name-${n}a.csv" "$name-${n}b.csv" || fail "$name: --output differs run to run on $n ranks"
+        cmp -s "$name-${n}a.model" "$name-${n}b.model" || fail "$name: --save differs run to run on $n ranks"
+        close "$name on $n ranks" "$name-plain.csv" "$name-${n}a.csv" "$(bound "$m")"
+    done
+    if [ "$N" = 1 ]; then
+        cmp -s "$name-plain.csv" "$name-1a.csv" || fail "$name: --output on 1 rank differs from the plain command's"
+        cmp -s "$name-plain.model" "$name-1a.model" || fail "$name: --save on 1 rank differs from the plain command's"
+    fi
+}
+
+check longley longley.csv auto -i
+for m in auto qr normal; do
+    check "weighted-$m" weighted.csv "$m" -i -w w
+done
+check big big.csv auto -i
+check big-qr big.csv qr
+check small small.csv auto -i
+# the report says what ran: refinement over the file, quartiles by counting
+expect_grep big-refined "big-${N}a.out" 'refined in [0-9]+ pass'
+expect_grep big-passes "big-${N}a.out" 'residuals in [2-9] passes'
+expect_grep small-listing "small-${N}a.out" '^Residuals:$'
+
+# A bad line in the last rank's share (line 1990 of 2001): the plain
+# command's message, exit 2 from every rank (mpirun's own status is then
+# 2 as well), nothing printed, an existing --output untouched.
+sed '1990s/^[^,]*,/abc,/' weighted.csv > bad.csv
+run bad-plain 2 "$MATGRAD" fit bad.csv -t y -i
+expect_grep bad-plain bad-plain.err '^matgrad: bad\.csv:1990: '
+echo keep > kept.csv
+for n in $N; do
+    mpi "bad-$n" 2 "$n" fit bad.csv -t y -i -o kept.csv
+    grep -v '^matgrad: ' "bad-$n.err" > /dev/null && grep '^matgrad: ' "bad-$n.err" > "bad-$n.msg"
+    grep '^matgrad: ' "bad-$n.err" > "bad-$n.msg" || true
+    cmp -s bad-plain.err "bad-$n.msg" || {
+        fail "bad line on $n ranks: message differs from one process's"
+        sed 's/^/    /' "bad-$n.err" >&2
+    }
+    [ ! -s "bad-$n.out" ] || fail "bad line on $n ranks: printed a report"
+    [ "$(cat kept.csv)" = keep ] || fail "bad line on $n ranks: --output file changed"
+done
+# every rank exits 2: each rank's status, from inside
+cat > status.sh <<EOS
+"$MATGRAD" fit bad.csv -t y -i > /dev/null 2>&1
+echo "rank \${OMPI_COMM_WORLD_RANK:-\${PMI_RANK:-?}}: \$?" >> "$PWD/status.txt"
+EOS
+rm -f status.txt
+run bad-status 0 "$MPIEXEC" "$NPFLAG" "$N" "${MPIFLAGS[@]}" bash status.sh
+[ "$(grep -c ': 2$' status.txt 2>/dev/null)" = "$N" ] || { fail "bad line: not every rank exited 2"; cat status.txt >&2; }
+
+# A quoted field, standard input, gradient descent: refused with exit 2 on
+# 2 ranks or more (one rank is the plain command).
+[ "$N" -ge 2 ] || exit $((failures > 0))
+sed '1500s/^\([^,]*\),/"\1",/' weighted.csv > quoted.csv
+mpi quoted 2 "$N" fit quoted.csv -t y -i
+expect_grep quoted quoted.err '^matgrad: quoted\.csv:1500: a quoted field'
+mpi stdin 2 "$N" fit - -t y -i < weighted.csv
+expect_grep stdin stdin.err 'standard input is not split'
+mpi gd 2 "$N" fit longley.csv -t y -m gd
+expect_grep gd gd.err 'gd is not run on MPI ranks'
+
+exit $((failures > 0))
