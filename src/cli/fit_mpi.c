@@ -196,6 +196,7 @@ typedef struct share {
     int bad;                /* err holds the first bad line (or failure) */
     int absolute;           /* err's line is the file's (the header's), not the share's */
     int quoted;             /* the share stopped before a line with a '"' */
+    int whole;              /* the header read took the whole file */
     size_t lines;           /* line ends read in the share */
     size_t line0;           /* the file's line at the start of the data rows */
     mgcli_csv_error err;
@@ -232,10 +233,10 @@ static void read_header(FILE *f, mgcli_csv *head, mgcli_fit_data *d, off_t *offs
         sh->bad = sh->absolute = 1;
         mgcli_csv_fail(&sh->err, 0, "read error: %s", strerror(errno));
     } else if (!failed && !mgcli_csv_decided(head)) {
-        failed = mgcli_csv_finish(head) != 0;   /* no rows, or none that decides */
-        if (!failed)
-            refuse(sh, "every data row has a missing value in some column: nothing to split "
-                       "among MPI ranks");
+        /* the end of the file, no row deciding a kind: an error (no rows),
+         * or rows that each miss a value, all read here (rank 0's) */
+        failed = mgcli_csv_finish(head) != 0;
+        sh->whole = 1;
     } else if (!failed && (d->held || mgcli_csv_has_text(head))) {
         refuse(sh, "factor columns (text values or --factor) are not split among MPI ranks: "
                    "a factor's levels are only known once every row is read; run it with "
@@ -339,7 +340,7 @@ static void read_share(mgcli_engine *e, mgcli_fit_data *d, share *sh)
     /* every rank has a state, rows or none (the tree merges them all) */
     if (!sh->bad && !e->diag && mgcli_engine_state(e, d, &sh->err) != 0)
         sh->bad = sh->absolute = 1;
-    if (!sh->bad) {
+    if (!sh->bad && !sh->whole) {
         sh->line0 = mgcli_csv_line(head);
         const int fd = fileno(f);
         off_t a = offset, b = st.st_size;
