@@ -28,8 +28,11 @@
  *
  * Quotes: a cut at an LF is a row end only while no '"' came before it in
  * the file.  A rank's body parser stops before the first line holding a
- * '"' (its quote_stop); the pass then fails on every rank with that line
- * named, unless a bad line comes first. */
+ * '"' (its quote_stop).  When a rank stopped so in the first pass (and no
+ * bad line came before), every rank drops what it read, and from then on
+ * rank 0 reads all the rows in one sequence, as one process does, while
+ * the others hold none: correct, not faster (the parallel reader's rule,
+ * fit_chunks.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "fit_mpi.h"
 
@@ -89,7 +92,8 @@ static struct {
     MPI_Comm comm;          /* the command's duplicate of MPI_COMM_WORLD */
     int rank, size;
     int out, err, null;     /* ranks > 0: the real stdout, stderr; /dev/null */
-} g = { 0, MPI_COMM_NULL, 0, 1, -1, -1, -1 };
+    int whole;              /* the file has quotes: rank 0 reads it all */
+} g = { 0, MPI_COMM_NULL, 0, 1, -1, -1, -1, 0 };
 
 /* Bytes read at a time. */
 enum { CAP = 1 << 16, PIECE = 1 << 18 };
@@ -263,7 +267,7 @@ static void parse_share(mgcli_engine *e, mgcli_fit_data *d, const mgcli_csv *hea
                         off_t a, off_t b, share *sh)
 {
     mgcli_csv_sink sink = mgcli_fit_data_sink(d);
-    mgcli_csv *p = mgcli_csv_new_body(head, &sink, 1);
+    mgcli_csv *p = mgcli_csv_new_body(head, &sink, !g.whole);
     char *buf = malloc(PIECE);
     if (!p || !buf) {
         mgcli_csv_free(p);
@@ -306,6 +310,8 @@ static void parse_share(mgcli_engine *e, mgcli_fit_data *d, const mgcli_csv *hea
 /* Steps 1 and 2 on this rank (no message: step 3 decides who speaks). */
 static void read_share(mgcli_engine *e, mgcli_fit_data *d, share *sh)
 {
+    if (g.whole && g.rank > 0)
+        return;   /* rank 0 reads every row */
     FILE *f = fopen(e->o->file, "rb");
     if (!f) {
         sh->bad = sh->absolute = 1;
@@ -344,7 +350,9 @@ static void read_share(mgcli_engine *e, mgcli_fit_data *d, share *sh)
         sh->line0 = mgcli_csv_line(head);
         const int fd = fileno(f);
         off_t a = offset, b = st.st_size;
-        if (mgcli_line_start(fd, offset, st.st_size, share_point(offset, st.st_size, g.rank),
+        if (g.whole)
+            parse_share(e, d, head, fd, a, b, sh);
+        else if (mgcli_line_start(fd, offset, st.st_size, share_point(offset, st.st_size, g.rank),
                              &a, &sh->err) != 0 ||
             (g.rank + 1 < g.size &&
              mgcli_line_start(fd, offset, st.st_size, share_point(offset, st.st_size, g.rank + 1),
@@ -431,8 +439,19 @@ int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
     /* a bad line counts when no quote came before it in the file */
     if (first[0] < g.size && first[0] <= first[1])
         return report(e, d, &sh, first[0], before);
+    if (first[1] < g.size && !g.whole && !e->refining && !e->diag) {
+        /* quotes, in the first pass: from now on rank 0 reads the file in
+         * one sequence, as one process does, and the others have no rows */
+        g.whole = 1;
+        mg_status s = mg_fit_reset(e->fit);
+        if (s != MG_OK)
+            return mgcli_engine_failed(e, d, s);   /* the same on every rank */
+        mgcli_engine_ranges_clear(e, d->p);
+        d->n = d->deleted = d->nb = 0;
+        return mgcli_mpi_read_pass(e, d);
+    }
     if (first[1] < g.size)
-        return report(e, d, &sh, first[1], before);
+        return report(e, d, &sh, first[1], before);   /* the file changed */
     d->n = (size_t)rows[0];
     d->deleted = (size_t)rows[1];
     /* step 4 */

@@ -20,8 +20,9 @@
 #     (and df = 2: the report lists every residual);
 #   - a bad line in the last rank's share: the plain command's message
 #     (FILE:LINE:) and exit status 2 from every rank, nothing on stdout, an
-#     existing --output file untouched; a quoted field and standard input
-#     are refused on 2 ranks or more with exit 2.
+#     existing --output file untouched; standard input and --method gd are
+#     refused on 2 ranks or more with exit 2;
+#   - quoted fields (one, and R's write.csv quoting): one process's answer.
 # Arguments: MATGRAD DATA WORKDIR N MPIEXEC NUMPROC_FLAG [MPIEXEC FLAGS...]
 . "$(dirname "$0")/../cli/lib.sh"
 N=$4
@@ -165,6 +166,19 @@ check weighted-qr 2 weighted.csv qr -i -w w
 check weighted-normal 1 weighted.csv normal -i -w w
 check big 2 big.csv auto -i
 check small 1 small.csv auto -i
+# quotes: one quoted field on line 1500, and R's write.csv (quoted names and
+# row names on every line): rank 0 reads the rows in one sequence, the
+# other ranks have none (fit_mpi.c), the answer is one process's
+sed '1500s/^\([^,]*\),/"\1",/' weighted.csv > quoted.csv
+awk -F, 'NR == 1 { printf "\"\""; for (j = 1; j <= NF; j++) printf ",\"%s\"", $j; print ""; next }
+         { printf "\"%d\",%s\n", NR - 1, $0 }' weighted.csv > rwrite.csv
+check quoted 1 quoted.csv auto -i -w w
+check rwrite 1 rwrite.csv qr -i
+# ... by the same reading as one process (these files are below the
+# parallel reader's two ranges), merged with empty states: bitwise
+for f in quoted rwrite; do
+    cmp -s "$f-plain.csv" "$f-${N}a.csv" || fail "$f: --output differs from one process's"
+done
 # the report says what ran: refinement over the file, quartiles by counting
 expect_grep big-refined "big-${N}a.out" 'refined in [0-9]+ pass'
 expect_grep big-passes "big-${N}a.out" 'residuals in [2-9] passes'
@@ -196,12 +210,18 @@ cmp -s bad-plain.err bad.msg || {
 [ -z "$(cat bad-out.*)" ] || fail "bad line on $N ranks: printed a report"
 [ "$(cat kept.csv)" = keep ] || fail "bad line on $N ranks: the --output file changed"
 
-# A quoted field, standard input, gradient descent: refused with exit 2 on
-# 2 ranks or more (one rank is the plain command).
+# Two bad lines, in the middle (line 1100: rank 1 of 2 or 3, rank 2 of 4)
+# and the last share: the first is reported, as one process does.
+sed '1100s/,[^,]*$//;1990s/^[^,]*,/abc,/' weighted.csv > bad2.csv
+run bad2-plain 2 "$MATGRAD" fit bad2.csv -t y -i
+expect_grep bad2-plain bad2-plain.err '^matgrad: bad2\.csv:1100: '
+mpi bad2 2 "$N" fit bad2.csv -t y -i
+grep '^matgrad: ' bad2.err > bad2.msg
+cmp -s bad2-plain.err bad2.msg || { fail "two bad lines on $N ranks: not the first"; cat bad2.err >&2; }
+
+# Standard input, gradient descent: refused with exit 2 on 2 ranks or more
+# (one rank is the plain command).
 [ "$N" -ge 2 ] || exit $((failures > 0))
-sed '1500s/^\([^,]*\),/"\1",/' weighted.csv > quoted.csv
-mpi quoted 2 "$N" fit quoted.csv -t y -i
-expect_grep quoted quoted.err '^matgrad: quoted\.csv:1500: a quoted field'
 mpi stdin 2 "$N" fit - -t y -i < weighted.csv
 expect_grep stdin stdin.err 'standard input is not split'
 mpi gd 2 "$N" fit longley.csv -t y -m gd
