@@ -387,10 +387,9 @@ static int mpi_refusals(const mgcli_fit_options *o)
     if (o->method == MGCLI_GD)
         return usage_error("%s", "--method gd is not run on MPI ranks (it holds every row in "
                                  "memory): run it with one process");
-    if (o->robust >= 0 || o->plot)
-        return usage_error("%s", "--robust and --plot are not run on MPI ranks (their sums "
-                                 "and samples follow the rows' order): run them with one "
-                                 "process");
+    if (o->robust >= 0)
+        return usage_error("%s", "--robust is not run on MPI ranks (its sums cannot be sent "
+                                 "between them): run it with one process");
     if (!strcmp(o->file, "-"))
         return usage_error("%s", "standard input is not split among MPI ranks (they split a "
                                  "regular file by byte ranges): give a file or run one "

@@ -206,65 +206,74 @@ void mgcli_diag_free(mgcli_diag_acc *a)
 #include <limits.h>
 #include <stdint.h>
 
-/* The first pass's kept rows of every rank, in rank order, the first
- * MGCLI_QSEL_KEEP of them (one process keeps those); row positions made
- * the file's with the counts of the ranks before. */
+/* The first pass's kept rows of every rank, in rank order.  Each rank
+ * began its count of rows of nonzero weight (a->seen) at the rows of the
+ * ranks before it (fit_mpi.c), so its choice of rows (every stride-th, or
+ * the first MGCLI_QSEL_KEEP) and their positions are one process's. */
 static int gather_kept(mgcli_diag_acc *a, MPI_Comm comm)
 {
-    int size, rank;
-    if (MPI_Comm_size(comm, &size) != MPI_SUCCESS || MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
+    int size;
+    if (MPI_Comm_size(comm, &size) != MPI_SUCCESS)
         return -1;
-    uint64_t seen = a->seen, before = 0, total = 0;
-    if (MPI_Exscan(&seen, &before, 1, MPI_UINT64_T, MPI_SUM, comm) != MPI_SUCCESS ||
-        MPI_Allreduce(&seen, &total, 1, MPI_UINT64_T, MPI_SUM, comm) != MPI_SUCCESS)
+    /* the last rank's count is the file's (ranks after the last row end
+     * where it does): the largest */
+    uint64_t seen = a->seen;
+    if (MPI_Allreduce(MPI_IN_PLACE, &seen, 1, MPI_UINT64_T, MPI_MAX, comm) != MPI_SUCCESS)
         return -1;
-    if (rank == 0)
-        before = 0;
-    /* this rank's rows among the first KEEP of the file's */
-    size_t mine = before >= MGCLI_QSEL_KEEP ? 0 : (size_t)(MGCLI_QSEL_KEEP - before);
-    mine = mine < a->n ? mine : a->n;
-    const size_t all = total < MGCLI_QSEL_KEEP ? (size_t)total : MGCLI_QSEL_KEEP;
     int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
-    double *buf = malloc((3 * all + 1) * sizeof *buf), *pos = malloc((mine + 1) * sizeof *pos);
-    size_t *row = malloc((all + 1) * sizeof *row);
-    int ok = counts && displs && buf && pos && row;
+    double *pos = malloc((a->n + 1) * sizeof *pos);
+    int ok = counts && displs && pos && a->n <= INT_MAX;
     if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
         ok = 0;
-    int n = (int)mine;
+    int n = ok ? (int)a->n : 0;
     if (ok && MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, comm) != MPI_SUCCESS)
         ok = 0;
-    for (int r = 0, at = 0; ok && r < size; r++) {
-        displs[r] = at;
-        at += counts[r];
+    size_t all = 0;
+    for (int r = 0; ok && r < size; r++) {
+        displs[r] = (int)all;
+        all += (size_t)counts[r];
+        ok = all <= INT_MAX;   /* the same on every rank */
+    }
+    double *buf = NULL;
+    size_t *row = NULL;
+    if (ok) {
+        buf = malloc((4 * all + 1) * sizeof *buf);
+        row = malloc((all + 1) * sizeof *row);
+        ok = buf && row;
+        if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+            ok = 0;
     }
     /* positions travel as doubles: exact below 2^53 */
-    for (size_t i = 0; ok && i < mine; i++)
-        pos[i] = (double)(a->row[i] + (size_t)before);
-    const double *src[3] = { a->resid, a->fitted, pos };
-    for (int v = 0; ok && v < 3; v++)
-        ok = MPI_Allgatherv(src[v], n, MPI_DOUBLE, buf + (size_t)v * all, counts, displs, MPI_DOUBLE,
-                            comm) == MPI_SUCCESS;
+    for (size_t i = 0; ok && i < a->n; i++)
+        pos[i] = (double)a->row[i];
+    const double *src[4] = { a->resid, a->fitted, a->hat, pos };
+    for (int v = 0; ok && v < 4; v++)
+        ok = MPI_Allgatherv(src[v], n, MPI_DOUBLE, buf + (size_t)v * all, counts, displs,
+                            MPI_DOUBLE, comm) == MPI_SUCCESS;
     if (ok) {
-        for (size_t i = 0; i < all; i++)
-            row[i] = (size_t)buf[2 * all + i];
-        free(a->resid);
-        free(a->fitted);
-        free(a->row);
-        a->resid = buf;
-        free(a->hat);
-        a->fitted = malloc((all + 1) * sizeof *a->fitted);
-        a->hat = malloc((all + 1) * sizeof *a->hat);   /* the plots' (refused on ranks): NaN */
-        a->row = row;
-        ok = a->fitted && a->hat;
-        if (a->fitted)
-            memcpy(a->fitted, buf + all, all * sizeof *buf);
-        for (size_t i = 0; ok && i < all; i++)
-            a->hat[i] = NAN;
-        a->n = all;
-        a->cap = all;
-        a->seen = (size_t)total;
-        buf = NULL;
-        row = NULL;
+        double *fitted = malloc((all + 1) * sizeof *fitted), *hat = malloc((all + 1) * sizeof *hat);
+        ok = fitted && hat;
+        if (ok) {
+            memcpy(fitted, buf + all, all * sizeof *buf);
+            memcpy(hat, buf + 2 * all, all * sizeof *buf);
+            for (size_t i = 0; i < all; i++)
+                row[i] = (size_t)buf[3 * all + i];
+            free(a->resid);
+            free(a->fitted);
+            free(a->hat);
+            free(a->row);
+            a->resid = buf;   /* its first `all` values */
+            a->fitted = fitted;
+            a->hat = hat;
+            a->row = row;
+            a->n = a->cap = all;
+            a->seen = (size_t)seen;
+            buf = NULL;
+            row = NULL;
+        } else {
+            free(fitted);
+            free(hat);
+        }
     }
     free(counts);
     free(displs);

@@ -93,7 +93,8 @@ static struct {
     int rank, size;
     int out, err, null;     /* ranks > 0: the real stdout, stderr; /dev/null */
     int whole;              /* the file has quotes: rank 0 reads it all */
-} g = { 0, MPI_COMM_NULL, 0, 1, -1, -1, -1, 0 };
+    size_t nonzero_before;  /* rows of nonzero weight on the ranks before this one */
+} g = { 0, MPI_COMM_NULL, 0, 1, -1, -1, -1, 0, 0 };
 
 /* Bytes read at a time. */
 enum { CAP = 1 << 16, PIECE = 1 << 18 };
@@ -388,15 +389,15 @@ static int report(const mgcli_engine *e, const mgcli_fit_data *d, share *sh, int
     return rc;
 }
 
-/* Step 4 for the fit states: merged up the tree, rank 0's to every rank. */
-static mg_status combine_states(mgcli_engine *e, const mgcli_fit_data *d)
+/* Step 4 for the fit states: merged up the tree, rank 0's to every rank
+ * (s: this rank's failure so far, agreed before the tree). */
+static mg_status combine_states(mgcli_engine *e, const mgcli_fit_data *d, mg_status s)
 {
     mgcli_engine spare = { .o = e->o };
     mgcli_csv_error err;
     mg__mpi_fit t;
     memset(&t, 0, sizeof t);
-    mg_status s = MG_OK;
-    if (mgcli_engine_state(&spare, d, &err) != 0)
+    if (s == MG_OK && mgcli_engine_state(&spare, d, &err) != 0)
         s = spare.status != MG_OK ? spare.status : MG_ENOMEM;
     if (s == MG_OK)
         s = mg__mpi_attach(&t, g.comm, e->fit, spare.fit, d->p + (e->o->intercept ? 1 : 0), 1);
@@ -425,6 +426,10 @@ int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
 {
     share sh;
     memset(&sh, 0, sizeof sh);
+    /* the diagnostics pass counts the rows of nonzero weight from the
+     * file's start: its sample for the plots is one process's */
+    if (e->diag && !e->diag->resid_only)
+        e->diag->seen = g.nonzero_before;
     read_share(e, d, &sh);
     /* step 3: the first bad rank and the first quoted one; the line ends
      * before this rank; the row counts */
@@ -460,7 +465,18 @@ int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
             return mgcli_engine_failed(e, d, e->diag->status);
         return MGCLI_EXIT_OK;
     }
-    mg_status s = combine_states(e, d);
+    /* the first pass: this rank's rows of nonzero weight, for the
+     * diagnostics pass's positions */
+    mg_status s = MG_OK;
+    if (!e->refining) {
+        size_t nonzero = 0;
+        s = mg_fit_rows(e->fit, NULL, &nonzero);   /* a failure: agreed in combine_states */
+        uint64_t mine = nonzero, before_nz = 0;
+        if (MPI_Exscan(&mine, &before_nz, 1, MPI_UINT64_T, MPI_SUM, g.comm) != MPI_SUCCESS)
+            return mgcli_engine_failed(e, d, MG_EIO);
+        g.nonzero_before = g.rank == 0 ? 0 : (size_t)before_nz;
+    }
+    s = combine_states(e, d, s);
     return s == MG_OK ? MGCLI_EXIT_OK : mgcli_engine_failed(e, d, s);
 }
 

@@ -20,8 +20,9 @@
 #     (and df = 2: the report lists every residual);
 #   - a bad line in the last rank's share: the plain command's message
 #     (FILE:LINE:) and exit status 2 from every rank, nothing on stdout, an
-#     existing --output file untouched; standard input and --method gd are
-#     refused on 2 ranks or more with exit 2;
+#     existing --output file untouched; standard input, --method gd and
+#     --robust are refused on 2 ranks or more with exit 2;
+#   - --plot: the PNG byte for byte (when gnuplot is installed);
 #   - quoted fields (one, and R's write.csv quoting): one process's answer.
 # Arguments: MATGRAD DATA WORKDIR N MPIEXEC NUMPROC_FLAG [MPIEXEC FLAGS...]
 . "$(dirname "$0")/../cli/lib.sh"
@@ -210,6 +211,21 @@ cmp -s bad-plain.err bad.msg || {
 [ -z "$(cat bad-out.*)" ] || fail "bad line on $N ranks: printed a report"
 [ "$(cat kept.csv)" = keep ] || fail "bad line on $N ranks: the --output file changed"
 
+# --plot: the diagnostic panels from the same sample of rows (every k-th
+# of nonzero weight, positions counted from the file's start) as one
+# process: the PNG byte for byte.  Every third weight zero.  (A plot of
+# more than 65536 rows, every k-th row plotted, takes 4 s per run here:
+# checked by hand, docs/mpi.md, not on every ctest.)
+if command -v gnuplot > /dev/null; then
+    awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 3 == 0 { $6 = 0 } { print }' weighted.csv > zero.csv
+    run plot-plain 0 "$MATGRAD" fit zero.csv -t y -i -w w -p plot-plain.png
+    mpi plot 0 "$N" fit zero.csv -t y -i -w w -p "plot-$N.png"
+    cmp -s plot-plain.out "plot.out" || fail "plot: the report differs from one process's"
+    cmp -s plot-plain.png "plot-$N.png" || fail "plot: the PNG differs from one process's"
+else
+    echo "gnuplot not installed: --plot on ranks not checked"
+fi
+
 # Two bad lines, in the middle (line 1100: rank 1 of 2 or 3, rank 2 of 4)
 # and the last share: the first is reported, as one process does.
 sed '1100s/,[^,]*$//;1990s/^[^,]*,/abc,/' weighted.csv > bad2.csv
@@ -226,5 +242,7 @@ mpi stdin 2 "$N" fit - -t y -i < weighted.csv
 expect_grep stdin stdin.err 'standard input is not split'
 mpi gd 2 "$N" fit longley.csv -t y -m gd
 expect_grep gd gd.err 'gd is not run on MPI ranks'
+mpi robust 2 "$N" fit longley.csv -t y -i --robust hc3
+expect_grep robust robust.err 'robust is not run on MPI ranks'
 
 exit $((failures > 0))
