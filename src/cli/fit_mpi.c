@@ -453,6 +453,7 @@ int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
             return mgcli_engine_failed(e, d, s);   /* the same on every rank */
         mgcli_engine_ranges_clear(e, d->p);
         d->n = d->deleted = d->nb = 0;
+        d->replay = 1;   /* the header read again: checked, nothing allocated again */
         return mgcli_mpi_read_pass(e, d);
     }
     if (first[1] < g.size)
