@@ -85,7 +85,13 @@ if(TARGET matgrad-cli)
       COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/mpi/cli_fit.sh $<TARGET_FILE:matgrad-cli>
               ${PROJECT_SOURCE_DIR}/tests/data ${CMAKE_CURRENT_BINARY_DIR}/cli-mpi-fit-np${np}
               ${np} ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${MG_MPIEXEC_FLAGS})
+    # 10-20 s; several times that under the sanitizers (each mpirun
+    # starts N instrumented processes)
+    set(MG_CLI_MPI_TIMEOUT 120)
+    if(MATGRAD_SANITIZE)
+      set(MG_CLI_MPI_TIMEOUT 300)
+    endif()
     set_tests_properties(cli_mpi_fit_np${np} PROPERTIES
-      ENVIRONMENT "${MG_MPI_ENV}" TIMEOUT 120 PROCESSORS ${np} LABELS mpi)
+      ENVIRONMENT "${MG_MPI_ENV}" TIMEOUT ${MG_CLI_MPI_TIMEOUT} PROCESSORS ${np} LABELS mpi)
   endforeach()
 endif()
