@@ -384,9 +384,6 @@ static int mpi_refusals(const mgcli_fit_options *o)
 {
     if (!mgcli_mpi_split())
         return -1;
-    if (o->method == MGCLI_GD)
-        return usage_error("%s", "--method gd is not run on MPI ranks (it holds every row in "
-                                 "memory): run it with one process");
     if (o->robust >= 0)
         return usage_error("%s", "--robust is not run on MPI ranks (its sums cannot be sent "
                                  "between them): run it with one process");
@@ -419,7 +416,15 @@ int mgcli_fit(int argc, char **argv)
     mgcli_fit_result r = { 0 };
     rc = writer ? open_outputs(&o, &out, &plot, &save) : MGCLI_EXIT_OK;
     rc = mgcli_mpi_bcast_rc(rc);
-    if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD) {
+    if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD && mgcli_mpi_split()) {
+        /* each rank holds its share of the rows (fit_mpi.h) */
+        size_t total = 0;
+        rc = mgcli_mpi_load(&o, &d, &total);
+        if (rc == MGCLI_EXIT_OK && total == 0)
+            rc = mgcli_fit_no_rows(&o, &d);
+        if (rc == MGCLI_EXIT_OK)
+            rc = mgcli_mpi_gd(&o, &d, total, &r);
+    } else if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD) {
         rc = load(&o, &d);
         if (rc == MGCLI_EXIT_OK)
             rc = mgcli_fit_run(&o, &d, &r);

@@ -66,11 +66,29 @@ int mgcli_mpi_bcast_rc(int rc)
     return rc;
 }
 
+/* Never called: mgcli_mpi_split() is 0. */
 int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
 {
     (void)e;
     (void)d;
-    return MGCLI_EXIT_FAIL;   /* never called: mgcli_mpi_split() is 0 */
+    return MGCLI_EXIT_FAIL;
+}
+
+int mgcli_mpi_load(const mgcli_fit_options *o, mgcli_fit_data *d, size_t *total)
+{
+    (void)o;
+    (void)d;
+    *total = 0;
+    return MGCLI_EXIT_FAIL;
+}
+
+int mgcli_mpi_gd(const mgcli_fit_options *o, mgcli_fit_data *d, size_t total, mgcli_fit_result *r)
+{
+    (void)o;
+    (void)d;
+    (void)total;
+    (void)r;
+    return MGCLI_EXIT_FAIL;
 }
 
 #else
@@ -80,6 +98,7 @@ int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <mpi.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -202,6 +221,7 @@ typedef struct share {
     int absolute;           /* err's line is the file's (the header's), not the share's */
     int quoted;             /* the share stopped before a line with a '"' */
     int whole;              /* the header read took the whole file */
+    int memory;             /* gradient descent's load: rows kept in d, no state */
     size_t lines;           /* line ends read in the share */
     size_t line0;           /* the file's line at the start of the data rows */
     mgcli_csv_error err;
@@ -345,7 +365,7 @@ static void read_share(mgcli_engine *e, mgcli_fit_data *d, share *sh)
     if (g.rank > 0)
         d->nb = d->n = d->deleted = 0;
     /* every rank has a state, rows or none (the tree merges them all) */
-    if (!sh->bad && !e->diag && mgcli_engine_state(e, d, &sh->err) != 0)
+    if (!sh->bad && !e->diag && !sh->memory && mgcli_engine_state(e, d, &sh->err) != 0)
         sh->bad = sh->absolute = 1;
     if (!sh->bad && !sh->whole) {
         sh->line0 = mgcli_csv_line(head);
@@ -422,10 +442,12 @@ static mg_status combine_states(mgcli_engine *e, const mgcli_fit_data *d, mg_sta
     return s;
 }
 
-int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
+/* One pass (memory: gradient descent's load, *total its rows). */
+static int pass(mgcli_engine *e, mgcli_fit_data *d, int memory, size_t *total)
 {
     share sh;
     memset(&sh, 0, sizeof sh);
+    sh.memory = memory;
     /* the diagnostics pass counts the rows of nonzero weight from the
      * file's start: its sample for the plots is one process's */
     if (e->diag && !e->diag->resid_only)
@@ -448,18 +470,24 @@ int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
         /* quotes, in the first pass: from now on rank 0 reads the file in
          * one sequence, as one process does, and the others have no rows */
         g.whole = 1;
-        mg_status s = mg_fit_reset(e->fit);
-        if (s != MG_OK)
-            return mgcli_engine_failed(e, d, s);   /* the same on every rank */
-        mgcli_engine_ranges_clear(e, d->p);
+        if (!memory) {
+            mg_status s = mg_fit_reset(e->fit);
+            if (s != MG_OK)
+                return mgcli_engine_failed(e, d, s);   /* the same on every rank */
+            mgcli_engine_ranges_clear(e, d->p);
+        }
         d->n = d->deleted = d->nb = 0;
         d->replay = 1;   /* the header read again: checked, nothing allocated again */
-        return mgcli_mpi_read_pass(e, d);
+        return pass(e, d, memory, total);
     }
     if (first[1] < g.size)
         return report(e, d, &sh, first[1], before);   /* the file changed */
-    d->n = (size_t)rows[0];
     d->deleted = (size_t)rows[1];
+    if (memory) {
+        *total = (size_t)rows[0];   /* d->n stays this rank's */
+        return MGCLI_EXIT_OK;
+    }
+    d->n = (size_t)rows[0];
     /* step 4 */
     if (e->diag) {
         if (mgcli_diag_allreduce(e->diag, g.comm) != 0)
@@ -479,6 +507,98 @@ int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
     }
     s = combine_states(e, d, s);
     return s == MG_OK ? MGCLI_EXIT_OK : mgcli_engine_failed(e, d, s);
+}
+
+int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d)
+{
+    return pass(e, d, 0, NULL);
+}
+
+int mgcli_mpi_load(const mgcli_fit_options *o, mgcli_fit_data *d, size_t *total)
+{
+    mgcli_engine e = { .o = o };
+    *total = 0;
+    return pass(&e, d, 1, total);
+}
+
+/* A packet of n - 1 doubles summed over the ranks up the tree (bitwise the
+ * same run to run for a given N): v[0 .. n - 1) in and out. */
+static mg_status tree_sum(double *v, size_t n)
+{
+    mg__mpi_fit t;
+    mg_status s = mg__mpi_open(&t, g.comm, MG_OK, 0, 0, NULL, n + 1, NULL, 0);
+    if (s == MG_OK) {
+        memcpy(t.pkt + 1, v, n * sizeof *v);
+        s = mg__mpi_sum(&t);
+    }
+    if (s == MG_OK)
+        memcpy(v, t.pkt + 1, n * sizeof *v);
+    mg__mpi_close(&t);
+    return s;
+}
+
+typedef struct gd_ranks {
+    const mg_matrix *X, *Y;   /* NULL when this rank has no rows */
+    mg_matrix *W;
+} gd_ranks;
+
+static mg_status gd_ranks_step(void *ctx, const mg_gd_options *opt, size_t *epochs_run)
+{
+    gd_ranks *gr = ctx;
+    return mg_mpi_gd_fit(g.comm, gr->X, gr->Y, gr->W, opt, epochs_run);
+}
+
+int mgcli_mpi_gd(const mgcli_fit_options *o, mgcli_fit_data *d, size_t total, mgcli_fit_result *r)
+{
+    if (d->p == 0) {
+        fprintf(stderr, "matgrad: %s: no predictor columns besides '%s'\n", o->file, o->target);
+        return MGCLI_EXIT_USAGE;   /* the same on every rank: the header's */
+    }
+    const size_t q = d->p + (o->intercept ? 1 : 0);
+    int ok = mgcli_fit_result_alloc(r, q) == 0 && o->epochs < SIZE_MAX / sizeof(double) - 1 &&
+             (r->losses = malloc((o->epochs + 1) * sizeof *r->losses)) != NULL;
+    if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, g.comm) != MPI_SUCCESS || !ok)
+        return mgcli_out_of_memory("the coefficients and the loss curve of gradient descent");
+    mg_matrix X = mg_matrix_view(d->X, d->n, d->stride), Y = mg_matrix_view(d->y, d->n, 1);
+    mg_matrix W = mg_matrix_view(r->beta, q, 1);   /* starts at zero */
+    gd_ranks gr = { d->n ? &X : NULL, d->n ? &Y : NULL, &W };
+    mg_status s;
+    /* every rank takes the same steps and sees the same losses (mpi.h) */
+    int rc = mgcli_gd_run(o, gd_ranks_step, &gr, r, &s);
+    if (rc != MGCLI_EXIT_OK)
+        return rc;
+    /* RSS and the sum of y, then TSS about the mean (R's convention) */
+    double sums[2] = { mgcli_gd_rss(d->X, d->stride, d->n, q, d->y, r->beta), 0.0 };
+    for (size_t i = 0; i < d->n; i++)
+        sums[1] += d->y[i];
+    s = tree_sum(sums, 2);
+    const double mean = o->intercept ? sums[1] / (double)total : 0.0;
+    double tss = 0.0;
+    for (size_t i = 0; i < d->n; i++)
+        tss += (d->y[i] - mean) * (d->y[i] - mean);
+    if (s == MG_OK)
+        s = tree_sum(&tss, 1);
+    if (s != MG_OK)
+        return s == MG_ENOMEM ? mgcli_out_of_memory("the sums of squares") : MGCLI_EXIT_FAIL;
+    mgcli_gd_stats(r, total, sums[0], tss);
+    r->method = "gradient descent";
+    /* the loss it should reach: the least-squares solution's (mg_mpi_lstsq
+     * refines to the exact one), by the same loss function; NaN when it
+     * cannot be had, as for one process */
+    double *b = malloc(q * sizeof *b), *grad = malloc(q * sizeof *grad), loss = NAN;
+    ok = b && grad;
+    if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, g.comm) == MPI_SUCCESS && ok) {
+        mg_matrix B = mg_matrix_view(b, q, 1), G = mg_matrix_view(grad, q, 1);
+        if (mg_mpi_lstsq(g.comm, gr.X, gr.Y, NULL, NULL, &B, NULL) != MG_OK ||
+            mg_mpi_mse_grad(g.comm, gr.X, &B, gr.Y, &G, &loss) != MG_OK)
+            loss = NAN;
+    }
+    free(b);
+    free(grad);
+    r->gd_optimum = loss;
+    r->nonzero = total;
+    d->n = total;   /* the report's row count; the rows are not used again */
+    return MGCLI_EXIT_OK;
 }
 
 #endif

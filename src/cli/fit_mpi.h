@@ -38,5 +38,13 @@ int mgcli_mpi_bcast_rc(int rc);
  * message was printed once (by the rank that found a bad line, else by
  * rank 0). */
 int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d);
+/* Collective: gradient descent's rows, this rank's share of them in d
+ * (memory mode; d->n this rank's, d->deleted all ranks'), the total into
+ * *total; failures as mgcli_mpi_read_pass. */
+int mgcli_mpi_load(const mgcli_fit_options *o, mgcli_fit_data *d, size_t *total);
+/* Collective: gradient descent on every rank's rows (mg_mpi_gd_fit: one
+ * process's trajectory), with the statistics of the one-process run
+ * (fit_solve.c) from sums up the tree; d->n becomes the total. */
+int mgcli_mpi_gd(const mgcli_fit_options *o, mgcli_fit_data *d, size_t total, mgcli_fit_result *r);
 
 #endif
