@@ -22,7 +22,10 @@
  *      (mg_fit_merge, or mg_fit_refine_merge on a replay) and rank 0's
  *      result goes back to every rank (mg__mpi_share_state); the column
  *      ranges by exact MIN / MAX; a diagnostics pass's quartile counts
- *      and kept residuals by fit_diag.c.
+ *      and kept rows by fit_diag.c (each rank counting its rows of nonzero
+ *      weight from the ranks before it: one process's sample for --plot).
+ * Gradient descent (--method gd) loads each rank's share into memory the
+ * same way (steps 1-3, no state) and runs mg_mpi_gd_fit on the ranks.
  * The merge order is a function of N only, so the result is bitwise the
  * same run to run for a given N.
  *
@@ -220,7 +223,7 @@ typedef struct share {
     int bad;                /* err holds the first bad line (or failure) */
     int absolute;           /* err's line is the file's (the header's), not the share's */
     int quoted;             /* the share stopped before a line with a '"' */
-    int whole;              /* the header read took the whole file */
+    int ended;              /* the header read took the whole file */
     int memory;             /* gradient descent's load: rows kept in d, no state */
     size_t lines;           /* line ends read in the share */
     size_t line0;           /* the file's line at the start of the data rows */
@@ -261,7 +264,7 @@ static void read_header(FILE *f, mgcli_csv *head, mgcli_fit_data *d, off_t *offs
         /* the end of the file, no row deciding a kind: an error (no rows),
          * or rows that each miss a value, all read here (rank 0's) */
         failed = mgcli_csv_finish(head) != 0;
-        sh->whole = 1;
+        sh->ended = 1;
     } else if (!failed && (d->held || mgcli_csv_has_text(head))) {
         refuse(sh, "factor columns (text values or --factor) are not split among MPI ranks: "
                    "a factor's levels are only known once every row is read; run it with "
@@ -367,7 +370,7 @@ static void read_share(mgcli_engine *e, mgcli_fit_data *d, share *sh)
     /* every rank has a state, rows or none (the tree merges them all) */
     if (!sh->bad && !e->diag && !sh->memory && mgcli_engine_state(e, d, &sh->err) != 0)
         sh->bad = sh->absolute = 1;
-    if (!sh->bad && !sh->whole) {
+    if (!sh->bad && !sh->ended) {
         sh->line0 = mgcli_csv_line(head);
         const int fd = fileno(f);
         off_t a = offset, b = st.st_size;
