@@ -101,8 +101,11 @@ close() {
 #     factor, whose rows' signs, and so the estimator's path, depend on the
 #     merge order (docs/mpi.md, "Determinism"); each estimate is a lower
 #     bound of the same condition number (equal up to rounding), rarely low
-#     by more than a factor 3 (Higham, Accuracy and Stability, 15.3): the
-#     two within a factor 3 of each other;
+#     by more than a factor 3 (Higham, Accuracy and Stability, 15.3; no
+#     bound is guaranteed): the two within a factor 3 of each other (on
+#     these files they differ by 4% at most; one process's own estimate
+#     moves by a factor 2.6 with its reader's cuts on a large file,
+#     docs/mpi.md);
 #   - with gradient descent, the final loss (10 digits): a mean of n squares
 #     summed in another order (relative error up to n eps = 2000 * 1.1e-16
 #     = 2.2e-13 per evaluation), along a trajectory that mg_mpi_gd_fit
