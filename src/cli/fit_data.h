@@ -6,7 +6,6 @@
 #include "csv_load.h"
 #include "factor.h"
 
-#include <matgrad.h>
 #include <stddef.h>
 
 typedef enum mgcli_method { MGCLI_AUTO, MGCLI_NORMAL, MGCLI_QR, MGCLI_GD } mgcli_method;
@@ -157,17 +156,7 @@ typedef struct mgcli_fit_result {
 
 /* Gradient descent on the rows in memory (fit_solve.c). */
 int mgcli_fit_run(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r);
-/* Its parts, shared with the run on MPI ranks (fit_mpi.c): the descent
- * from r->beta (r->losses allocated for o->epochs + 1) by step, with the
- * options, per-epoch losses and progress of one process (the exit status;
- * *status: step's); RSS = ||y - X b||^2 of n rows of cols values (stride
- * apart); sigma and R^2 of n rows from RSS and TSS. */
-typedef mg_status (*mgcli_gd_step)(void *ctx, const mg_gd_options *g, size_t *epochs_run);
-int mgcli_gd_run(const mgcli_fit_options *o, mgcli_gd_step step, void *ctx, mgcli_fit_result *r,
-                 mg_status *status);
-double mgcli_gd_rss(const double *X, size_t stride, size_t n, size_t cols, const double *y,
-                    const double *b);
-void mgcli_gd_stats(mgcli_fit_result *r, size_t n, double rss, double tss);
+
 /* The other methods streamed through the fit engine (fit_engine.c): reads
  * o->file itself, once or (auto on a regular file) again to refine.  d is
  * initialised by the caller, filled with the header's names and the row

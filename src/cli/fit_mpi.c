@@ -41,6 +41,7 @@
 
 #include "cli.h"
 #include "fit_diag.h"
+#include "fit_gd.h"
 
 #ifndef MATGRAD_CLI_MPI
 

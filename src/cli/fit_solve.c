@@ -4,6 +4,7 @@
  * the fit engine: fit_engine.c.) */
 #include "cli.h"
 #include "fit_data.h"
+#include "fit_gd.h"
 #include "progress.h"
 
 #include <math.h>
