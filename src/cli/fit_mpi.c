@@ -337,17 +337,24 @@ static void read_share(mgcli_engine *e, mgcli_fit_data *d, share *sh)
 {
     if (g.whole && g.rank > 0)
         return;   /* rank 0 reads every row */
+    static const char not_regular[] =
+        "not a regular file: MPI ranks split a file by byte ranges, which a pipe or a device "
+        "does not have; give a regular file or run one process";
+    struct stat st;
+    /* a FIFO is refused before it is opened (an open would wait for a writer) */
+    if (stat(e->o->file, &st) == 0 && !S_ISREG(st.st_mode)) {
+        refuse(sh, not_regular);
+        return;
+    }
     FILE *f = fopen(e->o->file, "rb");
     if (!f) {
         sh->bad = sh->absolute = 1;
         mgcli_csv_fail(&sh->err, 0, "%s", strerror(errno));
         return;
     }
-    struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        refuse(sh, "not a regular file: MPI ranks split a file by byte ranges, which a pipe "
-                   "or a device does not have; give a regular file or run one process");
+        refuse(sh, not_regular);
         return;
     }
     mgcli_csv_sink sink = mgcli_fit_data_sink(d);

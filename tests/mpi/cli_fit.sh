@@ -20,8 +20,8 @@
 #     (and df = 2: the report lists every residual);
 #   - a bad line in the last rank's share: the plain command's message
 #     (FILE:LINE:) and exit status 2 from every rank, nothing on stdout, an
-#     existing --output file untouched; standard input and --robust are
-#     refused on 2 ranks or more with exit 2;
+#     existing --output file untouched; standard input, a FIFO and
+#     --robust are refused on 2 ranks or more with exit 2;
 #   - --method gd: the report and --output as above;
 #   - --plot: the PNG byte for byte (when gnuplot is installed);
 #   - quoted fields (one, and R's write.csv quoting): one process's answer.
@@ -264,6 +264,10 @@ cmp -s bad2-plain.err bad2.msg || { fail "two bad lines on $N ranks: not the fir
 [ "$N" -ge 2 ] || exit $((failures > 0))
 mpi stdin 2 "$N" fit - -t y -i < weighted.csv
 expect_grep stdin stdin.err 'standard input is not split'
+# a FIFO: refused before it is opened (no rank waits for a writer)
+mkfifo fifo.csv
+mpi fifo 2 "$N" fit fifo.csv -t y -i
+expect_grep fifo fifo.err '^matgrad: fifo\.csv: not a regular file'
 mpi robust 2 "$N" fit longley.csv -t y -i --robust hc3
 expect_grep robust robust.err 'robust is not run on MPI ranks'
 
