@@ -436,9 +436,9 @@ int mgcli_fit(int argc, char **argv)
     r.n_deleted = d.deleted;
     if (rc == MGCLI_EXIT_OK && writer)
         rc = write_results(&o, &d, &r, &out, &plot, &save);
-    /* every rank agrees on the fit before this (fit_mpi.c) and exits as rank 0 */
-    if (rc == MGCLI_EXIT_OK || mgcli_mpi_split())
-        rc = mgcli_mpi_bcast_rc(rc);
+    /* on MPI ranks every rank agreed on the fit before this (fit_mpi.c):
+     * all exit as rank 0, which wrote */
+    rc = mgcli_mpi_bcast_rc(rc);
     mgcli_outfile_discard(&out);
     mgcli_outfile_discard(&plot);
     mgcli_outfile_discard(&save);

@@ -156,7 +156,6 @@ typedef struct mgcli_fit_result {
 
 /* Gradient descent on the rows in memory (fit_solve.c). */
 int mgcli_fit_run(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r);
-
 /* The other methods streamed through the fit engine (fit_engine.c): reads
  * o->file itself, once or (auto on a regular file) again to refine.  d is
  * initialised by the caller, filled with the header's names and the row
