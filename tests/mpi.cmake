@@ -76,3 +76,22 @@ if(NOT MATGRAD_SANITIZE)
   set_tests_properties(install_consumer_mpi PROPERTIES
     ENVIRONMENT "${MG_MPI_ENV}" TIMEOUT 300 LABELS mpi)
 endif()
+
+# The command on ranks (tests/mpi/cli_fit.sh, docs/mpi.md "The command"):
+# `mpirun -np N matgrad fit` against the plain command, N = 1..4.
+if(TARGET matgrad-cli)
+  foreach(np 1 2 3 4)
+    add_test(NAME cli_mpi_fit_np${np}
+      COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/mpi/cli_fit.sh $<TARGET_FILE:matgrad-cli>
+              ${PROJECT_SOURCE_DIR}/tests/data ${CMAKE_CURRENT_BINARY_DIR}/cli-mpi-fit-np${np}
+              ${np} ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${MG_MPIEXEC_FLAGS})
+    # 10-20 s; several times that under the sanitizers (each mpirun
+    # starts N instrumented processes)
+    set(MG_CLI_MPI_TIMEOUT 120)
+    if(MATGRAD_SANITIZE)
+      set(MG_CLI_MPI_TIMEOUT 300)
+    endif()
+    set_tests_properties(cli_mpi_fit_np${np} PROPERTIES
+      ENVIRONMENT "${MG_MPI_ENV}" TIMEOUT ${MG_CLI_MPI_TIMEOUT} PROCESSORS ${np} LABELS mpi)
+  endforeach()
+endif()

@@ -14,3 +14,15 @@ if(OpenMP_C_FOUND)
 endif()
 # The manual page.
 install(FILES ${PROJECT_SOURCE_DIR}/docs/matgrad.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+# MPI (docs/mpi.md, "The command"): with the MPI layer built, the command
+# runs on MPI ranks under an MPI launcher (src/cli/fit_mpi.c), linked with
+# the layer (gradient descent: mg_mpi_gd_fit, mg_mpi_lstsq) and merging its
+# ranks' states with the layer's reduction tree (src/mpi/tree.c, compiled
+# in: its functions are the layer's private ones).  A plain run never calls
+# MPI_Init.
+if(TARGET matgrad_mpi)
+  target_sources(matgrad-cli PRIVATE ${PROJECT_SOURCE_DIR}/src/mpi/tree.c)
+  target_include_directories(matgrad-cli PRIVATE ${PROJECT_SOURCE_DIR}/src/mpi)
+  target_compile_definitions(matgrad-cli PRIVATE MATGRAD_CLI_MPI=1)
+  target_link_libraries(matgrad-cli PRIVATE matgrad_mpi MPI::MPI_C)
+endif()

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "csv_load.h"
 #include "fit_data.h"
+#include "fit_mpi.h"
 #include "diagnostics.h"
 #include "fit_report.h"
 #include "fit_save.h"
@@ -376,13 +377,34 @@ static int write_results(const mgcli_fit_options *o, const mgcli_fit_data *d,
     return o->plot ? draw_plot(o, r, plot) : MGCLI_EXIT_OK;
 }
 
+/* On MPI ranks (fit_mpi.h): what needs the rows in one place, or a
+ * second reading of a stream, is refused on every rank alike (they parse
+ * the same arguments).  -1 when none applies, else the exit status. */
+static int mpi_refusals(const mgcli_fit_options *o)
+{
+    if (!mgcli_mpi_split())
+        return -1;
+    if (o->robust >= 0)
+        return usage_error("%s", "--robust is not run on MPI ranks (its sums cannot be sent "
+                                 "between them): run it with one process");
+    if (!strcmp(o->file, "-"))
+        return usage_error("%s", "standard input is not split among MPI ranks (they split a "
+                                 "regular file by byte ranges): give a file or run one "
+                                 "process");
+    return -1;
+}
+
 int mgcli_fit(int argc, char **argv)
 {
     mgcli_fit_options o = { .method = MGCLI_AUTO, .lr = 0.01, .epochs = 1000, .level = 0.95,
                             .robust = -1 };
     int rc = parse_args(argc, argv, &o);
+    if (rc < 0)
+        rc = mpi_refusals(&o);
     if (rc >= 0)
         return rc;
+    /* on MPI ranks, rank 0 alone prints and writes */
+    const int writer = mgcli_mpi_rank() == 0;
 
     mgcli_outfile out = { 0 }, plot = { 0 }, save = { 0 };
     mgcli_fit_data d;
@@ -392,8 +414,17 @@ int mgcli_fit(int argc, char **argv)
     d.na_fail = o.na_fail;
     d.no_intercept = !o.intercept;
     mgcli_fit_result r = { 0 };
-    rc = open_outputs(&o, &out, &plot, &save);
-    if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD) {
+    rc = writer ? open_outputs(&o, &out, &plot, &save) : MGCLI_EXIT_OK;
+    rc = mgcli_mpi_bcast_rc(rc);
+    if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD && mgcli_mpi_split()) {
+        /* each rank holds its share of the rows (fit_mpi.h) */
+        size_t total = 0;
+        rc = mgcli_mpi_load(&o, &d, &total);
+        if (rc == MGCLI_EXIT_OK && total == 0)
+            rc = mgcli_fit_no_rows(&o, &d);
+        if (rc == MGCLI_EXIT_OK)
+            rc = mgcli_mpi_gd(&o, &d, total, &r);
+    } else if (rc == MGCLI_EXIT_OK && o.method == MGCLI_GD) {
         rc = load(&o, &d);
         if (rc == MGCLI_EXIT_OK)
             rc = mgcli_fit_run(&o, &d, &r);
@@ -403,8 +434,11 @@ int mgcli_fit(int argc, char **argv)
     if (d.note[0])
         fprintf(stderr, "matgrad: note: %s\n", d.note);
     r.n_deleted = d.deleted;
-    if (rc == MGCLI_EXIT_OK)
+    if (rc == MGCLI_EXIT_OK && writer)
         rc = write_results(&o, &d, &r, &out, &plot, &save);
+    /* on MPI ranks every rank agreed on the fit before this (fit_mpi.c):
+     * all exit as rank 0, which wrote */
+    rc = mgcli_mpi_bcast_rc(rc);
     mgcli_outfile_discard(&out);
     mgcli_outfile_discard(&plot);
     mgcli_outfile_discard(&save);

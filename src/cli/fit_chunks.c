@@ -140,6 +140,22 @@ static int range_start(const plan *pl, long i, char *buf, off_t *out, mgcli_csv_
     return 0;
 }
 
+int mgcli_line_start(int fd, off_t start, off_t size, off_t pos, off_t *out, mgcli_csv_error *err)
+{
+    if (pos <= start) {
+        *out = start;
+        return 0;
+    }
+    char *buf = malloc(1 << 13);
+    if (!buf)
+        return mgcli_csv_fail_nomem(err, "the read buffer");
+    /* range 1 of ranges of pos - start bytes begins where wanted */
+    plan pl = { fd, start, size, pos - start, 2 };
+    int rc = range_start(&pl, 1, buf, out, err);
+    free(buf);
+    return rc;
+}
+
 static int worker_init(worker *w, const mgcli_engine *e, const mgcli_fit_data *d)
 {
     memset(w, 0, sizeof *w);

@@ -201,3 +201,100 @@ void mgcli_diag_free(mgcli_diag_acc *a)
     free(a->q_blk);
     memset(a, 0, sizeof *a);
 }
+
+#ifdef MATGRAD_CLI_MPI
+#include <limits.h>
+#include <stdint.h>
+
+/* The first pass's kept rows of every rank, in rank order.  Each rank
+ * began its count of rows of nonzero weight (a->seen) at the rows of the
+ * ranks before it (fit_mpi.c), so its choice of rows (every stride-th, or
+ * the first MGCLI_QSEL_KEEP) and their positions are one process's. */
+static int gather_kept(mgcli_diag_acc *a, MPI_Comm comm)
+{
+    int size;
+    if (MPI_Comm_size(comm, &size) != MPI_SUCCESS)
+        return -1;
+    /* the last rank's count is the file's (ranks after the last row end
+     * where it does): the largest */
+    uint64_t seen = a->seen;
+    if (MPI_Allreduce(MPI_IN_PLACE, &seen, 1, MPI_UINT64_T, MPI_MAX, comm) != MPI_SUCCESS)
+        return -1;
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    double *pos = malloc((a->n + 1) * sizeof *pos);
+    int ok = counts && displs && pos && a->n <= INT_MAX;
+    if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        ok = 0;
+    int n = ok ? (int)a->n : 0;
+    if (ok && MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, comm) != MPI_SUCCESS)
+        ok = 0;
+    size_t all = 0;
+    for (int r = 0; ok && r < size; r++) {
+        displs[r] = (int)all;
+        all += (size_t)counts[r];
+        ok = all <= INT_MAX;   /* the same on every rank */
+    }
+    double *buf = NULL;
+    size_t *row = NULL;
+    if (ok) {
+        buf = malloc((4 * all + 1) * sizeof *buf);
+        row = malloc((all + 1) * sizeof *row);
+        ok = buf && row;
+        if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+            ok = 0;
+    }
+    /* positions travel as doubles: exact below 2^53 */
+    for (size_t i = 0; ok && i < a->n; i++)
+        pos[i] = (double)a->row[i];
+    const double *src[4] = { a->resid, a->fitted, a->hat, pos };
+    for (int v = 0; ok && v < 4; v++)
+        ok = MPI_Allgatherv(src[v], n, MPI_DOUBLE, buf + (size_t)v * all, counts, displs,
+                            MPI_DOUBLE, comm) == MPI_SUCCESS;
+    if (ok) {
+        double *fitted = malloc((all + 1) * sizeof *fitted), *hat = malloc((all + 1) * sizeof *hat);
+        ok = fitted && hat;
+        if (ok) {
+            memcpy(fitted, buf + all, all * sizeof *buf);
+            memcpy(hat, buf + 2 * all, all * sizeof *buf);
+            for (size_t i = 0; i < all; i++)
+                row[i] = (size_t)buf[3 * all + i];
+            free(a->resid);
+            free(a->fitted);
+            free(a->hat);
+            free(a->row);
+            a->resid = buf;   /* its first `all` values */
+            a->fitted = fitted;
+            a->hat = hat;
+            a->row = row;
+            a->n = a->cap = all;
+            a->seen = (size_t)seen;
+            buf = NULL;
+            row = NULL;
+        } else {
+            free(fitted);
+            free(hat);
+        }
+    }
+    free(counts);
+    free(displs);
+    free(buf);
+    free(pos);
+    free(row);
+    return ok ? 0 : -1;
+}
+
+int mgcli_diag_allreduce(mgcli_diag_acc *a, MPI_Comm comm)
+{
+    int ok = a->resid_only || gather_kept(a, comm) == 0;
+    /* a failure after the messages is one rank's: agree before the next */
+    if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        ok = 0;
+    if (ok)
+        ok = mgcli_qsel_allreduce(a->qsel, comm) == 0;
+    if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        ok = 0;
+    if (!ok)
+        a->status = MG_ENOMEM;
+    return ok ? 0 : -1;
+}
+#endif

@@ -64,4 +64,18 @@ int mgcli_diag_parallel(const mgcli_diag_acc *a);
 int mgcli_diag_child(mgcli_diag_acc *child, const mgcli_diag_acc *parent);
 int mgcli_diag_merge(mgcli_diag_acc *a, mgcli_diag_acc *child);
 
+#ifdef MATGRAD_CLI_MPI
+#include <mpi.h>
+/* Collective (the command on MPI ranks, fit_mpi.c): every rank's pass of
+ * its own rows made into the pass of all of them, the same on every rank:
+ * the quartile counts or values (mgcli_qsel_allreduce), and in the first
+ * pass the kept rows (residuals, fitted values, leverages, positions) in
+ * rank order (the ranks hold the file's rows in order).  For one
+ * process's choice of rows, each rank's first pass must begin with
+ * a->seen = the rows of nonzero weight of the ranks before it.  0, or -1
+ * on every rank with a->status set.  Not with a robust covariance (its
+ * state cannot travel: no mg_hc image in the library's API). */
+int mgcli_diag_allreduce(mgcli_diag_acc *a, MPI_Comm comm);
+#endif
+
 #endif

@@ -31,6 +31,7 @@
 #include "fit_data.h"
 #include "fit_diag.h"
 #include "fit_engine.h"
+#include "fit_mpi.h"
 
 #include <errno.h>
 #include <matgrad.h>
@@ -285,6 +286,16 @@ static int pass_failed(const engine *e, const mgcli_fit_data *d, const mgcli_csv
     return mgcli_fit_load_failed(mgcli_fit_shown(e->o->file), err);
 }
 
+int mgcli_engine_pass_failed(const engine *e, const mgcli_fit_data *d, const mgcli_csv_error *err)
+{
+    return pass_failed(e, d, err);
+}
+
+int mgcli_engine_failed(const engine *e, const mgcli_fit_data *d, mg_status s)
+{
+    return engine_failed(e, d, s);
+}
+
 /* The held rows of a file with factors into the state (or its
  * refinement), from memory. */
 static int held_pass(engine *e, mgcli_fit_data *d)
@@ -303,6 +314,12 @@ static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
 {
     if (d->held && d->replay)
         return held_pass(e, d);
+    if (mgcli_mpi_split()) {
+        /* MPI ranks: this rank's byte share, then the states combined (fit_mpi.h) */
+        if (regular)
+            *regular = 1;
+        return mgcli_mpi_read_pass(e, d);
+    }
     int rc = MGCLI_EXIT_OK;
     FILE *f = mgcli_fit_open(e->o->file, &rc);
     if (!f)

@@ -56,4 +56,16 @@ size_t mgcli_chunk_bytes(void);
 int mgcli_read_chunks(mgcli_engine *e, mgcli_fit_data *d, const mgcli_csv *head, int fd,
                       off_t start, off_t size, mgcli_csv_error *err);
 
+/* The first line start at or after pos in bytes [start, size) of fd: start
+ * itself when pos <= start, size when no LF follows (fit_chunks.c's rule
+ * for its ranges).  0, or -1 with *err. */
+int mgcli_line_start(int fd, off_t start, off_t size, off_t pos, off_t *out, mgcli_csv_error *err);
+
+/* A failed read pass: the engine's message (e->status) or the loader's
+ * (err), on stderr; returns the exit status. */
+int mgcli_engine_pass_failed(const mgcli_engine *e, const mgcli_fit_data *d,
+                             const mgcli_csv_error *err);
+/* The message and exit status for the engine's failure s. */
+int mgcli_engine_failed(const mgcli_engine *e, const mgcli_fit_data *d, mg_status s);
+
 #endif

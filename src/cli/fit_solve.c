@@ -4,6 +4,7 @@
  * the fit engine: fit_engine.c.) */
 #include "cli.h"
 #include "fit_data.h"
+#include "fit_gd.h"
 #include "progress.h"
 
 #include <math.h>
@@ -53,8 +54,7 @@ static int report_status(mg_status s, const char *what)
     return MGCLI_EXIT_FAIL;
 }
 
-/* RSS = ||y - X b||^2 over an n x cols design with the given stride. */
-static double rss_of(const double *X, size_t stride, size_t n, size_t cols, const double *y,
+double mgcli_gd_rss(const double *X, size_t stride, size_t n, size_t cols, const double *y,
                      const double *b)
 {
     double rss = 0;
@@ -87,7 +87,7 @@ static double tss_of(const double *y, size_t n, int about_mean)
  * descent's estimates.  The fit engine cannot give these: its statistics
  * are those of its own (least-squares) solution, not of a given B.  No
  * adjusted R^2 or F: they describe the least-squares fit. */
-static void fill_fit_stats(mgcli_fit_result *r, size_t n, double rss, double tss)
+void mgcli_gd_stats(mgcli_fit_result *r, size_t n, double rss, double tss)
 {
     r->df = n > r->q ? n - r->q : 0;
     r->residual_sd = r->df ? sqrt(rss / (double)r->df) : NAN;
@@ -122,6 +122,33 @@ static void on_epoch(size_t e, double loss, void *ctx)
     mgcli_progress_update(&w->bar, e, loss);
 }
 
+int mgcli_gd_run(const mgcli_fit_options *o, mgcli_gd_step step, void *ctx, mgcli_fit_result *r,
+                 mg_status *status)
+{
+    gd_watch w = { r->losses, { 0 } };
+    mg_gd_options g = mg_gd_defaults();
+    g.learning_rate = o->lr;
+    g.epochs = o->epochs;
+    g.on_epoch = on_epoch;
+    g.ctx = &w;
+    mgcli_progress_start(&w.bar, o->epochs);
+    *status = step(ctx, &g, &r->epochs_run);
+    mgcli_progress_end(&w.bar);
+    return *status == MG_OK ? MGCLI_EXIT_OK : report_status(*status, "gradient descent");
+}
+
+/* One process's descent on the rows in memory. */
+typedef struct gd_one {
+    const mg_matrix *X, *Y;
+    mg_matrix *W;
+} gd_one;
+
+static mg_status gd_one_step(void *ctx, const mg_gd_options *g, size_t *epochs_run)
+{
+    gd_one *one = ctx;
+    return mg_gd_fit(one->X, one->Y, one->W, g, epochs_run);
+}
+
 static int run_gd(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_result *r)
 {
     if (o->epochs >= SIZE_MAX / sizeof(double) - 1 ||
@@ -130,18 +157,12 @@ static int run_gd(const mgcli_fit_options *o, mgcli_fit_data *d, mgcli_fit_resul
     mg_matrix X = mg_matrix_view(d->X, d->n, d->stride);
     mg_matrix Y = mg_matrix_view(d->y, d->n, 1);
     mg_matrix W = mg_matrix_view(r->beta, r->q, 1);   /* starts at zero */
-    gd_watch w = { r->losses, { 0 } };
-    mg_gd_options g = mg_gd_defaults();
-    g.learning_rate = o->lr;
-    g.epochs = o->epochs;
-    g.on_epoch = on_epoch;
-    g.ctx = &w;
-    mgcli_progress_start(&w.bar, o->epochs);
-    mg_status s = mg_gd_fit(&X, &Y, &W, &g, &r->epochs_run);
-    mgcli_progress_end(&w.bar);
-    if (s != MG_OK)
-        return report_status(s, "gradient descent");
-    fill_fit_stats(r, d->n, rss_of(d->X, d->stride, d->n, r->q, d->y, r->beta),
+    gd_one one = { &X, &Y, &W };
+    mg_status s;
+    int rc = mgcli_gd_run(o, gd_one_step, &one, r, &s);
+    if (rc != MGCLI_EXIT_OK)
+        return rc;
+    mgcli_gd_stats(r, d->n, mgcli_gd_rss(d->X, d->stride, d->n, r->q, d->y, r->beta),
                    tss_of(d->y, d->n, o->intercept));
     r->method = "gradient descent";
     r->gd_optimum = optimum_loss(&X, &Y, r->q);

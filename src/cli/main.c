@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad: the command-line tool.  Subcommands live in their own files. */
 #include "cli.h"
+#include "fit_mpi.h"
 
 #include <matgrad.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@ static void usage(FILE *out)
           out);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     static const struct {
         const char *name;
@@ -60,6 +61,10 @@ int main(int argc, char **argv)
         printf("matgrad %s\n", matgrad_version());
         return MGCLI_EXIT_OK;
     }
+    /* on MPI ranks (fit_mpi.h) only fit works with the others; any other
+     * command runs on rank 0 alone */
+    if (mgcli_mpi_rank() > 0 && strcmp(cmd, "fit"))
+        return MGCLI_EXIT_OK;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(cmd, commands[i].name)) {
             int rc = commands[i].run(argc - 1, argv + 1);
@@ -73,4 +78,13 @@ int main(int argc, char **argv)
     fprintf(stderr, "matgrad: unknown command '%s'\n", cmd);
     fputs("Try 'matgrad --help' for more information.\n", stderr);
     return MGCLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    /* MPI_Init only under an MPI launcher: a plain run never meets MPI */
+    mgcli_mpi_start(&argc, &argv);
+    int rc = run(argc, argv);
+    mgcli_mpi_stop();
+    return rc;
 }

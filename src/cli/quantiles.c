@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef MATGRAD_CLI_MPI
+#include <limits.h>
+#endif
+
 enum { NT = 6, BINS = 1 << 16 };
 enum { HIST, COLLECT, DONE };
 
@@ -289,3 +293,94 @@ void mgcli_qsel_free(mgcli_qsel *s)
     free(s->hist0);
     free(s);
 }
+
+#ifdef MATGRAD_CLI_MPI
+/* 1 on every rank when ok on every rank. */
+static int all_ok(int ok, MPI_Comm comm)
+{
+    return MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) == MPI_SUCCESS && ok;
+}
+
+/* vals[0, mine) of every rank, in rank order, into a new array (*out, of
+ * room for max(total, room) values; the caller frees it); *total on every
+ * rank; -1 on every rank when out of memory or the total passes limit. */
+static int gather_values(const double *vals, size_t mine, size_t room, size_t limit, double **out,
+                         size_t *total, MPI_Comm comm)
+{
+    int size;
+    *out = NULL;
+    if (MPI_Comm_size(comm, &size) != MPI_SUCCESS)
+        return -1;
+    int *counts = malloc((size_t)size * sizeof *counts);
+    int *displs = malloc((size_t)size * sizeof *displs);
+    int n = (int)(mine <= INT_MAX ? mine : 0);
+    size_t sum = 0;
+    int ok = all_ok(counts && displs && mine <= INT_MAX, comm) &&
+             MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, comm) == MPI_SUCCESS;
+    for (int r = 0; ok && r < size; r++) {
+        displs[r] = (int)sum;
+        sum += (size_t)counts[r];
+        ok = sum <= INT_MAX && sum <= limit;   /* the same on every rank */
+    }
+    if (ok) {
+        const size_t cap = sum > room ? sum : room;
+        *out = malloc((cap ? cap : 1) * sizeof **out);
+        ok = all_ok(*out != NULL, comm) &&
+             MPI_Allgatherv(vals, n, MPI_DOUBLE, *out, counts, displs, MPI_DOUBLE, comm) ==
+                 MPI_SUCCESS;
+    }
+    free(counts);
+    free(displs);
+    if (!ok) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    *total = sum;
+    return 0;
+}
+
+int mgcli_qsel_allreduce(mgcli_qsel *s, MPI_Comm comm)
+{
+    uint64_t seen = s->seen;
+    if (MPI_Allreduce(MPI_IN_PLACE, &seen, 1, MPI_UINT64_T, MPI_SUM, comm) != MPI_SUCCESS)
+        return -1;
+    double *vals;
+    size_t total;
+    if (s->first) {
+        double mm[2] = { s->mn, -s->mx };
+        if (MPI_Allreduce(MPI_IN_PLACE, mm, 2, MPI_DOUBLE, MPI_MIN, comm) != MPI_SUCCESS)
+            return -1;
+        s->mn = mm[0];
+        s->mx = -mm[1];
+        if (s->keep) {
+            if (gather_values(s->all, s->seen < s->n ? s->seen : s->n, s->n, s->n, &vals, &total,
+                              comm) != 0)
+                return -1;
+            free(s->all);
+            s->all = vals;
+        } else if (MPI_Allreduce(MPI_IN_PLACE, s->hist0, BINS, MPI_UINT64_T, MPI_SUM, comm) !=
+                   MPI_SUCCESS) {
+            return -1;
+        }
+    } else {
+        for (int j = 0; j < NT; j++) {
+            target *t = &s->t[j];
+            if (t->mode == HIST) {
+                if (MPI_Allreduce(MPI_IN_PLACE, t->hist, BINS, MPI_UINT64_T, MPI_SUM, comm) !=
+                    MPI_SUCCESS)
+                    return -1;
+            } else if (t->mode == COLLECT) {
+                if (gather_values(t->vals, t->nv, 1, SIZE_MAX, &vals, &total, comm) != 0)
+                    return -1;
+                free(t->vals);
+                t->vals = vals;
+                t->nv = total;
+                t->cap = total ? total : 1;
+            }
+        }
+    }
+    s->seen = (size_t)seen;
+    return 0;
+}
+#endif

@@ -43,4 +43,14 @@ void mgcli_qsel_free(mgcli_qsel *s);
 mgcli_qsel *mgcli_qsel_child(const mgcli_qsel *parent);
 int mgcli_qsel_merge(mgcli_qsel *dst, mgcli_qsel *src);
 
+#ifdef MATGRAD_CLI_MPI
+#include <mpi.h>
+/* Collective: the current pass's values of every rank's s (each made by
+ * the same calls, so in the same mode) into every rank's s: counts summed,
+ * values gathered in rank order (exact: the result does not depend on the
+ * split).  0, or -1 on every rank (out of memory somewhere, or more values
+ * than n in all). */
+int mgcli_qsel_allreduce(mgcli_qsel *s, MPI_Comm comm);
+#endif
+
 #endif

@@ -68,6 +68,21 @@ MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_sum(mg__mpi_fit *t);
 /* Collective: rank 0's first n doubles of the packet to every rank. */
 MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_bcast(mg__mpi_fit *t, size_t n);
 
+/* The command's use of the tree (src/cli/fit_mpi.c): t takes comm as it
+ * is (no duplicate; the caller owns it), the caller's states fit and spare
+ * (spare: same shape and options, its content destroyed) of m
+ * coefficients (intercept included) by k targets, and a message buffer for
+ * the largest image.  Not collective.  mg__mpi_detach frees the buffer
+ * only. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_attach(mg__mpi_fit *t, MPI_Comm comm, mg_fit *fit,
+                                                        mg_fit *spare, size_t m, size_t k);
+MG__MPI_HIDDEN void mg__mpi_detach(mg__mpi_fit *t);
+
+/* Collective, after mg__mpi_reduce: rank 0's status s and (when MG_OK)
+ * its state's image to every rank, which loads it into t->fit: every rank
+ * then holds rank 0's state bitwise.  Returns the agreed status. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_share_state(mg__mpi_fit *t, mg_status s);
+
 /* This rank's rows: Y == NULL means none (*n = 0); else Y n x k, X n x p
  * (NULL when p == 0), w NULL or n x 1. */
 MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_check_rows(const mg_matrix *X, const mg_matrix *Y,

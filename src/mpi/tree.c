@@ -184,6 +184,57 @@ mg_status mg__mpi_bcast(mg__mpi_fit *t, size_t n)
     return MPI_Bcast(t->pkt, (int)n, MPI_DOUBLE, 0, t->comm) == MPI_SUCCESS ? MG_OK : MG_EIO;
 }
 
+mg_status mg__mpi_attach(mg__mpi_fit *t, MPI_Comm comm, mg_fit *fit, mg_fit *spare, size_t m,
+                         size_t k)
+{
+    memset(t, 0, sizeof *t);
+    t->comm = comm;
+    t->fit = fit;
+    t->child = spare;
+    if (MPI_Comm_rank(comm, &t->rank) != MPI_SUCCESS || MPI_Comm_size(comm, &t->size) != MPI_SUCCESS)
+        return MG_EIO;
+    mg_status s = image_cap(spare, m, k, &t->cap);
+    if (s == MG_OK && t->cap > INT_MAX)
+        s = MG_ENOMEM;   /* MPI counts are int */
+    if (s == MG_OK && !(t->buf = malloc(t->cap)))
+        s = MG_ENOMEM;
+    return s;
+}
+
+void mg__mpi_detach(mg__mpi_fit *t)
+{
+    free(t->buf);
+    memset(t, 0, sizeof *t);
+    t->comm = MPI_COMM_NULL;
+}
+
+mg_status mg__mpi_share_state(mg__mpi_fit *t, mg_status s)
+{
+    /* rank 0: [status, image length] then the image; the others load it */
+    int64_t head[2] = { (int64_t)s, 0 };
+    size_t len = 0;
+    if (t->rank == 0 && s == MG_OK) {
+        s = mg_fit_save(t->fit, t->buf, t->cap, &len);
+        head[0] = (int64_t)s;
+        head[1] = (int64_t)len;
+    }
+    if (MPI_Bcast(head, 2, MPI_INT64_T, 0, t->comm) != MPI_SUCCESS)
+        return MG_EIO;
+    if (head[0] < 0 || head[0] > (int64_t)MG_ERANGE || head[1] < 0 || (uint64_t)head[1] > t->cap)
+        return MG_EIO;
+    if (head[0] != (int64_t)MG_OK)
+        return (mg_status)head[0];
+    if (MPI_Bcast(t->buf, (int)head[1], MPI_BYTE, 0, t->comm) != MPI_SUCCESS)
+        return MG_EIO;
+    s = t->rank == 0 ? MG_OK : mg_fit_load(t->fit, t->buf, (size_t)head[1]);
+    /* a load that fails on one rank (memory is not involved: the states
+     * are made) would leave the ranks apart: agree once more */
+    int64_t worst = (int64_t)s;
+    if (MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT64_T, MPI_MAX, t->comm) != MPI_SUCCESS)
+        return MG_EIO;
+    return (mg_status)worst;
+}
+
 mg_status mg__mpi_check_rows(const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w, size_t p,
                              size_t k, size_t *n)
 {
