@@ -540,6 +540,173 @@ START_TEST(alloc_failures)
 END_TEST
 #endif
 
+/* ---- images (mg_hc_save / mg_hc_load) ---- */
+
+/* hc's image in a fresh buffer (*len bytes). */
+static unsigned char *image_of(const mg_hc *hc, size_t *len)
+{
+    size_t size = 0;
+    ck_assert_int_eq(mg_hc_save_size(hc, &size), MG_OK);
+    unsigned char *img = malloc(size + 1);
+    ck_assert_ptr_nonnull(img);
+    ck_assert_int_eq(mg_hc_save(hc, img, size, len), MG_OK);
+    ck_assert_uint_eq(*len, size);
+    return img;
+}
+
+/* Feeds rows [i0, i1) in calls of `chunk` rows. */
+static void feed_range(mg_hc *hc, const problem *pr, size_t i0, size_t i1, size_t chunk)
+{
+    for (size_t i = i0; i < i1; i += chunk)
+        ck_assert_int_eq(feed(hc, pr, i, i1 - i < chunk ? i1 - i : chunk), MG_OK);
+}
+
+/* V of hc, bit for bit comparable (NaN where aliased: compared as bits). */
+static void finish_bits(const mg_hc *hc, size_t m, double *V)
+{
+    mg_matrix v = mg_matrix_view(V, m, m);
+    ck_assert_int_eq(mg_hc_finish(hc, &v), MG_OK);
+}
+
+/* Saved half-way, loaded into a new state, continued: the same bits as
+ * the uninterrupted pass (finish, and a second image); a loaded part
+ * merged: the same bits as the original part merged.  Every type, with
+ * zero weights and an aliased column in some variants; 700 rows, so that
+ * the cut (at a call boundary: the calls, not the rows, end a block)
+ * falls inside the accumulator's 256-row blocks. */
+START_TEST(image_round_trip)
+{
+    const int t = _i % 4, variant = _i / 4;
+    problem pr = make_problem(900 + (uint64_t)_i, 700, variant != 1, variant == 2 ? 2 : variant,
+                              variant == 2);
+    const size_t m = pr.rm.m, j = (size_t)variant % K, chunk = 61, cut = 6 * chunk;
+    const mg_hc_type type = (mg_hc_type)t;
+    double *Va = malloc(m * m * sizeof *Va), *Vb = malloc(m * m * sizeof *Vb);
+    mg_hc *a = NULL, *b = NULL, *c = NULL;
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, j, type, &a), MG_OK);
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, j, type, &b), MG_OK);
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, j, type, &c), MG_OK);
+    feed_range(a, &pr, 0, pr.N, chunk);
+    feed_range(b, &pr, 0, cut, chunk);
+    size_t len = 0, len2 = 0;
+    unsigned char *img = image_of(b, &len);
+    ck_assert_int_eq(mg_hc_load(c, img, len), MG_OK);
+    /* the loaded state saves the same image */
+    unsigned char *img2 = image_of(c, &len2);
+    ck_assert(len2 == len && memcmp(img, img2, len) == 0);
+    feed_range(c, &pr, cut, pr.N, chunk);
+    finish_bits(a, m, Va);
+    finish_bits(c, m, Vb);
+    ck_assert(memcmp(Va, Vb, m * m * sizeof *Va) == 0);
+    free(img);
+    free(img2);
+    /* merge: b (rows [0, cut)) with the rest, directly or through an image */
+    mg_hc *rest = NULL, *b2 = NULL, *d = NULL;
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, j, type, &rest), MG_OK);
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, j, type, &b2), MG_OK);
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, j, type, &d), MG_OK);
+    feed_range(rest, &pr, cut, pr.N, chunk);
+    feed_range(b2, &pr, 0, cut, chunk);
+    img = image_of(rest, &len);
+    ck_assert_int_eq(mg_hc_load(d, img, len), MG_OK);
+    ck_assert_int_eq(mg_hc_merge(b, rest), MG_OK);
+    ck_assert_int_eq(mg_hc_merge(b2, d), MG_OK);
+    finish_bits(b, m, Va);
+    finish_bits(b2, m, Vb);
+    ck_assert(memcmp(Va, Vb, m * m * sizeof *Va) == 0);
+    free(img);
+    mg_hc_free(a);
+    mg_hc_free(b);
+    mg_hc_free(c);
+    mg_hc_free(rest);
+    mg_hc_free(b2);
+    mg_hc_free(d);
+    free(Va);
+    free(Vb);
+    free_problem(&pr);
+}
+END_TEST
+
+/* A refused load leaves the state as it was: its image is unchanged. */
+static void assert_refused(mg_hc *hc, const unsigned char *img, size_t len, mg_status want,
+                           const char *what, size_t at)
+{
+    size_t l0 = 0, l1 = 0;
+    unsigned char *before = image_of(hc, &l0);
+    mg_status st = mg_hc_load(hc, img, len);
+    ck_assert_msg(st == want, "%s %zu: status %d, want %d", what, at, (int)st, (int)want);
+    unsigned char *after = image_of(hc, &l1);
+    ck_assert_msg(l0 == l1 && memcmp(before, after, l0) == 0, "%s %zu: state changed", what, at);
+    free(before);
+    free(after);
+}
+
+/* Every truncation, every flipped byte (header, model, sums, checksum),
+ * trailing bytes: MG_EPARSE, the state untouched.  Another design
+ * (intercept, so m): MG_EDIM; another output, type or coefficients:
+ * MG_EINVAL.  Save's own errors. */
+START_TEST(image_refused)
+{
+    problem pr = make_problem(950, 300, 1, 2, 0);
+    mg_hc *src = NULL, *dst = NULL;
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, 0, MG_HC2, &src), MG_OK);
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, 0, MG_HC2, &dst), MG_OK);
+    feed_range(src, &pr, 0, pr.N, 100);
+    feed_range(dst, &pr, 0, 50, 100);  /* some sums of its own, to be kept */
+    size_t len = 0;
+    unsigned char *img = image_of(src, &len);
+    unsigned char *bad = malloc(len + 8);
+    for (size_t l = 0; l < len; l++)
+        assert_refused(dst, img, l, MG_EPARSE, "truncated to", l);
+    memcpy(bad, img, len);
+    memset(bad + len, 0, 8);
+    assert_refused(dst, bad, len + 8, MG_EPARSE, "trailing bytes", 8);
+    for (size_t at = 0; at < len; at++) {
+        memcpy(bad, img, len);
+        bad[at] ^= 0x10;
+        assert_refused(dst, bad, len, MG_EPARSE, "byte flipped at", at);
+    }
+    /* another design: no intercept (m = 3, not 4) */
+    problem other = make_problem(951, 300, 0, 2, 0);
+    mg_hc *o = NULL;
+    ck_assert_int_eq(mg_hc_create(&other.rm.model, 0, MG_HC2, &o), MG_OK);
+    assert_refused(o, img, len, MG_EDIM, "no intercept", 0);
+    mg_hc_free(o);
+    /* the same design, another output, type or coefficient */
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, 1, MG_HC2, &o), MG_OK);
+    assert_refused(o, img, len, MG_EINVAL, "output", 1);
+    mg_hc_free(o);
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, 0, MG_HC3, &o), MG_OK);
+    assert_refused(o, img, len, MG_EINVAL, "type", 3);
+    mg_hc_free(o);
+    double keep = pr.rm.coef[0];
+    pr.rm.coef[0] = nextafter(keep, 0.0);
+    ck_assert_int_eq(mg_hc_create(&pr.rm.model, 0, MG_HC2, &o), MG_OK);
+    pr.rm.coef[0] = keep;
+    assert_refused(o, img, len, MG_EINVAL, "coefficient", 0);
+    mg_hc_free(o);
+    /* save and load arguments */
+    size_t size = 0, got = 7;
+    ck_assert_int_eq(mg_hc_save_size(NULL, &size), MG_EINVAL);
+    ck_assert_int_eq(mg_hc_save_size(src, NULL), MG_EINVAL);
+    ck_assert_int_eq(mg_hc_save(src, bad, len - 1, &got), MG_EINVAL);
+    ck_assert_int_eq(mg_hc_save(src, NULL, len, &got), MG_EINVAL);
+    ck_assert_int_eq(mg_hc_save(NULL, bad, len, &got), MG_EINVAL);
+    ck_assert_int_eq(mg_hc_save(src, bad, len, NULL), MG_EINVAL);
+    ck_assert_uint_eq(got, 7);
+    ck_assert_int_eq(mg_hc_load(NULL, img, len), MG_EINVAL);
+    ck_assert_int_eq(mg_hc_load(dst, NULL, len), MG_EINVAL);
+    /* and the intact image loads */
+    ck_assert_int_eq(mg_hc_load(dst, img, len), MG_OK);
+    free(img);
+    free(bad);
+    mg_hc_free(src);
+    mg_hc_free(dst);
+    free_problem(&pr);
+    free_problem(&other);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hc");
@@ -554,6 +721,8 @@ static Suite *suite(void)
     tcase_add_test(t, merge_finish_errors);
     tcase_add_test(t, finish_erange);
     tcase_add_test(t, mean_model_by_hand);
+    tcase_add_loop_test(t, image_round_trip, 0, 12);
+    tcase_add_test(t, image_refused);
 #ifdef MGT_FAILALLOC
     tcase_add_test(t, alloc_failures);
 #endif

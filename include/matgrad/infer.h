@@ -216,6 +216,28 @@ MG_API mg_status mg_hc_merge(mg_hc *dst, const mg_hc *src);
  * 1 with HC2 / HC3; HC1 with n <= rank; finite data whose V overflows),
  * MG_ENOMEM.  V is untouched on error. */
 MG_API mg_status mg_hc_finish(const mg_hc *hc, mg_matrix *V);
+/* A portable byte image of a state, to move partial passes between
+ * processes (MPI ranks) or to pause one: little-endian, versioned, with a
+ * magic and a checksum, as mg_fit_save's (format: src/infer/hc.c).  The
+ * image holds the model (type, output, identified columns, their
+ * coefficients and C) and the sums.  It loads into a state created by
+ * mg_hc_create for the same model, output and type, whose sums it replaces:
+ * bit for bit, so accumulating, merging or finishing after a load gives the
+ * bits the saved state would have given.
+ *   mg_hc_save_size: the bytes mg_hc_save will write (a function of the
+ *     number of identified columns only).  MG_EINVAL: NULL.
+ *   mg_hc_save: writes *len bytes into buf.  MG_EINVAL: NULL, or cap below
+ *     mg_hc_save_size's.
+ *   mg_hc_load: MG_EPARSE for a wrong magic, version, length or checksum
+ *     (a truncated or damaged image); MG_EDIM when the image's design has
+ *     another p, k or intercept; MG_EINVAL (NULL, or the same design but
+ *     another type, output, aliasing, coefficients or C, compared bit for
+ *     bit as mg_hc_merge does).  The state is untouched on error.  Never
+ *     reads beyond len.
+ * None allocates. */
+MG_API mg_status mg_hc_save_size(const mg_hc *hc, size_t *size);
+MG_API mg_status mg_hc_save(const mg_hc *hc, void *buf, size_t cap, size_t *len);
+MG_API mg_status mg_hc_load(mg_hc *hc, const void *buf, size_t len);
 /* The whole pass over rows held in memory: create, accumulate, finish;
  * their errors, V untouched. */
 MG_API mg_status mg_hc_cov(const mg_model *model, size_t output, mg_hc_type type,

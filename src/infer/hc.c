@@ -29,6 +29,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,4 +354,180 @@ mg_status mg_hc_cov(const mg_model *model, size_t output, mg_hc_type type, const
         st = mg_hc_finish(hc, V);
     mg_hc_free(hc);
     return st;
+}
+
+/* ---- image ----
+ *
+ * A portable byte image of a state (format version 1), with the fit
+ * engine's conventions (src/fit/serialize.c):
+ *   magic "MGHC\0\0\r\n" (8 bytes: the CR LF catches text-mode mangling)
+ *   u64 version, type, intercept, p, k, m, output, m_id, n, leverage_one
+ *   u64 idx (m_id values: the identified columns of Z)
+ *   f64 b (m_id), C (m_id x m_id, row-major), M (m_id x m_id, row-major,
+ *       both triangles as held: the lower is the zeros create left)
+ *   u64 FNV-1a (64-bit) hash of every byte before it
+ * u64 is 8 bytes little-endian, f64 the little-endian byte order of the
+ * binary64 bit pattern.  The model (idx, b, C) travels with the sums so
+ * that a load can refuse an image of another model exactly as merge
+ * refuses its state; the scratch does not travel (create made it). */
+
+enum { HC_VERSION = 1, HC_HEADER = 8 + 10 * 8 };
+static const unsigned char HC_MAGIC[8] = { 'M', 'G', 'H', 'C', 0, 0, '\r', '\n' };
+
+static void put_u64(unsigned char **p, uint64_t v)
+{
+    for (int b = 0; b < 8; b++)
+        *(*p)++ = (unsigned char)(v >> (8 * b));
+}
+
+static void put_f64s(unsigned char **p, const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v;
+        memcpy(&v, &x[i], sizeof v);
+        put_u64(p, v);
+    }
+}
+
+static uint64_t get_u64(const unsigned char **p)
+{
+    uint64_t v = 0;
+    for (int b = 0; b < 8; b++)
+        v |= (uint64_t)*(*p)++ << (8 * b);
+    return v;
+}
+
+static double get_f64(const unsigned char **p)
+{
+    const uint64_t v = get_u64(p);
+    double x;
+    memcpy(&x, &v, sizeof x);
+    return x;
+}
+
+static uint64_t hc_fnv1a(const unsigned char *b, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3u;
+    }
+    return h;
+}
+
+/* The bytes of an image with m_id identified columns: header, idx, b, C,
+ * M, hash.  0 when the count would overflow (an image that claims such a
+ * shape is damaged). */
+static size_t image_bytes(uint64_t m_id)
+{
+    const size_t most = (SIZE_MAX - HC_HEADER - 8) / 16;
+    if (m_id > most || (m_id > 0 && m_id > (most - m_id) / m_id))
+        return 0;
+    /* idx and b: 2 m_id words; C and M: 2 m_id^2 */
+    return HC_HEADER + 16 * ((size_t)m_id * (size_t)m_id + (size_t)m_id) + 8;
+}
+
+mg_status mg_hc_save_size(const mg_hc *hc, size_t *size)
+{
+    if (!hc || !size)
+        return MG_EINVAL;
+    const size_t s = image_bytes(hc->m_id);
+    if (s == 0)
+        return MG_ENOMEM;
+    *size = s;
+    return MG_OK;
+}
+
+mg_status mg_hc_save(const mg_hc *hc, void *buf, size_t cap, size_t *len)
+{
+    size_t need = 0;
+    if (!buf || !len)
+        return MG_EINVAL;
+    MG__CHECK(mg_hc_save_size(hc, &need));
+    if (cap < need)
+        return MG_EINVAL;
+    unsigned char *p = buf;
+    memcpy(p, HC_MAGIC, sizeof HC_MAGIC);
+    p += sizeof HC_MAGIC;
+    const uint64_t head[10] = { HC_VERSION, (uint64_t)hc->type, (uint64_t)hc->intercept, hc->p,
+                                hc->k, hc->m, hc->output, hc->m_id, hc->n,
+                                (uint64_t)hc->leverage_one };
+    for (int i = 0; i < 10; i++)
+        put_u64(&p, head[i]);
+    const size_t mi = hc->m_id;
+    for (size_t l = 0; l < mi; l++)
+        put_u64(&p, hc->idx[l]);
+    put_f64s(&p, hc->b, mi);
+    put_f64s(&p, hc->C, mi * mi);
+    put_f64s(&p, hc->M, mi * mi);
+    put_u64(&p, hc_fnv1a(buf, need - 8));
+    *len = need;
+    return MG_OK;
+}
+
+/* The image's header, its length and its hash: MG_EPARSE unless whole
+ * and intact.  head[] gets the 10 header words. */
+static mg_status image_check(const unsigned char *b, size_t len, uint64_t head[10])
+{
+    if (len < HC_HEADER || memcmp(b, HC_MAGIC, sizeof HC_MAGIC) != 0)
+        return MG_EPARSE;
+    const unsigned char *p = b + sizeof HC_MAGIC;
+    for (int i = 0; i < 10; i++)
+        head[i] = get_u64(&p);
+    const size_t want = image_bytes(head[7]);
+    if (head[0] != HC_VERSION || want == 0 || len != want)
+        return MG_EPARSE;
+    const unsigned char *h = b + len - 8;
+    if (get_u64(&h) != hc_fnv1a(b, len - 8))
+        return MG_EPARSE;
+    /* an intact image of a state that could not exist */
+    if (head[1] > MG_HC3 || head[2] > 1 || head[6] >= head[4] || head[5] != head[3] + head[2] ||
+        head[7] > head[5] || head[9] > 1 || (size_t)head[8] != head[8])
+        return MG_EPARSE;
+    return MG_OK;
+}
+
+/* The image's model against the state's: MG_EDIM for another shape of
+ * design (p, k, intercept), MG_EINVAL for another model of that shape
+ * (type, output, identified columns, coefficients or C, compared bit for
+ * bit as mg_hc_merge does). */
+static mg_status image_model(const mg_hc *hc, const unsigned char *b, const uint64_t head[10])
+{
+    if (head[3] != hc->p || head[4] != hc->k || head[2] != (uint64_t)hc->intercept)
+        return MG_EDIM;
+    if (head[1] != (uint64_t)hc->type || head[6] != hc->output || head[7] != hc->m_id)
+        return MG_EINVAL;
+    const size_t mi = hc->m_id;
+    const unsigned char *p = b + HC_HEADER;
+    for (size_t l = 0; l < mi; l++)
+        if (get_u64(&p) != hc->idx[l])
+            return MG_EINVAL;
+    for (size_t l = 0; l < mi; l++) {
+        const double x = get_f64(&p);
+        if (memcmp(&x, &hc->b[l], sizeof x) != 0)
+            return MG_EINVAL;
+    }
+    for (size_t l = 0; l < mi * mi; l++) {
+        const double x = get_f64(&p);
+        if (memcmp(&x, &hc->C[l], sizeof x) != 0)
+            return MG_EINVAL;
+    }
+    return MG_OK;
+}
+
+mg_status mg_hc_load(mg_hc *hc, const void *buf, size_t len)
+{
+    if (!hc || !buf)
+        return MG_EINVAL;
+    uint64_t head[10];
+    MG__CHECK(image_check(buf, len, head));
+    MG__CHECK(image_model(hc, buf, head));
+    /* the sums: after idx, b and C */
+    const size_t mi = hc->m_id;
+    const unsigned char *p = (const unsigned char *)buf + HC_HEADER + 8 * (2 * mi + mi * mi);
+    for (size_t l = 0; l < mi * mi; l++)
+        hc->M[l] = get_f64(&p);
+    hc->n = (size_t)head[8];
+    hc->leverage_one = (int)head[9];
+    return MG_OK;
 }
