@@ -400,6 +400,41 @@ static mg_status call_hc_cov(fctx *c)
     return mg_hc_cov(&m, 0, MG_HC3, IN(c, 0), IN(c, 1), NULL, &V);
 }
 
+/* A pass paused and resumed through an image: rows 0..19 into one state,
+ * saved, loaded into a second (created for the same model), rows 20..39
+ * there, finished.  Save and load allocate nothing; create's and finish's
+ * allocations are failed around them, and every state is freed on every
+ * path. */
+static mg_status call_hc_image(fctx *c)
+{
+    size_t off = 0, len = 0;
+    mg_matrix V = out_view(c, &off, 4, 4);
+    const mg_model m = infer_model(c);
+    const mg_matrix *X = IN(c, 0), *Y = IN(c, 1);
+    mg_matrix X0 = mg_matrix_block(X, 0, 0, 20, 3), X1 = mg_matrix_block(X, 20, 0, 20, 3);
+    mg_matrix Y0 = mg_matrix_block(Y, 0, 0, 20, 1), Y1 = mg_matrix_block(Y, 20, 0, 20, 1);
+    static unsigned char img[4096];
+    mg_hc *a = NULL, *b = NULL;
+    mg_status st = mg_hc_create(&m, 0, MG_HC2, &a);
+    if (st == MG_OK)
+        st = mg_hc_create(&m, 0, MG_HC2, &b);
+    if (st == MG_OK)
+        st = mg_hc_accumulate(a, &X0, &Y0, NULL);
+    if (st == MG_OK)
+        st = mg_hc_save_size(a, &len);
+    if (st == MG_OK)
+        st = len <= sizeof img ? mg_hc_save(a, img, sizeof img, &len) : MG_EINVAL;
+    if (st == MG_OK)
+        st = mg_hc_load(b, img, len);
+    if (st == MG_OK)
+        st = mg_hc_accumulate(b, &X1, &Y1, NULL);
+    if (st == MG_OK)
+        st = mg_hc_finish(b, &V);
+    mg_hc_free(a);
+    mg_hc_free(b);
+    return st;
+}
+
 static mg_status call_predict(fctx *c)
 {
     size_t off = 0;
@@ -510,6 +545,7 @@ static const fcase CASES[] = {
     { "mg_fd_jacobian", "4 <- 4", setup_fd, NULL, call_fd_jacobian, 0 },
     { "mg_grad_check", "3x2", setup_fd, NULL, call_grad_check, 0 },
     { "mg_hc_cov", "HC3, 40 x 4", setup_infer, NULL, call_hc_cov, 0 },
+    { "mg_hc_save / mg_hc_load", "HC2, 20 + 20 rows", setup_infer, NULL, call_hc_image, 0 },
     { "mg_predict", "prediction intervals, 40 rows", setup_infer, NULL, call_predict, 1 },
 };
 enum { NCASES = sizeof CASES / sizeof CASES[0] };
