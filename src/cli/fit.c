@@ -384,9 +384,6 @@ static int mpi_refusals(const mgcli_fit_options *o)
 {
     if (!mgcli_mpi_split())
         return -1;
-    if (o->robust >= 0)
-        return usage_error("%s", "--robust is not run on MPI ranks (its sums cannot be sent "
-                                 "between them): run it with one process");
     if (!strcmp(o->file, "-"))
         return usage_error("%s", "standard input is not split among MPI ranks (they split a "
                                  "regular file by byte ranges): give a file or run one "

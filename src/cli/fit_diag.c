@@ -31,6 +31,7 @@ int mgcli_diag_init(mgcli_diag_acc *a, const mgcli_fit_result *r, size_t p, int 
         return -1;
     }
     if (hc_type >= 0) {
+        a->hc_type = hc_type;
         a->status = mg_hc_create(&a->model, 0, (mg_hc_type)hc_type, &a->hc);
         if (a->status != MG_OK)
             return -1;
@@ -203,6 +204,8 @@ void mgcli_diag_free(mgcli_diag_acc *a)
 }
 
 #ifdef MATGRAD_CLI_MPI
+#include "mpi_internal.h"
+
 #include <limits.h>
 #include <stdint.h>
 
@@ -283,8 +286,64 @@ static int gather_kept(mgcli_diag_acc *a, MPI_Comm comm)
     return ok ? 0 : -1;
 }
 
+/* The robust covariance states through the tree (mpi_internal.h): save
+ * this rank's, load a child's into a spare state and merge it. */
+typedef struct hc_ops {
+    mg_hc *hc, *spare;
+} hc_ops;
+
+static mg_status hc_save(void *ctx, unsigned char *buf, size_t cap, size_t *len)
+{
+    const hc_ops *h = ctx;
+    return mg_hc_save(h->hc, buf, cap, len);
+}
+
+static mg_status hc_absorb(void *ctx, const unsigned char *buf, size_t len, int merge)
+{
+    const hc_ops *h = ctx;
+    if (!merge)
+        return mg_hc_load(h->hc, buf, len);
+    mg_status s = mg_hc_load(h->spare, buf, len);
+    return s == MG_OK ? mg_hc_merge(h->hc, h->spare) : s;
+}
+
+/* Every rank's robust covariance sums merged into rank 0's, which every
+ * rank then loads.  The spare state and the buffer are made before the
+ * tree, and their failure agreed on (the tree needs every rank). */
+static mg_status reduce_hc(mgcli_diag_acc *a, MPI_Comm comm)
+{
+    hc_ops h = { a->hc, NULL };
+    const mg__mpi_image im = { hc_save, hc_absorb, &h };
+    mg__mpi_fit t;
+    memset(&t, 0, sizeof t);
+    size_t size = 0;
+    mg_status s = mg_hc_save_size(a->hc, &size);
+    if (s == MG_OK)
+        s = mg_hc_create(&a->model, 0, (mg_hc_type)a->hc_type, &h.spare);
+    if (s == MG_OK)
+        s = mg__mpi_attach_image(&t, comm, size);
+    int64_t worst = (int64_t)s;
+    if (MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT64_T, MPI_MAX, comm) != MPI_SUCCESS)
+        worst = MG_EIO;
+    s = (mg_status)worst;
+    if (s == MG_OK)
+        s = mg__mpi_reduce_image(&t, MG_OK, &im);
+    if (worst == MG_OK)
+        s = mg__mpi_share_image(&t, s, &im);
+    mg__mpi_detach(&t);
+    mg_hc_free(h.spare);
+    return s;
+}
+
 int mgcli_diag_allreduce(mgcli_diag_acc *a, MPI_Comm comm)
 {
+    if (a->hc && !a->resid_only) {
+        const mg_status s = reduce_hc(a, comm);
+        if (s != MG_OK) {
+            a->status = s;   /* the same on every rank */
+            return -1;
+        }
+    }
     int ok = a->resid_only || gather_kept(a, comm) == 0;
     /* a failure after the messages is one rank's: agree before the next */
     if (MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)

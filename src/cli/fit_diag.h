@@ -27,6 +27,7 @@ typedef struct mgcli_diag_acc {
     mg_matrix B, C;       /* the views model points to (the struct is not copied) */
     double one;
     mg_hc *hc;            /* NULL: no robust covariance */
+    int hc_type;          /* its mg_hc_type */
     mgcli_qsel *qsel;     /* the residual quartiles */
     int resid_only;       /* a later pass: residuals for the quartiles only */
     int split;            /* rows went to children (parallel reader): none kept here */
@@ -73,8 +74,11 @@ int mgcli_diag_merge(mgcli_diag_acc *a, mgcli_diag_acc *child);
  * rank order (the ranks hold the file's rows in order).  For one
  * process's choice of rows, each rank's first pass must begin with
  * a->seen = the rows of nonzero weight of the ranks before it.  0, or -1
- * on every rank with a->status set.  Not with a robust covariance (its
- * state cannot travel: no mg_hc image in the library's API). */
+ * on every rank with a->status set.  With --robust, the first pass's
+ * robust covariance states merge up the MPI layer's tree (mg_hc_save /
+ * mg_hc_load; in the tree's fixed order, so bitwise the same run to run
+ * for a given rank count) and rank 0's sums go back to every rank: every
+ * rank's mg_hc_finish is then the same, status and bits. */
 int mgcli_diag_allreduce(mgcli_diag_acc *a, MPI_Comm comm);
 #endif
 

@@ -83,6 +83,26 @@ MG__MPI_HIDDEN void mg__mpi_detach(mg__mpi_fit *t);
  * then holds rank 0's state bitwise.  Returns the agreed status. */
 MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_share_state(mg__mpi_fit *t, mg_status s);
 
+/* The same tree and broadcast for any state with an image (the command's
+ * robust covariance, src/cli/fit_diag.c): save writes this rank's state
+ * into buf (at most cap bytes; *len), absorb takes an image: a child's to
+ * merge into this rank's state (merge = 1), or rank 0's to replace it
+ * (merge = 0).  mg__mpi_reduce and mg__mpi_share_state are these with the
+ * fit states' operations. */
+typedef struct mg__mpi_image {
+    mg_status (*save)(void *ctx, unsigned char *buf, size_t cap, size_t *len);
+    mg_status (*absorb)(void *ctx, const unsigned char *buf, size_t len, int merge);
+    void *ctx;
+} mg__mpi_image;
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_reduce_image(mg__mpi_fit *t, mg_status s,
+                                                              const mg__mpi_image *im);
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_share_image(mg__mpi_fit *t, mg_status s,
+                                                             const mg__mpi_image *im);
+/* Not collective: t takes comm as it is (no states) with a message buffer
+ * for images of up to `image` bytes; mg__mpi_detach frees it. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_attach_image(mg__mpi_fit *t, MPI_Comm comm,
+                                                              size_t image);
+
 /* This rank's rows: Y == NULL means none (*n = 0); else Y n x k, X n x p
  * (NULL when p == 0), w NULL or n x 1. */
 MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_check_rows(const mg_matrix *X, const mg_matrix *Y,

@@ -108,11 +108,11 @@ void mg__mpi_close(mg__mpi_fit *t)
     memset(t, 0, sizeof *t);
 }
 
-static mg_status send_state(mg__mpi_fit *t, mg_status s, int dest)
+static mg_status send_state(mg__mpi_fit *t, mg_status s, int dest, const mg__mpi_image *im)
 {
     size_t len = 0;
     if (s == MG_OK)
-        s = mg_fit_save(t->fit, t->buf + HEADER, t->cap - HEADER, &len);
+        s = im->save(im->ctx, t->buf + HEADER, t->cap - HEADER, &len);
     if (s != MG_OK)
         len = 0;
     const int64_t code = (int64_t)s;
@@ -122,7 +122,7 @@ static mg_status send_state(mg__mpi_fit *t, mg_status s, int dest)
     return s;
 }
 
-static mg_status recv_merge(mg__mpi_fit *t, mg_status s, int src, int refine)
+static mg_status recv_merge(mg__mpi_fit *t, mg_status s, int src, const mg__mpi_image *im)
 {
     MPI_Status st;
     int count = 0;
@@ -136,25 +136,53 @@ static mg_status recv_merge(mg__mpi_fit *t, mg_status s, int src, int refine)
     s = mg__mpi_worse(s, (mg_status)code);
     if (s != MG_OK)
         return s;
-    s = mg_fit_load(t->child, t->buf + HEADER, (size_t)count - HEADER);
+    return im->absorb(im->ctx, t->buf + HEADER, (size_t)count - HEADER, 1);
+}
+
+/* The fit states' image operations (mg__mpi_reduce, mg__mpi_share_state). */
+typedef struct fit_ops {
+    mg__mpi_fit *t;
+    int refine;
+} fit_ops;
+
+static mg_status fit_save(void *ctx, unsigned char *buf, size_t cap, size_t *len)
+{
+    const fit_ops *f = ctx;
+    return mg_fit_save(f->t->fit, buf, cap, len);
+}
+
+static mg_status fit_absorb(void *ctx, const unsigned char *buf, size_t len, int merge)
+{
+    const fit_ops *f = ctx;
+    if (!merge)
+        return mg_fit_load(f->t->fit, buf, len);
+    mg_status s = mg_fit_load(f->t->child, buf, len);
     if (s == MG_OK)
-        s = refine ? mg_fit_refine_merge(t->fit, t->child) : mg_fit_merge(t->fit, t->child);
+        s = f->refine ? mg_fit_refine_merge(f->t->fit, f->t->child)
+                      : mg_fit_merge(f->t->fit, f->t->child);
     return s;
 }
 
-mg_status mg__mpi_reduce(mg__mpi_fit *t, mg_status s, int refine)
+mg_status mg__mpi_reduce_image(mg__mpi_fit *t, mg_status s, const mg__mpi_image *im)
 {
     for (long step = 1; step < t->size; step *= 2) {
         if (t->rank % (2 * step) == step)
-            return send_state(t, s, (int)(t->rank - step));
+            return send_state(t, s, (int)(t->rank - step), im);
         if (t->rank + step < t->size) {
-            const mg_status r = recv_merge(t, s, (int)(t->rank + step), refine);
+            const mg_status r = recv_merge(t, s, (int)(t->rank + step), im);
             if (r == MG_EIO)
                 return r; /* the protocol is broken: no agreement possible */
             s = r;
         }
     }
     return s;
+}
+
+mg_status mg__mpi_reduce(mg__mpi_fit *t, mg_status s, int refine)
+{
+    fit_ops f = { t, refine };
+    const mg__mpi_image im = { fit_save, fit_absorb, &f };
+    return mg__mpi_reduce_image(t, s, &im);
 }
 
 mg_status mg__mpi_sum(mg__mpi_fit *t)
@@ -210,11 +238,18 @@ void mg__mpi_detach(mg__mpi_fit *t)
 
 mg_status mg__mpi_share_state(mg__mpi_fit *t, mg_status s)
 {
+    fit_ops f = { t, 0 };
+    const mg__mpi_image im = { fit_save, fit_absorb, &f };
+    return mg__mpi_share_image(t, s, &im);
+}
+
+mg_status mg__mpi_share_image(mg__mpi_fit *t, mg_status s, const mg__mpi_image *im)
+{
     /* rank 0: [status, image length] then the image; the others load it */
     int64_t head[2] = { (int64_t)s, 0 };
     size_t len = 0;
     if (t->rank == 0 && s == MG_OK) {
-        s = mg_fit_save(t->fit, t->buf, t->cap, &len);
+        s = im->save(im->ctx, t->buf, t->cap, &len);
         head[0] = (int64_t)s;
         head[1] = (int64_t)len;
     }
@@ -226,13 +261,25 @@ mg_status mg__mpi_share_state(mg__mpi_fit *t, mg_status s)
         return (mg_status)head[0];
     if (MPI_Bcast(t->buf, (int)head[1], MPI_BYTE, 0, t->comm) != MPI_SUCCESS)
         return MG_EIO;
-    s = t->rank == 0 ? MG_OK : mg_fit_load(t->fit, t->buf, (size_t)head[1]);
+    s = t->rank == 0 ? MG_OK : im->absorb(im->ctx, t->buf, (size_t)head[1], 0);
     /* a load that fails on one rank (memory is not involved: the states
      * are made) would leave the ranks apart: agree once more */
     int64_t worst = (int64_t)s;
     if (MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT64_T, MPI_MAX, t->comm) != MPI_SUCCESS)
         return MG_EIO;
     return (mg_status)worst;
+}
+
+mg_status mg__mpi_attach_image(mg__mpi_fit *t, MPI_Comm comm, size_t image)
+{
+    memset(t, 0, sizeof *t);
+    t->comm = comm;
+    if (MPI_Comm_rank(comm, &t->rank) != MPI_SUCCESS || MPI_Comm_size(comm, &t->size) != MPI_SUCCESS)
+        return MG_EIO;
+    if (image > (size_t)(INT_MAX - HEADER))
+        return MG_ENOMEM;   /* MPI counts are int */
+    t->cap = HEADER + image;
+    return (t->buf = malloc(t->cap)) ? MG_OK : MG_ENOMEM;
 }
 
 mg_status mg__mpi_check_rows(const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w, size_t p,
