@@ -20,8 +20,8 @@
  * exit(1) when it cannot allocate its job array (docs/reliability.md).
  * The Gram kernel is the library's replacement for dsyrk (the fit
  * engine's GRAM pass), with the same register-tiled BLAS-3 shape; the
- * products with C are level-2 (dgemv, dsymv: no allocation), O(m^2) per
- * row on a C that stays in cache. */
+ * products with C are level-2 (dgemv, and sym_mv for the symmetric ones:
+ * no allocation), O(m^2) per row on a C that stays in cache. */
 #include "model.h"
 
 #include "kernels/gram_packed.h"
@@ -65,6 +65,25 @@ static double leverage_slack(const mg_hc *hc, double w, const double *z)
         zz += z[l] * z[l];
     double g = (double)(2 * hc->m_id + 2) * (DBL_EPSILON / 2.0);
     return fmax(8.0 * DBL_EPSILON, g * w * zz * hc->c_inf);
+}
+
+/* y = A x for a symmetric m x m A of which one triangle is read (upper:
+ * A[a][b] for a <= b; else the lower).  Loops, not dsymv: OpenBLAS runs
+ * dsymv on its threads at every size, splitting the sums by the thread
+ * count, so the last bits of V would follow OPENBLAS_NUM_THREADS (and the
+ * cores an MPI launcher binds), and a per-row call on a small C would pay
+ * a thread handoff.  Each y_a is one sum in the order of b: the same bits
+ * on any thread count.  Its error is dsymv's: gamma_m |A| |x|. */
+static void sym_mv(const double *A, size_t m, int upper, const double *x, double *y)
+{
+    for (size_t a = 0; a < m; a++) {
+        double s = 0.0;
+        for (size_t b = 0; b < m; b++) {
+            const size_t lo = a < b ? a : b, hi = a < b ? b : a;
+            s += (upper ? A[lo * m + hi] : A[hi * m + lo]) * x[b];
+        }
+        y[a] = s;
+    }
 }
 
 void mg_hc_free(mg_hc *hc)
@@ -189,7 +208,7 @@ static void block_leverage(const mg_hc *hc, size_t nb, double *hs, double *slack
     for (size_t r = 0; r < nb; r++) {
         const double *z = hc->Zb + r * mi;
         /* t = C z_i   (C symmetric: its lower triangle is read) */
-        cblas_dsymv(CblasRowMajor, CblasLower, (int)mi, 1.0, hc->C, (int)mi, z, 1, 0.0, hc->t, 1);
+        sym_mv(hc->C, mi, 0, z, hc->t);
         double v = 0.0;
         for (size_t l = 0; l < mi; l++)
             v += hc->t[l] * z[l];
@@ -271,20 +290,23 @@ mg_status mg_hc_merge(mg_hc *dst, const mg_hc *src)
 /* ---- finish ---- */
 
 /* Vid = C M C (symmetrised), scaled by HC1's n / (n - rank); MG_ERANGE if
- * not finite (finite data whose meat overflowed).  One dsymv per column,
- * not dsymm: see the file comment. */
-static mg_status sandwich(const mg_hc *hc, double *UT, double *Vid)
+ * not finite (finite data whose meat overflowed).  One symmetric product
+ * per column (sym_mv, not dsymm or dsymv: see there and the file
+ * comment).  col: m_id scratch for a column of C. */
+static mg_status sandwich(const mg_hc *hc, double *UT, double *Vid, double *col)
 {
     const int mi = (int)hc->m_id;
+    for (int c = 0; c < mi; c++) {
+        /* C(:, c) from C's lower triangle */
+        for (int b = 0; b < mi; b++)
+            col[b] = b >= c ? hc->C[b * mi + c] : hc->C[c * mi + b];
+        /* row c of U^T = M C(:, c),  U = M C   (M: the upper triangle the
+         * Gram kernel wrote) */
+        sym_mv(hc->M, hc->m_id, 1, col, UT + c * mi);
+    }
     for (int c = 0; c < mi; c++)
-        /* row c of U^T = M C(:, c),  U = M C   (C symmetric: C(:, c) is row c;
-         * M: the upper triangle the Gram kernel wrote) */
-        cblas_dsymv(CblasRowMajor, CblasUpper, mi, 1.0, hc->M, mi, hc->C + c * mi, 1, 0.0,
-                    UT + c * mi, 1);
-    for (int c = 0; c < mi; c++)
-        /* row c of V^T = C U(:, c) = (C M C)(:, c) */
-        cblas_dsymv(CblasRowMajor, CblasLower, mi, 1.0, hc->C, mi, UT + c * mi, 1, 0.0,
-                    Vid + c * mi, 1);
+        /* row c of V^T = C U(:, c) = (C M C)(:, c)   (C's lower triangle) */
+        sym_mv(hc->C, hc->m_id, 0, UT + c * mi, Vid + c * mi);
     const double f =
         hc->type == MG_HC1 ? (double)hc->n / (double)(hc->n - hc->m_id) : 1.0;
     /* The two triangles differ by rounding; their mean is as accurate and
@@ -330,13 +352,15 @@ mg_status mg_hc_finish(const mg_hc *hc, mg_matrix *V)
     MG__CHECK(check_finish(hc, V));
     const size_t mi = hc->m_id ? hc->m_id : 1;
     double *T2 = mg__alloc_doubles(mi, mi), *Vid = mg__alloc_doubles(mi, mi);
-    mg_status st = T2 && Vid ? MG_OK : MG_ENOMEM;
+    double *col = mg__alloc_doubles(mi, 1);
+    mg_status st = T2 && Vid && col ? MG_OK : MG_ENOMEM;
     if (st == MG_OK && hc->m_id > 0)
-        st = sandwich(hc, T2, Vid);
+        st = sandwich(hc, T2, Vid, col);
     if (st == MG_OK)
         write_v(hc, Vid, V);
     free(T2);
     free(Vid);
+    free(col);
     return st;
 }
 
