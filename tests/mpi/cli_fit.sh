@@ -24,7 +24,8 @@
 #     refused on 2 ranks or more with exit 2;
 #   - --robust hc0..hc3 (with --vcov): the report as above, the robust
 #     standard errors and covariance within the bound derived at
-#     robust_close, bitwise run to run (hc3);
+#     robust_close, bitwise run to run (hc3); a leverage of 1 refused as
+#     one process refuses it;
 #   - --method gd: the report and --output as above;
 #   - --plot: the PNG byte for byte (when gnuplot is installed);
 #   - quoted fields (one, and R's write.csv quoting): one process's answer.
@@ -241,6 +242,19 @@ for t in hc0 hc3 hc1 hc2; do
     robust_close "robust-$t on $N ranks" "robust-$t-plain.csv" "robust-$t-${N}a.csv"
 done
 expect_grep robust-hc3-name "robust-hc3-${N}a.out" '^Standard errors: heteroskedasticity-consistent HC3'
+# A row of leverage 1 (a dummy column nonzero on one row): HC3 is
+# undefined, mg_hc_finish refuses (MG_ERANGE) on every rank alike (each
+# holds rank 0's merged sums): the plain command's message and exit
+# status, one message, nothing on stdout, --output untouched.
+awk 'BEGIN { s = 11; print "x,d,y"; for (i = 0; i < 40; i++) { s = (16807 * s) % 2147483647
+             printf "%.6f,%d,%.6f\n", i / 40, i == 17, 1 + i / 40 + s / 2147483647 } }' > lev.csv
+echo keep > kept-lev.csv
+run lev-plain 1 "$MATGRAD" fit lev.csv -t y -i --robust hc3 -o kept-lev.csv
+mpi lev 1 "$N" fit lev.csv -t y -i --robust hc3 -o kept-lev.csv
+cmp -s <(grep '^matgrad: ' lev-plain.err) <(grep '^matgrad: ' lev.err) ||
+    { fail "leverage 1 on $N ranks: not one process's message"; cat lev.err >&2; }
+[ -z "$(cat lev.out)" ] || fail "leverage 1 on $N ranks: printed a report"
+[ "$(cat kept-lev.csv)" = keep ] || fail "leverage 1 on $N ranks: the --output file changed"
 check quoted 1 quoted.csv auto -i -w w
 check rwrite 1 rwrite.csv qr -i
 # ... by the same reading as one process (these files are below the
