@@ -23,7 +23,8 @@
  *      result goes back to every rank (mg__mpi_share_state); the column
  *      ranges by exact MIN / MAX; a diagnostics pass's quartile counts
  *      and kept rows by fit_diag.c (each rank counting its rows of nonzero
- *      weight from the ranks before it: one process's sample for --plot).
+ *      weight from the ranks before it: one process's sample for --plot),
+ *      and --robust's HC states up the same tree (fit_diag.c).
  * Gradient descent (--method gd) loads each rank's share into memory the
  * same way (steps 1-3, no state) and runs mg_mpi_gd_fit on the ranks.
  * The merge order is a function of N only, so the result is bitwise the
