@@ -68,11 +68,12 @@ static double leverage_slack(const mg_hc *hc, double w, const double *z)
 }
 
 /* y = A x for a symmetric m x m A of which one triangle is read (upper:
- * A[a][b] for a <= b; else the lower).  Loops, not dsymv: OpenBLAS runs
- * dsymv on its threads at every size, splitting the sums by the thread
- * count, so the last bits of V would follow OPENBLAS_NUM_THREADS (and the
- * cores an MPI launcher binds), and a per-row call on a small C would pay
- * a thread handoff.  Each y_a is one sum in the order of b: the same bits
+ * A[a][b] for a <= b; else the lower).  Loops, not dsymv: OpenBLAS
+ * (0.3.21) runs dsymv on its threads even for a small matrix, splitting
+ * the sums by the thread count, so the last bits of V followed
+ * OPENBLAS_NUM_THREADS (at m = 6 and 8; test_hc's thread_count_bitwise)
+ * and the cores an MPI launcher binds, and a per-row call on a small C
+ * may pay a thread handoff.  Each y_a is one sum in the order of b: the same bits
  * on any thread count.  Its error is dsymv's: gamma_m |A| |x|. */
 static void sym_mv(const double *A, size_t m, int upper, const double *x, double *y)
 {
