@@ -516,6 +516,23 @@ static const char *const HC_NAMES[4] = { "HC0", "HC1", "HC2", "HC3" };
  * (quantiles), fitted values and leverages (plots), the robust covariance
  * (--robust) and its coefficient tests.  Not possible on standard input:
  * the report then says the residuals are not available. */
+/* mg_hc_finish's MG_ERANGE: the robust covariance is not defined for
+ * these rows (no column of the data is out of range, which is what
+ * engine_failed would say). */
+static int robust_undefined(const engine *e)
+{
+    static const char *const why[] = {
+        "the covariance overflows (values beyond about 1e150): rescale the data",
+        "no residual degrees of freedom (rows <= coefficients), or the covariance overflows",
+        "a row has leverage 1 (HC2 divides by 1 - h), or the covariance overflows; "
+        "try --robust hc0",
+        "a row has leverage 1 (HC3 divides by (1 - h)^2), or the covariance overflows; "
+        "try --robust hc0",
+    };
+    fprintf(stderr, "matgrad: --robust hc%d: %s\n", e->o->robust, why[e->o->robust & 3]);
+    return MGCLI_EXIT_FAIL;
+}
+
 static int diagnostics(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int regular)
 {
     if (!regular)
@@ -557,7 +574,8 @@ static int diagnostics(engine *e, mgcli_fit_data *d, mgcli_fit_result *r, int re
         r->method = r->method_buf;
     }
     if (rc == MGCLI_EXIT_OK && mgcli_diag_finish(&a, r) != 0)
-        rc = engine_failed(e, d, a.status);
+        rc = a.status == MG_ERANGE && e->o->robust >= 0 ? robust_undefined(e)
+                                                        : engine_failed(e, d, a.status);
     if (rc == MGCLI_EXIT_OK && e->o->robust >= 0) {
         /* the coefficient tests again, on the robust covariance */
         const size_t q = r->q;

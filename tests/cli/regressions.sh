@@ -88,4 +88,13 @@ expect_grep airquality airquality.out '^  \(42 observations deleted due to missi
 # (g) stackloss written with sep = ";": detected, R's fit
 run semicolon 0 "$MATGRAD" fit "$RLM/stackloss_semicolon.csv" --target stack.loss --intercept --output semicolon.csv
 r_compare semicolon stackloss_semicolon semicolon.csv 1e-12 level=0.95
+
+# (h) --robust hc3 with a row of leverage 1 (a dummy set in that row only):
+# HC3 is undefined there; the message says so (it used to blame the data's
+# range), exit 1, nothing printed; hc0 is defined and runs
+printf 'y,x,d\n1,1,0\n2,2,0\n3,3.5,0\n4,4,0\n5,5,1\n6,6.2,0\n' > leverage.csv
+run leverage_hc3 1 "$MATGRAD" fit leverage.csv --target y --intercept --robust hc3
+expect_grep leverage_hc3 leverage_hc3.err '^matgrad: --robust hc3: a row has leverage 1 '
+[ ! -s leverage_hc3.out ] || fail "leverage_hc3: printed a report"
+run leverage_hc0 0 "$MATGRAD" fit leverage.csv --target y --intercept --robust hc0
 finish
