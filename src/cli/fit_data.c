@@ -439,6 +439,11 @@ int mgcli_fit_data_design(mgcli_fit_data *d, mgcli_csv_error *err)
 {
     if (!d->held || d->n == 0)
         return 0;
+    return mgcli_fit_data_design_all(d, err);
+}
+
+int mgcli_fit_data_design_all(mgcli_fit_data *d, mgcli_csv_error *err)
+{
     if (!(d->nlev = calloc(d->ncols, sizeof *d->nlev)))
         return mgcli_csv_fail_nomem(err, "the factor levels");
     if (design_names(d, err) != 0)
@@ -453,11 +458,12 @@ int mgcli_fit_data_design(mgcli_fit_data *d, mgcli_csv_error *err)
     }
     /* memory mode (gradient descent): the whole design, then H is done */
     d->stride = d->lead + d->p;
-    if (d->stride > SIZE_MAX / sizeof(double) / d->n)
+    const size_t rows = d->n ? d->n : 1;   /* an MPI rank may hold none */
+    if (d->stride > SIZE_MAX / sizeof(double) / rows)
         return mgcli_csv_fail_nomem(err, "the design matrix");
-    d->X = malloc(d->n * d->stride * sizeof *d->X);
-    d->y = malloc(d->n * sizeof *d->y);
-    d->w = d->weights ? malloc(d->n * sizeof *d->w) : NULL;
+    d->X = malloc(rows * d->stride * sizeof *d->X);
+    d->y = malloc(rows * sizeof *d->y);
+    d->w = d->weights ? malloc(rows * sizeof *d->w) : NULL;
     if (!d->X || !d->y || (d->weights && !d->w))
         return mgcli_csv_fail_nomem(err, "the design matrix");
     d->cap = d->n;
