@@ -200,8 +200,15 @@ static int on_header(void *ctx, size_t line, mgcli_csv_header *h, mgcli_csv_erro
     if (find_column(line, names, ncols, d->target, &target, err) ||
         (d->weights && find_column(line, names, ncols, d->weights, &weight, err)))
         return -1;
-    if (d->replay)
-        return check_replay(d, line, target, weight, ncols, err);
+    if (d->replay) {
+        if (check_replay(d, line, target, weight, ncols, err) != 0)
+            return -1;
+        /* --factor's columns are text again (an MPI rank 0 reading a file
+         * with quotes again, fit_mpi.c) */
+        for (size_t j = 0; d->by_value && j < ncols; j++)
+            h->as_text[j] = d->by_value[j];
+        return 0;
+    }
     if (h->note)
         snprintf(d->note, sizeof d->note, "%s", h->note);
     d->target_col = target;
