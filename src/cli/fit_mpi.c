@@ -4,9 +4,7 @@
  * One pass, on every rank:
  *   1. the header, read by every rank itself from the file's start (the
  *      same bytes give the same names, separator and column kinds on every
- *      rank: nothing to broadcast).  A file whose rows hold text (factor
- *      columns, --factor) is refused: a factor's levels, and so the
- *      design's width, are only known once every row has been read;
+ *      rank: nothing to broadcast);
  *   2. the rank's byte share of the data rows [offset, size): rank r takes
  *      from the first line start at or after offset + r L / N to the first
  *      at or after offset + (r + 1) L / N (L = size - offset), read in one
@@ -18,6 +16,11 @@
  *      (MPI_Exscan) and the row counts (MPI_Allreduce SUM).  A bad line is
  *      reported by the rank that found it, numbered in the file as one
  *      process numbers it, and its exit status goes to every rank;
+ *   3b. a file with factors (fit_data.h's held rows), its first pass: each
+ *      rank held its share's kept rows; the levels are agreed among the
+ *      ranks and every rank fixes the same design, then folds its rows
+ *      into its state (below, "Files with factors"); later passes replay
+ *      each rank's held rows from memory, then steps 3 and 4;
  *   4. combination: the states merge up src/mpi/tree.c's fixed binary tree
  *      (mg_fit_merge, or mg_fit_refine_merge on a replay) and rank 0's
  *      result goes back to every rank (mg__mpi_share_state); the column
@@ -25,7 +28,7 @@
  *      and kept rows by fit_diag.c (each rank counting its rows of nonzero
  *      weight from the ranks before it: one process's sample for --plot).
  * Gradient descent (--method gd) loads each rank's share into memory the
- * same way (steps 1-3, no state) and runs mg_mpi_gd_fit on the ranks.
+ * same way (steps 1-3b, no state) and runs mg_mpi_gd_fit on the ranks.
  * The merge order is a function of N only, so the result is bitwise the
  * same run to run for a given N.
  *
