@@ -254,6 +254,12 @@ for f in factor-auto-plain factor-auto-${N}a factor-gd-${N}a; do
     [ "$(cut -d, -f1 "$f.csv" | tr '\n' ' ')" = "$want" ] ||
         fail "$f: terms $(cut -d, -f1 "$f.csv" | tr '\n' ' ')"
 done
+# R's iris (tests/data/r/lm, 150 rows sorted by species), unquoted so that
+# the ranks split it: on 3 and 4 ranks rank 0 has only 'setosa' (the
+# baseline) and the last only 'virginica'
+sed 's/"//g; 1s/,Sepal\.Length,/,y,/' "$DATA/r/lm/iris.csv" > iris.csv
+check factor-iris 1 iris.csv auto -i
+expect_grep factor-iris "factor-iris-${N}a.out" '^Speciesvirginica '
 # R's write.csv quoting: rank 0 reads the file again in one sequence (its
 # levels and --factor's text kind too), the others hold no rows: bitwise
 awk -F, 'NR == 1 { printf "\"\""; for (j = 1; j <= NF; j++) printf ",\"%s\"", $j; print ""; next }
