@@ -73,6 +73,43 @@ START_TEST(levels_by_value)
 }
 END_TEST
 
+/* The accessors the MPI ranks' agreement uses (fit_mpi.c): names by index,
+ * used flags, uses forgotten; two ranks' levels added in rank order to a
+ * new set give one process's numbering, so the first spelling of a number
+ * (here in a row dropped on rank 0) names its level. */
+START_TEST(levels_union_in_rank_order)
+{
+    mgcli_levels *r0 = mgcli_levels_new(), *r1 = mgcli_levels_new(), *all = mgcli_levels_new();
+    ck_assert_ptr_nonnull(r0);
+    ck_assert_ptr_nonnull(r1);
+    ck_assert_ptr_nonnull(all);
+    add(r0, "10.0");                      /* a dropped row: seen, not used */
+    mgcli_levels_use(r0, add(r0, "10"));
+    mgcli_levels_use(r0, add(r0, "8"));
+    mgcli_levels_use(r1, add(r1, "8"));   /* the header read's row: rank 0's, forgotten */
+    mgcli_levels_unuse(r1);
+    ck_assert_int_eq(mgcli_levels_used(r1, 0), 0);
+    mgcli_levels_use(r1, add(r1, "10.0"));
+    ck_assert_str_eq(mgcli_levels_at(r0, 0), "10.0");
+    ck_assert_int_eq(mgcli_levels_used(r0, 0), 0);
+    ck_assert_int_eq(mgcli_levels_used(r0, 1), 1);
+    mgcli_levels *ranks[2] = { r0, r1 };
+    for (int r = 0; r < 2; r++)
+        for (size_t i = 0; i < mgcli_levels_count(ranks[r]); i++) {
+            size_t idx = add(all, mgcli_levels_at(ranks[r], i));
+            if (mgcli_levels_used(ranks[r], i))
+                mgcli_levels_use(all, idx);
+        }
+    ck_assert_uint_eq(mgcli_levels_count(all), 3);
+    ck_assert_uint_eq(mgcli_levels_order(all, 1), 2);
+    ck_assert_str_eq(mgcli_levels_name(all, 0), "8");
+    ck_assert_str_eq(mgcli_levels_name(all, 1), "10.0");
+    mgcli_levels_free(r0);
+    mgcli_levels_free(r1);
+    mgcli_levels_free(all);
+}
+END_TEST
+
 START_TEST(many_levels)
 {
     /* past the hash table's growth steps: every index found again */
@@ -140,6 +177,7 @@ int main(void)
     TCase *tc = tcase_create("cli_factor");
     tcase_add_test(tc, levels_by_strcmp);
     tcase_add_test(tc, levels_by_value);
+    tcase_add_test(tc, levels_union_in_rank_order);
     tcase_add_test(tc, many_levels);
     tcase_add_test(tc, make_unique_as_r);
     suite_add_tcase(s, tc);

@@ -126,6 +126,16 @@ size_t mgcli_levels_count(const mgcli_levels *l) { return l->n; }
 
 void mgcli_levels_use(mgcli_levels *l, size_t idx) { l->uses[idx]++; }
 
+const char *mgcli_levels_at(const mgcli_levels *l, size_t idx) { return l->name[idx]; }
+
+int mgcli_levels_used(const mgcli_levels *l, size_t idx) { return l->uses[idx] != 0; }
+
+void mgcli_levels_unuse(mgcli_levels *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        l->uses[i] = 0;
+}
+
 /* The sort keys: qsort's comparator has no context argument. */
 typedef struct key {
     const char *name;

@@ -32,6 +32,13 @@ int mgcli_levels_add(mgcli_levels *l, const char *s, size_t len, size_t *idx);
 size_t mgcli_levels_count(const mgcli_levels *l);
 /* One more kept row with level idx. */
 void mgcli_levels_use(mgcli_levels *l, size_t idx);
+/* The name of level idx (indices in order of first appearance), and
+ * whether a kept row has it. */
+const char *mgcli_levels_at(const mgcli_levels *l, size_t idx);
+int mgcli_levels_used(const mgcli_levels *l, size_t idx);
+/* Every level unused again (the rows counted were dropped); the names and
+ * their indices stay. */
+void mgcli_levels_unuse(mgcli_levels *l);
 
 /* Orders the used levels (numerically when `numeric` and all read as
  * numbers, else by strcmp); returns how many distinct used levels there

@@ -200,8 +200,15 @@ static int on_header(void *ctx, size_t line, mgcli_csv_header *h, mgcli_csv_erro
     if (find_column(line, names, ncols, d->target, &target, err) ||
         (d->weights && find_column(line, names, ncols, d->weights, &weight, err)))
         return -1;
-    if (d->replay)
-        return check_replay(d, line, target, weight, ncols, err);
+    if (d->replay) {
+        if (check_replay(d, line, target, weight, ncols, err) != 0)
+            return -1;
+        /* --factor's columns are text again (an MPI rank 0 reading a file
+         * with quotes again, fit_mpi.c) */
+        for (size_t j = 0; d->by_value && j < ncols; j++)
+            h->as_text[j] = d->by_value[j];
+        return 0;
+    }
     if (h->note)
         snprintf(d->note, sizeof d->note, "%s", h->note);
     d->target_col = target;
@@ -439,6 +446,11 @@ int mgcli_fit_data_design(mgcli_fit_data *d, mgcli_csv_error *err)
 {
     if (!d->held || d->n == 0)
         return 0;
+    return mgcli_fit_data_design_all(d, err);
+}
+
+int mgcli_fit_data_design_all(mgcli_fit_data *d, mgcli_csv_error *err)
+{
     if (!(d->nlev = calloc(d->ncols, sizeof *d->nlev)))
         return mgcli_csv_fail_nomem(err, "the factor levels");
     if (design_names(d, err) != 0)
@@ -453,11 +465,12 @@ int mgcli_fit_data_design(mgcli_fit_data *d, mgcli_csv_error *err)
     }
     /* memory mode (gradient descent): the whole design, then H is done */
     d->stride = d->lead + d->p;
-    if (d->stride > SIZE_MAX / sizeof(double) / d->n)
+    const size_t rows = d->n ? d->n : 1;   /* an MPI rank may hold none */
+    if (d->stride > SIZE_MAX / sizeof(double) / rows)
         return mgcli_csv_fail_nomem(err, "the design matrix");
-    d->X = malloc(d->n * d->stride * sizeof *d->X);
-    d->y = malloc(d->n * sizeof *d->y);
-    d->w = d->weights ? malloc(d->n * sizeof *d->w) : NULL;
+    d->X = malloc(rows * d->stride * sizeof *d->X);
+    d->y = malloc(rows * sizeof *d->y);
+    d->w = d->weights ? malloc(rows * sizeof *d->w) : NULL;
     if (!d->X || !d->y || (d->weights && !d->w))
         return mgcli_csv_fail_nomem(err, "the design matrix");
     d->cap = d->n;

@@ -106,6 +106,9 @@ mgcli_csv_sink mgcli_fit_data_sink(mgcli_fit_data *d);
  * 0, or -1 with *err (no line: a factor of one level, too wide a design,
  * out of memory). */
 int mgcli_fit_data_design(mgcli_fit_data *d, mgcli_csv_error *err);
+/* The same whatever d->n (an MPI rank may hold no rows; fit_mpi.c): the
+ * levels in d->lev as they are (agreed among the ranks), some used. */
+int mgcli_fit_data_design_all(mgcli_fit_data *d, mgcli_csv_error *err);
 /* Held rows, block by block, to on_block (the last, partial one too). */
 int mgcli_fit_data_held_blocks(mgcli_fit_data *d, mgcli_csv_error *err);
 void mgcli_fit_data_free(mgcli_fit_data *d);

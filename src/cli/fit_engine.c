@@ -312,14 +312,15 @@ static int held_pass(engine *e, mgcli_fit_data *d)
  * end, and every pass replays them from memory. */
 static int read_pass(engine *e, mgcli_fit_data *d, int *regular)
 {
-    if (d->held && d->replay)
-        return held_pass(e, d);
     if (mgcli_mpi_split()) {
-        /* MPI ranks: this rank's byte share, then the states combined (fit_mpi.h) */
+        /* MPI ranks: this rank's byte share (or its held rows, on a replay
+         * of a file with factors), then the states combined (fit_mpi.h) */
         if (regular)
             *regular = 1;
         return mgcli_mpi_read_pass(e, d);
     }
+    if (d->held && d->replay)
+        return held_pass(e, d);
     int rc = MGCLI_EXIT_OK;
     FILE *f = mgcli_fit_open(e->o->file, &rc);
     if (!f)

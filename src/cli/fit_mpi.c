@@ -4,9 +4,7 @@
  * One pass, on every rank:
  *   1. the header, read by every rank itself from the file's start (the
  *      same bytes give the same names, separator and column kinds on every
- *      rank: nothing to broadcast).  A file whose rows hold text (factor
- *      columns, --factor) is refused: a factor's levels, and so the
- *      design's width, are only known once every row has been read;
+ *      rank: nothing to broadcast);
  *   2. the rank's byte share of the data rows [offset, size): rank r takes
  *      from the first line start at or after offset + r L / N to the first
  *      at or after offset + (r + 1) L / N (L = size - offset), read in one
@@ -18,6 +16,11 @@
  *      (MPI_Exscan) and the row counts (MPI_Allreduce SUM).  A bad line is
  *      reported by the rank that found it, numbered in the file as one
  *      process numbers it, and its exit status goes to every rank;
+ *   3b. a file with factors (fit_data.h's held rows), its first pass: each
+ *      rank held its share's kept rows; the levels are agreed among the
+ *      ranks and every rank fixes the same design, then folds its rows
+ *      into its state (below, "Files with factors"); later passes replay
+ *      each rank's held rows from memory, then steps 3 and 4;
  *   4. combination: the states merge up src/mpi/tree.c's fixed binary tree
  *      (mg_fit_merge, or mg_fit_refine_merge on a replay) and rank 0's
  *      result goes back to every rank (mg__mpi_share_state); the column
@@ -26,7 +29,7 @@
  *      weight from the ranks before it: one process's sample for --plot),
  *      and --robust's HC states up the same tree (fit_diag.c).
  * Gradient descent (--method gd) loads each rank's share into memory the
- * same way (steps 1-3, no state) and runs mg_mpi_gd_fit on the ranks.
+ * same way (steps 1-3b, no state) and runs mg_mpi_gd_fit on the ranks.
  * The merge order is a function of N only, so the result is bitwise the
  * same run to run for a given N.
  *
@@ -118,7 +121,8 @@ static struct {
     int out, err, null;     /* ranks > 0: the real stdout, stderr; /dev/null */
     int whole;              /* the file has quotes: rank 0 reads it all */
     size_t nonzero_before;  /* rows of nonzero weight on the ranks before this one */
-} g = { 0, MPI_COMM_NULL, 0, 1, -1, -1, -1, 0, 0 };
+    size_t held;            /* a file with factors: this rank's held rows (d->n: all ranks') */
+} g = { 0, MPI_COMM_NULL, 0, 1, -1, -1, -1, 0, 0, 0 };
 
 /* Bytes read at a time. */
 enum { CAP = 1 << 16, PIECE = 1 << 18 };
@@ -241,7 +245,7 @@ static void refuse(share *sh, const char *msg)
 
 /* Step 1: the header, up to the line that decides the column kinds, into
  * head; *offset: the bytes it took (a line start). */
-static void read_header(FILE *f, mgcli_csv *head, mgcli_fit_data *d, off_t *offset, share *sh)
+static void read_header(FILE *f, mgcli_csv *head, off_t *offset, share *sh)
 {
     char *buf = malloc(CAP);
     if (!buf) {
@@ -267,10 +271,6 @@ static void read_header(FILE *f, mgcli_csv *head, mgcli_fit_data *d, off_t *offs
          * or rows that each miss a value, all read here (rank 0's) */
         failed = mgcli_csv_finish(head) != 0;
         sh->ended = 1;
-    } else if (!failed && (d->held || mgcli_csv_has_text(head))) {
-        refuse(sh, "factor columns (text values or --factor) are not split among MPI ranks: "
-                   "a factor's levels are only known once every row is read; run it with "
-                   "one process");
     } else if (!failed && !mgcli_csv_in_body(head)) {
         refuse(sh, "the header line ends with a lone CR: the rows cannot be split among MPI "
                    "ranks; run it with one process");
@@ -279,6 +279,15 @@ static void read_header(FILE *f, mgcli_csv *head, mgcli_fit_data *d, off_t *offs
         sh->bad = sh->absolute = 1;
         sh->err = *mgcli_csv_error_of(head);
     }
+}
+
+/* A file with factors: the uses of its levels forgotten with the rows
+ * that had them (dropped). */
+static void forget_levels(mgcli_fit_data *d)
+{
+    for (size_t j = 0; d->held && d->lev && j < d->ncols; j++)
+        if (d->lev[j])
+            mgcli_levels_unuse(d->lev[j]);
 }
 
 /* offset + r L / N without overflow (L = size - offset). */
@@ -371,13 +380,17 @@ static void read_share(mgcli_engine *e, mgcli_fit_data *d, share *sh)
         mgcli_csv_fail_nomem(&sh->err, "the CSV parser");
     } else {
         mgcli_csv_set_sep(head, e->o->sep);
-        read_header(f, head, d, &offset, sh);
+        read_header(f, head, &offset, sh);
     }
     d->on_block = keep;
-    if (g.rank > 0)
+    if (g.rank > 0) {
         d->nb = d->n = d->deleted = 0;
-    /* every rank has a state, rows or none (the tree merges them all) */
-    if (!sh->bad && !e->diag && !sh->memory && mgcli_engine_state(e, d, &sh->err) != 0)
+        forget_levels(d);
+    }
+    /* every rank has a state, rows or none (the tree merges them all); a
+     * file with factors has its state once the design is fixed */
+    if (!sh->bad && !e->diag && !sh->memory && !d->held &&
+        mgcli_engine_state(e, d, &sh->err) != 0)
         sh->bad = sh->absolute = 1;
     if (!sh->bad && !sh->ended) {
         sh->line0 = mgcli_csv_line(head);
@@ -454,21 +467,293 @@ static mg_status combine_states(mgcli_engine *e, const mgcli_fit_data *d, mg_sta
     return s;
 }
 
+/* Files with factors (d->held).  In the first pass each rank holds its
+ * kept rows, a factor's cells as indices into its own levels (numbered in
+ * order of first appearance in its share).  Once every rank has read its
+ * share without a bad line, the levels are agreed: every rank sends every
+ * rank (MPI_Allgatherv) its message,
+ *   for each CSV column a byte (1: the column has levels on this rank),
+ *   then the level count and, per level in its index order, a byte (1: a
+ *   kept row has it), the name's length and its bytes,
+ * counts and lengths as uint64_t in the host's byte order (the ranks of
+ * one job share it, as for the doubles they send).  Every rank adds the
+ * messages' levels to empty ones in rank order, a level used when a kept
+ * row of any rank has it: the indices are then the file's order of first
+ * appearance and the uses those of the rows kept, as one process numbers
+ * and counts them (the rows a rank above 0 reads with the header are rank
+ * 0's and already in its message).  mgcli_fit_data_design_all orders the
+ * levels by one process's rule and fixes the design, the same on every
+ * rank; the held rows' codes are mapped to the agreed indices. */
+
+/* Bytes of this rank's message; SIZE_MAX when it cannot be counted. */
+static size_t packed_size(const mgcli_fit_data *d)
+{
+    size_t size = d->ncols;
+    for (size_t j = 0; j < d->ncols; j++) {
+        if (!d->lev[j])
+            continue;
+        size_t n = mgcli_levels_count(d->lev[j]);
+        for (size_t i = 0; i <= n; i++) {
+            size_t more = i < n ? 9 + strlen(mgcli_levels_at(d->lev[j], i)) : 8;
+            if (more > SIZE_MAX - size)
+                return SIZE_MAX;
+            size += more;
+        }
+    }
+    return size;
+}
+
+static void put(unsigned char **p, const void *v, size_t n)
+{
+    memcpy(*p, v, n);
+    *p += n;
+}
+
+static void pack(const mgcli_fit_data *d, unsigned char *p)
+{
+    for (size_t j = 0; j < d->ncols; j++) {
+        *p++ = d->lev[j] != NULL;
+        if (!d->lev[j])
+            continue;
+        const uint64_t n = mgcli_levels_count(d->lev[j]);
+        put(&p, &n, sizeof n);
+        for (size_t i = 0; i < n; i++) {
+            const char *name = mgcli_levels_at(d->lev[j], i);
+            const uint64_t len = strlen(name);
+            *p++ = (unsigned char)mgcli_levels_used(d->lev[j], i);
+            put(&p, &len, sizeof len);
+            put(&p, name, (size_t)len);
+        }
+    }
+}
+
+typedef struct reader {
+    const unsigned char *p, *end;
+} reader;
+
+static int get(reader *r, void *v, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n)
+        return -1;
+    memcpy(v, r->p, n);
+    r->p += n;
+    return 0;
+}
+
+/* One rank's message into the agreed levels lev[ncols] (made where
+ * missing).  0; -1 out of memory; -2 a malformed message. */
+static int merge_message(mgcli_levels **lev, size_t ncols, reader *r)
+{
+    for (size_t j = 0; j < ncols; j++) {
+        unsigned char has, used;
+        uint64_t n, len;
+        if (get(r, &has, 1) != 0)
+            return -2;
+        if (!has)
+            continue;
+        if (!lev[j] && !(lev[j] = mgcli_levels_new()))
+            return -1;
+        if (get(r, &n, sizeof n) != 0)
+            return -2;
+        for (uint64_t i = 0; i < n; i++) {
+            size_t idx;
+            if (get(r, &used, 1) != 0 || get(r, &len, sizeof len) != 0 ||
+                (uint64_t)(r->end - r->p) < len)
+                return -2;
+            if (mgcli_levels_add(lev[j], (const char *)r->p, (size_t)len, &idx) != 0)
+                return -1;
+            r->p += len;
+            if (used)
+                mgcli_levels_use(lev[j], idx);
+        }
+    }
+    return 0;
+}
+
+/* This rank's levels replaced by the agreed ones, its held rows' codes
+ * mapped from its indices to theirs (each of its names is among them). */
+static int adopt(mgcli_fit_data *d, mgcli_levels **lev)
+{
+    for (size_t j = 0; j < d->ncols; j++) {
+        if (!lev[j])
+            continue;
+        if (d->lev[j]) {
+            const size_t n = mgcli_levels_count(d->lev[j]);
+            size_t *map = malloc((n ? n : 1) * sizeof *map);
+            if (!map)
+                return -1;
+            for (size_t i = 0; i < n; i++) {
+                const char *name = mgcli_levels_at(d->lev[j], i);
+                if (mgcli_levels_add(lev[j], name, strlen(name), &map[i]) != 0) {
+                    free(map);
+                    return -1;
+                }
+            }
+            for (size_t r = 0; r < d->n; r++) {
+                double *code = d->H + r * d->ncols + j;
+                *code = (double)map[(size_t)*code];
+            }
+            free(map);
+            mgcli_levels_free(d->lev[j]);
+        }
+        d->lev[j] = lev[j];
+        lev[j] = NULL;
+    }
+    return 0;
+}
+
+/* Every rank's messages (all: counts[r] bytes from displs[r]) into this
+ * rank's levels and rows. */
+static void merge_levels(mgcli_fit_data *d, const unsigned char *all, const int *counts,
+                         const int *displs, share *sh)
+{
+    mgcli_levels **lev = calloc(d->ncols, sizeof *lev);
+    int rc = lev ? 0 : -1;
+    for (int r = 0; rc == 0 && r < g.size; r++) {
+        reader rd = { all + displs[r], all + displs[r] + counts[r] };
+        rc = merge_message(lev, d->ncols, &rd);
+        if (rc == 0 && rd.p != rd.end)
+            rc = -2;
+    }
+    if (rc == 0)
+        rc = adopt(d, lev);
+    for (size_t j = 0; lev && j < d->ncols; j++)
+        mgcli_levels_free(lev[j]);
+    free(lev);
+    if (rc != 0) {
+        sh->bad = 1;
+        if (rc == -1)
+            mgcli_csv_fail_nomem(&sh->err, "the factor levels");
+        else
+            mgcli_csv_fail(&sh->err, 0, "internal error: a malformed factor level message");
+    }
+}
+
+/* The first rank with sh->bad set reports (its message, its status to
+ * every rank): 1 and *rc then, 0 when no rank failed. */
+static int first_bad(const mgcli_engine *e, const mgcli_fit_data *d, share *sh, int *rc)
+{
+    int first = sh->bad ? g.rank : g.size;
+    if (MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, g.comm) != MPI_SUCCESS) {
+        *rc = mgcli_engine_failed(e, d, MG_EIO);
+        return 1;
+    }
+    if (first == g.size)
+        return 0;
+    sh->absolute = 1;   /* no line of a share */
+    *rc = report(e, d, sh, first, 0);
+    return 1;
+}
+
+/* The messages of every rank into *all (counts, displs: g.size each, by
+ * the caller); every failure agreed.  MGCLI_EXIT_OK or the exit status. */
+static int gather_levels(const mgcli_engine *e, const mgcli_fit_data *d, share *sh,
+                         unsigned char **all, int *counts, int *displs)
+{
+    int rc;
+    const size_t size = packed_size(d);   /* at least ncols >= 1 */
+    unsigned char *mine = size <= INT_MAX ? malloc(size) : NULL;
+    if (mine)
+        pack(d, mine);
+    else if (size <= INT_MAX)
+        sh->bad = mgcli_csv_fail_nomem(&sh->err, "the factor levels") != 0;
+    else
+        sh->bad = mgcli_csv_fail(&sh->err, 0, "too many factor levels to send between MPI "
+                                 "ranks (more than %d bytes); run it with one process",
+                                 INT_MAX) != 0;
+    if (first_bad(e, d, sh, &rc)) {
+        free(mine);
+        return rc;
+    }
+    int mysize = (int)size;
+    int64_t total = 0;
+    if (MPI_Allgather(&mysize, 1, MPI_INT, counts, 1, MPI_INT, g.comm) != MPI_SUCCESS) {
+        free(mine);
+        return mgcli_engine_failed(e, d, MG_EIO);
+    }
+    for (int r = 0; r < g.size; r++) {
+        displs[r] = total <= INT_MAX ? (int)total : 0;
+        total += counts[r];
+    }
+    /* the same total on every rank: rank 0 reports it */
+    if (total > INT_MAX)
+        sh->bad = mgcli_csv_fail(&sh->err, 0, "too many factor levels to send between MPI "
+                                 "ranks (more than %d bytes); run it with one process",
+                                 INT_MAX) != 0;
+    else if (!(*all = malloc((size_t)total)))
+        sh->bad = mgcli_csv_fail_nomem(&sh->err, "the factor levels of every rank") != 0;
+    if (first_bad(e, d, sh, &rc)) {
+        free(mine);
+        return rc;
+    }
+    rc = MPI_Allgatherv(mine, mysize, MPI_BYTE, *all, counts, displs, MPI_BYTE, g.comm) ==
+                 MPI_SUCCESS
+             ? MGCLI_EXIT_OK
+             : mgcli_engine_failed(e, d, MG_EIO);
+    free(mine);
+    return rc;
+}
+
+/* The first pass of a file with factors, every share read without a bad
+ * line and some row kept: the levels agreed, the design fixed (its width
+ * the same on every rank), and (memory: gradient descent's load, which
+ * needs no state) the state made and this rank's held rows folded in. */
+static int fix_design(mgcli_engine *e, mgcli_fit_data *d, share *sh, int memory)
+{
+    int *counts = malloc((size_t)g.size * sizeof *counts);
+    int *displs = malloc((size_t)g.size * sizeof *displs);
+    unsigned char *all = NULL;
+    int rc;
+    sh->bad = 0;
+    if (!counts || !displs)
+        sh->bad = mgcli_csv_fail_nomem(&sh->err, "the factor levels") != 0;
+    if (!first_bad(e, d, sh, &rc))
+        rc = gather_levels(e, d, sh, &all, counts, displs);
+    if (rc == MGCLI_EXIT_OK) {
+        merge_levels(d, all, counts, displs, sh);
+        if (!sh->bad && mgcli_fit_data_design_all(d, &sh->err) != 0)
+            sh->bad = 1;
+        if (!sh->bad && !memory &&
+            (mgcli_engine_state(e, d, &sh->err) != 0 ||
+             mgcli_fit_data_held_blocks(d, &sh->err) != 0))
+            sh->bad = 1;
+        first_bad(e, d, sh, &rc);
+    }
+    free(counts);
+    free(displs);
+    free(all);
+    return rc;
+}
+
+/* A replay (refinement, diagnostics) of a file with factors: this rank's
+ * held rows, from memory. */
+static void replay_held(mgcli_fit_data *d, share *sh)
+{
+    d->n = g.held;
+    if (mgcli_fit_data_held_blocks(d, &sh->err) != 0)
+        sh->bad = sh->absolute = 1;
+}
+
 /* One pass (memory: gradient descent's load, *total its rows). */
 static int pass(mgcli_engine *e, mgcli_fit_data *d, int memory, size_t *total)
 {
     share sh;
     memset(&sh, 0, sizeof sh);
     sh.memory = memory;
+    /* a file with factors whose design is fixed: its rows replay from memory */
+    const int replay = d->held && d->nlev;
     /* the diagnostics pass counts the rows of nonzero weight from the
      * file's start: its sample for the plots is one process's */
     if (e->diag && !e->diag->resid_only)
         e->diag->seen = g.nonzero_before;
-    read_share(e, d, &sh);
+    if (replay)
+        replay_held(d, &sh);
+    else
+        read_share(e, d, &sh);
     /* step 3: the first bad rank and the first quoted one; the line ends
      * before this rank; the row counts */
     int first[2] = { sh.bad ? g.rank : g.size, sh.quoted ? g.rank : g.size };
-    uint64_t lines = sh.lines, before = 0, rows[2] = { d->n, d->deleted };
+    uint64_t lines = sh.lines, before = 0, rows[2] = { d->n, replay ? 0 : d->deleted };
     if (MPI_Allreduce(MPI_IN_PLACE, first, 2, MPI_INT, MPI_MIN, g.comm) != MPI_SUCCESS ||
         MPI_Exscan(&lines, &before, 1, MPI_UINT64_T, MPI_SUM, g.comm) != MPI_SUCCESS ||
         MPI_Allreduce(MPI_IN_PLACE, rows, 2, MPI_UINT64_T, MPI_SUM, g.comm) != MPI_SUCCESS)
@@ -482,23 +767,37 @@ static int pass(mgcli_engine *e, mgcli_fit_data *d, int memory, size_t *total)
         /* quotes, in the first pass: from now on rank 0 reads the file in
          * one sequence, as one process does, and the others have no rows */
         g.whole = 1;
-        if (!memory) {
+        if (!memory && e->fit) {
             mg_status s = mg_fit_reset(e->fit);
             if (s != MG_OK)
                 return mgcli_engine_failed(e, d, s);   /* the same on every rank */
             mgcli_engine_ranges_clear(e, d->p);
         }
         d->n = d->deleted = d->nb = 0;
+        forget_levels(d);
         d->replay = 1;   /* the header read again: checked, nothing allocated again */
         return pass(e, d, memory, total);
     }
     if (first[1] < g.size)
         return report(e, d, &sh, first[1], before);   /* the file changed */
-    d->deleted = (size_t)rows[1];
+    if (!replay)
+        d->deleted = (size_t)rows[1];
+    if (d->held && !replay) {
+        /* the first pass of a file with factors: the levels agreed, the
+         * design fixed, the held rows into the state (no rows kept at
+         * all: one process's message, no design) */
+        int rc = rows[0] ? fix_design(e, d, &sh, memory) : MGCLI_EXIT_OK;
+        if (rc != MGCLI_EXIT_OK || (rows[0] == 0 && !memory)) {
+            d->n = 0;
+            return rc;
+        }
+    }
     if (memory) {
         *total = (size_t)rows[0];   /* d->n stays this rank's */
         return MGCLI_EXIT_OK;
     }
+    if (d->held)
+        g.held = d->n;
     d->n = (size_t)rows[0];
     /* step 4 */
     if (e->diag) {

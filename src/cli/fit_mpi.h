@@ -34,13 +34,16 @@ int mgcli_mpi_bcast_rc(int rc);
 /* Collective: one pass over this rank's share of o->file into e (the
  * first pass, a refinement replay or a diagnostics pass, as for the
  * single-process read), then the agreement and the combination of the
- * ranks' states.  The same exit status on every rank; on failure the
- * message was printed once (by the rank that found a bad line, else by
- * rank 0). */
+ * ranks' states.  A file with factors: the first pass holds the share's
+ * rows, agrees on the levels and fixes the design (d->p, d->names, d->lev
+ * the same on every rank); a later pass replays the held rows.  The same
+ * exit status on every rank; on failure the message was printed once (by
+ * the rank that found a bad line or failed first, else by rank 0). */
 int mgcli_mpi_read_pass(mgcli_engine *e, mgcli_fit_data *d);
 /* Collective: gradient descent's rows, this rank's share of them in d
- * (memory mode; d->n this rank's, d->deleted all ranks'), the total into
- * *total; failures as mgcli_mpi_read_pass. */
+ * (memory mode; d->n this rank's, d->deleted all ranks'; a file with
+ * factors: the design agreed and built from them), the total into *total;
+ * failures as mgcli_mpi_read_pass. */
 int mgcli_mpi_load(const mgcli_fit_options *o, mgcli_fit_data *d, size_t *total);
 /* Collective: gradient descent on every rank's rows (mg_mpi_gd_fit: one
  * process's trajectory), with the statistics of the one-process run

@@ -28,7 +28,11 @@
 #     one process refuses it;
 #   - --method gd: the report and --output as above;
 #   - --plot: the PNG byte for byte (when gnuplot is installed);
-#   - quoted fields (one, and R's write.csv quoting): one process's answer.
+#   - quoted fields (one, and R's write.csv quoting): one process's answer;
+#   - factor columns (text, --factor): the levels agreed among the ranks,
+#     the report and --output as above for each method, --plot byte for
+#     byte, bad data and a factor left with one level reported as one
+#     process reports them.
 # Arguments: MATGRAD DATA WORKDIR N MPIEXEC NUMPROC_FLAG [MPIEXEC FLAGS...]
 . "$(dirname "$0")/../cli/lib.sh"
 N=$4
@@ -266,6 +270,83 @@ done
 expect_grep big-refined "big-${N}a.out" 'refined in [0-9]+ pass'
 expect_grep big-passes "big-${N}a.out" 'residuals in [2-9] passes'
 expect_grep small-listing "small-${N}a.out" '^Residuals:$'
+
+# Factor columns: a text column g and k by --factor (fit_mpi.c: each rank
+# holds its rows, the ranks agree on the levels, then fix the design).
+# 600 rows; the level 'early' only in the first 40 (rank 0's share for any
+# N <= 4: the ranks above miss it), 'Zeta' only in the last 20 (the last
+# rank's share; the baseline, 'Z' sorting before 'a' bytewise, so that the
+# other ranks learn it from the last), 'ghost' only in a row dropped for
+# its missing x (no column for it), and k's number 10 spelled "10.0" in
+# the first row (dropped for its missing x) and in the last 10 rows, "10"
+# elsewhere: one process names the level by its first spelling in the
+# file, dropped rows included.  Bounds as above (bound()), with the
+# report's condition estimates of these designs: about 46 (auto and qr's
+# factor with weights; qr without them: 62) and 10 (normal's centred sums):
+# qr's m kappa eps = 9 * 62 * 2.2e-16 = 1.2e-13 is 8 times below 1e-12,
+# normal's m kappa^2 eps = 8 * 100 * 2.2e-16 = 1.8e-13 is 57 times below
+# 1e-11.
+awk 'function u() { s = (16807 * s) % 2147483647; return s / 2147483647 }
+     BEGIN { s = 11; n = 600; print "g,k,x,w,y"
+             split("alpha beta gamma", L, " "); eff["alpha"] = 0; eff["beta"] = 0.5
+             eff["gamma"] = -0.4; eff["early"] = 1.2; eff["Zeta"] = 0.7
+             print "alpha,10.0,NA,1,1"
+             for (i = 1; i < n; i++) {
+                 g = L[i % 3 + 1]
+                 if (i < 40 && i % 2 == 0) g = "early"
+                 if (i >= n - 20 && i % 2 == 0) g = "Zeta"
+                 r = u(); k = r < 0.3 ? 8 : r < 0.6 ? 9 : 10
+                 ks = k == 10 && i >= n - 10 ? "10.0" : k
+                 x = u(); w = 0.5 * (1 + int(4 * u()))
+                 y = 1 + 2 * x + eff[g] + 0.3 * (k == 9) - 0.2 * (k == 10) + 0.05 * (u() - 0.5)
+                 xs = sprintf("%.6f", x); if (i == 300) { g = "ghost"; xs = "NA" }
+                 printf "%s,%s,%s,%g,%.6f\n", g, ks, xs, w, y } }' > factors.csv
+check factor-auto 2 factors.csv auto -i -f k -w w
+check factor-qr 1 factors.csv qr -i -f k
+check factor-normal 1 factors.csv normal -i -f k -w w
+check factor-gd 1 factors.csv gd -i -f k --epochs 300 --lr 0.1
+# (gd has no weights: w is a predictor there)
+for f in factor-auto-plain factor-auto-${N}a factor-gd-${N}a; do
+    want="term (Intercept) galpha gbeta gearly ggamma k9 k10.0 x "
+    [ "$f" = "factor-gd-${N}a" ] && want="${want}w "
+    [ "$(cut -d, -f1 "$f.csv" | tr '\n' ' ')" = "$want" ] ||
+        fail "$f: terms $(cut -d, -f1 "$f.csv" | tr '\n' ' ')"
+done
+# R's iris (tests/data/r/lm, 150 rows sorted by species), unquoted so that
+# the ranks split it: on 3 and 4 ranks rank 0 has only 'setosa' (the
+# baseline) and the last only 'virginica'
+sed 's/"//g; 1s/,Sepal\.Length,/,y,/' "$DATA/r/lm/iris.csv" > iris.csv
+check factor-iris 1 iris.csv auto -i
+expect_grep factor-iris "factor-iris-${N}a.out" '^Speciesvirginica '
+# R's write.csv quoting: rank 0 reads the file again in one sequence (its
+# levels and --factor's text kind too), the others hold no rows: bitwise
+awk -F, 'NR == 1 { printf "\"\""; for (j = 1; j <= NF; j++) printf ",\"%s\"", $j; print ""; next }
+         { printf "\"%d\",\"%s\",%s,%s,%s,%s\n", NR - 1, $1, $2, $3, $4, $5 }' factors.csv > fquoted.csv
+check factor-quoted 1 fquoted.csv qr -i -f k -w w
+cmp -s factor-quoted-plain.csv "factor-quoted-${N}a.csv" || fail "factor-quoted: --output differs from one process's"
+if command -v gnuplot > /dev/null; then
+    run fplot-plain 0 "$MATGRAD" fit factors.csv -t y -i -f k -w w -p fplot-plain.png
+    mpi fplot 0 "$N" fit factors.csv -t y -i -f k -w w -p "fplot-$N.png"
+    cmp -s fplot-plain.out fplot.out || fail "factor plot: the report differs from one process's"
+    cmp -s fplot-plain.png "fplot-$N.png" || fail "factor plot: the PNG differs from one process's"
+fi
+# Bad data while the rows are held (line 590, the last rank's share): one
+# process's message and status; a factor whose second level is only in a
+# row dropped for a missing value (line 59, the last share): one level
+# left, refused as one process refuses it; no row kept at all.
+awk -F, -v OFS=, 'NR == 590 { $3 = "abc" } { print }' factors.csv > fbad.csv
+awk 'BEGIN { print "g,x,y"; for (i = 1; i <= 60; i++)
+                 printf "%s,%s,%d\n", i == 58 ? "b" : "a", i == 58 ? "NA" : i, 2 * i + i % 3 }' > fone.csv
+printf 'g,x,y\na,NA,1\nb,2,NA\nc,,3\n' > fnone.csv
+for f in fbad fone fnone; do
+    run "$f-plain" 2 "$MATGRAD" fit "$f.csv" -t y -i
+    mpi "$f" 2 "$N" fit "$f.csv" -t y -i
+    grep '^matgrad: ' "$f.err" > "$f.msg"
+    cmp -s "$f-plain.err" "$f.msg" || { fail "$f on $N ranks: not one process's message"; cat "$f.err" >&2; }
+    [ -s "$f.out" ] && fail "$f on $N ranks: printed a report"
+done
+expect_grep fbad fbad-plain.err '^matgrad: fbad\.csv:590: '
+expect_grep fone fone-plain.err "one level \('a'\)"
 
 # A bad line in the last rank's share (line 1990 of 2001): the plain
 # command's message, exit 2 from every rank (each rank's status and
