@@ -229,6 +229,17 @@ START_TEST(errors)
     d.Bv[1] = keep;
     ck_assert_int_eq(mg_lstsq_batch(4, d.Xv, d.Yv, d.Bv, NULL, d.B + 2, NULL, NULL), MG_EINVAL);
     ck_assert_int_eq(mg_lstsq_batch(4, d.Xv, d.Yv, d.Bv, NULL, d.sd, d.sd + 1, NULL), MG_EINVAL);
+    /* outputs given out of address order (the check's sorting path, not
+     * its merge of ordered runs): valid, and an overlap still found */
+    mg_matrix b0 = d.Bv[0];
+    d.Bv[0] = d.Bv[3];
+    d.Bv[3] = b0;
+    ck_assert_int_eq(mg_lstsq_batch(4, d.Xv, d.Yv, d.Bv, NULL, NULL, NULL, NULL), MG_OK);
+    d.Bv[1] = d.Bv[0];
+    ck_assert_int_eq(mg_lstsq_batch(4, d.Xv, d.Yv, d.Bv, NULL, NULL, NULL, NULL), MG_EINVAL);
+    d.Bv[1] = keep;
+    d.Bv[3] = d.Bv[0];
+    d.Bv[0] = b0;
     /* inputs may be shared (the same X for every fit) */
     for (size_t f = 1; f < 4; f++)
         d.Xv[f] = d.Xv[0];

@@ -41,12 +41,48 @@ static span span_of(const mg_matrix *m, int out)
     return (span){ (const char *)m->data, (const char *)end, out };
 }
 
+/* 1 if s[0..n) is in order of its starts. */
+static int sorted(const span *s, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (s[i].lo < s[i - 1].lo)
+            return 0;
+    return 1;
+}
+
+/* Sorts s[0..n), made of runs of the given lengths: when every run is
+ * already in order (views laid out one after another, the usual case) they
+ * are merged in O(n) into t, else qsort (30000 spans took a tenth of a
+ * 10000-fit batch).  Returns the sorted array, s or t. */
+static span *sort_runs(span *s, span *t, size_t n, const size_t *len, int runs)
+{
+    size_t at[8], end[8], pos = 0;
+    int in_order = 1;
+    for (int r = 0; r < runs; r++) {
+        at[r] = pos;
+        end[r] = pos + len[r];
+        in_order &= sorted(s + pos, len[r]);
+        pos += len[r];
+    }
+    if (!in_order) {
+        qsort(s, n, sizeof *s, span_cmp);
+        return s;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int best = -1;
+        for (int r = 0; r < runs; r++)
+            if (at[r] < end[r] && (best < 0 || s[at[r]].lo < s[at[best]].lo))
+                best = r;
+        t[i] = s[at[best]++];
+    }
+    return t;
+}
+
 /* 1 if some output (a B_i, the statistics arrays) overlaps any other view:
  * sorted by start, an interval overlaps an earlier one exactly when it
  * starts before the furthest end reached so far. */
-static MG__MUST_USE int outputs_overlap(span *s, size_t n)
+static MG__MUST_USE int outputs_overlap(const span *s, size_t n)
 {
-    qsort(s, n, sizeof *s, span_cmp);
     const char *end_any = NULL, *end_out = NULL;
     for (size_t i = 0; i < n; i++) {
         if ((end_out && s[i].lo < end_out) || (s[i].out && end_any && s[i].lo < end_any))
@@ -76,24 +112,27 @@ static MG__MUST_USE mg_status check_batch(size_t count, const mg_matrix *X, cons
             B[i].rows != px + (o->intercept ? 1u : 0u) || B[i].cols != k)
             return MG_EDIM;
     }
-    if (px > (size_t)INT_MAX - 1 || count > (size_t)-1 / (3 * sizeof(span) + 2))
+    if (px > (size_t)INT_MAX - 1 || count > (size_t)-1 / (8 * sizeof(span)))
         return MG_ENOMEM;
     size_t ns = 0, nk;
     if (mg__mul_overflows(count, k, &nk))
         return MG_ENOMEM;
-    span *s = malloc((3 * count + 2) * sizeof *s);
+    /* the spans in five runs (X's, Y's, B's, sd, r2), and room to merge them */
+    span *s = malloc(2 * (3 * count + 2) * sizeof *s);
     if (!s)
         return MG_ENOMEM;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         s[ns++] = span_of(&X[i], 0);
+    for (size_t i = 0; i < count; i++)
         s[ns++] = span_of(&Y[i], 0);
+    for (size_t i = 0; i < count; i++)
         s[ns++] = span_of(&B[i], 1);
-    }
     if (sd)
         s[ns++] = (span){ (const char *)sd, (const char *)(sd + nk), 1 };
     if (r2)
         s[ns++] = (span){ (const char *)r2, (const char *)(r2 + nk), 1 };
-    const int bad = outputs_overlap(s, ns);
+    const size_t len[5] = { count, count, count, sd ? 1u : 0u, r2 ? 1u : 0u };
+    const int bad = outputs_overlap(sort_runs(s, s + 3 * count + 2, ns, len, 5), ns);
     free(s);
     return bad ? MG_EINVAL : MG_OK;
 }
