@@ -111,7 +111,8 @@ mg_status mg_window_rows(const mg_window *win, size_t *rows)
  * overflow (fit.h). */
 static int in_range(const double *v, size_t n, size_t stride)
 {
-    const double big = ldexp(1.0, MG_FIT_RANGE);
+    static const double big = 0x1p480; /* 2^MG_FIT_RANGE, a constant (no libm call) */
+    _Static_assert(MG_FIT_RANGE == 480, "big must be 2^MG_FIT_RANGE");
     for (size_t j = 0; j < n; j++)
         if (fabs(v[j * stride]) > big)
             return 0;

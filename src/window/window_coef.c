@@ -165,7 +165,8 @@ mg_status mg_window_coef(mg_window *win, mg_matrix *B, double *residual_sd, doub
     back_substitute(win, Bt);
     if (!mg__all_finite(Bt, 1, m * k, m * k))
         return MG_ENONFINITE;
-    summary(win, sd, r2);
+    if (residual_sd || r_squared)
+        summary(win, sd, r2); /* long double sums: only when asked for */
     for (size_t j = 0; j < m; j++)
         for (size_t c = 0; c < k; c++)
             B->data[j * B->stride + c] = Bt[c * m + j];
