@@ -58,8 +58,17 @@ static size_t count_nonzero(const mg_matrix *w, size_t N)
 /* sum_i u_i v_i over r entries in eight fixed lanes folded in a fixed
  * order (the compiler keeps them in two vector registers; a single running
  * sum would be one dependent add per entry). */
-static double dot8(const double *restrict u, const double *restrict v, size_t r)
+static inline __attribute__((always_inline)) double dot8(const double *restrict u,
+                                                          const double *restrict v, size_t r)
 {
+    if (r < 8) {
+        /* the lanes below would hold a[0] alone: the same sum, in order,
+         * without their set-up and folding (a window's triangles) */
+        double s = 0.0;
+        for (size_t i = 0; i < r; i++)
+            s += u[i] * v[i];
+        return s;
+    }
     double a[8] = { 0 };
     size_t i = 0;
     for (; i + 8 <= r; i += 8)
