@@ -23,6 +23,7 @@
  * IEEE 754 binary64 bit pattern, so an image moves between any two
  * machines whose double is binary64 (every platform matgrad builds on). */
 #include "fit_internal.h"
+#include "image_bytes.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -35,41 +36,22 @@ typedef struct reader { const unsigned char *p; } reader;
 
 static void put_u64(writer *w, uint64_t v)
 {
-    for (int b = 0; b < 8; b++)
-        *w->p++ = (unsigned char)(v >> (8 * b));
+    mg__put_u64(&w->p, v);
 }
 
 static void put_f64(writer *w, double x)
 {
-    uint64_t v;
-    memcpy(&v, &x, sizeof v);
-    put_u64(w, v);
+    mg__put_f64(&w->p, x);
 }
 
 static uint64_t get_u64(reader *r)
 {
-    uint64_t v = 0;
-    for (int b = 0; b < 8; b++)
-        v |= (uint64_t)*r->p++ << (8 * b);
-    return v;
+    return mg__get_u64(&r->p);
 }
 
 static double get_f64(reader *r)
 {
-    const uint64_t v = get_u64(r);
-    double x;
-    memcpy(&x, &v, sizeof x);
-    return x;
-}
-
-static uint64_t fnv1a(const unsigned char *b, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
+    return mg__get_f64(&r->p);
 }
 
 static size_t image_size(const mg_fit *f, int refining, uint64_t version)
@@ -152,7 +134,7 @@ mg_status mg_fit_save(const mg_fit *fit, void *buf, size_t cap, size_t *len)
         put_f64(&w, x_known ? fit->xmin[j] : 0.0);
     for (size_t j = 0; j < fit->p; j++)
         put_f64(&w, x_known ? fit->xmax[j] : 0.0);
-    put_u64(&w, fnv1a(buf, size - 8));
+    put_u64(&w, mg__fnv1a(buf, size - 8));
     *len = size;
     return MG_OK;
 }
@@ -175,7 +157,7 @@ static mg_status read_header(const void *buf, size_t len, header *h)
     if (h->version != 1 && h->version != MG__FIT_VERSION)
         return MG_EPARSE;
     reader t = { (const unsigned char *)buf + len - 8 };
-    if (get_u64(&t) != fnv1a(buf, len - 8))
+    if (get_u64(&t) != mg__fnv1a(buf, len - 8))
         return MG_EPARSE;
     const uint64_t kind = get_u64(&r), ic = get_u64(&r);
     if (kind > (uint64_t)MG_FIT_GRAM || ic > 1)

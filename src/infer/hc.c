@@ -24,6 +24,7 @@
  * no allocation), O(m^2) per row on a C that stays in cache. */
 #include "model.h"
 
+#include "image_bytes.h"
 #include "kernels/gram_packed.h"
 
 #include <cblas.h>
@@ -399,45 +400,10 @@ mg_status mg_hc_cov(const mg_model *model, size_t output, mg_hc_type type, const
 enum { HC_VERSION = 1, HC_HEADER = 8 + 10 * 8 };
 static const unsigned char HC_MAGIC[8] = { 'M', 'G', 'H', 'C', 0, 0, '\r', '\n' };
 
-static void put_u64(unsigned char **p, uint64_t v)
-{
-    for (int b = 0; b < 8; b++)
-        *(*p)++ = (unsigned char)(v >> (8 * b));
-}
-
 static void put_f64s(unsigned char **p, const double *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint64_t v;
-        memcpy(&v, &x[i], sizeof v);
-        put_u64(p, v);
-    }
-}
-
-static uint64_t get_u64(const unsigned char **p)
-{
-    uint64_t v = 0;
-    for (int b = 0; b < 8; b++)
-        v |= (uint64_t)*(*p)++ << (8 * b);
-    return v;
-}
-
-static double get_f64(const unsigned char **p)
-{
-    const uint64_t v = get_u64(p);
-    double x;
-    memcpy(&x, &v, sizeof x);
-    return x;
-}
-
-static uint64_t hc_fnv1a(const unsigned char *b, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
+    for (size_t i = 0; i < n; i++)
+        mg__put_f64(p, x[i]);
 }
 
 /* The bytes of an image with m_id identified columns: header, idx, b, C,
@@ -478,14 +444,14 @@ mg_status mg_hc_save(const mg_hc *hc, void *buf, size_t cap, size_t *len)
                                 hc->k, hc->m, hc->output, hc->m_id, hc->n,
                                 (uint64_t)hc->leverage_one };
     for (int i = 0; i < 10; i++)
-        put_u64(&p, head[i]);
+        mg__put_u64(&p, head[i]);
     const size_t mi = hc->m_id;
     for (size_t l = 0; l < mi; l++)
-        put_u64(&p, hc->idx[l]);
+        mg__put_u64(&p, hc->idx[l]);
     put_f64s(&p, hc->b, mi);
     put_f64s(&p, hc->C, mi * mi);
     put_f64s(&p, hc->M, mi * mi);
-    put_u64(&p, hc_fnv1a(buf, need - 8));
+    mg__put_u64(&p, mg__fnv1a(buf, need - 8));
     *len = need;
     return MG_OK;
 }
@@ -498,12 +464,12 @@ static mg_status image_check(const unsigned char *b, size_t len, uint64_t head[1
         return MG_EPARSE;
     const unsigned char *p = b + sizeof HC_MAGIC;
     for (int i = 0; i < 10; i++)
-        head[i] = get_u64(&p);
+        head[i] = mg__get_u64(&p);
     const size_t want = image_bytes(head[7]);
     if (head[0] != HC_VERSION || want == 0 || len != want)
         return MG_EPARSE;
     const unsigned char *h = b + len - 8;
-    if (get_u64(&h) != hc_fnv1a(b, len - 8))
+    if (mg__get_u64(&h) != mg__fnv1a(b, len - 8))
         return MG_EPARSE;
     /* an intact image of a state that could not exist */
     if (head[1] > MG_HC3 || head[2] > 1 || head[6] >= head[4] || head[5] != head[3] + head[2] ||
@@ -525,15 +491,15 @@ static mg_status image_model(const mg_hc *hc, const unsigned char *b, const uint
     const size_t mi = hc->m_id;
     const unsigned char *p = b + HC_HEADER;
     for (size_t l = 0; l < mi; l++)
-        if (get_u64(&p) != hc->idx[l])
+        if (mg__get_u64(&p) != hc->idx[l])
             return MG_EINVAL;
     for (size_t l = 0; l < mi; l++) {
-        const double x = get_f64(&p);
+        const double x = mg__get_f64(&p);
         if (memcmp(&x, &hc->b[l], sizeof x) != 0)
             return MG_EINVAL;
     }
     for (size_t l = 0; l < mi * mi; l++) {
-        const double x = get_f64(&p);
+        const double x = mg__get_f64(&p);
         if (memcmp(&x, &hc->C[l], sizeof x) != 0)
             return MG_EINVAL;
     }
@@ -551,7 +517,7 @@ mg_status mg_hc_load(mg_hc *hc, const void *buf, size_t len)
     const size_t mi = hc->m_id;
     const unsigned char *p = (const unsigned char *)buf + HC_HEADER + 8 * (2 * mi + mi * mi);
     for (size_t l = 0; l < mi * mi; l++)
-        hc->M[l] = get_f64(&p);
+        hc->M[l] = mg__get_f64(&p);
     hc->n = (size_t)head[8];
     hc->leverage_one = (int)head[9];
     return MG_OK;
