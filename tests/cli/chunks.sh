@@ -47,14 +47,6 @@ fit() {
         OPENBLAS_NUM_THREADS=$blas "$MATGRAD" fit "$file" -t y -i "$@" -o "$name.csv"
 }
 
-# close NAME A.csv B.csv TOL: max_j |a_j - b_j| <= TOL max_j |b_j|
-close() {
-    awk -F, -v tol="$4" -v name="$1" 'NR == FNR { if (FNR > 1) a[FNR] = $2; next }
-        FNR > 1 { d = $2 - a[FNR]; if (d < 0) d = -d; if (d > dm) dm = d
-                  b = $2 < 0 ? -$2 : $2; if (b > bm) bm = b }
-        END { if (!(dm <= tol * bm)) { printf "%s: max |diff| %g > %g * %g\n", name, dm, tol, bm; exit 1 } }' \
-        "$2" "$3" || fail "$1: coefficients differ beyond the bound"
-}
 
 # Error bounds of the chunked answer against the sequential one (normwise,
 # relative to max |b|; eps = 2.2e-16, m = 6 coefficients, kappa(Z) about
@@ -92,7 +84,7 @@ for f in data crlf quoted blanks; do
                 cmp -s "par-$f-$i-$chunk-1.out" "par-$f-$i-$chunk-$t.out" ||
                     fail "$f ($m), ranges of $chunk bytes: the report with $t threads differs"
             done
-            close "$f ($m), ranges of $chunk bytes" "seq-$f-$i.csv" "par-$f-$i-$chunk-1.csv" \
+            close_coefs "$f ($m), ranges of $chunk bytes" "seq-$f-$i.csv" "par-$f-$i-$chunk-1.csv" \
                 "$(bound "$m")"
             rows=$(out_col "par-$f-$i-$chunk-1.csv" n)
             [ "$rows" = 2000 ] || fail "$f ($m), ranges of $chunk bytes: $rows rows, expected 2000"

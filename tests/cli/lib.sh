@@ -34,6 +34,16 @@ expect_grep() {
     grep -Eq -- "$3" "$2" || { fail "$1: no line matching '$3' in $2:"; sed 's/^/    /' "$2" >&2; }
 }
 
+# close_coefs NAME A.csv B.csv TOL: the Estimate columns (the second) of
+# two --output files agree normwise: max_j |a_j - b_j| <= TOL max_j |b_j|.
+close_coefs() {
+    awk -F, -v tol="$4" -v name="$1" 'NR == FNR { if (FNR > 1) a[FNR] = $2; next }
+        FNR > 1 { d = $2 - a[FNR]; if (d < 0) d = -d; if (d > dm) dm = d
+                  b = $2 < 0 ? -$2 : $2; if (b > bm) bm = b }
+        END { if (!(dm <= tol * bm)) { printf "%s: max |diff| %g > %g * %g\n", name, dm, tol, bm; exit 1 } }' \
+        "$2" "$3" || fail "$1: coefficients differ beyond the bound"
+}
+
 # The NIST Longley data as a CSV with a header row (y first, as in the file).
 longley_csv() {
     grep -v '^#' "$DATA/nist/Longley.txt" |

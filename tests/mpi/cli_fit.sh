@@ -93,15 +93,6 @@ bound() {
     esac
 }
 
-# close NAME A.csv B.csv TOL: max_j |a_j - b_j| <= TOL max_j |b_j| (the
-# Estimate column)
-close() {
-    awk -F, -v tol="$4" -v name="$1" 'NR == FNR { if (FNR > 1) a[FNR] = $2; next }
-        FNR > 1 { d = $2 - a[FNR]; if (d < 0) d = -d; if (d > dm) dm = d
-                  b = $2 < 0 ? -$2 : $2; if (b > bm) bm = b }
-        END { if (!(dm <= tol * bm)) { printf "%s: max |diff| %g > %g * %g\n", name, dm, tol, bm; exit 1 } }' \
-        "$2" "$3" || fail "$1: coefficients differ beyond the bound"
-}
 
 # same_report NAME PLAIN.out RANKS.out METHOD: every line the same but two,
 # which are checked for what they promise:
@@ -180,7 +171,7 @@ check() {
             [ "$m" = gd ] ||
                 cmp -s "$name-${n}a.model" "$name-${n}b.model" || fail "$name: --save differs run to run on $n ranks"
         fi
-        close "$name on $n ranks" "$name-plain.csv" "$name-${n}a.csv" "$(bound "$m")"
+        close_coefs "$name on $n ranks" "$name-plain.csv" "$name-${n}a.csv" "$(bound "$m")"
     done
     # (one process's gradient descent takes its last bits from its thread
     # count, OMP_NUM_THREADS 1 and 2 differ, and mpirun binds a rank to one
