@@ -7,6 +7,7 @@
  * is bitwise the same for any thread count (kernels/parallel.h). */
 #include "fit_internal.h"
 #include "kernels/parallel.h"
+#include "kernels/pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,20 +77,37 @@ static void slice_views(const mg_matrix *X, const mg_matrix *Y, const mg_matrix 
         *ws = mg_matrix_view_stride(w->data + i0 * w->stride, n, 1, w->stride);
 }
 
-/* status[s] = step(slice s), on the pass's threads; the first failure in
- * slice order is the result. */
-#define MG__SLICES_RUN(sl, status, CALL)                                                  \
-    do {                                                                                  \
-        const int nt_ = mg__pass_threads((sl)->N * ((sl)->st[0]->m + (sl)->st[0]->k),    \
-                                         2 * MG__FIT_SLICE_MIN);                          \
-        MG__FOR_SLICES(nt_, s, (sl)->S, {                                                 \
-            size_t i0, i1;                                                                \
-            mg_matrix Xs, Ys, ws;                                                         \
-            slice_rows(sl, s, &i0, &i1);                                                  \
-            slice_views(X, Y, w, i0, i1, &Xs, &Ys, &ws);                                  \
-            status[s] = CALL;                                                             \
-        });                                                                               \
-    } while (0)
+/* One step over every slice: accumulate or replay its rows into its own
+ * state. */
+typedef struct slice_step {
+    const mg__fit_slices *sl;
+    const mg_matrix *X, *Y, *w;
+    int refine;
+    mg_status *status;
+} slice_step;
+
+static void run_slice(void *ctx, size_t s, int worker)
+{
+    const slice_step *t = ctx;
+    size_t i0, i1;
+    mg_matrix Xs, Ys, ws;
+    (void)worker;
+    slice_rows(t->sl, s, &i0, &i1);
+    slice_views(t->X, t->Y, t->w, i0, i1, &Xs, &Ys, &ws);
+    mg_fit *st = t->sl->st[s];
+    const mg_matrix *x = t->X ? &Xs : NULL, *wv = t->w ? &ws : NULL;
+    t->status[s] = t->refine ? mg_fit_refine_accumulate(st, x, &Ys, wv)
+                             : mg_fit_accumulate(st, x, &Ys, wv);
+}
+
+/* status[s] = the step on slice s, on the pass's threads (pool.h). */
+static void run_slices(const mg__fit_slices *sl, const mg_matrix *X, const mg_matrix *Y,
+                       const mg_matrix *w, int refine, mg_status *status)
+{
+    const int nt = mg__pass_threads(sl->N * (sl->st[0]->m + sl->st[0]->k), 2 * MG__FIT_SLICE_MIN);
+    slice_step t = { sl, X, Y, w, refine, status };
+    mg__pool_for(nt, sl->S, run_slice, &t);
+}
 
 static mg_status first_error(const mg_status *status, size_t S)
 {
@@ -105,8 +123,7 @@ mg_status mg__fit_slices_accumulate(mg__fit_slices *sl, const mg_matrix *X, cons
     if (sl->S == 1)
         return mg_fit_accumulate(sl->fit0, X, Y, w);
     mg_status status[MG__FIT_SLICES_MAX];
-    MG__SLICES_RUN(sl, status,
-                   mg_fit_accumulate(sl->st[s], X ? &Xs : NULL, &Ys, w ? &ws : NULL));
+    run_slices(sl, X, Y, w, 0, status);
     MG__CHECK(first_error(status, sl->S));
     for (size_t s = 1; s < sl->S; s++)
         MG__CHECK(mg_fit_merge(sl->st[0], sl->st[s]));
@@ -126,8 +143,7 @@ mg_status mg__fit_slices_refine(mg__fit_slices *sl, const mg_matrix *X, const mg
     for (size_t s = 1; s < sl->S; s++)
         mg__fit_refine_start(sl->st[s], B);
     mg_status status[MG__FIT_SLICES_MAX];
-    MG__SLICES_RUN(sl, status,
-                   mg_fit_refine_accumulate(sl->st[s], X ? &Xs : NULL, &Ys, w ? &ws : NULL));
+    run_slices(sl, X, Y, w, 1, status);
     MG__CHECK(first_error(status, sl->S));
     for (size_t s = 1; s < sl->S; s++)
         MG__CHECK(mg_fit_refine_merge(sl->st[0], sl->st[s]));

@@ -14,6 +14,7 @@
 #include "mse_pass.h"
 #include "mse_fused.h"
 #include "parallel.h"
+#include "pool.h"
 
 #include <cblas.h>
 #include <stdint.h>
@@ -108,6 +109,28 @@ static double *align64(double *p)
     return p + (a - (uintptr_t)p) / sizeof(double);
 }
 
+/* What every slice of the fused pass reads and where it writes. */
+typedef struct fused_slices {
+    const mg_matrix *A, *Y;
+    const double *wT;
+    size_t N, j, k, S, ld;
+    double *part, *pssq; /* part == NULL: the loss alone */
+} fused_slices;
+
+/* Slice s covers rows [N s / S, N (s+1) / S).  Which thread runs a slice
+ * never changes what is computed (parallel.h). */
+static void fused_slice(void *ctx, size_t s, int worker)
+{
+    const fused_slices *f = ctx;
+    (void)worker;
+    double *acc = f->part ? f->part + s * f->ld : NULL;
+    if (acc)
+        memset(acc, 0, f->j * f->k * sizeof(double));
+    f->pssq[s] = 0.0;
+    mg__mse_fused_rows(f->A->data, f->A->stride, f->Y->data, f->Y->stride, f->wT, f->j, f->k,
+                       f->N * s / f->S, f->N * (s + 1) / f->S, acc, &f->pssq[s]);
+}
+
 static void fused_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *Y,
                        double *atr, double *ssq, double *scratch, int nthreads)
 {
@@ -122,16 +145,8 @@ static void fused_pass(const mg_matrix *A, const mg_matrix *W, const mg_matrix *
         for (size_t m = 0; m < k; m++)
             wT[m * j + a] = W->data[a * W->stride + m];
 
-    /* Slice s covers rows [N s / S, N (s+1) / S).  Which thread runs a
-     * slice never changes what is computed (parallel.h). */
-    MG__FOR_SLICES(nthreads, s, S, {
-        double *acc = want ? part + s * ld : NULL;
-        if (acc)
-            memset(acc, 0, jk * sizeof(double));
-        pssq[s] = 0.0;
-        mg__mse_fused_rows(A->data, A->stride, Y->data, Y->stride, wT, j, k, N * s / S,
-                           N * (s + 1) / S, acc, &pssq[s]);
-    });
+    fused_slices f = { A, Y, wT, N, j, k, S, ld, want ? part : NULL, pssq };
+    mg__pool_for(nthreads, S, fused_slice, &f);
 
     /* Fixed-order reduction: slice 0, 1, ..., S-1. */
     double sum = 0.0;

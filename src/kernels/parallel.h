@@ -6,12 +6,10 @@
  * never changes a bit of the result: threads only decide who computes which
  * slice, taken as they come (a thread the OS delays holds no one back).
  *
- * A parallel region is opened only when it runs two threads or more.
- * libgomp allocates a thread team for every region it enters, a
- * one-thread region and one whose if() clause is false included, and ends
- * the process when that allocation fails; an allocation failure must be a
- * status, never an exit.  One thread therefore runs the slices as a plain
- * loop that calls nothing of OpenMP.  Without OpenMP (MATGRAD_OPENMP=OFF,
+ * The thread count is OpenMP's setting; the threads are matgrad's own
+ * (pool.h), which never end the process on a failed allocation (libgomp
+ * does, for the team of every region it enters): a worker that cannot be
+ * started only means fewer threads.  Without OpenMP (MATGRAD_OPENMP=OFF,
  * or a compiler without it) every pass runs on the calling thread. */
 #ifndef MATGRAD_PARALLEL_H
 #define MATGRAD_PARALLEL_H
@@ -47,31 +45,7 @@ static inline int mg__slice_threads(int nthreads, size_t S)
     return (size_t)nthreads < S ? nthreads : (int)S;
 }
 
-#define MG__PRAGMA(x) _Pragma(#x)
-
-/* for (size_t s = 0; s < S; s++) BODY, on mg__slice_threads(nthreads, S)
- * threads: a parallel loop (slices taken one at a time) for two or more,
- * a plain loop for one.  BODY is a braced block; it may contain commas. */
-#ifdef _OPENMP
-#define MG__FOR_SLICES(nthreads, s, S, ...)                                         \
-    do {                                                                            \
-        const int mg__nt_ = mg__slice_threads((nthreads), (S));                     \
-        if (mg__nt_ > 1) {                                                          \
-            MG__PRAGMA(omp parallel for num_threads(mg__nt_) schedule(dynamic, 1))  \
-            for (size_t s = 0; s < (S); s++)                                        \
-                __VA_ARGS__                                                         \
-        } else {                                                                    \
-            for (size_t s = 0; s < (S); s++)                                        \
-                __VA_ARGS__                                                         \
-        }                                                                           \
-    } while (0)
-#else
-#define MG__FOR_SLICES(nthreads, s, S, ...)                                         \
-    do {                                                                            \
-        (void)(nthreads);                                                           \
-        for (size_t s = 0; s < (S); s++)                                            \
-            __VA_ARGS__                                                             \
-    } while (0)
-#endif
+/* A pass's slices run through mg__pool_for (pool.h): matgrad's own
+ * workers, not an OpenMP region (pool.h says why). */
 
 #endif /* MATGRAD_PARALLEL_H */

@@ -1,24 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* lstsq: many independent fits of one shape (mg_lstsq_batch, lstsq.h).
  *
- * The fits run on OpenMP threads, each thread with one workspace allocated
- * before the region.  Each fit is mg_lstsq's QR path as small loops
+ * The fits run on matgrad's worker threads (kernels/pool.h), each thread
+ * with one workspace allocated before the pass.  Each fit is mg_lstsq's QR path as small loops
  * (lstsq_batch_fit.c), with mg_lstsq's accuracy contract: a full-rank B is
  * the exact least-squares solution of the double data to within a few ulp.
- * Nothing inside the parallel region calls BLAS or LAPACK: OpenBLAS's
+ * Nothing inside the parallel pass calls BLAS or LAPACK: OpenBLAS's
  * level-3 driver can end the process when it cannot allocate, and its
  * threads would compete with ours (docs/reliability.md); at this size the
  * per-call overhead of the level-2 routines also counts.  Fits that path
  * does not prove (rank not proven full, a refinement that does not
  * converge, weights, CHOLESKY or SVD asked for, N < p, more than
  * MG__BATCH_MAX_P columns) are handed to mg_lstsq itself, one after another
- * on the calling thread after the parallel region: the same answers as a
+ * on the calling thread after the parallel pass: the same answers as a
  * loop of mg_lstsq calls.
  *
  * Determinism: a fit's arithmetic does not depend on which thread runs it,
  * so the results are bitwise the same for any thread count. */
 #include "lstsq_batch.h"
 #include "kernels/parallel.h"
+#include "kernels/pool.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -164,25 +165,28 @@ static void run_fit(const batch *b, size_t i, mg__batch_ws *w)
                                                &b->st[i]);
 }
 
-/* Every fit on the parallel path, on up to nt threads (dynamic chunks:
- * which thread runs a fit changes nothing in it). */
+/* Fits go to the threads in chunks of this many (dynamic: which thread
+ * runs a fit changes nothing in it). */
+#define MG__BATCH_CHUNK 8
+
+typedef struct batch_run {
+    const batch *b;
+    mg__batch_ws *w; /* one workspace per thread */
+} batch_run;
+
+static void run_chunk(void *ctx, size_t c, int worker)
+{
+    const batch_run *r = ctx;
+    const size_t end = (c + 1) * MG__BATCH_CHUNK;
+    for (size_t i = c * MG__BATCH_CHUNK; i < end && i < r->b->count; i++)
+        run_fit(r->b, i, &r->w[worker]);
+}
+
+/* Every fit on the parallel path, on up to nt threads (pool.h). */
 static void run_parallel(const batch *b, mg__batch_ws *w, int nt)
 {
-#ifdef _OPENMP
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        {
-            mg__batch_ws *mine = &w[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 8)
-            for (size_t i = 0; i < b->count; i++)
-                run_fit(b, i, mine);
-        }
-        return;
-    }
-#endif
-    (void)nt;
-    for (size_t i = 0; i < b->count; i++)
-        run_fit(b, i, w);
+    batch_run r = { b, w };
+    mg__pool_for(nt, (b->count + MG__BATCH_CHUNK - 1) / MG__BATCH_CHUNK, run_chunk, &r);
 }
 
 /* The fits the parallel path did not prove, through mg_lstsq in order. */
