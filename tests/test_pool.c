@@ -27,7 +27,7 @@ typedef struct count {
     atomic_int bad_worker; /* slices that saw a worker index out of range */
     int nt;
     size_t S;
-    volatile double sink;
+    _Atomic double sink; /* keeps the slices' work */
 } count;
 
 static void count_init(count *c, int nt, size_t S)
@@ -49,7 +49,7 @@ static void count_slice(void *ctx, size_t s, int worker)
     double x = 0.0;
     for (int i = 0; i < 2000; i++)
         x += (double)i * 1e-9;
-    c->sink = x;
+    atomic_store_explicit(&c->sink, x, memory_order_relaxed);
     atomic_fetch_add(&c->hits[s], 1);
 }
 
