@@ -131,6 +131,9 @@ MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t 
  * not kappa^2.  kappa_2 <= p / rcond_1, so rcond >= 1e-3 keeps delta near
  * 1e3 p^2 eps: about 1e-12 for p up to 64 in practice. */
 #define MG__LSQ_COV_FACTOR_RCOND 1.0e-3
+/* Variances are refined (p extra refinement solves) while N p^2 is below
+ * this (mg_lstsq, and the MPI fit's Householder path, tsqr.c). */
+#define MG__COV_REFINE_MAX_WORK 1.0e8
 
 /* y - Zd D x from res = y - Zd bt (bt = D x_old, the coefficients of the
  * last refinement step's double-double residual), for x at rounding level

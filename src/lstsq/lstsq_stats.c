@@ -84,22 +84,19 @@ static MG__MUST_USE double rhs_scale(const double *scale, const double *scale_lo
  * solved for c = -t e_j (t = rhs_scale, a power of two: x / t is exact); a
  * non-finite or unproven refined value keeps the unrefined v_j. */
 mg_status mg__lsq_cov_refine_ops(const mg__refine_ops *ops, const double *scale,
-                                 const double *scale_lo, double *v)
+                                 const double *scale_lo, double *v, double *scratch)
 {
     const size_t N = ops->n, p = ops->p;
-    double *c = mg__alloc_doubles(p, 1), *x = mg__alloc_doubles(p, 1);
-    double *r = mg__alloc_doubles(N ? N : 1, 1);
-    double *scratch = mg__alloc_doubles(MG__REFINE_OPS_SCRATCH(N, p), 1);
-    mg_status s = (c && x && r && scratch) ? MG_OK : MG_ENOMEM;
+    double *c = scratch, *x = c + p, *r = x + p, *loop = r + N;
+    mg_status s = MG_OK;
 
     const double t = rhs_scale(scale, scale_lo, p);
-    if (s == MG_OK)
-        memset(c, 0, p * sizeof *c);
+    memset(c, 0, p * sizeof *c);
     for (size_t j = 0; s == MG_OK && j < p; j++) {
         double delta;
         size_t steps;
         c[j] = -t;
-        s = mg__lsq_refine_ops(ops, NULL, 0, c, x, r, scratch, &steps, &delta, NULL);
+        s = mg__lsq_refine_ops(ops, NULL, 0, c, x, r, loop, &steps, &delta, NULL);
         c[j] = 0.0;
         if (s == MG_ENOCONV) {
             /* unproven refinement: v_j keeps the factor's value (relative
@@ -110,20 +107,21 @@ mg_status mg__lsq_cov_refine_ops(const mg__refine_ops *ops, const double *scale,
         if (s == MG_OK && isfinite(x[j] / t))
             v[j] = x[j] / t;
     }
-    free(c); free(x); free(r); free(scratch);
     return s;
 }
 
 mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
 {
-    double *acc = mg__alloc_doubles(q->d.p, 3);
-    if (!acc)
+    const size_t N = q->d.N, p = q->d.p;
+    /* the residuals' accumulators (3 p), then the loop's scratch */
+    double *scratch = mg__alloc_doubles(3 * p + MG__COV_REFINE_SCRATCH(N, p), 1);
+    if (!scratch)
         return MG_ENOMEM;
     mg__refine_ops ops;
     mg__lsq_single_ctx ctx;
-    mg__lsq_single_ops(q, acc, &ops, &ctx);
-    const mg_status s = mg__lsq_cov_refine_ops(&ops, q->scale, q->scale_lo, v);
-    free(acc);
+    mg__lsq_single_ops(q, scratch, &ops, &ctx);
+    const mg_status s = mg__lsq_cov_refine_ops(&ops, q->scale, q->scale_lo, v, scratch + 3 * p);
+    free(scratch);
     return s;
 }
 

@@ -72,11 +72,13 @@ mg__lsq_refine_ops(const mg__refine_ops *ops, const double *y, size_t ys, const 
 /* Refines v_j = [(Z^T Z)^-1]_jj, j < p, through ops (full rank): column j
  * of the inverse is the x of the augmented system with y = 0, c = -e_j
  * (lstsq_stats.c).  scale, scale_lo: D's two factors.  An unproven or
- * non-finite refined value keeps v_j.  MG_ENOMEM, or an operation's
- * status. */
+ * non-finite refined value keeps v_j.  The scratch is the caller's
+ * (MG__COV_REFINE_SCRATCH(n, p) doubles), so that no rank can fail an
+ * allocation alone between two messages.  An operation's status. */
+#define MG__COV_REFINE_SCRATCH(n, p) (MG__REFINE_OPS_SCRATCH(n, p) + 2 * (p) + (n))
 MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status
 mg__lsq_cov_refine_ops(const mg__refine_ops *ops, const double *scale, const double *scale_lo,
-                       double *v);
+                       double *v, double *scratch);
 
 /* The a-priori contraction bound of a full-rank factor with the 1-norm
  * condition estimate rcond (lstsq_refine.c): 8 (p + 1) p eps / rcond. */
@@ -97,7 +99,9 @@ MG__PRIVATE_ABI void mg__lsq_scales_rule(const double *mx, size_t p, double *sca
  * n < p), then at each node of the tree the rank owns, [R; R_child] =
  * Q_node [R_new; 0] (dtpqrt, triangle on triangle). */
 typedef struct mg__tsqr {
-    const mg_matrix *X;
+    const mg_matrix *X;     /* the rows, or `empty` (no columns to read) */
+    mg_matrix empty;
+    double none;            /* empty's data pointer */
     int intercept;
     size_t n, p, kmin;      /* rows, coefficients, min(n, p) */
     double *scale, *scale_lo;
@@ -107,6 +111,7 @@ typedef struct mg__tsqr {
     double *V, *T;          /* node i: V + i p^2 (p x p), T + i nb p (nb x p) */
     double *work;           /* LAPACK workspace (lwork doubles) */
     size_t lwork;
+    void *iwork;            /* p lapack_int (dtrcon) */
     double *w;              /* n + 3 p doubles: a copy of f, leaf and solve vectors */
     double *acc;            /* 2 p: the kernel's double-double accumulators */
 } mg__tsqr;
@@ -133,7 +138,7 @@ MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status mg__tsqr_leaf(mg__tsqr *t);
 MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status mg__tsqr_node(mg__tsqr *t, const double *Rb);
 
 /* rcond = 1 / (||R||_1 ||R^-1||_1) (estimate) of t->R. */
-MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status mg__tsqr_rcond(const mg__tsqr *t, double *rcond);
+MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status mg__tsqr_rcond(mg__tsqr *t, double *rcond);
 
 /* top (p) = the first p entries of Q_r^T [f; 0] (f: n entries). */
 MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status mg__tsqr_leaf_qt(mg__tsqr *t, const double *f,
@@ -169,7 +174,7 @@ MG__PRIVATE_ABI void mg__tsqr_resid_update(mg__tsqr *t, const double *x, const d
 
 /* Statistics of the distributed fit (tsqr.c). */
 /* v_j = ||row j of R^-1||^2: the unrefined diagonal of (Z^T Z)^-1. */
-MG__PRIVATE_ABI void mg__tsqr_cov_diag(const mg__tsqr *t, double *v);
+MG__PRIVATE_ABI void mg__tsqr_cov_diag(mg__tsqr *t, double *v);
 /* 1 if the variances are refined (mg_lstsq's rule: N p^2 small enough,
  * rcond below MG__LSQ_COV_FACTOR_RCOND). */
 MG__PRIVATE_ABI MG__TSQR_MUST_USE int mg__tsqr_cov_needs_refining(size_t N, size_t p,
