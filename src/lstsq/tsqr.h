@@ -14,7 +14,10 @@
  * the public headers would freeze an interface no application needs, so
  * they are exported from libmatgrad.so with default visibility
  * (MG__PRIVATE_ABI) but declared only here; libmatgrad_mpi includes this
- * header by relative path.  The header is self-contained: public headers
+ * header by relative path.  Each declaration starts its line with
+ * MG__PRIVATE_ABI and names the function before the first "(" on that
+ * line, as the public headers do with MG_API (the form the exported-symbol
+ * check reads).  The header is self-contained: public headers
  * only, so the MPI layer needs no include path into src/. */
 #ifndef MATGRAD_LSTSQ_TSQR_H
 #define MATGRAD_LSTSQ_TSQR_H
@@ -64,10 +67,9 @@ typedef struct mg__refine_ops {
  * NULL: zero), c (p, NULL: 0), x (p) and r (n) outputs, resid (n or
  * NULL).  MG_ENOCONV when a full-rank refinement did not reach rounding
  * level; else the first failing operation's status. */
-MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status
-mg__lsq_refine_ops(const mg__refine_ops *ops, const double *y, size_t ys, const double *c,
-                   double *x, double *r, double *scratch, size_t *steps, double *delta,
-                   double *resid);
+MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status mg__lsq_refine_ops(
+    const mg__refine_ops *ops, const double *y, size_t ys, const double *c, double *x, double *r,
+    double *scratch, size_t *steps, double *delta, double *resid);
 
 /* Refines v_j = [(Z^T Z)^-1]_jj, j < p, through ops (full rank): column j
  * of the inverse is the x of the augmented system with y = 0, c = -e_j
@@ -76,9 +78,9 @@ mg__lsq_refine_ops(const mg__refine_ops *ops, const double *y, size_t ys, const 
  * (MG__COV_REFINE_SCRATCH(n, p) doubles), so that no rank can fail an
  * allocation alone between two messages.  An operation's status. */
 #define MG__COV_REFINE_SCRATCH(n, p) (MG__REFINE_OPS_SCRATCH(n, p) + 2 * (p) + (n))
-MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status
-mg__lsq_cov_refine_ops(const mg__refine_ops *ops, const double *scale, const double *scale_lo,
-                       double *v, double *scratch);
+MG__PRIVATE_ABI MG__TSQR_MUST_USE mg_status mg__lsq_cov_refine_ops(
+    const mg__refine_ops *ops, const double *scale, const double *scale_lo, double *v,
+    double *scratch);
 
 /* The a-priori contraction bound of a full-rank factor with the 1-norm
  * condition estimate rcond (lstsq_refine.c): 8 (p + 1) p eps / rcond. */
