@@ -24,6 +24,7 @@
 #include "../lstsq/tsqr.h"
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -254,6 +255,8 @@ static mg_status allocate(qfit *f, const mg_matrix *X, int intercept, size_t k, 
     f->len = p * p > 2 * p ? p * p : 2 * p;
     if (f->len < 4 * k)
         f->len = 4 * k;
+    if (s == MG_OK && (p > 46340 || k > (size_t)INT_MAX / 4 - 1))
+        s = MG_ENOMEM; /* MPI counts are int: p^2 + 1 and 4 k + 1 doubles */
     f->send = malloc((f->len + 1) * sizeof *f->send);
     f->recv = malloc((f->len + 1) * sizeof *f->recv);
     /* top, dxu (2 p), hilo (2 p), vdiag, bs (p k), sums (4 k), ysum (2 k) */
