@@ -245,7 +245,7 @@ void mg__tsqr_residuals(mg__tsqr *t, const double *y, size_t ys, const double *x
     }
     /* -scale .* Zd_r^T r in double-double: the kernel leaves its unrounded
      * sums in acc (hi: p, then lo: p; xdot.c, mg__xgemv_t_isa), which is
-     * what the ranks merge (tests/test_tsqr.c checks that hi + lo rounds
+     * what the ranks merge (tests/mpi/test_mpi_tsqr.c checks that hi + lo rounds
      * to the kernel's own g) */
     mg__xgemv_t(X->data, X->stride, n, X->cols, t->intercept, t->scale, r, 1, NULL, t->w,
                 t->acc);
