@@ -334,6 +334,31 @@ static void householder(const nist_set *S, const ref_lstsq *ref, size_t i0, size
     const mg_status sw = mpi_fit(n ? &X : NULL, n ? &Y : NULL, n ? &W : NULL, S->intercept, S->p, 1, &c);
     MPIT_CHECK(sw == sw1 && sw != MG_OK, "%s weighted: status %d on ranks, %d in mg_lstsq", S->name,
                (int)sw, (int)sw1);
+
+    /* a NaN in the last row-holding rank's y: MG_ENONFINITE on every rank
+     * (the engine meets it before the Householder path would), nothing
+     * written */
+    int last = 0;
+    {
+        int holder = n > 0 ? mpit_rank : -1;
+        MPI_Allreduce(MPI_IN_PLACE, &holder, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        last = holder == mpit_rank;
+    }
+    static double ybad[NIST_MAXN];
+    memcpy(ybad, S->y + i0, n * sizeof *ybad);
+    if (last)
+        ybad[n - 1] = NAN;
+    mg_matrix Yb = mg_matrix_view(ybad, n, 1);
+    double Bn[NIST_MAXP];
+    for (size_t j = 0; j < S->p; j++)
+        Bn[j] = -7.0;
+    mg_matrix Bnv = mg_matrix_view(Bn, S->p, 1);
+    mg_mpi_lstsq_options on = mg_mpi_lstsq_defaults();
+    on.intercept = S->intercept;
+    const mg_status sn = mg_mpi_lstsq(MPI_COMM_WORLD, n ? &X : NULL, n ? &Yb : NULL, NULL, &on,
+                                      &Bnv, NULL);
+    MPIT_CHECK(sn == MG_ENONFINITE && Bn[0] == -7.0, "%s (%s split): NaN on one rank: status %d",
+               S->name, split, (int)sn);
 }
 
 static void nist(const char *name)
