@@ -55,7 +55,7 @@ static mg_status code_of(double c)
 }
 
 /* combine(ctx, i, mine, theirs): child i's payload into this rank's. */
-typedef mg_status (*combine_fn)(qfit *f, int i, double *mine, const double *theirs);
+typedef mg_status (*combine_fn)(qfit *f, int i, double *mine, double *theirs);
 
 /* Up the tree: each rank merges its children's payloads into mine (len
  * doubles), in the order of tree.c, then sends to its parent.  Statuses
@@ -110,22 +110,21 @@ static mg_status agree(qfit *f, mg_status s)
 
 /* ---- the payloads' merges ---- */
 
-static mg_status merge_r(qfit *f, int i, double *mine, const double *theirs)
+static mg_status merge_r(qfit *f, int i, double *mine, double *theirs)
 {
     (void)i;
     (void)mine; /* mine is f->q.R, updated by the node */
     return mg__tsqr_node(&f->q, theirs);
 }
 
-static mg_status merge_qt(qfit *f, int i, double *mine, const double *theirs)
+static mg_status merge_qt(qfit *f, int i, double *mine, double *theirs)
 {
-    /* the child's top is the node's bottom block; it is dropped afterwards */
-    double *cb = f->recv + 1;
-    (void)theirs;
-    return mg__tsqr_node_qt(&f->q, (size_t)i, mine, cb);
+    /* the child's top is the node's bottom block, dropped afterwards: the
+     * correction needs Q [v; 0] only, whose bottoms are zero */
+    return mg__tsqr_node_qt(&f->q, (size_t)i, mine, theirs);
 }
 
-static mg_status merge_dd(qfit *f, int i, double *mine, const double *theirs)
+static mg_status merge_dd(qfit *f, int i, double *mine, double *theirs)
 {
     (void)i;
     mg__tsqr_dd_add(mine, theirs, f->p);
@@ -145,7 +144,7 @@ static long double ld_unpack(const double *pair)
     return (long double)pair[0] + (long double)pair[1];
 }
 
-static mg_status merge_ld(qfit *f, int i, double *mine, const double *theirs)
+static mg_status merge_ld(qfit *f, int i, double *mine, double *theirs)
 {
     (void)i;
     for (size_t j = 0; j < f->cur / 2; j++)
