@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* matgrad mpi: the fit engine (fit.h) on MPI ranks, for rows spread over
  * processes.  Its own library, matgrad_mpi (pkg-config matgrad_mpi, CMake
- * matgrad::matgrad_mpi), on matgrad's public API only (docs/mpi.md).
+ * matgrad::matgrad_mpi), on matgrad's public API, plus a private ABI
+ * with the libmatgrad of the same version for mg_mpi_lstsq's Householder
+ * path (docs/mpi.md, docs/architecture.md).
  *
  * The caller owns MPI: it calls MPI_Init before and MPI_Finalize after,
  * and passes a communicator.  Every function here is collective: every
@@ -77,8 +79,16 @@ MG_MPI_API mg_mpi_lstsq_options mg_mpi_lstsq_defaults(void);
  * broadcasts B and whether it converged.  The fixed point is the exact
  * least-squares solution of the double data, as mg_fit's single-process
  * refinement: the same accuracy ceiling as one process holding every row
- * (within a few ulp per coefficient where the engine converges; the
- * engine's refusals, MG_ENOCONV beyond kappa ~1e6, are the same too).
+ * (within a few ulp per coefficient where the engine converges).
+ * Where the engine declines (MG_ENOCONV / MG_ENOTPD, kappa beyond ~1e6) an
+ * unweighted fit whose factor proves full rank, the ranks take mg_lstsq's
+ * own path instead: Householder QR with Q, distributed on the same tree
+ * (TSQR: each rank's block factored, the triangles merged node by node,
+ * Q^T and Q applied block by block), and Bjorck's refinement of the
+ * augmented system with double-double residuals summed across ranks;
+ * B then lies within a few ulp of the exact solution up to kappa ~1e15
+ * (NIST Filip), as mg_lstsq's, and res->method is MG_LSTSQ_QR.  Weighted
+ * fits keep the engine's answer or refusal, as mg_lstsq with weights.
  * res (may be NULL) gets mg_fit_finish's fields and the statistics its
  * pointers ask for (std_err, residual_sd, r_squared, adj_r_squared),
  * computed once on rank 0 from the merged state and broadcast.

@@ -17,6 +17,7 @@
 #include "matgrad/fit.h"
 #include "internal.h"
 #include "kernels/xdot.h"
+#include "tsqr.h"
 
 #include <stddef.h>
 
@@ -130,6 +131,9 @@ MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t 
  * not kappa^2.  kappa_2 <= p / rcond_1, so rcond >= 1e-3 keeps delta near
  * 1e3 p^2 eps: about 1e-12 for p up to 64 in practice. */
 #define MG__LSQ_COV_FACTOR_RCOND 1.0e-3
+/* Variances are refined (p extra refinement solves) while N p^2 is below
+ * this (mg_lstsq, and the MPI fit's Householder path, tsqr.c). */
+#define MG__COV_REFINE_MAX_WORK 1.0e8
 
 /* y - Zd D x from res = y - Zd bt (bt = D x_old, the coefficients of the
  * last refinement step's double-double residual), for x at rounding level
@@ -139,8 +143,20 @@ MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t 
 void mg__lsq_resid_update(const mg__design *d, const double *scale, const double *scale_lo,
                           const double *x, const double *bt, double *res, double *delta);
 
-/* Scratch doubles mg__lsq_refine needs. */
-#define MG__LSQ_REFINE_SCRATCH(N, p) (3 * (N) + 6 * (p))
+/* Scratch doubles mg__lsq_refine needs: the loop's (tsqr.h), then 3 p
+ * for the residuals' accumulators. */
+#define MG__LSQ_REFINE_SCRATCH(N, p) (MG__REFINE_OPS_SCRATCH(N, p) + 3 * (p))
+
+/* mg_lstsq's refinement operations (lstsq_refine.c): residuals() in
+ * double-double over the rows in memory, mg__lsq_solve_aug with q's
+ * factors, mg__lsq_resid_update.  mg__lsq_refine is the loop with these. */
+typedef struct mg__lsq_single_ctx {
+    const mg__lsq *q;
+    double *acc, *cs; /* 2 p and p doubles of scratch */
+} mg__lsq_single_ctx;
+/* ops and ctx for q; scratch: 3 p doubles, kept while ops is used. */
+void mg__lsq_single_ops(const mg__lsq *q, double *scratch, mg__refine_ops *ops,
+                        mg__lsq_single_ctx *ctx);
 
 /* 1 if X has a constant nonzero column (or intercept is set): a model
  * with a constant, whose TSS is taken about the mean. */
@@ -165,7 +181,12 @@ MG__MUST_USE long double mg__lsq_tss(const double *y, size_t N, size_t ys, const
 /* Unscaled diagonal of (Z^T Z)^+ from the factors: v (p). */
 MG__MUST_USE mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v);
 
-/* Refines v_j = [(Z^T Z)^-1]_jj for a full-rank QR factorisation. */
+/* v_i = ||row i of R^-1||^2 for the n x n upper-triangular R
+ * (column-major, leading dimension ld); u: n doubles of scratch. */
+void mg__lsq_inv_row_norms(const double *R, size_t n, size_t ld, double *u, double *v);
+
+/* Refines v_j = [(Z^T Z)^-1]_jj for a full-rank QR factorisation
+ * (mg__lsq_cov_refine_ops with mg_lstsq's operations). */
 MG__MUST_USE mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v);
 
 /* Relative size of a correction: max_i |dx_i| / max(|x_i|, eps ||x||). */

@@ -13,42 +13,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo)
+int mg__tsqr_colmax(const mg_matrix *X, int intercept, size_t n, size_t p, double *mx)
 {
-    const mg_matrix *X = d->X;
-    const size_t ic = (size_t)d->intercept;
+    const size_t ic = intercept ? 1u : 0u;
 
     /* max_i |Zd_ij| per column, one pass over X in storage order; the same
      * pass finds a non-finite entry: a NaN is taken (a != a) and then kept
      * (no a > NaN), an Inf is the largest.  Comparisons, not fmax, which is
      * a library call per entry at -O2. */
-    for (size_t j = 0; j < d->p; j++)
-        scale[j] = 0.0;
+    for (size_t j = 0; j < p; j++)
+        mx[j] = 0.0;
     if (ic)
-        scale[0] = 1.0;
-    for (size_t i = 0; i < d->N; i++) {
+        mx[0] = 1.0;
+    for (size_t i = 0; X && i < n; i++) {
         const double *xi = X->data + i * X->stride;
-        double *sj = scale + ic;
+        double *sj = mx + ic;
         for (size_t j = 0; j < X->cols; j++) {
             const double a = fabs(xi[j]);
             sj[j] = (a > sj[j] || a != a) ? a : sj[j];
         }
     }
     int finite = 1;
-    for (size_t j = 0; j < d->p; j++)
-        finite &= isfinite(scale[j]) != 0;
+    for (size_t j = 0; j < p; j++)
+        finite &= isfinite(mx[j]) != 0;
+    return finite;
+}
+
+int mg__lsq_scales(const mg__design *d, double *scale, double *scale_lo)
+{
+    const int finite = mg__tsqr_colmax(d->X, d->intercept, d->N, d->p, scale);
+    mg__lsq_scales_rule(scale, d->p, scale, scale_lo);
+    return finite;
+}
+
+void mg__lsq_scales_rule(const double *mx, size_t p, double *scale, double *scale_lo)
+{
     /* 2^-e with max |Zd_ij| in [2^(e-1), 2^e): the scaled column's largest
      * entry lies in [1/2, 1) and no bit of it changes.  e >= -1073 (the
      * smallest subnormal is 2^-1074) but 2^-e is a double only for
      * e >= -1023: the rest, at most 2^50, goes to scale_lo. */
-    for (size_t j = 0; j < d->p; j++) {
+    for (size_t j = 0; j < p; j++) {
         /* frexp's exponent (ilogb counts a subnormal's leading zeros too) */
-        const int e = (scale[j] > 0.0 && isfinite(scale[j])) ? ilogb(scale[j]) + 1 : 0;
+        const int e = (mx[j] > 0.0 && isfinite(mx[j])) ? ilogb(mx[j]) + 1 : 0;
         const int hi = e < -DBL_MAX_EXP + 1 ? DBL_MAX_EXP - 1 : -e;
         scale[j] = ldexp(1.0, hi);
         scale_lo[j] = ldexp(1.0, -e - hi);
     }
-    return finite;
 }
 
 void mg__lsq_copy_design(const mg__design *d, const double *scale, const double *scale_lo,

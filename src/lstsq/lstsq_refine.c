@@ -54,12 +54,17 @@ double mg__lsq_norm_change(const double *dx, const double *x, size_t n)
  * of R (||R||_2 <= sqrt(p) ||R||_1 and the same for R^-1; for the SVD rcond
  * is already s_min / s_max, and p / rcond only overstates it).  Infinite
  * when the rank is not full (no exact answer to bound). */
+double mg__lsq_rho(size_t p, double rcond)
+{
+    const double pp = (double)p;
+    if (!(rcond > 0.0))
+        return INFINITY;
+    return 8.0 * (pp + 1.0) * pp * DBL_EPSILON / rcond;
+}
+
 static double contraction_bound(const mg__lsq *q)
 {
-    const double p = (double)q->d.p;
-    if (q->rank != q->d.p || !(q->rcond > 0.0))
-        return INFINITY;
-    return 8.0 * (p + 1.0) * p * DBL_EPSILON / q->rcond;
+    return q->rank != q->d.p ? INFINITY : mg__lsq_rho(q->d.p, q->rcond);
 }
 
 /* 1 if x (after the correction dx) is within a quarter ulp of the exact
@@ -131,14 +136,67 @@ void mg__lsq_resid_update(const mg__design *d, const double *scale, const double
     }
 }
 
+/* mg_lstsq's operations: the design and factors of q. */
+typedef mg__lsq_single_ctx single_ctx;
+
+static mg_status single_residuals(void *ctx, const double *y, size_t ys, const double *c,
+                                  const double *x, const double *r, double *f, double *g,
+                                  double *bt)
+{
+    const single_ctx *s = ctx;
+    residuals(s->q, y, ys, c, x, r, f, g, bt, s->acc, s->cs);
+    return MG_OK;
+}
+
+static mg_status single_solve(void *ctx, const double *f, const double *g, double *dr, double *dx)
+{
+    const single_ctx *s = ctx;
+    return mg__lsq_solve_aug(s->q, f, g, dr, dx);
+}
+
+static void single_resid_update(void *ctx, const double *x, const double *bt, double *res,
+                                double *delta)
+{
+    const single_ctx *s = ctx;
+    mg__lsq_resid_update(&s->q->d, s->q->scale, s->q->scale_lo, x, bt, res, delta);
+}
+
+void mg__lsq_single_ops(const mg__lsq *q, double *scratch, mg__refine_ops *ops,
+                        mg__lsq_single_ctx *s)
+{
+    s->q = q;
+    s->acc = scratch;
+    s->cs = scratch + 2 * q->d.p;
+    ops->n = q->d.N;
+    ops->p = q->d.p;
+    ops->full = q->rank == q->d.p;
+    ops->max_refine = q->max_refine;
+    ops->rho = contraction_bound(q);
+    ops->residuals = single_residuals;
+    ops->solve = single_solve;
+    ops->resid_update = single_resid_update;
+    ops->ctx = s;
+}
+
 mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const double *c,
                          double *x, double *r, double *scratch, size_t *steps_out,
                          double *delta, double *resid)
 {
     const size_t N = q->d.N, p = q->d.p;
-    const int full = q->rank == p;
-    double *f = scratch, *dr = f + N, *y0 = dr + N, *g = y0 + N, *dx = g + p, *bt = dx + p,
-           *acc = bt + p, *cs = acc + 2 * p;
+    mg__refine_ops ops;
+    mg__lsq_single_ctx ctx;
+    /* the loop's vectors first, the residuals' scratch after them */
+    mg__lsq_single_ops(q, scratch + MG__REFINE_OPS_SCRATCH(N, p), &ops, &ctx);
+    return mg__lsq_refine_ops(&ops, y, ys, c, x, r, scratch, steps_out, delta, resid);
+}
+
+mg_status mg__lsq_refine_ops(const mg__refine_ops *ops, const double *y, size_t ys,
+                             const double *c, double *x, double *r, double *scratch,
+                             size_t *steps_out, double *delta, double *resid)
+{
+    const size_t N = ops->n, p = ops->p;
+    const int full = ops->full;
+    double *f = scratch, *dr = f + N, *y0 = dr + N, *g = y0 + N, *dx = g + p, *bt = dx + p;
 
     if (!y) {
         memset(y0, 0, N * sizeof *y0);
@@ -148,7 +206,7 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
     for (size_t i = 0; i < N; i++)
         f[i] = y[i * ys];
     /* the first solve, from x = 0, r = 0 */
-    MG__CHECK(mg__lsq_solve_aug(q, f, full ? c : NULL, r, x));
+    MG__CHECK(ops->solve(ops->ctx, f, full ? c : NULL, r, x));
 
     /* Two measures of a correction (as the fit engine's, src/fit/refine.c):
      * d, each coefficient against itself (normwise for those near zero),
@@ -160,19 +218,19 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
     /* Only a full-rank x has an exact answer to prove; a rank-deficient
      * one is the truncated factorisation's minimum-norm solution, which the
      * steps only polish.  0 steps: the factorisation's own answer. */
-    int proven = !full || q->max_refine == 0;
-    const double rho = contraction_bound(q);
+    int proven = !full || ops->max_refine == 0;
+    const double rho = ops->rho;
     int moved = 0; /* x changed after resid was last set */
-    while (steps < q->max_refine) {
+    while (steps < ops->max_refine) {
         moved = 0;
         if (full) {
-            residuals(q, y, ys, c, x, r, f, g, bt, acc, cs);
+            MG__CHECK(ops->residuals(ops->ctx, y, ys, c, x, r, f, g, bt));
         } else {
             /* rank-deficient: refine x alone against the truncated
              * factorisation (minimum-norm corrections) */
-            residuals(q, y, ys, NULL, x, NULL, f, NULL, bt, acc, cs);
+            MG__CHECK(ops->residuals(ops->ctx, y, ys, NULL, x, NULL, f, NULL, bt));
         }
-        MG__CHECK(mg__lsq_solve_aug(q, f, full ? g : NULL, dr, dx));
+        MG__CHECK(ops->solve(ops->ctx, f, full ? g : NULL, dr, dx));
         const double d = mg__lsq_rel_change(dx, x, p), dn = mg__lsq_norm_change(dx, x, p);
         /* y - Zd D x = f + r exactly, but for f's one rounding: the
          * residual of x at no extra pass over Zd */
@@ -208,12 +266,12 @@ mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys, const dou
     }
     if (!proven)
         return MG_ENOCONV; /* max_refine steps, or a stall above rounding level */
-    if (resid && steps == 0 && !moved && q->max_refine == 0) {
+    if (resid && steps == 0 && !moved && ops->max_refine == 0) {
         /* no step: the factorisation's x, its residual in double-double */
-        residuals(q, y, ys, NULL, x, NULL, resid, NULL, bt, acc, cs);
+        MG__CHECK(ops->residuals(ops->ctx, y, ys, NULL, x, NULL, resid, NULL, bt));
     } else if (resid && moved) {
         /* resid is y - Zd bt (bt = D x before the last step) */
-        mg__lsq_resid_update(&q->d, q->scale, q->scale_lo, x, bt, resid, dx);
+        ops->resid_update(ops->ctx, x, bt, resid, dx);
     }
     *delta = last;
     *steps_out = steps;

@@ -19,7 +19,7 @@
  * stable on its own, (R + dR_i)^T u = e_i with |dR_i| <= gamma_n |R|
  * (Higham, ASNA, Thm 8.5), which the error bound of docs/accuracy.md
  * (step 5) needs.  u: n doubles of scratch. */
-static void inv_row_norms(const double *R, size_t n, size_t ld, double *u, double *v)
+void mg__lsq_inv_row_norms(const double *R, size_t n, size_t ld, double *u, double *v)
 {
     for (size_t i = 0; i < n; i++) {
         const size_t len = n - i;
@@ -57,7 +57,7 @@ mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
     double *w = mg__alloc_doubles(p, 2);
     if (!w)
         return MG_ENOMEM;
-    inv_row_norms(q->F, p, q->d.N, w + p, w);
+    mg__lsq_inv_row_norms(q->F, p, q->d.N, w + p, w);
     for (size_t i = 0; i < p; i++)
         v[q->perm[i]] = w[i];
     free(w);
@@ -68,11 +68,11 @@ mg_status mg__lsq_cov_diag(const mg__lsq *q, double *v)
  * size up to 2^120: the refinement forms D x (the unscaled coordinates),
  * which for a column of subnormal entries (D_jj up to 2^1074) overflows
  * although x itself, a column of (Z^T Z)^-1, is moderate. */
-static MG__MUST_USE double rhs_scale(const mg__lsq *q)
+static MG__MUST_USE double rhs_scale(const double *scale, const double *scale_lo, size_t p)
 {
     int emax = 0;
-    for (size_t j = 0; j < q->d.p; j++) {
-        const int e = ilogb(q->scale[j]) + ilogb(q->scale_lo[j]);
+    for (size_t j = 0; j < p; j++) {
+        const int e = ilogb(scale[j]) + ilogb(scale_lo[j]);
         emax = e > emax ? e : emax;
     }
     return emax > 900 ? ldexp(1.0, 900 - emax) : 1.0;
@@ -83,22 +83,20 @@ static MG__MUST_USE double rhs_scale(const mg__lsq *q)
  * coefficients accurate makes the variances accurate too.  The system is
  * solved for c = -t e_j (t = rhs_scale, a power of two: x / t is exact); a
  * non-finite or unproven refined value keeps the unrefined v_j. */
-mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
+mg_status mg__lsq_cov_refine_ops(const mg__refine_ops *ops, const double *scale,
+                                 const double *scale_lo, double *v, double *scratch)
 {
-    const size_t N = q->d.N, p = q->d.p;
-    double *c = mg__alloc_doubles(p, 1), *x = mg__alloc_doubles(p, 1);
-    double *r = mg__alloc_doubles(N, 1);
-    double *scratch = mg__alloc_doubles(MG__LSQ_REFINE_SCRATCH(N, p), 1);
-    mg_status s = (c && x && r && scratch) ? MG_OK : MG_ENOMEM;
+    const size_t N = ops->n, p = ops->p;
+    double *c = scratch, *x = c + p, *r = x + p, *loop = r + N;
+    mg_status s = MG_OK;
 
-    const double t = rhs_scale(q);
-    if (s == MG_OK)
-        memset(c, 0, p * sizeof *c);
+    const double t = rhs_scale(scale, scale_lo, p);
+    memset(c, 0, p * sizeof *c);
     for (size_t j = 0; s == MG_OK && j < p; j++) {
         double delta;
         size_t steps;
         c[j] = -t;
-        s = mg__lsq_refine(q, NULL, 0, c, x, r, scratch, &steps, &delta, NULL);
+        s = mg__lsq_refine_ops(ops, NULL, 0, c, x, r, loop, &steps, &delta, NULL);
         c[j] = 0.0;
         if (s == MG_ENOCONV) {
             /* unproven refinement: v_j keeps the factor's value (relative
@@ -109,7 +107,21 @@ mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
         if (s == MG_OK && isfinite(x[j] / t))
             v[j] = x[j] / t;
     }
-    free(c); free(x); free(r); free(scratch);
+    return s;
+}
+
+mg_status mg__lsq_cov_refine(const mg__lsq *q, double *v)
+{
+    const size_t N = q->d.N, p = q->d.p;
+    /* the residuals' accumulators (3 p), then the loop's scratch */
+    double *scratch = mg__alloc_doubles(3 * p + MG__COV_REFINE_SCRATCH(N, p), 1);
+    if (!scratch)
+        return MG_ENOMEM;
+    mg__refine_ops ops;
+    mg__lsq_single_ctx ctx;
+    mg__lsq_single_ops(q, scratch, &ops, &ctx);
+    const mg_status s = mg__lsq_cov_refine_ops(&ops, q->scale, q->scale_lo, v, scratch + 3 * p);
+    free(scratch);
     return s;
 }
 

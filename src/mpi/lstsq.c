@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { HEAD = 6 };
+enum { HEAD = MG__MPI_LSTSQ_HEAD };
 
 mg_mpi_lstsq_options mg_mpi_lstsq_defaults(void)
 {
@@ -153,7 +153,7 @@ static void write_outputs(const mg__mpi_fit *t, mg_matrix *B, mg_lstsq_result *r
 /* After the agreement: accumulate, reduce, finish on rank 0, refinement
  * passes, the statistics; every rank returns rank 0's status. */
 static mg_status run(mg__mpi_fit *t, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
-                     size_t n, size_t m, size_t k, size_t max_refine)
+                     size_t n, size_t m, size_t k, const mg_mpi_lstsq_options *o)
 {
     mg_status s = n > 0 ? mg_fit_accumulate(t->fit, X, Y, w) : MG_OK;
     s = mg__mpi_reduce(t, s, 0);
@@ -166,7 +166,7 @@ static mg_status run(mg__mpi_fit *t, const mg_matrix *X, const mg_matrix *Y, con
         t->pkt[0] = (double)s;
         /* a rank-deficient state keeps its minimum-norm answer (the
          * semi-normal steps need a nonsingular factor), as mg_lstsq */
-        t->pkt[1] = s == MG_OK && first.rank == m && max_refine > 0;
+        t->pkt[1] = s == MG_OK && first.rank == m && o->max_refine > 0;
     }
     size_t steps = 0;
     for (;;) {
@@ -175,8 +175,20 @@ static mg_status run(mg__mpi_fit *t, const mg_matrix *X, const mg_matrix *Y, con
         s = (mg_status)t->pkt[0];
         if (s != MG_OK || t->pkt[1] == 0.0)
             break;
-        if (refine_pass(t, X, Y, w, n, &Bv, &steps, max_refine) == MG_EIO)
+        if (refine_pass(t, X, Y, w, n, &Bv, &steps, o->max_refine) == MG_EIO)
             return MG_EIO;
+    }
+    if (s == MG_ENOCONV || s == MG_ENOTPD) {
+        /* the semi-normal steps cannot prove this fit: mg_lstsq's
+         * Householder QR with Q, on the ranks (lstsq_q.c); every rank
+         * knows s from rank 0's packet */
+        s = mg__mpi_lstsq_q(t, X, Y, w, n, m, k, o->intercept ? 1 : 0, o->rank_tol,
+                            o->max_refine, s);
+        if (s != MG_OK)
+            return s;
+        if ((s = mg__mpi_bcast(t, t->npkt)) != MG_OK)
+            return s;
+        return (mg_status)t->pkt[0];
     }
     if (s != MG_OK)
         return s;
@@ -208,7 +220,7 @@ mg_status mg_mpi_lstsq(MPI_Comm comm, const mg_matrix *X, const mg_matrix *Y, co
     mg__mpi_fit t;
     s = mg__mpi_open(&t, comm, s, m - c, k, &fo, npkt, shape, sizeof shape / sizeof shape[0]);
     if (s == MG_OK)
-        s = run(&t, X, Y, w, n, m, k, o.max_refine);
+        s = run(&t, X, Y, w, n, m, k, &o);
     if (s == MG_OK)
         write_outputs(&t, B, res);
     mg__mpi_close(&t);

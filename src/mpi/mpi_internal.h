@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The MPI layer's shared machinery: a private communicator, the ranks'
  * fit states and the fixed binary reduction tree (docs/mpi.md).  Built on
- * matgrad's public API only (include/matgrad/fit.h), never src/internal.h. */
+ * matgrad's public API (include/matgrad/fit.h), never src/internal.h,
+ * with one exception: mg_mpi_lstsq's Householder path (lstsq_q.c) calls
+ * the core library's distributed-QR kernels and refinement loop through
+ * the private ABI of src/lstsq/tsqr.h (exported from libmatgrad.so, not
+ * installed, for a matgrad_mpi of the same version; docs/architecture.md).
+ * Making those block kernels public would freeze an interface that no
+ * application needs; keeping them in the core keeps one copy of the
+ * numerics, and every message stays here. */
 #ifndef MATGRAD_MPI_INTERNAL_H
 #define MATGRAD_MPI_INTERNAL_H
 
@@ -102,6 +109,24 @@ MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_share_image(mg__mpi_fit *t, mg
  * for images of up to `image` bytes; mg__mpi_detach frees it. */
 MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_attach_image(mg__mpi_fit *t, MPI_Comm comm,
                                                               size_t image);
+
+/* mg_mpi_lstsq's broadcast packet (lstsq.c): [0] status [1] rank
+ * [2] rcond [3] refine_steps [4] method [5] df_residual, then B (m x k,
+ * row-major), std_err (m x k), residual_sd, r_squared, adj_r_squared. */
+#define MG__MPI_LSTSQ_HEAD 6
+
+/* Collective, after the engine's refusal `engine` (MG_ENOCONV or
+ * MG_ENOTPD, known to every rank): mg_lstsq's Householder path on the
+ * ranks (lstsq_q.c): QR with Q distributed on the tree, Bjorck's
+ * refinement, the statistics.  Weighted fits (any rank's w), wide designs
+ * and factors whose full rank is not proven return `engine`.  On MG_OK,
+ * rank 0's t->pkt holds the packet (its status in pkt[0]), which the
+ * caller broadcasts; any other return is the same on every rank. */
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_lstsq_q(mg__mpi_fit *t, const mg_matrix *X,
+                                                         const mg_matrix *Y, const mg_matrix *w,
+                                                         size_t n, size_t m, size_t k,
+                                                         int intercept, double rank_tol,
+                                                         size_t max_refine, mg_status engine);
 
 /* This rank's rows: Y == NULL means none (*n = 0); else Y n x k, X n x p
  * (NULL when p == 0), w NULL or n x 1. */

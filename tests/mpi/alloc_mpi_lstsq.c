@@ -7,20 +7,23 @@
  * library).  For each rank in turn and n = 1, 2, ...: that rank fails its
  * n-th allocation inside mg_mpi_lstsq / mg_mpi_normal_solve /
  * mg_mpi_gd_fit; every rank must return the same status (MG_ENOMEM),
- * write nothing and leak nothing, until a call runs with no failure. */
+ * write nothing and leak nothing, until a call runs with no failure.
+ * FN_LSTSQ_Q is mg_mpi_lstsq on a design the engine declines (kappa ~1e8,
+ * unweighted): its Householder path's allocations (src/mpi/lstsq_q.c,
+ * src/lstsq/tsqr.c) fail too. */
 #include "mpitest.h"
 
 #include "failalloc.h"
 #include "matgrad/mpi.h"
 #include "mgt_pairs.h"
 
-enum { FN_LSTSQ, FN_NORMAL, FN_GD, NFN };
+enum { FN_LSTSQ, FN_NORMAL, FN_GD, FN_LSTSQ_Q, NFN };
 
 static mg_status call(int fn, const mgt_pairs *pr, size_t i0, size_t n, double *out)
 {
     mg_matrix X = mgt_pairs_x(pr, i0, n), Y = mgt_pairs_y(pr, i0, n), w = mgt_pairs_w(pr, i0, n);
     mg_matrix B = mg_matrix_view(out, pr->m, pr->k), W = mg_matrix_view(out, pr->p, pr->k);
-    if (fn == FN_LSTSQ) {
+    if (fn == FN_LSTSQ || fn == FN_LSTSQ_Q) {
         double sd[4];
         mg_lstsq_result res = { 0 };
         res.residual_sd = sd;
@@ -39,7 +42,8 @@ static mg_status call(int fn, const mgt_pairs *pr, size_t i0, size_t n, double *
 
 static void sweep(int fn)
 {
-    mgt_pairs pr = mgt_pairs_make(9, 60, 3, 2, 1, 1, 0.0, 0.0, 0);
+    mgt_pairs pr = fn == FN_LSTSQ_Q ? mgt_pairs_make(9, 60, 3, 2, 1, 0, 1e8, 0.0, 0)
+                                    : mgt_pairs_make(9, 60, 3, 2, 1, 1, 0.0, 0.0, 0);
     size_t i0, n;
     mpit_split(pr.N, &i0, &n);
     double out[8];
