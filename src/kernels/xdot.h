@@ -108,7 +108,9 @@ void mg__xresid(const double *X, size_t ldx, size_t nx, int intercept, const dou
  * double-double, for the p = intercept + nx design columns.  scale holds p
  * powers of two (applied to Z before the product, so that huge Z and r
  * cannot overflow it); c may be NULL (zero).  acc holds 2 p doubles of
- * scratch. */
+ * scratch; on return it holds the sums before their final rounding, hi
+ * (p) then lo (p): the MPI layer merges them across ranks
+ * (src/lstsq/tsqr.h). */
 void mg__xgemv_t(const double *X, size_t ldx, size_t N, size_t nx, int intercept,
                  const double *scale, const double *r, size_t rs, const double *c, double *g,
                  double *acc);

@@ -16,8 +16,6 @@
 /* Auto takes the Cholesky path only for designs this big (N p^2 flops; below
  * it QR is cheap anyway) ... */
 #define MG__AUTO_CHOL_MIN_WORK 1.0e7
-/* Variances are refined (p extra refinement solves) while N p^2 is below. */
-#define MG__COV_REFINE_MAX_WORK 1.0e8
 
 mg_lstsq_options mg_lstsq_defaults(void)
 {
