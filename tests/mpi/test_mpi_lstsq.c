@@ -78,6 +78,22 @@ static mg_status mpi_fit(const mg_matrix *X, const mg_matrix *Y, const mg_matrix
     return s;
 }
 
+/* Finishes an accumulated state and refines it by replays of X, Y until
+ * it converges (at most 20 steps: MG_ENOCONV after). */
+static mg_status refined(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, mg_matrix *Bv)
+{
+    mg_status s = mg_fit_finish(f, Bv, NULL);
+    int done = 0;
+    for (int step = 0; s == MG_OK && !done; step++) {
+        s = step < 20 ? mg_fit_refine_begin(f, Bv) : MG_ENOCONV;
+        if (s == MG_OK)
+            s = mg_fit_refine_accumulate(f, X, Y, NULL);
+        if (s == MG_OK)
+            s = mg_fit_refine_end(f, Bv, &done);
+    }
+    return s;
+}
+
 /* One process, every row: the engine's QR state refined by replays until
  * it converges (the algorithm the ranks distribute). */
 static mg_status single_fit(const nist_set *S, double *B, double *se, double *rsd, double *r2)
@@ -89,15 +105,7 @@ static mg_status single_fit(const nist_set *S, double *B, double *se, double *rs
               Y = mg_matrix_view((double *)S->y, S->N, 1), Bv = mg_matrix_view(B, S->p, 1);
     if (mg_fit_create(S->nx, 1, &fo, &f) != MG_OK || mg_fit_accumulate(f, &X, &Y, NULL) != MG_OK)
         abort();
-    mg_status s = mg_fit_finish(f, &Bv, NULL);
-    int done = 0;
-    for (int step = 0; s == MG_OK && !done; step++) {
-        s = step < 20 ? mg_fit_refine_begin(f, &Bv) : MG_ENOCONV;
-        if (s == MG_OK)
-            s = mg_fit_refine_accumulate(f, &X, &Y, NULL);
-        if (s == MG_OK)
-            s = mg_fit_refine_end(f, &Bv, &done);
-    }
+    mg_status s = refined(f, &X, &Y, &Bv);
     mg_matrix Ev = mg_matrix_view(se, S->p, 1);
     mg_lstsq_result res = { 0 };
     res.std_err = &Ev;
@@ -447,15 +455,7 @@ static mg_status engine_status(const mgt_pairs *pr)
     if (pr->m * pr->k > 64 || mg_fit_create(pr->p, pr->k, &fo, &f) != MG_OK ||
         mg_fit_accumulate(f, &X, &Y, NULL) != MG_OK)
         abort();
-    mg_status s = mg_fit_finish(f, &Bv, NULL);
-    int done = 0;
-    for (int step = 0; s == MG_OK && !done; step++) {
-        s = step < 20 ? mg_fit_refine_begin(f, &Bv) : MG_ENOCONV;
-        if (s == MG_OK)
-            s = mg_fit_refine_accumulate(f, &X, &Y, NULL);
-        if (s == MG_OK)
-            s = mg_fit_refine_end(f, &Bv, &done);
-    }
+    mg_status s = refined(f, &X, &Y, &Bv);
     mg_fit_free(f);
     return s;
 }
