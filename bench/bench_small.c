@@ -8,7 +8,7 @@
  *    a fresh mg_lstsq of every tenth window (the per-step cost of refitting
  *    every window is that time over the windows refitted).
  * 2. Batch: 10000 independent fits of X 100 x 4, one output, as one
- *    mg_lstsq_batch call (OpenMP threads) against a loop of mg_lstsq.
+ *    mg_lstsq_batch call (matgrad's worker threads) against a loop of mg_lstsq.
  * Both pairs are timed round-robin in the same run (bc_time_rounds), so the
  * ratios are taken under the same machine conditions; medians of `runs`
  * rounds after one warm-up.  RESULT lines for bench/run_all.sh. */

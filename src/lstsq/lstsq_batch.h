@@ -20,7 +20,8 @@ typedef struct mg__batch_ws {
     double *Z;          /* N x p column-major: R above the diagonal, the
                            Householder vectors below (unit first entry implied) */
     double *tau, *scale, *scale_lo, *Ri;
-    double *x, *r, *f, *g, *dx, *dr, *w, *bt, *acc, *zero, *Bs, *sd, *r2, *ar2, *se, *res;
+    double *x, *r, *w, *acc, *zero, *Bs, *sd, *r2, *ar2, *se, *res;
+    double *loop;       /* the refinement loop's scratch (MG__REFINE_OPS_SCRATCH) */
     double rcond;       /* the last fit's: exact 1-norm rcond of the equilibrated R */
     size_t steps;       /* the last fit's refinement steps (most over its outputs) */
 } mg__batch_ws;

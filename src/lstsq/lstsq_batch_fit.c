@@ -8,8 +8,9 @@
  * condition from R^-1, never below LAPACK's estimate, so a fit proven here
  * is proven there), and Bjorck's refinement of the augmented system with
  * residuals in double-double (src/kernels/xdot.h) and the stopping rules
- * of mg__lsq_refine (lstsq_refine.c): the same accuracy contract.  No BLAS
- * or LAPACK call: this runs inside an OpenMP region. */
+ * of mg__lsq_refine (lstsq_refine.c, the same loop): the same accuracy
+ * contract.  No BLAS or LAPACK call: this runs on matgrad's worker
+ * threads, beside the program's OpenBLAS calls. */
 #include "lstsq_batch.h"
 #include "fit/fit_internal.h"
 
@@ -29,7 +30,8 @@ mg_status mg__batch_ws_alloc(mg__batch_ws *w, size_t N, size_t p, size_t k)
     size_t np;
     if (mg__mul_overflows(N, p, &np) || np > (size_t)-1 / 16 - 16 * (N + p * p + p * k + k))
         return MG_ENOMEM;
-    const size_t total = np + p * p + 11 * p + 6 * N + 2 * p * k + 3 * k;
+    const size_t total = np + p * p + 7 * p + 4 * N + MG__REFINE_OPS_SCRATCH(N, p) + 2 * p * k +
+                         3 * k;
     w->Z = mg__alloc_doubles(total, 1);
     if (!w->Z)
         return MG_ENOMEM;
@@ -42,15 +44,11 @@ mg_status mg__batch_ws_alloc(mg__batch_ws *w, size_t N, size_t p, size_t k)
     w->scale = t;     t += p;
     w->scale_lo = t;  t += p;
     w->x = t;         t += p;
-    w->g = t;         t += p;
-    w->dx = t;        t += p;
-    w->bt = t;        t += p;
     w->acc = t;       t += 2 * p;
     w->zero = t;      t += p;
     w->r = t;         t += N;
-    w->f = t;         t += N;
-    w->dr = t;        t += N;
     w->w = t;         t += 2 * N;
+    w->loop = t;      t += MG__REFINE_OPS_SCRATCH(N, p);
     w->Bs = t;        t += p * k;
     w->sd = t;        t += k;
     w->r2 = t;        t += k;
@@ -197,78 +195,68 @@ static void solve_aug(mg__batch_ws *w, const double *f, const double *g, double 
         dr[i] = f[i] + q[i];
 }
 
-/* f = y - r - Zd (D x), g = -D Zd^T r, both in double-double (the
- * residuals of lstsq_refine.c with c = 0). */
-static void residuals(mg__batch_ws *w, const mg__design *d, const double *y, size_t ys)
+/* The refinement loop's operations (mg__lsq_refine_ops, the loop
+ * mg_lstsq runs) on one fit's workspace. */
+typedef struct batch_ops {
+    mg__batch_ws *w;
+    const mg__design *d;
+} batch_ops;
+
+/* f = y - r - Zd (D x) (r NULL: 0) and, when g != NULL, g = -D Zd^T r,
+ * both in double-double (the residuals of lstsq_refine.c).  c is always
+ * NULL here: the batch solves least squares only. */
+static mg_status batch_residuals(void *ctx, const double *y, size_t ys, const double *c,
+                                 const double *x, const double *r, double *f, double *g,
+                                 double *bt)
 {
+    const batch_ops *o = ctx;
+    mg__batch_ws *w = o->w;
+    const mg__design *d = o->d;
     const size_t p = w->p;
+    (void)c;
     for (size_t j = 0; j < p; j++)
-        w->bt[j] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]); /* exact */
-    mg__xresid(d->X->data, d->X->stride, d->X->cols, d->intercept, w->bt, p, 1, y, ys, w->r, 1,
-               w->f, 1, 0, d->N);
+        bt[j] = mg__lsq_scaled(w->scale, w->scale_lo, j, x[j]); /* exact */
+    mg__xresid(d->X->data, d->X->stride, d->X->cols, d->intercept, bt, p, 1, y, ys, r, 1, f, 1,
+               0, d->N);
+    if (!g)
+        return MG_OK;
     /* g = lo .* (0 - diag(scale) Zd^T r) */
-    mg__xgemv_t(d->X->data, d->X->stride, d->N, d->X->cols, d->intercept, w->scale, w->r, 1,
-                w->zero, w->g, w->acc);
+    mg__xgemv_t(d->X->data, d->X->stride, d->N, d->X->cols, d->intercept, w->scale, r, 1,
+                w->zero, g, w->acc);
     for (size_t j = 0; j < p; j++)
-        w->g[j] *= w->scale_lo[j];
+        g[j] *= w->scale_lo[j];
+    return MG_OK;
 }
 
-/* Bjorck's refinement of one output (mg__lsq_refine's steps and stopping
- * rules for a full-rank factor): MG__FIT_DONE with x (scaled coordinates)
- * proven to rounding level, MG__FIT_DEFER otherwise. */
+static mg_status batch_solve(void *ctx, const double *f, const double *g, double *dr, double *dx)
+{
+    solve_aug(((const batch_ops *)ctx)->w, f, g, dr, dx);
+    return MG_OK;
+}
+
+static void batch_resid_update(void *ctx, const double *x, const double *bt, double *res,
+                               double *delta)
+{
+    const batch_ops *o = ctx;
+    mg__lsq_resid_update(o->d, o->w->scale, o->w->scale_lo, x, bt, res, delta);
+}
+
+/* Bjorck's refinement of one output through mg_lstsq's loop: MG__FIT_DONE
+ * with x (scaled coordinates) proven to rounding level and w->res its
+ * residual, MG__FIT_DEFER otherwise. */
 static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const double *y, size_t ys,
                                size_t max_refine, double rho)
 {
-    const size_t N = d->N, p = w->p;
-    for (size_t i = 0; i < N; i++)
-        w->f[i] = y[i * ys];
-    /* the first solve, from x = 0, r = 0 */
-    solve_aug(w, w->f, NULL, w->r, w->x);
+    batch_ops ctx = { w, d };
+    const mg__refine_ops ops = { d->N, w->p, 1, max_refine, rho, batch_residuals, batch_solve,
+                                 batch_resid_update, &ctx };
     size_t steps = 0;
-    double prev = INFINITY;
-    int proven = max_refine == 0, moved = 0;
-    while (steps < max_refine) {
-        moved = 0;
-        residuals(w, d, y, ys);
-        solve_aug(w, w->f, w->g, w->dr, w->dx);
-        const double dd = mg__lsq_rel_change(w->dx, w->x, p);
-        const double dn = mg__lsq_norm_change(w->dx, w->x, p);
-        /* y - Zd D x = f + r but for f's rounding (as mg__lsq_refine) */
-        for (size_t i = 0; i < N; i++)
-            w->res[i] = w->f[i] + w->r[i];
-        if (!(dn < prev)) {
-            /* stalled: the noise floor only if the rejected correction is at
-             * rounding level */
-            proven = dd <= MG__LSQ_STALL_ULPS * DBL_EPSILON;
-            break;
-        }
-        moved = 1;
-        for (size_t j = 0; j < p; j++)
-            w->x[j] += w->dx[j];
-        for (size_t i = 0; i < N; i++)
-            w->r[i] += w->dr[i];
-        steps++;
-        if (dd <= 2.0 * DBL_EPSILON || (isfinite(prev) && dd * (dn / prev) <= 0.25 * DBL_EPSILON) ||
-            mg__lsq_within_bound(rho, w->dx, w->x, p)) {
-            proven = 1;
-            break;
-        }
-        prev = dn;
-    }
-    if (!proven)
+    double delta;
+    if (mg__lsq_refine_ops(&ops, y, ys, NULL, w->x, w->r, w->loop, &steps, &delta, w->res) !=
+        MG_OK)
         return MG__FIT_DEFER;
     if (steps > w->steps)
         w->steps = steps;
-    if (max_refine == 0) {
-        /* no step: the factorisation's x, its residual in double-double */
-        for (size_t j = 0; j < p; j++)
-            w->bt[j] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]);
-        mg__xresid(d->X->data, d->X->stride, d->X->cols, d->intercept, w->bt, p, 1, y, ys, NULL,
-                   0, w->res, 1, 0, N);
-    } else if (moved) {
-        /* res is y - Zd bt, bt = D x before the last step */
-        mg__lsq_resid_update(d, w->scale, w->scale_lo, w->x, w->bt, w->res, w->dx);
-    }
     return MG__FIT_DONE;
 }
 
@@ -277,10 +265,8 @@ static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const doubl
 static MG__MUST_USE int refine_all(mg__batch_ws *w, const mg__design *d, const mg_matrix *Y,
                                    size_t max_refine, double rcond)
 {
-    /* the refinement's contraction bound, as mg_lstsq's (lstsq_refine.c):
-     * rho <= 8 (p + 1) p eps / rcond_1 of the equilibrated factor */
-    const double pd = (double)d->p;
-    const double rho = rcond > 0.0 ? 8.0 * (pd + 1.0) * pd * DBL_EPSILON / rcond : INFINITY;
+    /* the refinement's contraction bound, mg_lstsq's (lstsq_refine.c) */
+    const double rho = mg__lsq_rho(d->p, rcond);
     const size_t N = d->N, p = d->p, k = Y->cols;
     const int centred = mg__lsq_has_constant_column(d->X, d->intercept);
     for (size_t c = 0; c < k; c++) {
