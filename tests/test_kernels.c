@@ -23,13 +23,14 @@ typedef mgt_shape shape;
 
 /* Row counts around the fused kernel's 4-row groups and blocks (16 KiB of
  * rows, at most 64: 32 rows at j = 64), column counts around its 4-, 8- and
- * 16-wide steps, k from 1 to the fused limit (32) and beyond, strided views. */
+ * 16-wide steps, k from 1 to the fused limit (32) and beyond, strided views
+ * (a gap of 9 > 8 doubles takes the kernel's row-by-row prefetch). */
 static const shape SHAPES[] = {
     { 1, 1, 1, 0 },    { 3, 1, 1, 2 },     { 5, 3, 1, 0 },    { 7, 5, 2, 1 },
     { 33, 7, 1, 3 },   { 67, 64, 1, 0 },   { 67, 65, 3, 1 },  { 131, 9, 4, 0 },
     { 2049, 1, 1, 0 }, { 2051, 3, 5, 2 },  { 97, 12, 8, 1 },  { 40, 130, 6, 0 },
     { 1000, 17, 7, 4 },{ 9, 4097, 1, 0 },  { 64, 8, 12, 1 },  { 3001, 33, 1, 5 },
-    { 203, 21, 32, 1 },{ 70, 5, 33, 0 },
+    { 203, 21, 32, 1 },{ 70, 5, 33, 0 },   { 300, 10, 2, 9 },
 };
 enum { NSHAPES = sizeof SHAPES / sizeof SHAPES[0] };
 
