@@ -17,8 +17,10 @@ mg_gd_options mg_gd_defaults(void)
     return o;
 }
 
-static MG__MUST_USE mg_status check_options(const mg_gd_options *o)
+mg_status mg_gd_options_check(const mg_gd_options *o)
 {
+    if (!o)
+        return MG_EINVAL;
     if (!(o->learning_rate > 0.0) || !isfinite(o->learning_rate))
         return MG_EINVAL;
     if (!(o->tolerance >= 0.0) || !isfinite(o->tolerance))
@@ -230,7 +232,7 @@ mg_status mg_gd_fit(const mg_matrix *A, const mg_matrix *Y, mg_matrix *W,
 {
     const mg_gd_options o = opt ? *opt : mg_gd_defaults();
     MG__CHECK(mg__check_model(A, W, Y));
-    MG__CHECK(check_options(&o));
+    MG__CHECK(mg_gd_options_check(&o));
     if (mg__overlaps(W, A) || mg__overlaps(W, Y))
         return MG_EINVAL;
     if (!mg__all_finite(W->data, W->rows, W->cols, W->stride))

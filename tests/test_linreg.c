@@ -204,6 +204,25 @@ START_TEST(bad_views_and_shapes)
     o = mg_gd_defaults();
     o.strategy = (mg_gd_strategy)77;
     ck_assert_int_eq(mg_gd_fit(&p.A.v, &p.Y.v, &p.W.v, &o, NULL), MG_EINVAL);
+    /* the same check on its own: each field that mg_gd_fit refuses above */
+    ck_assert_int_eq(mg_gd_options_check(NULL), MG_EINVAL);
+    o = mg_gd_defaults();
+    ck_assert_int_eq(mg_gd_options_check(&o), MG_OK);
+    const double bad_rate[] = { -0.1, 0.0, NAN, INFINITY };
+    for (size_t i = 0; i < sizeof bad_rate / sizeof bad_rate[0]; i++) {
+        o = mg_gd_defaults();
+        o.learning_rate = bad_rate[i];
+        ck_assert_int_eq(mg_gd_options_check(&o), MG_EINVAL);
+    }
+    const double bad_tol[] = { -1.0, NAN, INFINITY };
+    for (size_t i = 0; i < sizeof bad_tol / sizeof bad_tol[0]; i++) {
+        o = mg_gd_defaults();
+        o.tolerance = bad_tol[i];
+        ck_assert_int_eq(mg_gd_options_check(&o), MG_EINVAL);
+    }
+    o = mg_gd_defaults();
+    o.strategy = (mg_gd_strategy)77;
+    ck_assert_int_eq(mg_gd_options_check(&o), MG_EINVAL);
 
     mgt_free(&G);
     mgt_free(&Gbad);

@@ -93,6 +93,13 @@ typedef struct mg_gd_options {
 /* learning_rate 0.01, epochs 1000, tolerance 0, no callback, MG_GD_AUTO. */
 MG_API mg_gd_options mg_gd_defaults(void);
 
+/* MG_OK when *opt is usable by mg_gd_fit (learning_rate > 0 and finite,
+ * tolerance >= 0 and finite, a known strategy), else MG_EINVAL; NULL is
+ * MG_EINVAL.  mg_gd_fit applies the same check; a caller can validate
+ * options before it starts anything (the MPI layer does, so that every
+ * rank agrees before its first message). */
+MG_API mg_status mg_gd_options_check(const mg_gd_options *opt);
+
 /* Gradient descent W <- W - learning_rate * dloss/dW, starting from W.
  * on_epoch(e, loss) reports the loss after e steps (e = 0: the start).
  * Stops after opt->epochs steps or as soon as loss <= tolerance; the number

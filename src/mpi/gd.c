@@ -138,17 +138,6 @@ mg_status mg_mpi_mse_grad(MPI_Comm comm, const mg_matrix *A, const mg_matrix *W,
     return s;
 }
 
-static mg_status check_gd_options(const mg_gd_options *o)
-{
-    if (!(o->learning_rate > 0.0) || !isfinite(o->learning_rate))
-        return MG_EINVAL;
-    if (!(o->tolerance >= 0.0) || !isfinite(o->tolerance))
-        return MG_EINVAL;
-    if (o->strategy != MG_GD_AUTO && o->strategy != MG_GD_DIRECT && o->strategy != MG_GD_GRAM)
-        return MG_EINVAL;
-    return MG_OK;
-}
-
 /* The descent on the working copy w, G beside it; *steps: steps taken. */
 static mg_status descend(mg__mpi_fit *t, const mg_matrix *A, const mg_matrix *Y, size_t n,
                          double *w, size_t j, size_t k, const mg_gd_options *o, size_t *steps)
@@ -179,7 +168,7 @@ mg_status mg_mpi_gd_fit(MPI_Comm comm, const mg_matrix *A, const mg_matrix *Y, m
     size_t n = 0;
     mg_status s = check_model(A, W, Y, &n);
     if (s == MG_OK)
-        s = check_gd_options(&o);
+        s = mg_gd_options_check(&o);
     const double shape[] = { s == MG_OK ? (double)W->rows : 0.0, s == MG_OK ? (double)W->cols : 0.0,
                              o.learning_rate, (double)o.epochs, o.tolerance };
     mg__mpi_fit t;
