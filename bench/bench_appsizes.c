@@ -4,7 +4,9 @@
  * plain LAPACKE_dgels (Householder QR, no statistics) and GSL's
  * gsl_multifit_linear (SVD and covariance, its workspace reused), on one
  * thread, same data, timed round-robin in the same run.  The goal: mg_lstsq
- * at most 1.25x dgels and at most GSL's time at every point.
+ * at most 1.25x dgels and at most GSL's time at every point.  The same fit
+ * through an mg_lstsq_workspace (created once per size, as GSL's) shows
+ * what the per-call set-up costs.
  *
  *   build-bench/bench/bench_appsizes
  *
@@ -34,6 +36,7 @@ typedef struct problem {
     size_t N, p;
     double *X, *y, *Xc, *yc;      /* the data, and dgels's scratch copies */
     double *B, *se, sd, r2;
+    mg_lstsq_workspace *mws;
 #ifdef MG_BENCH_HAVE_GSL
     gsl_matrix *gX, *gcov;
     gsl_vector *gy, *gc;
@@ -51,6 +54,19 @@ static void run_mg(void *ctx)
     res.residual_sd = &q->sd;
     res.r_squared = &q->r2;
     if (mg_lstsq(&X, &Y, &B, NULL, &res) != MG_OK)
+        abort();
+}
+
+static void run_mg_ws(void *ctx)
+{
+    problem *q = ctx;
+    mg_matrix X = mg_matrix_view(q->X, q->N, q->p), Y = mg_matrix_view(q->y, q->N, 1);
+    mg_matrix B = mg_matrix_view(q->B, q->p, 1), SE = mg_matrix_view(q->se, q->p, 1);
+    mg_lstsq_result res = { 0 };
+    res.std_err = &SE;
+    res.residual_sd = &q->sd;
+    res.r_squared = &q->r2;
+    if (mg_lstsq_workspace_fit(q->mws, &X, &Y, &B, &res) != MG_OK)
         abort();
 }
 
@@ -87,8 +103,8 @@ int main(void)
                                       { 100000, 50 } };
     printf("# mg_lstsq (default, with std. errors, sd, R^2) vs LAPACKE_dgels vs GSL "
            "gsl_multifit_linear; medians, one thread\n");
-    printf("%10s %4s %12s %12s %12s %9s %9s\n", "N", "p", "mg_lstsq_us", "dgels_us", "gsl_us",
-           "mg/dgels", "mg/gsl");
+    printf("%10s %4s %12s %12s %12s %12s %9s %9s\n", "N", "p", "mg_lstsq_us", "mg_ws_us",
+           "dgels_us", "gsl_us", "mg/dgels", "mg/gsl");
     for (size_t g = 0; g < sizeof grid / sizeof *grid; g++) {
         problem q = { .N = grid[g][0], .p = grid[g][1] };
         if (bc_quick() && q.N > 10000)
@@ -99,11 +115,12 @@ int main(void)
         q.yc = malloc(q.N * sizeof *q.yc);
         q.B = malloc(q.p * sizeof *q.B);
         q.se = malloc(q.p * sizeof *q.se);
-        if (!q.X || !q.y || !q.Xc || !q.yc || !q.B || !q.se)
+        if (!q.X || !q.y || !q.Xc || !q.yc || !q.B || !q.se ||
+            mg_lstsq_workspace_create(q.N, q.p, 1, NULL, &q.mws) != MG_OK)
             return 1;
-        void (*fns[3])(void *) = { run_mg, run_dgels, NULL };
-        void *ctxs[3] = { &q, &q, &q };
-        size_t nf = 2;
+        void (*fns[4])(void *) = { run_mg, run_dgels, run_mg_ws, NULL };
+        void *ctxs[4] = { &q, &q, &q, &q };
+        size_t nf = 3;
 #ifdef MG_BENCH_HAVE_GSL
         q.gX = gsl_matrix_alloc(q.N, q.p);
         q.gcov = gsl_matrix_alloc(q.p, q.p);
@@ -115,22 +132,25 @@ int main(void)
             for (size_t j = 0; j < q.p; j++)
                 gsl_matrix_set(q.gX, i, j, q.X[i * q.p + j]);
         }
-        fns[2] = run_gsl;
-        nf = 3;
+        fns[3] = run_gsl;
+        nf = 4;
 #endif
         /* enough repetitions for a stable median at every size */
         const int reps = bc_reps(q.N <= 100 ? 2001 : q.N <= 1000 ? 201 : q.N <= 10000 ? 21 : 7);
-        double med[3] = { 0, 0, -1 };
+        double med[4] = { 0, 0, 0, -1 };
         bc_time_rounds(fns, ctxs, nf, reps, med, NULL);
-        printf("%10zu %4zu %12.2f %12.2f ", q.N, q.p, 1e6 * med[0], 1e6 * med[1]);
-        if (nf == 3)
-            printf("%12.2f %9.2f %9.2f\n", 1e6 * med[2], med[0] / med[1], med[0] / med[2]);
+        printf("%10zu %4zu %12.2f %12.2f %12.2f ", q.N, q.p, 1e6 * med[0], 1e6 * med[2],
+               1e6 * med[1]);
+        if (nf == 4)
+            printf("%12.2f %9.2f %9.2f\n", 1e6 * med[3], med[0] / med[1], med[0] / med[3]);
         else
             printf("%12s %9.2f %9s\n", "-", med[0] / med[1], "-");
         bc_result("lstsq_app", "mg_lstsq", q.N, q.p, med[0], -1, "-", -1);
         bc_result("lstsq_app", "dgels", q.N, q.p, med[1], -1, "-", -1);
-        if (nf == 3)
-            bc_result("lstsq_app", "gsl", q.N, q.p, med[2], -1, "-", -1);
+        bc_result("lstsq_app", "mg_lstsq_workspace", q.N, q.p, med[2], -1, "-", -1);
+        if (nf == 4)
+            bc_result("lstsq_app", "gsl", q.N, q.p, med[3], -1, "-", -1);
+        mg_lstsq_workspace_free(q.mws);
 #ifdef MG_BENCH_HAVE_GSL
         gsl_matrix_free(q.gX);
         gsl_matrix_free(q.gcov);

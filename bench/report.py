@@ -160,6 +160,12 @@ def app_goals(w, rows):
             ratio = t / float(g["median_s"])
             w("| mg_lstsq + statistics %s, 1 thread: <= GSL | %.2fx (%s vs %s) | %s |\n"
               % (r["size"], ratio, fmt_t(t), fmt_t(g["median_s"]), "yes" if ratio <= 1.0 else "no"))
+        ws = find(rows, "lstsq_app", "mg_lstsq_workspace", r["size"])
+        if ws and d:
+            tw = float(ws["median_s"])
+            w("| the same through an mg_lstsq_workspace %s (the set-up paid once) | %.2fx dgels, "
+              "%.2fx a plain call (%s) | reported |\n"
+              % (r["size"], tw / float(d["median_s"]), tw / t, fmt_t(tw)))
 
 
 def small_goals(w, rows):

@@ -137,8 +137,9 @@ MG_API mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
  * entries, or NULL) gets each fit's own status: a bad problem (NaN, a
  * failed refinement, ...) does not stop the others, and a failed fit's
  * outputs are untouched.
- * Threads: the fits run on OpenMP threads (OMP_NUM_THREADS), each with a
- * workspace allocated once per call.  Unweighted QR / auto fits with
+ * Threads: the fits run on matgrad's worker threads (as many as
+ * OMP_NUM_THREADS / omp_set_num_threads allow), each with a workspace
+ * allocated once per call.  Unweighted QR / auto fits with
  * N >= p + intercept and at most 64 design columns take a parallel path
  * with mg_lstsq's accuracy contract (equilibrated Householder QR and
  * Bjorck's refinement in double-double, as small loops that call no BLAS:
@@ -154,6 +155,28 @@ MG_API mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
 MG_API mg_status mg_lstsq_batch(size_t count, const mg_matrix *X, const mg_matrix *Y,
                                 mg_matrix *B, const mg_lstsq_options *opt, double *residual_sd,
                                 double *r_squared, mg_status *status);
+
+/* Repeated fits of one shape, one at a time, without per-call set-up: a
+ * workspace for N x p designs (intercept as in opt) and k outputs.
+ *   mg_lstsq_workspace_create: N >= 1, p + intercept >= 1, k >= 1, opt as
+ *     mg_lstsq's (NULL: mg_lstsq_defaults()) without weights (MG_EINVAL:
+ *     a weighted fit runs on the fit engine, which has no per-call
+ *     workspace to keep); the options are copied.  MG_ENOMEM, MG_EINVAL.
+ *   mg_lstsq_workspace_fit: exactly mg_lstsq(X, Y, B, opt, res) with the
+ *     workspace's options, bitwise the same results and statuses; X must be
+ *     N x p, Y N x k (MG_EDIM otherwise).  Fits small enough for mg_lstsq's
+ *     small path (N p^2 <= 1e4 with the intercept column, unweighted QR or
+ *     auto, at most 64 columns) then allocate nothing and check the views
+ *     once; bigger or harder ones run mg_lstsq itself.  One workspace serves
+ *     one thread at a time.
+ *   mg_lstsq_workspace_free: NULL is a no-op. */
+typedef struct mg_lstsq_workspace mg_lstsq_workspace;
+MG_API mg_status mg_lstsq_workspace_create(size_t N, size_t p, size_t k,
+                                           const mg_lstsq_options *opt,
+                                           mg_lstsq_workspace **out);
+MG_API mg_status mg_lstsq_workspace_fit(mg_lstsq_workspace *ws, const mg_matrix *X,
+                                        const mg_matrix *Y, mg_matrix *B, mg_lstsq_result *res);
+MG_API void mg_lstsq_workspace_free(mg_lstsq_workspace *ws);
 
 #ifdef __cplusplus
 }

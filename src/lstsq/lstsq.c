@@ -269,15 +269,18 @@ static int small_fit(const mg_matrix *X, const mg_lstsq_options *o)
 /* The small path: *done = 1 with the fit's status (outputs written on
  * MG_OK), or *done = 0 when it cannot prove the answer (rank or condition
  * in doubt, a refinement that does not converge): the general path then
- * solves the fit from the start. */
+ * solves the fit from the start.  reuse: a workspace of this shape
+ * (mg_lstsq_workspace), or NULL for one of its own. */
 static MG__MUST_USE mg_status lstsq_small(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
                                           const mg_lstsq_options *o, mg_lstsq_result *res,
-                                          int *done)
+                                          mg__batch_ws *reuse, int *done)
 {
     const size_t N = X->rows, p = X->cols + (o->intercept ? 1u : 0u), k = Y->cols;
-    mg__batch_ws w;
+    mg__batch_ws own, *wp = reuse ? reuse : &own;
     *done = 1;
-    MG__CHECK(mg__batch_ws_alloc(&w, N, p, k));
+    if (!reuse)
+        MG__CHECK(mg__batch_ws_alloc(&own, N, p, k));
+    mg__batch_ws w = *wp; /* the views of the buffers; rcond and steps come back below */
     /* the statistics land in the workspace; copied out on success */
     const mg__batch_out out = { NULL, NULL, NULL, res ? res->std_err : NULL };
     mg_status st = MG_OK;
@@ -291,15 +294,17 @@ static MG__MUST_USE mg_status lstsq_small(const mg_matrix *X, const mg_matrix *Y
         res->df_residual = N - p;
         mg__fit_result_vectors(res, k, w.sd, w.r2, w.ar2);
     }
-    mg__batch_ws_free(&w);
+    if (!reuse)
+        mg__batch_ws_free(&own);
     return st;
 }
 
-mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
-                   const mg_lstsq_options *opt, mg_lstsq_result *res)
+/* mg_lstsq after its argument checks (o resolved); reuse as lstsq_small's. */
+static MG__MUST_USE mg_status lstsq_checked(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
+                                            const mg_lstsq_options *opt, mg_lstsq_result *res,
+                                            mg__batch_ws *reuse)
 {
-    const mg_lstsq_options o = opt ? *opt : mg_lstsq_defaults();
-    MG__CHECK(check_args(X, Y, B, &o, res));
+    const mg_lstsq_options o = *opt;
     const int kind = engine_kind(X, &o);
     if (kind >= 0) {
         mg_status s = mg__lsq_engine(X, Y, &o, (mg_fit_kind)kind, B, res);
@@ -319,7 +324,7 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
 
     if (small_fit(X, &o)) {
         int done;
-        const mg_status s = lstsq_small(X, Y, B, &o, res, &done);
+        const mg_status s = lstsq_small(X, Y, B, &o, res, reuse, &done);
         if (done)
             return s;
     }
@@ -372,4 +377,71 @@ mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
     free(q.work);
     free(q.scale); free(out.Bs); free(out.rss); free(se); free(sd); free(r2); free(ar2);
     return s;
+}
+
+mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
+                   const mg_lstsq_options *opt, mg_lstsq_result *res)
+{
+    const mg_lstsq_options o = opt ? *opt : mg_lstsq_defaults();
+    MG__CHECK(check_args(X, Y, B, &o, res));
+    return lstsq_checked(X, Y, B, &o, res, NULL);
+}
+
+struct mg_lstsq_workspace {
+    size_t N, p, k;          /* X is N x p (without the intercept column), Y N x k */
+    mg_lstsq_options opt;
+    int small;               /* the shape takes the small path: w is allocated */
+    mg__batch_ws w;
+};
+
+mg_status mg_lstsq_workspace_create(size_t N, size_t p, size_t k, const mg_lstsq_options *opt,
+                                    mg_lstsq_workspace **out)
+{
+    if (!out)
+        return MG_EINVAL;
+    *out = NULL;
+    const mg_lstsq_options o = opt ? *opt : mg_lstsq_defaults();
+    if (N == 0 || k == 0 || (p == 0 && !o.intercept) || o.weights)
+        return MG_EINVAL;
+    if (o.method < MG_LSTSQ_AUTO || o.method > MG_LSTSQ_SVD || !(o.rank_tol >= 0.0) ||
+        !(o.rank_tol < 1.0))
+        return MG_EINVAL;
+    if (p > (size_t)INT_MAX - 1)
+        return MG_ENOMEM;
+    mg_lstsq_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return MG_ENOMEM;
+    ws->N = N;
+    ws->p = p;
+    ws->k = k;
+    ws->opt = o;
+    /* small_fit reads the shape only */
+    const mg_matrix shape = { NULL, N, p, p };
+    ws->small = small_fit(&shape, &o);
+    if (ws->small && mg__batch_ws_alloc(&ws->w, N, p + (o.intercept ? 1u : 0u), k) != MG_OK) {
+        free(ws);
+        return MG_ENOMEM;
+    }
+    *out = ws;
+    return MG_OK;
+}
+
+mg_status mg_lstsq_workspace_fit(mg_lstsq_workspace *ws, const mg_matrix *X, const mg_matrix *Y,
+                                 mg_matrix *B, mg_lstsq_result *res)
+{
+    if (!ws)
+        return MG_EINVAL;
+    MG__CHECK(check_args(X, Y, B, &ws->opt, res));
+    if (X->rows != ws->N || X->cols != ws->p || Y->cols != ws->k)
+        return MG_EDIM;
+    return lstsq_checked(X, Y, B, &ws->opt, res, ws->small ? &ws->w : NULL);
+}
+
+void mg_lstsq_workspace_free(mg_lstsq_workspace *ws)
+{
+    if (!ws)
+        return;
+    if (ws->small)
+        mg__batch_ws_free(&ws->w);
+    free(ws);
 }
