@@ -24,7 +24,10 @@
  * inside a pass) or from inside the program's own OpenMP parallel region
  * runs on the calling thread alone.  Which thread runs a slice never
  * changes what the slice computes (parallel.h), so none of this changes a
- * bit of any result. */
+ * bit of any result.  The workers, once started, live in the library's
+ * code until the process ends (a forked child starts afresh), so the
+ * shared library is linked not to be unloaded (-z nodelete;
+ * tests/install/dlclose.c). */
 #ifndef MATGRAD_POOL_H
 #define MATGRAD_POOL_H
 
