@@ -8,6 +8,7 @@
 #include "../src/kernels/mse_fused.h"
 #include "../src/kernels/mse_pass.h"
 #include "../src/kernels/gram_packed.h"
+#include "../src/kernels/cpu.h"
 #include "../src/kernels/xdot.h"
 #include "../src/fit/fit_internal.h"
 #include "../src/linreg_internal.h"
@@ -354,9 +355,9 @@ static mg_status engine_gram(const mg_matrix *A, const mg_matrix *Y, double *S)
     return MG_OK;
 }
 
-/* The packed kernel's portable variant (avx2 = 0) over all rows in blocks
- * of 128, as the engine calls it, into S (row-major upper). */
-static void portable_gram(const mg_matrix *A, const mg_matrix *Y, double *S)
+/* The packed kernel's variant isa over all rows in blocks of 128, as the
+ * engine calls it, into S (row-major upper). */
+static void isa_gram(const mg_matrix *A, const mg_matrix *Y, double *S, int isa)
 {
     const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k, B = 128;
     double *buf = calloc(mg__gram_packed_len(B, j), sizeof(double));
@@ -365,10 +366,38 @@ static void portable_gram(const mg_matrix *A, const mg_matrix *Y, double *S)
     for (size_t b0 = 0; b0 < N; b0 += B) {
         const size_t nb = N - b0 < B ? N - b0 : B;
         mg__gram_packed_block_isa(A->data + b0 * A->stride, A->stride, Y->data + b0 * Y->stride,
-                                  Y->stride, nb, j, k, S, n, buf, NULL, 0, 0);
+                                  Y->stride, nb, j, k, S, n, buf, NULL, 0, isa);
     }
     free(buf);
 }
+
+/* The AVX-512 variant's 6 x 16 tiles perform, for every entry, the FMAs of
+ * the AVX2 variant's 6 x 8 tiles in the same order: the same bits, on every
+ * shape (edges of 1 to 15 columns in the last pair of panels, tile rows
+ * beyond the triangle, one to three outputs).  Runs where the CPU has both. */
+START_TEST(gram_isa_variants_agree_bitwise)
+{
+    if (!mg__cpu_has_avx512_fma())
+        return;
+    static const size_t js[] = { 1, 7, 9, 15, 16, 17, 24, 31, 33, 64, 65, 70, 100 };
+    mgt_rng r = mgt_rng_seed(77);
+    for (size_t t = 0; t < sizeof js / sizeof js[0]; t++) {
+        const shape sh = { 300 + 37 * t, js[t], 1 + t % 3, t % 2 };
+        problem p = mgt_problem_make(&r, sh);
+        const size_t n = sh.j + sh.k;
+        double *S2 = calloc(n * n, sizeof(double)), *S5 = calloc(n * n, sizeof(double));
+        ck_assert_ptr_nonnull(S2);
+        ck_assert_ptr_nonnull(S5);
+        isa_gram(&p.A.v, &p.Y.v, S2, MG__GRAM_ISA_AVX2);
+        isa_gram(&p.A.v, &p.Y.v, S5, MG__GRAM_ISA_AVX512);
+        /* the whole matrix: the upper triangle, and nothing written below */
+        ck_assert_msg(memcmp(S2, S5, n * n * sizeof(double)) == 0, "j = %zu", sh.j);
+        free(S2);
+        free(S5);
+        mgt_problem_free(&p);
+    }
+}
+END_TEST
 
 START_TEST(augmented_gram_matches_reference)
 {
@@ -394,7 +423,7 @@ START_TEST(augmented_gram_matches_reference)
         }
     ck_assert_double_le(diff, (mgt_gamma((double)s.N) + MGT_U) * mx);
     /* The portable variant of CPUs without AVX2, under the same bound. */
-    portable_gram(&p.A.v, &p.Y.v, S2);
+    isa_gram(&p.A.v, &p.Y.v, S2, MG__GRAM_ISA_PORTABLE);
     diff = 0.0;
     for (size_t a = 0; a < n; a++)
         for (size_t b = a; b < n; b++)
@@ -494,6 +523,7 @@ int main(void)
     tcase_add_test(tc, public_grad_uses_the_pass);
     tcase_add_test(tc, gd_auto_strategy_by_cost);
     tcase_add_test(tc, blas_paths_thread_count_within_rounding);
+    tcase_add_test(tc, gram_isa_variants_agree_bitwise);
     tcase_add_loop_test(tc, augmented_gram_matches_reference, 0,
                         NSHAPES + (int)(sizeof GRAM_SHAPES / sizeof GRAM_SHAPES[0]));
     suite_add_tcase(s, tc);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* FEATURES_KNOWN marks a filled cache (0 means not yet looked up). */
-enum { FEATURES_KNOWN = 1, FEATURE_AVX2 = 2, FEATURE_FMA = 4 };
+enum { FEATURES_KNOWN = 1, FEATURE_AVX2 = 2, FEATURE_FMA = 4, FEATURE_AVX512 = 8 };
 
 static int detect(void)
 {
@@ -25,6 +25,9 @@ static int detect(void)
         f |= FEATURE_AVX2;
     if (__builtin_cpu_supports("fma"))
         f |= FEATURE_FMA;
+    /* the CPU's flag and the OS's saved state, both checked by libgcc */
+    if (__builtin_cpu_supports("avx512f"))
+        f |= FEATURE_AVX512;
 #endif
     return f;
 }
@@ -44,6 +47,18 @@ static int features(void)
 int mg__cpu_has_avx2(void)
 {
     return (features() & FEATURE_AVX2) != 0;
+}
+
+int mg__cpu_has_avx512(void)
+{
+    const int want = FEATURE_AVX2 | FEATURE_AVX512;
+    return (features() & want) == want;
+}
+
+int mg__cpu_has_avx512_fma(void)
+{
+    const int want = FEATURE_AVX2 | FEATURE_FMA | FEATURE_AVX512;
+    return (features() & want) == want;
 }
 
 int mg__cpu_has_avx2_fma(void)

@@ -2,7 +2,8 @@
 /* Private: the one run-time choice between matgrad's SIMD kernel variants
  * and their portable C fallbacks.
  *
- * The AVX2 and AVX2+FMA variants (mse_fused.c, gram_packed.c, xdot.c) are
+ * The AVX2, AVX2+FMA and AVX-512 variants (mse_fused.c, gram_packed.c,
+ * xdot.c) are
  * compiled only where MG__CPU_X86 is defined: x86 targets with GCC or Clang,
  * which provide target attributes, <immintrin.h> and __builtin_cpu_supports.
  * Other targets and compilers build the portable variants alone, and the
@@ -30,5 +31,10 @@ MG__MUST_USE int mg__cpu_has_avx2(void);
 /* 1 if the AVX2+FMA variants may run: the CPU has AVX2 and FMA and
  * MATGRAD_SIMD is not "generic". */
 MG__MUST_USE int mg__cpu_has_avx2_fma(void);
+
+/* 1 if the AVX-512 (foundation) variants may run: the AVX2 ones may, and
+ * the CPU and the OS support AVX-512F; _fma: and the CPU has FMA. */
+MG__MUST_USE int mg__cpu_has_avx512(void);
+MG__MUST_USE int mg__cpu_has_avx512_fma(void);
 
 #endif /* MATGRAD_CPU_H */

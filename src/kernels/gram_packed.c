@@ -177,6 +177,58 @@ static void cross(const double *P, size_t nb, size_t j, const double *Y, size_t 
         }
 }
 
+/* The AVX-512 variant's tile: 6 rows by 16 columns (two panels, nr > 8
+ * of them stored), twelve 8-wide accumulators; per row two panel loads and
+ * six broadcasts feed twelve FMAs.  Every entry is the same sequence of
+ * FMAs as in the 6 x 8 tile above (from zero, row after row, then added to
+ * S once), so the two variants agree bit for bit
+ * (gram_isa_variants_agree_bitwise in tests/test_kernels.c). */
+__attribute__((target("avx512f,avx2,fma")))
+static void tile16(const double *P, size_t nb, size_t r0, size_t mr, size_t c0, size_t nr,
+                   double *S, size_t lds)
+{
+    const double *pa[MR];
+    for (size_t t = 0; t < MR; t++) {
+        /* rows of the tile beyond mr repeat the last one (never stored) */
+        const size_t i = r0 + (t < mr ? t : mr - 1);
+        pa[t] = P + (i / NR) * nb * NR + i % NR;
+    }
+    const double *pb0 = P + (c0 / NR) * nb * NR, *pb1 = pb0 + nb * NR;
+    __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (size_t r = 0; r < nb; r++) {
+        const __m512d b0 = _mm512_loadu_pd(pb0 + NR * r), b1 = _mm512_loadu_pd(pb1 + NR * r);
+        __m512d a = _mm512_set1_pd(pa[0][NR * r]);
+        c00 = _mm512_fmadd_pd(a, b0, c00);
+        c01 = _mm512_fmadd_pd(a, b1, c01);
+        a = _mm512_set1_pd(pa[1][NR * r]);
+        c10 = _mm512_fmadd_pd(a, b0, c10);
+        c11 = _mm512_fmadd_pd(a, b1, c11);
+        a = _mm512_set1_pd(pa[2][NR * r]);
+        c20 = _mm512_fmadd_pd(a, b0, c20);
+        c21 = _mm512_fmadd_pd(a, b1, c21);
+        a = _mm512_set1_pd(pa[3][NR * r]);
+        c30 = _mm512_fmadd_pd(a, b0, c30);
+        c31 = _mm512_fmadd_pd(a, b1, c31);
+        a = _mm512_set1_pd(pa[4][NR * r]);
+        c40 = _mm512_fmadd_pd(a, b0, c40);
+        c41 = _mm512_fmadd_pd(a, b1, c41);
+        a = _mm512_set1_pd(pa[5][NR * r]);
+        c50 = _mm512_fmadd_pd(a, b0, c50);
+        c51 = _mm512_fmadd_pd(a, b1, c51);
+    }
+    /* masked stores keep columns >= c0 + nr of S untouched (8 < nr <= 16) */
+    const __mmask8 m1 = (__mmask8)(nr >= 16 ? 0xFFu : (1u << (nr - 8)) - 1u);
+    const __m512d acc[MR][2] = { { c00, c01 }, { c10, c11 }, { c20, c21 },
+                                 { c30, c31 }, { c40, c41 }, { c50, c51 } };
+    for (size_t t = 0; t < mr; t++) {
+        double *s = S + (r0 + t) * lds + c0;
+        _mm512_storeu_pd(s, _mm512_add_pd(_mm512_loadu_pd(s), acc[t][0]));
+        _mm512_mask_storeu_pd(s + 8, m1,
+                              _mm512_add_pd(_mm512_maskz_loadu_pd(m1, s + 8), acc[t][1]));
+    }
+}
+
 #endif /* MG__CPU_X86 */
 
 /* The next block's rows to prefetch before tile number t of tiles (spread
@@ -191,8 +243,9 @@ static void prefetch_next(const double *next, size_t lda, size_t next_rows, size
 
 void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, size_t ldy,
                                size_t nb, size_t j, size_t k, double *S, size_t lds, double *P,
-                               const double *next, size_t next_rows, int avx2)
+                               const double *next, size_t next_rows, int isa)
 {
+    const int avx2 = isa >= MG__GRAM_ISA_AVX2, wide = isa >= MG__GRAM_ISA_AVX512;
     const size_t per_tile = (next_rows + tile_count(j) - 1) / tile_count(j);
     size_t pf = 0;
 #ifndef MG__CPU_X86
@@ -207,10 +260,19 @@ void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, siz
             const size_t nr = j - c0 < NR ? j - c0 : NR;
             prefetch_next(next, lda, next_rows, j, per_tile, &pf);
 #ifdef MG__CPU_X86
+            if (wide && j - c0 > NR) {
+                /* two panels at once: the second's prefetch share too */
+                prefetch_next(next, lda, next_rows, j, per_tile, &pf);
+                tile16(P, nb, r0, mr, c0, j - c0 < 2 * NR ? j - c0 : 2 * NR, S, lds);
+                c0 += NR;
+                continue;
+            }
             if (avx2) {
                 tile(P, nb, r0, mr, c0, nr, S, lds);
                 continue;
             }
+#else
+            (void)wide;
 #endif
             tile_generic(P, nb, r0, mr, c0, nr, S, lds);
         }
@@ -233,6 +295,7 @@ void mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t 
                            size_t j, size_t k, double *S, size_t lds, double *P,
                            const double *next, size_t next_rows)
 {
-    mg__gram_packed_block_isa(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows,
-                              mg__cpu_has_avx2_fma());
+    const int isa = mg__cpu_has_avx512_fma() ? MG__GRAM_ISA_AVX512
+                    : mg__cpu_has_avx2_fma() ? MG__GRAM_ISA_AVX2 : MG__GRAM_ISA_PORTABLE;
+    mg__gram_packed_block_isa(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, isa);
 }

@@ -16,16 +16,20 @@ MG__MUST_USE size_t mg__gram_packed_len(size_t nb, size_t j);
  * and S[j:, j:] += Y^T Y (upper triangle), S row-major with row stride
  * lds >= j + k (k may be 0, Y then unused).  P is the panel buffer.  The next block's rows of A (next, next_rows) are
  * prefetched while this one is multiplied, so that its packing reads from
- * cache.  The AVX2+FMA variant where the CPU has it (mg__cpu_has_avx2_fma(), cpu.h),
- * the portable one elsewhere. */
+ * cache.  The AVX-512 or AVX2+FMA variant where the CPU has it (cpu.h), the
+ * portable one elsewhere. */
 void mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
                            size_t j, size_t k, double *S, size_t lds, double *P,
                            const double *next, size_t next_rows);
 
-/* The same with the variant chosen: avx2 != 0 the AVX2+FMA one (only where
- * mg__cpu_has_avx2_fma() says the CPU has it), 0 the portable one (tests). */
+/* The variants: portable C; AVX2+FMA (6 x 8 tiles); AVX-512 (6 x 16 tiles
+ * where two panels remain, bit for bit the AVX2 variant's sums). */
+enum { MG__GRAM_ISA_PORTABLE = 0, MG__GRAM_ISA_AVX2 = 1, MG__GRAM_ISA_AVX512 = 2 };
+
+/* The same with the variant chosen (only one the CPU has: cpu.h's
+ * mg__cpu_has_avx2_fma, mg__cpu_has_avx512_fma; tests). */
 void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, size_t ldy,
                                size_t nb, size_t j, size_t k, double *S, size_t lds, double *P,
-                               const double *next, size_t next_rows, int avx2);
+                               const double *next, size_t next_rows, int isa);
 
 #endif /* MATGRAD_GRAM_PACKED_H */

@@ -304,7 +304,7 @@ void mg__mse_fused_rows_isa(const double *A, size_t lda, const double *Y, size_t
                             double *accT, double *ssq, int isa)
 {
 #ifdef MG__CPU_X86
-    if (isa >= MG__FUSED_ISA_AVX512 && mg__cpu_has_avx2() && __builtin_cpu_supports("avx512f")) {
+    if (isa >= MG__FUSED_ISA_AVX512 && mg__cpu_has_avx512()) {
         rows_avx512(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
         return;
     }
