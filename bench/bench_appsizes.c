@@ -44,30 +44,29 @@ typedef struct problem {
 #endif
 } problem;
 
-static void run_mg(void *ctx)
+/* One mg_lstsq fit with the statistics, plain or through the workspace. */
+static void fit_mg(problem *q, int through_ws)
 {
-    problem *q = ctx;
     mg_matrix X = mg_matrix_view(q->X, q->N, q->p), Y = mg_matrix_view(q->y, q->N, 1);
     mg_matrix B = mg_matrix_view(q->B, q->p, 1), SE = mg_matrix_view(q->se, q->p, 1);
     mg_lstsq_result res = { 0 };
     res.std_err = &SE;
     res.residual_sd = &q->sd;
     res.r_squared = &q->r2;
-    if (mg_lstsq(&X, &Y, &B, NULL, &res) != MG_OK)
+    const mg_status s = through_ws ? mg_lstsq_workspace_fit(q->mws, &X, &Y, &B, &res)
+                                   : mg_lstsq(&X, &Y, &B, NULL, &res);
+    if (s != MG_OK)
         abort();
+}
+
+static void run_mg(void *ctx)
+{
+    fit_mg(ctx, 0);
 }
 
 static void run_mg_ws(void *ctx)
 {
-    problem *q = ctx;
-    mg_matrix X = mg_matrix_view(q->X, q->N, q->p), Y = mg_matrix_view(q->y, q->N, 1);
-    mg_matrix B = mg_matrix_view(q->B, q->p, 1), SE = mg_matrix_view(q->se, q->p, 1);
-    mg_lstsq_result res = { 0 };
-    res.std_err = &SE;
-    res.residual_sd = &q->sd;
-    res.r_squared = &q->r2;
-    if (mg_lstsq_workspace_fit(q->mws, &X, &Y, &B, &res) != MG_OK)
-        abort();
+    fit_mg(ctx, 1);
 }
 
 static void run_dgels(void *ctx)
