@@ -217,9 +217,10 @@ MG_INLINE void update1_8(double *g, const double *a, double e, size_t j)
 #define UPDATE4(wide, ...) ((wide) ? update4_8(__VA_ARGS__) : update4(__VA_ARGS__))
 #define UPDATE1(wide, ...) ((wide) ? update1_8(__VA_ARGS__) : update1(__VA_ARGS__))
 #else
-#define DOT(wide, a, w, j) dot(a, w, j)
-#define UPDATE4(wide, ...) update4(__VA_ARGS__)
-#define UPDATE1(wide, ...) update1(__VA_ARGS__)
+/* one variant: wide is always 0 here (the comma keeps it used) */
+#define DOT(wide, a, w, j) ((void)(wide), dot(a, w, j))
+#define UPDATE4(wide, ...) ((void)(wide), update4(__VA_ARGS__))
+#define UPDATE1(wide, ...) ((void)(wide), update1(__VA_ARGS__))
 #endif
 
 MG_INLINE void rows_body(const double *A, size_t lda, const double *Y, size_t ldy,
