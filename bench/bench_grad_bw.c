@@ -4,7 +4,8 @@
  * in the same rounds (bc_time_rounds) so that they see the same machine.
  * The bound is bench/common's eight-accumulator vector sum with software
  * prefetch (bc_stream_read).  The same sum without the prefetch (the
- * hardware prefetcher alone; "plain") is timed too, as the weaker bound.
+ * hardware prefetcher alone; "plain", bc_stream_read_plain) is timed too,
+ * as the weaker bound.
  *
  *   MG_BENCH_REPS  rounds (default 15)
  *   MG_BENCH_N     rows of A (default 1000000); j = 64 */
@@ -29,81 +30,34 @@ typedef struct sctx {
     int threads;
 } sctx;
 
-typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
-
-/* bench/common's sum without its software prefetch: the hardware
- * prefetcher alone (the weaker bound, shown for comparison). */
-#define PLAIN_SUM_BODY                                                             \
-    v4d a[8] = { { 0 } };                                                          \
-    size_t i = 0;                                                                  \
-    for (; i + 32 <= n; i += 32)                                                   \
-        for (int u = 0; u < 8; u++)                                                \
-            a[u] += *(const v4d *)(x + i + 4 * (size_t)u);                         \
-    double s = 0.0;                                                                \
-    for (int u = 0; u < 8; u++)                                                    \
-        s += a[u][0] + a[u][1] + a[u][2] + a[u][3];                                \
-    for (; i < n; i++)                                                             \
-        s += x[i];                                                                 \
-    return s;
-
-static double plain_sum_base(const double *x, size_t n) { PLAIN_SUM_BODY }
-
-#if defined(__x86_64__)
-__attribute__((target("avx2"))) static double plain_sum_avx2(const double *x, size_t n)
-{
-    PLAIN_SUM_BODY
-}
-#endif
-
-static double plain_sum(const double *x, size_t n)
-{
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2"))
-        return plain_sum_avx2(x, n);
-#endif
-    return plain_sum_base(x, n);
-}
-
-static volatile double sink;
-
-/* The sum without prefetch over equal shares of A on `threads` threads. */
-static void stream_plain(void *p)
-{
-    const sctx *x = p;
-    const size_t n = x->st.n;
-    double total = 0.0;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(x->threads) reduction(+ : total)
-#endif
-    {
-        size_t id = 0, nt = 1;
-#ifdef _OPENMP
-        id = (size_t)omp_get_thread_num();
-        nt = (size_t)omp_get_num_threads();
-#endif
-        total += plain_sum(x->st.x + n * id / nt, n * (id + 1) / nt - n * id / nt);
-    }
-    sink = total;
-}
-
 static void grad(void *p)
 {
     gctx *x = p;
     mg__mse_pass_nt(&x->A, &x->W, &x->Y, x->g, &x->ssq, x->scratch, x->threads);
 }
 
-/* bc_stream_read runs on omp_get_max_threads() threads. */
-static void stream(void *p)
+/* fn (bc_stream_read or bc_stream_read_plain, which run on
+ * omp_get_max_threads() threads) on x->threads threads. */
+static void on_threads(void (*fn)(void *), sctx *x)
 {
-    sctx *x = p;
 #ifdef _OPENMP
     const int save = omp_get_max_threads();
     omp_set_num_threads(x->threads);
 #endif
-    bc_stream_read(&x->st);
+    fn(&x->st);
 #ifdef _OPENMP
     omp_set_num_threads(save);
 #endif
+}
+
+static void stream(void *p)
+{
+    on_threads(bc_stream_read, p);
+}
+
+static void stream_plain(void *p)
+{
+    on_threads(bc_stream_read_plain, p);
 }
 
 int main(void)

@@ -124,16 +124,17 @@ typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
 /* Sum of x[0..n) with eight independent vector accumulators: enough loads
  * in flight that memory, not latency, limits the rate.  Compiled for the
  * baseline and for AVX2 (wider loads: the SSE2 loop measured ~20% short of
- * the memory's rate on one core), picked at run time.  Each 256-byte step
- * also asks for the four lines 8 KiB ahead, into L2 (prefetcht1): the
- * hardware prefetcher alone leaves part of the memory's rate unused (the
- * same sum without it reads 7-20% slower, bench/bench_grad_bw.c), and a
- * bound must be the fastest read the machine can do, not a typical one. */
-#define STREAM_SUM_BODY                                                        \
+ * the memory's rate on one core), picked at run time.  With PREFETCH (a
+ * constant 0 or 1), each 256-byte step also asks for the four lines 8 KiB
+ * ahead, into L2 (prefetcht1): the hardware prefetcher alone leaves part of
+ * the memory's rate unused (the plain sum, without it, reads 7-20% slower,
+ * bench/bench_grad_bw.c), and a bound must be the fastest read the machine
+ * can do, not a typical one. */
+#define STREAM_SUM_BODY(PREFETCH)                                              \
     v4d a[8] = { { 0 } };                                                      \
     size_t i = 0;                                                              \
     for (; i + 32 <= n; i += 32) {                                             \
-        if (i + 32 + 1024 <= n)                                                \
+        if ((PREFETCH) && i + 32 + 1024 <= n)                                  \
             for (int l = 0; l < 4; l++)                                        \
                 __builtin_prefetch(x + i + 1024 + 8 * l, 0, 2);                \
         for (int u = 0; u < 8; u++)                                            \
@@ -146,26 +147,35 @@ typedef double v4d __attribute__((vector_size(32), aligned(8), may_alias));
         s += x[i];                                                             \
     return s;
 
-static double stream_sum_base(const double *x, size_t n) { STREAM_SUM_BODY }
+typedef double (*sum_fn)(const double *x, size_t n);
+
+static double prefetch_sum_base(const double *x, size_t n) { STREAM_SUM_BODY(1) }
+static double plain_sum_base(const double *x, size_t n) { STREAM_SUM_BODY(0) }
 
 #if defined(__x86_64__)
 __attribute__((target("avx2")))
-static double stream_sum_avx2(const double *x, size_t n) { STREAM_SUM_BODY }
+static double prefetch_sum_avx2(const double *x, size_t n) { STREAM_SUM_BODY(1) }
+__attribute__((target("avx2")))
+static double plain_sum_avx2(const double *x, size_t n) { STREAM_SUM_BODY(0) }
 #endif
 
-static double stream_sum(const double *x, size_t n)
+/* The one run-time choice of a sum: with or without the prefetch, in the
+ * widest compilation this CPU runs. */
+static sum_fn stream_sum(int prefetch)
 {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2"))
-        return stream_sum_avx2(x, n);
+        return prefetch ? prefetch_sum_avx2 : plain_sum_avx2;
 #endif
-    return stream_sum_base(x, n);
+    return prefetch ? prefetch_sum_base : plain_sum_base;
 }
 
 static volatile double bc_sink;
 
-static double parallel_sum(const double *x, size_t n)
+/* The sum over equal shares of x[0..n) on omp_get_max_threads() threads. */
+static double parallel_sum(int prefetch, const double *x, size_t n)
 {
+    const sum_fn sum = stream_sum(prefetch);
     double total = 0.0;
 #ifdef _OPENMP
     #pragma omp parallel reduction(+ : total)
@@ -177,7 +187,7 @@ static double parallel_sum(const double *x, size_t n)
         nt = omp_get_num_threads();
 #endif
         size_t lo = n * (size_t)id / (size_t)nt, hi = n * (size_t)(id + 1) / (size_t)nt;
-        total += stream_sum(x + lo, hi - lo);
+        total += sum(x + lo, hi - lo);
     }
     return total;
 }
@@ -185,7 +195,13 @@ static double parallel_sum(const double *x, size_t n)
 void bc_stream_read(void *ctx)
 {
     const bc_stream *s = ctx;
-    bc_sink = parallel_sum(s->x, s->n);
+    bc_sink = parallel_sum(1, s->x, s->n);
+}
+
+void bc_stream_read_plain(void *ctx)
+{
+    const bc_stream *s = ctx;
+    bc_sink = parallel_sum(0, s->x, s->n);
 }
 
 double bc_read_bandwidth(const double *x, size_t n, int reps)
@@ -195,7 +211,7 @@ double bc_read_bandwidth(const double *x, size_t n, int reps)
         return -1.0;
     for (int r = -1; r < reps; r++) {
         double t0 = bc_now();
-        bc_sink = parallel_sum(x, n);
+        bc_sink = parallel_sum(1, x, n);
         double dt = bc_now() - t0;
         if (r >= 0)
             t[r] = dt;

@@ -23,10 +23,15 @@ double bc_time(void (*fn)(void *ctx), void *ctx, int reps);
 void bc_time_rounds(void (*const *fns)(void *ctx), void *const *ctxs, size_t n, int reps,
                     double *med, double *best);
 
-/* A streaming read of n doubles at x on all threads, as a function for
- * bc_time / bc_time_rounds (ctx is a bc_stream). */
+/* A streaming read of n doubles at x on omp_get_max_threads() threads, as
+ * a function for bc_time / bc_time_rounds (ctx is a bc_stream), with
+ * software prefetch: the bound of bc_read_bandwidth. */
 typedef struct bc_stream { const double *x; size_t n; } bc_stream;
 void bc_stream_read(void *ctx);
+
+/* The same read without the software prefetch (the hardware prefetcher
+ * alone): the weaker bound, for comparison. */
+void bc_stream_read_plain(void *ctx);
 
 /* Number of repetitions: $MG_BENCH_REPS if set (>= 1), else def. */
 int bc_reps(int def);
