@@ -276,23 +276,22 @@ static MG__MUST_USE mg_status lstsq_small(const mg_matrix *X, const mg_matrix *Y
                                           mg__batch_ws *reuse, int *done)
 {
     const size_t N = X->rows, p = X->cols + (o->intercept ? 1u : 0u), k = Y->cols;
-    mg__batch_ws own, *wp = reuse ? reuse : &own;
+    mg__batch_ws own, *w = reuse ? reuse : &own;
     *done = 1;
     if (!reuse)
         MG__CHECK(mg__batch_ws_alloc(&own, N, p, k));
-    mg__batch_ws w = *wp; /* the views of the buffers; rcond and steps come back below */
     /* the statistics land in the workspace; copied out on success */
     const mg__batch_out out = { NULL, NULL, NULL, res ? res->std_err : NULL };
     mg_status st = MG_OK;
-    if (mg__batch_fit(X, Y, B, o, &w, &out, &st) == MG__FIT_DEFER) {
+    if (mg__batch_fit(X, Y, B, o, w, &out, &st) == MG__FIT_DEFER) {
         *done = 0;
     } else if (st == MG_OK && res) {
         res->rank = p;
-        res->rcond = w.rcond;
-        res->refine_steps = w.steps;
+        res->rcond = w->rcond;
+        res->refine_steps = w->steps;
         res->method = MG_LSTSQ_QR;
         res->df_residual = N - p;
-        mg__fit_result_vectors(res, k, w.sd, w.r2, w.ar2);
+        mg__fit_result_vectors(res, k, w->sd, w->r2, w->ar2);
     }
     if (!reuse)
         mg__batch_ws_free(&own);
