@@ -36,8 +36,7 @@ enum { TAG_Q = 0x6d71 };
 typedef struct qfit {
     MPI_Comm comm;
     int rank, size;
-    int nch;             /* children in the tree (in order of level) */
-    int child[64];       /* their ranks */
+    mg__mpi_node node;   /* this rank's children and parent in the tree */
     mg__tsqr q;
     size_t n, p, N;      /* this rank's rows, coefficients, all rows */
     size_t len;          /* payload doubles of the message buffers */
@@ -58,32 +57,28 @@ static mg_status code_of(double c)
 typedef mg_status (*combine_fn)(qfit *f, int i, double *mine, double *theirs);
 
 /* Up the tree: each rank merges its children's payloads into mine (len
- * doubles), in the order of tree.c, then sends to its parent.  Statuses
- * ride in front; a failed subtree is forwarded, not merged.  Returns the
- * worst status of the subtree (rank 0: of every rank). */
+ * doubles), in the tree's order (mg__mpi_tree_node), then sends to its
+ * parent.  Statuses ride in front; a failed subtree is forwarded, not
+ * merged.  Returns the worst status of the subtree (rank 0: of every
+ * rank). */
 static mg_status up(qfit *f, mg_status s, double *mine, size_t len, combine_fn combine)
 {
-    int i = 0;
+    const mg__mpi_node *nd = &f->node;
     f->cur = len;
-    for (long step = 1; step < f->size; step *= 2) {
-        if (f->rank % (2 * step) == step) {
-            f->send[0] = (double)s;
-            memcpy(f->send + 1, mine, len * sizeof *mine);
-            if (MPI_Send(f->send, (int)(len + 1), MPI_DOUBLE, (int)(f->rank - step), TAG_Q,
-                         f->comm) != MPI_SUCCESS)
-                return MG_EIO;
-            return s;
-        }
-        if (f->rank + step < f->size) {
-            if (MPI_Recv(f->recv, (int)(len + 1), MPI_DOUBLE, (int)(f->rank + step), TAG_Q,
-                         f->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-                return MG_EIO;
-            s = mg__mpi_worse(s, code_of(f->recv[0]));
-            if (s == MG_OK)
-                s = combine(f, i, mine, f->recv + 1);
-            i++;
-        }
+    for (int i = 0; i < nd->nch; i++) {
+        if (MPI_Recv(f->recv, (int)(len + 1), MPI_DOUBLE, nd->child[i], TAG_Q, f->comm,
+                     MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return MG_EIO;
+        s = mg__mpi_worse(s, code_of(f->recv[0]));
+        if (s == MG_OK)
+            s = combine(f, i, mine, f->recv + 1);
     }
+    if (nd->parent < 0)
+        return s;
+    f->send[0] = (double)s;
+    memcpy(f->send + 1, mine, len * sizeof *mine);
+    if (MPI_Send(f->send, (int)(len + 1), MPI_DOUBLE, nd->parent, TAG_Q, f->comm) != MPI_SUCCESS)
+        return MG_EIO;
     return s;
 }
 
@@ -178,21 +173,20 @@ static mg_status down(qfit *f, mg_status s, double *dxu, const double *fv, doubl
 {
     const size_t p = f->p;
     double *dx = dxu, *u = dxu + p;
-    if (f->rank != 0) {
-        const int parent = f->rank - (f->rank & -f->rank);
-        if (MPI_Recv(f->recv, (int)(2 * p + 1), MPI_DOUBLE, parent, TAG_Q, f->comm,
+    if (f->node.parent >= 0) {
+        if (MPI_Recv(f->recv, (int)(2 * p + 1), MPI_DOUBLE, f->node.parent, TAG_Q, f->comm,
                      MPI_STATUS_IGNORE) != MPI_SUCCESS)
             return MG_EIO;
         s = code_of(f->recv[0]);
         memcpy(dxu, f->recv + 1, 2 * p * sizeof *dxu);
     }
-    for (int i = f->nch - 1; i >= 0; i--) {
+    for (int i = f->node.nch - 1; i >= 0; i--) {
         double *ub = f->send + 1 + p;
         if (s == MG_OK)
             s = mg__tsqr_node_q(&f->q, (size_t)i, u, ub);
         f->send[0] = (double)s;
         memcpy(f->send + 1, dx, p * sizeof *dx);
-        if (MPI_Send(f->send, (int)(2 * p + 1), MPI_DOUBLE, f->child[i], TAG_Q, f->comm) !=
+        if (MPI_Send(f->send, (int)(2 * p + 1), MPI_DOUBLE, f->node.child[i], TAG_Q, f->comm) !=
             MPI_SUCCESS)
             return MG_EIO;
     }
@@ -229,17 +223,6 @@ static void op_resid_update(void *ctx, const double *x, const double *bt, double
 
 /* ---- set-up ---- */
 
-static void tree_children(qfit *f)
-{
-    f->nch = 0;
-    for (long step = 1; step < f->size && f->nch < 64; step *= 2) {
-        if (f->rank % (2 * step) == step)
-            break;
-        if (f->rank + step < f->size)
-            f->child[f->nch++] = (int)(f->rank + step);
-    }
-}
-
 static void release(qfit *f)
 {
     mg__tsqr_free(&f->q);
@@ -250,7 +233,7 @@ static void release(qfit *f)
 static mg_status allocate(qfit *f, const mg_matrix *X, int intercept, size_t k, const double *mx)
 {
     const size_t n = f->n, p = f->p;
-    mg_status s = mg__tsqr_create(&f->q, X, intercept, n, p, (size_t)f->nch, mx);
+    mg_status s = mg__tsqr_create(&f->q, X, intercept, n, p, (size_t)f->node.nch, mx);
     f->len = p * p > 2 * p ? p * p : 2 * p;
     if (f->len < 4 * k)
         f->len = 4 * k;
@@ -511,7 +494,7 @@ mg_status mg__mpi_lstsq_q(mg__mpi_fit *t, const mg_matrix *X, const mg_matrix *Y
     f.size = t->size;
     f.n = n;
     f.p = m;
-    tree_children(&f);
+    f.node = mg__mpi_tree_node(f.rank, f.size);
     const mg_status s = fit(&f, n ? X : NULL, n ? Y : NULL, w, k, intercept, rank_tol,
                             max_refine, engine, t->pkt);
     release(&f);

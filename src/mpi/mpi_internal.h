@@ -57,6 +57,21 @@ MG__MPI_HIDDEN MG__MPI_MUST_USE mg_status mg__mpi_open(mg__mpi_fit *t, MPI_Comm 
                                                       size_t nshape);
 MG__MPI_HIDDEN void mg__mpi_close(mg__mpi_fit *t);
 
+/* A rank's place in the fixed binary reduction tree (tree.c, docs/mpi.md),
+ * the one definition of its order, for every walk up or down it: the
+ * children rank + 2^0, rank + 2^1, ... for each 2^l below the rank's
+ * lowest set bit (rank 0: below size) with rank + 2^l < size, merged in
+ * that order before the rank sends to its parent, rank minus its lowest
+ * set bit (-1 for rank 0, the root).  At most 31 children: the powers of
+ * two below INT_MAX. */
+enum { MG__MPI_TREE_MAX_CHILDREN = 31 };
+typedef struct mg__mpi_node {
+    int parent;                              /* -1: the root */
+    int nch;                                 /* children, in merge order: */
+    int child[MG__MPI_TREE_MAX_CHILDREN];    /* their ranks */
+} mg__mpi_node;
+MG__MPI_HIDDEN MG__MPI_MUST_USE mg__mpi_node mg__mpi_tree_node(int rank, int size);
+
 /* Collective.  Merges the ranks' states up the tree into rank 0's (refine:
  * the refinement sums, mg_fit_refine_merge; else the sums, mg_fit_merge).
  * s is this rank's status so far; a failed rank still sends its status

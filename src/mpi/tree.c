@@ -2,8 +2,9 @@
 /* The fixed binary reduction tree of the MPI layer (docs/mpi.md): rank r
  * sends its state to r - 2^l at the level l where r mod 2^(l+1) == 2^l,
  * after merging the states of its own children (r + 1, r + 2, r + 4, ...,
- * in that order).  Depth ceil(log2 P); the merge order is a function of P
- * alone, so the result never depends on which message arrives first. */
+ * in that order; mg__mpi_tree_node).  Depth ceil(log2 P); the merge order
+ * is a function of P alone, so the result never depends on which message
+ * arrives first. */
 #include "mpi_internal.h"
 
 #include <limits.h>
@@ -163,19 +164,30 @@ static mg_status fit_absorb(void *ctx, const unsigned char *buf, size_t len, int
     return s;
 }
 
+mg__mpi_node mg__mpi_tree_node(int rank, int size)
+{
+    mg__mpi_node nd = { -1, 0, { 0 } };
+    for (long step = 1; step < size; step *= 2) {
+        if (rank % (2 * step) == step) {
+            nd.parent = (int)(rank - step);
+            break;
+        }
+        if (rank + step < size)
+            nd.child[nd.nch++] = (int)(rank + step);
+    }
+    return nd;
+}
+
 mg_status mg__mpi_reduce_image(mg__mpi_fit *t, mg_status s, const mg__mpi_image *im)
 {
-    for (long step = 1; step < t->size; step *= 2) {
-        if (t->rank % (2 * step) == step)
-            return send_state(t, s, (int)(t->rank - step), im);
-        if (t->rank + step < t->size) {
-            const mg_status r = recv_merge(t, s, (int)(t->rank + step), im);
-            if (r == MG_EIO)
-                return r; /* the protocol is broken: no agreement possible */
-            s = r;
-        }
+    const mg__mpi_node nd = mg__mpi_tree_node(t->rank, t->size);
+    for (int i = 0; i < nd.nch; i++) {
+        const mg_status r = recv_merge(t, s, nd.child[i], im);
+        if (r == MG_EIO)
+            return r; /* the protocol is broken: no agreement possible */
+        s = r;
     }
-    return s;
+    return nd.parent >= 0 ? send_state(t, s, nd.parent, im) : s;
 }
 
 mg_status mg__mpi_reduce(mg__mpi_fit *t, mg_status s, int refine)
@@ -189,21 +201,18 @@ mg_status mg__mpi_sum(mg__mpi_fit *t)
 {
     const int n = (int)t->npkt;
     double *child = (double *)(void *)t->buf;
-    for (long step = 1; step < t->size; step *= 2) {
-        if (t->rank % (2 * step) == step) {
-            if (MPI_Send(t->pkt, n, MPI_DOUBLE, (int)(t->rank - step), TAG, t->comm) != MPI_SUCCESS)
-                return MG_EIO;
-            break;
-        }
-        if (t->rank + step < t->size) {
-            if (MPI_Recv(child, n, MPI_DOUBLE, (int)(t->rank + step), TAG, t->comm,
-                         MPI_STATUS_IGNORE) != MPI_SUCCESS)
-                return MG_EIO;
-            t->pkt[0] = t->pkt[0] > child[0] ? t->pkt[0] : child[0];
-            for (int i = 1; i < n; i++)
-                t->pkt[i] += child[i];
-        }
+    const mg__mpi_node nd = mg__mpi_tree_node(t->rank, t->size);
+    for (int c = 0; c < nd.nch; c++) {
+        if (MPI_Recv(child, n, MPI_DOUBLE, nd.child[c], TAG, t->comm, MPI_STATUS_IGNORE) !=
+            MPI_SUCCESS)
+            return MG_EIO;
+        t->pkt[0] = t->pkt[0] > child[0] ? t->pkt[0] : child[0];
+        for (int i = 1; i < n; i++)
+            t->pkt[i] += child[i];
     }
+    if (nd.parent >= 0 &&
+        MPI_Send(t->pkt, n, MPI_DOUBLE, nd.parent, TAG, t->comm) != MPI_SUCCESS)
+        return MG_EIO;
     return mg__mpi_bcast(t, t->npkt);
 }
 
