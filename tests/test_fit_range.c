@@ -130,6 +130,50 @@ START_TEST(column_of_x_scaled)
 }
 END_TEST
 
+/* Column 1 of X replaced by -(x + 1) 2^s, every value negative: the
+ * unweighted pass takes a column's largest magnitude from its minimum and
+ * maximum, so a column large only in its negative values must be measured
+ * by its minimum.  Below 2^-MG_FIT_RANGE the fit must refuse with
+ * MG_ERANGE (a magnitude taken as 0 would let it through); above
+ * 2^MG_FIT_RANGE with a refusal (MG_ERANGE, or MG_ENONFINITE where GRAM's
+ * squares overflow first); inside, b_1 and se_1 are the unscaled fit's
+ * times 2^-s, within TOL. */
+START_TEST(negative_column_of_x_scaled)
+{
+    double X[N * P], y[N], Xn[N * P], Xs[N * P];
+    make(X, y);
+    memcpy(Xn, X, sizeof X);
+    for (size_t i = 0; i < N; i++)
+        Xn[i * P + 1] = -(X[i * P + 1] + 1.0); /* x + 1 >= 1 */
+    static const int S[] = { -600, -300, 300, 600 };
+    for (int kind = MG_FIT_QR; kind <= MG_FIT_GRAM; kind++)
+        for (int ic = 0; ic <= 1; ic++) {
+            const figures ref = run(Xn, y, (mg_fit_kind)kind, ic);
+            ck_assert_int_eq(ref.st, MG_OK);
+            for (size_t t = 0; t < sizeof S / sizeof S[0]; t++) {
+                memcpy(Xs, Xn, sizeof X);
+                for (size_t i = 0; i < N; i++)
+                    Xs[i * P + 1] = ldexp(Xn[i * P + 1], S[t]);
+                const figures got = run(Xs, y, (mg_fit_kind)kind, ic);
+                char what[96];
+                snprintf(what, sizeof what, "%s ic %d column 1 * -2^%d",
+                         kind == MG_FIT_QR ? "QR" : "GRAM", ic, S[t]);
+                if (S[t] < -MG_FIT_RANGE) {
+                    ck_assert_msg(got.st == MG_ERANGE, "%s: status %d", what, (int)got.st);
+                } else if (S[t] > MG_FIT_RANGE) {
+                    ck_assert_msg(got.st == MG_ERANGE || got.st == MG_ENONFINITE,
+                                  "%s: status %d", what, (int)got.st);
+                } else {
+                    ck_assert_msg(got.st == MG_OK, "%s: status %d", what, (int)got.st);
+                    int eb[M] = { 0 };
+                    eb[(size_t)ic + 1] = -S[t];
+                    check(&ref, &got, P + (size_t)ic, eb, 0, what);
+                }
+            }
+        }
+}
+END_TEST
+
 /* y times 2^s: B, standard errors and residual sd times 2^s. */
 START_TEST(response_scaled)
 {
@@ -163,6 +207,7 @@ int main(void)
     Suite *s = suite_create("fit_range");
     TCase *tc = tcase_create("range");
     tcase_add_test(tc, column_of_x_scaled);
+    tcase_add_test(tc, negative_column_of_x_scaled);
     tcase_add_test(tc, response_scaled);
     suite_add_tcase(s, tc);
     return mgt_run(s);

@@ -7,13 +7,21 @@
  * column's largest weighted magnitude, and finish and refine refuse
  * (MG_ERANGE) outside [2^-MG__FIT_RANGE, 2^MG__FIT_RANGE]. */
 #include "fit_internal.h"
+#include "kernels/cpu.h"
 
 #include <math.h>
+
+/* The loops over a block's rows are inlined into a portable and an AVX-512
+ * copy of mg__fit_range_rows (below): compare-and-select and fabs are
+ * exact, so both give the same bits, and 8 lanes instead of SSE2's 2 keep
+ * the pass, run on every block the Gram kernel has just read, small next
+ * to it. */
+#define RANGE_INLINE static inline __attribute__((always_inline))
 
 /* cmax[j] = max(cmax[j], |v_j| s) over one row v of n values: written as a
  * compare-and-select (not fmax, a libm call where NaN rules must hold) so
  * that the compiler vectorises it; the rows are finite (checked before). */
-static void row_max(double *restrict cmax, const double *restrict v, size_t n, double s)
+RANGE_INLINE void row_max(double *restrict cmax, const double *restrict v, size_t n, double s)
 {
     for (size_t j = 0; j < n; j++) {
         const double a = fabs(v[j]) * s;
@@ -35,7 +43,7 @@ void mg__fit_range_begin(mg_fit *fit)
 /* The call's smallest and largest value of each column of X (the
  * constant-column test of mg__fit_about_mean), over one row of nonzero
  * weight; compare-and-select, as row_max. */
-static void row_minmax(double *restrict mn, double *restrict mx, const double *restrict v,
+RANGE_INLINE void row_minmax(double *restrict mn, double *restrict mx, const double *restrict v,
                        size_t n)
 {
     for (size_t j = 0; j < n; j++) {
@@ -48,7 +56,7 @@ static void row_minmax(double *restrict mn, double *restrict mx, const double *r
  * weighted maxima and the minima and maxima in one sweep, each running value
  * read and written once per four rows (row by row, these loops cost a large
  * part of the Gram kernel's time). */
-static void rows4_range(double *restrict cmax, double *restrict mn, double *restrict mx,
+RANGE_INLINE void rows4_range(double *restrict cmax, double *restrict mn, double *restrict mx,
                         const double *restrict v, size_t ld, size_t n, const double *s)
 {
     const double *v1 = v + ld, *v2 = v1 + ld, *v3 = v2 + ld;
@@ -68,7 +76,7 @@ static void rows4_range(double *restrict cmax, double *restrict mn, double *rest
 /* The same over four rows at once, scales s[0..3]: the running maxima are
  * read and written once per four rows instead of once per row (the loop
  * cost a large part of the Gram kernel's time row by row). */
-static void rows4_max(double *restrict cmax, const double *restrict v, size_t ld, size_t n,
+RANGE_INLINE void rows4_max(double *restrict cmax, const double *restrict v, size_t ld, size_t n,
                       const double *s)
 {
     const double *v1 = v + ld, *v2 = v1 + ld, *v3 = v2 + ld;
@@ -83,7 +91,7 @@ static void rows4_max(double *restrict cmax, const double *restrict v, size_t ld
 /* sqrt(w_i) of row i (1 without weights), 0 for a row of weight zero (it
  * is in no sum, so its magnitude does not count): |v| sqrt(w) without
  * forming a product that could overflow first. */
-static double row_scale(const mg_matrix *w, size_t i)
+RANGE_INLINE double row_scale(const mg_matrix *w, size_t i)
 {
     if (!w)
         return 1.0;
@@ -91,9 +99,53 @@ static double row_scale(const mg_matrix *w, size_t i)
     return wi == 0.0 ? 0.0 : sqrt(wi);
 }
 
-void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
-                        size_t i0, size_t i1)
+/* Four rows' minima and maxima per column, each running value read and
+ * written once per four rows. */
+RANGE_INLINE void rows4_minmax(double *restrict mn, double *restrict mx, const double *restrict v,
+                               size_t ld, size_t n)
 {
+    const double *v1 = v + ld, *v2 = v1 + ld, *v3 = v2 + ld;
+    for (size_t j = 0; j < n; j++) {
+        const double l0 = v[j] < v1[j] ? v[j] : v1[j], l1 = v2[j] < v3[j] ? v2[j] : v3[j];
+        const double h0 = v[j] > v1[j] ? v[j] : v1[j], h1 = v2[j] > v3[j] ? v2[j] : v3[j];
+        const double l = l0 < l1 ? l0 : l1, h = h0 > h1 ? h0 : h1;
+        mn[j] = l < mn[j] ? l : mn[j];
+        mx[j] = h > mx[j] ? h : mx[j];
+    }
+}
+
+/* Without weights every scale is 1, and an X column's largest magnitude so
+ * far is max(-min, max) of its values so far, exactly: the pass over the
+ * rows keeps only the minima and maxima (two compare-and-selects a value
+ * instead of an and, a multiply and three), and the maxima follow. */
+RANGE_INLINE void range_rows_unweighted(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
+                                        size_t i0, size_t i1)
+{
+    static const double one[4] = { 1.0, 1.0, 1.0, 1.0 };
+    const size_t p = fit->p, k = fit->k;
+    double *call = fit->cmax + p + k, *mn = fit->xmin + p, *mx = fit->xmax + p;
+    size_t i = i0;
+    for (; p && i + 4 <= i1; i += 4)
+        rows4_minmax(mn, mx, X->data + i * X->stride, X->stride, p);
+    for (; p && i < i1; i++)
+        row_minmax(mn, mx, X->data + i * X->stride, p);
+    for (size_t j = 0; j < p && i1 > i0; j++) {
+        const double a = -mn[j] > mx[j] ? -mn[j] : mx[j];
+        call[j] = a > call[j] ? a : call[j];
+    }
+    for (i = i0; i + 4 <= i1; i += 4)
+        rows4_max(call + p, Y->data + i * Y->stride, Y->stride, k, one);
+    for (; i < i1; i++)
+        row_max(call + p, Y->data + i * Y->stride, k, 1.0);
+}
+
+RANGE_INLINE void range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
+                             const mg_matrix *w, size_t i0, size_t i1)
+{
+    if (!w) {
+        range_rows_unweighted(fit, X, Y, i0, i1);
+        return;
+    }
     const size_t p = fit->p, k = fit->k;
     double *call = fit->cmax + p + k, *mn = fit->xmin + p, *mx = fit->xmax + p;
     size_t i = i0;
@@ -121,6 +173,27 @@ void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, con
         }
         row_max(call + p, Y->data + i * Y->stride, k, s);
     }
+}
+
+#ifdef MG__CPU_X86
+__attribute__((target("avx512f,avx2")))
+static void range_rows_avx512(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
+                              const mg_matrix *w, size_t i0, size_t i1)
+{
+    range_rows(fit, X, Y, w, i0, i1);
+}
+#endif
+
+void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w,
+                        size_t i0, size_t i1)
+{
+#ifdef MG__CPU_X86
+    if (mg__cpu_has_avx512()) {
+        range_rows_avx512(fit, X, Y, w, i0, i1);
+        return;
+    }
+#endif
+    range_rows(fit, X, Y, w, i0, i1);
 }
 
 void mg__fit_range_commit(mg_fit *fit)

@@ -37,4 +37,11 @@ MG__MUST_USE int mg__cpu_has_avx2_fma(void);
 MG__MUST_USE int mg__cpu_has_avx512(void);
 MG__MUST_USE int mg__cpu_has_avx512_fma(void);
 
+/* The instruction-set levels of the kernels' variants, for the *_isa entry
+ * points that tests use to compare them: the most a call may use (it falls
+ * back to the best the CPU has, and MATGRAD_SIMD=generic forces the
+ * portable one).  What each level needs is the kernel's to say (the fused
+ * MSE kernel uses no FMA; the Gram kernel's levels need FMA). */
+enum { MG__ISA_BASE = 0, MG__ISA_AVX2 = 1, MG__ISA_AVX512 = 2, MG__ISA_BEST = 2 };
+
 #endif /* MATGRAD_CPU_H */

@@ -1,19 +1,30 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* A^T A for a tall, narrow A, as GEMM libraries do it: each row block of A
- * is packed into panels of 8 contiguous columns (zero padded), and a 6 x 8
- * register tile of the upper triangle (12 AVX2 accumulators; per row two
- * panel loads and six broadcasts feed twelve FMAs) streams the panels from
- * L1/L2 with unit stride.  Packing the strided rows costs one read of the
- * block, which the previous block's multiply has already prefetched.  The
- * cross terms A^T Y and Y^T Y, a few FMAs per row for few outputs, use
- * their own loops rather than padding Y into the tiles.
+/* A^T A for a tall, narrow A, as GEMM libraries do it, in three variants
+ * chosen at run time (cpu.h); every entry of A^T A is the same sequence of
+ * operations in each of the two FMA variants (from zero, row after row, then
+ * added to S once per block), so their sums agree bit for bit.
  *
- * Two variants of the tile and cross-term loops, chosen at run time
- * (cpu.h): AVX2+FMA on x86 CPUs that have it, and portable C everywhere
- * (the same packing, blocking and summation order per entry; the compiler
- * vectorises what the target allows).  The portable one replaces OpenBLAS's
- * dsyrk on CPUs without AVX2: that dsyrk threads itself and calls exit(1)
- * when its job array cannot be allocated (docs/reliability.md). */
+ * - AVX-512: tiles of 8 rows by 8, 16 or 24 columns of the upper triangle
+ *   (up to 24 accumulators; per row of A, eight broadcasts and three loads
+ *   feed 24 FMAs) read the rows of A in place: a row of a tall, narrow A is
+ *   already contiguous in the columns a tile needs, so no packing.  The
+ *   block's rows go by in chunks of CHUNK rows that stay in L1 while every
+ *   tile passes over them; between chunks the accumulators wait, exact, in
+ *   the panel buffer.
+ * - AVX2+FMA: each row block of A is packed into panels of 8 contiguous
+ *   columns (zero padded), and a 6 x 8 register tile (12 accumulators; per
+ *   row two panel loads and six broadcasts feed twelve FMAs) streams the
+ *   panels from L1/L2 with unit stride.  Packing the strided rows costs one
+ *   read of the block, which the previous block's multiply has already
+ *   prefetched.
+ * - portable C everywhere (the packed variant's blocking and summation
+ *   order; the compiler vectorises what the target allows, without FMA).
+ *   It replaces OpenBLAS's dsyrk on CPUs without AVX2: that dsyrk threads
+ *   itself and calls exit(1) when its job array cannot be allocated
+ *   (docs/reliability.md).
+ *
+ * The cross terms A^T Y and Y^T Y, a few FMAs per row for few outputs, use
+ * their own loops rather than padding Y into the tiles. */
 #include "gram_packed.h"
 #include "cpu.h"
 
@@ -24,9 +35,24 @@
 
 enum { MR = 6, NR = 8 };
 
+/* The AVX-512 variant: rows per chunk (CHUNK x 8 doubles of A, 8 KiB at 64
+ * columns, plus the waiting accumulators stay in L1), rows per tile, and
+ * the widest tile in 8-column vectors. */
+enum { CHUNK = 16, RT = 8, NZ_MAX = 3 };
+
+/* Accumulators of the AVX-512 variant's tiles over j columns: 8 x 8 doubles
+ * for each 8-column vector of each tile, ceil((j - r0) / 8) vectors for the
+ * tiles of rows r0 .. r0+7. */
+static size_t spill_len(size_t j)
+{
+    const size_t m = (j + NR - 1) / NR;
+    return RT * NR * (m * (m + 1) / 2);
+}
+
 size_t mg__gram_packed_len(size_t nb, size_t j)
 {
-    return ((j + NR - 1) / NR) * NR * nb;
+    const size_t panels = ((j + NR - 1) / NR) * NR * nb;
+    return panels > spill_len(j) ? panels : spill_len(j);
 }
 
 /* Panel q holds columns 8q .. 8q+7 of the block, row after row. */
@@ -177,55 +203,157 @@ static void cross(const double *P, size_t nb, size_t j, const double *Y, size_t 
         }
 }
 
-/* The AVX-512 variant's tile: 6 rows by 16 columns (two panels, nr > 8
- * of them stored), twelve 8-wide accumulators; per row two panel loads and
- * six broadcasts feed twelve FMAs.  Every entry is the same sequence of
- * FMAs as in the 6 x 8 tile above (from zero, row after row, then added to
- * S once), so the two variants agree bit for bit
- * (gram_isa_variants_agree_bitwise in tests/test_kernels.c). */
-__attribute__((target("avx512f,avx2,fma")))
-static void tile16(const double *P, size_t nb, size_t r0, size_t mr, size_t c0, size_t nr,
-                   double *S, size_t lds)
+/* The AVX-512 variant, rows of A in place.  Tile (r0, c0) of nz vectors:
+ * rows r0 .. r0+7 of S (broadcasts of A[r, r0 + t]; rows beyond j repeat
+ * the last one and are never stored), columns c0 .. c0 + 8 nz (loads of
+ * A[r, c0 ..], masked beyond j).  Over the nb rows at A, from zero
+ * (first) or from the accumulators waiting in W; then back to W, or
+ * (last) added to S, on and above the diagonal only.  nz is a constant
+ * where the callers below inline it, so the accumulators live in
+ * registers. */
+__attribute__((always_inline, target("avx512f,avx2,fma")))
+static inline void rows_tile(const double *A, size_t lda, size_t nb, size_t j, size_t r0,
+                             size_t c0, const int nz, double *W, int first, int last, double *S,
+                             size_t lds)
 {
-    const double *pa[MR];
-    for (size_t t = 0; t < MR; t++) {
-        /* rows of the tile beyond mr repeat the last one (never stored) */
-        const size_t i = r0 + (t < mr ? t : mr - 1);
-        pa[t] = P + (i / NR) * nb * NR + i % NR;
+    const size_t mr = j - r0 < RT ? j - r0 : RT, nc = j - c0;
+    size_t col[RT];
+    __mmask8 m[NZ_MAX];
+    __m512d acc[RT][NZ_MAX];
+#pragma GCC unroll 8
+    for (size_t t = 0; t < RT; t++)
+        col[t] = r0 + (t < mr ? t : mr - 1);
+#pragma GCC unroll 3
+    for (int z = 0; z < nz; z++) {
+        const size_t lo = (size_t)NR * (size_t)z;
+        m[z] = (__mmask8)(nc >= lo + NR ? 0xFFu : nc <= lo ? 0u : (1u << (nc - lo)) - 1u);
     }
-    const double *pb0 = P + (c0 / NR) * nb * NR, *pb1 = pb0 + nb * NR;
-    __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (size_t r = 0; r < nb; r++) {
-        const __m512d b0 = _mm512_loadu_pd(pb0 + NR * r), b1 = _mm512_loadu_pd(pb1 + NR * r);
-        __m512d a = _mm512_set1_pd(pa[0][NR * r]);
-        c00 = _mm512_fmadd_pd(a, b0, c00);
-        c01 = _mm512_fmadd_pd(a, b1, c01);
-        a = _mm512_set1_pd(pa[1][NR * r]);
-        c10 = _mm512_fmadd_pd(a, b0, c10);
-        c11 = _mm512_fmadd_pd(a, b1, c11);
-        a = _mm512_set1_pd(pa[2][NR * r]);
-        c20 = _mm512_fmadd_pd(a, b0, c20);
-        c21 = _mm512_fmadd_pd(a, b1, c21);
-        a = _mm512_set1_pd(pa[3][NR * r]);
-        c30 = _mm512_fmadd_pd(a, b0, c30);
-        c31 = _mm512_fmadd_pd(a, b1, c31);
-        a = _mm512_set1_pd(pa[4][NR * r]);
-        c40 = _mm512_fmadd_pd(a, b0, c40);
-        c41 = _mm512_fmadd_pd(a, b1, c41);
-        a = _mm512_set1_pd(pa[5][NR * r]);
-        c50 = _mm512_fmadd_pd(a, b0, c50);
-        c51 = _mm512_fmadd_pd(a, b1, c51);
+#pragma GCC unroll 8
+    for (size_t t = 0; t < RT; t++)
+#pragma GCC unroll 3
+        for (int z = 0; z < nz; z++)
+            acc[t][z] = first ? _mm512_setzero_pd() : _mm512_loadu_pd(W + (t * nz + z) * NR);
+    const double *a = A;
+    for (size_t r = 0; r < nb; r++, a += lda) {
+        __m512d b[NZ_MAX];
+#pragma GCC unroll 3
+        for (int z = 0; z < nz; z++)
+            b[z] = _mm512_maskz_loadu_pd(m[z], a + c0 + NR * z);
+        /* S[r0 + t, c0 + c] += A[r, r0 + t] A[r, c0 + c] */
+#pragma GCC unroll 8
+        for (size_t t = 0; t < RT; t++) {
+            const __m512d x = _mm512_set1_pd(a[col[t]]);
+#pragma GCC unroll 3
+            for (int z = 0; z < nz; z++)
+                acc[t][z] = _mm512_fmadd_pd(x, b[z], acc[t][z]);
+        }
     }
-    /* masked stores keep columns >= c0 + nr of S untouched (8 < nr <= 16) */
-    const __mmask8 m1 = (__mmask8)(nr >= 16 ? 0xFFu : (1u << (nr - 8)) - 1u);
-    const __m512d acc[MR][2] = { { c00, c01 }, { c10, c11 }, { c20, c21 },
-                                 { c30, c31 }, { c40, c41 }, { c50, c51 } };
+    if (!last) {
+#pragma GCC unroll 8
+        for (size_t t = 0; t < RT; t++)
+#pragma GCC unroll 3
+            for (int z = 0; z < nz; z++)
+                _mm512_storeu_pd(W + (t * nz + z) * NR, acc[t][z]);
+        return;
+    }
+#pragma GCC unroll 8
     for (size_t t = 0; t < mr; t++) {
         double *s = S + (r0 + t) * lds + c0;
-        _mm512_storeu_pd(s, _mm512_add_pd(_mm512_loadu_pd(s), acc[t][0]));
-        _mm512_mask_storeu_pd(s + 8, m1,
-                              _mm512_add_pd(_mm512_maskz_loadu_pd(m1, s + 8), acc[t][1]));
+        /* a tile on the diagonal (c0 == r0) keeps off the lower triangle */
+        const __mmask8 below = (__mmask8)(c0 == r0 ? (1u << t) - 1u : 0u);
+#pragma GCC unroll 3
+        for (int z = 0; z < nz; z++) {
+            const __mmask8 keep = (__mmask8)(z == 0 ? m[z] & ~below : m[z]);
+            _mm512_mask_storeu_pd(s + NR * z, keep,
+                                  _mm512_add_pd(_mm512_maskz_loadu_pd(keep, s + NR * z),
+                                                acc[t][z]));
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_tile1(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
+                       double *W, int first, int last, double *S, size_t lds)
+{
+    rows_tile(A, lda, nb, j, r0, c0, 1, W, first, last, S, lds);
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_tile2(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
+                       double *W, int first, int last, double *S, size_t lds)
+{
+    rows_tile(A, lda, nb, j, r0, c0, 2, W, first, last, S, lds);
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_tile3(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
+                       double *W, int first, int last, double *S, size_t lds)
+{
+    rows_tile(A, lda, nb, j, r0, c0, 3, W, first, last, S, lds);
+}
+
+/* S[0:j, j+c] += A^T Y[:, c] straight from the rows, 32 columns at a time:
+ * per row and output one broadcast of y and four FMAs, each entry from
+ * zero over the nb rows as the packed variant's cross(). */
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_cross(const double *A, size_t lda, size_t nb, size_t j, const double *Y,
+                       size_t ldy, size_t k, double *S, size_t lds)
+{
+    for (size_t c = 0; c < k; c++)
+        for (size_t c0 = 0; c0 < j; c0 += 4 * NR) {
+            __mmask8 m[4];
+            __m512d acc[4];
+            for (size_t z = 0; z < 4; z++) {
+                const size_t lo = c0 + NR * z;
+                m[z] = (__mmask8)(j >= lo + NR ? 0xFFu : j <= lo ? 0u : (1u << (j - lo)) - 1u);
+                acc[z] = _mm512_setzero_pd();
+            }
+            for (size_t r = 0; r < nb; r++) {
+                const __m512d y = _mm512_set1_pd(Y[r * ldy + c]);
+                const double *a = A + r * lda + c0;
+                /* acc += y_r A[r, c0 ..] */
+                acc[0] = _mm512_fmadd_pd(y, _mm512_maskz_loadu_pd(m[0], a), acc[0]);
+                acc[1] = _mm512_fmadd_pd(y, _mm512_maskz_loadu_pd(m[1], a + NR), acc[1]);
+                acc[2] = _mm512_fmadd_pd(y, _mm512_maskz_loadu_pd(m[2], a + 2 * NR), acc[2]);
+                acc[3] = _mm512_fmadd_pd(y, _mm512_maskz_loadu_pd(m[3], a + 3 * NR), acc[3]);
+            }
+            for (size_t z = 0; z < 4; z++) {
+                double v[NR];
+                _mm512_storeu_pd(v, acc[z]);
+                for (size_t e = 0; e < NR && c0 + NR * z + e < j; e++)
+                    S[(c0 + NR * z + e) * lds + j + c] += v[e];
+            }
+        }
+}
+
+/* S[0:j, 0:j] += A^T A (upper triangle) by the AVX-512 tiles, chunk after
+ * chunk, W (spill_len(j) doubles) holding the accumulators between them.
+ * No software prefetch: the chunks follow each other through memory, which
+ * the hardware's stream prefetcher follows (prefetching the next chunk's
+ * lines by hand, spread over the tiles, measured no faster and stalled the
+ * issue when the fill buffers were busy; docs/performance.md). */
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_gram(const double *A, size_t lda, size_t nb, size_t j, double *S, size_t lds,
+                      double *W)
+{
+    for (size_t q0 = 0; q0 < nb; q0 += CHUNK) {
+        const size_t q = nb - q0 < CHUNK ? nb - q0 : CHUNK;
+        const int first = q0 == 0, last = q0 + q == nb;
+        double *w = W;
+        for (size_t r0 = 0; r0 < j; r0 += RT)
+            for (size_t c0 = r0; c0 < j; c0 += NR * NZ_MAX) {
+                const size_t nc = j - c0;
+                if (nc > 2 * NR) {
+                    rows_tile3(A + q0 * lda, lda, q, j, r0, c0, w, first, last, S, lds);
+                    w += 3 * RT * NR;
+                } else if (nc > NR) {
+                    rows_tile2(A + q0 * lda, lda, q, j, r0, c0, w, first, last, S, lds);
+                    w += 2 * RT * NR;
+                } else {
+                    rows_tile1(A + q0 * lda, lda, q, j, r0, c0, w, first, last, S, lds);
+                    w += RT * NR;
+                }
+            }
     }
 }
 
@@ -241,12 +369,22 @@ static void prefetch_next(const double *next, size_t lda, size_t next_rows, size
             __builtin_prefetch(next + *pf * lda + off, 0, 3);
 }
 
-void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, size_t ldy,
-                               size_t nb, size_t j, size_t k, double *S, size_t lds, double *P,
-                               const double *next, size_t next_rows, int isa)
+/* S_YY += Y_b^T Y_b   (upper triangle; k is small) */
+static void cross_yy(const double *Y, size_t ldy, size_t nb, size_t j, size_t k, double *S,
+                     size_t lds)
 {
-    const int avx2 = isa >= MG__GRAM_ISA_AVX2, wide = isa >= MG__GRAM_ISA_AVX512;
-    const size_t per_tile = (next_rows + tile_count(j) - 1) / tile_count(j);
+    for (size_t r = 0; r < nb; r++)
+        for (size_t a = 0; a < k; a++)
+            for (size_t b = a; b < k; b++)
+                S[(j + a) * lds + j + b] += Y[r * ldy + a] * Y[r * ldy + b];
+}
+
+/* The packed variants: AVX2+FMA (avx2) or portable C. */
+static void packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
+                         size_t j, size_t k, double *S, size_t lds, double *P, const double *next,
+                         size_t next_rows, int avx2)
+{
+    const size_t tc = tile_count(j), per_tile = tc ? (next_rows + tc - 1) / tc : 0;
     size_t pf = 0;
 #ifndef MG__CPU_X86
     (void)avx2; /* only the portable variant is built here */
@@ -260,19 +398,10 @@ void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, siz
             const size_t nr = j - c0 < NR ? j - c0 : NR;
             prefetch_next(next, lda, next_rows, j, per_tile, &pf);
 #ifdef MG__CPU_X86
-            if (wide && j - c0 > NR) {
-                /* two panels at once: the second's prefetch share too */
-                prefetch_next(next, lda, next_rows, j, per_tile, &pf);
-                tile16(P, nb, r0, mr, c0, j - c0 < 2 * NR ? j - c0 : 2 * NR, S, lds);
-                c0 += NR;
-                continue;
-            }
             if (avx2) {
                 tile(P, nb, r0, mr, c0, nr, S, lds);
                 continue;
             }
-#else
-            (void)wide;
 #endif
             tile_generic(P, nb, r0, mr, c0, nr, S, lds);
         }
@@ -284,18 +413,33 @@ void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, siz
     else
 #endif
         cross_generic(P, nb, j, Y, ldy, k, S, lds);
-    /* S_YY += Y_b^T Y_b   (upper triangle; k is small) */
-    for (size_t r = 0; r < nb; r++)
-        for (size_t a = 0; a < k; a++)
-            for (size_t b = a; b < k; b++)
-                S[(j + a) * lds + j + b] += Y[r * ldy + a] * Y[r * ldy + b];
+}
+
+void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, size_t ldy,
+                               size_t nb, size_t j, size_t k, double *S, size_t lds, double *P,
+                               const double *next, size_t next_rows, int isa)
+{
+    if (nb == 0 || j + k == 0)
+        return;
+#ifdef MG__CPU_X86
+    if (isa >= MG__ISA_AVX512 && mg__cpu_has_avx512_fma() && j > 0) {
+        /* S_AA += A_b^T A_b, then S_AY += A_b^T Y_b, rows in place */
+        rows_gram(A, lda, nb, j, S, lds, P);
+        rows_cross(A, lda, nb, j, Y, ldy, k, S, lds);
+    } else {
+        packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows,
+                     isa >= MG__ISA_AVX2 && mg__cpu_has_avx2_fma());
+    }
+#else
+    (void)isa;
+    packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, 0);
+#endif
+    cross_yy(Y, ldy, nb, j, k, S, lds);
 }
 
 void mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
                            size_t j, size_t k, double *S, size_t lds, double *P,
                            const double *next, size_t next_rows)
 {
-    const int isa = mg__cpu_has_avx512_fma() ? MG__GRAM_ISA_AVX512
-                    : mg__cpu_has_avx2_fma() ? MG__GRAM_ISA_AVX2 : MG__GRAM_ISA_PORTABLE;
-    mg__gram_packed_block_isa(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, isa);
+    mg__gram_packed_block_isa(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, MG__ISA_BEST);
 }

@@ -297,7 +297,7 @@ void mg__mse_fused_rows(const double *A, size_t lda, const double *Y, size_t ldy
                         const double *wT, size_t j, size_t k, size_t r0, size_t r1,
                         double *accT, double *ssq)
 {
-    mg__mse_fused_rows_isa(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq, MG__FUSED_ISA_BEST);
+    mg__mse_fused_rows_isa(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq, MG__ISA_BEST);
 }
 
 void mg__mse_fused_rows_isa(const double *A, size_t lda, const double *Y, size_t ldy,
@@ -305,11 +305,11 @@ void mg__mse_fused_rows_isa(const double *A, size_t lda, const double *Y, size_t
                             double *accT, double *ssq, int isa)
 {
 #ifdef MG__CPU_X86
-    if (isa >= MG__FUSED_ISA_AVX512 && mg__cpu_has_avx512()) {
+    if (isa >= MG__ISA_AVX512 && mg__cpu_has_avx512()) {
         rows_avx512(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
         return;
     }
-    if (isa >= MG__FUSED_ISA_AVX2 && mg__cpu_has_avx2()) {
+    if (isa >= MG__ISA_AVX2 && mg__cpu_has_avx2()) {
         rows_avx2(A, lda, Y, ldy, wT, j, k, r0, r1, accT, ssq);
         return;
     }

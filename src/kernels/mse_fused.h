@@ -11,12 +11,6 @@
 /* Most outputs the kernel takes (its residual buffer is sized for them). */
 enum { MG__FUSED_MAX_K = 32 };
 
-/* Instruction sets of mg__mse_fused_rows_isa: the most it may use (it falls
- * back to the best the CPU has, and MATGRAD_SIMD=generic forces the
- * baseline).  All give bitwise identical results. */
-enum { MG__FUSED_ISA_BASE = 0, MG__FUSED_ISA_AVX2 = 1, MG__FUSED_ISA_AVX512 = 2,
-       MG__FUSED_ISA_BEST = 2 };
-
 /* Rows [r0, r1) of the model: A (lda), Y (ldy), wT = W^T (k x j,
  * contiguous).  Adds sum_i r_i^2 to *ssq and, when accT != NULL, adds
  * (A^T R)^T (k x j, contiguous) to accT.  The order of every floating-point
@@ -27,8 +21,8 @@ void mg__mse_fused_rows(const double *A, size_t lda, const double *Y, size_t ldy
                         const double *wT, size_t j, size_t k, size_t r0, size_t r1,
                         double *accT, double *ssq);
 
-/* The same, on at most the instruction set `isa` (MG__FUSED_ISA_*), so
- * tests can compare the variants. */
+/* The same, on at most the instruction set `isa` (cpu.h's MG__ISA_*; all
+ * give bitwise identical results), so tests can compare the variants. */
 void mg__mse_fused_rows_isa(const double *A, size_t lda, const double *Y, size_t ldy,
                             const double *wT, size_t j, size_t k, size_t r0, size_t r1,
                             double *accT, double *ssq, int isa);
