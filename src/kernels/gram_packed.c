@@ -326,23 +326,59 @@ static void rows_cross(const double *A, size_t lda, size_t nb, size_t j, const d
         }
 }
 
+/* The AVX-512 variant's prefetch of the chunk after the one its tiles
+ * multiply: rows rows of lines 64-byte lines each at stride lda, a few
+ * lines before each tile.  The tiles read a chunk from L1 over and over,
+ * so after the first tile the hardware sees no misses to follow the
+ * stream with; without these hints every chunk's first tile waited for
+ * memory. */
+typedef struct chunk_prefetch {
+    const double *row;
+    size_t lda, lines, rows, line, per_tile;
+} chunk_prefetch;
+
+static chunk_prefetch chunk_prefetch_start(const double *next, size_t rows, size_t lda, size_t j,
+                                           size_t tiles)
+{
+    const size_t lines = (j + NR - 1) / NR;
+    chunk_prefetch c = { next, lda, lines, next ? rows : 0, 0, 0 };
+    c.per_tile = (c.rows * lines + tiles - 1) / tiles;
+    return c;
+}
+
+static void chunk_prefetch_some(chunk_prefetch *c)
+{
+    for (size_t e = 0; e < c->per_tile && c->rows; e++) {
+        __builtin_prefetch(c->row + NR * c->line, 0, 3);
+        if (++c->line == c->lines) {
+            c->line = 0;
+            c->row += c->lda;
+            c->rows--;
+        }
+    }
+}
+
 /* S[0:j, 0:j] += A^T A (upper triangle) by the AVX-512 tiles, chunk after
- * chunk, W (spill_len(j) doubles) holding the accumulators between them.
- * No software prefetch: the chunks follow each other through memory, which
- * the hardware's stream prefetcher follows (prefetching the next chunk's
- * lines by hand, spread over the tiles, measured no faster and stalled the
- * issue when the fill buffers were busy; docs/performance.md). */
+ * chunk, W (spill_len(j) doubles) holding the accumulators between them;
+ * next (next_rows rows at stride lda, or NULL): the rows after the block. */
 __attribute__((target("avx512f,avx2,fma")))
 static void rows_gram(const double *A, size_t lda, size_t nb, size_t j, double *S, size_t lds,
-                      double *W)
+                      double *W, const double *next, size_t next_rows)
 {
+    size_t tiles = 0;
+    for (size_t r0 = 0; r0 < j; r0 += RT)
+        tiles += (j - r0 + NR * NZ_MAX - 1) / (NR * NZ_MAX);
     for (size_t q0 = 0; q0 < nb; q0 += CHUNK) {
         const size_t q = nb - q0 < CHUNK ? nb - q0 : CHUNK;
         const int first = q0 == 0, last = q0 + q == nb;
+        const size_t left = last ? next_rows : nb - q0 - q;
+        chunk_prefetch pf = chunk_prefetch_start(last ? next : A + (q0 + q) * lda,
+                                                 left < CHUNK ? left : CHUNK, lda, j, tiles);
         double *w = W;
         for (size_t r0 = 0; r0 < j; r0 += RT)
             for (size_t c0 = r0; c0 < j; c0 += NR * NZ_MAX) {
                 const size_t nc = j - c0;
+                chunk_prefetch_some(&pf);
                 if (nc > 2 * NR) {
                     rows_tile3(A + q0 * lda, lda, q, j, r0, c0, w, first, last, S, lds);
                     w += 3 * RT * NR;
@@ -424,7 +460,7 @@ void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, siz
 #ifdef MG__CPU_X86
     if (isa >= MG__ISA_AVX512 && mg__cpu_has_avx512_fma() && j > 0) {
         /* S_AA += A_b^T A_b, then S_AY += A_b^T Y_b, rows in place */
-        rows_gram(A, lda, nb, j, S, lds, P);
+        rows_gram(A, lda, nb, j, S, lds, P, next, next_rows);
         rows_cross(A, lda, nb, j, Y, ldy, k, S, lds);
     } else {
         packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows,
