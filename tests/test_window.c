@@ -387,6 +387,116 @@ START_TEST(reset_and_single_row)
 }
 END_TEST
 
+/* rcond = 1 / kappa_1(R_zz D), D the columns' inverse 2-norms, against a
+ * long-double reference: the Cholesky factor of the equilibrated Gram
+ * matrix (Z D)^T (Z D) is the exact R_zz D up to row signs, which change
+ * neither 1-norm.  Columns of very different scales (1e-150 and 1e140,
+ * whose squares inside the folds stay normal; 1; 3) and windows with
+ * kappa_1 up to about 1e3.
+ * Tolerance: the window's R is the exact factor of Z + dZ, ||dZ_j|| <=
+ * eps_c ||Z_j||; renormalising moves each unit column of Z D by at most
+ * eta = 2 eps_c + (m + 2) u (the computed norms), so ||E||_F <= sqrt(m) eta
+ * and the triangle moves by ||dA||_F <= sqrt(2) kappa_2 sqrt(m) eta (Sun's
+ * first-order QR perturbation bound), kappa_2 <= m kappa_1.  Unit columns
+ * give ||A||_1 >= 1, so ||A||_1 moves by a relative sqrt(m) ||dA||_F and
+ * ||A^-1||_1 by kappa_1 sqrt(m) ||dA||_F; the inverse's own rounding adds
+ * about m^2 u kappa_1.  Together, with a factor 2 for second-order terms:
+ *     |rc / rc_ref - 1| <= 4 m^2 (1 + kappa_1)^2 (eta + u). */
+static double ref_rcond(const double *X, size_t n, size_t p, size_t ic)
+{
+    const size_t m = p + ic;
+    long double Z[64][8], G[8][8], R[8][8], Ri[8][8];
+    for (size_t j = 0; j < m; j++) {
+        long double s = 0.0L;
+        for (size_t i = 0; i < n; i++) {
+            Z[i][j] = j < ic ? 1.0L : X[i * p + j - ic];
+            s += Z[i][j] * Z[i][j];
+        }
+        for (size_t i = 0; i < n; i++)
+            Z[i][j] /= sqrtl(s);
+    }
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = 0; b < m; b++) {
+            G[a][b] = 0.0L;
+            for (size_t i = 0; i < n; i++)
+                G[a][b] += Z[i][a] * Z[i][b];
+        }
+    /* G = R^T R, R upper (Cholesky by rows) */
+    memset(R, 0, sizeof R);
+    for (size_t i = 0; i < m; i++) {
+        long double d = G[i][i];
+        for (size_t l = 0; l < i; l++)
+            d -= R[l][i] * R[l][i];
+        R[i][i] = sqrtl(d);
+        for (size_t j = i + 1; j < m; j++) {
+            long double t = G[i][j];
+            for (size_t l = 0; l < i; l++)
+                t -= R[l][i] * R[l][j];
+            R[i][j] = t / R[i][i];
+        }
+    }
+    memset(Ri, 0, sizeof Ri);
+    for (size_t j = 0; j < m; j++)
+        for (size_t i = j + 1; i-- > 0;) {
+            long double t = i == j ? 1.0L : 0.0L;
+            for (size_t l = i + 1; l <= j; l++)
+                t -= R[i][l] * Ri[l][j];
+            Ri[i][j] = t / R[i][i];
+        }
+    long double an = 0.0L, in = 0.0L;
+    for (size_t j = 0; j < m; j++) {
+        long double sa = 0.0L, si = 0.0L;
+        for (size_t i = 0; i <= j; i++) {
+            sa += fabsl(R[i][j]);
+            si += fabsl(Ri[i][j]);
+        }
+        an = sa > an ? sa : an;
+        in = si > in ? si : in;
+    }
+    return (double)(1.0L / (an * in));
+}
+
+START_TEST(rcond_exact)
+{
+    enum { P = 4, IC = 1, M = P + IC, W = 12, T = 400 };
+    static const double scale[P] = { 1e-150, 1e140, 1.0, 3.0 };
+    mg_window_options wo = { IC };
+    mg_window *w = NULL;
+    ck_assert_int_eq(mg_window_create(P, 1, W, &wo, &w), MG_OK);
+    mgt_rng r = mgt_rng_seed(17);
+    double X[T * P], Y[T];
+    const double eps_c = (double)(W + 1) * (M + 1) * mgt_gamma(4.0 * (M + 2));
+    const double eta = 2.0 * eps_c + (M + 2) * MGT_U;
+    double worst = 0.0;
+    for (size_t t = 0; t < T; t++) {
+        /* column 3 leans on column 2 by a varying amount: kappa_1 1 .. 1e3 */
+        const double lean = 1.0 - 0.999 * (double)(t % 50) / 49.0;
+        for (size_t j = 0; j < P; j++)
+            X[t * P + j] = mgt_uniform(&r);
+        X[t * P + 3] = X[t * P + 2] + lean * X[t * P + 3];
+        for (size_t j = 0; j < P; j++)
+            X[t * P + j] *= scale[j];
+        Y[t] = mgt_uniform(&r);
+        mg_matrix xv = mg_matrix_view(X + t * P, 1, P), yv = mg_matrix_view(Y + t, 1, 1);
+        ck_assert_int_eq(mg_window_push(w, &xv, &yv), MG_OK);
+        if (t + 1 < W)
+            continue;
+        double B[M], rc = -1.0;
+        mg_matrix Bv = mg_matrix_view(B, M, 1);
+        ck_assert_int_eq(mg_window_coef(w, &Bv, NULL, NULL, &rc), MG_OK);
+        const double ref = ref_rcond(X + (t + 1 - W) * P, W, P, IC);
+        const double k1 = 1.0 / ref, tol = 4.0 * M * M * (1.0 + k1) * (1.0 + k1) * (eta + MGT_U);
+        const double rel = fabs(rc / ref - 1.0);
+        ck_assert_msg(rel <= tol, "t %zu: rcond %.17g vs %.17g (rel %.3g > %.3g)", t, rc, ref, rel,
+                      tol);
+        worst = rel / tol > worst ? rel / tol : worst;
+    }
+    if (getenv("MGT_VERBOSE"))
+        fprintf(stderr, "rcond: worst error / tolerance %.3g\n", worst);
+    mg_window_free(w);
+}
+END_TEST
+
 START_TEST(errors)
 {
     mg_window *w = NULL;
@@ -493,6 +603,7 @@ int main(void)
     tcase_add_test(tc, stream_no_intercept_two_outputs);
     tcase_add_test(tc, square_window);
     tcase_add_test(tc, reset_and_single_row);
+    tcase_add_test(tc, rcond_exact);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
     return mgt_run(s);

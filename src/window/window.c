@@ -47,7 +47,7 @@ static MG__MUST_USE mg_status allocate(mg_window *win)
     win->rows = mg__alloc_doubles(rown, 1);
     win->suf = mg__alloc_doubles(sufn, 1);
     /* run, tri, blk (q^2 each) and the coef scratch */
-    win->run = mg__alloc_doubles(3 * qq + 2 * m * m + m * k + 2 * k + m, 1);
+    win->run = mg__alloc_doubles(3 * qq + m * m + m * k + 2 * k + 3 * m, 1);
     if (!win->rows || !win->suf || !win->run)
         return MG_ENOMEM;
     win->tri = win->run + qq;

@@ -15,6 +15,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 static int ranges_overlap(const void *a, size_t na, const void *b, size_t nb)
@@ -43,65 +44,87 @@ static MG__MUST_USE mg_status check_outputs(const mg_window *win, const mg_matri
     return MG_OK;
 }
 
-/* 2-norm of v (n entries), scaled by its largest magnitude so that no
- * square under- or overflows. */
-static double norm2(const double *v, size_t n)
+/* A power of two g near 1 / x (x > 0 finite), from x's exponent bits (no
+ * libm call): x g lies in [1, 2), and scaling by g is exact.  0 when g
+ * would overflow or the scaled entries could lose bits to underflow (x
+ * subnormal, or its exponent beyond +-1000). */
+static double pow2_near_inverse(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    const int e = (int)((b >> 52) & 0x7ff) - 1023;
+    if (e < -1000 || e > 1000)
+        return 0.0;
+    b = (uint64_t)(1023 - e) << 52;
+    double g;
+    memcpy(&g, &b, sizeof g);
+    return g;
+}
+
+/* a <- the first n entries of column v scaled by its largest magnitude
+ * (exactly, by a power of two, when it can be), so that no square under-
+ * or overflows; returns ||a||_2 (0 for a zero column, a untouched). */
+static double scaled_column(const double *v, size_t n, double *a)
 {
     double big = 0.0, s = 0.0;
     for (size_t i = 0; i < n; i++) {
-        const double a = fabs(v[i]);
-        big = a > big ? a : big; /* v is finite: no fmax (a call at -O2) */
+        const double t = fabs(v[i]);
+        big = t > big ? t : big; /* v is finite: no fmax (a call at -O2) */
     }
     if (big == 0.0)
         return 0.0;
-    const int e = ilogb(big);
-    if (e < -1000 || e > 1000) {
-        /* 2^-e would overflow or lose bits: divide by big itself */
+    const double g = pow2_near_inverse(big);
+    if (g != 0.0)
         for (size_t i = 0; i < n; i++)
-            s += (v[i] / big) * (v[i] / big);
-        return big * sqrt(s);
-    }
-    /* a power of two near 1 / big: exact scaling, no division per entry */
-    const double inv = ldexp(1.0, -e);
+            a[i] = v[i] * g;
+    else /* 2^-e would overflow or lose bits: divide by big itself */
+        for (size_t i = 0; i < n; i++)
+            a[i] = v[i] / big;
     for (size_t i = 0; i < n; i++)
-        s += (v[i] * inv) * (v[i] * inv);
-    return sqrt(s) / inv;
+        s += a[i] * a[i];
+    return sqrt(s);
 }
 
-/* 1 / (||A||_1 ||A^-1||_1) of the upper-triangular A = R_zz D (m x m,
- * column-major), D scaling R_zz's columns to unit 2-norm (a column of R has
- * the 2-norm of the design's column); 0 for a zero column or pivot.
- * Exact, not an estimate: A^-1 by columns (m^3 / 6 flops, nothing beside
- * the fold's m^3).  A: m x m scratch, Ai: m x m. */
-static double equilibrated_rcond(const mg_window *win, double *A, double *Ai)
+/* 1 / (||A||_1 ||A^-1||_1) of the upper-triangular A = R_zz D (m x m), D
+ * scaling R_zz's columns to unit 2-norm (a column of R has the 2-norm of
+ * the design's column); 0 for a zero column or pivot.  Exact, not an
+ * estimate: A^-1 by columns (m^3 / 6 flops, nothing beside the fold's
+ * m^3).
+ * D is not applied entry by entry: S = R_zz G, G = diag(g_j) the powers of
+ * two of scaled_column (exact), has columns of norm f_j, so A = S F^-1 and
+ * A^-1 = F S^-1 (F = diag(f_j)):
+ *     ||A||_1 = max_j ||S(:, j)||_1 / f_j,
+ *     ||A^-1||_1 = max_j sum_i f_i |(S^-1)(i, j)|,
+ * one division per column instead of one per entry.  S: m x m scratch
+ * (column-major), f and dinv: m each. */
+static double equilibrated_rcond(const mg_window *win, double *S, double *f, double *dinv)
 {
     const size_t m = win->m, q = win->q;
     double an = 0.0, in = 0.0;
-    double *dinv = Ai + m * m + m * win->k + 2 * win->k; /* after coef's Bt, sd, r2 */
     for (size_t j = 0; j < m; j++) {
-        const double nrm = norm2(win->tri + j * q, j + 1);
-        if (nrm == 0.0)
+        double *s = S + j * m, s1 = 0.0;
+        f[j] = scaled_column(win->tri + j * q, j + 1, s);
+        if (f[j] == 0.0)
             return 0.0;
-        double s = 0.0;
-        for (size_t i = 0; i <= j; i++) {
-            A[j * m + i] = win->tri[j * q + i] / nrm;
-            s += fabs(A[j * m + i]);
-        }
-        an = s > an ? s : an;
+        for (size_t i = 0; i <= j; i++)
+            s1 += fabs(s[i]);
+        s1 /= f[j];
+        an = s1 > an ? s1 : an;
     }
     for (size_t i = 0; i < m; i++)
-        dinv[i] = 1.0 / A[i * m + i]; /* Inf for a zero pivot: rcond 0 below */
+        dinv[i] = 1.0 / S[i * m + i]; /* Inf for a zero pivot: rcond 0 below */
+    double *c = dinv + m;
     for (size_t j = 0; j < m; j++) {
-        double *c = Ai + j * m, s = 0.0;
-        /* column j of A^-1: A c = e_j, back substitution (by the pivots'
+        double s = 0.0;
+        /* column j of S^-1: S c = e_j, back substitution (by the pivots'
          * reciprocals: a relative error of eps more per entry, no matter
          * for a condition number) */
         for (size_t i = j + 1; i-- > 0;) {
             double t = i == j ? 1.0 : 0.0;
             for (size_t l = i + 1; l <= j; l++)
-                t -= A[l * m + i] * c[l];
+                t -= S[l * m + i] * c[l];
             c[i] = t * dinv[i];
-            s += fabs(c[i]);
+            s += f[i] * fabs(c[i]);
         }
         in = s > in || s != s ? s : in;
     }
@@ -153,10 +176,9 @@ mg_status mg_window_coef(mg_window *win, mg_matrix *B, double *residual_sd, doub
     const size_t m = win->m, k = win->k;
     if (win->n < m)
         return MG_ESINGULAR;
-    double *A = win->work, *Ai = A + m * m, *Bt = Ai + m * m;
-    double *sd = Bt + m * k, *r2 = sd + k;
+    double *S = win->work, *Bt = S + m * m, *sd = Bt + m * k, *r2 = sd + k, *f = r2 + k;
     mg__window_triangle(win);
-    const double rc = equilibrated_rcond(win, A, Ai);
+    const double rc = equilibrated_rcond(win, S, f, f + m);
     /* mg_lstsq's default rank tolerance: below it the design is singular
      * to working precision and B is not determined */
     const double tol = (double)(win->n > m ? win->n : m) * DBL_EPSILON;

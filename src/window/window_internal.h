@@ -25,7 +25,7 @@ struct mg_window {
     double *run;                /* q x q: the back's triangle */
     double *tri;                /* q x q: the window's triangle (coef) */
     double *blk;                /* q x q: the fold's scratch block */
-    double *work;               /* coef scratch: 2 m^2 + m k + 2 k + m doubles */
+    double *work;               /* coef scratch: m^2 + m k + 2 k + 3 m doubles */
     size_t head, n, nfront;
 };
 
