@@ -91,7 +91,7 @@ static double check_window(const cfg *c, size_t t, const double *Xw, const doubl
 {
     double worst_dd = 0.0;
     const size_t m = c->p + (size_t)c->ic, k = c->k, q = m + k;
-    double Bref[16], sdref[4];
+    double Bref[32], sdref[4];
     mg_matrix Xv = mg_matrix_view((double *)Xw, n, c->p), Yv = mg_matrix_view((double *)Yw, n, k);
     mg_matrix Bv = mg_matrix_view(Bref, m, k);
     mg_lstsq_options o = mg_lstsq_defaults();
@@ -103,7 +103,7 @@ static double check_window(const cfg *c, size_t t, const double *Xw, const doubl
     ck_assert_msg(ls == MG_OK, "row %zu: mg_lstsq status %d (rcond %.3g)", t, (int)ls, res.rcond);
 
     /* the equilibrated design Z D, D_jj = 1 / ||Z_j|| */
-    double D[8], *Zs = malloc(n * c->p * sizeof *Zs);
+    double D[16], *Zs = malloc(n * c->p * sizeof *Zs);
     ck_assert_ptr_nonnull(Zs);
     for (size_t j = 0; j < m; j++)
         D[j] = 1.0 / col_norm(Xw, Yw, n, c, j);
@@ -387,6 +387,52 @@ START_TEST(reset_and_single_row)
 }
 END_TEST
 
+/* The window's loops are compiled once per small order (q <= 8 for the
+ * folds, m <= 8 for the coefficients, a general version beyond): every
+ * q from 2 to 11 and every m from 1 to 9, each against fresh mg_lstsq fits
+ * with check_window's bound (the first 200 rows of the stream: well
+ * conditioned, with a row 1e9 times larger entering and leaving). */
+START_TEST(every_small_order)
+{
+    static const cfg shapes[] = {
+        { 1, 1, 6, 200, 0, 31 },  { 1, 1, 9, 200, 1, 32 },  { 2, 1, 12, 200, 1, 33 },
+        { 3, 1, 15, 200, 1, 34 }, { 5, 1, 21, 200, 1, 35 }, { 6, 1, 24, 200, 1, 36 },
+        { 7, 1, 27, 200, 1, 37 }, { 8, 2, 33, 200, 1, 38 }, { 8, 1, 30, 200, 0, 39 },
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const cfg *c = &shapes[s];
+        const size_t m = c->p + (size_t)c->ic, k = c->k;
+        mg_window_options wo = mg_window_defaults();
+        wo.intercept = c->ic;
+        mg_window *w = NULL;
+        ck_assert_int_eq(mg_window_create(c->p, k, c->W, &wo, &w), MG_OK);
+        double *X = malloc(c->rows * c->p * sizeof *X), *Y = malloc(c->rows * k * sizeof *Y);
+        ck_assert(X && Y);
+        mgt_rng r = mgt_rng_seed(c->seed);
+        size_t checked = 0;
+        for (size_t t = 0; t < c->rows; t++) {
+            stream_row(c, &r, t, X + t * c->p, Y + t * k);
+            mg_matrix xv = mg_matrix_view(X + t * c->p, 1, c->p);
+            mg_matrix yv = mg_matrix_view(Y + t * k, 1, k);
+            ck_assert_int_eq(mg_window_push(w, &xv, &yv), MG_OK);
+            const size_t n = t + 1 < c->W ? t + 1 : c->W;
+            if (n < m + 1)
+                continue;
+            double B[32], sd[4], r2[4], rc;
+            mg_matrix Bv = mg_matrix_view(B, m, k);
+            ck_assert_int_eq(mg_window_coef(w, &Bv, sd, r2, &rc), MG_OK);
+            const size_t first = t + 1 - n;
+            check_window(c, t, X + first * c->p, Y + first * k, n, B, sd, NULL);
+            checked++;
+        }
+        ck_assert_uint_eq(checked, c->rows - m);
+        mg_window_free(w);
+        free(X);
+        free(Y);
+    }
+}
+END_TEST
+
 /* rcond = 1 / kappa_1(R_zz D), D the columns' inverse 2-norms, against a
  * long-double reference: the Cholesky factor of the equilibrated Gram
  * matrix (Z D)^T (Z D) is the exact R_zz D up to row signs, which change
@@ -603,6 +649,7 @@ int main(void)
     tcase_add_test(tc, stream_no_intercept_two_outputs);
     tcase_add_test(tc, square_window);
     tcase_add_test(tc, reset_and_single_row);
+    tcase_add_test(tc, every_small_order);
     tcase_add_test(tc, rcond_exact);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);

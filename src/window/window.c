@@ -2,7 +2,7 @@
 /* window: the state and its updates (docs/accuracy.md, "Sliding windows").
  *
  * Every update is a Householder fold of rows onto a triangle
- * (mg__fit_fold_block, the fit engine's QR kind): a row enters by one fold
+ * (window_fold.c, the fit engine's QR folds for small q): a row enters by one fold
  * into the back's triangle; it leaves by the window moving past its suffix
  * triangle.  When the front runs out, the back's stored rows are re-folded
  * last to first into fresh suffix triangles (the flip), so no row is ever
@@ -141,13 +141,6 @@ static MG__MUST_USE mg_status check_row(const mg_window *win, const mg_matrix *x
     return MG_OK;
 }
 
-/* R <- the triangle of [R; a] (a: q values, overwritten). */
-static void fold_row(double *R, size_t q, double *a)
-{
-    /* [R; a] = Q [R'; 0]   (one Householder reflection per column) */
-    mg__fit_fold_row(R, q, a);
-}
-
 /* The back becomes the front: suffix triangles of its rows, last to first
  * (each one the previous plus one row). */
 static void flip(mg_window *win)
@@ -162,7 +155,7 @@ static void flip(mg_window *win)
         else
             memcpy(S, triangle_at(win, (pos + 1) % W), q * q * sizeof *S);
         memcpy(a, win->rows + pos * q, q * sizeof *a);
-        fold_row(S, q, a);
+        mg__window_fold_row(S, q, a);
     }
     win->nfront = win->n;
     memset(win->run, 0, q * q * sizeof *win->run);
@@ -188,7 +181,7 @@ mg_status mg_window_push(mg_window *win, const mg_matrix *x, const mg_matrix *y)
         a[win->m + c] = y->data[c];
     win->n++;
     memcpy(win->blk, a, q * sizeof *a);
-    fold_row(win->run, q, win->blk);
+    mg__window_fold_row(win->run, q, win->blk);
     return MG_OK;
 }
 
@@ -202,10 +195,8 @@ void mg__window_triangle(mg_window *win)
     memcpy(win->tri, triangle_at(win, win->head), q * q * sizeof *win->tri);
     if (win->nfront == win->n)
         return;
-    /* the fold overwrites its block: run's upper triangle, zeros below */
-    for (size_t j = 0; j < q; j++)
-        for (size_t i = 0; i < q; i++)
-            win->blk[j * q + i] = i <= j ? win->run[j * q + i] : 0.0;
-    /* [R_front; R_back] = Q [R; 0]   (TSQR merge, fit.h) */
-    mg__fit_fold_triangle(win->tri, q, win->blk, q);
+    /* the fold overwrites its block (and never reads below the diagonal) */
+    memcpy(win->blk, win->run, q * q * sizeof *win->blk);
+    /* [R_front; R_back] = Q [R; 0]   (TSQR merge, window_fold.c) */
+    mg__window_fold_triangle(win->tri, q, win->blk);
 }

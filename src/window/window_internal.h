@@ -32,4 +32,34 @@ struct mg_window {
 /* The window's triangle of the rows it holds, into win->tri (n > 0). */
 void mg__window_triangle(mg_window *win);
 
+/* The small loops of a push and a query are compiled once per order n
+ * <= MG__WINDOW_UNROLLED (q, or m for the coefficients), where a constant
+ * bound lets the compiler unroll them: a window's q is a handful (6 for
+ * p = 4, k = 1 with the intercept), and loops of a runtime bound spend
+ * more on their control than on the arithmetic.  MG__WINDOW_BY_N(call, n,
+ * ...) expands to call(N, ...) with N the constant equal to n, or n itself
+ * beyond.  MG__WINDOW_UNROLL before a loop asks for complete unrolling
+ * (gcc and clang both read the pragma; -O3 alone keeps nested loops). */
+enum { MG__WINDOW_UNROLLED = 8 };
+#define MG__WINDOW_UNROLL _Pragma("GCC unroll 8")
+#define MG__WINDOW_BY_N(call, n, ...)                                                            \
+    switch (n) {                                                                                 \
+    case 1: call(1, __VA_ARGS__); break;                                                         \
+    case 2: call(2, __VA_ARGS__); break;                                                         \
+    case 3: call(3, __VA_ARGS__); break;                                                         \
+    case 4: call(4, __VA_ARGS__); break;                                                         \
+    case 5: call(5, __VA_ARGS__); break;                                                         \
+    case 6: call(6, __VA_ARGS__); break;                                                         \
+    case 7: call(7, __VA_ARGS__); break;                                                         \
+    case 8: call(8, __VA_ARGS__); break;                                                         \
+    default: call(n, __VA_ARGS__); break;                                                        \
+    }
+
+/* Householder folds (window_fold.c): R (q x q upper, column-major) <- the
+ * triangle of [R; a] for one row a (q values), or of [R; T] for an upper
+ * triangle T (q x q, column-major, below-diagonal entries not read); the
+ * row or T is overwritten. */
+void mg__window_fold_row(double *restrict R, size_t q, double *restrict a);
+void mg__window_fold_triangle(double *restrict R, size_t q, double *restrict T);
+
 #endif /* MATGRAD_WINDOW_INTERNAL_H */

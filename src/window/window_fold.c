@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* window: the Householder folds of a push and of a coefficient query,
+ * compiled once for each small q (MG__WINDOW_BY_N).
+ *
+ * The operations are those of the engine's folds (fit/accumulate.c: LAPACK's
+ * dtpqrt2 with l = 0, Golub and Van Loan Sec. 5.2), column by column: for
+ * column j, H_j = I - tau v v^T with v = 1 at row j of R and u = B(:, j) /
+ * (alpha - beta) in the block, applied to the columns to its right.  What
+ * differs is only that q, the triangle's order, is a compile-time constant
+ * for q <= MG__WINDOW_UNROLLED (window_internal.h), where the engine's
+ * loops spend more on their bounds and set-up than on the arithmetic.
+ * Sums run in index order (the engine's dot8 for fewer than 8 terms; for
+ * exactly 8, q = 8's last column of a merge, a different order of the same
+ * products), so the error
+ * analysis of docs/accuracy.md, "Sliding windows", is that of the engine's
+ * folds: every triangle is still a Householder QR of exactly its rows. */
+#include "window_internal.h"
+
+#include <math.h>
+
+/* R <- the triangle of [R; a] (a: n values, overwritten): the block fold
+ * with one row, whose reflector vector is the single entry u. */
+static inline __attribute__((always_inline)) void row_fold(double *restrict R, size_t n,
+                                                           double *restrict a)
+{
+    MG__WINDOW_UNROLL
+    for (size_t j = 0; j < n; j++) {
+        const double xx = a[j] * a[j];
+        if (xx == 0.0)
+            continue; /* H_j = I */
+        const double alpha = R[j * n + j], norm = sqrt(alpha * alpha + xx);
+        const double beta = alpha >= 0.0 ? -norm : norm;
+        const double tau = (beta - alpha) / beta, u = a[j] * (1.0 / (alpha - beta));
+        R[j * n + j] = beta;
+        MG__WINDOW_UNROLL
+        for (size_t l = j + 1; l < n; l++) {
+            /* s = tau v^T [R(j, l); a(l)],  [R(j, l); a(l)] -= s v */
+            const double s = tau * (R[l * n + j] + u * a[l]);
+            R[l * n + j] -= s;
+            a[l] -= s * u;
+        }
+    }
+}
+
+/* R <- the triangle of [R; T] for the upper triangle T (n x n, column-major,
+ * leading dimension n, overwritten; its entries below the diagonal are
+ * never read): rows j + 1 and below of T's column j are zero and stay
+ * zero, since reflector j only mixes rows 0..j of the columns to its
+ * right. */
+static inline __attribute__((always_inline)) void triangle_fold(double *restrict R, size_t n,
+                                                                double *restrict T)
+{
+    MG__WINDOW_UNROLL
+    for (size_t j = 0; j < n; j++) {
+        double *u = T + j * n;
+        double xx = 0.0;
+        MG__WINDOW_UNROLL
+        for (size_t i = 0; i <= j; i++)
+            xx += u[i] * u[i];
+        if (xx == 0.0)
+            continue; /* H_j = I */
+        const double alpha = R[j * n + j], norm = sqrt(alpha * alpha + xx);
+        const double beta = alpha >= 0.0 ? -norm : norm;
+        const double tau = (beta - alpha) / beta, scale = 1.0 / (alpha - beta);
+        MG__WINDOW_UNROLL
+        for (size_t i = 0; i <= j; i++)
+            u[i] *= scale;
+        R[j * n + j] = beta;
+        MG__WINDOW_UNROLL
+        for (size_t l = j + 1; l < n; l++) {
+            double *b = T + l * n;
+            double d = 0.0;
+            MG__WINDOW_UNROLL
+            for (size_t i = 0; i <= j; i++)
+                d += u[i] * b[i];
+            /* s = tau v^T [R(j, l); T(:, l)],  [R(j, l); T(:, l)] -= s v */
+            const double s = tau * (R[l * n + j] + d);
+            R[l * n + j] -= s;
+            MG__WINDOW_UNROLL
+            for (size_t i = 0; i <= j; i++)
+                b[i] -= s * u[i];
+        }
+    }
+}
+
+#define ROW_FOLD(n, R, a) row_fold(R, n, a)
+#define TRIANGLE_FOLD(n, R, T) triangle_fold(R, n, T)
+
+void mg__window_fold_row(double *restrict R, size_t q, double *restrict a)
+{
+    /* [R; a] = Q [R'; 0]   (one Householder reflection per column) */
+    MG__WINDOW_BY_N(ROW_FOLD, q, R, a)
+}
+
+void mg__window_fold_triangle(double *restrict R, size_t q, double *restrict T)
+{
+    /* [R; T] = Q [R'; 0]   (TSQR merge of two triangles) */
+    MG__WINDOW_BY_N(TRIANGLE_FOLD, q, R, T)
+}
