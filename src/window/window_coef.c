@@ -64,9 +64,11 @@ static double pow2_near_inverse(double x)
 /* a <- the first n entries of column v scaled by its largest magnitude
  * (exactly, by a power of two, when it can be), so that no square under-
  * or overflows; returns ||a||_2 (0 for a zero column, a untouched). */
-static double scaled_column(const double *v, size_t n, double *a)
+static inline __attribute__((always_inline)) double scaled_column(const double *v, size_t n,
+                                                                   double *a)
 {
     double big = 0.0, s = 0.0;
+    MG__WINDOW_UNROLL
     for (size_t i = 0; i < n; i++) {
         const double t = fabs(v[i]);
         big = t > big ? t : big; /* v is finite: no fmax (a call at -O2) */
@@ -74,12 +76,15 @@ static double scaled_column(const double *v, size_t n, double *a)
     if (big == 0.0)
         return 0.0;
     const double g = pow2_near_inverse(big);
-    if (g != 0.0)
+    if (g != 0.0) {
+        MG__WINDOW_UNROLL
         for (size_t i = 0; i < n; i++)
             a[i] = v[i] * g;
-    else /* 2^-e would overflow or lose bits: divide by big itself */
+    } else { /* 2^-e would overflow or lose bits: divide by big itself */
         for (size_t i = 0; i < n; i++)
             a[i] = v[i] / big;
+    }
+    MG__WINDOW_UNROLL
     for (size_t i = 0; i < n; i++)
         s += a[i] * a[i];
     return sqrt(s);
@@ -95,32 +100,39 @@ static double scaled_column(const double *v, size_t n, double *a)
  * A^-1 = F S^-1 (F = diag(f_j)):
  *     ||A||_1 = max_j ||S(:, j)||_1 / f_j,
  *     ||A^-1||_1 = max_j sum_i f_i |(S^-1)(i, j)|,
- * one division per column instead of one per entry.  S: m x m scratch
- * (column-major), f and dinv: m each. */
-static double equilibrated_rcond(const mg_window *win, double *S, double *f, double *dinv)
+ * one division per column instead of one per entry.  R: the triangle
+ * (leading dimension q); S: m x m scratch (column-major), f and dinv: m
+ * each, and m more after dinv.  Compiled once per small m. */
+static inline __attribute__((always_inline)) double
+rcond_n(size_t m, const double *R, size_t q, double *S, double *f, double *dinv)
 {
-    const size_t m = win->m, q = win->q;
     double an = 0.0, in = 0.0;
+    MG__WINDOW_UNROLL
     for (size_t j = 0; j < m; j++) {
         double *s = S + j * m, s1 = 0.0;
-        f[j] = scaled_column(win->tri + j * q, j + 1, s);
+        f[j] = scaled_column(R + j * q, j + 1, s);
         if (f[j] == 0.0)
             return 0.0;
+        MG__WINDOW_UNROLL
         for (size_t i = 0; i <= j; i++)
             s1 += fabs(s[i]);
         s1 /= f[j];
         an = s1 > an ? s1 : an;
     }
+    MG__WINDOW_UNROLL
     for (size_t i = 0; i < m; i++)
         dinv[i] = 1.0 / S[i * m + i]; /* Inf for a zero pivot: rcond 0 below */
     double *c = dinv + m;
+    MG__WINDOW_UNROLL
     for (size_t j = 0; j < m; j++) {
         double s = 0.0;
         /* column j of S^-1: S c = e_j, back substitution (by the pivots'
          * reciprocals: a relative error of eps more per entry, no matter
          * for a condition number) */
+        MG__WINDOW_UNROLL
         for (size_t i = j + 1; i-- > 0;) {
             double t = i == j ? 1.0 : 0.0;
+            MG__WINDOW_UNROLL
             for (size_t l = i + 1; l <= j; l++)
                 t -= S[l * m + i] * c[l];
             c[i] = t * dinv[i];
@@ -132,22 +144,40 @@ static double equilibrated_rcond(const mg_window *win, double *S, double *f, dou
     return isfinite(rc) ? rc : 0.0;
 }
 
-/* Bt (m x k, column-major) <- R_zz^-1 R_zy by back substitution. */
-static void back_substitute(const mg_window *win, double *Bt)
+#define RCOND_N(n, rc, R, q, S, f, dinv) rc = rcond_n(n, R, q, S, f, dinv)
+
+static double equilibrated_rcond(const mg_window *win, double *S, double *f, double *dinv)
 {
-    const size_t m = win->m, q = win->q;
-    const double *R = win->tri;
-    for (size_t c = 0; c < win->k; c++) {
+    double rc;
+    MG__WINDOW_BY_N(RCOND_N, win->m, rc, win->tri, win->q, S, f, dinv)
+    return rc;
+}
+
+/* Bt (m x k, column-major) <- R_zz^-1 R_zy by back substitution (R: the
+ * triangle, leading dimension q); compiled once per small m. */
+static inline __attribute__((always_inline)) void
+back_substitute_n(size_t m, const double *R, size_t q, size_t k, double *Bt)
+{
+    for (size_t c = 0; c < k; c++) {
         double *b = Bt + c * m;
         const double *rhs = R + (m + c) * q;
         /* R_zz b = R_zy(:, c) */
+        MG__WINDOW_UNROLL
         for (size_t i = m; i-- > 0;) {
             double s = rhs[i];
+            MG__WINDOW_UNROLL
             for (size_t j = i + 1; j < m; j++)
                 s -= R[j * q + i] * b[j];
             b[i] = s / R[i * q + i];
         }
     }
+}
+
+#define BACK_SUBSTITUTE_N(n, R, q, k, Bt) back_substitute_n(n, R, q, k, Bt)
+
+static void back_substitute(const mg_window *win, double *Bt)
+{
+    MG__WINDOW_BY_N(BACK_SUBSTITUTE_N, win->m, win->tri, win->q, win->k, Bt)
 }
 
 /* sd, r2 (k each) from the trailing columns of the triangle. */
