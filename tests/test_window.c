@@ -605,6 +605,12 @@ START_TEST(errors)
         y = bad[b];
         ck_assert_int_eq(mg_window_push(w, &xv, &yv), b < 2 ? MG_ENONFINITE : MG_ERANGE);
         y = 0.25;
+        /* a value out of range beside a NaN: the NaN's status wins */
+        x[0] = 1e300;
+        y = NAN;
+        ck_assert_int_eq(mg_window_push(w, &xv, &yv), MG_ENONFINITE);
+        x[0] = 0.5;
+        y = 0.25;
         double B2[3], sd2, r22;
         mg_matrix B2v = mg_matrix_view(B2, 3, 1);
         ck_assert_int_eq(mg_window_coef(w, &B2v, &sd2, &r22, NULL), MG_OK);

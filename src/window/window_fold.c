@@ -17,6 +17,7 @@
 #include "window_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 /* R <- the triangle of [R; a] (a: n values, overwritten): the block fold
  * with one row, whose reflector vector is the single entry u. */
@@ -83,8 +84,32 @@ static inline __attribute__((always_inline)) void triangle_fold(double *restrict
     }
 }
 
+/* S <- the triangle of [P; r] (S, P, r, a as for mg__window_extend). */
+static inline __attribute__((always_inline)) void extend(double *restrict S, size_t n,
+                                                         const double *restrict P,
+                                                         const double *restrict r,
+                                                         double *restrict a)
+{
+    /* copies of a size known here are a few vector moves, not a call */
+    memcpy(S, P, n * n * sizeof *S);
+    memcpy(a, r, n * sizeof *a);
+    row_fold(S, n, a);
+}
+
+/* T <- the triangle of [F; B] (as for mg__window_merge). */
+static inline __attribute__((always_inline)) void merge(double *restrict T, size_t n,
+                                                        const double *restrict F,
+                                                        const double *restrict B,
+                                                        double *restrict blk)
+{
+    memcpy(T, F, n * n * sizeof *T);
+    memcpy(blk, B, n * n * sizeof *blk);
+    triangle_fold(T, n, blk);
+}
+
 #define ROW_FOLD(n, R, a) row_fold(R, n, a)
-#define TRIANGLE_FOLD(n, R, T) triangle_fold(R, n, T)
+#define EXTEND(n, S, P, r, a) extend(S, n, P, r, a)
+#define MERGE(n, T, F, B, blk) merge(T, n, F, B, blk)
 
 void mg__window_fold_row(double *restrict R, size_t q, double *restrict a)
 {
@@ -92,8 +117,16 @@ void mg__window_fold_row(double *restrict R, size_t q, double *restrict a)
     MG__WINDOW_BY_N(ROW_FOLD, q, R, a)
 }
 
-void mg__window_fold_triangle(double *restrict R, size_t q, double *restrict T)
+void mg__window_extend(double *restrict S, const double *restrict P, const double *restrict r,
+                       double *restrict a, size_t q)
 {
-    /* [R; T] = Q [R'; 0]   (TSQR merge of two triangles) */
-    MG__WINDOW_BY_N(TRIANGLE_FOLD, q, R, T)
+    /* [P; r] = Q [S; 0]   (one Householder reflection per column) */
+    MG__WINDOW_BY_N(EXTEND, q, S, P, r, a)
+}
+
+void mg__window_merge(double *restrict T, const double *restrict F, const double *restrict B,
+                      double *restrict blk, size_t q)
+{
+    /* [F; B] = Q [T; 0]   (TSQR merge of two triangles) */
+    MG__WINDOW_BY_N(MERGE, q, T, F, B, blk)
 }

@@ -25,6 +25,7 @@ struct mg_window {
     double *run;                /* q x q: the back's triangle */
     double *tri;                /* q x q: the window's triangle (coef) */
     double *blk;                /* q x q: the fold's scratch block */
+    double *row;                /* q: the row being pushed */
     double *work;               /* coef scratch: m^2 + m k + 2 k + 3 m doubles */
     size_t head, n, nfront;
 };
@@ -55,11 +56,17 @@ enum { MG__WINDOW_UNROLLED = 8 };
     default: call(n, __VA_ARGS__); break;                                                        \
     }
 
-/* Householder folds (window_fold.c): R (q x q upper, column-major) <- the
- * triangle of [R; a] for one row a (q values), or of [R; T] for an upper
- * triangle T (q x q, column-major, below-diagonal entries not read); the
- * row or T is overwritten. */
+/* Householder folds (window_fold.c) on q x q upper triangles (column-major,
+ * leading dimension q; entries below the diagonal are never read):
+ *   fold_row  R <- the triangle of [R; a], a row of q values (overwritten);
+ *   extend    S <- the triangle of [P; r] (P and the row r unchanged, a:
+ *             q doubles of scratch);
+ *   merge     T <- the triangle of [F; B] (F and B unchanged, blk: q x q
+ *             doubles of scratch). */
 void mg__window_fold_row(double *restrict R, size_t q, double *restrict a);
-void mg__window_fold_triangle(double *restrict R, size_t q, double *restrict T);
+void mg__window_extend(double *restrict S, const double *restrict P, const double *restrict r,
+                       double *restrict a, size_t q);
+void mg__window_merge(double *restrict T, const double *restrict F, const double *restrict B,
+                      double *restrict blk, size_t q);
 
 #endif /* MATGRAD_WINDOW_INTERNAL_H */
