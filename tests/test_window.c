@@ -627,6 +627,25 @@ START_TEST(errors)
     ck_assert_int_eq(mg_window_coef(w, &Bv, NULL, NULL, NULL), MG_EINVAL);
     mg_window_free(w);
 
+    /* B overflows: rows (s, 1 | 0) and (s, 1 + d | y) give b_2 = y / d
+     * = 3e144 / 1e-13 = 3e157 and b_1 = -b_2 / s = -3e308 < -DBL_MAX
+     * (s = 1e-151: every square in the folds stays normal), while the
+     * equilibrated design's kappa_1 is about 4 / d = 4e13, inside the rank
+     * tolerance (rcond about 2.5e-14 > 2 eps): MG_ENONFINITE, B untouched */
+    ck_assert_int_eq(mg_window_create(2, 1, 2, NULL, &w), MG_OK);
+    const double sm = 1e-151, d = 1e-13;
+    const double rows[2][3] = { { sm, 1.0, 0.0 }, { sm, 1.0 + d, 3e144 } };
+    for (int i = 0; i < 2; i++) {
+        mg_matrix xr = mg_matrix_view((double *)rows[i], 1, 2);
+        mg_matrix yr = mg_matrix_view((double *)&rows[i][2], 1, 1);
+        ck_assert_int_eq(mg_window_push(w, &xr, &yr), MG_OK);
+    }
+    double Bo[2] = { 7.0, 7.0 }, rco = -1.0;
+    mg_matrix Bov = mg_matrix_view(Bo, 2, 1);
+    ck_assert_int_eq(mg_window_coef(w, &Bov, NULL, NULL, &rco), MG_ENONFINITE);
+    ck_assert(Bo[0] == 7.0 && Bo[1] == 7.0 && rco == -1.0);
+    mg_window_free(w);
+
     /* p = 0 with the intercept: the window's mean; x may be NULL */
     ck_assert_int_eq(mg_window_create(0, 1, 3, &wo, &w), MG_OK);
     const double ys[] = { 1.0, 2.0, 4.0, 8.0 };

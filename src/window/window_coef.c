@@ -154,10 +154,13 @@ static double equilibrated_rcond(const mg_window *win, double *S, double *f, dou
 }
 
 /* Bt (m x k, column-major) <- R_zz^-1 R_zy by back substitution (R: the
- * triangle, leading dimension q); compiled once per small m. */
-static inline __attribute__((always_inline)) void
+ * triangle, leading dimension q); compiled once per small m.  Returns 0 if
+ * an entry of Bt is not finite (|b| <= DBL_MAX fails for NaN and Inf: the
+ * check rides along, no second pass). */
+static inline __attribute__((always_inline)) int
 back_substitute_n(size_t m, const double *R, size_t q, size_t k, double *Bt)
 {
+    int ok = 1;
     for (size_t c = 0; c < k; c++) {
         double *b = Bt + c * m;
         const double *rhs = R + (m + c) * q;
@@ -169,15 +172,19 @@ back_substitute_n(size_t m, const double *R, size_t q, size_t k, double *Bt)
             for (size_t j = i + 1; j < m; j++)
                 s -= R[j * q + i] * b[j];
             b[i] = s / R[i * q + i];
+            ok &= fabs(b[i]) <= DBL_MAX;
         }
     }
+    return ok;
 }
 
-#define BACK_SUBSTITUTE_N(n, R, q, k, Bt) back_substitute_n(n, R, q, k, Bt)
+#define BACK_SUBSTITUTE_N(n, ok, R, q, k, Bt) ok = back_substitute_n(n, R, q, k, Bt)
 
-static void back_substitute(const mg_window *win, double *Bt)
+static MG__MUST_USE int back_substitute(const mg_window *win, double *Bt)
 {
-    MG__WINDOW_BY_N(BACK_SUBSTITUTE_N, win->m, win->tri, win->q, win->k, Bt)
+    int ok;
+    MG__WINDOW_BY_N(BACK_SUBSTITUTE_N, win->m, ok, win->tri, win->q, win->k, Bt)
+    return ok;
 }
 
 /* sd, r2 (k each) from the trailing columns of the triangle. */
@@ -214,8 +221,7 @@ mg_status mg_window_coef(mg_window *win, mg_matrix *B, double *residual_sd, doub
     const double tol = (double)(win->n > m ? win->n : m) * DBL_EPSILON;
     if (!(rc > tol))
         return MG_ESINGULAR;
-    back_substitute(win, Bt);
-    if (!mg__all_finite(Bt, 1, m * k, m * k))
+    if (!back_substitute(win, Bt))
         return MG_ENONFINITE;
     if (residual_sd || r_squared)
         summary(win, sd, r2); /* long double sums: only when asked for */
