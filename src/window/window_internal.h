@@ -11,7 +11,7 @@
  *   back   the n - nfront newest rows, all folded into the triangle run.
  * The window's triangle is the merge of the front's first suffix with run.
  * Triangles are q x q, column-major, upper (leading dimension q), in the
- * form mg__fit_fold_block keeps. */
+ * form the folds of window_fold.c keep. */
 #ifndef MATGRAD_WINDOW_INTERNAL_H
 #define MATGRAD_WINDOW_INTERNAL_H
 
