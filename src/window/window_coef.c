@@ -61,14 +61,29 @@ static double pow2_near_inverse(double x)
     return g;
 }
 
-/* a <- the first n entries of column v scaled by its largest magnitude
- * (exactly, by a power of two, when it can be), so that no square under-
- * or overflows; returns ||a||_2 (0 for a zero column, a untouched). */
+/* a <- the first n entries of column v times a factor g that keeps their
+ * squares from under- or overflowing, and returns ||a||_2 (0 for a zero
+ * column).  g = 1 when the plain sum of squares lies in [2^-900, 2^900]
+ * (a square that underflows then moves it by less than n 2^-170
+ * relative); else a power of two near 1 / max |v_i| (exact), or 1 / max
+ * |v_i| itself where that power would overflow or lose bits.  Powers of
+ * two commute with rounding, so the condition number below comes out the
+ * same whichever g a column took (barring entries that underflow once
+ * scaled, far below their column's largest). */
 static inline __attribute__((always_inline)) double scaled_column(const double *v, size_t n,
                                                                    double *a)
 {
-    double big = 0.0, s = 0.0;
+    double s = 0.0;
     MG__WINDOW_UNROLL
+    for (size_t i = 0; i < n; i++)
+        s += v[i] * v[i];
+    if (s >= 0x1p-900 && s <= 0x1p900) {
+        MG__WINDOW_UNROLL
+        for (size_t i = 0; i < n; i++)
+            a[i] = v[i];
+        return sqrt(s);
+    }
+    double big = 0.0;
     for (size_t i = 0; i < n; i++) {
         const double t = fabs(v[i]);
         big = t > big ? t : big; /* v is finite: no fmax (a call at -O2) */
@@ -76,15 +91,13 @@ static inline __attribute__((always_inline)) double scaled_column(const double *
     if (big == 0.0)
         return 0.0;
     const double g = pow2_near_inverse(big);
-    if (g != 0.0) {
-        MG__WINDOW_UNROLL
+    if (g != 0.0)
         for (size_t i = 0; i < n; i++)
             a[i] = v[i] * g;
-    } else { /* 2^-e would overflow or lose bits: divide by big itself */
+    else /* 2^-e would overflow or lose bits: divide by big itself */
         for (size_t i = 0; i < n; i++)
             a[i] = v[i] / big;
-    }
-    MG__WINDOW_UNROLL
+    s = 0.0;
     for (size_t i = 0; i < n; i++)
         s += a[i] * a[i];
     return sqrt(s);
@@ -95,8 +108,8 @@ static inline __attribute__((always_inline)) double scaled_column(const double *
  * the design's column); 0 for a zero column or pivot.  Exact, not an
  * estimate: A^-1 by columns (m^3 / 6 flops, nothing beside the fold's
  * m^3).
- * D is not applied entry by entry: S = R_zz G, G = diag(g_j) the powers of
- * two of scaled_column (exact), has columns of norm f_j, so A = S F^-1 and
+ * D is not applied entry by entry: S = R_zz G, G = diag(g_j) the factors
+ * of scaled_column (exact but in the rarest case), has columns of norm f_j, so A = S F^-1 and
  * A^-1 = F S^-1 (F = diag(f_j)):
  *     ||A||_1 = max_j ||S(:, j)||_1 / f_j,
  *     ||A^-1||_1 = max_j sum_i f_i |(S^-1)(i, j)|,
@@ -153,12 +166,13 @@ static double equilibrated_rcond(const mg_window *win, double *S, double *f, dou
     return rc;
 }
 
-/* Bt (m x k, column-major) <- R_zz^-1 R_zy by back substitution (R: the
- * triangle, leading dimension q); compiled once per small m.  Returns 0 if
- * an entry of Bt is not finite (|b| <= DBL_MAX fails for NaN and Inf: the
- * check rides along, no second pass). */
+/* B <- R_zz^-1 R_zy by back substitution (R: the triangle, leading
+ * dimension q), through the scratch Bt (m x k, column-major) so that B is
+ * written only when all of it is finite; returns 0, B untouched, when an
+ * entry is not (|b| <= DBL_MAX fails for NaN and Inf: the check rides
+ * along, no second pass).  Compiled once per small m. */
 static inline __attribute__((always_inline)) int
-back_substitute_n(size_t m, const double *R, size_t q, size_t k, double *Bt)
+solve_n(size_t m, const double *R, size_t q, size_t k, double *Bt, mg_matrix *B)
 {
     int ok = 1;
     for (size_t c = 0; c < k; c++) {
@@ -175,15 +189,22 @@ back_substitute_n(size_t m, const double *R, size_t q, size_t k, double *Bt)
             ok &= fabs(b[i]) <= DBL_MAX;
         }
     }
-    return ok;
+    if (!ok)
+        return 0;
+    for (size_t c = 0; c < k; c++) {
+        MG__WINDOW_UNROLL
+        for (size_t i = 0; i < m; i++)
+            B->data[i * B->stride + c] = Bt[c * m + i];
+    }
+    return 1;
 }
 
-#define BACK_SUBSTITUTE_N(n, ok, R, q, k, Bt) ok = back_substitute_n(n, R, q, k, Bt)
+#define SOLVE_N(n, ok, R, q, k, Bt, B) ok = solve_n(n, R, q, k, Bt, B)
 
-static MG__MUST_USE int back_substitute(const mg_window *win, double *Bt)
+static MG__MUST_USE int solve(const mg_window *win, double *Bt, mg_matrix *B)
 {
     int ok;
-    MG__WINDOW_BY_N(BACK_SUBSTITUTE_N, win->m, ok, win->tri, win->q, win->k, Bt)
+    MG__WINDOW_BY_N(SOLVE_N, win->m, ok, win->tri, win->q, win->k, Bt, B)
     return ok;
 }
 
@@ -221,13 +242,10 @@ mg_status mg_window_coef(mg_window *win, mg_matrix *B, double *residual_sd, doub
     const double tol = (double)(win->n > m ? win->n : m) * DBL_EPSILON;
     if (!(rc > tol))
         return MG_ESINGULAR;
-    if (!back_substitute(win, Bt))
-        return MG_ENONFINITE;
+    if (!solve(win, Bt, B))
+        return MG_ENONFINITE; /* B untouched */
     if (residual_sd || r_squared)
         summary(win, sd, r2); /* long double sums: only when asked for */
-    for (size_t j = 0; j < m; j++)
-        for (size_t c = 0; c < k; c++)
-            B->data[j * B->stride + c] = Bt[c * m + j];
     if (residual_sd)
         memcpy(residual_sd, sd, k * sizeof *sd);
     if (r_squared)
