@@ -162,7 +162,7 @@ rcond_n(size_t m, const double *R, size_t q, double *S, double *f, double *dinv)
 static double equilibrated_rcond(const mg_window *win, double *S, double *f, double *dinv)
 {
     double rc;
-    MG__WINDOW_BY_N(RCOND_N, win->m, rc, win->tri, win->q, S, f, dinv)
+    MG__WINDOW_BY_M(RCOND_N, RCOND_N, win->m, rc, win->tri, win->q, S, f, dinv)
     return rc;
 }
 
@@ -204,7 +204,7 @@ solve_n(size_t m, const double *R, size_t q, size_t k, double *Bt, mg_matrix *B)
 static MG__MUST_USE int solve(const mg_window *win, double *Bt, mg_matrix *B)
 {
     int ok;
-    MG__WINDOW_BY_N(SOLVE_N, win->m, ok, win->tri, win->q, win->k, Bt, B)
+    MG__WINDOW_BY_M(SOLVE_N, SOLVE_N, win->m, ok, win->tri, win->q, win->k, Bt, B)
     return ok;
 }
 

@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* window: the Householder folds of a push and of a coefficient query,
- * compiled once for each small q (MG__WINDOW_BY_N).
+ * compiled once for each small q (MG__WINDOW_BY_Q).
  *
  * The operations are those of the engine's folds (fit/accumulate.c: LAPACK's
  * dtpqrt2 with l = 0, Golub and Van Loan Sec. 5.2), column by column: for
  * column j, H_j = I - tau v v^T with v = 1 at row j of R and u = B(:, j) /
  * (alpha - beta) in the block, applied to the columns to its right.  What
  * differs is only that q, the triangle's order, is a compile-time constant
- * for q <= MG__WINDOW_UNROLLED (window_internal.h), where the engine's
- * loops spend more on their bounds and set-up than on the arithmetic.
- * Sums run in index order (the engine's dot8 for fewer than 8 terms; for
- * exactly 8, q = 8's last column of a merge, a different order of the same
- * products), so the error
- * analysis of docs/accuracy.md, "Sliding windows", is that of the engine's
- * folds: every triangle is still a Householder QR of exactly its rows. */
+ * for q <= 6 (MG__WINDOW_BY_Q, window_internal.h), where the engine's
+ * loops spend more on their bounds and set-up than on the arithmetic;
+ * beyond, the engine's folds are called.  Sums run in index order, as the
+ * engine's dot8 does for fewer than 8 terms, so the values are the
+ * engine's and the error analysis of docs/accuracy.md, "Sliding windows",
+ * is that of its folds: every triangle is a Householder QR of exactly its
+ * rows. */
 #include "window_internal.h"
+#include "fit/fit_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -84,16 +85,15 @@ static inline __attribute__((always_inline)) void triangle_fold(double *restrict
     }
 }
 
-/* S <- the triangle of [P; r] (S, P, r, a as for mg__window_extend). */
-static inline __attribute__((always_inline)) void extend(double *restrict S, size_t n,
-                                                         const double *restrict P,
-                                                         const double *restrict r,
-                                                         double *restrict a)
+/* S <- P, a <- r: copies of a size known here are a few vector moves, not
+ * a call. */
+static inline __attribute__((always_inline)) void copy_for_extend(double *restrict S, size_t n,
+                                                                  const double *restrict P,
+                                                                  const double *restrict r,
+                                                                  double *restrict a)
 {
-    /* copies of a size known here are a few vector moves, not a call */
     memcpy(S, P, n * n * sizeof *S);
     memcpy(a, r, n * sizeof *a);
-    row_fold(S, n, a);
 }
 
 /* T <- the triangle of [F; B] (as for mg__window_merge). */
@@ -108,25 +108,34 @@ static inline __attribute__((always_inline)) void merge(double *restrict T, size
 }
 
 #define ROW_FOLD(n, R, a) row_fold(R, n, a)
-#define EXTEND(n, S, P, r, a) extend(S, n, P, r, a)
+#define COPY_FOR_EXTEND(n, S, P, r, a) copy_for_extend(S, n, P, r, a)
 #define MERGE(n, T, F, B, blk) merge(T, n, F, B, blk)
+/* beyond the unrolled orders, the engine's folds themselves */
+#define ENGINE_ROW_FOLD(n, R, a) mg__fit_fold_row(R, n, a)
+#define ENGINE_MERGE(n, T, F, B, blk)                                                             \
+    do {                                                                                         \
+        memcpy(T, F, n * n * sizeof *T);                                                         \
+        memcpy(blk, B, n * n * sizeof *blk);                                                     \
+        mg__fit_fold_triangle(T, n, blk, n);                                                     \
+    } while (0)
 
 void mg__window_fold_row(double *restrict R, size_t q, double *restrict a)
 {
     /* [R; a] = Q [R'; 0]   (one Householder reflection per column) */
-    MG__WINDOW_BY_N(ROW_FOLD, q, R, a)
+    MG__WINDOW_BY_Q(ROW_FOLD, ENGINE_ROW_FOLD, q, R, a)
 }
 
 void mg__window_extend(double *restrict S, const double *restrict P, const double *restrict r,
                        double *restrict a, size_t q)
 {
-    /* [P; r] = Q [S; 0]   (one Householder reflection per column) */
-    MG__WINDOW_BY_N(EXTEND, q, S, P, r, a)
+    MG__WINDOW_BY_Q(COPY_FOR_EXTEND, COPY_FOR_EXTEND, q, S, P, r, a)
+    /* [P; r] = Q [S; 0]   (the push's fold, not a second copy of it) */
+    mg__window_fold_row(S, q, a);
 }
 
 void mg__window_merge(double *restrict T, const double *restrict F, const double *restrict B,
                       double *restrict blk, size_t q)
 {
     /* [F; B] = Q [T; 0]   (TSQR merge of two triangles) */
-    MG__WINDOW_BY_N(MERGE, q, T, F, B, blk)
+    MG__WINDOW_BY_Q(MERGE, ENGINE_MERGE, q, T, F, B, blk)
 }

@@ -33,27 +33,44 @@ struct mg_window {
 /* The window's triangle of the rows it holds, into win->tri (n > 0). */
 void mg__window_triangle(mg_window *win);
 
-/* The small loops of a push and a query are compiled once per order n
- * <= MG__WINDOW_UNROLLED (q, or m for the coefficients), where a constant
- * bound lets the compiler unroll them: a window's q is a handful (6 for
- * p = 4, k = 1 with the intercept), and loops of a runtime bound spend
- * more on their control than on the arithmetic.  MG__WINDOW_BY_N(call, n,
- * ...) expands to call(N, ...) with N the constant equal to n, or n itself
- * beyond.  MG__WINDOW_UNROLL before a loop asks for complete unrolling
- * (gcc and clang both read the pragma; -O3 alone keeps nested loops). */
-enum { MG__WINDOW_UNROLLED = 8 };
+/* The small loops of a push and a query are compiled once per small order
+ * (q for the folds, m for the coefficients), where a constant bound lets
+ * the compiler unroll them: a window's q is a handful (6 for p = 4, k = 1
+ * with the intercept), and loops of a runtime bound spend more on their
+ * control than on the arithmetic.  MG__WINDOW_BY_Q(call, other, q, ...)
+ * expands to call(N, ...) with N the constant equal to q for 2 <= q <= 6
+ * (q >= 2: at least one column and one output), other(q, ...) beyond;
+ * MG__WINDOW_BY_M the same for m in 1..5 (m <= 5 whenever q <= 6).  The
+ * range is a trade: each order adds its unrolled copy of the loops (about
+ * 40 KB of code for q <= 6, twice that for q <= 8).
+ * MG__WINDOW_UNROLL before a loop asks for complete unrolling (gcc and
+ * clang both read the pragma; -O3 alone keeps nested loops). */
 #define MG__WINDOW_UNROLL _Pragma("GCC unroll 8")
-#define MG__WINDOW_BY_N(call, n, ...)                                                            \
-    switch (n) {                                                                                 \
-    case 1: call(1, __VA_ARGS__); break;                                                         \
-    case 2: call(2, __VA_ARGS__); break;                                                         \
-    case 3: call(3, __VA_ARGS__); break;                                                         \
-    case 4: call(4, __VA_ARGS__); break;                                                         \
-    case 5: call(5, __VA_ARGS__); break;                                                         \
-    case 6: call(6, __VA_ARGS__); break;                                                         \
-    case 7: call(7, __VA_ARGS__); break;                                                         \
-    case 8: call(8, __VA_ARGS__); break;                                                         \
-    default: call(n, __VA_ARGS__); break;                                                        \
+#define MG__WINDOW_CASE(call, N, ...)                                                           \
+    case N:                                                                                      \
+        call(N, __VA_ARGS__);                                                                    \
+        break;
+#define MG__WINDOW_BY_Q(call, other, q, ...)                                                     \
+    switch (q) {                                                                                 \
+        MG__WINDOW_CASE(call, 2, __VA_ARGS__)                                                    \
+        MG__WINDOW_CASE(call, 3, __VA_ARGS__)                                                    \
+        MG__WINDOW_CASE(call, 4, __VA_ARGS__)                                                    \
+        MG__WINDOW_CASE(call, 5, __VA_ARGS__)                                                    \
+        MG__WINDOW_CASE(call, 6, __VA_ARGS__)                                                    \
+    default:                                                                                     \
+        other(q, __VA_ARGS__);                                                                   \
+        break;                                                                                   \
+    }
+#define MG__WINDOW_BY_M(call, other, m, ...)                                                     \
+    switch (m) {                                                                                 \
+        MG__WINDOW_CASE(call, 1, __VA_ARGS__)                                                    \
+        MG__WINDOW_CASE(call, 2, __VA_ARGS__)                                                    \
+        MG__WINDOW_CASE(call, 3, __VA_ARGS__)                                                    \
+        MG__WINDOW_CASE(call, 4, __VA_ARGS__)                                                    \
+        MG__WINDOW_CASE(call, 5, __VA_ARGS__)                                                    \
+    default:                                                                                     \
+        other(m, __VA_ARGS__);                                                                   \
+        break;                                                                                   \
     }
 
 /* Householder folds (window_fold.c) on q x q upper triangles (column-major,
