@@ -387,9 +387,9 @@ START_TEST(reset_and_single_row)
 }
 END_TEST
 
-/* The window's loops are compiled once per small order (q <= 8 for the
- * folds, m <= 8 for the coefficients, a general version beyond): every
- * q from 2 to 11 and every m from 1 to 9, each against fresh mg_lstsq fits
+/* The window's loops are compiled once per small order (q <= 6 for the
+ * folds, m <= 5 for the coefficients; the engine's folds and general loops
+ * beyond): every q from 2 to 11 and every m from 1 to 9, each against fresh mg_lstsq fits
  * with check_window's bound (the first 200 rows of the stream: well
  * conditioned, with a row 1e9 times larger entering and leaving). */
 START_TEST(every_small_order)
