@@ -91,7 +91,7 @@ static double check_window(const cfg *c, size_t t, const double *Xw, const doubl
 {
     double worst_dd = 0.0;
     const size_t m = c->p + (size_t)c->ic, k = c->k, q = m + k;
-    double Bref[16], sdref[4];
+    double Bref[32], sdref[4];
     mg_matrix Xv = mg_matrix_view((double *)Xw, n, c->p), Yv = mg_matrix_view((double *)Yw, n, k);
     mg_matrix Bv = mg_matrix_view(Bref, m, k);
     mg_lstsq_options o = mg_lstsq_defaults();
@@ -103,7 +103,7 @@ static double check_window(const cfg *c, size_t t, const double *Xw, const doubl
     ck_assert_msg(ls == MG_OK, "row %zu: mg_lstsq status %d (rcond %.3g)", t, (int)ls, res.rcond);
 
     /* the equilibrated design Z D, D_jj = 1 / ||Z_j|| */
-    double D[8], *Zs = malloc(n * c->p * sizeof *Zs);
+    double D[16], *Zs = malloc(n * c->p * sizeof *Zs);
     ck_assert_ptr_nonnull(Zs);
     for (size_t j = 0; j < m; j++)
         D[j] = 1.0 / col_norm(Xw, Yw, n, c, j);
@@ -387,6 +387,162 @@ START_TEST(reset_and_single_row)
 }
 END_TEST
 
+/* The window's loops are compiled once per small order (q <= 6 for the
+ * folds, m <= 5 for the coefficients; the engine's folds and general loops
+ * beyond): every q from 2 to 11 and every m from 1 to 9, each against fresh mg_lstsq fits
+ * with check_window's bound (the first 200 rows of the stream: well
+ * conditioned, with a row 1e9 times larger entering and leaving). */
+START_TEST(every_small_order)
+{
+    static const cfg shapes[] = {
+        { 1, 1, 6, 200, 0, 31 },  { 1, 1, 9, 200, 1, 32 },  { 2, 1, 12, 200, 1, 33 },
+        { 3, 1, 15, 200, 1, 34 }, { 5, 1, 21, 200, 1, 35 }, { 6, 1, 24, 200, 1, 36 },
+        { 7, 1, 27, 200, 1, 37 }, { 8, 2, 33, 200, 1, 38 }, { 8, 1, 30, 200, 0, 39 },
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const cfg *c = &shapes[s];
+        const size_t m = c->p + (size_t)c->ic, k = c->k;
+        mg_window_options wo = mg_window_defaults();
+        wo.intercept = c->ic;
+        mg_window *w = NULL;
+        ck_assert_int_eq(mg_window_create(c->p, k, c->W, &wo, &w), MG_OK);
+        double *X = malloc(c->rows * c->p * sizeof *X), *Y = malloc(c->rows * k * sizeof *Y);
+        ck_assert(X && Y);
+        mgt_rng r = mgt_rng_seed(c->seed);
+        size_t checked = 0;
+        for (size_t t = 0; t < c->rows; t++) {
+            stream_row(c, &r, t, X + t * c->p, Y + t * k);
+            mg_matrix xv = mg_matrix_view(X + t * c->p, 1, c->p);
+            mg_matrix yv = mg_matrix_view(Y + t * k, 1, k);
+            ck_assert_int_eq(mg_window_push(w, &xv, &yv), MG_OK);
+            const size_t n = t + 1 < c->W ? t + 1 : c->W;
+            if (n < m + 1)
+                continue;
+            double B[32], sd[4], r2[4], rc;
+            mg_matrix Bv = mg_matrix_view(B, m, k);
+            ck_assert_int_eq(mg_window_coef(w, &Bv, sd, r2, &rc), MG_OK);
+            const size_t first = t + 1 - n;
+            check_window(c, t, X + first * c->p, Y + first * k, n, B, sd, NULL);
+            checked++;
+        }
+        ck_assert_uint_eq(checked, c->rows - m);
+        mg_window_free(w);
+        free(X);
+        free(Y);
+    }
+}
+END_TEST
+
+/* rcond = 1 / kappa_1(R_zz D), D the columns' inverse 2-norms, against a
+ * long-double reference: the Cholesky factor of the equilibrated Gram
+ * matrix (Z D)^T (Z D) is the exact R_zz D up to row signs, which change
+ * neither 1-norm.  Columns of very different scales (1e-150 and 1e140,
+ * whose squares inside the folds stay normal; 1; 3) and windows with
+ * kappa_1 up to about 1e3.
+ * Tolerance: the window's R is the exact factor of Z + dZ, ||dZ_j|| <=
+ * eps_c ||Z_j||; renormalising moves each unit column of Z D by at most
+ * eta = 2 eps_c + (m + 2) u (the computed norms), so ||E||_F <= sqrt(m) eta
+ * and the triangle moves by ||dA||_F <= sqrt(2) kappa_2 sqrt(m) eta (Sun's
+ * first-order QR perturbation bound), kappa_2 <= m kappa_1.  Unit columns
+ * give ||A||_1 >= 1, so ||A||_1 moves by a relative sqrt(m) ||dA||_F and
+ * ||A^-1||_1 by kappa_1 sqrt(m) ||dA||_F; the inverse's own rounding adds
+ * about m^2 u kappa_1.  Together, with a factor 2 for second-order terms:
+ *     |rc / rc_ref - 1| <= 4 m^2 (1 + kappa_1)^2 (eta + u). */
+static double ref_rcond(const double *X, size_t n, size_t p, size_t ic)
+{
+    const size_t m = p + ic;
+    long double Z[64][8], G[8][8], R[8][8], Ri[8][8];
+    for (size_t j = 0; j < m; j++) {
+        long double s = 0.0L;
+        for (size_t i = 0; i < n; i++) {
+            Z[i][j] = j < ic ? 1.0L : X[i * p + j - ic];
+            s += Z[i][j] * Z[i][j];
+        }
+        for (size_t i = 0; i < n; i++)
+            Z[i][j] /= sqrtl(s);
+    }
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = 0; b < m; b++) {
+            G[a][b] = 0.0L;
+            for (size_t i = 0; i < n; i++)
+                G[a][b] += Z[i][a] * Z[i][b];
+        }
+    /* G = R^T R, R upper (Cholesky by rows) */
+    memset(R, 0, sizeof R);
+    for (size_t i = 0; i < m; i++) {
+        long double d = G[i][i];
+        for (size_t l = 0; l < i; l++)
+            d -= R[l][i] * R[l][i];
+        R[i][i] = sqrtl(d);
+        for (size_t j = i + 1; j < m; j++) {
+            long double t = G[i][j];
+            for (size_t l = 0; l < i; l++)
+                t -= R[l][i] * R[l][j];
+            R[i][j] = t / R[i][i];
+        }
+    }
+    memset(Ri, 0, sizeof Ri);
+    for (size_t j = 0; j < m; j++)
+        for (size_t i = j + 1; i-- > 0;) {
+            long double t = i == j ? 1.0L : 0.0L;
+            for (size_t l = i + 1; l <= j; l++)
+                t -= R[i][l] * Ri[l][j];
+            Ri[i][j] = t / R[i][i];
+        }
+    long double an = 0.0L, in = 0.0L;
+    for (size_t j = 0; j < m; j++) {
+        long double sa = 0.0L, si = 0.0L;
+        for (size_t i = 0; i <= j; i++) {
+            sa += fabsl(R[i][j]);
+            si += fabsl(Ri[i][j]);
+        }
+        an = sa > an ? sa : an;
+        in = si > in ? si : in;
+    }
+    return (double)(1.0L / (an * in));
+}
+
+START_TEST(rcond_exact)
+{
+    enum { P = 4, IC = 1, M = P + IC, W = 12, T = 400 };
+    static const double scale[P] = { 1e-150, 1e140, 1.0, 3.0 };
+    mg_window_options wo = { IC };
+    mg_window *w = NULL;
+    ck_assert_int_eq(mg_window_create(P, 1, W, &wo, &w), MG_OK);
+    mgt_rng r = mgt_rng_seed(17);
+    double X[T * P], Y[T];
+    const double eps_c = (double)(W + 1) * (M + 1) * mgt_gamma(4.0 * (M + 2));
+    const double eta = 2.0 * eps_c + (M + 2) * MGT_U;
+    double worst = 0.0;
+    for (size_t t = 0; t < T; t++) {
+        /* column 3 leans on column 2 by a varying amount: kappa_1 1 .. 1e3 */
+        const double lean = 1.0 - 0.999 * (double)(t % 50) / 49.0;
+        for (size_t j = 0; j < P; j++)
+            X[t * P + j] = mgt_uniform(&r);
+        X[t * P + 3] = X[t * P + 2] + lean * X[t * P + 3];
+        for (size_t j = 0; j < P; j++)
+            X[t * P + j] *= scale[j];
+        Y[t] = mgt_uniform(&r);
+        mg_matrix xv = mg_matrix_view(X + t * P, 1, P), yv = mg_matrix_view(Y + t, 1, 1);
+        ck_assert_int_eq(mg_window_push(w, &xv, &yv), MG_OK);
+        if (t + 1 < W)
+            continue;
+        double B[M], rc = -1.0;
+        mg_matrix Bv = mg_matrix_view(B, M, 1);
+        ck_assert_int_eq(mg_window_coef(w, &Bv, NULL, NULL, &rc), MG_OK);
+        const double ref = ref_rcond(X + (t + 1 - W) * P, W, P, IC);
+        const double k1 = 1.0 / ref, tol = 4.0 * M * M * (1.0 + k1) * (1.0 + k1) * (eta + MGT_U);
+        const double rel = fabs(rc / ref - 1.0);
+        ck_assert_msg(rel <= tol, "t %zu: rcond %.17g vs %.17g (rel %.3g > %.3g)", t, rc, ref, rel,
+                      tol);
+        worst = rel / tol > worst ? rel / tol : worst;
+    }
+    if (getenv("MGT_VERBOSE"))
+        fprintf(stderr, "rcond: worst error / tolerance %.3g\n", worst);
+    mg_window_free(w);
+}
+END_TEST
+
 START_TEST(errors)
 {
     mg_window *w = NULL;
@@ -449,6 +605,12 @@ START_TEST(errors)
         y = bad[b];
         ck_assert_int_eq(mg_window_push(w, &xv, &yv), b < 2 ? MG_ENONFINITE : MG_ERANGE);
         y = 0.25;
+        /* a value out of range beside a NaN: the NaN's status wins */
+        x[0] = 1e300;
+        y = NAN;
+        ck_assert_int_eq(mg_window_push(w, &xv, &yv), MG_ENONFINITE);
+        x[0] = 0.5;
+        y = 0.25;
         double B2[3], sd2, r22;
         mg_matrix B2v = mg_matrix_view(B2, 3, 1);
         ck_assert_int_eq(mg_window_coef(w, &B2v, &sd2, &r22, NULL), MG_OK);
@@ -463,6 +625,25 @@ START_TEST(errors)
     ck_assert_int_eq(mg_window_rows(w, &n), MG_OK);
     ck_assert_uint_eq(n, 0);
     ck_assert_int_eq(mg_window_coef(w, &Bv, NULL, NULL, NULL), MG_EINVAL);
+    mg_window_free(w);
+
+    /* B overflows: rows (s, 1 | 0) and (s, 1 + d | y) give b_2 = y / d
+     * = 3e144 / 1e-13 = 3e157 and b_1 = -b_2 / s = -3e308 < -DBL_MAX
+     * (s = 1e-151: every square in the folds stays normal), while the
+     * equilibrated design's kappa_1 is about 4 / d = 4e13, inside the rank
+     * tolerance (rcond about 2.5e-14 > 2 eps): MG_ENONFINITE, B untouched */
+    ck_assert_int_eq(mg_window_create(2, 1, 2, NULL, &w), MG_OK);
+    const double sm = 1e-151, d = 1e-13;
+    const double rows[2][3] = { { sm, 1.0, 0.0 }, { sm, 1.0 + d, 3e144 } };
+    for (int i = 0; i < 2; i++) {
+        mg_matrix xr = mg_matrix_view((double *)rows[i], 1, 2);
+        mg_matrix yr = mg_matrix_view((double *)&rows[i][2], 1, 1);
+        ck_assert_int_eq(mg_window_push(w, &xr, &yr), MG_OK);
+    }
+    double Bo[2] = { 7.0, 7.0 }, rco = -1.0;
+    mg_matrix Bov = mg_matrix_view(Bo, 2, 1);
+    ck_assert_int_eq(mg_window_coef(w, &Bov, NULL, NULL, &rco), MG_ENONFINITE);
+    ck_assert(Bo[0] == 7.0 && Bo[1] == 7.0 && rco == -1.0);
     mg_window_free(w);
 
     /* p = 0 with the intercept: the window's mean; x may be NULL */
@@ -493,6 +674,8 @@ int main(void)
     tcase_add_test(tc, stream_no_intercept_two_outputs);
     tcase_add_test(tc, square_window);
     tcase_add_test(tc, reset_and_single_row);
+    tcase_add_test(tc, every_small_order);
+    tcase_add_test(tc, rcond_exact);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
     return mgt_run(s);

@@ -2,7 +2,7 @@
 /* window: the state and its updates (docs/accuracy.md, "Sliding windows").
  *
  * Every update is a Householder fold of rows onto a triangle
- * (mg__fit_fold_block, the fit engine's QR kind): a row enters by one fold
+ * (window_fold.c, the fit engine's QR folds for small q): a row enters by one fold
  * into the back's triangle; it leaves by the window moving past its suffix
  * triangle.  When the front runs out, the back's stored rows are re-folded
  * last to first into fresh suffix triangles (the flip), so no row is ever
@@ -46,13 +46,14 @@ static MG__MUST_USE mg_status allocate(mg_window *win)
         return MG_ENOMEM;
     win->rows = mg__alloc_doubles(rown, 1);
     win->suf = mg__alloc_doubles(sufn, 1);
-    /* run, tri, blk (q^2 each) and the coef scratch */
-    win->run = mg__alloc_doubles(3 * qq + 2 * m * m + m * k + 2 * k + m, 1);
+    /* run, tri, blk (q^2 each), row (q) and the coef scratch */
+    win->run = mg__alloc_doubles(3 * qq + q + m * m + m * k + 2 * k + 3 * m, 1);
     if (!win->rows || !win->suf || !win->run)
         return MG_ENOMEM;
     win->tri = win->run + qq;
     win->blk = win->tri + qq;
-    win->work = win->blk + qq;
+    win->row = win->blk + qq;
+    win->work = win->row + q;
     return MG_OK;
 }
 
@@ -107,20 +108,8 @@ mg_status mg_window_rows(const mg_window *win, size_t *rows)
     return MG_OK;
 }
 
-/* Magnitudes above 2^MG_FIT_RANGE would let a fold's sum of squares
- * overflow (fit.h). */
-static int in_range(const double *v, size_t n, size_t stride)
-{
-    static const double big = 0x1p480; /* 2^MG_FIT_RANGE, a constant (no libm call) */
-    _Static_assert(MG_FIT_RANGE == 480, "big must be 2^MG_FIT_RANGE");
-    for (size_t j = 0; j < n; j++)
-        if (fabs(v[j * stride]) > big)
-            return 0;
-    return 1;
-}
-
-static MG__MUST_USE mg_status check_row(const mg_window *win, const mg_matrix *x,
-                                        const mg_matrix *y)
+static MG__MUST_USE mg_status check_shapes(const mg_window *win, const mg_matrix *x,
+                                           const mg_matrix *y)
 {
     if (!win || !y || (win->p > 0 && !x))
         return MG_EINVAL;
@@ -131,21 +120,45 @@ static MG__MUST_USE mg_status check_row(const mg_window *win, const mg_matrix *x
         MG__CHECK(mg_matrix_check(x));
         if (x->rows != 1 || x->cols != win->p)
             return MG_EDIM;
-        if (!mg__all_finite(x->data, 1, win->p, x->stride))
-            return MG_ENONFINITE;
     }
-    if (!mg__all_finite(y->data, 1, win->k, y->stride))
-        return MG_ENONFINITE;
-    if ((win->p > 0 && !in_range(x->data, win->p, 1)) || !in_range(y->data, win->k, 1))
-        return MG_ERANGE;
     return MG_OK;
 }
 
-/* R <- the triangle of [R; a] (a: q values, overwritten). */
-static void fold_row(double *R, size_t q, double *a)
+/* a <- the augmented row [1 x y] ([x y] without the intercept). */
+static void augment(const mg_window *win, const mg_matrix *x, const mg_matrix *y, double *a)
 {
-    /* [R; a] = Q [R'; 0]   (one Householder reflection per column) */
-    mg__fit_fold_row(R, q, a);
+    if (win->ic)
+        a[0] = 1.0;
+    for (size_t j = 0; j < win->p; j++)
+        a[win->ic + j] = x->data[j];
+    for (size_t c = 0; c < win->k; c++)
+        a[win->m + c] = y->data[c];
+}
+
+/* MG_ENONFINITE if a holds a NaN or Inf, else MG_ERANGE if it holds a
+ * magnitude above 2^MG_FIT_RANGE (a fold's sum of squares could overflow,
+ * fit.h), else MG_OK.  One comparison per entry on the way that passes:
+ * |v| <= 2^480 is false for NaN and Inf as well. */
+static MG__MUST_USE mg_status check_values(const double *a, size_t q)
+{
+    static const double big = 0x1p480; /* 2^MG_FIT_RANGE, a constant (no libm call) */
+    _Static_assert(MG_FIT_RANGE == 480, "big must be 2^MG_FIT_RANGE");
+    int ok = 1;
+    for (size_t j = 0; j < q; j++)
+        ok &= fabs(a[j]) <= big;
+    if (ok)
+        return MG_OK;
+    for (size_t j = 0; j < q; j++)
+        if (!isfinite(a[j]))
+            return MG_ENONFINITE;
+    return MG_ERANGE;
+}
+
+/* (pos + d) mod W for pos < W, d <= W, without a division. */
+static size_t ring_add(size_t pos, size_t d, size_t W)
+{
+    const size_t r = pos + d;
+    return r >= W ? r - W : r;
 }
 
 /* The back becomes the front: suffix triangles of its rows, last to first
@@ -155,14 +168,15 @@ static void flip(mg_window *win)
     const size_t q = win->q, W = win->W;
     double *a = win->blk;
     for (size_t i = win->n; i-- > 0;) {
-        const size_t pos = (win->head + i) % W;
+        const size_t pos = ring_add(win->head, i, W);
         double *S = triangle_at(win, pos);
-        if (i == win->n - 1)
+        if (i == win->n - 1) {
             memset(S, 0, q * q * sizeof *S);
-        else
-            memcpy(S, triangle_at(win, (pos + 1) % W), q * q * sizeof *S);
-        memcpy(a, win->rows + pos * q, q * sizeof *a);
-        fold_row(S, q, a);
+            memcpy(a, win->rows + pos * q, q * sizeof *a);
+            mg__window_fold_row(S, q, a);
+        } else {
+            mg__window_extend(S, triangle_at(win, ring_add(pos, 1, W)), win->rows + pos * q, a, q);
+        }
     }
     win->nfront = win->n;
     memset(win->run, 0, q * q * sizeof *win->run);
@@ -170,25 +184,21 @@ static void flip(mg_window *win)
 
 mg_status mg_window_push(mg_window *win, const mg_matrix *x, const mg_matrix *y)
 {
-    MG__CHECK(check_row(win, x, y));
+    MG__CHECK(check_shapes(win, x, y));
     const size_t q = win->q;
+    double *a = win->row; /* checked before the window changes */
+    augment(win, x, y, a);
+    MG__CHECK(check_values(a, q));
     if (win->n == win->W) {
         if (win->nfront == 0)
             flip(win);
-        win->head = (win->head + 1) % win->W;
+        win->head = ring_add(win->head, 1, win->W);
         win->nfront--;
         win->n--;
     }
-    double *a = win->rows + ((win->head + win->n) % win->W) * q;
-    if (win->ic)
-        a[0] = 1.0;
-    for (size_t j = 0; j < win->p; j++)
-        a[win->ic + j] = x->data[j];
-    for (size_t c = 0; c < win->k; c++)
-        a[win->m + c] = y->data[c];
+    memcpy(win->rows + ring_add(win->head, win->n, win->W) * q, a, q * sizeof *a);
     win->n++;
-    memcpy(win->blk, a, q * sizeof *a);
-    fold_row(win->run, q, win->blk);
+    mg__window_fold_row(win->run, q, a);
     return MG_OK;
 }
 
@@ -199,13 +209,10 @@ void mg__window_triangle(mg_window *win)
         memcpy(win->tri, win->run, q * q * sizeof *win->tri);
         return;
     }
-    memcpy(win->tri, triangle_at(win, win->head), q * q * sizeof *win->tri);
-    if (win->nfront == win->n)
+    if (win->nfront == win->n) {
+        memcpy(win->tri, triangle_at(win, win->head), q * q * sizeof *win->tri);
         return;
-    /* the fold overwrites its block: run's upper triangle, zeros below */
-    for (size_t j = 0; j < q; j++)
-        for (size_t i = 0; i < q; i++)
-            win->blk[j * q + i] = i <= j ? win->run[j * q + i] : 0.0;
-    /* [R_front; R_back] = Q [R; 0]   (TSQR merge, fit.h) */
-    mg__fit_fold_triangle(win->tri, q, win->blk, q);
+    }
+    /* [R_front; R_back] = Q [R; 0]   (TSQR merge, window_fold.c) */
+    mg__window_merge(win->tri, triangle_at(win, win->head), win->run, win->blk, q);
 }

@@ -15,6 +15,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 static int ranges_overlap(const void *a, size_t na, const void *b, size_t nb)
@@ -43,65 +44,112 @@ static MG__MUST_USE mg_status check_outputs(const mg_window *win, const mg_matri
     return MG_OK;
 }
 
-/* 2-norm of v (n entries), scaled by its largest magnitude so that no
- * square under- or overflows. */
-static double norm2(const double *v, size_t n)
+/* A power of two g near 1 / x (x > 0 finite), from x's exponent bits (no
+ * libm call): x g lies in [1, 2), and scaling by g is exact.  0 when g
+ * would overflow or the scaled entries could lose bits to underflow (x
+ * subnormal, or its exponent beyond +-1000). */
+static double pow2_near_inverse(double x)
 {
-    double big = 0.0, s = 0.0;
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    const int e = (int)((b >> 52) & 0x7ff) - 1023;
+    if (e < -1000 || e > 1000)
+        return 0.0;
+    b = (uint64_t)(1023 - e) << 52;
+    double g;
+    memcpy(&g, &b, sizeof g);
+    return g;
+}
+
+/* a <- the first n entries of column v times a factor g that keeps their
+ * squares from under- or overflowing, and returns ||a||_2 (0 for a zero
+ * column).  g = 1 when the plain sum of squares lies in [2^-900, 2^900]
+ * (a square that underflows then moves it by less than n 2^-170
+ * relative); else a power of two near 1 / max |v_i| (exact), or 1 / max
+ * |v_i| itself where that power would overflow or lose bits.  Powers of
+ * two commute with rounding, so the condition number below comes out the
+ * same whichever g a column took (barring entries that underflow once
+ * scaled, far below their column's largest). */
+static inline __attribute__((always_inline)) double scaled_column(const double *v, size_t n,
+                                                                   double *a)
+{
+    double s = 0.0;
+    MG__WINDOW_UNROLL
+    for (size_t i = 0; i < n; i++)
+        s += v[i] * v[i];
+    if (s >= 0x1p-900 && s <= 0x1p900) {
+        MG__WINDOW_UNROLL
+        for (size_t i = 0; i < n; i++)
+            a[i] = v[i];
+        return sqrt(s);
+    }
+    double big = 0.0;
     for (size_t i = 0; i < n; i++) {
-        const double a = fabs(v[i]);
-        big = a > big ? a : big; /* v is finite: no fmax (a call at -O2) */
+        const double t = fabs(v[i]);
+        big = t > big ? t : big; /* v is finite: no fmax (a call at -O2) */
     }
     if (big == 0.0)
         return 0.0;
-    const int e = ilogb(big);
-    if (e < -1000 || e > 1000) {
-        /* 2^-e would overflow or lose bits: divide by big itself */
+    const double g = pow2_near_inverse(big);
+    if (g != 0.0)
         for (size_t i = 0; i < n; i++)
-            s += (v[i] / big) * (v[i] / big);
-        return big * sqrt(s);
-    }
-    /* a power of two near 1 / big: exact scaling, no division per entry */
-    const double inv = ldexp(1.0, -e);
+            a[i] = v[i] * g;
+    else /* 2^-e would overflow or lose bits: divide by big itself */
+        for (size_t i = 0; i < n; i++)
+            a[i] = v[i] / big;
+    s = 0.0;
     for (size_t i = 0; i < n; i++)
-        s += (v[i] * inv) * (v[i] * inv);
-    return sqrt(s) / inv;
+        s += a[i] * a[i];
+    return sqrt(s);
 }
 
-/* 1 / (||A||_1 ||A^-1||_1) of the upper-triangular A = R_zz D (m x m,
- * column-major), D scaling R_zz's columns to unit 2-norm (a column of R has
- * the 2-norm of the design's column); 0 for a zero column or pivot.
- * Exact, not an estimate: A^-1 by columns (m^3 / 6 flops, nothing beside
- * the fold's m^3).  A: m x m scratch, Ai: m x m. */
-static double equilibrated_rcond(const mg_window *win, double *A, double *Ai)
+/* 1 / (||A||_1 ||A^-1||_1) of the upper-triangular A = R_zz D (m x m), D
+ * scaling R_zz's columns to unit 2-norm (a column of R has the 2-norm of
+ * the design's column); 0 for a zero column or pivot.  Exact, not an
+ * estimate: A^-1 by columns (m^3 / 6 flops, nothing beside the fold's
+ * m^3).
+ * D is not applied entry by entry: S = R_zz G, G = diag(g_j) the factors
+ * of scaled_column (exact but in the rarest case), has columns of norm f_j, so A = S F^-1 and
+ * A^-1 = F S^-1 (F = diag(f_j)):
+ *     ||A||_1 = max_j ||S(:, j)||_1 / f_j,
+ *     ||A^-1||_1 = max_j sum_i f_i |(S^-1)(i, j)|,
+ * one division per column instead of one per entry.  R: the triangle
+ * (leading dimension q); S: m x m scratch (column-major), f and dinv: m
+ * each, and m more after dinv.  Compiled once per small m. */
+static inline __attribute__((always_inline)) double
+rcond_n(size_t m, const double *R, size_t q, double *S, double *f, double *dinv)
 {
-    const size_t m = win->m, q = win->q;
     double an = 0.0, in = 0.0;
-    double *dinv = Ai + m * m + m * win->k + 2 * win->k; /* after coef's Bt, sd, r2 */
+    MG__WINDOW_UNROLL
     for (size_t j = 0; j < m; j++) {
-        const double nrm = norm2(win->tri + j * q, j + 1);
-        if (nrm == 0.0)
+        double *s = S + j * m, s1 = 0.0;
+        f[j] = scaled_column(R + j * q, j + 1, s);
+        if (f[j] == 0.0)
             return 0.0;
-        double s = 0.0;
-        for (size_t i = 0; i <= j; i++) {
-            A[j * m + i] = win->tri[j * q + i] / nrm;
-            s += fabs(A[j * m + i]);
-        }
-        an = s > an ? s : an;
+        MG__WINDOW_UNROLL
+        for (size_t i = 0; i <= j; i++)
+            s1 += fabs(s[i]);
+        s1 /= f[j];
+        an = s1 > an ? s1 : an;
     }
+    MG__WINDOW_UNROLL
     for (size_t i = 0; i < m; i++)
-        dinv[i] = 1.0 / A[i * m + i]; /* Inf for a zero pivot: rcond 0 below */
+        dinv[i] = 1.0 / S[i * m + i]; /* Inf for a zero pivot: rcond 0 below */
+    double *c = dinv + m;
+    MG__WINDOW_UNROLL
     for (size_t j = 0; j < m; j++) {
-        double *c = Ai + j * m, s = 0.0;
-        /* column j of A^-1: A c = e_j, back substitution (by the pivots'
+        double s = 0.0;
+        /* column j of S^-1: S c = e_j, back substitution (by the pivots'
          * reciprocals: a relative error of eps more per entry, no matter
          * for a condition number) */
+        MG__WINDOW_UNROLL
         for (size_t i = j + 1; i-- > 0;) {
             double t = i == j ? 1.0 : 0.0;
+            MG__WINDOW_UNROLL
             for (size_t l = i + 1; l <= j; l++)
-                t -= A[l * m + i] * c[l];
+                t -= S[l * m + i] * c[l];
             c[i] = t * dinv[i];
-            s += fabs(c[i]);
+            s += f[i] * fabs(c[i]);
         }
         in = s > in || s != s ? s : in;
     }
@@ -109,22 +157,55 @@ static double equilibrated_rcond(const mg_window *win, double *A, double *Ai)
     return isfinite(rc) ? rc : 0.0;
 }
 
-/* Bt (m x k, column-major) <- R_zz^-1 R_zy by back substitution. */
-static void back_substitute(const mg_window *win, double *Bt)
+#define RCOND_N(n, rc, R, q, S, f, dinv) rc = rcond_n(n, R, q, S, f, dinv)
+
+static double equilibrated_rcond(const mg_window *win, double *S, double *f, double *dinv)
 {
-    const size_t m = win->m, q = win->q;
-    const double *R = win->tri;
-    for (size_t c = 0; c < win->k; c++) {
+    double rc;
+    MG__WINDOW_BY_M(RCOND_N, RCOND_N, win->m, rc, win->tri, win->q, S, f, dinv)
+    return rc;
+}
+
+/* B <- R_zz^-1 R_zy by back substitution (R: the triangle, leading
+ * dimension q), through the scratch Bt (m x k, column-major) so that B is
+ * written only when all of it is finite; returns 0, B untouched, when an
+ * entry is not (|b| <= DBL_MAX fails for NaN and Inf: the check rides
+ * along, no second pass).  Compiled once per small m. */
+static inline __attribute__((always_inline)) int
+solve_n(size_t m, const double *R, size_t q, size_t k, double *Bt, mg_matrix *B)
+{
+    int ok = 1;
+    for (size_t c = 0; c < k; c++) {
         double *b = Bt + c * m;
         const double *rhs = R + (m + c) * q;
         /* R_zz b = R_zy(:, c) */
+        MG__WINDOW_UNROLL
         for (size_t i = m; i-- > 0;) {
             double s = rhs[i];
+            MG__WINDOW_UNROLL
             for (size_t j = i + 1; j < m; j++)
                 s -= R[j * q + i] * b[j];
             b[i] = s / R[i * q + i];
+            ok &= fabs(b[i]) <= DBL_MAX;
         }
     }
+    if (!ok)
+        return 0;
+    for (size_t c = 0; c < k; c++) {
+        MG__WINDOW_UNROLL
+        for (size_t i = 0; i < m; i++)
+            B->data[i * B->stride + c] = Bt[c * m + i];
+    }
+    return 1;
+}
+
+#define SOLVE_N(n, ok, R, q, k, Bt, B) ok = solve_n(n, R, q, k, Bt, B)
+
+static MG__MUST_USE int solve(const mg_window *win, double *Bt, mg_matrix *B)
+{
+    int ok;
+    MG__WINDOW_BY_M(SOLVE_N, SOLVE_N, win->m, ok, win->tri, win->q, win->k, Bt, B)
+    return ok;
 }
 
 /* sd, r2 (k each) from the trailing columns of the triangle. */
@@ -153,23 +234,18 @@ mg_status mg_window_coef(mg_window *win, mg_matrix *B, double *residual_sd, doub
     const size_t m = win->m, k = win->k;
     if (win->n < m)
         return MG_ESINGULAR;
-    double *A = win->work, *Ai = A + m * m, *Bt = Ai + m * m;
-    double *sd = Bt + m * k, *r2 = sd + k;
+    double *S = win->work, *Bt = S + m * m, *sd = Bt + m * k, *r2 = sd + k, *f = r2 + k;
     mg__window_triangle(win);
-    const double rc = equilibrated_rcond(win, A, Ai);
+    const double rc = equilibrated_rcond(win, S, f, f + m);
     /* mg_lstsq's default rank tolerance: below it the design is singular
      * to working precision and B is not determined */
     const double tol = (double)(win->n > m ? win->n : m) * DBL_EPSILON;
     if (!(rc > tol))
         return MG_ESINGULAR;
-    back_substitute(win, Bt);
-    if (!mg__all_finite(Bt, 1, m * k, m * k))
-        return MG_ENONFINITE;
+    if (!solve(win, Bt, B))
+        return MG_ENONFINITE; /* B untouched */
     if (residual_sd || r_squared)
         summary(win, sd, r2); /* long double sums: only when asked for */
-    for (size_t j = 0; j < m; j++)
-        for (size_t c = 0; c < k; c++)
-            B->data[j * B->stride + c] = Bt[c * m + j];
     if (residual_sd)
         memcpy(residual_sd, sd, k * sizeof *sd);
     if (r_squared)
