@@ -112,11 +112,21 @@ MG__FIT_INLINE void refine_row(const mg_fit *f, const replay_sums *a, const doub
     }
 }
 
+/* Rows ahead that refine_rows prefetches (8 rows of 64 doubles: 4 KiB;
+ * 4 and 16 measured slower, docs/performance.md). */
+enum { REFINE_AHEAD = 8 };
+
 MG__FIT_INLINE size_t refine_rows(const mg_fit *f, const replay_sums *a, const mg_matrix *X,
                                   const mg_matrix *Y, const mg_matrix *w, size_t i0, size_t i1)
 {
     size_t nz = 0;
     for (size_t i = i0; i < i1; i++) {
+        /* the row REFINE_AHEAD rows on, one hint per 64-byte line: the
+         * rows' arithmetic is long enough that the hardware's prefetcher
+         * alone left the loads of x waiting on memory */
+        if (f->p && i + REFINE_AHEAD < X->rows)
+            for (size_t l = 0; l < f->p; l += 8)
+                __builtin_prefetch(X->data + (i + REFINE_AHEAD) * X->stride + l, 0, 3);
         const double wi = w ? w->data[i * w->stride] : 1.0;
         if (wi == 0.0)
             continue;
