@@ -360,7 +360,7 @@ static mg_status engine_gram(const mg_matrix *A, const mg_matrix *Y, double *S)
 static void isa_gram(const mg_matrix *A, const mg_matrix *Y, double *S, int isa)
 {
     const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k, B = 128;
-    double *buf = calloc(mg__gram_packed_len(B, j), sizeof(double));
+    double *buf = calloc(mg__gram_packed_len(B, j, k), sizeof(double));
     ck_assert_ptr_nonnull(buf);
     /* zero on and above the diagonal, NaN below (never to be written) */
     for (size_t a = 0; a < n; a++)

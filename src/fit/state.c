@@ -85,7 +85,11 @@ static mg_status allocate(mg_fit *f)
     f->tpwork = mg__alloc_doubles(f->nb, n);
     f->bS = gram ? mg__alloc_doubles(n, n) : NULL;
     f->sw = gram ? mg__alloc_doubles(f->mb, 1) : NULL;
-    f->P = gram ? mg__alloc_doubles(mg__gram_packed_len(f->mb, n), 1) : NULL;
+    /* the packed kernel's buffer for both calls of accumulate.c: rows in
+     * place (p columns, k outputs) and rows copied (n columns) */
+    const size_t plen_rows = mg__gram_packed_len(f->mb, f->p, k),
+                 plen_copy = mg__gram_packed_len(f->mb, n, 0);
+    f->P = gram ? mg__alloc_doubles(plen_rows > plen_copy ? plen_rows : plen_copy, 1) : NULL;
     f->bmean = mg__alloc_doubles(n, 1);
     f->D = mg__alloc_doubles(m, 1);
     f->F = mg__alloc_doubles(m, m);

@@ -112,7 +112,7 @@ static mg_status hc_alloc(mg_hc *hc)
     hc->C = mg__alloc_doubles(mi, mi);
     hc->M = calloc(mi * mi, sizeof *hc->M);
     hc->Zb = mg__alloc_doubles(MG__INFER_BLOCK, mi);
-    hc->P = mg__alloc_doubles(mg__gram_packed_len(MG__INFER_BLOCK, mi), 1);
+    hc->P = mg__alloc_doubles(mg__gram_packed_len(MG__INFER_BLOCK, mi, 0), 1);
     hc->t = mg__alloc_doubles(mi, 1);
     hc->r = mg__alloc_doubles(MG__INFER_BLOCK, 1);
     hc->wb = mg__alloc_doubles(MG__INFER_BLOCK, 1);

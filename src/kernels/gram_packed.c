@@ -49,10 +49,17 @@ static size_t spill_len(size_t j)
     return RT * NR * (m * (m + 1) / 2);
 }
 
-size_t mg__gram_packed_len(size_t nb, size_t j)
+/* The AVX-512 variant's cross-term accumulators: 32 columns at a time,
+ * for each of the k outputs. */
+static size_t cross_len(size_t j, size_t k)
 {
-    const size_t panels = ((j + NR - 1) / NR) * NR * nb;
-    return panels > spill_len(j) ? panels : spill_len(j);
+    return k * ((j + 4 * NR - 1) / (4 * NR)) * 4 * NR;
+}
+
+size_t mg__gram_packed_len(size_t nb, size_t j, size_t k)
+{
+    const size_t panels = ((j + NR - 1) / NR) * NR * nb, spill = spill_len(j) + cross_len(j, k);
+    return panels > spill ? panels : spill;
 }
 
 /* Panel q holds columns 8q .. 8q+7 of the block, row after row. */
@@ -208,21 +215,27 @@ static void cross(const double *P, size_t nb, size_t j, const double *Y, size_t 
  * the last one and are never stored), columns c0 .. c0 + 8 nz (loads of
  * A[r, c0 ..], masked beyond j).  Over the nb rows at A, from zero
  * (first) or from the accumulators waiting in W; then back to W, or
- * (last) added to S, on and above the diagonal only.  nz is a constant
- * where the callers below inline it, so the accumulators live in
- * registers. */
+ * (last) added to S, on and above the diagonal only.  with_y (a tile on
+ * the diagonal, one output): S[r0 + t, j] += A[r, r0 + t] y_r as well, from
+ * the first vector the tile loads anyway, its accumulator waiting in Wy
+ * (FMA(a, y, acc) is the packed variant's FMA(y, a, acc): the same bits).
+ * nz and with_y are constants where the callers below inline them, so the
+ * accumulators live in registers. */
 __attribute__((always_inline, target("avx512f,avx2,fma")))
 static inline void rows_tile(const double *A, size_t lda, size_t nb, size_t j, size_t r0,
                              size_t c0, const int nz, double *W, int first, int last, double *S,
-                             size_t lds)
+                             size_t lds, const int with_y, const double *Y, size_t ldy,
+                             double *Wy)
 {
     const size_t mr = j - r0 < RT ? j - r0 : RT, nc = j - c0;
     size_t col[RT];
     __mmask8 m[NZ_MAX];
     __m512d acc[RT][NZ_MAX];
+    /* nz > 1: nc > 8, so j - r0 >= nc > 8 and all eight rows exist (the
+     * offsets are then constants from one base) */
 #pragma GCC unroll 8
     for (size_t t = 0; t < RT; t++)
-        col[t] = r0 + (t < mr ? t : mr - 1);
+        col[t] = r0 + (nz > 1 || t < mr ? t : mr - 1);
 #pragma GCC unroll 3
     for (int z = 0; z < nz; z++) {
         const size_t lo = (size_t)NR * (size_t)z;
@@ -233,12 +246,15 @@ static inline void rows_tile(const double *A, size_t lda, size_t nb, size_t j, s
 #pragma GCC unroll 3
         for (int z = 0; z < nz; z++)
             acc[t][z] = first ? _mm512_setzero_pd() : _mm512_loadu_pd(W + (t * nz + z) * NR);
+    __m512d accy = with_y && !first ? _mm512_loadu_pd(Wy) : _mm512_setzero_pd();
     const double *a = A;
     for (size_t r = 0; r < nb; r++, a += lda) {
         __m512d b[NZ_MAX];
+        /* only the last vector can reach past column j */
 #pragma GCC unroll 3
         for (int z = 0; z < nz; z++)
-            b[z] = _mm512_maskz_loadu_pd(m[z], a + c0 + NR * z);
+            b[z] = z < nz - 1 ? _mm512_loadu_pd(a + c0 + NR * z)
+                              : _mm512_maskz_loadu_pd(m[z], a + c0 + NR * z);
         /* S[r0 + t, c0 + c] += A[r, r0 + t] A[r, c0 + c] */
 #pragma GCC unroll 8
         for (size_t t = 0; t < RT; t++) {
@@ -247,6 +263,17 @@ static inline void rows_tile(const double *A, size_t lda, size_t nb, size_t j, s
             for (int z = 0; z < nz; z++)
                 acc[t][z] = _mm512_fmadd_pd(x, b[z], acc[t][z]);
         }
+        /* S[r0 + t, j] += A[r, r0 + t] y_r */
+        if (with_y)
+            accy = _mm512_fmadd_pd(b[0], _mm512_set1_pd(Y[r * ldy]), accy);
+    }
+    if (with_y && !last)
+        _mm512_storeu_pd(Wy, accy);
+    if (with_y && last) {
+        double v[RT];
+        _mm512_storeu_pd(v, accy);
+        for (size_t t = 0; t < mr; t++)
+            S[(r0 + t) * lds + j] += v[t];
     }
     if (!last) {
 #pragma GCC unroll 8
@@ -275,40 +302,67 @@ __attribute__((target("avx512f,avx2,fma")))
 static void rows_tile1(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
                        double *W, int first, int last, double *S, size_t lds)
 {
-    rows_tile(A, lda, nb, j, r0, c0, 1, W, first, last, S, lds);
+    rows_tile(A, lda, nb, j, r0, c0, 1, W, first, last, S, lds, 0, NULL, 0, NULL);
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_tile1y(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
+                        double *W, int first, int last, double *S, size_t lds, const double *Y,
+                        size_t ldy, double *Wy)
+{
+    rows_tile(A, lda, nb, j, r0, c0, 1, W, first, last, S, lds, 1, Y, ldy, Wy);
 }
 
 __attribute__((target("avx512f,avx2,fma")))
 static void rows_tile2(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
                        double *W, int first, int last, double *S, size_t lds)
 {
-    rows_tile(A, lda, nb, j, r0, c0, 2, W, first, last, S, lds);
+    rows_tile(A, lda, nb, j, r0, c0, 2, W, first, last, S, lds, 0, NULL, 0, NULL);
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_tile2y(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
+                        double *W, int first, int last, double *S, size_t lds, const double *Y,
+                        size_t ldy, double *Wy)
+{
+    rows_tile(A, lda, nb, j, r0, c0, 2, W, first, last, S, lds, 1, Y, ldy, Wy);
 }
 
 __attribute__((target("avx512f,avx2,fma")))
 static void rows_tile3(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
                        double *W, int first, int last, double *S, size_t lds)
 {
-    rows_tile(A, lda, nb, j, r0, c0, 3, W, first, last, S, lds);
+    rows_tile(A, lda, nb, j, r0, c0, 3, W, first, last, S, lds, 0, NULL, 0, NULL);
 }
 
-/* S[0:j, j+c] += A^T Y[:, c] straight from the rows, 32 columns at a time:
- * per row and output one broadcast of y and four FMAs, each entry from
- * zero over the nb rows as the packed variant's cross(). */
 __attribute__((target("avx512f,avx2,fma")))
-static void rows_cross(const double *A, size_t lda, size_t nb, size_t j, const double *Y,
-                       size_t ldy, size_t k, double *S, size_t lds)
+static void rows_tile3y(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
+                        double *W, int first, int last, double *S, size_t lds, const double *Y,
+                        size_t ldy, double *Wy)
+{
+    rows_tile(A, lda, nb, j, r0, c0, 3, W, first, last, S, lds, 1, Y, ldy, Wy);
+}
+
+/* S[0:j, j+c] += A^T Y[:, c] straight from the rows of a chunk (q rows),
+ * 32 columns at a time: per row and output one broadcast of y and four
+ * FMAs.  Each entry is summed from zero (first) or from its accumulator
+ * waiting in W, which it is stored back to, or (last) added to S: over
+ * the block, the packed variant's cross() sums. */
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_cross(const double *A, size_t lda, size_t q, size_t j, const double *Y,
+                       size_t ldy, size_t k, double *W, int first, int last, double *S,
+                       size_t lds)
 {
     for (size_t c = 0; c < k; c++)
-        for (size_t c0 = 0; c0 < j; c0 += 4 * NR) {
+        for (size_t c0 = 0; c0 < j; c0 += 4 * NR, W += 4 * NR) {
             __mmask8 m[4];
             __m512d acc[4];
             for (size_t z = 0; z < 4; z++) {
                 const size_t lo = c0 + NR * z;
                 m[z] = (__mmask8)(j >= lo + NR ? 0xFFu : j <= lo ? 0u : (1u << (j - lo)) - 1u);
-                acc[z] = _mm512_setzero_pd();
+                acc[z] = first ? _mm512_setzero_pd() : _mm512_loadu_pd(W + NR * z);
             }
-            for (size_t r = 0; r < nb; r++) {
+            for (size_t r = 0; r < q; r++) {
                 const __m512d y = _mm512_set1_pd(Y[r * ldy + c]);
                 const double *a = A + r * lda + c0;
                 /* acc += y_r A[r, c0 ..] */
@@ -318,6 +372,10 @@ static void rows_cross(const double *A, size_t lda, size_t nb, size_t j, const d
                 acc[3] = _mm512_fmadd_pd(y, _mm512_maskz_loadu_pd(m[3], a + 3 * NR), acc[3]);
             }
             for (size_t z = 0; z < 4; z++) {
+                if (!last) {
+                    _mm512_storeu_pd(W + NR * z, acc[z]);
+                    continue;
+                }
                 double v[NR];
                 _mm512_storeu_pd(v, acc[z]);
                 for (size_t e = 0; e < NR && c0 + NR * z + e < j; e++)
@@ -358,12 +416,14 @@ static void chunk_prefetch_some(chunk_prefetch *c)
     }
 }
 
-/* S[0:j, 0:j] += A^T A (upper triangle) by the AVX-512 tiles, chunk after
- * chunk, W (spill_len(j) doubles) holding the accumulators between them;
- * next (next_rows rows at stride lda, or NULL): the rows after the block. */
+/* S[0:j, 0:j] += A^T A (upper triangle) by the AVX-512 tiles, and
+ * S[0:j, j:j+k] += A^T Y, chunk after chunk, W (spill_len(j) + cross_len(j,
+ * k) doubles) holding the accumulators between them; next (next_rows rows
+ * at stride lda, or NULL): the rows after the block. */
 __attribute__((target("avx512f,avx2,fma")))
-static void rows_gram(const double *A, size_t lda, size_t nb, size_t j, double *S, size_t lds,
-                      double *W, const double *next, size_t next_rows)
+static void rows_gram(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
+                      size_t j, size_t k, double *S, size_t lds, double *W, const double *next,
+                      size_t next_rows)
 {
     size_t tiles = 0;
     for (size_t r0 = 0; r0 < j; r0 += RT)
@@ -377,19 +437,32 @@ static void rows_gram(const double *A, size_t lda, size_t nb, size_t j, double *
         double *w = W;
         for (size_t r0 = 0; r0 < j; r0 += RT)
             for (size_t c0 = r0; c0 < j; c0 += NR * NZ_MAX) {
-                const size_t nc = j - c0;
+                const size_t nc = j - c0, nz = nc > 2 * NR ? 3 : nc > NR ? 2 : 1;
+                const double *Aq = A + q0 * lda;
                 chunk_prefetch_some(&pf);
-                if (nc > 2 * NR) {
-                    rows_tile3(A + q0 * lda, lda, q, j, r0, c0, w, first, last, S, lds);
-                    w += 3 * RT * NR;
-                } else if (nc > NR) {
-                    rows_tile2(A + q0 * lda, lda, q, j, r0, c0, w, first, last, S, lds);
-                    w += 2 * RT * NR;
+                if (k == 1 && c0 == r0) {
+                    /* one output: its cross term rides on the diagonal tile */
+                    const double *Yq = Y + q0 * ldy;
+                    double *wy = W + spill_len(j) + r0;
+                    if (nz == 3)
+                        rows_tile3y(Aq, lda, q, j, r0, c0, w, first, last, S, lds, Yq, ldy, wy);
+                    else if (nz == 2)
+                        rows_tile2y(Aq, lda, q, j, r0, c0, w, first, last, S, lds, Yq, ldy, wy);
+                    else
+                        rows_tile1y(Aq, lda, q, j, r0, c0, w, first, last, S, lds, Yq, ldy, wy);
+                } else if (nz == 3) {
+                    rows_tile3(Aq, lda, q, j, r0, c0, w, first, last, S, lds);
+                } else if (nz == 2) {
+                    rows_tile2(Aq, lda, q, j, r0, c0, w, first, last, S, lds);
                 } else {
-                    rows_tile1(A + q0 * lda, lda, q, j, r0, c0, w, first, last, S, lds);
-                    w += RT * NR;
+                    rows_tile1(Aq, lda, q, j, r0, c0, w, first, last, S, lds);
                 }
+                w += nz * RT * NR;
             }
+        /* more outputs: their cross terms while the chunk is in L1 */
+        if (k > 1)
+            rows_cross(A + q0 * lda, lda, q, j, Y + q0 * ldy, ldy, k, W + spill_len(j), first,
+                       last, S, lds);
     }
 }
 
@@ -459,9 +532,8 @@ void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, siz
         return;
 #ifdef MG__CPU_X86
     if (isa >= MG__ISA_AVX512 && mg__cpu_has_avx512_fma() && j > 0) {
-        /* S_AA += A_b^T A_b, then S_AY += A_b^T Y_b, rows in place */
-        rows_gram(A, lda, nb, j, S, lds, P, next, next_rows);
-        rows_cross(A, lda, nb, j, Y, ldy, k, S, lds);
+        /* S_AA += A_b^T A_b and S_AY += A_b^T Y_b, rows in place */
+        rows_gram(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows);
     } else {
         packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows,
                      isa >= MG__ISA_AVX2 && mg__cpu_has_avx2_fma());

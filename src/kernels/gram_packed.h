@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 /* Doubles of panel buffer mg__gram_packed_block needs for blocks of up to
- * nb rows of j columns. */
-MG__MUST_USE size_t mg__gram_packed_len(size_t nb, size_t j);
+ * nb rows of j columns and k outputs. */
+MG__MUST_USE size_t mg__gram_packed_len(size_t nb, size_t j, size_t k);
 
 /* For the nb rows of A (row stride lda, j columns) and Y (row stride ldy,
  * k columns): S[0:j, 0:j] += A^T A (upper triangle), S[0:j, j:j+k] += A^T Y
