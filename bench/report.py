@@ -27,6 +27,11 @@ NOTES = {
     "normal_solve": "(A^T A) w = A^T y. Rate: N j^2 flops / time (dsyrk's count); "
                     "bound: dgemm peak measured in the same run. numpy: "
                     "`np.linalg.solve(A.T @ A, A.T @ y)`.",
+    "gram_kernel": "bench_gram: the Gram kernel alone, one thread, S += [A y]^T [A y] at 64 "
+                   "columns and one output in 128-row blocks, for each instruction-set variant "
+                   "this CPU has: in cache (2400 rows passed over again and again, the kernel's "
+                   "own ceiling) and streamed (1e6 rows, 512 MB, read once). Rate: N p (p + 1) "
+                   "flops / time (docs/performance.md, \"The Gram pass\").",
     "lstsq": "min ||y - A b||, numpy `np.linalg.lstsq`, torch `torch.linalg.lstsq`.",
     "grad_bw": "bench_grad_bw: the fused gradient at 1e6 x 64 (k = 1) on 1 and 2 threads against "
                "streaming sums over the same A in the same rounds (docs/performance.md, \"Bounds\").",

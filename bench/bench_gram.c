@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Benchmark: the Gram kernel alone (src/kernels/gram_packed.c), one
+ * thread, on each instruction-set variant this CPU has: S += [A y]^T [A y]
+ * for A with 64 columns and one output, in the engine's blocks of 128
+ * rows.  Two placements of A:
+ *   - in cache: 2400 rows (1.2 MB, inside L2), passed over again and again:
+ *     the kernel's own ceiling;
+ *   - streamed: 1e6 rows (512 MB) read once from memory, as mg_normal_solve
+ *     reads them.
+ * GFLOP/s count N p (p + 1) flops (the upper triangle of A^T A and A^T y).
+ * Medians of `runs` passes (docs/performance.md, "The Gram pass").
+ *
+ *   bench_gram [runs]   (default 7; $MG_BENCH_QUICK shrinks the streamed A) */
+#include "bench_common.h"
+#include "kernels/cpu.h"
+#include "kernels/gram_packed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { P = 64, K = 1, NS = P + K, BLOCK = 128, CACHED_ROWS = 2400 };
+
+typedef struct gram_ctx {
+    const double *A, *y;
+    size_t N, passes;
+    int isa;
+    double *S, *panel;
+} gram_ctx;
+
+/* One pass (or ctx->passes passes) over the rows, block by block, the next
+ * block handed to the kernel for its prefetch as the engine does. */
+static void run_gram(void *vp)
+{
+    gram_ctx *c = vp;
+    memset(c->S, 0, NS * NS * sizeof *c->S);
+    for (size_t pass = 0; pass < c->passes; pass++)
+        for (size_t b0 = 0; b0 < c->N; b0 += BLOCK) {
+            const size_t nb = c->N - b0 < BLOCK ? c->N - b0 : BLOCK;
+            const size_t left = c->N - b0 - nb, next = left < BLOCK ? left : BLOCK;
+            mg__gram_packed_block_isa(c->A + b0 * P, P, c->y + b0, 1, nb, P, K, c->S, NS,
+                                      c->panel, next ? c->A + (b0 + nb) * P : NULL, next,
+                                      c->isa);
+        }
+}
+
+static int isa_available(int isa)
+{
+    return isa == MG__ISA_AVX512 ? mg__cpu_has_avx512_fma()
+           : isa == MG__ISA_AVX2 ? mg__cpu_has_avx2_fma()
+                                 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    const int runs = bc_reps(argc > 1 ? atoi(argv[1]) : 7);
+    const size_t streamed = bc_quick() ? 100000 : 1000000;
+    static const char *NAME[] = { "portable", "avx2", "avx512" };
+    double *A = bc_random(streamed * P, 1), *y = bc_random(streamed, 2);
+    double *S = malloc(NS * NS * sizeof *S);
+    double *panel = malloc(mg__gram_packed_len(BLOCK, P, K) * sizeof *panel);
+    if (runs < 1 || !A || !y || !S || !panel)
+        return 1;
+    printf("%-10s %-9s %10s %12s\n", "variant", "A", "rows", "GFLOP/s");
+    for (int isa = MG__ISA_AVX512; isa >= MG__ISA_BASE; isa--) {
+        if (!isa_available(isa))
+            continue;
+        for (int cached = 1; cached >= 0; cached--) {
+            const size_t N = cached ? CACHED_ROWS : streamed, passes = cached ? 200 : 1;
+            gram_ctx c = { A, y, N, passes, isa, S, panel };
+            const double t = bc_time(run_gram, &c, runs);
+            const double gf = (double)(N * passes) * P * (P + 1) / t * 1e-9;
+            printf("%-10s %-9s %10zu %12.1f\n", NAME[isa], cached ? "in cache" : "streamed", N,
+                   gf);
+            char impl[32];
+            snprintf(impl, sizeof impl, "%s_%s", NAME[isa], cached ? "cached" : "streamed");
+            bc_result("gram_kernel", impl, N, P, t / (double)passes, gf, "GFLOP/s", -1.0);
+        }
+    }
+    bc_free(A);
+    bc_free(y);
+    free(S);
+    free(panel);
+    return 0;
+}
