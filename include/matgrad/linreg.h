@@ -19,8 +19,8 @@
  * the rows are split into slices chosen by the shape alone and the slices'
  * sums are added in a fixed order, so results are bitwise identical run to
  * run and for every thread count.  The Gram pass of the normal equations
- * (A^T A, A^T Y) runs the same way on a packed kernel (AVX2+FMA where the
- * CPU has it, portable C elsewhere).  More outputs go through dgemm, threaded by OpenBLAS; no
+ * (A^T A, A^T Y) runs the same way on matgrad's Gram kernel (AVX-512 or
+ * AVX2+FMA where the CPU has it, portable C elsewhere).  More outputs go through dgemm, threaded by OpenBLAS; no
  * OpenMP region calls BLAS, so the two thread pools never nest.  On a machine shared with
  * other busy processes, OMP_DYNAMIC=true lets the OpenMP runtime use fewer
  * threads (same results, see docs/performance.md).
