@@ -216,15 +216,24 @@ static void augmented(const cfg *c, const double *x, const double *y, double *a)
     memcpy(a + ic + c->p, y, c->k * sizeof *a);
 }
 
-static void run_stream(const cfg *c)
+/* The window of stream c and room for its rows (X: rows x p, Y: rows x k). */
+static mg_window *stream_window(const cfg *c, double **X, double **Y)
 {
-    const size_t m = c->p + (size_t)c->ic, k = c->k;
     mg_window_options wo = mg_window_defaults();
     wo.intercept = c->ic;
     mg_window *w = NULL;
-    ck_assert_int_eq(mg_window_create(c->p, k, c->W, &wo, &w), MG_OK);
-    double *X = malloc(c->rows * c->p * sizeof *X), *Y = malloc(c->rows * k * sizeof *Y);
-    ck_assert(X && Y);
+    ck_assert_int_eq(mg_window_create(c->p, c->k, c->W, &wo, &w), MG_OK);
+    *X = malloc(c->rows * c->p * sizeof **X);
+    *Y = malloc(c->rows * c->k * sizeof **Y);
+    ck_assert(*X && *Y);
+    return w;
+}
+
+static void run_stream(const cfg *c)
+{
+    const size_t m = c->p + (size_t)c->ic, k = c->k;
+    double *X, *Y;
+    mg_window *w = stream_window(c, &X, &Y);
     mgt_rng r = mgt_rng_seed(c->seed);
     size_t checked = 0, dd_failed = 0;
     const size_t q = m + k;
@@ -402,12 +411,8 @@ START_TEST(every_small_order)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const cfg *c = &shapes[s];
         const size_t m = c->p + (size_t)c->ic, k = c->k;
-        mg_window_options wo = mg_window_defaults();
-        wo.intercept = c->ic;
-        mg_window *w = NULL;
-        ck_assert_int_eq(mg_window_create(c->p, k, c->W, &wo, &w), MG_OK);
-        double *X = malloc(c->rows * c->p * sizeof *X), *Y = malloc(c->rows * k * sizeof *Y);
-        ck_assert(X && Y);
+        double *X, *Y;
+        mg_window *w = stream_window(c, &X, &Y);
         mgt_rng r = mgt_rng_seed(c->seed);
         size_t checked = 0;
         for (size_t t = 0; t < c->rows; t++) {

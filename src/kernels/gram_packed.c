@@ -298,50 +298,25 @@ static inline void rows_tile(const double *A, size_t lda, size_t nb, size_t j, s
     }
 }
 
-__attribute__((target("avx512f,avx2,fma")))
-static void rows_tile1(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
-                       double *W, int first, int last, double *S, size_t lds)
-{
-    rows_tile(A, lda, nb, j, r0, c0, 1, W, first, last, S, lds, 0, NULL, 0, NULL);
-}
-
-__attribute__((target("avx512f,avx2,fma")))
-static void rows_tile1y(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
-                        double *W, int first, int last, double *S, size_t lds, const double *Y,
-                        size_t ldy, double *Wy)
-{
-    rows_tile(A, lda, nb, j, r0, c0, 1, W, first, last, S, lds, 1, Y, ldy, Wy);
-}
-
-__attribute__((target("avx512f,avx2,fma")))
-static void rows_tile2(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
-                       double *W, int first, int last, double *S, size_t lds)
-{
-    rows_tile(A, lda, nb, j, r0, c0, 2, W, first, last, S, lds, 0, NULL, 0, NULL);
-}
-
-__attribute__((target("avx512f,avx2,fma")))
-static void rows_tile2y(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
-                        double *W, int first, int last, double *S, size_t lds, const double *Y,
-                        size_t ldy, double *Wy)
-{
-    rows_tile(A, lda, nb, j, r0, c0, 2, W, first, last, S, lds, 1, Y, ldy, Wy);
-}
-
-__attribute__((target("avx512f,avx2,fma")))
-static void rows_tile3(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
-                       double *W, int first, int last, double *S, size_t lds)
-{
-    rows_tile(A, lda, nb, j, r0, c0, 3, W, first, last, S, lds, 0, NULL, 0, NULL);
-}
-
-__attribute__((target("avx512f,avx2,fma")))
-static void rows_tile3y(const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0,
-                        double *W, int first, int last, double *S, size_t lds, const double *Y,
-                        size_t ldy, double *Wy)
-{
-    rows_tile(A, lda, nb, j, r0, c0, 3, W, first, last, S, lds, 1, Y, ldy, Wy);
-}
+/* rows_tileN and rows_tileNy: the tiles of N vectors, without and with one
+ * output's cross term, each with its constants inlined. */
+#define ROWS_TILES(N)                                                                          \
+    __attribute__((target("avx512f,avx2,fma"))) static void rows_tile##N(                      \
+        const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0, double *W,     \
+        int first, int last, double *S, size_t lds)                                            \
+    {                                                                                          \
+        rows_tile(A, lda, nb, j, r0, c0, N, W, first, last, S, lds, 0, NULL, 0, NULL);         \
+    }                                                                                          \
+    __attribute__((target("avx512f,avx2,fma"))) static void rows_tile##N##y(                   \
+        const double *A, size_t lda, size_t nb, size_t j, size_t r0, size_t c0, double *W,     \
+        int first, int last, double *S, size_t lds, const double *Y, size_t ldy, double *Wy)   \
+    {                                                                                          \
+        rows_tile(A, lda, nb, j, r0, c0, N, W, first, last, S, lds, 1, Y, ldy, Wy);            \
+    }
+ROWS_TILES(1)
+ROWS_TILES(2)
+ROWS_TILES(3)
+#undef ROWS_TILES
 
 /* S[0:j, j+c] += A^T Y[:, c] straight from the rows of a chunk (q rows),
  * 32 columns at a time: per row and output one broadcast of y and four
