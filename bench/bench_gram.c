@@ -2,7 +2,7 @@
 /* Benchmark: the Gram kernel alone (src/kernels/gram_packed.c), one
  * thread, on each instruction-set variant this CPU has: S += [A y]^T [A y]
  * for A with 64 columns and one output, in the engine's blocks of 128
- * rows.  Two placements of A:
+ * rows, with the columns' minima and maxima (the engine's range guard).  Two placements of A:
  *   - in cache: 2400 rows (1.2 MB, inside L2), passed over again and again:
  *     the kernel's own ceiling;
  *   - streamed: 1e6 rows (512 MB) read once from memory, as mg_normal_solve
@@ -25,7 +25,7 @@ typedef struct gram_ctx {
     const double *A, *y;
     size_t N, passes;
     int isa;
-    double *S, *panel;
+    double *S, *panel, mn[P], mx[P];
 } gram_ctx;
 
 /* One pass (or ctx->passes passes) over the rows, block by block, the next
@@ -34,13 +34,17 @@ static void run_gram(void *vp)
 {
     gram_ctx *c = vp;
     memset(c->S, 0, NS * NS * sizeof *c->S);
+    for (size_t j = 0; j < P; j++) {
+        c->mn[j] = 1.0 / 0.0;
+        c->mx[j] = -1.0 / 0.0;
+    }
     for (size_t pass = 0; pass < c->passes; pass++)
         for (size_t b0 = 0; b0 < c->N; b0 += BLOCK) {
             const size_t nb = c->N - b0 < BLOCK ? c->N - b0 : BLOCK;
             const size_t left = c->N - b0 - nb, next = left < BLOCK ? left : BLOCK;
             mg__gram_packed_block_isa(c->A + b0 * P, P, c->y + b0, 1, nb, P, K, c->S, NS,
                                       c->panel, next ? c->A + (b0 + nb) * P : NULL, next,
-                                      c->isa);
+                                      c->mn, c->mx, c->isa);
         }
 }
 
@@ -67,7 +71,7 @@ int main(int argc, char **argv)
             continue;
         for (int cached = 1; cached >= 0; cached--) {
             const size_t N = cached ? CACHED_ROWS : streamed, passes = cached ? 200 : 1;
-            gram_ctx c = { A, y, N, passes, isa, S, panel };
+            gram_ctx c = { A, y, N, passes, isa, S, panel, { 0 }, { 0 } };
             const double t = bc_time(run_gram, &c, runs);
             const double gf = (double)(N * passes) * P * (P + 1) / t * 1e-9;
             printf("%-10s %-9s %10zu %12.1f\n", NAME[isa], cached ? "in cache" : "streamed", N,

@@ -361,17 +361,35 @@ static void isa_gram(const mg_matrix *A, const mg_matrix *Y, double *S, int isa)
 {
     const size_t N = A->rows, j = A->cols, k = Y->cols, n = j + k, B = 128;
     double *buf = calloc(mg__gram_packed_len(B, j, k), sizeof(double));
+    double *mn = malloc(j * sizeof(double)), *mx = malloc(j * sizeof(double));
     ck_assert_ptr_nonnull(buf);
+    ck_assert(mn && mx);
     /* zero on and above the diagonal, NaN below (never to be written) */
     for (size_t a = 0; a < n; a++)
         for (size_t b = 0; b < n; b++)
             S[a * n + b] = b >= a ? 0.0 : NAN;
+    for (size_t c = 0; c < j; c++) {
+        mn[c] = INFINITY;
+        mx[c] = -INFINITY;
+    }
     for (size_t b0 = 0; b0 < N; b0 += B) {
         const size_t nb = N - b0 < B ? N - b0 : B;
         mg__gram_packed_block_isa(A->data + b0 * A->stride, A->stride, Y->data + b0 * Y->stride,
-                                  Y->stride, nb, j, k, S, n, buf, NULL, 0, isa);
+                                  Y->stride, nb, j, k, S, n, buf, NULL, 0, mn, mx, isa);
+    }
+    /* the columns' minima and maxima: exact, whatever the variant */
+    for (size_t c = 0; c < j; c++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < N; i++) {
+            lo = fmin(lo, mgt_get(A, i, c));
+            hi = fmax(hi, mgt_get(A, i, c));
+        }
+        ck_assert_msg(mn[c] == lo && mx[c] == hi, "isa %d, column %zu: [%g, %g], want [%g, %g]",
+                      isa, c, mn[c], mx[c], lo, hi);
     }
     free(buf);
+    free(mn);
+    free(mx);
 }
 
 /* The AVX-512 variant's tiles (8 rows by 8-24 columns, rows of A read in

@@ -336,8 +336,9 @@ static void gram_block(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const 
         const double *A = X->data + i0 * X->stride, *Yb = Y->data + i0 * Y->stride;
         const size_t left = N - i1, next = left < f->mb ? left : f->mb;
         /* bS += [X_b Y_b]^T [X_b Y_b]   (packed kernel, upper triangle) */
+        /* (and X's minima and maxima for the range guard, from cache) */
         mg__gram_packed_block(A, X->stride, Yb, Y->stride, nr, p, k, f->bS, n, f->P,
-                              next ? A + nr * X->stride : NULL, next);
+                              next ? A + nr * X->stride : NULL, next, f->xmin + p, f->xmax + p);
         *bw += (double)nr;
         return;
     }
@@ -361,7 +362,8 @@ static void gram_block(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const 
     const double *next = next_span(f, X, N, i1, &next_rows);
     /* bS += B^T B   (B = sqrt(w) (rows - sub-block mean), or sqrt(w) rows
      * without the intercept; packed kernel, upper triangle) */
-    mg__gram_packed_block(f->blk, n, NULL, 0, r, n, 0, f->bS, n, f->P, next, next_rows);
+    mg__gram_packed_block(f->blk, n, NULL, 0, r, n, 0, f->bS, n, f->P, next, next_rows, NULL,
+                          NULL);
     if (!f->ic) {
         *bw += W;
         return;
@@ -385,9 +387,13 @@ static mg_status accumulate_gram(mg_fit *f, const mg_matrix *X, const mg_matrix 
     for (size_t i0 = 0; i0 < N; i0 += f->mb) {
         const size_t i1 = N - i0 < f->mb ? N : i0 + f->mb;
         gram_block(f, X, Y, w, N, i0, i1, c, &bw);
-        /* the range of rows the kernel has just read (in cache); only for
+        /* the range of rows the kernel has just read (in cache; rows used
+         * in place: X's minima and maxima came from the kernel); only for
          * finite sums is it meaningful, checked below before it counts */
-        mg__fit_range_rows(f, X, Y, w, i0, i1);
+        if (!w && !f->ic)
+            mg__fit_range_rows_gram(f, Y, i0, i1);
+        else
+            mg__fit_range_rows(f, X, Y, w, i0, i1);
     }
     /* row-major upper (the kernel's) to column-major upper (the state's) */
     for (size_t j = 0; j < n; j++)

@@ -264,6 +264,11 @@ void mg__fit_range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y, con
                         size_t i0, size_t i1);
 void mg__fit_range_commit(mg_fit *fit);
 
+/* mg__fit_range_rows for unweighted rows whose X minima and maxima the Gram
+ * kernel has already folded into xmin + p, xmax + p (its colmin, colmax):
+ * the rest of the range. */
+void mg__fit_range_rows_gram(mg_fit *fit, const mg_matrix *Y, size_t i0, size_t i1);
+
 /* xmin / xmax <- the elementwise min / max with mn / mx (p each): the
  * union of two row sets (commit, merge). */
 void mg__fit_xrange_merge(mg_fit *fit, const double *mn, const double *mx);

@@ -118,25 +118,40 @@ RANGE_INLINE void rows4_minmax(double *restrict mn, double *restrict mx, const d
  * far is max(-min, max) of its values so far, exactly: the pass over the
  * rows keeps only the minima and maxima (two compare-and-selects a value
  * instead of an and, a multiply and three), and the maxima follow. */
-RANGE_INLINE void range_rows_unweighted(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
-                                        size_t i0, size_t i1)
+/* The unweighted range once X's minima and maxima include rows [i0, i1):
+ * X's largest magnitudes from them, Y's from its rows. */
+RANGE_INLINE void range_tail_unweighted(mg_fit *fit, const mg_matrix *Y, size_t i0, size_t i1)
 {
     static const double one[4] = { 1.0, 1.0, 1.0, 1.0 };
     const size_t p = fit->p, k = fit->k;
     double *call = fit->cmax + p + k, *mn = fit->xmin + p, *mx = fit->xmax + p;
+    for (size_t j = 0; j < p && i1 > i0; j++) {
+        const double a = -mn[j] > mx[j] ? -mn[j] : mx[j];
+        call[j] = a > call[j] ? a : call[j];
+    }
+    size_t i = i0;
+    for (; i + 4 <= i1; i += 4)
+        rows4_max(call + p, Y->data + i * Y->stride, Y->stride, k, one);
+    for (; i < i1; i++)
+        row_max(call + p, Y->data + i * Y->stride, k, 1.0);
+}
+
+RANGE_INLINE void range_rows_unweighted(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,
+                                        size_t i0, size_t i1)
+{
+    const size_t p = fit->p;
+    double *mn = fit->xmin + p, *mx = fit->xmax + p;
     size_t i = i0;
     for (; p && i + 4 <= i1; i += 4)
         rows4_minmax(mn, mx, X->data + i * X->stride, X->stride, p);
     for (; p && i < i1; i++)
         row_minmax(mn, mx, X->data + i * X->stride, p);
-    for (size_t j = 0; j < p && i1 > i0; j++) {
-        const double a = -mn[j] > mx[j] ? -mn[j] : mx[j];
-        call[j] = a > call[j] ? a : call[j];
-    }
-    for (i = i0; i + 4 <= i1; i += 4)
-        rows4_max(call + p, Y->data + i * Y->stride, Y->stride, k, one);
-    for (; i < i1; i++)
-        row_max(call + p, Y->data + i * Y->stride, k, 1.0);
+    range_tail_unweighted(fit, Y, i0, i1);
+}
+
+void mg__fit_range_rows_gram(mg_fit *fit, const mg_matrix *Y, size_t i0, size_t i1)
+{
+    range_tail_unweighted(fit, Y, i0, i1);
 }
 
 RANGE_INLINE void range_rows(mg_fit *fit, const mg_matrix *X, const mg_matrix *Y,

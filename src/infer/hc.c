@@ -239,7 +239,7 @@ static void fold_block(mg_hc *hc, size_t nb)
             hc->Zb[r * mi + l] *= s;
     }
     /* M += S^T S,  S = diag(sqrt(omega)) Z_b   (upper triangle) */
-    mg__gram_packed_block(hc->Zb, mi, NULL, 0, nb, mi, 0, hc->M, mi, hc->P, NULL, 0);
+    mg__gram_packed_block(hc->Zb, mi, NULL, 0, nb, mi, 0, hc->M, mi, hc->P, NULL, 0, NULL, NULL);
 }
 
 mg_status mg_hc_accumulate(mg_hc *hc, const mg_matrix *X, const mg_matrix *Y, const mg_matrix *w)

@@ -129,6 +129,20 @@ static void cross_generic(const double *P, size_t nb, size_t j, const double *Y,
         }
 }
 
+/* colmin, colmax <- each column's running minimum and maximum over nb
+ * rows of j columns (compare-and-select, as the range guard takes them). */
+static void minmax_rows(const double *A, size_t lda, size_t nb, size_t j, double *colmin,
+                        double *colmax)
+{
+    for (size_t r = 0; r < nb; r++) {
+        const double *a = A + r * lda;
+        for (size_t c = 0; c < j; c++) {
+            colmin[c] = a[c] < colmin[c] ? a[c] : colmin[c];
+            colmax[c] = a[c] > colmax[c] ? a[c] : colmax[c];
+        }
+    }
+}
+
 #ifdef MG__CPU_X86 /* the AVX2+FMA variant */
 
 /* S[r0 .. r0+mr, c0 .. c0+nr) += panel rows^T panel columns over nb rows. */
@@ -359,6 +373,25 @@ static void rows_cross(const double *A, size_t lda, size_t q, size_t j, const do
         }
 }
 
+/* minmax_rows over a chunk in L1, 8 columns a vector: _mm512_min_pd(v, m)
+ * is v < m ? v : m and _mm512_max_pd(v, m) is v > m ? v : m, lane by lane. */
+__attribute__((target("avx512f,avx2,fma")))
+static void rows_minmax(const double *A, size_t lda, size_t q, size_t j, double *colmin,
+                        double *colmax)
+{
+    for (size_t c0 = 0; c0 < j; c0 += NR) {
+        const __mmask8 m = (__mmask8)(j - c0 >= NR ? 0xFFu : (1u << (j - c0)) - 1u);
+        __m512d lo = _mm512_maskz_loadu_pd(m, colmin + c0), hi = _mm512_maskz_loadu_pd(m, colmax + c0);
+        for (size_t r = 0; r < q; r++) {
+            const __m512d v = _mm512_maskz_loadu_pd(m, A + r * lda + c0);
+            lo = _mm512_min_pd(v, lo);
+            hi = _mm512_max_pd(v, hi);
+        }
+        _mm512_mask_storeu_pd(colmin + c0, m, lo);
+        _mm512_mask_storeu_pd(colmax + c0, m, hi);
+    }
+}
+
 /* The AVX-512 variant's prefetch of the chunk after the one its tiles
  * multiply: rows rows of lines 64-byte lines each at stride lda, a few
  * lines before each tile.  The tiles read a chunk from L1 over and over,
@@ -394,11 +427,12 @@ static void chunk_prefetch_some(chunk_prefetch *c)
 /* S[0:j, 0:j] += A^T A (upper triangle) by the AVX-512 tiles, and
  * S[0:j, j:j+k] += A^T Y, chunk after chunk, W (spill_len(j) + cross_len(j,
  * k) doubles) holding the accumulators between them; next (next_rows rows
- * at stride lda, or NULL): the rows after the block. */
+ * at stride lda, or NULL): the rows after the block; colmin, colmax (or
+ * NULL): as mg__gram_packed_block's. */
 __attribute__((target("avx512f,avx2,fma")))
 static void rows_gram(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
                       size_t j, size_t k, double *S, size_t lds, double *W, const double *next,
-                      size_t next_rows)
+                      size_t next_rows, double *colmin, double *colmax)
 {
     size_t tiles = 0;
     for (size_t r0 = 0; r0 < j; r0 += RT)
@@ -438,6 +472,9 @@ static void rows_gram(const double *A, size_t lda, const double *Y, size_t ldy, 
         if (k > 1)
             rows_cross(A + q0 * lda, lda, q, j, Y + q0 * ldy, ldy, k, W + spill_len(j), first,
                        last, S, lds);
+        /* the range guard's minima and maxima, also from L1 */
+        if (colmin)
+            rows_minmax(A + q0 * lda, lda, q, j, colmin, colmax);
     }
 }
 
@@ -501,28 +538,34 @@ static void packed_block(const double *A, size_t lda, const double *Y, size_t ld
 
 void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, size_t ldy,
                                size_t nb, size_t j, size_t k, double *S, size_t lds, double *P,
-                               const double *next, size_t next_rows, int isa)
+                               const double *next, size_t next_rows, double *colmin,
+                               double *colmax, int isa)
 {
     if (nb == 0 || j + k == 0)
         return;
 #ifdef MG__CPU_X86
     if (isa >= MG__ISA_AVX512 && mg__cpu_has_avx512_fma() && j > 0) {
         /* S_AA += A_b^T A_b and S_AY += A_b^T Y_b, rows in place */
-        rows_gram(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows);
-    } else {
-        packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows,
-                     isa >= MG__ISA_AVX2 && mg__cpu_has_avx2_fma());
+        rows_gram(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, colmin, colmax);
+        cross_yy(Y, ldy, nb, j, k, S, lds);
+        return;
     }
+    const int avx2 = isa >= MG__ISA_AVX2 && mg__cpu_has_avx2_fma();
 #else
+    const int avx2 = 0;
     (void)isa;
-    packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, 0);
 #endif
+    /* the packed variants take the range first: pack then reads from cache */
+    if (colmin)
+        minmax_rows(A, lda, nb, j, colmin, colmax);
+    packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, avx2);
     cross_yy(Y, ldy, nb, j, k, S, lds);
 }
 
 void mg__gram_packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
                            size_t j, size_t k, double *S, size_t lds, double *P,
-                           const double *next, size_t next_rows)
+                           const double *next, size_t next_rows, double *colmin, double *colmax)
 {
-    mg__gram_packed_block_isa(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, MG__ISA_BEST);
+    mg__gram_packed_block_isa(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, colmin, colmax,
+                              MG__ISA_BEST);
 }
