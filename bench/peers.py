@@ -8,10 +8,23 @@ python3-torch).
 
 Environment: MG_BENCH_REPS (default 5) runs per measurement, median taken;
 MG_BENCH_QUICK=1 shrinks the largest sizes; MG_PEERS_ONLY=workload[,..]
-limits the workloads."""
+limits the workloads.
+
+MG_PEERS_LIB=path/to/libmatgrad.so instead times the dense backward three
+ways round by round in this one process: mg_dense_backward through ctypes,
+numpy and torch autograd (impl=*_interleaved), the library loaded before
+numpy and global, so that all three call the same OpenBLAS instance (numpy
+would otherwise bring its own copy, whose threads would compete with it).
+The three run the same dgemm: only measurements taken side by side tell them
+apart on a machine whose speed drifts between one bench and the next."""
+import ctypes
 import os
 import sys
 import time
+
+MG_LIB = None
+if os.environ.get("MG_PEERS_LIB"):
+    MG_LIB = ctypes.CDLL(os.environ["MG_PEERS_LIB"], mode=ctypes.RTLD_GLOBAL)
 
 REPS = max(1, int(os.environ.get("MG_BENCH_REPS", "5")))
 QUICK = os.environ.get("MG_BENCH_QUICK", "0") not in ("", "0")
@@ -44,6 +57,39 @@ def median_time(fn, reps=REPS):
     ts.sort()
     n = len(ts)
     return ts[n // 2] if n % 2 else 0.5 * (ts[n // 2 - 1] + ts[n // 2])
+
+
+def interleaved_times(fns, reps=REPS):
+    """Medians of each fn over the same rounds (one call of each per round,
+    after one warm-up round), at least six rounds; the order within a round
+    rotates, so no fn always follows the same other one."""
+    for fn in fns:
+        fn()
+    ts = [[] for _ in fns]
+    for r in range(max(reps, 6)):
+        for s in range(len(fns)):
+            i = (r + s) % len(fns)
+            t0 = time.perf_counter()
+            fns[i]()
+            ts[i].append(time.perf_counter() - t0)
+    out = []
+    for v in ts:
+        v.sort()
+        n = len(v)
+        out.append(v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2]))
+    return out
+
+
+class MgMatrix(ctypes.Structure):
+    _fields_ = [("data", ctypes.POINTER(ctypes.c_double)), ("rows", ctypes.c_size_t),
+                ("cols", ctypes.c_size_t), ("stride", ctypes.c_size_t)]
+
+
+def mg_view(a):
+    """mg_matrix view of a C-contiguous float64 array (a 1-D one as one row)."""
+    assert a.dtype == np.float64 and a.flags["C_CONTIGUOUS"]
+    rows, cols = a.shape if a.ndim == 2 else (1, a.shape[0])
+    return MgMatrix(a.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), rows, cols, cols)
 
 
 def result(workload, impl, size, t, rate=None, unit="-"):
@@ -154,6 +200,9 @@ def dense_backward():
         dA = rng.uniform(-1, 1, (m, n_out))
         size = "%dx%dx%d" % (m, k, n_out)
         gf = 4.0 * m * k * n_out * 1e-9  # two products of 2 m k n flops
+        if MG_LIB is not None:
+            dense_backward_interleaved(size, gf, Z, W, dA)
+            continue
         if np is not None:
             t = median_time(lambda: (dA @ W.T, Z.T @ dA, dA.sum(0)))
             result("dense_backward", "numpy", size, t, gf / t, "GFLOP/s")
@@ -171,6 +220,34 @@ def dense_backward():
             result("dense_backward", "torch_autograd", size, t, gf / t, "GFLOP/s")
             t = median_time(lambda: (dAt @ Wt.detach().T, Zt.detach().T @ dAt, dAt.sum(0)))
             result("dense_backward", "torch", size, t, gf / t, "GFLOP/s")
+
+
+def dense_backward_interleaved(size, gf, Z, W, dA):
+    m, k = Z.shape
+    n_out = W.shape[1]
+    dZ, dW, db = np.empty((m, k)), np.empty((k, n_out)), np.empty(n_out)
+    views = [mg_view(x) for x in (Z, W, dA, dZ, dW, db)]
+    refs = [ctypes.byref(v) for v in views]
+    MG_LIB.mg_dense_backward.restype = ctypes.c_int
+
+    def ours():
+        if MG_LIB.mg_dense_backward(*refs) != 0:
+            raise RuntimeError("mg_dense_backward failed")
+    fns, names = [ours, lambda: (dA @ W.T, Z.T @ dA, dA.sum(0))], ["matgrad", "numpy"]
+    if torch is not None:
+        Zt = torch.from_numpy(Z).requires_grad_(True)
+        Wt = torch.from_numpy(W).requires_grad_(True)
+        bt = torch.zeros(n_out, dtype=torch.float64, requires_grad=True)
+        dAt = torch.from_numpy(dA)
+        out = Zt @ Wt + bt
+
+        def backward():
+            Zt.grad = Wt.grad = bt.grad = None
+            out.backward(dAt, retain_graph=True)
+        fns.append(backward)
+        names.append("torch_autograd")
+    for name, t in zip(names, interleaved_times(fns)):
+        result("dense_backward", name + "_interleaved", size, t, gf / t, "GFLOP/s")
 
 
 def main():
