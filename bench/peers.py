@@ -61,12 +61,12 @@ def median_time(fn, reps=REPS):
 
 def interleaved_times(fns, reps=REPS):
     """Medians of each fn over the same rounds (one call of each per round,
-    after one warm-up round), at least six rounds; the order within a round
+    after one warm-up round), at least eleven rounds; the order within a round
     rotates, so no fn always follows the same other one."""
     for fn in fns:
         fn()
     ts = [[] for _ in fns]
-    for r in range(max(reps, 6)):
+    for r in range(max(reps, 11)):
         for s in range(len(fns)):
             i = (r + s) % len(fns)
             t0 = time.perf_counter()
