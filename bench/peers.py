@@ -204,22 +204,35 @@ def dense_backward():
             dense_backward_interleaved(size, gf, Z, W, dA)
             continue
         if np is not None:
-            t = median_time(lambda: (dA @ W.T, Z.T @ dA, dA.sum(0)))
+            t = median_time(numpy_backward(Z, W, dA))
             result("dense_backward", "numpy", size, t, gf / t, "GFLOP/s")
         if torch is not None:
-            Zt = torch.from_numpy(Z).requires_grad_(True)
-            Wt = torch.from_numpy(W).requires_grad_(True)
-            bt = torch.zeros(n_out, dtype=torch.float64, requires_grad=True)
-            dAt = torch.from_numpy(dA)
-            out = Zt @ Wt + bt
-
-            def backward():
-                Zt.grad = Wt.grad = bt.grad = None
-                out.backward(dAt, retain_graph=True)
-            t = median_time(backward)
+            autograd, plain = torch_backward(Z, W, dA)
+            t = median_time(autograd)
             result("dense_backward", "torch_autograd", size, t, gf / t, "GFLOP/s")
-            t = median_time(lambda: (dAt @ Wt.detach().T, Zt.detach().T @ dAt, dAt.sum(0)))
+            t = median_time(plain)
             result("dense_backward", "torch", size, t, gf / t, "GFLOP/s")
+
+
+def numpy_backward(Z, W, dA):
+    """The dense layer's backward pass as a numpy user writes it."""
+    return lambda: (dA @ W.T, Z.T @ dA, dA.sum(0))
+
+
+def torch_backward(Z, W, dA):
+    """The backward pass through torch autograd of Z W + b, and the same
+    products written out in torch."""
+    n_out = W.shape[1]
+    Zt = torch.from_numpy(Z).requires_grad_(True)
+    Wt = torch.from_numpy(W).requires_grad_(True)
+    bt = torch.zeros(n_out, dtype=torch.float64, requires_grad=True)
+    dAt = torch.from_numpy(dA)
+    out = Zt @ Wt + bt
+
+    def autograd():
+        Zt.grad = Wt.grad = bt.grad = None
+        out.backward(dAt, retain_graph=True)
+    return autograd, lambda: (dAt @ Wt.detach().T, Zt.detach().T @ dAt, dAt.sum(0))
 
 
 def dense_backward_interleaved(size, gf, Z, W, dA):
@@ -233,18 +246,9 @@ def dense_backward_interleaved(size, gf, Z, W, dA):
     def ours():
         if MG_LIB.mg_dense_backward(*refs) != 0:
             raise RuntimeError("mg_dense_backward failed")
-    fns, names = [ours, lambda: (dA @ W.T, Z.T @ dA, dA.sum(0))], ["matgrad", "numpy"]
+    fns, names = [ours, numpy_backward(Z, W, dA)], ["matgrad", "numpy"]
     if torch is not None:
-        Zt = torch.from_numpy(Z).requires_grad_(True)
-        Wt = torch.from_numpy(W).requires_grad_(True)
-        bt = torch.zeros(n_out, dtype=torch.float64, requires_grad=True)
-        dAt = torch.from_numpy(dA)
-        out = Zt @ Wt + bt
-
-        def backward():
-            Zt.grad = Wt.grad = bt.grad = None
-            out.backward(dAt, retain_graph=True)
-        fns.append(backward)
+        fns.append(torch_backward(Z, W, dA)[0])
         names.append("torch_autograd")
     for name, t in zip(names, interleaved_times(fns)):
         result("dense_backward", name + "_interleaved", size, t, gf / t, "GFLOP/s")
