@@ -309,6 +309,13 @@ static const double *next_span(const mg_fit *f, const mg_matrix *X, size_t N, si
     return *rows ? X->data + i1 * X->stride : NULL;
 }
 
+/* GRAM: unweighted rows without the intercept go to the kernel in place
+ * (no copy), which then also takes X's minima and maxima for the range. */
+static int gram_in_place(const mg_fit *f, const mg_matrix *w)
+{
+    return !w && !f->ic;
+}
+
 /* GRAM, one sub-block of rows [i0, i1): its products added to bS (row-major
  * upper), its weight to *bw and, with the intercept, its mean merged into
  * bmean (c: the shift, updated to this sub-block's mean; N: the rows of the
@@ -331,7 +338,7 @@ static void gram_block(mg_fit *f, const mg_matrix *X, const mg_matrix *Y, const 
                        size_t N, size_t i0, size_t i1, double *c, double *bw)
 {
     const size_t n = f->n, p = f->p, k = f->k, nr = i1 - i0;
-    if (!w && !f->ic) {
+    if (gram_in_place(f, w)) {
         /* rows used in place: no copy */
         const double *A = X->data + i0 * X->stride, *Yb = Y->data + i0 * Y->stride;
         const size_t left = N - i1, next = left < f->mb ? left : f->mb;
@@ -390,7 +397,7 @@ static mg_status accumulate_gram(mg_fit *f, const mg_matrix *X, const mg_matrix 
         /* the range of rows the kernel has just read (in cache; rows used
          * in place: X's minima and maxima came from the kernel); only for
          * finite sums is it meaningful, checked below before it counts */
-        if (!w && !f->ic)
+        if (gram_in_place(f, w))
             mg__fit_range_rows_gram(f, Y, i0, i1);
         else
             mg__fit_range_rows(f, X, Y, w, i0, i1);
