@@ -11,25 +11,31 @@
  * long as reading A, and what of it did not overlap the reads was the gap
  * to the streaming rate.
  *
- * A is walked in blocks of about BLOCK_BYTES (kept in L1).  Phase 1 streams
- * the block row after row from memory, computing each row's residuals; the
- * rows are read strictly in address order because that is what the hardware
- * prefetcher follows best (a first version that interleaved four rows'
- * loads ran well below the streaming rate, docs/performance.md).  Phase 2 adds the block's
- * A_b^T R_b from L1, four rows per update of the accumulator.
+ * Every entry of the gradient is summed one row at a time, in row order:
+ * g_c = (..((g_c + r_0 a_0c) + r_1 a_1c) + ..), each r_i = y_i - a_i w by the
+ * dot product's fixed order.  Two ways to that order:
+ *   - one output whose gradient fits in registers (j <= 64 on the 8-wide
+ *     variant, 32 on the others): one pass, each row loaded once, its
+ *     residual formed and its r a added to g while the row sits in
+ *     registers and L1.  This is the pass at 1e6 x 64: it reads A at 95-98%
+ *     of the prefetching streaming sum's rate (bench/bench_grad_bw.c);
+ *   - otherwise blocks of about BLOCK_BYTES of rows (kept in L1): phase 1
+ *     streams the block's rows in address order (what the hardware
+ *     prefetcher follows best) and forms their residuals; phase 2 adds
+ *     A_b^T R_b from L1, up to 64 columns of g at a time in registers over
+ *     all the block's rows.
+ * The two are the same operations in the same order, so the same bits.
  *
- * The hardware prefetcher alone does not keep memory busy: it stops running
- * ahead while phase 2 computes from L1, so the two phases' times added up
- * (one thread at 1e6 x 64: 65% of a plain streaming sum).  So we also ask
- * for lines ahead ourselves, into L2 (prefetcht1: measured faster than into
- * L1, which holds a line fill buffer for the whole memory latency), spread
- * evenly over both phases: a cursor runs 8 to 16 KiB ahead through the
- * slice's bytes; phase 1 moves it on by half of each row and phase 2 by one
- * line per vector column of each four-row update (the other half).  Asking
- * for a block's lines during phase 1 alone left memory idle during phase 2
- * (90% of the stream, against 95% spread; bench/bench_grad_bw.c).  Rows
- * with a gap of a line or more between them (lda >= j + 8) are prefetched
- * row by row in phase 1 instead, so that no gap is read. */
+ * The hardware prefetcher alone does not keep memory busy (the plain sum
+ * reads 7-20% slower than one that also prefetches), so the rows' lines are
+ * also asked for ahead, into L2 (prefetcht1: into L1 measured slower, as
+ * each outstanding L1 prefetch holds a line fill buffer for the whole
+ * memory latency): at each row, every line up to PREFETCH_BYTES past its
+ * end, as the streaming sum does.  Rows with a gap of a line or more
+ * between them (lda >= j + 8) are prefetched row by row instead, so that
+ * no gap is read.  The block-wise version of this kernel (four rows per
+ * update of g in memory, prefetches spread over both phases) read at
+ * 78-85% of that sum (docs/performance.md). */
 #include "mse_fused.h"
 #include "cpu.h"
 
@@ -58,26 +64,13 @@ enum {
  * end of the slice's bytes. */
 typedef struct cursor { uintptr_t next, end; } cursor;
 
-/* Phase 1, before the row at `row`: the next n lines, then as many as keep
- * the cursor PREFETCH_BYTES ahead of the row. */
-MG_INLINE void cursor_row(cursor *pc, uintptr_t row, size_t n)
+/* Phase 1, at the row ending at `row_end`: every line up to PREFETCH_BYTES
+ * past it that has not been asked for yet. */
+MG_INLINE void cursor_row(cursor *pc, uintptr_t row_end)
 {
-    const uintptr_t least = row + PREFETCH_BYTES;
-    for (; n > 0 && pc->next < pc->end; n--, pc->next += LINE)
-        PREFETCH(pc->next);
+    const uintptr_t least = row_end + PREFETCH_BYTES;
     for (; pc->next < least && pc->next < pc->end; pc->next += LINE)
         PREFETCH(pc->next);
-}
-
-/* Phase 2, for one four-row update of j columns: the start of the update's
- * j/4 lines (update4 asks for them), or 0 past the slice's end. */
-MG_INLINE uintptr_t cursor_update(cursor *pc, size_t j)
-{
-    const uintptr_t at = pc->next, len = (uintptr_t)(j / 4) * LINE;
-    if (at + len > pc->end)
-        return 0;
-    pc->next = at + len;
-    return at;
 }
 
 /* The cache lines of a[0..j), for rows with gaps (not dense). */
@@ -116,36 +109,59 @@ MG_INLINE double dot(const double *a, const double *w, size_t j)
     return d;
 }
 
-/* g += e0 a0 + e1 a1 + e2 a2 + e3 a3 (rows in L1; one load/store of g per
- * four rows).  With pf != 0, asks for the line at pf + LINE * (c / 4) at
- * column c. */
-MG_INLINE void update4(double *g, const double *a0, size_t lda, const double *e, size_t k,
-                       size_t j, uintptr_t pf)
+/* Phase 2's order, for every entry of g: g_c = (..((g_c + e_0 a_0c) +
+ * e_1 a_1c) + ..) + e_{nb-1} a_{nb-1,c}, one row at a time, whatever the
+ * vector width.  The panels below keep NV vectors of g in registers over
+ * all nb rows (one load and one store of g per block); e_i is e[i * k]. */
+#define PANEL_BODY(VT, LDV, WIDTH, NV)                                                   \
+    VT acc[NV];                                                                          \
+    _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) acc[z] = LDV(g + (WIDTH) * z); \
+    for (size_t i = 0; i < nb; i++) {                                                    \
+        const double ei = e[i * k];                                                      \
+        const VT f = (VT){ 0 } + ei;                                                     \
+        const double *a = a0 + i * lda;                                                  \
+        _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) acc[z] += f * LDV(a + (WIDTH) * z); \
+    }                                                                                    \
+    _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) *(VT *)(g + (WIDTH) * z) = acc[z];
+
+/* g[0..4 nv) over the block's rows, 4-wide; nv is a constant where inlined */
+MG_INLINE void panel4(double *g, const double *a0, size_t lda, const double *e, size_t k,
+                      size_t nb, const int nv)
 {
-    const double *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-    const double e0 = e[0], e1 = e[k], e2 = e[2 * k], e3 = e[3 * k];
-    const v4d f0 = { e0, e0, e0, e0 }, f1 = { e1, e1, e1, e1 }, f2 = { e2, e2, e2, e2 },
-              f3 = { e3, e3, e3, e3 };
-    size_t c = 0;
-    for (; c + 4 <= j; c += 4) {
-        if (pf)
-            PREFETCH(pf + (LINE / 4) * c);
-        v4d t = (f0 * LD(a0 + c) + f1 * LD(a1 + c)) + (f2 * LD(a2 + c) + f3 * LD(a3 + c));
-        *(v4d *)(g + c) = LD(g + c) + t;
-    }
-    for (; c < j; c++)
-        g[c] += (e0 * a0[c] + e1 * a1[c]) + (e2 * a2[c] + e3 * a3[c]);
+    PANEL_BODY(v4d, LD, 4, nv)
 }
 
-/* g += e a */
-MG_INLINE void update1(double *g, const double *a, double e, size_t j)
+/* The columns past the last whole vector, one at a time. */
+MG_INLINE void panel_tail(double *g, const double *a0, size_t lda, const double *e, size_t k,
+                          size_t nb, size_t cols)
 {
-    const v4d f = { e, e, e, e };
+    for (size_t c = 0; c < cols; c++) {
+        double s = g[c];
+        for (size_t i = 0; i < nb; i++)
+            s += e[i * k] * a0[i * lda + c];
+        g[c] = s;
+    }
+}
+
+/* g[0..j) += A_b^T e (phase 2's order): panels of up to eight 4-wide vectors. */
+MG_INLINE void update_block4(double *g, const double *a0, size_t lda, const double *e, size_t k,
+                             size_t nb, size_t j)
+{
     size_t c = 0;
-    for (; c + 4 <= j; c += 4)
-        *(v4d *)(g + c) = LD(g + c) + f * LD(a + c);
-    for (; c < j; c++)
-        g[c] += e * a[c];
+    for (; c + 32 <= j; c += 32)
+        panel4(g + c, a0 + c, lda, e, k, nb, 8);
+    switch ((j - c) / 4) {
+    case 7: panel4(g + c, a0 + c, lda, e, k, nb, 7); break;
+    case 6: panel4(g + c, a0 + c, lda, e, k, nb, 6); break;
+    case 5: panel4(g + c, a0 + c, lda, e, k, nb, 5); break;
+    case 4: panel4(g + c, a0 + c, lda, e, k, nb, 4); break;
+    case 3: panel4(g + c, a0 + c, lda, e, k, nb, 3); break;
+    case 2: panel4(g + c, a0 + c, lda, e, k, nb, 2); break;
+    case 1: panel4(g + c, a0 + c, lda, e, k, nb, 1); break;
+    default: break;
+    }
+    c += (j - c) / 4 * 4;
+    panel_tail(g + c, a0 + c, lda, e, k, nb, j - c);
 }
 
 #ifdef MG__CPU_X86
@@ -182,59 +198,159 @@ MG_INLINE double dot8(const double *a, const double *w, size_t j)
     return d;
 }
 
-/* update4(), eight columns at a time. */
-MG_INLINE void update4_8(double *g, const double *a0, size_t lda, const double *e, size_t k,
-                         size_t j, uintptr_t pf)
+/* panel4() with 8-wide vectors. */
+MG_INLINE void panel8(double *g, const double *a0, size_t lda, const double *e, size_t k,
+                      size_t nb, const int nv)
 {
-    const double *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-    const double e0 = e[0], e1 = e[k], e2 = e[2 * k], e3 = e[3 * k];
-    const v8d f0 = { e0, e0, e0, e0, e0, e0, e0, e0 }, f1 = { e1, e1, e1, e1, e1, e1, e1, e1 },
-              f2 = { e2, e2, e2, e2, e2, e2, e2, e2 }, f3 = { e3, e3, e3, e3, e3, e3, e3, e3 };
-    size_t c = 0;
-    for (; c + 8 <= j; c += 8) {
-        if (pf) {
-            PREFETCH(pf + (LINE / 4) * c);
-            PREFETCH(pf + (LINE / 4) * (c + 4));
-        }
-        v8d t = (f0 * LD8(a0 + c) + f1 * LD8(a1 + c)) + (f2 * LD8(a2 + c) + f3 * LD8(a3 + c));
-        *(v8d *)(g + c) = LD8(g + c) + t;
-    }
-    if (c < j)
-        update4(g + c, a0 + c, lda, e, k, j - c, pf ? pf + (LINE / 4) * c : 0);
+    PANEL_BODY(v8d, LD8, 8, nv)
 }
 
-/* update1(), eight columns at a time. */
-MG_INLINE void update1_8(double *g, const double *a, double e, size_t j)
+/* update_block4() with panels of up to eight 8-wide vectors; the last four
+ * columns of a multiple of four go by the 4-wide panel (the same order). */
+MG_INLINE void update_block8(double *g, const double *a0, size_t lda, const double *e, size_t k,
+                             size_t nb, size_t j)
 {
-    const v8d f = { e, e, e, e, e, e, e, e };
     size_t c = 0;
-    for (; c + 8 <= j; c += 8)
-        *(v8d *)(g + c) = LD8(g + c) + f * LD8(a + c);
+    for (; c + 64 <= j; c += 64)
+        panel8(g + c, a0 + c, lda, e, k, nb, 8);
+    switch ((j - c) / 8) {
+    case 7: panel8(g + c, a0 + c, lda, e, k, nb, 7); break;
+    case 6: panel8(g + c, a0 + c, lda, e, k, nb, 6); break;
+    case 5: panel8(g + c, a0 + c, lda, e, k, nb, 5); break;
+    case 4: panel8(g + c, a0 + c, lda, e, k, nb, 4); break;
+    case 3: panel8(g + c, a0 + c, lda, e, k, nb, 3); break;
+    case 2: panel8(g + c, a0 + c, lda, e, k, nb, 2); break;
+    case 1: panel8(g + c, a0 + c, lda, e, k, nb, 1); break;
+    default: break;
+    }
+    c += (j - c) / 8 * 8;
     if (c < j)
-        update1(g + c, a + c, e, j - c);
+        update_block4(g + c, a0 + c, lda, e, k, nb, j - c);
 }
 #define DOT(wide, a, w, j) ((wide) ? dot8(a, w, j) : dot(a, w, j))
-#define UPDATE4(wide, ...) ((wide) ? update4_8(__VA_ARGS__) : update4(__VA_ARGS__))
-#define UPDATE1(wide, ...) ((wide) ? update1_8(__VA_ARGS__) : update1(__VA_ARGS__))
+#define UPDATE_BLOCK(wide, ...) ((wide) ? update_block8(__VA_ARGS__) : update_block4(__VA_ARGS__))
 #else
 /* one variant: wide is always 0 here (the comma keeps it used) */
 #define DOT(wide, a, w, j) ((void)(wide), dot(a, w, j))
-#define UPDATE4(wide, ...) ((void)(wide), update4(__VA_ARGS__))
-#define UPDATE1(wide, ...) ((void)(wide), update1(__VA_ARGS__))
+#define UPDATE_BLOCK(wide, ...) ((void)(wide), update_block4(__VA_ARGS__))
+#endif
+
+/* Phase 1's prefetch before row i of the slice [r0, r1): the cursor on
+ * dense rows, else the lines of the row D rows ahead. */
+typedef struct row_prefetch {
+    cursor pc;
+    uintptr_t a0, row_bytes;
+    size_t D, r1, j;
+    int dense;
+} row_prefetch;
+
+MG_INLINE row_prefetch row_prefetch_start(const double *A, size_t lda, size_t j, size_t r0,
+                                          size_t r1)
+{
+    const uintptr_t a0 = (uintptr_t)A, row_bytes = (uintptr_t)(lda * sizeof(double));
+    row_prefetch rp = { { a0 + r0 * row_bytes, a0 + r1 * row_bytes }, a0, row_bytes,
+                        (PREFETCH_BYTES + j * sizeof(double) - 1) / (j * sizeof(double)), r1, j,
+                        lda - j < LINE / sizeof(double) };
+    return rp;
+}
+
+MG_INLINE void row_prefetch_at(row_prefetch *rp, size_t i)
+{
+    if (rp->dense)
+        cursor_row(&rp->pc, rp->a0 + (i + 1) * rp->row_bytes);
+    else if (rp->D < rp->r1 - i)
+        prefetch_row((const double *)(rp->a0 + (i + rp->D) * rp->row_bytes), rp->j);
+}
+
+/* Both phases in one, for one output whose gradient row g (j entries) fits
+ * in NV vectors of WIDTH lanes plus fewer than WIDTH columns: per row,
+ * r = y - a w, sum += r^2 and g += r a, with g in registers over the whole
+ * slice.  Every operation is the two phases' in their order, so the bits
+ * are theirs; what is saved is phase 2's second pass over each block. */
+#define FUSED_BODY(VT, LDV, WIDTH, NV, DOTF)                                                   \
+    row_prefetch rp = row_prefetch_start(A, lda, j, r0, r1);                                  \
+    double sum = *ssq;                                                                         \
+    VT acc[NV];                                                                                \
+    _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) acc[z] = LDV(g + (WIDTH) * z);     \
+    for (size_t i = r0; i < r1; i++) {                                                         \
+        const double *a = A + i * lda;                                                         \
+        row_prefetch_at(&rp, i);                                                               \
+        /* r_i = y_i - a_i w   (derivations.md, "MSE loss") */                                 \
+        const double r = Y[i * ldy] - DOTF(a, wT, j);                                          \
+        sum += r * r;                                                                          \
+        /* g += r_i a_i */                                                                     \
+        const VT f = (VT){ 0 } + r;                                                            \
+        _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) acc[z] += f * LDV(a + (WIDTH) * z); \
+        for (size_t c = (size_t)(NV) * (WIDTH); c < j; c++)                                    \
+            g[c] += r * a[c];                                                                  \
+    }                                                                                          \
+    _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) *(VT *)(g + (WIDTH) * z) = acc[z]; \
+    *ssq = sum;
+
+#define FUSED_ARGS                                                                             \
+    const double *A, size_t lda, const double *Y, size_t ldy, const double *wT, size_t j,     \
+        size_t r0, size_t r1, double *g, double *ssq
+
+MG_INLINE void fused4(FUSED_ARGS, const int nv)
+{
+    FUSED_BODY(v4d, LD, 4, nv, dot)
+}
+
+/* j < 4 (nv = 0): g in memory alone */
+MG_INLINE void fused_rows4(FUSED_ARGS)
+{
+    switch (j / 4) {
+    case 8: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 8); break;
+    case 7: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 7); break;
+    case 6: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 6); break;
+    case 5: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 5); break;
+    case 4: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 4); break;
+    case 3: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 3); break;
+    case 2: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 2); break;
+    case 1: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 1); break;
+    default: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 0); break;
+    }
+}
+
+#ifdef MG__CPU_X86
+MG_INLINE void fused8(FUSED_ARGS, const int nv)
+{
+    FUSED_BODY(v8d, LD8, 8, nv, dot8)
+}
+
+/* The last four columns of j % 8 >= 4 stay in memory: the 8-wide two
+ * phases give them the same operations as any other entry. */
+MG_INLINE void fused_rows8(FUSED_ARGS)
+{
+    switch (j / 8) {
+    case 8: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 8); break;
+    case 7: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 7); break;
+    case 6: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 6); break;
+    case 5: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 5); break;
+    case 4: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 4); break;
+    case 3: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 3); break;
+    case 2: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 2); break;
+    case 1: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 1); break;
+    default: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 0); break;
+    }
+}
+#define FUSED_ROWS(wide, ...) ((wide) ? fused_rows8(__VA_ARGS__) : fused_rows4(__VA_ARGS__))
+#else
+#define FUSED_ROWS(wide, ...) ((void)(wide), fused_rows4(__VA_ARGS__))
 #endif
 
 MG_INLINE void rows_body(const double *A, size_t lda, const double *Y, size_t ldy,
                          const double *wT, size_t j, size_t k, size_t r0, size_t r1,
                          double *accT, double *ssq, const int wide)
 {
+    if (accT && k == 1 && j <= (wide ? 64 : 32)) {
+        FUSED_ROWS(wide, A, lda, Y, ldy, wT, j, r0, r1, accT, ssq);
+        return;
+    }
     size_t B = BLOCK_BYTES / (lda * sizeof(double));
     B = B < 4 ? 4 : B > MAX_BLOCK_ROWS ? MAX_BLOCK_ROWS : B & ~(size_t)3;
     double e[MAX_BLOCK_ROWS * MG__FUSED_MAX_K]; /* the block's residuals, nb x k */
-    const int dense = lda - j < LINE / sizeof(double);
-    const uintptr_t a0 = (uintptr_t)A, row_bytes = (uintptr_t)(lda * sizeof(double));
-    cursor pc = { a0 + r0 * row_bytes, a0 + r1 * row_bytes };
-    /* not dense: rows ahead of the one in phase 1 whose lines are asked for */
-    const size_t D = (PREFETCH_BYTES + j * sizeof(double) - 1) / (j * sizeof(double));
+    row_prefetch rp = row_prefetch_start(A, lda, j, r0, r1);
     double sum = *ssq;
 
     for (size_t b0 = r0; b0 < r1; b0 += B) {
@@ -242,10 +358,7 @@ MG_INLINE void rows_body(const double *A, size_t lda, const double *Y, size_t ld
         const double *Ab = A + b0 * lda;
         /* Phase 1 -- r_i = y_i - a_i W   (derivations.md, "MSE loss") */
         for (size_t i = 0; i < nb; i++) {
-            if (dense)
-                cursor_row(&pc, a0 + (b0 + i) * row_bytes, lda / 16);
-            else if (D < r1 - (b0 + i))
-                prefetch_row(Ab + (i + D) * lda, j);
+            row_prefetch_at(&rp, b0 + i);
             for (size_t m = 0; m < k; m++) {
                 const double r = Y[(b0 + i) * ldy + m] - DOT(wide, Ab + i * lda, wT + m * j, j);
                 e[i * k + m] = r;
@@ -255,15 +368,8 @@ MG_INLINE void rows_body(const double *A, size_t lda, const double *Y, size_t ld
         if (!accT)
             continue;
         /* Phase 2 -- g_m += A_b^T r_m, from L1 */
-        for (size_t m = 0; m < k; m++) {
-            double *g = accT + m * j;
-            size_t i = 0;
-            for (; i + 4 <= nb; i += 4)
-                UPDATE4(wide, g, Ab + i * lda, lda, e + i * k + m, k, j,
-                        dense && m == 0 ? cursor_update(&pc, j) : 0);
-            for (; i < nb; i++)
-                UPDATE1(wide, g, Ab + i * lda, e[i * k + m], j);
-        }
+        for (size_t m = 0; m < k; m++)
+            UPDATE_BLOCK(wide, accT + m * j, Ab, lda, e + m, k, nb, j);
     }
     *ssq = sum;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Private: the fused one-pass MSE kernel for few outputs (k small).  Each
- * group of four rows of A is loaded from memory once and used twice while it
- * sits in L1: first for its residuals r = y - A w, then for its contribution
- * A^T r to the gradient (docs/performance.md, "The fused MSE kernel"). */
+ * row of A is loaded from memory once and used twice while it sits in
+ * registers or L1: first for its residuals r = y - A w, then for its
+ * contribution A^T r to the gradient (docs/performance.md, "The MSE
+ * gradient: one fused pass"). */
 #ifndef MATGRAD_MSE_FUSED_H
 #define MATGRAD_MSE_FUSED_H
 
