@@ -110,6 +110,14 @@ double *mg__alloc_doubles(size_t a, size_t b)
     return malloc((n ? n : 1) * sizeof(double));
 }
 
+double *mg__alloc_lines(size_t n)
+{
+    if (n > (SIZE_MAX - MG__LINE) / sizeof(double))
+        return NULL;
+    const size_t bytes = ((n ? n : 1) * sizeof(double) + MG__LINE - 1) / MG__LINE * MG__LINE;
+    return aligned_alloc(MG__LINE, bytes);
+}
+
 mg_status mg__check_all(const mg_matrix *const *ms, size_t count)
 {
     for (size_t i = 0; i < count; i++) {

@@ -47,6 +47,12 @@ MG__MUST_USE int mg__mul_overflows(size_t a, size_t b, size_t *out);
 
 /* malloc of a * b doubles; NULL on overflow or failure. */
 MG__MUST_USE double *mg__alloc_doubles(size_t a, size_t b);
+/* n doubles on cache lines of their own (MG__LINE-byte aligned, the size
+ * rounded up to whole lines), for data one thread writes while another
+ * reads its neighbour: no line is shared with another allocation.  NULL on
+ * overflow or failure; free() releases it. */
+enum { MG__LINE = 64 };
+MG__MUST_USE double *mg__alloc_lines(size_t n);
 
 /* mg_matrix_check on each of count views; the first failure's status. */
 MG__MUST_USE mg_status mg__check_all(const mg_matrix *const *ms, size_t count);

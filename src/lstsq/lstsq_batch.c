@@ -169,9 +169,16 @@ static void run_fit(const batch *b, size_t i, mg__batch_ws *w)
  * runs a fit changes nothing in it). */
 #define MG__BATCH_CHUNK 8
 
+/* One thread's workspace, alone on its cache lines: every fit writes its
+ * fields (rcond, steps), and beside another thread's workspace each such
+ * write made the other thread's next reads of its own fields miss. */
+typedef struct lone_ws {
+    _Alignas(MG__LINE) mg__batch_ws w;
+} lone_ws;
+
 typedef struct batch_run {
     const batch *b;
-    mg__batch_ws *w; /* one workspace per thread */
+    lone_ws *w; /* one workspace per thread */
 } batch_run;
 
 static void run_chunk(void *ctx, size_t c, int worker)
@@ -179,11 +186,11 @@ static void run_chunk(void *ctx, size_t c, int worker)
     const batch_run *r = ctx;
     const size_t end = (c + 1) * MG__BATCH_CHUNK;
     for (size_t i = c * MG__BATCH_CHUNK; i < end && i < r->b->count; i++)
-        run_fit(r->b, i, &r->w[worker]);
+        run_fit(r->b, i, &r->w[worker].w);
 }
 
 /* Every fit on the parallel path, on up to nt threads (pool.h). */
-static void run_parallel(const batch *b, mg__batch_ws *w, int nt)
+static void run_parallel(const batch *b, lone_ws *w, int nt)
 {
     batch_run r = { b, w };
     mg__pool_for(nt, (b->count + MG__BATCH_CHUNK - 1) / MG__BATCH_CHUNK, run_chunk, &r);
@@ -207,19 +214,20 @@ static void run_deferred(const batch *b)
 static MG__MUST_USE mg_status run_batch(batch *b, size_t N, size_t p)
 {
     const int nt = mg__slice_threads(mg__max_threads(), b->count);
-    mg__batch_ws *w = calloc((size_t)nt, sizeof *w);
+    /* nt * sizeof *w is a multiple of its alignment, as aligned_alloc asks */
+    lone_ws *w = aligned_alloc(_Alignof(lone_ws), (size_t)nt * sizeof *w);
     if (!w)
         return MG_ENOMEM;
     mg_status s = MG_OK;
     int made = 0;
     for (; s == MG_OK && made < nt; made++)
-        s = mg__batch_ws_alloc(&w[made], N, p, b->k);
+        s = mg__batch_ws_alloc(&w[made].w, N, p, b->k);
     if (s != MG_OK)
         made--; /* the failed one freed itself */
     if (s == MG_OK)
         run_parallel(b, w, nt);
     for (int t = 0; t < made; t++)
-        mg__batch_ws_free(&w[t]);
+        mg__batch_ws_free(&w[t].w);
     free(w);
     return s;
 }

@@ -32,7 +32,8 @@ mg_status mg__batch_ws_alloc(mg__batch_ws *w, size_t N, size_t p, size_t k)
         return MG_ENOMEM;
     const size_t total = np + p * p + 7 * p + 4 * N + MG__REFINE_OPS_SCRATCH(N, p) + 2 * p * k +
                          3 * k;
-    w->Z = mg__alloc_doubles(total, 1);
+    /* its own cache lines: another thread's fits run beside this one's */
+    w->Z = mg__alloc_lines(total);
     if (!w->Z)
         return MG_ENOMEM;
     w->N = N;
