@@ -38,7 +38,8 @@ NOTES = {
     "mixed_threads": "bench_threads: a call right after the other library's call (a program "
                      "alternating its own OpenBLAS calls with matgrad's), against the same call "
                      "after a 300 ms pause, in the same rounds; *rate* = mixed / isolated "
-                     "(1: the thread pools do not hold each other's cores). "
+                     "(1: the thread pools do not hold each other's cores); *_loop: the pair "
+                     "repeated back to back with no pause, against the same isolated median. "
                      "docs/performance.md, \"Threads\".",
     "dense_backward": "dZ = dA W^T, dW = Z^T dA, db = 1^T dA at m x 1024 x 1024 (*_interleaved: "
                       "mg_dense_backward through ctypes, numpy and torch autograd timed round by "

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,74 @@ START_TEST(workers_sleep_after_a_pass)
 }
 END_TEST
 
+#ifdef __linux__
+/* How many of this process's threads have an affinity other than *want
+ * (sched_getaffinity on each task), or -1 when /proc cannot be read. */
+static int threads_not_on(const cpu_set_t *want)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        cpu_set_t got;
+        if (sched_getaffinity((pid_t)atol(e->d_name), sizeof got, &got) == 0 &&
+            !CPU_EQUAL(&got, want))
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A worker that wakes on its caller's CPU leaves it for the pass by its
+ * own affinity (src/kernels/pool.c, "Where a worker runs a pass") and
+ * must take its own affinity back after: matgrad never leaves a thread
+ * restricted.  The caller is pinned to one CPU for 200 passes (its
+ * workers, started before, are not), which makes workers wake there and
+ * move; afterwards, with the caller's own affinity back, every thread of
+ * the process must have the process's affinity again, and every slice
+ * must have run once. */
+START_TEST(workers_take_their_affinity_back)
+{
+    cpu_set_t all;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    if (CPU_COUNT(&all) < 2)
+        return; /* one CPU: no worker has anywhere to go */
+    static count c;
+    count_init(&c, 2, 200);
+    mg__pool_for(2, 200, count_slice, &c); /* the workers start unpinned */
+    ck_assert(all_once(&c));
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, &all)) {
+            CPU_SET(cpu, &one);
+            break;
+        }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    for (int pass = 0; pass < 200; pass++) {
+        count_init(&c, 2, 200);
+        mg__pool_for(2, 200, count_slice, &c);
+        ck_assert(all_once(&c));
+    }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
+    /* a worker takes its affinity back after its last slice, possibly
+     * after the caller returned: wait (up to 10 s) until all are asleep */
+    int running = -1;
+    for (int tries = 0; tries < 1000 && running != 0; tries++) {
+        running = running_others();
+        const struct timespec ten_ms = { 0, 10000000L };
+        nanosleep(&ten_ms, NULL);
+    }
+    ck_assert_int_eq(running, 0);
+    ck_assert_int_eq(threads_not_on(&all), 0);
+}
+END_TEST
+#endif
+
 int main(void)
 {
     Suite *s = suite_create("pool");
@@ -232,6 +301,9 @@ int main(void)
 #endif
     tcase_add_test(tc, pass_in_forked_child);
     tcase_add_test(tc, workers_sleep_after_a_pass);
+#ifdef __linux__
+    tcase_add_test(tc, workers_take_their_affinity_back);
+#endif
     suite_add_tcase(s, tc);
     return mgt_run(s);
 }

@@ -12,6 +12,9 @@
  *   - puts its workers to sleep (a condition variable) after a short,
  *     bounded poll (MG__POOL_SPIN_NS) once a pass is done, so no matgrad
  *     thread holds a core after a call returns;
+ *   - moves a worker that wakes on its caller's CPU off that CPU for the
+ *     pass (its own affinity back after), so the two never share one CPU
+ *     while another CPU has only a polling thread (pool.c);
  *   - lets the calling thread take slices too, and ends a pass as soon as
  *     every slice is done: a worker that has not started by then is not
  *     waited for (it finds the pass closed when it runs), so a pass is never
