@@ -114,7 +114,7 @@ MG_INLINE double dot(const double *a, const double *w, size_t j)
  * vector width.  The panels below keep NV vectors of g in registers over
  * all nb rows (one load and one store of g per block); e_i is e[i * k]. */
 #define PANEL_BODY(VT, LDV, WIDTH, NV)                                                   \
-    VT acc[NV];                                                                          \
+    VT acc[8];                                                                           \
     _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) acc[z] = LDV(g + (WIDTH) * z); \
     for (size_t i = 0; i < nb; i++) {                                                    \
         const double ei = e[i * k];                                                      \
@@ -124,7 +124,23 @@ MG_INLINE double dot(const double *a, const double *w, size_t j)
     }                                                                                    \
     _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) *(VT *)(g + (WIDTH) * z) = acc[z];
 
-/* g[0..4 nv) over the block's rows, 4-wide; nv is a constant where inlined */
+/* CALL(n) with n = nv (0 to 8) as a constant, so that each inlined copy
+ * keeps its nv accumulators in registers. */
+#define WITH_CONSTANT(nv, CALL)                                                              \
+    switch (nv) {                                                                            \
+    case 8: CALL(8); break;                                                                  \
+    case 7: CALL(7); break;                                                                  \
+    case 6: CALL(6); break;                                                                  \
+    case 5: CALL(5); break;                                                                  \
+    case 4: CALL(4); break;                                                                  \
+    case 3: CALL(3); break;                                                                  \
+    case 2: CALL(2); break;                                                                  \
+    case 1: CALL(1); break;                                                                  \
+    default: CALL(0); break;                                                                 \
+    }
+
+/* g[0..4 nv) over the block's rows, 4-wide; nv (at most 8) is a constant
+ * where inlined */
 MG_INLINE void panel4(double *g, const double *a0, size_t lda, const double *e, size_t k,
                       size_t nb, const int nv)
 {
@@ -150,16 +166,9 @@ MG_INLINE void update_block4(double *g, const double *a0, size_t lda, const doub
     size_t c = 0;
     for (; c + 32 <= j; c += 32)
         panel4(g + c, a0 + c, lda, e, k, nb, 8);
-    switch ((j - c) / 4) {
-    case 7: panel4(g + c, a0 + c, lda, e, k, nb, 7); break;
-    case 6: panel4(g + c, a0 + c, lda, e, k, nb, 6); break;
-    case 5: panel4(g + c, a0 + c, lda, e, k, nb, 5); break;
-    case 4: panel4(g + c, a0 + c, lda, e, k, nb, 4); break;
-    case 3: panel4(g + c, a0 + c, lda, e, k, nb, 3); break;
-    case 2: panel4(g + c, a0 + c, lda, e, k, nb, 2); break;
-    case 1: panel4(g + c, a0 + c, lda, e, k, nb, 1); break;
-    default: break;
-    }
+#define PANEL4(n) panel4(g + c, a0 + c, lda, e, k, nb, n)
+    WITH_CONSTANT((j - c) / 4, PANEL4)
+#undef PANEL4
     c += (j - c) / 4 * 4;
     panel_tail(g + c, a0 + c, lda, e, k, nb, j - c);
 }
@@ -213,16 +222,9 @@ MG_INLINE void update_block8(double *g, const double *a0, size_t lda, const doub
     size_t c = 0;
     for (; c + 64 <= j; c += 64)
         panel8(g + c, a0 + c, lda, e, k, nb, 8);
-    switch ((j - c) / 8) {
-    case 7: panel8(g + c, a0 + c, lda, e, k, nb, 7); break;
-    case 6: panel8(g + c, a0 + c, lda, e, k, nb, 6); break;
-    case 5: panel8(g + c, a0 + c, lda, e, k, nb, 5); break;
-    case 4: panel8(g + c, a0 + c, lda, e, k, nb, 4); break;
-    case 3: panel8(g + c, a0 + c, lda, e, k, nb, 3); break;
-    case 2: panel8(g + c, a0 + c, lda, e, k, nb, 2); break;
-    case 1: panel8(g + c, a0 + c, lda, e, k, nb, 1); break;
-    default: break;
-    }
+#define PANEL8(n) panel8(g + c, a0 + c, lda, e, k, nb, n)
+    WITH_CONSTANT((j - c) / 8, PANEL8)
+#undef PANEL8
     c += (j - c) / 8 * 8;
     if (c < j)
         update_block4(g + c, a0 + c, lda, e, k, nb, j - c);
@@ -270,7 +272,7 @@ MG_INLINE void row_prefetch_at(row_prefetch *rp, size_t i)
 #define FUSED_BODY(VT, LDV, WIDTH, NV, DOTF)                                                   \
     row_prefetch rp = row_prefetch_start(A, lda, j, r0, r1);                                  \
     double sum = *ssq;                                                                         \
-    VT acc[NV];                                                                                \
+    VT acc[8];                                                                                 \
     _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) acc[z] = LDV(g + (WIDTH) * z);     \
     for (size_t i = r0; i < r1; i++) {                                                         \
         const double *a = A + i * lda;                                                         \
@@ -299,17 +301,9 @@ MG_INLINE void fused4(FUSED_ARGS, const int nv)
 /* j < 4 (nv = 0): g in memory alone */
 MG_INLINE void fused_rows4(FUSED_ARGS)
 {
-    switch (j / 4) {
-    case 8: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 8); break;
-    case 7: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 7); break;
-    case 6: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 6); break;
-    case 5: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 5); break;
-    case 4: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 4); break;
-    case 3: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 3); break;
-    case 2: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 2); break;
-    case 1: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 1); break;
-    default: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 0); break;
-    }
+#define FUSED4(n) fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, n)
+    WITH_CONSTANT(j / 4, FUSED4)
+#undef FUSED4
 }
 
 #ifdef MG__CPU_X86
@@ -318,21 +312,13 @@ MG_INLINE void fused8(FUSED_ARGS, const int nv)
     FUSED_BODY(v8d, LD8, 8, nv, dot8)
 }
 
-/* The last four columns of j % 8 >= 4 stay in memory: the 8-wide two
- * phases give them the same operations as any other entry. */
+/* The last columns of j % 8 stay in memory (all of them for j < 8): the
+ * 8-wide two phases give them the same operations as any other entry. */
 MG_INLINE void fused_rows8(FUSED_ARGS)
 {
-    switch (j / 8) {
-    case 8: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 8); break;
-    case 7: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 7); break;
-    case 6: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 6); break;
-    case 5: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 5); break;
-    case 4: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 4); break;
-    case 3: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 3); break;
-    case 2: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 2); break;
-    case 1: fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 1); break;
-    default: fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, 0); break;
-    }
+#define FUSED8(n) fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, n)
+    WITH_CONSTANT(j / 8, FUSED8)
+#undef FUSED8
 }
 #define FUSED_ROWS(wide, ...) ((wide) ? fused_rows8(__VA_ARGS__) : fused_rows4(__VA_ARGS__))
 #else
