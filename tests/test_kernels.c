@@ -81,6 +81,12 @@ START_TEST(paths_match_reference)
         double ssq2 = -1.0;
         run_pass(&p, (mg__mse_path)path, 2, NULL, &ssq2);
         ck_assert_double_le(fabs(ssq2 / (double)s.N - loss), lbound);
+        /* the fused kernel forms each residual and adds its square in one
+         * order, whether its one-pass path (one output, j <= 64, with the
+         * gradient) or its two phases (the loss alone) run: the same bits */
+        if (path == MG__MSE_FUSED)
+            ck_assert_msg(memcmp(&ssq, &ssq2, sizeof ssq) == 0, "loss %.17g with the gradient, %.17g without",
+                          ssq, ssq2);
         if (getenv("MGT_VERBOSE"))
             printf("shape %d path %d: loss error %.3g (bound %.3g)\n", _i, path,
                    fabs(ssq / (double)s.N - loss), lbound);
