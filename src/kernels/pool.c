@@ -120,8 +120,9 @@ static void wait_for_pass(unsigned long seen)
  * CPU has a thread of its own, for instance an OpenBLAS worker polling for
  * work after the program's last BLAS call: the scheduler's balancer sees
  * nothing to gain in moving one of two threads to a CPU that already has
- * one, and the pass runs at one thread's speed (after dgemv, mg_mse_grad at
- * 1e6 x 64 took 48 ms instead of 24 ms, round after round).  Such a worker
+ * one, and the pass runs at one thread's speed (bench_threads' back-to-back
+ * rows: mg_mse_grad after dgemv at 1e6 x 64 took 1.6-2x its isolated time,
+ * docs/performance.md "Threads").  Such a worker
  * leaves that CPU for the pass, by its own affinity without the caller's
  * CPU (where the process may run elsewhere), and takes its own affinity
  * back after: a poller yields its CPU, the caller does not.  Before the
