@@ -17,8 +17,9 @@
  *   - one output whose gradient fits in registers (j <= 64 on the 8-wide
  *     variant, 32 on the others): one pass, each row loaded once, its
  *     residual formed and its r a added to g while the row sits in
- *     registers and L1.  This is the pass at 1e6 x 64: it reads A at 95-98%
- *     of the prefetching streaming sum's rate (bench/bench_grad_bw.c);
+ *     registers and L1.  This is the pass at 1e6 x 64: it reads A at about
+ *     90% of the prefetching streaming sum's rate (bench/bench_grad_bw.c,
+ *     docs/performance.md);
  *   - otherwise blocks of about BLOCK_BYTES of rows (kept in L1): phase 1
  *     streams the block's rows in address order (what the hardware
  *     prefetcher follows best) and forms their residuals; phase 2 adds
@@ -35,7 +36,7 @@
  * between them (lda >= j + 8) are prefetched row by row instead, so that
  * no gap is read.  The block-wise version of this kernel (four rows per
  * update of g in memory, prefetches spread over both phases) read at
- * 78-85% of that sum (docs/performance.md). */
+ * 80-84% of that sum (docs/performance.md). */
 #include "mse_fused.h"
 #include "cpu.h"
 
