@@ -195,6 +195,21 @@ static int running_others(void)
     return n;
 }
 
+/* running_others() once it is 0 or <0, or after 10 s of polling every
+ * 10 ms (seconds beyond the pool's poll even on a loaded machine). */
+static int running_others_after_waiting(void)
+{
+    int running = -1;
+    for (int tries = 0; tries < 1000; tries++) {
+        running = running_others();
+        if (running <= 0)
+            break;
+        const struct timespec ten_ms = { 0, 10000000L };
+        nanosleep(&ten_ms, NULL);
+    }
+    return running;
+}
+
 /* The pool's promise behind docs/performance.md "Threads": once a pass is
  * over its workers stop polling and sleep (after MG__POOL_SPIN_NS, 50 us),
  * so no matgrad thread holds a core the program's next BLAS call needs.
@@ -208,15 +223,7 @@ START_TEST(workers_sleep_after_a_pass)
     mg__pool_for(2, 200, count_slice, &c);
     ck_assert(all_once(&c));
     ck_assert_int_ge(mg__pool_workers(), 1);
-    int running = -1;
-    for (int tries = 0; tries < 1000; tries++) {
-        running = running_others();
-        if (running <= 0)
-            break;
-        const struct timespec ten_ms = { 0, 10000000L };
-        nanosleep(&ten_ms, NULL);
-    }
-    ck_assert_int_eq(running, 0);
+    ck_assert_int_eq(running_others_after_waiting(), 0);
 }
 END_TEST
 
@@ -275,14 +282,8 @@ START_TEST(workers_take_their_affinity_back)
     }
     ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
     /* a worker takes its affinity back after its last slice, possibly
-     * after the caller returned: wait (up to 10 s) until all are asleep */
-    int running = -1;
-    for (int tries = 0; tries < 1000 && running != 0; tries++) {
-        running = running_others();
-        const struct timespec ten_ms = { 0, 10000000L };
-        nanosleep(&ten_ms, NULL);
-    }
-    ck_assert_int_eq(running, 0);
+     * after the caller returned: wait until all are asleep */
+    ck_assert_int_eq(running_others_after_waiting(), 0);
     ck_assert_int_eq(threads_not_on(&all), 0);
 }
 END_TEST

@@ -125,19 +125,19 @@ MG_INLINE double dot(const double *a, const double *w, size_t j)
     }                                                                                    \
     _Pragma("GCC unroll 8") for (int z = 0; z < (NV); z++) *(VT *)(g + (WIDTH) * z) = acc[z];
 
-/* CALL(n) with n = nv (0 to 8) as a constant, so that each inlined copy
- * keeps its nv accumulators in registers. */
-#define WITH_CONSTANT(nv, CALL)                                                              \
+/* fn(args..., n) with n = nv (0 to 8) as a constant, so that each inlined
+ * copy keeps its n accumulators in registers. */
+#define WITH_CONSTANT(nv, fn, ...)                                                           \
     switch (nv) {                                                                            \
-    case 8: CALL(8); break;                                                                  \
-    case 7: CALL(7); break;                                                                  \
-    case 6: CALL(6); break;                                                                  \
-    case 5: CALL(5); break;                                                                  \
-    case 4: CALL(4); break;                                                                  \
-    case 3: CALL(3); break;                                                                  \
-    case 2: CALL(2); break;                                                                  \
-    case 1: CALL(1); break;                                                                  \
-    default: CALL(0); break;                                                                 \
+    case 8: fn(__VA_ARGS__, 8); break;                                                       \
+    case 7: fn(__VA_ARGS__, 7); break;                                                       \
+    case 6: fn(__VA_ARGS__, 6); break;                                                       \
+    case 5: fn(__VA_ARGS__, 5); break;                                                       \
+    case 4: fn(__VA_ARGS__, 4); break;                                                       \
+    case 3: fn(__VA_ARGS__, 3); break;                                                       \
+    case 2: fn(__VA_ARGS__, 2); break;                                                       \
+    case 1: fn(__VA_ARGS__, 1); break;                                                       \
+    default: fn(__VA_ARGS__, 0); break;                                                      \
     }
 
 /* g[0..4 nv) over the block's rows, 4-wide; nv (at most 8) is a constant
@@ -167,9 +167,7 @@ MG_INLINE void update_block4(double *g, const double *a0, size_t lda, const doub
     size_t c = 0;
     for (; c + 32 <= j; c += 32)
         panel4(g + c, a0 + c, lda, e, k, nb, 8);
-#define PANEL4(n) panel4(g + c, a0 + c, lda, e, k, nb, n)
-    WITH_CONSTANT((j - c) / 4, PANEL4)
-#undef PANEL4
+    WITH_CONSTANT((j - c) / 4, panel4, g + c, a0 + c, lda, e, k, nb)
     c += (j - c) / 4 * 4;
     panel_tail(g + c, a0 + c, lda, e, k, nb, j - c);
 }
@@ -223,9 +221,7 @@ MG_INLINE void update_block8(double *g, const double *a0, size_t lda, const doub
     size_t c = 0;
     for (; c + 64 <= j; c += 64)
         panel8(g + c, a0 + c, lda, e, k, nb, 8);
-#define PANEL8(n) panel8(g + c, a0 + c, lda, e, k, nb, n)
-    WITH_CONSTANT((j - c) / 8, PANEL8)
-#undef PANEL8
+    WITH_CONSTANT((j - c) / 8, panel8, g + c, a0 + c, lda, e, k, nb)
     c += (j - c) / 8 * 8;
     if (c < j)
         update_block4(g + c, a0 + c, lda, e, k, nb, j - c);
@@ -302,9 +298,7 @@ MG_INLINE void fused4(FUSED_ARGS, const int nv)
 /* j < 4 (nv = 0): g in memory alone */
 MG_INLINE void fused_rows4(FUSED_ARGS)
 {
-#define FUSED4(n) fused4(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, n)
-    WITH_CONSTANT(j / 4, FUSED4)
-#undef FUSED4
+    WITH_CONSTANT(j / 4, fused4, A, lda, Y, ldy, wT, j, r0, r1, g, ssq)
 }
 
 #ifdef MG__CPU_X86
@@ -317,9 +311,7 @@ MG_INLINE void fused8(FUSED_ARGS, const int nv)
  * 8-wide two phases give them the same operations as any other entry. */
 MG_INLINE void fused_rows8(FUSED_ARGS)
 {
-#define FUSED8(n) fused8(A, lda, Y, ldy, wT, j, r0, r1, g, ssq, n)
-    WITH_CONSTANT(j / 8, FUSED8)
-#undef FUSED8
+    WITH_CONSTANT(j / 8, fused8, A, lda, Y, ldy, wT, j, r0, r1, g, ssq)
 }
 #define FUSED_ROWS(wide, ...) ((wide) ? fused_rows8(__VA_ARGS__) : fused_rows4(__VA_ARGS__))
 #else
