@@ -14,6 +14,9 @@
 #include "bench_common.h"
 #include "kernels/cpu.h"
 #include "kernels/gram_packed.h"
+#include "kernels/parallel.h"
+#include "kernels/pool.h"
+#include "matgrad.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +49,72 @@ static void run_gram(void *vp)
                                       c->panel, next ? c->A + (b0 + nb) * P : NULL, next,
                                       c->mn, c->mx, c->isa);
         }
+}
+
+/* The streamed pass on the pool's threads, cut as the engine cuts it
+ * (src/fit/slices.c: SLICES slices, each with its own sums and panel),
+ * without the engine around it: what the kernel alone gets from the second
+ * core, beside the same pass on one thread and mg_normal_solve. */
+enum { SLICES = 16 };
+typedef struct pool_ctx {
+    gram_ctx slice[SLICES];
+} pool_ctx;
+
+static void run_slice(void *vp, size_t s, int worker)
+{
+    (void)worker;
+    run_gram(&((pool_ctx *)vp)->slice[s]);
+}
+
+static void run_pool(void *vp)
+{
+    mg__pool_for(mg__max_threads(), SLICES, run_slice, vp);
+}
+
+typedef struct solve_ctx {
+    mg_matrix A, y;
+    double x[P];
+} solve_ctx;
+
+static void run_solve(void *vp)
+{
+    solve_ctx *c = vp;
+    mg_matrix x = mg_matrix_view(c->x, P, 1);
+    if (mg_normal_solve(&c->A, &c->y, 0.0, &x) != MG_OK)
+        abort();
+}
+
+/* Rounds of the one-thread pass, the pool's pass and mg_normal_solve over
+ * the same streamed A (best ISA). */
+static void scaling_rounds(const double *A, const double *y, size_t N, int isa, double *panel,
+                           int runs)
+{
+    double *S = malloc((SLICES + 1) * NS * NS * sizeof *S);
+    double *panels = malloc(SLICES * mg__gram_packed_len(BLOCK, P, K) * sizeof *panels);
+    if (!S || !panels)
+        abort();
+    gram_ctx one = { A, y, N, 1, isa, S + SLICES * NS * NS, panel, { 0 }, { 0 } };
+    pool_ctx pool;
+    for (size_t s = 0; s < SLICES; s++) {
+        const size_t i0 = N * s / SLICES, i1 = N * (s + 1) / SLICES;
+        pool.slice[s] = (gram_ctx){ A + i0 * P, y + i0, i1 - i0, 1, isa, S + s * NS * NS,
+                                    panels + s * mg__gram_packed_len(BLOCK, P, K), { 0 }, { 0 } };
+    }
+    solve_ctx sc = { mg_matrix_view((double *)A, N, P), mg_matrix_view((double *)y, N, 1),
+                     { 0 } };
+    void (*const fns[])(void *) = { run_gram, run_pool, run_solve };
+    void *const ctxs[] = { &one, &pool, &sc };
+    static const char *IMPL[] = { "streamed_1thread", "streamed_pool", "normal_solve" };
+    double med[3];
+    bc_time_rounds(fns, ctxs, 3, runs, med, NULL);
+    printf("\nsame rounds, %d threads:\n", mg__max_threads());
+    for (int i = 0; i < 3; i++) {
+        const double gf = (double)N * P * (P + 1) / med[i] * 1e-9;
+        printf("%-18s %10zu %12.1f  %.2fx one thread\n", IMPL[i], N, gf, med[0] / med[i]);
+        bc_result("gram_scaling", IMPL[i], N, P, med[i], gf, "GFLOP/s", -1.0);
+    }
+    free(S);
+    free(panels);
 }
 
 static int isa_available(int isa)
@@ -81,6 +150,10 @@ int main(int argc, char **argv)
             bc_result("gram_kernel", impl, N, P, t / (double)passes, gf, "GFLOP/s", -1.0);
         }
     }
+    int best = MG__ISA_AVX512;
+    while (!isa_available(best))
+        best--;
+    scaling_rounds(A, y, streamed, best, panel, runs);
     bc_free(A);
     bc_free(y);
     free(S);

@@ -14,6 +14,7 @@
  * nothing and are skipped (but counted, and checked for NaN/Inf like every
  * row). */
 #include "fit_internal.h"
+#include "kernels/dot8.h"
 #include "kernels/gram_packed.h"
 
 #include <string.h>
@@ -55,30 +56,6 @@ static size_t count_nonzero(const mg_matrix *w, size_t N)
     return nz;
 }
 
-/* sum_i u_i v_i over r entries in eight fixed lanes folded in a fixed
- * order (the compiler keeps them in two vector registers; a single running
- * sum would be one dependent add per entry). */
-static inline __attribute__((always_inline)) double dot8(const double *restrict u,
-                                                          const double *restrict v, size_t r)
-{
-    if (r < 8) {
-        /* the lanes below would hold a[0] alone: the same sum, in order,
-         * without their set-up and folding (a window's triangles) */
-        double s = 0.0;
-        for (size_t i = 0; i < r; i++)
-            s += u[i] * v[i];
-        return s;
-    }
-    double a[8] = { 0 };
-    size_t i = 0;
-    for (; i + 8 <= r; i += 8)
-        for (int l = 0; l < 8; l++)
-            a[l] += u[i + l] * v[i + l];
-    for (; i < r; i++)
-        a[0] += u[i] * v[i];
-    return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-}
-
 /* [R; B] = Q [R'; 0] for the n x n upper triangle R (column-major, leading
  * dimension n) and the r x n block B (column-major, leading dimension ldb):
  * one Householder reflection per column j, H_j = I - tau v v^T with v = 1
@@ -100,7 +77,7 @@ static inline void fold(double *restrict R, size_t n, double *restrict B, size_t
     for (size_t j = 0; j < n; j++) {
         double *u = B + j * ldb;
         const size_t rj = tri && j + 1 < r ? j + 1 : r;
-        const double xx = dot8(u, u, rj);
+        const double xx = mg__dot8(u, u, rj);
         if (xx == 0.0)
             continue; /* H_j = I */
         const double alpha = R[j * n + j], norm = sqrt(alpha * alpha + xx);
@@ -112,7 +89,7 @@ static inline void fold(double *restrict R, size_t n, double *restrict B, size_t
         for (size_t l = j + 1; l < n; l++) {
             double *b = B + l * ldb;
             /* s = tau v^T [R(j, l); B(:, l)],  [R(j, l); B(:, l)] -= s v */
-            const double s = tau * (R[l * n + j] + dot8(u, b, rj));
+            const double s = tau * (R[l * n + j] + mg__dot8(u, b, rj));
             R[l * n + j] -= s;
             for (size_t i = 0; i < rj; i++)
                 b[i] -= s * u[i];

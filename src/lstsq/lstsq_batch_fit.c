@@ -13,6 +13,7 @@
  * threads, beside the program's OpenBLAS calls. */
 #include "lstsq_batch.h"
 #include "fit/fit_internal.h"
+#include "kernels/dot8.h"
 
 #include <float.h>
 #include <math.h>
@@ -60,15 +61,60 @@ mg_status mg__batch_ws_alloc(mg__batch_ws *w, size_t N, size_t p, size_t k)
     return MG_OK;
 }
 
+/* max_i |c_i| over n entries, in eight lanes: a NaN is taken (a != a) and
+ * then kept (no a > NaN), an Inf is the largest, as mg__tsqr_colmax takes
+ * them; a maximum is exact in any order. */
+static double column_max(const double *c, size_t n)
+{
+    double m[8] = { 0 };
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) {
+            const double a = fabs(c[i + l]);
+            m[l] = ((a > m[l]) | (a != a)) ? a : m[l];
+        }
+    for (; i < n; i++) {
+        const double a = fabs(c[i]);
+        m[0] = ((a > m[0]) | (a != a)) ? a : m[0];
+    }
+    double r = m[0];
+    for (int l = 1; l < 8; l++)
+        r = ((m[l] > r) | (m[l] != m[l])) ? m[l] : r;
+    return r;
+}
+
+/* Z = Zd D into the workspace, column-major, with mg_lstsq's scales
+ * (mg__lsq_scales: the same rule on the same maxima, so the same powers
+ * of two): the copy first, then the maxima and the scaling down its
+ * contiguous columns, where mg__lsq_scales would walk X's rows with a
+ * stride.  0 when X has a NaN or an Inf. */
+static MG__MUST_USE int scaled_design(mg__batch_ws *w, const mg__design *d)
+{
+    const size_t N = d->N, p = d->p;
+    mg__lsq_copy_design(d, NULL, NULL, w->Z);
+    int finite = 1;
+    for (size_t j = 0; j < p; j++) {
+        w->scale[j] = column_max(w->Z + j * N, N);
+        finite &= isfinite(w->scale[j]) != 0;
+    }
+    if (!finite)
+        return 0;
+    mg__lsq_scales_rule(w->scale, p, w->scale, w->scale_lo);
+    for (size_t j = 0; j < p; j++) {
+        double *c = w->Z + j * N;
+        for (size_t i = 0; i < N; i++)
+            c[i] = mg__lsq_scaled(w->scale, w->scale_lo, j, c[i]); /* exact */
+    }
+    return 1;
+}
+
 /* Column j's Householder reflector H = I - tau v v^T (v_0 = 1) that maps
  * Z[j:N, j] to beta e_1, as LAPACK's dlarfg; beta overwrites Z_jj, v the
  * rest.  Columns are equilibrated (largest entry in [1/2, 1)), so the sum
  * of squares cannot overflow. */
 static double reflector(double *col, size_t len)
 {
-    double xx = 0.0;
-    for (size_t i = 1; i < len; i++)
-        xx += col[i] * col[i];
+    const double xx = mg__dot8(col + 1, col + 1, len - 1);
     if (xx == 0.0)
         return 0.0; /* H = I */
     const double alpha = col[0], norm = sqrt(alpha * alpha + xx);
@@ -85,10 +131,8 @@ static void apply_reflector(const double *v, double tau, double *c, size_t len)
 {
     if (tau == 0.0)
         return;
-    double s = c[0];
-    for (size_t i = 1; i < len; i++)
-        s += v[i] * c[i];
-    s *= tau;
+    /* s = tau v^T c */
+    const double s = tau * (c[0] + mg__dot8(v + 1, c + 1, len - 1));
     /* c -= tau (v^T c) v */
     c[0] -= s;
     for (size_t i = 1; i < len; i++)
@@ -314,11 +358,10 @@ int mg__batch_fit(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
     const mg__design d = { X, o->intercept ? 1 : 0, X->rows, w->p };
     const double rank_tol = o->rank_tol > 0.0 ? o->rank_tol
                                               : (double)(d.N > d.p ? d.N : d.p) * DBL_EPSILON;
-    if (!mg__lsq_scales(&d, w->scale, w->scale_lo)) {
+    if (!scaled_design(w, &d)) {
         *st = MG_ENONFINITE;
         return MG__FIT_DONE;
     }
-    mg__lsq_copy_design(&d, w->scale, w->scale_lo, w->Z);
     householder_qr(w);
     /* full rank proven as mg__lsq_qr proves it (sigma_min / sigma_max >=
      * rcond_1 / p), with the exact rcond_1 */

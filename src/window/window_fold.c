@@ -9,9 +9,9 @@
  * differs is only that q, the triangle's order, is a compile-time constant
  * for q <= 6 (MG__WINDOW_BY_Q, window_internal.h), where the engine's
  * loops spend more on their bounds and set-up than on the arithmetic;
- * beyond, the engine's folds are called.  Sums run in index order, as the
- * engine's dot8 does for fewer than 8 terms, so the values are the
- * engine's and the error analysis of docs/accuracy.md, "Sliding windows",
+ * beyond, the engine's folds are called.  Sums run in index order, as
+ * mg__dot8 (kernels/dot8.h) does for fewer than 8 terms, so the values are
+ * the engine's and the error analysis of docs/accuracy.md, "Sliding windows",
  * is that of its folds: every triangle is a Householder QR of exactly its
  * rows. */
 #include "window_internal.h"
