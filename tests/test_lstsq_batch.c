@@ -157,6 +157,30 @@ END_TEST
 START_TEST(wide_fits) { against_loop(100, 70, 1, 0, 10); }
 END_TEST
 
+/* The batch finds its column scales from the design's bits (the largest
+ * magnitude of a column, a NaN above every Inf): a non-finite entry
+ * anywhere, of either sign, in the lanes or the tail of a column, fails
+ * its fit alone; columns of extreme magnitude fit as mg_lstsq fits them. */
+START_TEST(design_extremes)
+{
+    batch_data d;
+    make(&d, 8, 100, 4, 1, 1, 9);
+    d.X[1 * 400 + 3 * 4 + 0] = INFINITY;
+    d.X[2 * 400 + 99 * 4 + 3] = -INFINITY; /* row 99: past the 8-row lanes */
+    d.X[3 * 400 + 50 * 4 + 2] = copysign(NAN, -1.0);
+    for (size_t i = 0; i < 100; i++) {
+        d.X[4 * 400 + i * 4 + 2] = ldexp(d.X[4 * 400 + i * 4 + 2], -1060); /* subnormal */
+        d.X[5 * 400 + i * 4 + 1] = ldexp(d.X[5 * 400 + i * 4 + 1], 1000);
+    }
+    ck_assert_int_eq(run(&d, 1), MG_ENONFINITE);
+    for (size_t f = 1; f <= 3; f++)
+        ck_assert_int_eq(d.st[f], MG_ENONFINITE);
+    for (size_t f = 0; f < d.count; f++)
+        check_fit(&d, f);
+    release(&d);
+}
+END_TEST
+
 /* 1 and 3 threads: bitwise the same B, statistics and statuses. */
 START_TEST(threads_identical)
 {
@@ -275,6 +299,7 @@ int main(void)
     tcase_add_test(tc, square_and_tiny);
     tcase_add_test(tc, medium_fits);
     tcase_add_test(tc, wide_fits);
+    tcase_add_test(tc, design_extremes);
     tcase_add_test(tc, threads_identical);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);

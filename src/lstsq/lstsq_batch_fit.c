@@ -17,6 +17,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,25 +62,33 @@ mg_status mg__batch_ws_alloc(mg__batch_ws *w, size_t N, size_t p, size_t k)
     return MG_OK;
 }
 
-/* max_i |c_i| over n entries, in eight lanes: a NaN is taken (a != a) and
- * then kept (no a > NaN), an Inf is the largest, as mg__tsqr_colmax takes
- * them; a maximum is exact in any order. */
+/* max_i |c_i| over n entries, on the bits: with the sign cleared, the
+ * order of IEEE doubles is the order of their bit patterns as unsigned
+ * integers, Inf above every finite value and a NaN above Inf.  So a NaN
+ * is the maximum when there is one and an Inf otherwise, as mg__tsqr_colmax
+ * takes them, without a compare-and-branch per entry. */
 static double column_max(const double *c, size_t n)
 {
-    double m[8] = { 0 };
+    const uint64_t magnitude = ~((uint64_t)1 << 63);
+    uint64_t m[8] = { 0 };
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         for (int l = 0; l < 8; l++) {
-            const double a = fabs(c[i + l]);
-            m[l] = ((a > m[l]) | (a != a)) ? a : m[l];
+            uint64_t b;
+            memcpy(&b, c + i + l, sizeof b);
+            b &= magnitude;
+            m[l] = b > m[l] ? b : m[l];
         }
     for (; i < n; i++) {
-        const double a = fabs(c[i]);
-        m[0] = ((a > m[0]) | (a != a)) ? a : m[0];
+        uint64_t b;
+        memcpy(&b, c + i, sizeof b);
+        b &= magnitude;
+        m[0] = b > m[0] ? b : m[0];
     }
-    double r = m[0];
     for (int l = 1; l < 8; l++)
-        r = ((m[l] > r) | (m[l] != m[l])) ? m[l] : r;
+        m[0] = m[l] > m[0] ? m[l] : m[0];
+    double r;
+    memcpy(&r, &m[0], sizeof r);
     return r;
 }
 
