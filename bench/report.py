@@ -32,6 +32,11 @@ NOTES = {
                    "this CPU has: in cache (2400 rows passed over again and again, the kernel's "
                    "own ceiling) and streamed (1e6 rows, 512 MB, read once). Rate: N p (p + 1) "
                    "flops / time (docs/performance.md, \"The Gram pass\").",
+    "gram_scaling": "bench_gram, same rounds on the default thread count: the streamed pass on one "
+                    "thread, the same kernel on the pool's threads over the engine's 16 slices "
+                    "(no engine around it), and mg_normal_solve on the same A. What the second "
+                    "core adds, and what the engine costs beyond the kernel "
+                    "(docs/performance.md, \"The two-thread pass\").",
     "lstsq": "min ||y - A b||, numpy `np.linalg.lstsq`, torch `torch.linalg.lstsq`.",
     "grad_bw": "bench_grad_bw: the fused gradient at 1e6 x 64 (k = 1) on 1 and 2 threads against "
                "streaming sums over the same A in the same rounds (docs/performance.md, \"Bounds\").",
