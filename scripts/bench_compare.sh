@@ -32,7 +32,7 @@ for r in $(seq 1 "$rounds"); do
     function field(s, k,   n, i, kv) { n = split(s, kv, " "); for (i = 1; i <= n; i++) if (index(kv[i], k "=") == 1) return substr(kv[i], length(k) + 2); return "" }
     FNR == NR { b[field($0, "workload") " " field($0, "impl") " " field($0, "size")] = field($0, "median_s"); next }
     { key = field($0, "workload") " " field($0, "impl") " " field($0, "size"); split(key, ks, " ");
-      printf "%-6s %-13s %-22s %-11s %12.4f %12.4f %8.2f\n", r, ks[1], ks[2], ks[3], b[key], field($0, "median_s"), field($0, "median_s") / b[key] }
+      printf "%-6s %-13s %-22s %-11s %12.4g %12.4g %8.2f\n", r, ks[1], ks[2], ks[3], b[key], field($0, "median_s"), field($0, "median_s") / b[key] }
   ' "$tmp/b.txt" "$tmp/a.txt"
 done
 echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"
