@@ -3,14 +3,16 @@
  * driver and the reasons).
  *
  * mg_lstsq's QR path written as small loops: the same equilibration by
- * powers of two (mg__lsq_scales), Householder QR of the scaled design, a
+ * powers of two (mg__lsq_scales_rule on the same column maxima),
+ * Householder QR of the scaled design (sums in mg__dot8's lanes), a
  * full-rank proof from the condition number of R (here the exact 1-norm
  * condition from R^-1, never below LAPACK's estimate, so a fit proven here
  * is proven there), and Bjorck's refinement of the augmented system with
  * residuals in double-double (src/kernels/xdot.h) and the stopping rules
  * of mg__lsq_refine (lstsq_refine.c, the same loop): the same accuracy
  * contract.  No BLAS or LAPACK call: this runs on matgrad's worker
- * threads, beside the program's OpenBLAS calls. */
+ * threads, beside the program's OpenBLAS calls.  mg_lstsq runs it too, for
+ * small designs (lstsq.c). */
 #include "lstsq_batch.h"
 #include "fit/fit_internal.h"
 #include "kernels/dot8.h"
