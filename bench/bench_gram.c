@@ -7,6 +7,10 @@
  *     the kernel's own ceiling;
  *   - streamed: 1e6 rows (512 MB) read once from memory, as mg_normal_solve
  *     reads them.
+ * Then, in the same rounds on the streamed A (best variant): the pass on one
+ * thread, the kernel on the pool's threads over the engine's 16 slices, and
+ * mg_normal_solve (gram_scaling rows: what the second core and the engine
+ * add).
  * GFLOP/s count N p (p + 1) flops (the upper triangle of A^T A and A^T y).
  * Medians of `runs` passes (docs/performance.md, "The Gram pass").
  *
