@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-char *openblas_get_corename(void);
-
 int main(int argc, char **argv)
 {
     const int reps = argc > 1 ? atoi(argv[1]) : bc_reps(5);

@@ -34,9 +34,13 @@ NOTES = {
                    "flops / time (docs/performance.md, \"The Gram pass\").",
     "gram_scaling": "bench_gram, same rounds on the default thread count: the streamed pass on one "
                     "thread, the same kernel on the pool's threads over the engine's 16 slices "
-                    "(no engine around it), and mg_normal_solve on the same A. What the second "
-                    "core adds, and what the engine costs beyond the kernel "
-                    "(docs/performance.md, \"The two-thread pass\").",
+                    "(no engine around it), mg_normal_solve on the same A, and OpenBLAS's dgemm "
+                    "of order 2000 (run_all.sh runs bench_gram with the CPU's best OpenBLAS "
+                    "kernel). What the second core adds, and what the engine costs beyond the "
+                    "kernel (docs/performance.md, \"The two-thread pass\").",
+    "gram_peak_share": "bench_gram, same rounds: mg_normal_solve's rate (N p (p + 1) flops) over "
+                       "the dgemm's of those rounds (*bound*), from the medians and from the "
+                       "fastest runs: issue 13's goal 3 on one load of the machine.",
     "lstsq": "min ||y - A b||, numpy `np.linalg.lstsq`, torch `torch.linalg.lstsq`.",
     "grad_bw": "bench_grad_bw: the fused gradient at 1e6 x 64 (k = 1) on 1 and 2 threads against "
                "streaming sums over the same A in the same rounds (docs/performance.md, \"Bounds\").",
@@ -148,8 +152,11 @@ def gram_goal(w, rows):
     """Issue 13, goal 3: the Gram pass at 1e6 x 64 (mg_normal_solve, N p (p + 1)
     flops for A^T A) at >= 80% of the dgemm peak of this run.  bench_peak
     measures the peak with OpenBLAS's own kernel and, when run_all found a
-    better one for this CPU, with that one too: the goal is judged against
-    the faster."""
+    better one for this CPU, with that one too (the faster counts).
+    bench_gram times mg_normal_solve and that dgemm alternately in the same
+    rounds; where its lines are present, the goal is judged on them (both
+    the ratio of the medians and that of the fastest runs): on this shared
+    machine, two benchmarks minutes apart see different loads."""
     ns = [r for r in rows if r["workload"] == "normal_solve" and r["size"] == "1000000x64"
           and r["impl"].startswith("matgrad") and "bench_lstsq" in (r["source"] + r["impl"])]
     peaks = [r for r in rows if r["workload"] == "dgemm_peak" and r["source"] == "bench_peak"]
@@ -161,8 +168,21 @@ def gram_goal(w, rows):
     detail = "; ".join("%.0f%% of %s GFLOP/s (%s)" % (100 * rate / float(r["rate"]), r["rate"],
                                                      r["impl"].replace("openblas_", "OpenBLAS "))
                        for r in peaks)
+    met = rate >= 0.8 * float(best["rate"])
+    # bench_gram's same rounds (dgemm with the best kernel between the
+    # passes): one load of the machine for both sides of the ratio; judged
+    # there when present, on both the medians and the fastest runs
+    share = {r["impl"]: float(r["bound_frac"]) for r in rows
+             if r["workload"] == "gram_peak_share" and r.get("bound_frac", "-") != "-"}
+    gemm = [r for r in rows if r["workload"] == "gram_scaling" and r["impl"].startswith("dgemm_")]
+    if "medians" in share and "fastest" in share and gemm:
+        detail = ("same rounds (bench_gram, dgemm %s GFLOP/s with OpenBLAS %s): %.0f%% from the "
+                  "medians, %.0f%% from the fastest runs; bench_lstsq against bench_peak: %s"
+                  % (gemm[0]["rate"], gemm[0]["impl"].replace("dgemm_", ""),
+                     100 * share["medians"], 100 * share["fastest"], detail))
+        met = share["medians"] >= 0.8 and share["fastest"] >= 0.8
     w("| Gram pass (mg_normal_solve) 1e6 x 64: >= 80%% of the dgemm peak | %.1f GFLOP/s: %s | %s |\n"
-      % (rate, detail, "yes" if rate >= 0.8 * float(best["rate"]) else "no"))
+      % (rate, detail, "yes" if met else "no"))
 
 
 def app_goals(w, rows):

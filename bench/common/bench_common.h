@@ -48,6 +48,13 @@ void bc_free(double *p);
  * the fastest of reps runs, as is the next one: a bound, not a typical. */
 double bc_read_bandwidth(const double *x, size_t n, int reps);
 
+/* OpenBLAS's name for the kernel it runs (its own pick or OPENBLAS_CORETYPE). */
+char *openblas_get_corename(void);
+
+/* C = A B for n x n row-major matrices by OpenBLAS's dgemm (its threads):
+ * 2 n^3 flops. */
+void bc_dgemm_square(size_t n, const double *a, const double *b, double *c);
+
 /* dgemm rate in flop/s on square matrices of order n (OpenBLAS threads). */
 double bc_dgemm_peak(size_t n, int reps);
 
