@@ -40,7 +40,8 @@ NOTES = {
                     "kernel (docs/performance.md, \"The two-thread pass\").",
     "gram_peak_share": "bench_gram, same rounds: mg_normal_solve's rate (N p (p + 1) flops) over "
                        "the dgemm's of those rounds (*bound*), from the medians and from the "
-                       "fastest runs: issue 13's goal 3 on one load of the machine.",
+                       "fastest runs (in the *fastest* row, *median* and *rate* are the fastest "
+                       "run's): issue 13's goal 3 on one load of the machine.",
     "lstsq": "min ||y - A b||, numpy `np.linalg.lstsq`, torch `torch.linalg.lstsq`.",
     "grad_bw": "bench_grad_bw: the fused gradient at 1e6 x 64 (k = 1) on 1 and 2 threads against "
                "streaming sums over the same A in the same rounds (docs/performance.md, \"Bounds\").",
