@@ -477,8 +477,9 @@ static void rows_gram(const double *A, size_t lda, const double *Y, size_t ldy, 
                 const int with_y = k == 1 && c0 == r0;
                 const int full = j - r0 >= RT && nc >= nz * NR;
                 chunk_prefetch_some(&pf);
+                /* (Y may be NULL when k == 0: no pointer into it then) */
                 ROWS_TILE[full][with_y][nz - 1](A + q0 * lda, lda, q, j, r0, c0, w, first, last,
-                                                S, lds, Y + q0 * ldy, ldy,
+                                                S, lds, with_y ? Y + q0 * ldy : NULL, ldy,
                                                 W + spill_len(j) + r0);
                 w += nz * RT * NR;
             }
