@@ -8,9 +8,10 @@
  *   - streamed: 1e6 rows (512 MB) read once from memory, as mg_normal_solve
  *     reads them.
  * Then, in the same rounds on the streamed A (best variant): the pass on one
- * thread, the kernel on the pool's threads over the engine's 16 slices, and
+ * thread, the kernel on the pool's threads over the engine's 16 slices,
  * mg_normal_solve (gram_scaling rows: what the second core and the engine
- * add).
+ * add) and OpenBLAS's dgemm of order 2000 (gram_peak_share: the pass's share
+ * of dgemm's rate on one load of the machine).
  * GFLOP/s count N p (p + 1) flops (the upper triangle of A^T A and A^T y).
  * Medians of `runs` passes (docs/performance.md, "The Gram pass").
  *

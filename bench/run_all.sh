@@ -59,11 +59,8 @@ for exe in "$build"/bench/bench_*; do
   # with the best kernel, as bench_peak below
   core=
   [ "$name" = bench_gram ] && core=$best_core
-  if [ -n "$core" ]; then
-    OPENBLAS_CORETYPE=$core "$exe" > "$out/$name.log" 2>&1 || echo "run_all: $name failed (see $out/$name.log)" >&2
-  else
-    "$exe" > "$out/$name.log" 2>&1 || echo "run_all: $name failed (see $out/$name.log)" >&2
-  fi
+  env ${core:+OPENBLAS_CORETYPE=$core} "$exe" > "$out/$name.log" 2>&1 \
+    || echo "run_all: $name failed (see $out/$name.log)" >&2
   grep -v '^RESULT' "$out/$name.log" || true
   grep '^RESULT' "$out/$name.log" | sed "s/^/$name /" >> "$out/results.txt" || true
   echo "   ($(( $(date +%s) - t0 )) s)"
