@@ -10,7 +10,10 @@
  * sd and R^2 come from residuals of those coefficients summed in
  * double-double: relative 16 eps of sd, 16 eps absolute for R^2 near 1.
  * Fits the batch hands to mg_lstsq (rank-deficient) must match bitwise,
- * and the whole batch is bitwise the same for 1 and 3 threads. */
+ * and the whole batch is bitwise the same for 1 and 3 threads.  Where
+ * mg_lstsq itself takes the batch's one-fit kernel (N p^2 <= 1e4), the
+ * batch's fits, four at a time in vector lanes or one by one, must match
+ * it bitwise too (lanes_match_single_fits). */
 #define _GNU_SOURCE /* RTLD_DEFAULT */
 #include "mgtest.h"
 
@@ -225,6 +228,66 @@ START_TEST(threads_identical)
 }
 END_TEST
 
+/* The batch (its fits four at a time in vector lanes where the CPU has
+ * AVX2 and FMA, lstsq_batch_lanes.c; one by one otherwise and under
+ * MATGRAD_SIMD=generic) against mg_lstsq, which runs the one-fit kernel
+ * on designs this small: the same operations in the same order, so the
+ * same bits of B, residual sd and R^2, and the same status, including
+ * fits among them that leave the lanes' path (a NaN in X, an Inf in y, a
+ * zero column, a subnormal or huge column, an exactly fitting y) and a
+ * count that leaves fits outside any group of four. */
+static void lanes_case(size_t N, size_t p, int ic, unsigned max_refine, uint64_t seed)
+{
+    enum { FITS = 37 };
+    batch_data d;
+    make(&d, FITS, N, p, 1, ic, seed);
+    d.X[2 * N * p + (N / 2) * p + p - 1] = NAN;
+    d.Y[6 * N + N - 1] = INFINITY;
+    for (size_t i = 0; i < N; i++) {
+        d.X[9 * N * p + i * p + p - 1] = 0.0; /* rank-deficient */
+        d.X[13 * N * p + i * p] = ldexp(d.X[13 * N * p + i * p], -1060);
+        d.X[14 * N * p + i * p + p - 1] = ldexp(d.X[14 * N * p + i * p + p - 1], 1000);
+        d.Y[21 * N + i] = 3.0 * d.X[21 * N * p + i * p]; /* residual 0 */
+    }
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = ic;
+    o.max_refine = max_refine;
+    memset(d.B, 0, FITS * d.m * sizeof *d.B);
+    (void)mg_lstsq_batch(FITS, d.Xv, d.Yv, d.Bv, &o, d.sd, d.r2, d.st);
+    for (size_t f = 0; f < FITS; f++) {
+        double Bref[64] = { 0 }, sd = 0.0, r2 = 0.0;
+        ck_assert_uint_le(d.m, 64);
+        mg_matrix Bv = mg_matrix_view(Bref, d.m, 1);
+        mg_lstsq_result res;
+        memset(&res, 0, sizeof res);
+        res.residual_sd = &sd;
+        res.r_squared = &r2;
+        const mg_status s = mg_lstsq(&d.Xv[f], &d.Yv[f], &Bv, &o, &res);
+        ck_assert_msg(d.st[f] == s, "N %zu p %zu fit %zu: status %d vs %d", N, p, f, d.st[f], s);
+        if (s != MG_OK)
+            continue;
+        ck_assert_msg(memcmp(Bref, d.B + f * d.m, d.m * sizeof *Bref) == 0,
+                      "N %zu p %zu ic %d fit %zu: B differs (b0 %.17g vs %.17g)", N, p, ic, f,
+                      d.B[f * d.m], Bref[0]);
+        ck_assert_msg(memcmp(&sd, &d.sd[f], sizeof sd) == 0 && memcmp(&r2, &d.r2[f], sizeof r2) == 0,
+                      "N %zu p %zu fit %zu: sd %.17g vs %.17g, r2 %.17g vs %.17g", N, p, f,
+                      d.sd[f], sd, d.r2[f], r2);
+    }
+    release(&d);
+}
+
+START_TEST(lanes_match_single_fits)
+{
+    lanes_case(100, 4, 1, 10, 21);
+    lanes_case(100, 3, 0, 10, 22);
+    lanes_case(37, 6, 1, 10, 23);
+    lanes_case(12, 2, 1, 10, 24);
+    lanes_case(9, 7, 1, 10, 25);    /* N = p + 1 */
+    lanes_case(64, 12, 0, 10, 26);  /* N p^2 = 9216: still the small path */
+    lanes_case(100, 4, 1, 1, 27);   /* one refinement step at most */
+}
+END_TEST
+
 START_TEST(errors)
 {
     batch_data d;
@@ -301,6 +364,7 @@ int main(void)
     tcase_add_test(tc, wide_fits);
     tcase_add_test(tc, design_extremes);
     tcase_add_test(tc, threads_identical);
+    tcase_add_test(tc, lanes_match_single_fits);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
     return mgt_run(s);

@@ -281,7 +281,9 @@ static MG__MUST_USE mg_status lstsq_small(const mg_matrix *X, const mg_matrix *Y
     if (!reuse)
         MG__CHECK(mg__batch_ws_alloc(&own, N, p, k));
     /* the statistics land in the workspace; copied out on success */
-    const mg__batch_out out = { NULL, NULL, NULL, res ? res->std_err : NULL };
+    const mg__batch_out out = mg__batch_out_make(
+        NULL, NULL, NULL, res ? res->std_err : NULL,
+        res && (res->residual_sd || res->r_squared || res->adj_r_squared));
     mg_status st = MG_OK;
     if (mg__batch_fit(X, Y, B, o, w, &out, &st) == MG__FIT_DEFER) {
         *done = 0;

@@ -159,21 +159,23 @@ typedef struct batch {
 static void run_fit(const batch *b, size_t i, mg__batch_ws *w)
 {
     const size_t k = b->k;
-    const mg__batch_out out = { b->sd ? b->sd + i * k : NULL, b->r2 ? b->r2 + i * k : NULL,
-                                NULL, NULL };
+    const mg__batch_out out = mg__batch_out_make(b->sd ? b->sd + i * k : NULL,
+                                                 b->r2 ? b->r2 + i * k : NULL, NULL, NULL, 0);
     b->defer[i] = (unsigned char)mg__batch_fit(&b->X[i], &b->Y[i], &b->B[i], b->o, w, &out,
                                                &b->st[i]);
 }
 
 /* Fits go to the threads in chunks of this many (dynamic: which thread
- * runs a fit changes nothing in it). */
+ * runs a fit changes nothing in it); a multiple of MG__LANES. */
 #define MG__BATCH_CHUNK 8
 
-/* One thread's workspace, alone on its cache lines: every fit writes its
- * fields (rcond, steps), and beside another thread's workspace each such
- * write made the other thread's next reads of its own fields miss. */
+/* One thread's workspaces, alone on their cache lines: every fit writes
+ * their fields (rcond, steps), and beside another thread's workspace each
+ * such write made the other thread's next reads of its own fields miss.
+ * lanes: allocated (lanes.Z set) when the batch's shape can take them. */
 typedef struct lone_ws {
     _Alignas(MG__LINE) mg__batch_ws w;
+    mg__lanes_ws lanes;
 } lone_ws;
 
 typedef struct batch_run {
@@ -181,12 +183,45 @@ typedef struct batch_run {
     lone_ws *w; /* one workspace per thread */
 } batch_run;
 
+/* Fits i .. i + MG__LANES - 1 in the lanes; the ones the lanes leave
+ * (anything off their common path) through mg__batch_fit. */
+static void run_lanes(const batch *b, size_t i, lone_ws *w)
+{
+    const size_t k = b->k;
+    const mg_matrix *X[MG__LANES], *Y[MG__LANES];
+    mg_matrix *B[MG__LANES];
+    mg__batch_out out[MG__LANES];
+    int done[MG__LANES];
+    for (int l = 0; l < MG__LANES; l++) {
+        X[l] = &b->X[i + l];
+        Y[l] = &b->Y[i + l];
+        B[l] = &b->B[i + l];
+        out[l] = mg__batch_out_make(b->sd ? b->sd + (i + l) * k : NULL,
+                                    b->r2 ? b->r2 + (i + l) * k : NULL, NULL, NULL, 0);
+    }
+    mg__batch_fit_lanes(X, Y, B, b->o, &w->lanes, out, done);
+    for (int l = 0; l < MG__LANES; l++) {
+        if (done[l]) {
+            b->st[i + l] = MG_OK;
+            b->defer[i + l] = 0;
+        } else {
+            run_fit(b, i + l, &w->w);
+        }
+    }
+}
+
 static void run_chunk(void *ctx, size_t c, int worker)
 {
     const batch_run *r = ctx;
-    const size_t end = (c + 1) * MG__BATCH_CHUNK;
-    for (size_t i = c * MG__BATCH_CHUNK; i < end && i < r->b->count; i++)
-        run_fit(r->b, i, &r->w[worker].w);
+    lone_ws *w = &r->w[worker];
+    const size_t end = (c + 1) * MG__BATCH_CHUNK < r->b->count ? (c + 1) * MG__BATCH_CHUNK
+                                                                : r->b->count;
+    size_t i = c * MG__BATCH_CHUNK;
+    if (w->lanes.Z)
+        for (; i + MG__LANES <= end; i += MG__LANES)
+            run_lanes(r->b, i, w);
+    for (; i < end; i++)
+        run_fit(r->b, i, &w->w);
 }
 
 /* Every fit on the parallel path, on up to nt threads (pool.h). */
@@ -211,9 +246,31 @@ static void run_deferred(const batch *b)
     }
 }
 
+/* Thread t's workspaces (the lanes' when use_lanes); MG_ENOMEM leaves
+ * nothing to free. */
+static MG__MUST_USE mg_status ws_alloc(lone_ws *w, size_t N, size_t p, size_t nx, size_t k,
+                                       int use_lanes)
+{
+    memset(&w->lanes, 0, sizeof w->lanes);
+    MG__CHECK(mg__batch_ws_alloc(&w->w, N, p, k));
+    if (use_lanes && mg__lanes_ws_alloc(&w->lanes, N, p, nx) != MG_OK) {
+        mg__batch_ws_free(&w->w);
+        return MG_ENOMEM;
+    }
+    return MG_OK;
+}
+
+static void ws_free(lone_ws *w)
+{
+    mg__batch_ws_free(&w->w);
+    mg__lanes_ws_free(&w->lanes);
+}
+
 static MG__MUST_USE mg_status run_batch(batch *b, size_t N, size_t p)
 {
     const int nt = mg__slice_threads(mg__max_threads(), b->count);
+    const size_t nx = b->X[0].cols;
+    const int use_lanes = mg__lanes_usable(N, p, nx, b->k, b->o);
     /* nt * sizeof *w is a multiple of its alignment, as aligned_alloc asks */
     lone_ws *w = aligned_alloc(_Alignof(lone_ws), (size_t)nt * sizeof *w);
     if (!w)
@@ -221,13 +278,13 @@ static MG__MUST_USE mg_status run_batch(batch *b, size_t N, size_t p)
     mg_status s = MG_OK;
     int made = 0;
     for (; s == MG_OK && made < nt; made++)
-        s = mg__batch_ws_alloc(&w[made].w, N, p, b->k);
+        s = ws_alloc(&w[made], N, p, nx, b->k, use_lanes);
     if (s != MG_OK)
         made--; /* the failed one freed itself */
     if (s == MG_OK)
         run_parallel(b, w, nt);
     for (int t = 0; t < made; t++)
-        mg__batch_ws_free(&w[t].w);
+        ws_free(&w[t]);
     free(w);
     return s;
 }

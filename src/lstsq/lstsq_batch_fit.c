@@ -196,29 +196,27 @@ static void tri_solve(const mg__batch_ws *w, int trans, double *b)
     }
 }
 
-/* 1 / (||R||_1 ||R^-1||_1), R^-1 by columns into Ri (0 for a zero pivot). */
-__attribute__((noinline)) static double exact_rcond(mg__batch_ws *w)
+double mg__batch_exact_rcond(const double *R, size_t ld, size_t p, double *Ri)
 {
-    const size_t N = w->N, p = w->p;
     double rn = 0.0, in = 0.0;
     for (size_t j = 0; j < p; j++) {
-        if (w->Z[j * N + j] == 0.0)
+        if (R[j * ld + j] == 0.0)
             return 0.0;
         double s = 0.0;
         for (size_t i = 0; i <= j; i++)
-            s += fabs(w->Z[j * N + i]);
+            s += fabs(R[j * ld + i]);
         rn = fmax(rn, s);
     }
     for (size_t j = 0; j < p; j++) {
-        double *c = w->Ri + j * p;
+        double *c = Ri + j * p;
         memset(c, 0, p * sizeof *c);
         c[j] = 1.0;
         /* column j of R^-1: R c = e_j */
         for (size_t i = j + 1; i-- > 0;) {
             double s = c[i];
             for (size_t l = i + 1; l <= j; l++)
-                s -= w->Z[l * N + i] * c[l];
-            c[i] = s / w->Z[i * N + i];
+                s -= R[l * ld + i] * c[l];
+            c[i] = s / R[i * ld + i];
         }
         double s = 0.0;
         for (size_t i = 0; i <= j; i++)
@@ -227,6 +225,13 @@ __attribute__((noinline)) static double exact_rcond(mg__batch_ws *w)
     }
     const double rc = 1.0 / (rn * in);
     return isfinite(rc) ? rc : 0.0;
+}
+
+/* Kept out of line: scripts/profile_appsizes.sh names the stages of a fit
+ * by function. */
+__attribute__((noinline)) static double exact_rcond(mg__batch_ws *w)
+{
+    return mg__batch_exact_rcond(w->Z, w->N, w->p, w->Ri);
 }
 
 /* [I Z; Z^T 0] [dr; dx] = [f; g] with Z = Q [R; 0] (g NULL: 0):
@@ -316,20 +321,23 @@ static MG__MUST_USE int refine(mg__batch_ws *w, const mg__design *d, const doubl
     return MG__FIT_DONE;
 }
 
-/* Refined coefficients of every output into w->Bs and the statistics
- * into w->sd, w->r2 (as mg_lstsq's); MG__FIT_DEFER when a refinement fails. */
+/* Refined coefficients of every output into w->Bs and, when stats, the
+ * statistics into w->sd, w->r2, w->ar2 (as mg_lstsq's); MG__FIT_DEFER when
+ * a refinement fails. */
 static MG__MUST_USE int refine_all(mg__batch_ws *w, const mg__design *d, const mg_matrix *Y,
-                                   size_t max_refine, double rcond)
+                                   size_t max_refine, double rcond, int stats)
 {
     /* the refinement's contraction bound, mg_lstsq's (lstsq_refine.c) */
     const double rho = mg__lsq_rho(d->p, rcond);
     const size_t N = d->N, p = d->p, k = Y->cols;
-    const int centred = mg__lsq_has_constant_column(d->X, d->intercept);
+    const int centred = stats && mg__lsq_has_constant_column(d->X, d->intercept);
     for (size_t c = 0; c < k; c++) {
         if (refine(w, d, Y->data + c, Y->stride, max_refine, rho) != MG__FIT_DONE)
             return MG__FIT_DEFER;
         for (size_t j = 0; j < p; j++)
             w->Bs[j * k + c] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]);
+        if (!stats)
+            continue;
         /* RSS of the returned coefficients, from the residual refine left */
         const long double rss = mg__xsumsq(w->res, N, 1, 0.0);
         const long double tss = mg__lsq_tss(Y->data + c, N, Y->stride, NULL, centred);
@@ -384,7 +392,7 @@ int mg__batch_fit(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
         return MG__FIT_DEFER;
     w->rcond = rcond;
     w->steps = 0;
-    if (refine_all(w, &d, Y, o->max_refine, rcond) != MG__FIT_DONE)
+    if (refine_all(w, &d, Y, o->max_refine, rcond, out->stats) != MG__FIT_DONE)
         return MG__FIT_DEFER;
     if (!mg__all_finite(w->Bs, d.p, k, k)) {
         *st = MG_ENONFINITE;
