@@ -21,7 +21,7 @@ STAGES = [
                    r"__libc_.*alloc.*|tcache.*|unlink_chunk.*|__memset.*)$"),
     ("scales and copy", r"^(mg__lsq_scales|mg__lsq_copy_design|column_max|scaled_design|__memmove.*|__memcpy.*|mg__copy|"
                         r"__scalbn|scalbn.*|ldexp|ilogb.*)$"),
-    ("factorisation", r"^(householder_qr|reflector|exact_rcond|tri_rcond|qr_householder|qr_blocked|"
+    ("factorisation", r"^(householder_qr|reflector|exact_rcond|mg__batch_exact_rcond|tri_rcond|qr_householder|qr_blocked|"
                       r"mg__lsq_qr|dgeqr.*|dgeqrt.*|dlarf.*|dnrm2.*|dlapy2.*|dtrcon.*|dlatrs.*|"
                       r"dlacn2.*|idamax.*|dlamch.*|dlange.*|dlantr.*|ilaenv.*|iparmq.*|ieeeck.*|"
                       r"lsame.*|dger.*|dscal.*|dgemv_t.*|dgemv_n.*|dgemv_|daxpy.*|"

@@ -143,7 +143,11 @@ MG_API mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
  * N >= p + intercept and at most 64 design columns take a parallel path
  * with mg_lstsq's accuracy contract (equilibrated Householder QR and
  * Bjorck's refinement in double-double, as small loops that call no BLAS:
- * coefficients within a few ulp of mg_lstsq's); every other fit (weights,
+ * coefficients within a few ulp of mg_lstsq's, and bitwise its results
+ * where mg_lstsq runs the same loops, N (p + intercept)^2 <= 1e4; with one
+ * output and fewer than 32 columns of X, four fits at a time in the lanes
+ * of an AVX2 register where the CPU has AVX2 and FMA, each lane with the
+ * single fit's bits); every other fit (weights,
  * CHOLESKY or SVD, a rank not proven full, a refinement that does not
  * converge there) is solved by mg_lstsq itself on the calling thread,
  * after the parallel ones (docs/performance.md, "Many small fits").

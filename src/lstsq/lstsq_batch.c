@@ -246,17 +246,16 @@ static void run_deferred(const batch *b)
     }
 }
 
-/* Thread t's workspaces (the lanes' when use_lanes); MG_ENOMEM leaves
- * nothing to free. */
+/* Thread t's workspaces; MG_ENOMEM leaves nothing to free.  The lanes'
+ * (when use_lanes) are a speed-up only: without memory for them, the
+ * thread fits one problem at a time. */
 static MG__MUST_USE mg_status ws_alloc(lone_ws *w, size_t N, size_t p, size_t nx, size_t k,
                                        int use_lanes)
 {
     memset(&w->lanes, 0, sizeof w->lanes);
     MG__CHECK(mg__batch_ws_alloc(&w->w, N, p, k));
-    if (use_lanes && mg__lanes_ws_alloc(&w->lanes, N, p, nx) != MG_OK) {
-        mg__batch_ws_free(&w->w);
-        return MG_ENOMEM;
-    }
+    if (use_lanes && mg__lanes_ws_alloc(&w->lanes, N, p, nx) != MG_OK)
+        memset(&w->lanes, 0, sizeof w->lanes);
     return MG_OK;
 }
 

@@ -78,7 +78,8 @@ typedef struct mg__lanes_ws {
 
 /* 1 if fits of this shape (N rows, p columns with the intercept, nx of
  * them from X, k outputs) and options can take the lanes on this CPU: one
- * output, nx < 32, N > p, max_refine >= 1, AVX2 and FMA. */
+ * output, nx < 32, N > p, N (p + nx + 6) <= 32768 (the lanes' arrays in
+ * L2), max_refine >= 1, AVX2 and FMA. */
 MG__MUST_USE int mg__lanes_usable(size_t N, size_t p, size_t nx, size_t k,
                                   const mg_lstsq_options *o);
 MG__MUST_USE mg_status mg__lanes_ws_alloc(mg__lanes_ws *w, size_t N, size_t p, size_t nx);

@@ -38,8 +38,12 @@
 #endif
 
 /* The narrow rows of xdot.c's residual kernel (one chain per row): the
- * lanes replay that chain, so wider designs take the single fits. */
-enum { NARROW_COLS = 32 };
+ * lanes replay that chain, so wider designs take the single fits.
+ * LANE_ROWS_MAX bounds N (p + nx + 6), the lane arrays' doubles per lane:
+ * 1 MiB of them in all, which stays in L2.  The lanes hide the latency of
+ * short chains; a long design keeps its vector units busy on its own, and
+ * four copies of it would only cost memory. */
+enum { NARROW_COLS = 32, LANE_ROWS_MAX = 32768 };
 
 void mg__lanes_ws_free(mg__lanes_ws *w)
 {
@@ -53,7 +57,7 @@ int mg__lanes_usable(size_t N, size_t p, size_t nx, size_t k, const mg_lstsq_opt
     /* N > p: a square fit's last reflector is the identity (tau = 0), the
      * single fit's path; max_refine 0 skips the loop the lanes replay */
     return mg__cpu_has_avx2_fma() && k == 1 && nx < NARROW_COLS && N > p &&
-           p <= MG__BATCH_MAX_P && o->max_refine >= 1;
+           p <= MG__BATCH_MAX_P && N <= LANE_ROWS_MAX / (p + nx + 6) && o->max_refine >= 1;
 #else
     (void)N; (void)p; (void)nx; (void)k; (void)o;
     return 0;
