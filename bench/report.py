@@ -385,7 +385,7 @@ def main():
     goals(w, rows, machine)
     ksweep = sorted((n for n in by_wl if n.startswith("gradient_k")), key=lambda n: int(n[10:]))
     names = [n for n in ORDER if n in by_wl] + sorted(
-        n for n in by_wl if n not in ORDER and n not in ksweep and n not in ("read_bw", "dgemm_peak")
+        n for n in by_wl if n not in ORDER and n not in ksweep and n not in ("read_bw", "dgemm_peak", "fma_peak")
         and not n.startswith("fit_"))
     for wl in names:
         rs = by_wl[wl]
@@ -444,7 +444,7 @@ def main():
         w("## `matgrad fit` at scale (scripts/cli_scale.sh, run separately)\n\n")
         with open(cli) as f:
             w(f.read().rstrip("\n") + "\n\n")
-    bounds = [r for r in rows if r["workload"] in ("read_bw", "dgemm_peak")]
+    bounds = [r for r in rows if r["workload"] in ("read_bw", "dgemm_peak", "fma_peak")]
     if bounds:
         w("## Measured bounds\n\n| source | what | size | rate |\n|---|---|---|---|\n")
         for r in bounds:

@@ -35,10 +35,15 @@
 
 enum { MR = 6, NR = 8 };
 
-/* The AVX-512 variant: rows per chunk (CHUNK x 8 doubles of A, 8 KiB at 64
- * columns, plus the waiting accumulators stay in L1), rows per tile, and
- * the widest tile in 8-column vectors. */
-enum { CHUNK = 16, RT = 8, NZ_MAX = 3 };
+/* The AVX-512 variant: rows per chunk, rows per tile, and the widest tile
+ * in 8-column vectors.  A chunk at 64 columns is 16 KiB of A; with the
+ * next chunk coming in and the waiting accumulators (18 KiB) that is about
+ * a 48 KiB L1.  Each tile loads and stores its accumulators once a chunk
+ * (48 of them for 24 accumulators): at 16 rows that took about 10% of the
+ * time on a CPU with one 512-bit FMA unit, and 32 rows halve it;
+ * 48 and 64 rows no longer keep the chunk in L1 while the next one
+ * streams in (docs/performance.md, "Against the dgemm peak"). */
+enum { CHUNK = 32, RT = 8, NZ_MAX = 3 };
 
 /* Accumulators of the AVX-512 variant's tiles over j columns: 8 x 8 doubles
  * for each 8-column vector of each tile, ceil((j - r0) / 8) vectors for the
