@@ -6,7 +6,8 @@
 # times (default 3), so both see the same machine load, and prints each
 # round's medians side by side with their ratio, row by row (workload, impl,
 # size).  REPS goes to the benchmark as its argument and as MG_BENCH_REPS.
-# Not part of CI.
+# MG_COMPARE_CMAKE_ARGS adds CMake options to both builds (e.g.
+# -DMATGRAD_NATIVE=ON, as bench/run_all.sh builds).  Not part of CI.
 #   bash scripts/bench_compare.sh REV [ROUNDS] [REPS] [BENCH]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +21,9 @@ git -C "$root" worktree add -q --detach "$tmp/before" "$rev"
 for side in before after; do
   src=$root
   [ "$side" = before ] && src=$tmp/before
-  cmake -S "$src" -B "$tmp/build-$side" -DCMAKE_BUILD_TYPE=Release -DMATGRAD_TESTS=OFF > "$tmp/$side.log" 2>&1
+  # shellcheck disable=SC2086 # the options are words
+  cmake -S "$src" -B "$tmp/build-$side" -DCMAKE_BUILD_TYPE=Release -DMATGRAD_TESTS=OFF \
+    ${MG_COMPARE_CMAKE_ARGS:-} > "$tmp/$side.log" 2>&1
   cmake --build "$tmp/build-$side" -j2 --target "$bench" >> "$tmp/$side.log" 2>&1
 done
 echo "bench_compare: before = $(git -C "$root" rev-parse --short "$rev"), after = working tree at $(git -C "$root" rev-parse --short HEAD); load $(cut -d' ' -f1-3 /proc/loadavg)"
