@@ -23,7 +23,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -57,22 +56,15 @@ __attribute__((target("avx512f"), noinline)) static double chains512(long n)
     return _mm512_reduce_add_pd(s);
 }
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* The fastest of reps runs of 12 n FMAs of `lanes` doubles: flops per second. */
 static double fma_rate(double (*chains)(long), int lanes, int reps, double *sink)
 {
     const long n = 20000000;
     double best = 0.0;
     for (int r = 0; r < reps; r++) {
-        const double t = seconds();
+        const double t = bc_now();
         *sink += chains(n);
-        const double dt = seconds() - t;
+        const double dt = bc_now() - t;
         if (best == 0.0 || dt < best)
             best = dt;
     }
