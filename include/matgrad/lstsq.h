@@ -145,8 +145,8 @@ MG_API mg_status mg_lstsq(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
  * Bjorck's refinement in double-double, as small loops that call no BLAS:
  * coefficients within a few ulp of mg_lstsq's, and bitwise its results
  * where mg_lstsq runs the same loops, N (p + intercept)^2 <= 1e4; with one
- * output, fewer than 32 columns of X and short designs (N (p + 2 nx + 6)
- * <= 32768 with p counting the intercept), four fits at a time in the lanes
+ * output, fewer than 32 columns of X and short designs (N (2 p + intercept
+ * + 6) <= 32768), four fits at a time in the lanes
  * of an AVX2 register where the CPU has AVX2 and FMA, each lane with the
  * single fit's bits); every other fit (weights,
  * CHOLESKY or SVD, a rank not proven full, a refinement that does not
