@@ -269,6 +269,46 @@ static mg_status call_lstsq_ws(fctx *c)
     return run_lstsq(c, 1);
 }
 
+/* mg_lstsq_batch: count fits of N x nx with k outputs, all on its parallel
+ * path.  Variant 0: one output, the fits four at a time in vector lanes
+ * where the CPU allows (their workspace is a speed-up: without it, the
+ * same bits one fit at a time); 1: two outputs, one fit at a time. */
+static const size_t BATCH[][4] = {
+    { 16, 40, 3, 1 }, /* count, N, nx, k (intercept in both) */
+    { 12, 30, 2, 2 },
+};
+
+static void setup_batch(fctx *c)
+{
+    const size_t *v = BATCH[c->variant], count = v[0], N = v[1], nx = v[2], k = v[3];
+    /* the fits' X one under the other, and their Y */
+    add_in(c, count * N, nx, 1);
+    add_in(c, count * N, k, 0);
+    /* B of every fit, residual_sd, r_squared, then the statuses */
+    c->nout = count * (nx + 1) * k + 2 * count * k + count;
+}
+
+static mg_status call_batch(fctx *c)
+{
+    const size_t *v = BATCH[c->variant], count = v[0], N = v[1], nx = v[2], k = v[3];
+    mg_matrix X[16], Y[16], B[16];
+    size_t off = 0;
+    for (size_t f = 0; f < count; f++) {
+        X[f] = *IN(c, 0);
+        X[f].data += f * N * X[f].stride;
+        X[f].rows = N;
+        Y[f] = *IN(c, 1);
+        Y[f].data += f * N * Y[f].stride;
+        Y[f].rows = N;
+        B[f] = out_view(c, &off, nx + 1, k);
+    }
+    double *sd = c->out + off, *r2 = sd + count * k;
+    mg_status *st = (mg_status *)(r2 + count * k);
+    mg_lstsq_options o = mg_lstsq_defaults();
+    o.intercept = 1;
+    return mg_lstsq_batch(count, X, Y, B, &o, sd, r2, st);
+}
+
 /* layer: Z m x k, W k x n, b 1 x n (or dA m x n). Variant 1: m = k = n = 256,
  * big enough for OpenBLAS to thread dgemm. */
 static void setup_layer(fctx *c)
@@ -545,6 +585,8 @@ static const fcase CASES[] = {
     { "mg_lstsq", "N < p", setup_lstsq, NULL, call_lstsq, 6 },
     { "mg_lstsq", "auto small, res NULL", setup_lstsq, NULL, call_lstsq, 7 },
     { "mg_lstsq", "Cholesky, 2 threads (2^24)", setup_lstsq, NULL, call_lstsq, 8 },
+    { "mg_lstsq_batch", "16 fits, one output (lanes)", setup_batch, NULL, call_batch, 0 },
+    { "mg_lstsq_batch", "12 fits, two outputs", setup_batch, NULL, call_batch, 1 },
     { "mg_dense_forward", "7x5x3", setup_layer, NULL, call_dense_forward, 0 },
     { "mg_dense_forward", "256^3: OpenBLAS threads", setup_layer, NULL, call_dense_forward, 1 },
     { "mg_dense_backward", "7x5x3", setup_layer, NULL, call_dense_backward, 0 },
