@@ -3,7 +3,9 @@
  *
  * The fits run on matgrad's worker threads (kernels/pool.h), each thread
  * with one workspace allocated before the pass.  Each fit is mg_lstsq's QR path as small loops
- * (lstsq_batch_fit.c), with mg_lstsq's accuracy contract: a full-rank B is
+ * (lstsq_batch_fit.c; four at a time in vector lanes where the shape and
+ * the CPU allow, lstsq_batch_lanes.c, with the same bits), with mg_lstsq's
+ * accuracy contract: a full-rank B is
  * the exact least-squares solution of the double data to within a few ulp.
  * Nothing inside the parallel pass calls BLAS or LAPACK: OpenBLAS's
  * level-3 driver can end the process when it cannot allocate, and its

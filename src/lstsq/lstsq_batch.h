@@ -95,6 +95,18 @@ void mg__batch_fit_lanes(const mg_matrix *const X[MG__LANES], const mg_matrix *c
                          mg__lanes_ws *w, const mg__batch_out out[MG__LANES],
                          int done[MG__LANES]);
 
+/* The full-rank proof of a fit on this path (mg__lsq_qr's: sigma_min /
+ * sigma_max >= rcond_1 / p): the exact rcond_1 of R at least 10 p
+ * rank_tol, rank_tol the option's or max(N, p) eps. */
+MG__MUST_USE int mg__batch_rank_proven(double rcond, size_t N, size_t p,
+                                       const mg_lstsq_options *o);
+
+/* Residual sd, R^2 and adjusted R^2 of one output, as mg_lstsq's: res its
+ * residual (N entries, stride rs), y the output (stride ys), p the design's
+ * columns; centred: TSS about the mean. */
+void mg__batch_summary(const double *res, size_t rs, const double *y, size_t ys, size_t N,
+                       size_t p, int centred, double *sd, double *r2, double *ar2);
+
 /* 1 / (||R||_1 ||R^-1||_1) of the p x p upper triangle of the column-major
  * R (leading dimension ld), exactly; R^-1 by columns into Ri (p x p).  0
  * for a zero pivot or when the product is not finite. */

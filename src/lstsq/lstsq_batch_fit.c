@@ -227,6 +227,22 @@ double mg__batch_exact_rcond(const double *R, size_t ld, size_t p, double *Ri)
     return isfinite(rc) ? rc : 0.0;
 }
 
+int mg__batch_rank_proven(double rcond, size_t N, size_t p, const mg_lstsq_options *o)
+{
+    const double rank_tol = o->rank_tol > 0.0 ? o->rank_tol
+                                              : (double)(N > p ? N : p) * DBL_EPSILON;
+    return rcond >= 10.0 * (double)p * rank_tol;
+}
+
+void mg__batch_summary(const double *res, size_t rs, const double *y, size_t ys, size_t N,
+                       size_t p, int centred, double *sd, double *r2, double *ar2)
+{
+    /* RSS of the returned coefficients, from the residual the refinement left */
+    const long double rss = mg__xsumsq(res, N, rs, 0.0);
+    const long double tss = mg__lsq_tss(y, N, ys, NULL, centred);
+    mg__fit_summary(rss, tss, N - p, N - (centred ? 1u : 0u), sd, r2, ar2);
+}
+
 /* Kept out of line: scripts/profile_appsizes.sh names the stages of a fit
  * by function. */
 __attribute__((noinline)) static double exact_rcond(mg__batch_ws *w)
@@ -336,13 +352,9 @@ static MG__MUST_USE int refine_all(mg__batch_ws *w, const mg__design *d, const m
             return MG__FIT_DEFER;
         for (size_t j = 0; j < p; j++)
             w->Bs[j * k + c] = mg__lsq_scaled(w->scale, w->scale_lo, j, w->x[j]);
-        if (!stats)
-            continue;
-        /* RSS of the returned coefficients, from the residual refine left */
-        const long double rss = mg__xsumsq(w->res, N, 1, 0.0);
-        const long double tss = mg__lsq_tss(Y->data + c, N, Y->stride, NULL, centred);
-        mg__fit_summary(rss, tss, N - p, N - (centred ? 1u : 0u), &w->sd[c], &w->r2[c],
-                        &w->ar2[c]);
+        if (stats)
+            mg__batch_summary(w->res, 1, Y->data + c, Y->stride, N, p, centred, &w->sd[c],
+                              &w->r2[c], &w->ar2[c]);
     }
     return MG__FIT_DONE;
 }
@@ -375,17 +387,13 @@ int mg__batch_fit(const mg_matrix *X, const mg_matrix *Y, mg_matrix *B,
         return MG__FIT_DONE;
     }
     const mg__design d = { X, o->intercept ? 1 : 0, X->rows, w->p };
-    const double rank_tol = o->rank_tol > 0.0 ? o->rank_tol
-                                              : (double)(d.N > d.p ? d.N : d.p) * DBL_EPSILON;
     if (!scaled_design(w, &d)) {
         *st = MG_ENONFINITE;
         return MG__FIT_DONE;
     }
     householder_qr(w);
-    /* full rank proven as mg__lsq_qr proves it (sigma_min / sigma_max >=
-     * rcond_1 / p), with the exact rcond_1 */
     const double rcond = exact_rcond(w);
-    if (!(rcond >= 10.0 * (double)d.p * rank_tol))
+    if (!mg__batch_rank_proven(rcond, d.N, d.p, o))
         return MG__FIT_DEFER;
     /* standard errors from R^-1 only where they keep about 12 digits */
     if (out->std_err && !(rcond >= MG__LSQ_COV_FACTOR_RCOND))

@@ -25,9 +25,7 @@
  * would.  Nothing is written for such a lane. */
 #include "lstsq_batch.h"
 #include "kernels/cpu.h"
-#include "fit/fit_internal.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -380,8 +378,9 @@ LANES_FN static void load_design(mg__lanes_ws *w, const mg_matrix *const X[MG__L
 
 /* The refinement loop's state of one lane (mg__lsq_refine_ops's locals). */
 typedef struct lane_loop {
-    int active, proven, moved;
-    double prev, rho;
+    int active, moved;
+    double rho;
+    mg__refine_track t;
 } lane_loop;
 
 /* One pass of mg__lsq_refine_ops's loop body for every active lane. */
@@ -401,9 +400,7 @@ LANES_FN static void refine_step(mg__lanes_ws *w, int ic, lane_loop *s)
         double x[MG__BATCH_MAX_P], dx[MG__BATCH_MAX_P];
         lane_out(w->x, p, l, x);
         lane_out(w->dx, p, l, dx);
-        const double d = mg__lsq_rel_change(dx, x, p), dn = mg__lsq_norm_change(dx, x, p);
-        if (!(dn < s[l].prev)) {
-            s[l].proven = s[l].proven || d <= MG__LSQ_STALL_ULPS * DBL_EPSILON;
+        if (mg__lsq_refine_stalled(&s[l].t, dx, x, p)) {
             s[l].active = 0;
             continue;
         }
@@ -411,14 +408,7 @@ LANES_FN static void refine_step(mg__lanes_ws *w, int ic, lane_loop *s)
         upd[l] = 1;
         for (size_t j = 0; j < p; j++)
             x[j] += dx[j];
-        if (d <= 2.0 * DBL_EPSILON ||
-            (isfinite(s[l].prev) && d * (dn / s[l].prev) <= 0.25 * DBL_EPSILON) ||
-            mg__lsq_within_bound(s[l].rho, dx, x, p)) {
-            s[l].proven = 1;
-            s[l].active = 0;
-            continue;
-        }
-        s[l].prev = dn;
+        s[l].active = !mg__lsq_refine_converged(&s[l].t, s[l].rho, dx, x, p);
     }
     const v4 ma = mask_of(act), mu = mask_of(upd);
     /* resid = f + r, the last bt and dx: every lane still in the loop */
@@ -464,7 +454,6 @@ static void prove_rank(mg__lanes_ws *w, const mg_lstsq_options *o, int ok[MG__LA
                        double rho[MG__LANES])
 {
     const size_t N = w->N, p = w->p;
-    const double rank_tol = o->rank_tol > 0.0 ? o->rank_tol : (double)N * DBL_EPSILON;
     for (int l = 0; l < MG__LANES; l++) {
         if (!ok[l])
             continue;
@@ -472,7 +461,7 @@ static void prove_rank(mg__lanes_ws *w, const mg_lstsq_options *o, int ok[MG__LA
             for (size_t i = 0; i <= j; i++)
                 w->R[j * p + i] = AT(w->Z, j * N + i)[l];
         const double rcond = mg__batch_exact_rcond(w->R, p, p, w->Ri);
-        ok[l] = rcond >= 10.0 * (double)p * rank_tol;
+        ok[l] = mg__batch_rank_proven(rcond, N, p, o);
         rho[l] = mg__lsq_rho(p, rcond);
     }
 }
@@ -491,11 +480,9 @@ static int write_lane(const mg__lanes_ws *w, int l, const mg_matrix *X, const mg
         B->data[j * B->stride] = b[j];
     if (!out->stats)
         return 1;
-    const int centred = mg__lsq_has_constant_column(X, ic);
-    const long double rss = mg__xsumsq(w->res + l, N, MG__LANES, 0.0);
-    const long double tss = mg__lsq_tss(Y->data, N, Y->stride, NULL, centred);
     double sd, r2, ar2;
-    mg__fit_summary(rss, tss, N - p, N - (centred ? 1u : 0u), &sd, &r2, &ar2);
+    mg__batch_summary(w->res + l, MG__LANES, Y->data, Y->stride, N, p,
+                      mg__lsq_has_constant_column(X, ic), &sd, &r2, &ar2);
     if (out->sd)
         *out->sd = sd;
     if (out->r2)
@@ -534,14 +521,14 @@ LANES_FN static void fit_lanes(const mg_matrix *const X[MG__LANES],
     solve_aug(w, w->f, NULL, w->r, w->x);
     lane_loop s[MG__LANES];
     for (int l = 0; l < MG__LANES; l++)
-        s[l] = (lane_loop){ ok[l], 0, 0, INFINITY, rho[l] };
+        s[l] = (lane_loop){ ok[l], 0, rho[l], { INFINITY, 0.0, 0.0, 0 } };
     for (size_t step = 0; step < o->max_refine && (s[0].active | s[1].active | s[2].active |
                                                     s[3].active);
          step++)
         refine_step(w, ic, s);
     resid_update(w, ic, s);
     for (int l = 0; l < MG__LANES; l++)
-        if (ok[l] && s[l].proven && !s[l].active)
+        if (ok[l] && s[l].t.proven && !s[l].active)
             done[l] = write_lane(w, l, X[l], Y[l], B[l], ic, &out[l]);
 }
 

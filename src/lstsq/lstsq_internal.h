@@ -119,6 +119,26 @@ MG__MUST_USE int mg__lsq_within_bound(double rho, const double *dx, const double
  * of each coefficient (normwise for coefficients near 0): the answer is
  * then within the documented few ulp (tests/test_lstsq_exact.c asserts 8). */
 #define MG__LSQ_STALL_ULPS 4.0
+
+/* The stopping rules of one refinement loop (mg__lsq_refine_ops's, which
+ * the batch's vector lanes also follow): prev, the last accepted
+ * correction's normwise size (INFINITY before the first), d and dn of the
+ * step under test, proven. */
+typedef struct mg__refine_track {
+    double prev, d, dn;
+    int proven;
+} mg__refine_track;
+
+/* Before x += dx: sets t->d, t->dn; 1 when the corrections stopped
+ * shrinking (the step is rejected; t->proven set if dx is at rounding
+ * level, MG__LSQ_STALL_ULPS). */
+MG__MUST_USE int mg__lsq_refine_stalled(mg__refine_track *t, const double *dx, const double *x,
+                                        size_t p);
+
+/* After x += dx (x the updated coefficients): 1 when another step could
+ * not change x (t->proven set), else 0 with t->prev = t->dn. */
+MG__MUST_USE int mg__lsq_refine_converged(mg__refine_track *t, double rho, const double *dx,
+                                          const double *x, size_t p);
 MG__MUST_USE mg_status mg__lsq_refine(const mg__lsq *q, const double *y, size_t ys,
                                       const double *c, double *x, double *r, double *scratch,
                                       size_t *steps, double *delta, double *resid);

@@ -90,6 +90,36 @@ int mg__lsq_within_bound(double rho, const double *dx, const double *x, size_t p
     return 1;
 }
 
+int mg__lsq_refine_stalled(mg__refine_track *t, const double *dx, const double *x, size_t p)
+{
+    t->d = mg__lsq_rel_change(dx, x, p);
+    t->dn = mg__lsq_norm_change(dx, x, p);
+    if (t->dn < t->prev)
+        return 0;
+    /* The corrections stopped shrinking.  That is the noise floor only if
+     * this correction, the estimate of x's remaining error, is at rounding
+     * level; above it the stall is kappa(Z) eps ~ 1 and x is not proven. */
+    t->proven = t->proven || t->d <= MG__LSQ_STALL_ULPS * DBL_EPSILON;
+    return 1;
+}
+
+int mg__lsq_refine_converged(mg__refine_track *t, double rho, const double *dx, const double *x,
+                             size_t p)
+{
+    /* at rounding level, or the next correction would be about d times
+     * the observed contraction dn / prev, or the a-priori bound puts x
+     * within a quarter ulp: below the last bit of x, so another pass
+     * cannot change the answer */
+    if (t->d <= 2.0 * DBL_EPSILON ||
+        (isfinite(t->prev) && t->d * (t->dn / t->prev) <= 0.25 * DBL_EPSILON) ||
+        mg__lsq_within_bound(rho, dx, x, p)) {
+        t->proven = 1;
+        return 1;
+    }
+    t->prev = t->dn;
+    return 0;
+}
+
 /* f = y - r - Zd (D x) and, when g != NULL, g = c - D Zd^T r.  The kernel
  * takes the representable factor scale of D; for the rest, scale_lo,
  * g_j = lo_j (c_j / lo_j - scale_j Zd_j^T r) with c_j / lo_j exact, so c
@@ -214,12 +244,11 @@ mg_status mg__lsq_refine_ops(const mg__refine_ops *ops, const double *y, size_t 
      * contraction (a coefficient whose exact value is 0 keeps a relative
      * correction of 1 while the error shrinks). */
     size_t steps = 0;
-    double prev = INFINITY, last = 1.0;
+    double last = 1.0;
     /* Only a full-rank x has an exact answer to prove; a rank-deficient
      * one is the truncated factorisation's minimum-norm solution, which the
      * steps only polish.  0 steps: the factorisation's own answer. */
-    int proven = !full || ops->max_refine == 0;
-    const double rho = ops->rho;
+    mg__refine_track t = { INFINITY, 0.0, 0.0, !full || ops->max_refine == 0 };
     int moved = 0; /* x changed after resid was last set */
     while (steps < ops->max_refine) {
         moved = 0;
@@ -231,20 +260,14 @@ mg_status mg__lsq_refine_ops(const mg__refine_ops *ops, const double *y, size_t 
             MG__CHECK(ops->residuals(ops->ctx, y, ys, NULL, x, NULL, f, NULL, bt));
         }
         MG__CHECK(ops->solve(ops->ctx, f, full ? g : NULL, dr, dx));
-        const double d = mg__lsq_rel_change(dx, x, p), dn = mg__lsq_norm_change(dx, x, p);
+        const int stalled = mg__lsq_refine_stalled(&t, dx, x, p);
         /* y - Zd D x = f + r exactly, but for f's one rounding: the
          * residual of x at no extra pass over Zd */
         if (resid)
             for (size_t i = 0; i < N; i++)
                 resid[i] = full ? f[i] + r[i] : f[i];
-        if (!(dn < prev)) {
-            /* The corrections stopped shrinking.  That is the noise floor
-             * only if this correction, the estimate of x's remaining error,
-             * is at rounding level; above it the stall is kappa(Z) eps ~ 1
-             * and x is not proven. */
-            proven = proven || d <= MG__LSQ_STALL_ULPS * DBL_EPSILON;
+        if (stalled)
             break;
-        }
         moved = 1;
         for (size_t j = 0; j < p; j++)
             x[j] += dx[j];
@@ -252,19 +275,11 @@ mg_status mg__lsq_refine_ops(const mg__refine_ops *ops, const double *y, size_t 
             for (size_t i = 0; i < N; i++)
                 r[i] += dr[i];
         steps++;
-        last = d;
-        /* at rounding level, or the next correction would be about d times
-         * the observed contraction dn / prev, or the a-priori bound puts x
-         * within a quarter ulp: below the last bit of x, so another pass
-         * cannot change the answer */
-        if (d <= 2.0 * DBL_EPSILON || (isfinite(prev) && d * (dn / prev) <= 0.25 * DBL_EPSILON) ||
-            mg__lsq_within_bound(rho, dx, x, p)) {
-            proven = 1;
+        last = t.d;
+        if (mg__lsq_refine_converged(&t, ops->rho, dx, x, p))
             break;
-        }
-        prev = dn;
     }
-    if (!proven)
+    if (!t.proven)
         return MG_ENOCONV; /* max_refine steps, or a stall above rounding level */
     if (resid && steps == 0 && !moved && ops->max_refine == 0) {
         /* no step: the factorisation's x, its residual in double-double */
