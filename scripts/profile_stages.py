@@ -15,7 +15,7 @@ SKIP = r"^(bc_random.*|clear_page.*|exc_page_fault|.*page_fault.*)$"
 STAGES = [
     ("validation", r"^(mg__overlaps|mg_matrix_check|mg__check_all|check_args|mg__all_finite|"
                    r"mg__mul_overflows|mg__lsq_has_constant_column|small_fit|engine_kind|"
-                   r"mg__fit_range_rows|rows4_.*|row_max|row_minmax|rows_minmax|mg__fit_check_.*)$"),
+                   r"mg__fit_range_rows|rows4_.*|row_max|row_minmax|mg__fit_check_.*)$"),
     ("allocation", r"^(malloc|_int_malloc|_int_free|free|cfree.*|calloc|malloc_consolidate|"
                    r"mg__alloc_doubles|mg__batch_ws_alloc|mg__batch_ws_free|release|"
                    r"__libc_.*alloc.*|tcache.*|unlink_chunk.*|__memset.*)$"),
@@ -26,7 +26,7 @@ STAGES = [
                       r"dlacn2.*|idamax.*|dlamch.*|dlange.*|dlantr.*|ilaenv.*|iparmq.*|ieeeck.*|"
                       r"lsame.*|dger.*|dscal.*|dgemv_t.*|dgemv_n.*|dgemv_|daxpy.*|"
                       r"blas_memory.*|pthread_mutex.*|__GI___pthread_mutex.*|LAPACKE_.*|"
-                      r"tile|cross|gram_block|mg__gram_packed.*|rows_gram|rows_tile.*|rows_cross|mg__fit_gram_merge|dpotr.*|"
+                      r"tile|cross|gram_block|mg__gram_packed.*|mg__gram_rows_block|tile_[od][0-9]+|rows_cross|mg__fit_gram_merge|dpotr.*|"
                       r"dpocon.*|dsyrk.*|dtrsm.*|dgemm.*|mg_fit_finish|mg__fit_finish.*)$"),
     # apply_reflector: 16 of a small fit's 22 reflector applications are its solves'
     ("refinement", r"^(solve_aug|apply_q|apply_reflector.*|batch_solve|tri_solve|mg__lsq_solve_aug|mg__lsq_refine|refine|"
