@@ -35,6 +35,7 @@ MATRIX=(
   OPENBLAS_NUM_THREADS=2
   OPENBLAS_CORETYPE=Prescott   # OpenBLAS's generic SSE2 kernels, as on an old x86-64
   MATGRAD_SIMD=generic         # matgrad's portable kernel variants (src/kernels/cpu.h)
+  MATGRAD_SIMD=avx2            # its AVX2 variants, as on a CPU without AVX-512
 )
 
 summary=()

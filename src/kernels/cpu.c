@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The SIMD dispatch of cpu.h: the CPU's features, unless MATGRAD_SIMD=generic
- * forces the portable variants; found once, then kept in an atomic so that
+ * forces the portable variants (or =avx2 caps them at AVX2); found once, then kept in an atomic so that
  * threads racing on the first call store the same answer without a data
  * race. */
 #include "cpu.h"
@@ -29,6 +29,9 @@ static int detect(void)
     if (__builtin_cpu_supports("avx512f"))
         f |= FEATURE_AVX512;
 #endif
+    /* the AVX2 variants on a CPU that has AVX-512, as on one without */
+    if (simd && strcmp(simd, "avx2") == 0)
+        f &= ~FEATURE_AVX512;
     return f;
 }
 

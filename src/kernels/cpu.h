@@ -11,8 +11,9 @@
  *
  * MATGRAD_SIMD=generic in the environment forces the portable variants on
  * any CPU, so that the fallbacks of CPUs without AVX2 can be tested on one
- * that has it (scripts/test.sh runs the suite so).  Any other value, or
- * none, means "what this CPU has".  The variable is read once per process,
+ * that has it, and MATGRAD_SIMD=avx2 the AVX2 ones on a CPU with AVX-512
+ * (scripts/test.sh runs the suite both ways).  Any other value, or none,
+ * means "what this CPU has".  The variable is read once per process,
  * on the first call, and the answer kept: a kernel asks for every block of
  * rows. */
 #ifndef MATGRAD_CPU_H

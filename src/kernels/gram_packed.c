@@ -7,17 +7,15 @@
  * - AVX-512 (gram_rows.c): register tiles of 8 rows by up to 24 columns
  *   read the rows of A in place, the block's rows from L2, and take the
  *   columns' minima and maxima on the way.
- * - AVX2+FMA: each row block of A is packed into panels of 8 contiguous
- *   columns (zero padded), and a 6 x 8 register tile (12 accumulators; per
- *   row two panel loads and six broadcasts feed twelve FMAs) streams the
- *   panels from L1/L2 with unit stride.  Packing the strided rows costs one
- *   read of the block, which the previous block's multiply has already
- *   prefetched.
- * - portable C everywhere (the packed variant's blocking and summation
- *   order; the compiler vectorises what the target allows, without FMA).
- *   It replaces OpenBLAS's dsyrk on CPUs without AVX2: that dsyrk threads
- *   itself and calls exit(1) when its job array cannot be allocated
- *   (docs/reliability.md).
+ * - AVX2+FMA (gram_rows_avx2.c): the same design with tiles of 4 rows by up
+ *   to 12 columns.
+ * - portable C everywhere: each row block of A is packed into panels of 8
+ *   contiguous columns (zero padded), and 6 x 8 tiles stream the panels with
+ *   unit stride (the compiler vectorises what the target allows, without
+ *   FMA); while a block is multiplied, the next block's rows are
+ *   prefetched, so packing reads from cache.  It replaces OpenBLAS's dsyrk
+ *   on CPUs without AVX2: that dsyrk threads itself and calls exit(1) when
+ *   its job array cannot be allocated (docs/reliability.md).
  *
  * The cross terms A^T Y and Y^T Y, a few FMAs per row for few outputs, use
  * their own loops rather than padding Y into the tiles. */
@@ -26,9 +24,6 @@
 #include "gram_rows.h"
 
 #include <string.h>
-#ifdef MG__CPU_X86
-#include <immintrin.h>
-#endif
 
 enum { MR = 6, NR = 8 };
 
@@ -119,88 +114,6 @@ static void minmax_rows(const double *A, size_t lda, size_t nb, size_t j, double
     }
 }
 
-#ifdef MG__CPU_X86 /* the AVX2+FMA variant */
-
-/* S[r0 .. r0+mr, c0 .. c0+nr) += panel rows^T panel columns over nb rows. */
-__attribute__((target("avx2,fma")))
-static void tile(const double *P, size_t nb, size_t r0, size_t mr, size_t c0, size_t nr,
-                 double *S, size_t lds)
-{
-    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
-    const double *pa[MR];
-    for (size_t t = 0; t < MR; t++) {
-        /* rows of the tile beyond mr repeat the last one (never stored) */
-        const size_t i = r0 + (t < mr ? t : mr - 1);
-        pa[t] = P + (i / NR) * nb * NR + i % NR;
-    }
-    const double *pb = P + (c0 / NR) * nb * NR;
-    __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (size_t r = 0; r < nb; r++) {
-        const __m256d b0 = _mm256_loadu_pd(pb + NR * r), b1 = _mm256_loadu_pd(pb + NR * r + 4);
-        __m256d a = _mm256_broadcast_sd(pa[0] + NR * r);
-        c00 = _mm256_fmadd_pd(a, b0, c00);
-        c01 = _mm256_fmadd_pd(a, b1, c01);
-        a = _mm256_broadcast_sd(pa[1] + NR * r);
-        c10 = _mm256_fmadd_pd(a, b0, c10);
-        c11 = _mm256_fmadd_pd(a, b1, c11);
-        a = _mm256_broadcast_sd(pa[2] + NR * r);
-        c20 = _mm256_fmadd_pd(a, b0, c20);
-        c21 = _mm256_fmadd_pd(a, b1, c21);
-        a = _mm256_broadcast_sd(pa[3] + NR * r);
-        c30 = _mm256_fmadd_pd(a, b0, c30);
-        c31 = _mm256_fmadd_pd(a, b1, c31);
-        a = _mm256_broadcast_sd(pa[4] + NR * r);
-        c40 = _mm256_fmadd_pd(a, b0, c40);
-        c41 = _mm256_fmadd_pd(a, b1, c41);
-        a = _mm256_broadcast_sd(pa[5] + NR * r);
-        c50 = _mm256_fmadd_pd(a, b0, c50);
-        c51 = _mm256_fmadd_pd(a, b1, c51);
-    }
-    /* masked stores keep columns >= c0 + nr of S untouched */
-    const __m256i m0 = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)nr), lane);
-    const __m256i m1 = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)nr - 4), lane);
-    const __m256d acc[MR][2] = { { c00, c01 }, { c10, c11 }, { c20, c21 },
-                                 { c30, c31 }, { c40, c41 }, { c50, c51 } };
-    for (size_t t = 0; t < mr; t++) {
-        double *s = S + (r0 + t) * lds + c0;
-        _mm256_maskstore_pd(s, m0, _mm256_add_pd(_mm256_maskload_pd(s, m0), acc[t][0]));
-        _mm256_maskstore_pd(s + 4, m1, _mm256_add_pd(_mm256_maskload_pd(s + 4, m1), acc[t][1]));
-    }
-}
-
-/* S[0:j, j+c] += A^T Y[:, c] from the panels: per row and output, one
- * broadcast of y and two FMAs a panel. */
-__attribute__((target("avx2,fma")))
-static void cross(const double *P, size_t nb, size_t j, const double *Y, size_t ldy, size_t k,
-                  double *S, size_t lds)
-{
-    const size_t np = (j + NR - 1) / NR;
-    for (size_t c = 0; c < k; c++)
-        for (size_t q0 = 0; q0 < np; q0 += 4) {
-            const size_t nq = np - q0 < 4 ? np - q0 : 4;
-            __m256d acc[8] = { _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
-                               _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
-                               _mm256_setzero_pd(), _mm256_setzero_pd() };
-            for (size_t r = 0; r < nb; r++) {
-                const __m256d y = _mm256_broadcast_sd(Y + r * ldy + c);
-                for (size_t q = 0; q < nq; q++) {
-                    const double *p = P + ((q0 + q) * nb + r) * NR;
-                    acc[2 * q] = _mm256_fmadd_pd(y, _mm256_loadu_pd(p), acc[2 * q]);
-                    acc[2 * q + 1] = _mm256_fmadd_pd(y, _mm256_loadu_pd(p + 4), acc[2 * q + 1]);
-                }
-            }
-            for (size_t q = 0; q < nq; q++) {
-                double v[NR];
-                _mm256_storeu_pd(v, acc[2 * q]);
-                _mm256_storeu_pd(v + 4, acc[2 * q + 1]);
-                for (size_t e = 0; e < NR && (q0 + q) * NR + e < j; e++)
-                    S[((q0 + q) * NR + e) * lds + j + c] += v[e];
-            }
-        }
-}
-
-#endif /* MG__CPU_X86 */
 
 /* The next block's rows to prefetch before tile number t of tiles (spread
  * evenly over the tiles), so that its packing reads from cache. */
@@ -222,16 +135,13 @@ static void cross_yy(const double *Y, size_t ldy, size_t nb, size_t j, size_t k,
                 S[(j + a) * lds + j + b] += Y[r * ldy + a] * Y[r * ldy + b];
 }
 
-/* The packed variants: AVX2+FMA (avx2) or portable C. */
+/* The portable variant: packed panels and 6 x 8 tiles. */
 static void packed_block(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
                          size_t j, size_t k, double *S, size_t lds, double *P, const double *next,
-                         size_t next_rows, int avx2)
+                         size_t next_rows)
 {
     const size_t tc = tile_count(j), per_tile = tc ? (next_rows + tc - 1) / tc : 0;
     size_t pf = 0;
-#ifndef MG__CPU_X86
-    (void)avx2; /* only the portable variant is built here */
-#endif
 
     pack(A, lda, nb, j, P);
     /* S_AA += A_b^T A_b   (upper triangle, 6 x 8 tiles over the panels) */
@@ -240,22 +150,11 @@ static void packed_block(const double *A, size_t lda, const double *Y, size_t ld
         for (size_t c0 = (r0 / NR) * NR; c0 < j; c0 += NR) {
             const size_t nr = j - c0 < NR ? j - c0 : NR;
             prefetch_next(next, lda, next_rows, j, per_tile, &pf);
-#ifdef MG__CPU_X86
-            if (avx2) {
-                tile(P, nb, r0, mr, c0, nr, S, lds);
-                continue;
-            }
-#endif
             tile_generic(P, nb, r0, mr, c0, nr, S, lds);
         }
     }
     /* S_AY += A_b^T Y_b */
-#ifdef MG__CPU_X86
-    if (avx2)
-        cross(P, nb, j, Y, ldy, k, S, lds);
-    else
-#endif
-        cross_generic(P, nb, j, Y, ldy, k, S, lds);
+    cross_generic(P, nb, j, Y, ldy, k, S, lds);
 }
 
 void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, size_t ldy,
@@ -266,22 +165,26 @@ void mg__gram_packed_block_isa(const double *A, size_t lda, const double *Y, siz
     if (nb == 0 || j + k == 0)
         return;
 #ifdef MG__CPU_X86
+    /* S_AA += A_b^T A_b and S_AY += A_b^T Y_b, rows in place */
     if (isa >= MG__ISA_AVX512 && mg__cpu_has_avx512_fma() && j > 0) {
-        /* S_AA += A_b^T A_b and S_AY += A_b^T Y_b, rows in place */
         mg__gram_rows_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, colmin,
                             colmax);
         cross_yy(Y, ldy, nb, j, k, S, lds);
         return;
     }
-    const int avx2 = isa >= MG__ISA_AVX2 && mg__cpu_has_avx2_fma();
+    if (isa >= MG__ISA_AVX2 && mg__cpu_has_avx2_fma() && j > 0) {
+        mg__gram_rows_avx2_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, colmin,
+                                 colmax);
+        cross_yy(Y, ldy, nb, j, k, S, lds);
+        return;
+    }
 #else
-    const int avx2 = 0;
     (void)isa;
 #endif
-    /* the packed variants take the range first: pack then reads from cache */
+    /* the portable variant takes the range first: pack then reads from cache */
     if (colmin)
         minmax_rows(A, lda, nb, j, colmin, colmax);
-    packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows, avx2);
+    packed_block(A, lda, Y, ldy, nb, j, k, S, lds, P, next, next_rows);
     cross_yy(Y, ldy, nb, j, k, S, lds);
 }
 

@@ -70,17 +70,23 @@ size_t mg__gram_rows_len(size_t j, size_t k)
 
 #ifdef MG__CPU_X86
 
-/* One chunk: its q rows at A (row stride lda) of j columns, the output
- * beside them (Y, with k == 1), S, the running minima and maxima, the
- * output's accumulators between chunks (Wy), and the next chunk's pf_rows
- * rows (pf, or NULL) to prefetch; first and last: the block's first and
- * last chunk. */
-typedef struct rows_job {
-    const double *A, *Y, *pf;
-    double *S, *mn, *mx, *Wy;
-    size_t lda, ldy, lds, q, j, pf_rows;
-    int first, last;
-} rows_job;
+typedef mg__rows_job rows_job;
+
+mg__rows_job mg__rows_job_at(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
+                             size_t j, size_t k, double *S, size_t lds, double *Wy,
+                             const double *next, size_t next_rows, double *mn, double *mx,
+                             size_t q0, size_t chunk)
+{
+    const size_t q = nb - q0 < chunk ? nb - q0 : chunk;
+    const int first = q0 == 0, last = q0 + q == nb;
+    /* the rows after this chunk: the block's next chunk or the next block */
+    const double *after = last ? next : A + (q0 + q) * lda;
+    const size_t left = !after ? 0 : last ? next_rows : nb - q0 - q;
+    const mg__rows_job jb = { A + q0 * lda, k == 1 ? Y + q0 * ldy : NULL, left ? after : NULL,
+                              S, mn, mx, Wy, lda, ldy, lds, q, j,
+                              left < chunk ? left : chunk, first, last };
+    return jb;
+}
 
 /* p, hidden from common-subexpression elimination: each FMA then takes its
  * broadcast from memory ({1to8}) instead of the three FMAs of a tile row
@@ -350,14 +356,8 @@ void mg__gram_rows_block(const double *A, size_t lda, const double *Y, size_t ld
         colmax = Wr + range_len(j) / 2;
     }
     for (size_t q0 = 0; q0 < nb; q0 += CHUNK) {
-        const size_t q = nb - q0 < CHUNK ? nb - q0 : CHUNK;
-        const int first = q0 == 0, last = q0 + q == nb;
-        /* the rows after this chunk: the block's next chunk or the next block */
-        const double *after = last ? next : A + (q0 + q) * lda;
-        const size_t left = !after ? 0 : last ? next_rows : nb - q0 - q;
-        const rows_job jb = { A + q0 * lda, k == 1 ? Y + q0 * ldy : NULL, left ? after : NULL,
-                              S, colmin, colmax, Wy, lda, ldy, lds, q, j,
-                              left < CHUNK ? left : CHUNK, first, last };
+        const rows_job jb = mg__rows_job_at(A, lda, Y, ldy, nb, j, k, S, lds, Wy, next, next_rows,
+                                            colmin, colmax, q0, CHUNK);
         double *w = W;
         for (size_t r0 = 0; r0 < j; r0 += RT)
             for (size_t c0 = r0; c0 < j; c0 += NR * NZ_MAX) {
@@ -372,7 +372,7 @@ void mg__gram_rows_block(const double *A, size_t lda, const double *Y, size_t ld
             }
         /* more outputs: their cross terms while the chunk is in cache */
         if (k > 1)
-            rows_cross(A + q0 * lda, lda, q, j, Y + q0 * ldy, ldy, k, Wy, first, last, S, lds);
+            rows_cross(jb.A, lda, jb.q, j, Y + q0 * ldy, ldy, k, Wy, jb.first, jb.last, S, lds);
     }
 }
 
