@@ -70,7 +70,17 @@ size_t mg__gram_rows_len(size_t j, size_t k)
 
 #ifdef MG__CPU_X86
 
-typedef mg__rows_job rows_job;
+void mg__rows_range_or_scratch(double *W, size_t j, size_t k, double **colmin, double **colmax)
+{
+    if (*colmin)
+        return;
+    /* the tiles on the diagonal take the range anyway: into zeroed scratch
+     * past the AVX-512 layout's accumulators, which cover the AVX2 ones */
+    double *const Wr = W + spill_len(j) + cross_len(j, k);
+    memset(Wr, 0, range_len(j) * sizeof *Wr);
+    *colmin = Wr;
+    *colmax = Wr + range_len(j) / 2;
+}
 
 mg__rows_job mg__rows_job_at(const double *A, size_t lda, const double *Y, size_t ldy, size_t nb,
                              size_t j, size_t k, double *S, size_t lds, double *Wy,
@@ -159,7 +169,7 @@ static inline void rot_block_add(__m512d acc[][NZ_MAX], double *D, size_t lds)
  * where the functions below inline this, so the accumulators live in
  * registers. */
 __attribute__((always_inline, target("avx512f,avx2,fma")))
-static inline void rows_tile(const rows_job *jb, size_t r0, size_t c0, double *W, const int nz,
+static inline void rows_tile(const mg__rows_job *jb, size_t r0, size_t c0, double *W, const int nz,
                              const int full, const int diag, const int with_y)
 {
     const double *const A = jb->A, *const Y = jb->Y, *const pf = jb->pf;
@@ -262,12 +272,12 @@ static inline void rows_tile(const rows_job *jb, size_t r0, size_t c0, double *W
     }
 }
 
-typedef void rows_tile_fn(const rows_job *jb, size_t r0, size_t c0, double *W);
+typedef void rows_tile_fn(const mg__rows_job *jb, size_t r0, size_t c0, double *W);
 
 /* The tiles with their constants inlined: tile_oFN off the diagonal,
  * tile_dFYN on it (F: full, Y: with the output, N vectors). */
 #define TILE_FN(name, N, F, D, Y)                                                              \
-    __attribute__((target("avx512f,avx2,fma"))) static void name(const rows_job *jb,           \
+    __attribute__((target("avx512f,avx2,fma"))) static void name(const mg__rows_job *jb,           \
                                                                  size_t r0, size_t c0,         \
                                                                  double *W)                    \
     {                                                                                          \
@@ -348,15 +358,10 @@ void mg__gram_rows_block(const double *A, size_t lda, const double *Y, size_t ld
 {
     if (!mg__cpu_has_avx512_fma() || nb == 0 || j == 0)
         return;
-    double *const Wy = W + spill_len(j), *const Wr = Wy + cross_len(j, k);
-    if (!colmin) {
-        /* the tiles on the diagonal take the range anyway: into scratch */
-        memset(Wr, 0, range_len(j) * sizeof *Wr);
-        colmin = Wr;
-        colmax = Wr + range_len(j) / 2;
-    }
+    double *const Wy = W + spill_len(j);
+    mg__rows_range_or_scratch(W, j, k, &colmin, &colmax);
     for (size_t q0 = 0; q0 < nb; q0 += CHUNK) {
-        const rows_job jb = mg__rows_job_at(A, lda, Y, ldy, nb, j, k, S, lds, Wy, next, next_rows,
+        const mg__rows_job jb = mg__rows_job_at(A, lda, Y, ldy, nb, j, k, S, lds, Wy, next, next_rows,
                                             colmin, colmax, q0, CHUNK);
         double *w = W;
         for (size_t r0 = 0; r0 < j; r0 += RT)

@@ -35,6 +35,11 @@ MG__MUST_USE mg__rows_job mg__rows_job_at(const double *A, size_t lda, const dou
                                           size_t next_rows, double *mn, double *mx, size_t q0,
                                           size_t chunk);
 
+/* *colmin, *colmax unchanged if given; if NULL (nobody asked for the
+ * range, which the diagonal tiles take anyway), zeroed scratch in W (of
+ * mg__gram_rows_len(j, k) doubles), past either width's accumulators. */
+void mg__rows_range_or_scratch(double *W, size_t j, size_t k, double **colmin, double **colmax);
+
 /* mg__gram_packed_block's sums, minima and maxima but S_YY, with the
  * AVX-512 tiles, W holding mg__gram_rows_len(j, k) doubles.  Only where
  * the CPU has AVX-512F and FMA (cpu.h); elsewhere it does nothing. */

@@ -17,8 +17,6 @@
 #include "gram_rows.h"
 #include "cpu.h"
 
-#include <string.h>
-
 #ifdef MG__CPU_X86
 #include <immintrin.h>
 
@@ -33,13 +31,6 @@ static size_t spill_len(size_t j)
 {
     const size_t m = (j + VW - 1) / VW;
     return RT * VW * (m * (m + 1) / 2);
-}
-
-/* The cross terms' accumulators: 16 columns at a time, for each of the k
- * outputs. */
-static size_t cross_len(size_t j, size_t k)
-{
-    return k * ((j + 4 * VW - 1) / (4 * VW)) * 4 * VW;
 }
 
 /* lanes c < n of a vector: the mask of vmaskmovpd */
@@ -265,14 +256,8 @@ void mg__gram_rows_avx2_block(const double *A, size_t lda, const double *Y, size
 {
     if (!mg__cpu_has_avx2_fma() || nb == 0 || j == 0)
         return;
-    double *const Wy = W + spill_len(j), *const Wr = Wy + cross_len(j, k);
-    const size_t range = (j + VW - 1) / VW * VW;
-    if (!colmin) {
-        /* the tiles on the diagonal take the range anyway: into scratch */
-        memset(Wr, 0, 2 * range * sizeof *Wr);
-        colmin = Wr;
-        colmax = Wr + range;
-    }
+    double *const Wy = W + spill_len(j);
+    mg__rows_range_or_scratch(W, j, k, &colmin, &colmax);
     for (size_t q0 = 0; q0 < nb; q0 += CHUNK) {
         const mg__rows_job jb = mg__rows_job_at(A, lda, Y, ldy, nb, j, k, S, lds, Wy, next,
                                                 next_rows, colmin, colmax, q0, CHUNK);
